@@ -1,0 +1,469 @@
+package proto
+
+// OpKind is the kind of one write in a WriteBatch.
+type OpKind uint8
+
+const (
+	OpPut    OpKind = 1 // register or re-register a publisher
+	OpRemove OpKind = 2 // unregister; Publisher carries identity, version and timestamp only
+)
+
+// WriteOp is one publisher write.
+type WriteOp struct {
+	Kind      OpKind
+	Publisher Publisher
+}
+
+// WriteBatch carries writes from a session to a slot leader (or, with
+// Replica set, from a leader to its followers). Ops of one slot are applied in
+// order. SessionID names the owning session, unique per session process.
+type WriteBatch struct {
+	SessionID      string
+	SlotTableEpoch uint64
+	Replica        bool
+	Ops            []WriteOp
+}
+
+func (*WriteBatch) Type() Type { return TypeWriteBatch }
+
+func (m *WriteBatch) AppendBody(dst []byte) []byte {
+	dst = appendString(dst, m.SessionID)
+	dst = appendUvarint(dst, m.SlotTableEpoch)
+	dst = appendBool(dst, m.Replica)
+	dst = appendUvarint(dst, uint64(len(m.Ops)))
+	for i := range m.Ops {
+		dst = append(dst, byte(m.Ops[i].Kind))
+		dst = m.Ops[i].Publisher.AppendBody(dst)
+	}
+	return dst
+}
+
+func (m *WriteBatch) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.SessionID = r.string("session id")
+	m.SlotTableEpoch = r.uvarint("slot table epoch")
+	m.Replica = r.bool("replica")
+	n := r.count("ops", 12)
+	m.Ops = grow(m.Ops, n)
+	arena := make([]string, 0, n)
+	for i := range m.Ops {
+		op := &m.Ops[i]
+		op.Kind = OpKind(r.byte1("op kind"))
+		if op.Kind != OpPut && op.Kind != OpRemove {
+			r.fail("op kind")
+		}
+		op.Publisher.readInto(&r, &arena)
+	}
+	return r.done()
+}
+
+// WriteResult answers a WriteBatch with one code per op, in order.
+// CodeNotLeader asks the session to resend that op to the slot's new leader.
+type WriteResult struct {
+	SlotTableEpoch uint64 // the data node's epoch, so a stale session refreshes
+	Codes          []Code
+}
+
+func (*WriteResult) Type() Type { return TypeWriteResult }
+
+func (m *WriteResult) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, m.SlotTableEpoch)
+	dst = appendUvarint(dst, uint64(len(m.Codes)))
+	for _, c := range m.Codes {
+		dst = appendUvarint(dst, uint64(c))
+	}
+	return dst
+}
+
+func (m *WriteResult) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.SlotTableEpoch = r.uvarint("slot table epoch")
+	n := r.count("codes", 1)
+	m.Codes = grow(m.Codes, n)
+	for i := range m.Codes {
+		c := r.uvarint("code")
+		if c > 1<<16-1 {
+			r.fail("code")
+		}
+		m.Codes[i] = Code(c)
+	}
+	return r.done()
+}
+
+// DatumVersion names a datum's version.
+type DatumVersion struct {
+	DataInfoID string
+	Version    uint64
+}
+
+// ChangeNotify tells a session which datums changed (data → session).
+type ChangeNotify struct {
+	Changes []DatumVersion
+}
+
+func (*ChangeNotify) Type() Type { return TypeChangeNotify }
+
+func (m *ChangeNotify) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, uint64(len(m.Changes)))
+	for _, c := range m.Changes {
+		dst = appendString(dst, c.DataInfoID)
+		dst = appendUvarint(dst, c.Version)
+	}
+	return dst
+}
+
+func (m *ChangeNotify) Unmarshal(body []byte) error {
+	r := newReader(body)
+	n := r.count("changes", 2)
+	m.Changes = grow(m.Changes, n)
+	for i := range m.Changes {
+		m.Changes[i] = DatumVersion{DataInfoID: r.string("data info id"), Version: r.uvarint("version")}
+	}
+	return r.done()
+}
+
+// DatumFetch asks a slot leader for a datum; the reply is a Datum.
+type DatumFetch struct {
+	DataInfoID string
+}
+
+func (*DatumFetch) Type() Type { return TypeDatumFetch }
+
+func (m *DatumFetch) AppendBody(dst []byte) []byte { return appendString(dst, m.DataInfoID) }
+
+func (m *DatumFetch) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.DataInfoID = r.string("data info id")
+	return r.done()
+}
+
+// Datum is every live publisher of one dataInfoId at one version.
+type Datum struct {
+	DataInfoID string
+	Version    uint64
+	Publishers []Publisher
+}
+
+func (*Datum) Type() Type { return TypeDatum }
+
+func (m *Datum) AppendBody(dst []byte) []byte {
+	dst = appendString(dst, m.DataInfoID)
+	dst = appendUvarint(dst, m.Version)
+	return appendPublishers(dst, m.Publishers)
+}
+
+func (m *Datum) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.DataInfoID = r.string("data info id")
+	m.Version = r.uvarint("version")
+	m.Publishers = readPublishers(&r, m.Publishers)
+	return r.done()
+}
+
+func appendPublishers(dst []byte, ps []Publisher) []byte {
+	dst = appendUvarint(dst, uint64(len(ps)))
+	for i := range ps {
+		dst = ps[i].AppendBody(dst)
+	}
+	return dst
+}
+
+// minPublisherSize is the smallest encoding of a Publisher: ten one-byte fields.
+const minPublisherSize = 10
+
+func readPublishers(r *reader, dst []Publisher) []Publisher {
+	n := r.count("publishers", minPublisherSize)
+	dst = grow(dst, n)
+	arena := make([]string, 0, n)
+	for i := range dst {
+		dst[i].readInto(r, &arena)
+	}
+	return dst
+}
+
+// Interest declares which dataInfoIds a session has subscribers for, so data
+// nodes notify it of those only. Reset replaces the whole set with Add.
+type Interest struct {
+	Reset  bool
+	Add    []string
+	Remove []string
+}
+
+func (*Interest) Type() Type { return TypeInterest }
+
+func (m *Interest) AppendBody(dst []byte) []byte {
+	dst = appendBool(dst, m.Reset)
+	dst = appendStrings(dst, m.Add)
+	return appendStrings(dst, m.Remove)
+}
+
+func (m *Interest) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.Reset = r.bool("reset")
+	m.Add = r.strings("add", m.Add)
+	m.Remove = r.strings("remove", m.Remove)
+	return r.done()
+}
+
+// DigestRequest asks a peer for its digest of one slot, restricted to the
+// publishers owned by SessionID (empty: all of them).
+type DigestRequest struct {
+	Slot           uint32
+	SessionID      string
+	SlotTableEpoch uint64
+}
+
+func (*DigestRequest) Type() Type { return TypeDigestRequest }
+
+func (m *DigestRequest) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, uint64(m.Slot))
+	dst = appendString(dst, m.SessionID)
+	return appendUvarint(dst, m.SlotTableEpoch)
+}
+
+func (m *DigestRequest) Unmarshal(body []byte) error {
+	r := newReader(body)
+	*m = DigestRequest{Slot: r.uint32v("slot"), SessionID: r.string("session id"), SlotTableEpoch: r.uvarint("slot table epoch")}
+	return r.done()
+}
+
+// DigestEntry summarises the publishers of one dataInfoId.
+type DigestEntry struct {
+	DataInfoID string
+	Count      uint32
+	Hash       uint64 // XOR of PublisherHash over the publishers
+}
+
+// SlotDigest answers a DigestRequest.
+type SlotDigest struct {
+	Slot    uint32
+	Entries []DigestEntry
+}
+
+func (*SlotDigest) Type() Type { return TypeSlotDigest }
+
+func (m *SlotDigest) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, uint64(m.Slot))
+	dst = appendUvarint(dst, uint64(len(m.Entries)))
+	for _, e := range m.Entries {
+		dst = appendString(dst, e.DataInfoID)
+		dst = appendUvarint(dst, uint64(e.Count))
+		dst = appendUint64(dst, e.Hash)
+	}
+	return dst
+}
+
+func (m *SlotDigest) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.Slot = r.uint32v("slot")
+	n := r.count("digest entries", 10)
+	m.Entries = grow(m.Entries, n)
+	for i := range m.Entries {
+		m.Entries[i] = DigestEntry{DataInfoID: r.string("data info id"), Count: r.uint32v("count"), Hash: r.fixed64("hash")}
+	}
+	return r.done()
+}
+
+// DiffRequest asks for the publishers of the given dataInfoIds of one slot,
+// restricted to SessionID's when set; the reply is a SlotDiff.
+type DiffRequest struct {
+	Slot        uint32
+	SessionID   string
+	DataInfoIDs []string
+}
+
+func (*DiffRequest) Type() Type { return TypeDiffRequest }
+
+func (m *DiffRequest) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, uint64(m.Slot))
+	dst = appendString(dst, m.SessionID)
+	return appendStrings(dst, m.DataInfoIDs)
+}
+
+func (m *DiffRequest) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.Slot = r.uint32v("slot")
+	m.SessionID = r.string("session id")
+	m.DataInfoIDs = r.strings("data info ids", m.DataInfoIDs)
+	return r.done()
+}
+
+// SlotDiff carries the publishers a DiffRequest asked for. A dataInfoId
+// asked for and absent here has no publishers at the sender.
+type SlotDiff struct {
+	Slot       uint32
+	Publishers []Publisher
+}
+
+func (*SlotDiff) Type() Type { return TypeSlotDiff }
+
+func (m *SlotDiff) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, uint64(m.Slot))
+	return appendPublishers(dst, m.Publishers)
+}
+
+func (m *SlotDiff) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.Slot = r.uint32v("slot")
+	m.Publishers = readPublishers(&r, m.Publishers)
+	return r.done()
+}
+
+// SlotAssignment is one slot's replicas.
+type SlotAssignment struct {
+	ID          uint32
+	Leader      string // data node RPC address
+	LeaderEpoch uint64 // grows whenever the slot's leader changes
+	Followers   []string
+}
+
+// SlotTable maps every slot to its data nodes. Nodes apply only a higher Epoch.
+type SlotTable struct {
+	Epoch uint64
+	Slots []SlotAssignment
+}
+
+func (*SlotTable) Type() Type { return TypeSlotTable }
+
+func (m *SlotTable) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, m.Epoch)
+	dst = appendUvarint(dst, uint64(len(m.Slots)))
+	for _, s := range m.Slots {
+		dst = appendUvarint(dst, uint64(s.ID))
+		dst = appendString(dst, s.Leader)
+		dst = appendUvarint(dst, s.LeaderEpoch)
+		dst = appendStrings(dst, s.Followers)
+	}
+	return dst
+}
+
+func (m *SlotTable) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.read(&r)
+	return r.done()
+}
+
+func (m *SlotTable) read(r *reader) {
+	m.Epoch = r.uvarint("slot table epoch")
+	n := r.count("slots", 4)
+	m.Slots = grow(m.Slots, n)
+	for i := range m.Slots {
+		s := &m.Slots[i]
+		s.ID = r.uint32v("slot id")
+		s.Leader = r.string("leader")
+		s.LeaderEpoch = r.uvarint("leader epoch")
+		s.Followers = r.strings("followers", nil)
+	}
+}
+
+// Role is a node's role in the cluster.
+type Role uint8
+
+const (
+	RoleSession Role = 1
+	RoleData    Role = 2
+	RoleMeta    Role = 3
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleSession:
+		return "session"
+	case RoleData:
+		return "data"
+	case RoleMeta:
+		return "meta"
+	}
+	return "role " + itoa(uint64(r))
+}
+
+// NodeInfo names a node.
+type NodeInfo struct {
+	RPCAddr  string
+	HTTPAddr string
+}
+
+// NodeHeartbeat registers a node with the meta leader and renews its lease.
+type NodeHeartbeat struct {
+	Role           Role
+	Node           NodeInfo
+	Incarnation    uint64 // changes when the process restarts
+	SlotTableEpoch uint64 // the newest table the node holds
+}
+
+func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
+
+func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
+	dst = append(dst, byte(m.Role))
+	dst = appendString(dst, m.Node.RPCAddr)
+	dst = appendString(dst, m.Node.HTTPAddr)
+	dst = appendUvarint(dst, m.Incarnation)
+	return appendUvarint(dst, m.SlotTableEpoch)
+}
+
+func (m *NodeHeartbeat) Unmarshal(body []byte) error {
+	r := newReader(body)
+	*m = NodeHeartbeat{
+		Role:           Role(r.byte1("role")),
+		Node:           NodeInfo{RPCAddr: r.string("rpc address"), HTTPAddr: r.string("http address")},
+		Incarnation:    r.uvarint("incarnation"),
+		SlotTableEpoch: r.uvarint("slot table epoch"),
+	}
+	return r.done()
+}
+
+// NodeHeartbeatReply renews a lease and brings the node up to date. SlotTable
+// is nil when the node already holds the current epoch. A meta node that does
+// not lead answers with a Result of CodeNotLeader and the leader in Hint.
+type NodeHeartbeatReply struct {
+	MetaEpoch uint64 // the leader's lease epoch; nodes reject lower ones
+	LeaseMs   uint32
+	SlotTable *SlotTable
+	Sessions  []NodeInfo
+	DataNodes []NodeInfo
+}
+
+func (*NodeHeartbeatReply) Type() Type { return TypeNodeHeartbeatReply }
+
+func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
+	dst = appendUvarint(dst, m.MetaEpoch)
+	dst = appendUvarint(dst, uint64(m.LeaseMs))
+	dst = appendBool(dst, m.SlotTable != nil)
+	if m.SlotTable != nil {
+		dst = m.SlotTable.AppendBody(dst)
+	}
+	dst = appendNodes(dst, m.Sessions)
+	return appendNodes(dst, m.DataNodes)
+}
+
+func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.MetaEpoch = r.uvarint("meta epoch")
+	m.LeaseMs = r.uint32v("lease")
+	m.SlotTable = nil
+	if r.bool("has slot table") {
+		m.SlotTable = new(SlotTable)
+		m.SlotTable.read(&r)
+	}
+	m.Sessions = readNodes(&r, m.Sessions)
+	m.DataNodes = readNodes(&r, m.DataNodes)
+	return r.done()
+}
+
+func appendNodes(dst []byte, ns []NodeInfo) []byte {
+	dst = appendUvarint(dst, uint64(len(ns)))
+	for _, n := range ns {
+		dst = appendString(dst, n.RPCAddr)
+		dst = appendString(dst, n.HTTPAddr)
+	}
+	return dst
+}
+
+func readNodes(r *reader, dst []NodeInfo) []NodeInfo {
+	n := r.count("nodes", 2)
+	dst = grow(dst, n)
+	for i := range dst {
+		dst[i] = NodeInfo{RPCAddr: r.string("rpc address"), HTTPAddr: r.string("http address")}
+	}
+	return dst
+}

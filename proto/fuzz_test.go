@@ -1,0 +1,89 @@
+package proto
+
+import (
+	"errors"
+	"testing"
+)
+
+// fuzzDecoder checks that a decoder never panics, that every failure wraps
+// ErrMalformed, and that whatever it accepts re-encodes to something it
+// accepts again with the same encoding (decoding is deterministic).
+func fuzzDecoder(f *testing.F, t Type) {
+	for _, m := range samples() {
+		if m.Type() == t {
+			body := m.AppendBody(nil)
+			f.Add(body)
+			f.Add(body[:len(body)/2])
+		}
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(tt *testing.T, body []byte) {
+		m := New(t)
+		if err := m.Unmarshal(body); err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				tt.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		again := m.AppendBody(nil)
+		m2 := New(t)
+		if err := m2.Unmarshal(again); err != nil {
+			tt.Fatalf("re-encoded message does not decode: %v", err)
+		}
+		if string(m2.AppendBody(nil)) != string(again) {
+			tt.Fatal("encoding is not stable")
+		}
+	})
+}
+
+func FuzzHandshake(f *testing.F)            { fuzzDecoder(f, TypeHandshake) }
+func FuzzHandshakeReply(f *testing.F)       { fuzzDecoder(f, TypeHandshakeReply) }
+func FuzzHeartbeat(f *testing.F)            { fuzzDecoder(f, TypeHeartbeat) }
+func FuzzResult(f *testing.F)               { fuzzDecoder(f, TypeResult) }
+func FuzzPublisher(f *testing.F)            { fuzzDecoder(f, TypePublisher) }
+func FuzzUnregisterPublisher(f *testing.F)  { fuzzDecoder(f, TypeUnregisterPublisher) }
+func FuzzSubscriber(f *testing.F)           { fuzzDecoder(f, TypeSubscriber) }
+func FuzzUnregisterSubscriber(f *testing.F) { fuzzDecoder(f, TypeUnregisterSubscriber) }
+func FuzzPush(f *testing.F)                 { fuzzDecoder(f, TypePush) }
+func FuzzPushAck(f *testing.F)              { fuzzDecoder(f, TypePushAck) }
+func FuzzWriteBatch(f *testing.F)           { fuzzDecoder(f, TypeWriteBatch) }
+func FuzzWriteResult(f *testing.F)          { fuzzDecoder(f, TypeWriteResult) }
+func FuzzChangeNotify(f *testing.F)         { fuzzDecoder(f, TypeChangeNotify) }
+func FuzzDatumFetch(f *testing.F)           { fuzzDecoder(f, TypeDatumFetch) }
+func FuzzDatum(f *testing.F)                { fuzzDecoder(f, TypeDatum) }
+func FuzzInterest(f *testing.F)             { fuzzDecoder(f, TypeInterest) }
+func FuzzDigestRequest(f *testing.F)        { fuzzDecoder(f, TypeDigestRequest) }
+func FuzzSlotDigest(f *testing.F)           { fuzzDecoder(f, TypeSlotDigest) }
+func FuzzDiffRequest(f *testing.F)          { fuzzDecoder(f, TypeDiffRequest) }
+func FuzzSlotDiff(f *testing.F)             { fuzzDecoder(f, TypeSlotDiff) }
+func FuzzSlotTable(f *testing.F)            { fuzzDecoder(f, TypeSlotTable) }
+func FuzzNodeHeartbeat(f *testing.F)        { fuzzDecoder(f, TypeNodeHeartbeat) }
+func FuzzNodeHeartbeatReply(f *testing.F)   { fuzzDecoder(f, TypeNodeHeartbeatReply) }
+
+// FuzzFrame feeds whole frames: header checks, decompression and decoding.
+func FuzzFrame(f *testing.F) {
+	for _, m := range samples() {
+		frame := AppendFrame(nil, 1, 0, m)
+		f.Add(frame)
+		f.Add(AppendCompressed(nil, frame, EncodingZstd))
+		f.Add(AppendCompressed(nil, frame, EncodingS2))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseHeader(b, 1<<16)
+		if err != nil {
+			return
+		}
+		body := b[HeaderSize:]
+		if int(h.Length) < len(body) {
+			body = body[:h.Length]
+		}
+		body, err = Decompress(h.Flags, body, 1<<16)
+		if err != nil {
+			return
+		}
+		if m := New(h.Type); m != nil {
+			_ = m.Unmarshal(body)
+		}
+	})
+}

@@ -1,0 +1,131 @@
+package proto
+
+// PushPublisher is one publisher as subscribers see it.
+type PushPublisher struct {
+	RegisterID string
+	Zone       string
+	Version    uint64
+	Data       []string
+}
+
+// Push delivers a datum to a client. It names no subscriber: the client
+// applies it to each of its subscribers of DataInfoID whose zone filter equals
+// Zone, so the same body serves every connection that needs it.
+//
+// A full push (BaseVersion 0) carries every publisher. A delta push carries
+// the publishers added or changed since BaseVersion and the RegisterIDs
+// removed; the client applies it only when its list is at BaseVersion, and
+// checks Count and Hash (ListHash of the resulting list) afterwards. On any
+// mismatch it acks with Resync and receives a full push.
+type Push struct {
+	DataInfoID  string
+	Zone        string // "" for every zone (dataCenter/global scope)
+	Version     uint64
+	BaseVersion uint64
+	Publishers  []PushPublisher
+	Removed     []string
+	Count       uint32
+	Hash        uint64
+}
+
+func (*Push) Type() Type { return TypePush }
+
+// Full reports whether the push carries the whole list.
+func (m *Push) Full() bool { return m.BaseVersion == 0 }
+
+func (m *Push) AppendBody(dst []byte) []byte {
+	dst = appendString(dst, m.DataInfoID)
+	dst = appendString(dst, m.Zone)
+	dst = appendUvarint(dst, m.Version)
+	dst = appendUvarint(dst, m.BaseVersion)
+	dst = appendUvarint(dst, uint64(len(m.Publishers)))
+	for i := range m.Publishers {
+		p := &m.Publishers[i]
+		dst = appendString(dst, p.RegisterID)
+		dst = appendString(dst, p.Zone)
+		dst = appendUvarint(dst, p.Version)
+		dst = appendStrings(dst, p.Data)
+	}
+	dst = appendStrings(dst, m.Removed)
+	dst = appendUvarint(dst, uint64(m.Count))
+	return appendUint64(dst, m.Hash)
+}
+
+func (m *Push) Unmarshal(body []byte) error {
+	r := newReader(body)
+	m.DataInfoID = r.string("data info id")
+	m.Zone = r.string("zone")
+	m.Version = r.uvarint("version")
+	m.BaseVersion = r.uvarint("base version")
+	n := r.count("publishers", 4)
+	m.Publishers = grow(m.Publishers, n)
+	arena := make([]string, 0, n)
+	for i := range m.Publishers {
+		p := &m.Publishers[i]
+		p.RegisterID = r.string("register id")
+		p.Zone = r.string("zone")
+		p.Version = r.uvarint("version")
+		p.Data = r.stringsFrom("data", &arena)
+	}
+	m.Removed = r.strings("removed", m.Removed)
+	m.Count = r.uint32v("count")
+	m.Hash = r.fixed64("hash")
+	return r.done()
+}
+
+// PublisherHash is one publisher's contribution to ListHash. It depends only
+// on the register id and version, so it can be kept up to date incrementally.
+func PublisherHash(registerID string, version uint64) uint64 {
+	// FNV-1a: stable across processes, unlike maphash with a random seed.
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(registerID); i++ {
+		h ^= uint64(registerID[i])
+		h *= prime
+	}
+	for i := 0; i < 8; i++ {
+		h ^= version & 0xff
+		h *= prime
+		version >>= 8
+	}
+	return h
+}
+
+// ListHash is the order-independent hash of a publisher list (the XOR of
+// PublisherHash of every entry), carried by pushes and digests.
+func ListHash(ps []PushPublisher) uint64 {
+	var h uint64
+	for i := range ps {
+		h ^= PublisherHash(ps[i].RegisterID, ps[i].Version)
+	}
+	return h
+}
+
+// PushAck acknowledges a push. Resync asks for a full push instead (the
+// client could not apply a delta).
+type PushAck struct {
+	DataInfoID string
+	Zone       string
+	Version    uint64
+	Resync     bool
+}
+
+func (*PushAck) Type() Type { return TypePushAck }
+
+func (m *PushAck) AppendBody(dst []byte) []byte {
+	dst = appendString(dst, m.DataInfoID)
+	dst = appendString(dst, m.Zone)
+	dst = appendUvarint(dst, m.Version)
+	return appendBool(dst, m.Resync)
+}
+
+func (m *PushAck) Unmarshal(body []byte) error {
+	r := newReader(body)
+	*m = PushAck{
+		DataInfoID: r.string("data info id"),
+		Zone:       r.string("zone"),
+		Version:    r.uvarint("version"),
+		Resync:     r.bool("resync"),
+	}
+	return r.done()
+}

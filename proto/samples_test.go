@@ -1,0 +1,44 @@
+package proto
+
+// samples holds one filled-in value of every message type; round-trip and
+// fuzz tests share it so a new message gets both by being added here.
+func samples() []Message {
+	pub := Publisher{
+		DataInfoID: "com.example.Echo:1.0#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", RegisterID: "r-1",
+		Data: []string{"10.0.0.1:12200?weight=100", "10.0.0.1:12201"}, Zone: "zone-a", AppName: "echo",
+		ClientIP: "10.0.0.1", Attrs: []Attr{{"k", "v"}}, Version: 3, RegisterTimestamp: 1_700_000_000_000,
+	}
+	table := SlotTable{Epoch: 7, Slots: []SlotAssignment{
+		{ID: 0, Leader: "127.0.0.1:9620", LeaderEpoch: 2, Followers: []string{"127.0.0.2:9620"}},
+		{ID: 1, Leader: "127.0.0.2:9620", LeaderEpoch: 1, Followers: []string{}},
+	}}
+	return []Message{
+		&Handshake{Version: 1, ClientID: "c-1", AppName: "app", Zone: "z", Encodings: EncodingZstd | EncodingS2, Token: "t"},
+		&HandshakeReply{Version: 1, ServerID: "s-1", Encodings: EncodingZstd, HeartbeatMs: 1000, IdleMs: 15000},
+		&Heartbeat{UnixMs: -5},
+		&Result{Code: CodeNotLeader, Message: "slot 3 moved", Hint: "127.0.0.1:9620"},
+		&pub,
+		&UnregisterPublisher{DataInfoID: "d", RegisterID: "r", Version: 9},
+		&Subscriber{DataInfoID: "d", RegisterID: "s", Zone: "z", Scope: ScopeDataCenter, AppName: "a", ClientIP: "1.2.3.4", Version: 2},
+		&UnregisterSubscriber{DataInfoID: "d", RegisterID: "s"},
+		&Push{DataInfoID: "d", Zone: "z", Version: 10, BaseVersion: 8,
+			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a", "b"}}},
+			Removed:    []string{"x"}, Count: 1, Hash: 0xdeadbeefcafe},
+		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true},
+		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
+			{Kind: OpPut, Publisher: pub}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
+		&WriteResult{SlotTableEpoch: 4, Codes: []Code{CodeOK, CodeNotLeader}},
+		&ChangeNotify{Changes: []DatumVersion{{"d1", 1}, {"d2", 1 << 40}}},
+		&DatumFetch{DataInfoID: "d"},
+		&Datum{DataInfoID: "d", Version: 5, Publishers: []Publisher{pub, pub}},
+		&Interest{Reset: true, Add: []string{"a", "b"}, Remove: []string{"c"}},
+		&DigestRequest{Slot: 255, SessionID: "s", SlotTableEpoch: 3},
+		&SlotDigest{Slot: 3, Entries: []DigestEntry{{"d", 2, 99}}},
+		&DiffRequest{Slot: 3, SessionID: "s", DataInfoIDs: []string{"d"}},
+		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}},
+		&table,
+		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620", "127.0.0.1:9622"}, Incarnation: 42, SlotTableEpoch: 6},
+		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
+			Sessions: []NodeInfo{{"127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a", "b"}}},
+	}
+}

@@ -1,0 +1,110 @@
+package proto
+
+import "strconv"
+
+// Type identifies the message carried by a frame.
+type Type uint8
+
+// Message types. Numbers are part of the wire contract: never reuse one.
+const (
+	TypeHandshake            Type = 1
+	TypeHandshakeReply       Type = 2
+	TypeHeartbeat            Type = 3
+	TypeResult               Type = 4
+	TypePublisher            Type = 10
+	TypeUnregisterPublisher  Type = 11
+	TypeSubscriber           Type = 12
+	TypeUnregisterSubscriber Type = 13
+	TypePush                 Type = 20
+	TypePushAck              Type = 21
+	TypeWriteBatch           Type = 30
+	TypeWriteResult          Type = 31
+	TypeChangeNotify         Type = 32
+	TypeDatumFetch           Type = 33
+	TypeDatum                Type = 34
+	TypeInterest             Type = 35
+	TypeDigestRequest        Type = 36
+	TypeSlotDigest           Type = 37
+	TypeDiffRequest          Type = 38
+	TypeSlotDiff             Type = 39
+	TypeSlotTable            Type = 40
+	TypeNodeHeartbeat        Type = 41
+	TypeNodeHeartbeatReply   Type = 42
+)
+
+var typeNames = map[Type]string{
+	TypeHandshake: "Handshake", TypeHandshakeReply: "HandshakeReply", TypeHeartbeat: "Heartbeat",
+	TypeResult: "Result", TypePublisher: "Publisher", TypeUnregisterPublisher: "UnregisterPublisher",
+	TypeSubscriber: "Subscriber", TypeUnregisterSubscriber: "UnregisterSubscriber",
+	TypePush: "Push", TypePushAck: "PushAck", TypeWriteBatch: "WriteBatch", TypeWriteResult: "WriteResult",
+	TypeChangeNotify: "ChangeNotify", TypeDatumFetch: "DatumFetch", TypeDatum: "Datum",
+	TypeInterest: "Interest", TypeDigestRequest: "DigestRequest", TypeSlotDigest: "SlotDigest",
+	TypeDiffRequest: "DiffRequest", TypeSlotDiff: "SlotDiff", TypeSlotTable: "SlotTable",
+	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
+}
+
+func (t Type) String() string {
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	return "Type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Known reports whether t is a message type of this protocol version.
+func (t Type) Known() bool {
+	_, ok := typeNames[t]
+	return ok
+}
+
+// New returns an empty message of type t, or nil for an unknown type.
+func New(t Type) Message {
+	switch t {
+	case TypeHandshake:
+		return new(Handshake)
+	case TypeHandshakeReply:
+		return new(HandshakeReply)
+	case TypeHeartbeat:
+		return new(Heartbeat)
+	case TypeResult:
+		return new(Result)
+	case TypePublisher:
+		return new(Publisher)
+	case TypeUnregisterPublisher:
+		return new(UnregisterPublisher)
+	case TypeSubscriber:
+		return new(Subscriber)
+	case TypeUnregisterSubscriber:
+		return new(UnregisterSubscriber)
+	case TypePush:
+		return new(Push)
+	case TypePushAck:
+		return new(PushAck)
+	case TypeWriteBatch:
+		return new(WriteBatch)
+	case TypeWriteResult:
+		return new(WriteResult)
+	case TypeChangeNotify:
+		return new(ChangeNotify)
+	case TypeDatumFetch:
+		return new(DatumFetch)
+	case TypeDatum:
+		return new(Datum)
+	case TypeInterest:
+		return new(Interest)
+	case TypeDigestRequest:
+		return new(DigestRequest)
+	case TypeSlotDigest:
+		return new(SlotDigest)
+	case TypeDiffRequest:
+		return new(DiffRequest)
+	case TypeSlotDiff:
+		return new(SlotDiff)
+	case TypeSlotTable:
+		return new(SlotTable)
+	case TypeNodeHeartbeat:
+		return new(NodeHeartbeat)
+	case TypeNodeHeartbeatReply:
+		return new(NodeHeartbeatReply)
+	}
+	return nil
+}
