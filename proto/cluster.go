@@ -377,8 +377,11 @@ func (r Role) String() string {
 	return "role " + itoa(uint64(r))
 }
 
-// NodeInfo names a node.
+// NodeInfo names a node. ID is unique per process (address and start time),
+// so a restarted node is a new node: what the old process owned can be told
+// apart and cleaned up.
 type NodeInfo struct {
+	ID       string
 	RPCAddr  string
 	HTTPAddr string
 }
@@ -387,7 +390,6 @@ type NodeInfo struct {
 type NodeHeartbeat struct {
 	Role           Role
 	Node           NodeInfo
-	Incarnation    uint64 // changes when the process restarts
 	SlotTableEpoch uint64 // the newest table the node holds
 }
 
@@ -395,9 +397,7 @@ func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
 
 func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
-	dst = appendString(dst, m.Node.RPCAddr)
-	dst = appendString(dst, m.Node.HTTPAddr)
-	dst = appendUvarint(dst, m.Incarnation)
+	dst = appendNode(dst, m.Node)
 	return appendUvarint(dst, m.SlotTableEpoch)
 }
 
@@ -405,8 +405,7 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 	r := newReader(body)
 	*m = NodeHeartbeat{
 		Role:           Role(r.byte1("role")),
-		Node:           NodeInfo{RPCAddr: r.string("rpc address"), HTTPAddr: r.string("http address")},
-		Incarnation:    r.uvarint("incarnation"),
+		Node:           readNode(&r),
 		SlotTableEpoch: r.uvarint("slot table epoch"),
 	}
 	return r.done()
@@ -453,17 +452,26 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 func appendNodes(dst []byte, ns []NodeInfo) []byte {
 	dst = appendUvarint(dst, uint64(len(ns)))
 	for _, n := range ns {
-		dst = appendString(dst, n.RPCAddr)
-		dst = appendString(dst, n.HTTPAddr)
+		dst = appendNode(dst, n)
 	}
 	return dst
 }
 
+func appendNode(dst []byte, n NodeInfo) []byte {
+	dst = appendString(dst, n.ID)
+	dst = appendString(dst, n.RPCAddr)
+	return appendString(dst, n.HTTPAddr)
+}
+
+func readNode(r *reader) NodeInfo {
+	return NodeInfo{ID: r.string("node id"), RPCAddr: r.string("rpc address"), HTTPAddr: r.string("http address")}
+}
+
 func readNodes(r *reader, dst []NodeInfo) []NodeInfo {
-	n := r.count("nodes", 2)
+	n := r.count("nodes", 3)
 	dst = grow(dst, n)
 	for i := range dst {
-		dst[i] = NodeInfo{RPCAddr: r.string("rpc address"), HTTPAddr: r.string("http address")}
+		dst[i] = readNode(r)
 	}
 	return dst
 }

@@ -37,8 +37,8 @@ func samples() []Message {
 		&DiffRequest{Slot: 3, SessionID: "s", DataInfoIDs: []string{"d"}},
 		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}},
 		&table,
-		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620", "127.0.0.1:9622"}, Incarnation: 42, SlotTableEpoch: 6},
+		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6},
 		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
-			Sessions: []NodeInfo{{"127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a", "b"}}},
+			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}}},
 	}
 }
