@@ -1,0 +1,127 @@
+// Package opshttp is the HTTP server every role runs for operations:
+// GET /health/check, GET /metrics (Prometheus text) and the role's own
+// admin and query endpoints, all answering JSON with lowerCamelCase fields.
+package opshttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// MaxBody bounds every request body the admin endpoints read.
+const MaxBody = 1 << 20
+
+// Health reports whether a role is serving, with details for the response.
+type Health func() (ok bool, detail any)
+
+// Server is a role's operations HTTP server.
+type Server struct {
+	mux    *http.ServeMux
+	srv    *http.Server
+	ln     net.Listener
+	addr   string
+	logger *slog.Logger
+}
+
+// New returns a server for addr ("127.0.0.1:0" picks a port) with
+// /health/check answering from health and /metrics.
+func New(addr string, health Health, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger}
+	s.mux.HandleFunc("GET /health/check", func(w http.ResponseWriter, r *http.Request) {
+		ok, detail := health()
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		WriteJSON(w, status, map[string]any{"healthy": ok, "detail": detail})
+	})
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		metrics.WritePrometheus(w, true)
+	})
+	return s
+}
+
+// Handle registers a handler, with a Go 1.22 pattern such as "GET /path".
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
+// Start listens and serves in the background.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen for HTTP on %s: %w", s.addr, err)
+	}
+	s.ln = ln
+	s.addr = ln.Addr().String()
+	s.srv = &http.Server{Handler: http.MaxBytesHandler(s.mux, MaxBody), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("HTTP server stopped", "addr", s.addr, "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on (after Start).
+func (s *Server) Addr() string { return s.addr }
+
+// Stop shuts the server down, waiting for handlers until ctx is done.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("cannot stop HTTP server: %w", err)
+	}
+	return nil
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// WriteError answers with {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
+}
+
+// GetJSON fetches url and decodes its JSON body into v; used by tests and ctl.
+func GetJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("cannot build request for %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot get %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", url, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("cannot get %s: status %d: %s", url, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("cannot decode %s: %w", url, err)
+	}
+	return nil
+}
