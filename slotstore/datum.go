@@ -1,0 +1,91 @@
+package slotstore
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unique"
+)
+
+// datum holds the publishers of one dataInfoId.
+type datum struct {
+	id string // cloned; shared by every Publisher and DatumVersion handed out
+
+	mu      sync.RWMutex
+	version atomic.Uint64      // written under mu, read without it by Version
+	pubs    map[string]*record // key: the register id inside the record's blob
+	tombs   map[string]tomb    // nil until the first unpublish
+	data    int                // number of data strings of the live records
+	dead    bool               // deleted from its slot map; writers look it up again
+}
+
+func newDatum(id string) *datum {
+	return &datum{id: id, pubs: make(map[string]*record)}
+}
+
+// put applies rec if it orders after what the datum knows of its register id.
+// d.mu must be held.
+func (d *datum) put(s *Store, rec *record) bool {
+	rid := rec.registerID()
+	if old, ok := d.pubs[rid]; ok {
+		if !newer(rec.version, rec.ts, old.version, old.ts) {
+			return false
+		}
+		d.data -= old.dataCount()
+	} else if t, ok := d.tombs[rid]; ok {
+		if !newer(rec.version, rec.ts, t.version, t.ts) {
+			return false
+		}
+		delete(d.tombs, rid)
+		s.tombs.Dec()
+		s.live.Inc()
+	} else {
+		s.live.Inc()
+	}
+	// Assigning with the new key also replaces a stored key (Go does so for
+	// string keys), so the old blob is not kept alive by the map.
+	d.pubs[rid] = rec
+	d.data += rec.dataCount()
+	return true
+}
+
+// remove unpublishes rid if (version, ts) orders after what the datum knows
+// of it, leaving a tombstone either way. A session that does not own the live
+// publisher removes it only with a higher version: a late cleanup by the
+// session a client left must not drop what it re-registered elsewhere.
+// sessionID "" skips that check. d.mu must be held.
+func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool, rid string, version uint64, ts, now int64) bool {
+	if old, ok := d.pubs[rid]; ok {
+		if !newer(version, ts, old.version, old.ts) || !anySession && old.session != session && version <= old.version {
+			return false
+		}
+		d.dropLive(s, rid, old, tomb{version: version, ts: ts, at: now})
+		return true
+	}
+	if t, ok := d.tombs[rid]; ok {
+		if newer(version, ts, t.version, t.ts) {
+			// Keyed by a clone: storing under rid would keep its frame alive.
+			d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now}
+		}
+		return false
+	}
+	if d.tombs == nil {
+		d.tombs = make(map[string]tomb)
+	}
+	d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now}
+	s.tombs.Inc()
+	return false
+}
+
+// dropLive replaces the live record old of rid by tombstone t. d.mu must be held.
+func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
+	delete(d.pubs, rid)
+	d.data -= old.dataCount()
+	if d.tombs == nil {
+		d.tombs = make(map[string]tomb)
+	}
+	// rid lives in old's blob; a clone lets the blob (and its data) go.
+	d.tombs[strings.Clone(rid)] = t
+	s.live.Dec()
+	s.tombs.Inc()
+}

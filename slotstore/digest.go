@@ -1,0 +1,93 @@
+package slotstore
+
+import (
+	"cmp"
+	"slices"
+	"unique"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Digest summarises the live publishers of slot owned by sessionID ("" for
+// all of them): per dataInfoId, their count and the XOR of
+// proto.PublisherHash(registerID, version). DataInfoIds without such
+// publishers are left out; entries are sorted by dataInfoId. Two stores hold
+// the same set of (registerID, version) exactly when their digests are equal
+// (up to hash collisions).
+func (s *Store) Digest(slot uint32, sessionID string) []proto.DigestEntry {
+	m := s.slot(slot)
+	if m == nil {
+		return nil
+	}
+	var out []proto.DigestEntry
+	session := unique.Make(sessionID)
+	m.Range(func(_ string, d *datum) bool {
+		e := proto.DigestEntry{DataInfoID: d.id}
+		// Computed here rather than kept up to date by every write: writes
+		// are the hot path, digests are periodic.
+		d.mu.RLock()
+		for _, r := range d.pubs {
+			if sessionID == "" || r.session == session {
+				e.Count++
+				e.Hash ^= r.hash()
+			}
+		}
+		d.mu.RUnlock()
+		if e.Count > 0 {
+			out = append(out, e)
+		}
+		return true
+	})
+	slices.SortFunc(out, func(a, b proto.DigestEntry) int { return cmp.Compare(a.DataInfoID, b.DataInfoID) })
+	return out
+}
+
+// Publishers returns the live publishers of the given dataInfoIds of slot
+// owned by sessionID ("" for all of them): what a peer whose digest differs
+// needs. DataInfoIds of other slots are skipped. The strings are shared as in
+// Datum.
+func (s *Store) Publishers(slot uint32, sessionID string, dataInfoIDs []string) []proto.Publisher {
+	m := s.slot(slot)
+	if m == nil {
+		return nil
+	}
+	session := unique.Make(sessionID)
+	var out []proto.Publisher
+	for _, id := range dataInfoIDs {
+		if SlotOf(id, len(s.slots)) != slot {
+			continue
+		}
+		d, ok := m.Load(id)
+		if !ok {
+			continue
+		}
+		d.mu.RLock()
+		var data []string
+		for _, r := range d.pubs {
+			if sessionID != "" && r.session != session {
+				continue
+			}
+			out = append(out, proto.Publisher{})
+			r.publisher(d.id, &out[len(out)-1], &data)
+		}
+		d.mu.RUnlock()
+	}
+	return out
+}
+
+// DataInfoIDs returns the dataInfoIds of slot the store knows, sorted,
+// including those whose publishers are all unpublished (their version still
+// matters to subscribers) until CompactTombstones deletes them.
+func (s *Store) DataInfoIDs(slot uint32) []string {
+	m := s.slot(slot)
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, m.Size())
+	m.Range(func(id string, _ *datum) bool {
+		out = append(out, id)
+		return true
+	})
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,138 @@
+package slotstore
+
+import (
+	"time"
+	"unique"
+
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// RemoveSession unpublishes every live publisher whose owner is sessionID (a
+// publisher re-registered since through another session is kept) and returns
+// the datums that changed. Each removed publisher leaves a tombstone one
+// millisecond after its register timestamp, so a late write of the same
+// registration from the gone session is dropped, while the client's replay
+// through another session (stamped later) wins.
+func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
+	session := unique.Make(sessionID)
+	now := s.now().UnixNano()
+	var out []proto.DatumVersion
+	for _, m := range s.slots {
+		m.Range(func(_ string, d *datum) bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if d.dead {
+				return true
+			}
+			changed := false
+			for rid, r := range d.pubs {
+				if r.session == session {
+					d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts + 1, at: now})
+					changed = true
+				}
+			}
+			if changed {
+				v := s.nextVersion(d.version.Load())
+				d.version.Store(v)
+				out = append(out, proto.DatumVersion{DataInfoID: d.id, Version: v})
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// CompactTombstones deletes the tombstones made before olderThan and the
+// datums left with neither publishers nor tombstones. It returns the number
+// of tombstones deleted. olderThan should trail now by more than a write can
+// be delayed in flight.
+func (s *Store) CompactTombstones(olderThan time.Time) int {
+	limit := olderThan.UnixNano()
+	n := 0
+	for _, m := range s.slots {
+		m.Range(func(_ string, d *datum) bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if d.dead {
+				return true
+			}
+			for rid, t := range d.tombs {
+				if t.at < limit {
+					delete(d.tombs, rid)
+					n++
+				}
+			}
+			if len(d.tombs) == 0 {
+				d.tombs = nil // a map never shrinks; drop it
+			}
+			if len(d.pubs) == 0 && len(d.tombs) == 0 {
+				s.deleteLocked(m, d)
+			}
+			return true
+		})
+	}
+	s.tombs.Add(int64(-n))
+	return n
+}
+
+// BumpSlot gives every datum of slot a new version above any version of the
+// slot and any observed one, and returns them all: after a leader change,
+// subscribers compare against versions the old leader handed out, so only a
+// higher version gets them re-pushed.
+func (s *Store) BumpSlot(slot uint32) []proto.DatumVersion {
+	m := s.slot(slot)
+	if m == nil {
+		return nil
+	}
+	var top uint64
+	m.Range(func(_ string, d *datum) bool {
+		top = max(top, d.version.Load())
+		return true
+	})
+	var out []proto.DatumVersion
+	m.Range(func(_ string, d *datum) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.dead {
+			return true
+		}
+		v := s.nextVersion(max(top, d.version.Load()))
+		d.version.Store(v)
+		out = append(out, proto.DatumVersion{DataInfoID: d.id, Version: v})
+		return true
+	})
+	return out
+}
+
+// DropSlot deletes everything of slot, for a node that no longer holds it.
+// Versions issued later, should the slot come back, stay above the dropped ones.
+func (s *Store) DropSlot(slot uint32) {
+	m := s.slot(slot)
+	if m == nil {
+		return
+	}
+	m.Range(func(_ string, d *datum) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.dead {
+			return true
+		}
+		s.live.Add(int64(-len(d.pubs)))
+		s.tombs.Add(int64(-len(d.tombs)))
+		s.deleteLocked(m, d)
+		return true
+	})
+}
+
+// deleteLocked removes d from m. Writers holding d find it dead and look the
+// datum up again; a datum created then starts above d's version through the
+// floor. d.mu must be held (lock order: datum, then xsync bucket).
+func (s *Store) deleteLocked(m *xsync.MapOf[string, *datum], d *datum) {
+	d.dead = true
+	s.raiseFloor(d.version.Load())
+	m.Compute(d.id, func(old *datum, loaded bool) (*datum, bool) {
+		return old, !loaded || old == d
+	})
+}

@@ -1,0 +1,218 @@
+package slotstore
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unique"
+
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Store is the publisher store of one data node, for every slot it holds,
+// leader or follower. All methods are safe for concurrent use.
+//
+// Order of two writes of one register id: (version, registerTimestamp), the
+// newer wins, an older one is dropped, an equal one is a no-op. Unpublishing
+// leaves a tombstone with the unpublish's (version, timestamp), so a late
+// older publish does not bring the publisher back.
+//
+// Datum versions only grow: unix-ms<<16, or the previous version + 1 when the
+// clock is not ahead of it, and never at or below a version passed to
+// ObserveVersion or held by a datum that was since deleted.
+type Store struct {
+	slots []*xsync.MapOf[string, *datum]
+	live  *xsync.Counter // live publishers
+	tombs *xsync.Counter // tombstones
+	floor atomic.Uint64  // every version issued from now on is above it
+	now   func() time.Time
+}
+
+// NewStore returns an empty store for a cluster of the given number of slots.
+func NewStore(slots int) (*Store, error) {
+	if !validSlots(slots) {
+		return nil, fmt.Errorf("cannot create store of %d slots: %w", slots, ErrBadSlotCount)
+	}
+	s := &Store{
+		slots: make([]*xsync.MapOf[string, *datum], slots),
+		live:  xsync.NewCounter(),
+		tombs: xsync.NewCounter(),
+		now:   time.Now,
+	}
+	for i := range s.slots {
+		s.slots[i] = xsync.NewMapOf[string, *datum]()
+	}
+	return s, nil
+}
+
+// Slots returns the number of slots the store was created for.
+func (s *Store) Slots() int { return len(s.slots) }
+
+// SlotOf returns the slot of dataInfoID.
+func (s *Store) SlotOf(dataInfoID string) uint32 { return SlotOf(dataInfoID, len(s.slots)) }
+
+// Put registers p for sessionID, the session that forwarded it, which then
+// owns p. It reports the datum's version and whether the datum changed (false
+// when p is not newer than what the store knows of p.RegisterID). p is
+// copied: the store keeps none of its strings. A p without DataInfoID or
+// RegisterID is ignored.
+func (s *Store) Put(sessionID string, p *proto.Publisher) (proto.DatumVersion, bool) {
+	if p == nil {
+		return proto.DatumVersion{}, false
+	}
+	if p.DataInfoID == "" || p.RegisterID == "" {
+		return proto.DatumVersion{DataInfoID: p.DataInfoID}, false
+	}
+	// Copying and interning need no lock; do them before taking one.
+	rec := newRecord(unique.Make(sessionID), p)
+	for {
+		d := s.datumFor(p.DataInfoID)
+		d.mu.Lock()
+		if d.dead {
+			d.mu.Unlock()
+			continue
+		}
+		changed := d.put(s, rec)
+		if changed {
+			d.version.Store(s.nextVersion(d.version.Load()))
+		}
+		v := d.version.Load()
+		d.mu.Unlock()
+		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
+	}
+}
+
+// Remove unpublishes registerID of dataInfoID when (version, ts) orders after
+// what the store knows of it, and then keeps (version, ts) as its tombstone,
+// also when the store never saw the publisher. A session other than the
+// owner removes a live publisher only with a higher version; sessionID ""
+// (e.g. replication of a write the leader checked) skips that check. It
+// reports the datum's version and whether the datum changed.
+func (s *Store) Remove(sessionID string, dataInfoID, registerID string, version uint64, ts int64) (proto.DatumVersion, bool) {
+	if dataInfoID == "" || registerID == "" {
+		return proto.DatumVersion{DataInfoID: dataInfoID}, false
+	}
+	session := unique.Make(sessionID)
+	now := s.now().UnixNano()
+	for {
+		d := s.datumFor(dataInfoID)
+		d.mu.Lock()
+		if d.dead {
+			d.mu.Unlock()
+			continue
+		}
+		changed := d.remove(s, session, sessionID == "", registerID, version, ts, now)
+		if changed {
+			d.version.Store(s.nextVersion(d.version.Load()))
+		}
+		v := d.version.Load()
+		d.mu.Unlock()
+		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
+	}
+}
+
+// Datum returns the version and live publishers of dataInfoID, in no
+// particular order. The strings of the result are shared with the store and
+// with each other; they are immutable, but the slices must not be appended to
+// in place across publishers (they are capped, so append copies).
+func (s *Store) Datum(dataInfoID string) proto.Datum {
+	d := s.lookup(dataInfoID)
+	if d == nil {
+		return proto.Datum{DataInfoID: dataInfoID}
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := proto.Datum{DataInfoID: d.id, Version: d.version.Load()}
+	if len(d.pubs) == 0 {
+		return out
+	}
+	out.Publishers = make([]proto.Publisher, len(d.pubs))
+	data := make([]string, 0, d.data)
+	i := 0
+	for _, r := range d.pubs {
+		r.publisher(d.id, &out.Publishers[i], &data)
+		i++
+	}
+	return out
+}
+
+// Version returns the version of dataInfoID, 0 if the store has no such datum.
+func (s *Store) Version(dataInfoID string) uint64 {
+	if d := s.lookup(dataInfoID); d != nil {
+		return d.version.Load()
+	}
+	return 0
+}
+
+// Count returns the number of live publishers.
+func (s *Store) Count() int { return int(s.live.Value()) }
+
+// Tombstones returns the number of tombstones not yet compacted.
+func (s *Store) Tombstones() int { return int(s.tombs.Value()) }
+
+// SlotCount returns the number of live publishers of slot.
+func (s *Store) SlotCount(slot uint32) int {
+	m := s.slot(slot)
+	if m == nil {
+		return 0
+	}
+	n := 0
+	m.Range(func(_ string, d *datum) bool {
+		d.mu.RLock()
+		n += len(d.pubs)
+		d.mu.RUnlock()
+		return true
+	})
+	return n
+}
+
+// ObserveVersion makes every datum version issued from now on greater than v,
+// e.g. a version the previous leader of a slot handed out.
+func (s *Store) ObserveVersion(v uint64) { s.raiseFloor(v) }
+
+func (s *Store) slot(slot uint32) *xsync.MapOf[string, *datum] {
+	if int64(slot) >= int64(len(s.slots)) {
+		return nil
+	}
+	return s.slots[slot]
+}
+
+func (s *Store) lookup(dataInfoID string) *datum {
+	d, _ := s.slots[SlotOf(dataInfoID, len(s.slots))].Load(dataInfoID)
+	return d
+}
+
+// datumFor returns the datum of dataInfoID, creating it under a cloned key.
+func (s *Store) datumFor(dataInfoID string) *datum {
+	m := s.slots[SlotOf(dataInfoID, len(s.slots))]
+	if d, ok := m.Load(dataInfoID); ok {
+		return d
+	}
+	id := strings.Clone(dataInfoID)
+	d, _ := m.LoadOrStore(id, newDatum(id))
+	return d
+}
+
+// nextVersion returns a datum version above prev and above the floor.
+func (s *Store) nextVersion(prev uint64) uint64 {
+	if f := s.floor.Load(); prev < f {
+		prev = f
+	}
+	v := uint64(s.now().UnixMilli()) << 16
+	if v <= prev {
+		v = prev + 1
+	}
+	return v
+}
+
+func (s *Store) raiseFloor(v uint64) {
+	for {
+		f := s.floor.Load()
+		if v <= f || s.floor.CompareAndSwap(f, v) {
+			return
+		}
+	}
+}
