@@ -1,0 +1,156 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/roster-registry/roster/netio"
+)
+
+// Client is a connection to the registry through one session at a time. It
+// is safe for concurrent use.
+//
+// Lock order: Client.mu before Publisher.mu and Subscriber.mu; the latter
+// two are never held together.
+type Client struct {
+	cfg  Config
+	log  *slog.Logger
+	conn *netio.Client
+
+	// ctx ends when Close is called; it bounds every background goroutine.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.RWMutex
+	closed bool
+	pubs   map[*Publisher]struct{}
+	subs   map[*Subscriber]struct{}
+	// byKey indexes subscribers by what a push names. Its slices are
+	// replaced, never changed in place, so the push path can use one after
+	// releasing mu.
+	byKey map[subKey][]*Subscriber
+
+	// refuse ends New's wait when a session refuses the handshake for
+	// good; set before the connection starts, a no-op after New returned.
+	refuse context.CancelCauseFunc
+
+	errMu   sync.Mutex
+	lastErr error // the last connection failure, reported by New on timeout
+
+	pushLog throttle
+}
+
+// subKey is what a push names: a dataInfoId and a zone filter.
+type subKey struct {
+	dataInfoID string
+	zone       string
+}
+
+// New connects to a session and returns a ready client. It waits until a
+// session accepted the handshake or ctx is done; a session refusing the
+// handshake (wrong token: errors.Is(err, ErrUnauthorized)) fails it at once.
+// After New returns, the client reconnects on its own until Close.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	addrs := cfg.Sessions
+	if cfg.ServersURL != "" {
+		list, err := fetchServers(ctx, cfg.ServersURL, cfg.RequestTimeout)
+		switch {
+		case err != nil:
+			cfg.Logger.Warn("cannot fetch session list, using configured sessions", "url", cfg.ServersURL, "err", err)
+		case len(list) > 0:
+			addrs = list
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("cannot create client: %w", ErrNoSessions)
+	}
+	c := &Client{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		pubs:  make(map[*Publisher]struct{}),
+		subs:  make(map[*Subscriber]struct{}),
+		byKey: make(map[subKey][]*Subscriber),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	startCtx, refuse := context.WithCancelCause(ctx)
+	defer refuse(nil)
+	c.refuse = refuse
+	c.conn = netio.NewClient(c.connConfig(addrs))
+	if err := c.conn.Start(startCtx); err != nil {
+		cause := context.Cause(startCtx)
+		last := c.lastError()
+		c.Close()
+		switch {
+		case ctx.Err() == nil && cause != nil:
+			return nil, fmt.Errorf("cannot connect to a session: %w", cause)
+		case last != nil:
+			return nil, fmt.Errorf("cannot connect to a session: %w (last error: %v)", ctx.Err(), last)
+		}
+		return nil, fmt.Errorf("cannot connect to a session: %w", err)
+	}
+	return c, nil
+}
+
+// Close closes the connection and stops every subscriber's handler
+// goroutine (a handler call in progress finishes). It does not unregister
+// anything: the session drops a client's registrations when its connection
+// closes. Close is idempotent; every later operation fails with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	subs := make([]*Subscriber, 0, len(c.subs))
+	for s := range c.subs {
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+
+	c.cancel()
+	for _, s := range subs {
+		s.stop()
+	}
+	err := c.conn.Stop()
+	c.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("cannot close connection: %w", err)
+	}
+	return nil
+}
+
+// ClientID returns the id this client presents to sessions.
+func (c *Client) ClientID() string { return c.cfg.ClientID }
+
+// background runs f on a goroutine that Close waits for; it reports false
+// when the client is closed.
+func (c *Client) background(f func()) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Go(f)
+	return true
+}
+
+func (c *Client) setLastError(err error) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	c.errMu.Lock()
+	c.lastErr = err
+	c.errMu.Unlock()
+}
+
+func (c *Client) lastError() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.lastErr
+}

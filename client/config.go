@@ -1,0 +1,76 @@
+package client
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Client. Only Sessions (or ServersURL) is required.
+type Config struct {
+	// Sessions are session addresses ("host:9600"). The client connects to
+	// one and moves to the next when the connection is lost.
+	Sessions []string
+	// ServersURL, when set, is a session's HTTP endpoint listing the
+	// sessions as a JSON array of "host:port" strings, e.g.
+	// http://host:9603/api/servers/query. It is fetched once by New; the
+	// list it returns replaces Sessions, which is the fallback when it
+	// cannot be fetched.
+	ServersURL string
+	// Zone is the zone of this client's publishers and of its zone-scoped
+	// subscribers; DefaultZone when empty.
+	Zone string
+	// AppName names the application, for the registry's operators.
+	AppName string
+	// ClientID identifies this client across reconnects; random when empty.
+	ClientID string
+	// Token is the session's shared secret, if it requires one.
+	Token string
+	// RequestTimeout bounds one request to a session (5 s when zero). A
+	// Publish or Subscribe retries past it until its context ends.
+	RequestTimeout time.Duration
+	// Logger receives connection events; slog.Default() when nil.
+	Logger *slog.Logger
+	// BackoffMin and BackoffMax bound the delay between reconnect attempts
+	// (100 ms and 5 s when zero); each delay is drawn with jitter.
+	BackoffMin, BackoffMax time.Duration
+}
+
+const (
+	defaultRequestTimeout = 5 * time.Second
+	defaultBackoffMin     = 100 * time.Millisecond
+	defaultBackoffMax     = 5 * time.Second
+	// defaultHeartbeat is used until (or when) the session names its own interval.
+	defaultHeartbeat = 10 * time.Second
+	// backgroundTimeout bounds the unregister sent in the background after a
+	// failed Publish, Subscribe or Unpublish.
+	backgroundTimeout = time.Minute
+	// replayParallelism bounds the registrations in flight while replaying.
+	replayParallelism = 64
+)
+
+// withDefaults returns cfg with its zero fields filled in.
+func (cfg Config) withDefaults() Config {
+	if cfg.Zone == "" {
+		cfg.Zone = DefaultZone
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = rand.Text()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = defaultBackoffMin
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = defaultBackoffMax
+	}
+	if cfg.BackoffMax < cfg.BackoffMin {
+		cfg.BackoffMax = cfg.BackoffMin
+	}
+	return cfg
+}

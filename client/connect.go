@@ -1,0 +1,182 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+func (c *Client) connConfig(addrs []string) netio.ClientConfig {
+	return netio.ClientConfig{
+		Addrs: addrs,
+		Link: netio.LinkConfig{
+			RequestTimeout: c.cfg.RequestTimeout,
+			DialTimeout:    c.cfg.RequestTimeout,
+			Handler:        c.onFrame,
+			Logger:         c.log,
+		},
+		OnConnect:    c.onConnect,
+		OnDisconnect: c.onDisconnect,
+		BackoffMin:   c.cfg.BackoffMin,
+		BackoffMax:   c.cfg.BackoffMax,
+	}
+}
+
+// onConnect makes a new link ready: handshake, then replay of every
+// registration. Until it returns, requests from Publish and Subscribe wait,
+// so a registration recorded after the replay's snapshot is sent by its own
+// call and one recorded before is sent by the replay (perhaps both: a
+// duplicate is harmless, the session keeps the newer version).
+func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
+	reply, err := c.handshake(ctx, l)
+	if err != nil {
+		c.setLastError(err)
+		if se := serverError(err); se != nil && !retryable(se.Code) {
+			c.refuse(err)
+		}
+		return err
+	}
+	every := defaultHeartbeat
+	if reply.HeartbeatMs > 0 {
+		every = time.Duration(reply.HeartbeatMs) * time.Millisecond
+	}
+	if !c.background(func() { c.heartbeat(l, every) }) {
+		return ErrClosed
+	}
+	if err := c.replay(ctx, l); err != nil {
+		c.setLastError(err)
+		return err
+	}
+	c.log.Info("connected to session", "addr", l.Addr(), "server", reply.ServerID)
+	return nil
+}
+
+func (c *Client) onDisconnect(err error) {
+	c.setLastError(err)
+	if c.ctx.Err() == nil {
+		c.log.Warn("lost session connection, reconnecting", "err", err)
+	}
+}
+
+func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.HandshakeReply, error) {
+	req := &proto.Handshake{
+		Version:   proto.ProtocolVersion,
+		ClientID:  c.cfg.ClientID,
+		AppName:   c.cfg.AppName,
+		Zone:      c.cfg.Zone,
+		Encodings: proto.EncodingZstd | proto.EncodingS2,
+		Token:     c.cfg.Token,
+	}
+	var reply proto.HandshakeReply
+	if err := netio.Call(ctx, l, req, &reply); err != nil {
+		if se := serverError(err); se != nil {
+			return nil, fmt.Errorf("cannot handshake with %s: %w", l.Addr(), se)
+		}
+		return nil, fmt.Errorf("cannot handshake with %s: %w", l.Addr(), err)
+	}
+	return &reply, nil
+}
+
+// heartbeat keeps the link alive at the interval the session asked for and
+// closes it when the session stops answering, which starts a reconnect.
+func (c *Client) heartbeat(l *netio.Link, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.Done():
+			return
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+		_, err := l.Request(ctx, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
+		cancel()
+		if err != nil {
+			if c.ctx.Err() == nil {
+				c.log.Warn("session missed a heartbeat, closing connection", "addr", l.Addr(), "err", err)
+				l.Close()
+			}
+			return
+		}
+	}
+}
+
+// replay sends every live registration on a new link, a bounded number at a
+// time. A registration the session refuses is logged and skipped: it must
+// not keep the others from being restored. A transport error fails the
+// replay, and the connection with it.
+func (c *Client) replay(ctx context.Context, l *netio.Link) error {
+	c.mu.RLock()
+	msgs := make([]proto.Message, 0, len(c.pubs)+len(c.subs))
+	for p := range c.pubs {
+		if m := p.message(); m != nil {
+			msgs = append(msgs, m)
+		}
+	}
+	for s := range c.subs {
+		msgs = append(msgs, s.message())
+	}
+	c.mu.RUnlock()
+	if len(msgs) == 0 {
+		return nil
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, replayParallelism)
+	var wg sync.WaitGroup
+	for _, m := range msgs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.replayOne(ctx, l, m); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return fmt.Errorf("cannot replay registrations to %s: %w", l.Addr(), context.Cause(ctx))
+	}
+	c.log.Debug("replayed registrations", "addr", l.Addr(), "count", len(msgs))
+	return nil
+}
+
+func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) error {
+	var res proto.Result
+	err := netio.Call(ctx, l, m, &res)
+	if err == nil {
+		return nil
+	}
+	se := serverError(err)
+	switch {
+	case se == nil:
+		return err
+	case se.Code == proto.CodeStaleVersion:
+		return nil
+	case retryable(se.Code):
+		return se
+	}
+	c.log.Warn("session refused a replayed registration", "type", m.Type(), "err", se)
+	return nil
+}
+
+// onFrame handles frames the session sends on its own; it runs on the
+// link's read goroutine, so it never blocks on a handler.
+func (c *Client) onFrame(l *netio.Link, f netio.Frame) {
+	if f.Header.Type == proto.TypePush {
+		c.onPush(l, f.Body)
+	}
+}

@@ -1,0 +1,37 @@
+package client
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Defaults of the dataInfoId parts and of the client's zone, as in SOFARegistry.
+const (
+	DefaultInstanceID = "DEFAULT_INSTANCE_ID"
+	DefaultGroup      = "DEFAULT_GROUP"
+	DefaultZone       = "DEFAULT_ZONE"
+)
+
+const dataInfoSep = "#@#"
+
+// DataInfoID returns dataID + "#@#" + instanceID + "#@#" + group, the key
+// under which the registry stores a service. Empty instanceID and group take
+// their defaults. It fails with ErrInvalidDataID for an empty dataID or a
+// part that contains the separator.
+func DataInfoID(dataID, instanceID, group string) (string, error) {
+	if strings.TrimSpace(dataID) == "" {
+		return "", fmt.Errorf("%w: empty", ErrInvalidDataID)
+	}
+	if instanceID == "" {
+		instanceID = DefaultInstanceID
+	}
+	if group == "" {
+		group = DefaultGroup
+	}
+	for _, part := range [...]string{dataID, instanceID, group} {
+		if strings.Contains(part, dataInfoSep) {
+			return "", fmt.Errorf("%w: %q contains %q", ErrInvalidDataID, part, dataInfoSep)
+		}
+	}
+	return dataID + dataInfoSep + instanceID + dataInfoSep + group, nil
+}

@@ -1,0 +1,22 @@
+// Package client is roster's Go SDK: it publishes service addresses and
+// subscribes to them through a session node.
+//
+// A Client keeps one connection to a session. Everything it publishes or
+// subscribes to is recorded locally before it is sent, so when the connection
+// is lost the client reconnects (to the next session of its list, with
+// exponential backoff and jitter) and replays every live publisher and
+// subscriber: nothing published is lost by a session restart.
+//
+// Publishers carry a version that starts at 1 and grows by one on every
+// Republish; the registry keeps the newest version of each registration and
+// a tombstone after Unpublish, so a late or replayed older registration never
+// wins over a newer one.
+//
+// Subscribers receive pushes from the session. Each subscriber has its own
+// goroutine that calls its handler one update at a time, newest state only
+// (intermediate versions may be skipped when the handler is slow), never on
+// the network goroutine: a slow handler delays only its own subscriber.
+//
+// The package imports only the wire format (proto), the transport (netio)
+// and the standard library, never a server package.
+package client

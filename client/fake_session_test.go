@@ -1,0 +1,191 @@
+package client
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// fakeSession is the session side of the client protocol, enough to test
+// the SDK: handshake, registrations (recorded), heartbeats, acks, and pushes
+// sent by the test.
+type fakeSession struct {
+	t           *testing.T
+	srv         *netio.Server
+	token       string
+	heartbeatMs uint32
+	refuse      atomic.Uint32 // a proto.Code answering every handshake when non-zero
+
+	mu         sync.Mutex
+	conns      map[uint64]*netio.Conn // handshaken connections
+	handshakes []proto.Handshake
+	pubs       map[string]proto.Publisher // by RegisterID, newest version
+	pubLog     []proto.Publisher
+	unpubs     []proto.UnregisterPublisher
+	subs       map[string]proto.Subscriber
+	unsubs     []proto.UnregisterSubscriber
+	acks       []proto.PushAck
+	heartbeats int
+	reject     map[proto.Type]proto.Code // answers to registrations of a type
+}
+
+func newFakeSession(t *testing.T, opts ...func(*fakeSession)) *fakeSession {
+	t.Helper()
+	fs := &fakeSession{
+		t:           t,
+		heartbeatMs: 10_000,
+		conns:       map[uint64]*netio.Conn{},
+		pubs:        map[string]proto.Publisher{},
+		subs:        map[string]proto.Subscriber{},
+		reject:      map[proto.Type]proto.Code{},
+	}
+	for _, o := range opts {
+		o(fs)
+	}
+	fs.srv = netio.NewServer(netio.ServerConfig{Name: "fake-session", Addr: "127.0.0.1:0", Loops: 1, Logger: quietLogger()}, fs)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := fs.srv.Start(ctx); err != nil {
+		t.Fatalf("cannot start fake session: %v", err)
+	}
+	t.Cleanup(fs.stop)
+	return fs
+}
+
+func (fs *fakeSession) addr() string { return fs.srv.Addr() }
+
+func (fs *fakeSession) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := fs.srv.Stop(ctx); err != nil {
+		fs.t.Errorf("cannot stop fake session: %v", err)
+	}
+}
+
+func (fs *fakeSession) OnOpen(*netio.Conn) {}
+
+func (fs *fakeSession) OnClose(c *netio.Conn, _ error) {
+	fs.mu.Lock()
+	delete(fs.conns, c.ID())
+	fs.mu.Unlock()
+}
+
+func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
+	if f.Header.Type == proto.TypeHeartbeat && f.Header.RequestID != 0 {
+		fs.mu.Lock()
+		fs.heartbeats++
+		fs.mu.Unlock()
+	}
+	if netio.HeartbeatReply(c, f) {
+		return
+	}
+	m := proto.New(f.Header.Type)
+	if m == nil {
+		_ = c.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeUnknownType})
+		return
+	}
+	if err := m.Unmarshal(f.Body); err != nil {
+		fs.t.Errorf("fake session: cannot decode %s: %v", f.Header.Type, err)
+		_ = c.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeBadRequest})
+		return
+	}
+	reply := func(code proto.Code) { _ = c.Reply(f.Header.RequestID, &proto.Result{Code: code}) }
+
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if m, ok := m.(*proto.Handshake); ok {
+		fs.handshakes = append(fs.handshakes, *m)
+		switch {
+		case fs.refuse.Load() != 0:
+			reply(proto.Code(fs.refuse.Load()))
+		case fs.token != "" && m.Token != fs.token:
+			_ = c.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeUnauthorized, Message: "bad token"})
+		default:
+			fs.conns[c.ID()] = c
+			_ = c.Reply(f.Header.RequestID, &proto.HandshakeReply{Version: proto.ProtocolVersion, ServerID: "fake", HeartbeatMs: fs.heartbeatMs})
+		}
+		return
+	}
+	if _, ok := fs.conns[c.ID()]; !ok {
+		reply(proto.CodeNoHandshake)
+		return
+	}
+	if code, ok := fs.reject[f.Header.Type]; ok {
+		reply(code)
+		return
+	}
+	switch m := m.(type) {
+	case *proto.Publisher:
+		fs.pubLog = append(fs.pubLog, *m)
+		if old, ok := fs.pubs[m.RegisterID]; ok && old.Version > m.Version {
+			reply(proto.CodeStaleVersion)
+			return
+		}
+		fs.pubs[m.RegisterID] = *m
+	case *proto.UnregisterPublisher:
+		fs.unpubs = append(fs.unpubs, *m)
+		delete(fs.pubs, m.RegisterID)
+	case *proto.Subscriber:
+		fs.subs[m.RegisterID] = *m
+	case *proto.UnregisterSubscriber:
+		fs.unsubs = append(fs.unsubs, *m)
+		delete(fs.subs, m.RegisterID)
+	case *proto.PushAck:
+		fs.acks = append(fs.acks, *m)
+		return // one-way
+	default:
+		reply(proto.CodeUnknownType)
+		return
+	}
+	reply(proto.CodeOK)
+}
+
+// push sends p to every handshaken connection.
+func (fs *fakeSession) push(p *proto.Push) {
+	fs.t.Helper()
+	fs.mu.Lock()
+	conns := make([]*netio.Conn, 0, len(fs.conns))
+	for _, c := range fs.conns {
+		conns = append(conns, c)
+	}
+	fs.mu.Unlock()
+	if len(conns) == 0 {
+		fs.t.Fatal("fake session: no client to push to")
+	}
+	for _, c := range conns {
+		if err := c.Send(p); err != nil {
+			fs.t.Fatalf("fake session: cannot push: %v", err)
+		}
+	}
+}
+
+// with runs f under the session's lock, to read what it recorded.
+func (fs *fakeSession) with(f func(fs *fakeSession)) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	f(fs)
+}
+
+// ackFor returns the last ack of dataInfoID at version, if any.
+func (fs *fakeSession) ackFor(dataInfoID, zone string, version uint64) (proto.PushAck, bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for i := len(fs.acks) - 1; i >= 0; i-- {
+		a := fs.acks[i]
+		if a.DataInfoID == dataInfoID && a.Zone == zone && a.Version == version {
+			return a, true
+		}
+	}
+	return proto.PushAck{}, false
+}
+
+func (fs *fakeSession) connCount() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return len(fs.conns)
+}

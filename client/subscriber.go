@@ -1,0 +1,231 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Scope says which publishers a subscriber receives.
+type Scope uint8
+
+const (
+	// ScopeZone (the default) receives only publishers of the client's zone.
+	ScopeZone Scope = iota
+	// ScopeDataCenter receives publishers of every zone of the data center.
+	ScopeDataCenter
+	// ScopeGlobal receives every publisher; within one data center it is
+	// the same as ScopeDataCenter.
+	ScopeGlobal
+)
+
+func (s Scope) proto() (proto.Scope, bool) {
+	switch s {
+	case ScopeZone:
+		return proto.ScopeZone, true
+	case ScopeDataCenter:
+		return proto.ScopeDataCenter, true
+	case ScopeGlobal:
+		return proto.ScopeGlobal, true
+	}
+	return 0, false
+}
+
+// String returns the scope's name as the registry spells it.
+func (s Scope) String() string {
+	if ps, ok := s.proto(); ok {
+		return ps.String()
+	}
+	return fmt.Sprintf("Scope(%d)", uint8(s))
+}
+
+// Subscription describes what to subscribe to.
+type Subscription struct {
+	DataID     string // required
+	Group      string // DefaultGroup when empty
+	InstanceID string // DefaultInstanceID when empty
+	Scope      Scope
+}
+
+// Subscriber is one live subscription.
+type Subscriber struct {
+	c          *Client
+	dataInfoID string
+	registerID string
+	scope      proto.Scope
+	key        subKey
+	handler    func(Update)
+
+	mu   sync.Mutex
+	list *pubList // nil until the first push
+
+	wake     chan struct{} // buffered 1: the list changed
+	quit     chan struct{} // closed by stop
+	stopOnce sync.Once
+}
+
+// Subscribe records a subscription, registers it with the session and
+// returns once the session accepted it, retrying across reconnects until ctx
+// is done. On failure the subscription is forgotten (with an unregister in
+// the background if it may have reached a session).
+//
+// handler (which may be nil: see Current) is called on the subscriber's own
+// goroutine, one call at a time, each time the list reaches a newer version;
+// when it falls behind it receives the newest list, skipping the versions in
+// between. It is never called concurrently with itself, nor after
+// Unsubscribe or Close returned, except for a call already in progress.
+func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Update)) (*Subscriber, error) {
+	id, err := DataInfoID(s.DataID, s.InstanceID, s.Group)
+	if err != nil {
+		return nil, fmt.Errorf("cannot subscribe: %w", err)
+	}
+	scope, ok := s.Scope.proto()
+	if !ok {
+		return nil, fmt.Errorf("cannot subscribe to %s: %w: %d", id, ErrInvalidScope, uint8(s.Scope))
+	}
+	sub := &Subscriber{
+		c:          c,
+		dataInfoID: id,
+		registerID: rand.Text(),
+		scope:      scope,
+		key:        subKey{dataInfoID: id},
+		handler:    handler,
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+	}
+	if scope == proto.ScopeZone {
+		sub.key.zone = c.cfg.Zone
+	}
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("cannot subscribe to %s: %w", id, ErrClosed)
+	}
+	c.subs[sub] = struct{}{}
+	old := c.byKey[sub.key]
+	subs := make([]*Subscriber, len(old), len(old)+1)
+	copy(subs, old)
+	c.byKey[sub.key] = append(subs, sub)
+	// Not in c.wg: Close may be called from a handler, which must not wait for itself.
+	go sub.run()
+	c.mu.Unlock()
+
+	if err := c.call(ctx, sub.message()); err != nil {
+		if m, rerr := sub.remove(); rerr == nil && !errors.As(err, new(*ServerError)) {
+			c.unregisterLater(m)
+		}
+		return nil, fmt.Errorf("cannot subscribe to %s: %w", id, err)
+	}
+	return sub, nil
+}
+
+// Unsubscribe removes the subscription and stops its handler. If ctx ends
+// before the session confirmed, the removal goes on in the background.
+func (s *Subscriber) Unsubscribe(ctx context.Context) error {
+	m, err := s.remove()
+	if err != nil {
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+	}
+	if err := s.c.call(ctx, m); err != nil {
+		if !errors.As(err, new(*ServerError)) {
+			s.c.unregisterLater(m)
+		}
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+	}
+	return nil
+}
+
+// Current returns the newest list received, or false before the first push.
+func (s *Subscriber) Current() (Update, bool) {
+	s.mu.Lock()
+	l := s.list
+	s.mu.Unlock()
+	if l == nil {
+		return Update{}, false
+	}
+	return l.update(s.dataInfoID), true
+}
+
+// DataInfoID returns the key the subscription is registered under.
+func (s *Subscriber) DataInfoID() string { return s.dataInfoID }
+
+// RegisterID returns the subscription's unique id.
+func (s *Subscriber) RegisterID() string { return s.registerID }
+
+// remove drops the subscriber from the client, stops its handler and
+// returns its unregister message.
+func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
+	c := s.c
+	c.mu.Lock()
+	_, live := c.subs[s]
+	closed := c.closed
+	if live {
+		delete(c.subs, s)
+		old := c.byKey[s.key]
+		if len(old) == 1 {
+			delete(c.byKey, s.key)
+		} else {
+			subs := make([]*Subscriber, 0, len(old)-1)
+			for _, o := range old {
+				if o != s {
+					subs = append(subs, o)
+				}
+			}
+			c.byKey[s.key] = subs
+		}
+	}
+	c.mu.Unlock()
+	s.stop()
+	switch {
+	case closed:
+		return nil, ErrClosed
+	case !live:
+		return nil, ErrUnsubscribed
+	}
+	return &proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.registerID}, nil
+}
+
+func (s *Subscriber) message() *proto.Subscriber {
+	return &proto.Subscriber{
+		DataInfoID: s.dataInfoID,
+		RegisterID: s.registerID,
+		Zone:       s.c.cfg.Zone,
+		Scope:      s.scope,
+		AppName:    s.c.cfg.AppName,
+		Version:    1,
+	}
+}
+
+func (s *Subscriber) stop() { s.stopOnce.Do(func() { close(s.quit) }) }
+
+// run calls the handler with the newest list each time it changes.
+func (s *Subscriber) run() {
+	var seen uint64
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		l := s.list
+		s.mu.Unlock()
+		if l == nil || l.version <= seen {
+			continue
+		}
+		seen = l.version
+		select {
+		case <-s.quit:
+			return
+		default:
+		}
+		if s.handler != nil {
+			s.handler(l.update(s.dataInfoID))
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+const svcID = "svc#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+
+func TestSubscribeFullPush(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "z1", AppName: "app"}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
+	if err != nil {
+		t.Fatalf("cannot subscribe: %v", err)
+	}
+	fs.with(func(fs *fakeSession) {
+		got := fs.subs[s.RegisterID()]
+		want := proto.Subscriber{DataInfoID: svcID, RegisterID: s.RegisterID(), Zone: "z1", Scope: proto.ScopeDataCenter, AppName: "app", Version: 1}
+		if got != want {
+			t.Fatalf("session has %+v, want %+v", got, want)
+		}
+	})
+	if _, ok := s.Current(); ok {
+		t.Fatal("Current before any push reports a list")
+	}
+
+	fs.push(fullPush(svcID, "", 10, pp("p1", "z1", 1, "b:1", "a:1"), pp("p2", "z2", 1, "c:1")))
+	u := rec.waitVersion(t, 10)
+	if u.DataInfoID != svcID || !slices.Equal(u.Zones["z1"], []string{"a:1", "b:1"}) || !slices.Equal(u.Zones["z2"], []string{"c:1"}) {
+		t.Fatalf("update %+v", u)
+	}
+	if got := u.Addresses(); !slices.Equal(got, []string{"a:1", "b:1", "c:1"}) {
+		t.Fatalf("Addresses() = %v", got)
+	}
+	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, "", 10); return ok })
+	if a, _ := fs.ackFor(svcID, "", 10); a.Resync {
+		t.Fatal("a full push was acked with Resync")
+	}
+	if cur, ok := s.Current(); !ok || cur.Version != 10 {
+		t.Fatalf("Current() = %+v, %v", cur, ok)
+	}
+
+	// An older push is acked and ignored; a newer full push replaces the list.
+	fs.push(fullPush(svcID, "", 5, pp("old", "z1", 1, "old:1")))
+	waitFor(t, "the ack of the old push", func() bool { _, ok := fs.ackFor(svcID, "", 5); return ok })
+	fs.push(fullPush(svcID, "", 11))
+	u = rec.waitVersion(t, 11)
+	if len(u.Addresses()) != 0 {
+		t.Fatalf("empty push gave %v", u.Addresses())
+	}
+	rec.mu.Lock()
+	for _, u := range rec.updates {
+		if u.Version == 5 {
+			t.Error("the handler saw an older version")
+		}
+	}
+	rec.mu.Unlock()
+
+	if err := s.Unsubscribe(testCtx(t)); err != nil {
+		t.Fatalf("cannot unsubscribe: %v", err)
+	}
+	fs.with(func(fs *fakeSession) {
+		want := []proto.UnregisterSubscriber{{DataInfoID: svcID, RegisterID: s.RegisterID()}}
+		if !slices.Equal(fs.unsubs, want) {
+			t.Fatalf("unregisters %+v, want %+v", fs.unsubs, want)
+		}
+	})
+	if err := s.Unsubscribe(testCtx(t)); !errors.Is(err, ErrUnsubscribed) {
+		t.Fatalf("second Unsubscribe: %v, want ErrUnsubscribed", err)
+	}
+	// Pushes for a subscriber that is gone are still acked, and not delivered.
+	n := rec.count()
+	fs.push(fullPush(svcID, "", 12, pp("p1", "z1", 1, "x:1")))
+	waitFor(t, "the ack after unsubscribe", func() bool { _, ok := fs.ackFor(svcID, "", 12); return ok })
+	if rec.count() != n {
+		t.Fatal("the handler ran after Unsubscribe")
+	}
+}
+
+func TestDeltaPush(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	var rec recorder
+	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeGlobal}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	p1, p2, p3 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1"), pp("p3", "z", 1, "c:1")
+	fs.push(fullPush(svcID, "", 10, p1, p2))
+	rec.waitVersion(t, 10)
+
+	// p2 removed, p3 added, p1 changed.
+	p1v2 := pp("p1", "z", 2, "a:2")
+	fs.push(deltaPush(svcID, "", 10, 11, []proto.PushPublisher{p1v2, p3}, []proto.PushPublisher{p1v2, p3}, "p2"))
+	u := rec.waitVersion(t, 11)
+	if got := u.Addresses(); !slices.Equal(got, []string{"a:2", "c:1"}) {
+		t.Fatalf("after the delta: %v", got)
+	}
+	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, "", 11); return ok })
+	if a, _ := fs.ackFor(svcID, "", 11); a.Resync {
+		t.Fatal("a good delta was acked with Resync")
+	}
+}
+
+func TestDeltaMismatchAsksResync(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1")
+
+	// A delta before any full list cannot be applied.
+	fs.push(deltaPush(svcID, "", 9, 10, []proto.PushPublisher{p1}, []proto.PushPublisher{p1}))
+	waitFor(t, "the resync ack", func() bool { a, ok := fs.ackFor(svcID, "", 10); return ok && a.Resync })
+
+	fs.push(fullPush(svcID, "", 10, p1))
+	rec.waitVersion(t, 10)
+
+	f := func(name string, p *proto.Push) {
+		t.Helper()
+		fs.push(p)
+		waitFor(t, name+": resync ack", func() bool { a, ok := fs.ackFor(svcID, "", p.Version); return ok && a.Resync })
+		if cur, _ := s.Current(); cur.Version != 10 || !slices.Equal(cur.Addresses(), []string{"a:1"}) {
+			t.Fatalf("%s: the list changed to %+v", name, cur)
+		}
+	}
+	result := []proto.PushPublisher{p1, p2}
+	f("wrong base", deltaPush(svcID, "", 7, 11, result, []proto.PushPublisher{p2}))
+	bad := deltaPush(svcID, "", 10, 12, result, []proto.PushPublisher{p2})
+	bad.Hash++
+	f("wrong hash", bad)
+	bad = deltaPush(svcID, "", 10, 13, result, []proto.PushPublisher{p2})
+	bad.Count++
+	f("wrong count", bad)
+	if rec.count() != 1 {
+		t.Fatalf("the handler ran %d times, want once", rec.count())
+	}
+
+	// The full push the session sends after a resync heals the list.
+	fs.push(fullPush(svcID, "", 14, p1, p2))
+	if u := rec.waitVersion(t, 14); !slices.Equal(u.Addresses(), []string{"a:1", "b:1"}) {
+		t.Fatalf("after the full push: %v", u.Addresses())
+	}
+}
+
+func TestZoneAndDataCenterDispatch(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())
+	ctx := testCtx(t)
+	var zoneRec, dcRec recorder
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, zoneRec.handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeDataCenter}, dcRec.handle); err != nil {
+		t.Fatal(err)
+	}
+	fs.push(fullPush(svcID, "zA", 10, pp("p1", "zA", 1, "a:1")))
+	fs.push(fullPush(svcID, "", 20, pp("p1", "zA", 1, "a:1"), pp("p2", "zB", 1, "b:1")))
+	fs.push(fullPush(svcID, "zB", 30, pp("p2", "zB", 1, "b:1"))) // no subscriber of zone zB
+	waitFor(t, "every ack", func() bool {
+		_, a := fs.ackFor(svcID, "zA", 10)
+		_, b := fs.ackFor(svcID, "", 20)
+		_, d := fs.ackFor(svcID, "zB", 30)
+		return a && b && d
+	})
+	if u := zoneRec.waitVersion(t, 10); !slices.Equal(u.Addresses(), []string{"a:1"}) {
+		t.Fatalf("zone subscriber got %v", u.Addresses())
+	}
+	if u := dcRec.waitVersion(t, 20); !slices.Equal(u.Addresses(), []string{"a:1", "b:1"}) {
+		t.Fatalf("dataCenter subscriber got %v", u.Addresses())
+	}
+	if zoneRec.count() != 1 || dcRec.count() != 1 {
+		t.Fatalf("updates: zone %d, dataCenter %d; want 1 each", zoneRec.count(), dcRec.count())
+	}
+}
+
+func TestManySubscribersOneConnection(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	ctx := testCtx(t)
+	const services, perService = 20, 5
+	recs := make([]*recorder, 0, services*perService)
+	for i := range services {
+		for range perService {
+			r := new(recorder)
+			recs = append(recs, r)
+			if _, err := c.Subscribe(ctx, Subscription{DataID: fmt.Sprint("svc", i), Scope: ScopeDataCenter}, r.handle); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if fs.connCount() != 1 {
+		t.Fatalf("%d connections, want 1", fs.connCount())
+	}
+	for i := range services {
+		id := fmt.Sprintf("svc%d#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", i)
+		fs.push(fullPush(id, "", 100, pp("p", "z", 1, fmt.Sprint("10.0.0.", i, ":1"))))
+		fs.push(deltaPush(id, "", 100, 101, []proto.PushPublisher{pp("p", "z", 2, fmt.Sprint("10.0.1.", i, ":1"))},
+			[]proto.PushPublisher{pp("p", "z", 2, fmt.Sprint("10.0.1.", i, ":1"))}))
+	}
+	for i, r := range recs {
+		u := r.waitVersion(t, 101)
+		if want := fmt.Sprint("10.0.1.", i/perService, ":1"); !slices.Equal(u.Addresses(), []string{want}) {
+			t.Fatalf("subscriber %d got %v, want %s", i, u.Addresses(), want)
+		}
+	}
+}
+
+func TestSlowHandlerBlocksOnlyItsSubscriber(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	ctx := testCtx(t)
+	release := make(chan struct{})
+	var slowCalls atomic.Int64
+	slow := func(Update) {
+		slowCalls.Add(1)
+		<-release
+	}
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "slow", Scope: ScopeDataCenter}, slow); err != nil {
+		t.Fatal(err)
+	}
+	var fast recorder
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeDataCenter}, fast.handle); err != nil {
+		t.Fatal(err)
+	}
+	slowID := "slow#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+	fs.push(fullPush(slowID, "", 1, pp("p", "z", 1, "s:1")))
+	waitFor(t, "the slow handler to start", func() bool { return slowCalls.Load() == 1 })
+	for v := uint64(2); v <= 5; v++ {
+		fs.push(fullPush(slowID, "", v, pp("p", "z", v, fmt.Sprint("s:", v))))
+	}
+	for v := uint64(1); v <= 20; v++ {
+		fs.push(fullPush(svcID, "", v, pp("p", "z", v, fmt.Sprint("f:", v))))
+	}
+	fast.waitVersion(t, 20)
+	waitFor(t, "acks of the slow subscriber's pushes", func() bool { _, ok := fs.ackFor(slowID, "", 5); return ok })
+	close(release)
+	// The slow handler then gets the newest list, skipping 2..4.
+	waitFor(t, "the slow handler to catch up", func() bool { return slowCalls.Load() == 2 })
+	fast.mu.Lock()
+	defer fast.mu.Unlock()
+	for i := 1; i < len(fast.updates); i++ {
+		if fast.updates[i].Version <= fast.updates[i-1].Version {
+			t.Fatalf("versions out of order: %d after %d", fast.updates[i].Version, fast.updates[i-1].Version)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package client
+
+import (
+	"slices"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Update is the state of one subscribed service as a handler sees it.
+type Update struct {
+	DataInfoID string
+	// Version is the registry's version of the list; it only grows.
+	Version uint64
+	// Zones maps a publisher's zone to the data (addresses) published in it,
+	// sorted. A publisher that registered no zone appears under "".
+	Zones map[string][]string
+}
+
+// Addresses returns the data of every zone, sorted.
+func (u Update) Addresses() []string {
+	n := 0
+	for _, a := range u.Zones {
+		n += len(a)
+	}
+	out := make([]string, 0, n)
+	for _, a := range u.Zones {
+		out = append(out, a...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// pubList is one immutable version of a subscriber's publisher list. It is
+// replaced, never changed, so subscribers of the same key share one value
+// and readers need no lock once they hold the pointer.
+type pubList struct {
+	version uint64
+	pubs    map[string]proto.PushPublisher // by RegisterID
+	hash    uint64                         // proto.ListHash of pubs, kept incrementally
+}
+
+// fullList builds the list carried by a full push.
+func fullList(p *proto.Push) *pubList {
+	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers))}
+	for _, pp := range p.Publishers {
+		l.put(pp)
+	}
+	return l
+}
+
+// applyDelta returns l with a delta push applied, or false when the push
+// does not start from l's version or the result does not match the push's
+// count and hash.
+func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
+	if l == nil || l.version != p.BaseVersion {
+		return nil, false
+	}
+	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash}
+	for id, pp := range l.pubs {
+		next.pubs[id] = pp
+	}
+	for _, id := range p.Removed {
+		if old, ok := next.pubs[id]; ok {
+			next.hash ^= proto.PublisherHash(id, old.Version)
+			delete(next.pubs, id)
+		}
+	}
+	for _, pp := range p.Publishers {
+		next.put(pp)
+	}
+	if uint32(len(next.pubs)) != p.Count || next.hash != p.Hash {
+		return nil, false
+	}
+	return next, true
+}
+
+// put adds or replaces one publisher, keeping the hash up to date.
+func (l *pubList) put(pp proto.PushPublisher) {
+	if old, ok := l.pubs[pp.RegisterID]; ok {
+		l.hash ^= proto.PublisherHash(pp.RegisterID, old.Version)
+	}
+	l.pubs[pp.RegisterID] = pp
+	l.hash ^= proto.PublisherHash(pp.RegisterID, pp.Version)
+}
+
+// update renders the list for a handler.
+func (l *pubList) update(dataInfoID string) Update {
+	u := Update{DataInfoID: dataInfoID, Version: l.version, Zones: make(map[string][]string)}
+	for _, pp := range l.pubs {
+		u.Zones[pp.Zone] = append(u.Zones[pp.Zone], pp.Data...)
+	}
+	for _, a := range u.Zones {
+		slices.Sort(a)
+	}
+	return u
+}
