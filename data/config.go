@@ -1,0 +1,63 @@
+package data
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Defaults of Config.
+const (
+	DefaultRPCAddr           = ":9620"
+	DefaultHTTPAddr          = ":9622"
+	DefaultHeartbeatInterval = time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+	DefaultTombstoneTTL      = 10 * time.Minute
+)
+
+// Config configures a data Server. Zero values pick the defaults.
+type Config struct {
+	RPCAddr  string // sessions dial it; "127.0.0.1:0" picks a port
+	HTTPAddr string // operations HTTP; "127.0.0.1:0" picks a port
+	// AdvertiseAddr names this node in the slot table and is what sessions
+	// dial; default: the bound RPC address (see metaclient.Advertise).
+	AdvertiseAddr     string
+	MetaAddrs         []string      // meta RPC addresses; required
+	Slots             int           // slots of the cluster; default 256, must match meta's
+	HeartbeatInterval time.Duration // to meta; default 1s
+	// IdleTimeout closes a session connection silent for this long.
+	IdleTimeout time.Duration
+	// TombstoneTTL is how long an unpublished register id is remembered, so a
+	// late older publish of it is dropped.
+	TombstoneTTL time.Duration
+	Logger       *slog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if len(c.MetaAddrs) == 0 {
+		return ErrNoMetaAddrs
+	}
+	if c.RPCAddr == "" {
+		c.RPCAddr = DefaultRPCAddr
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.Slots == 0 {
+		c.Slots = slotstore.DefaultSlots
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.TombstoneTTL <= 0 {
+		c.TombstoneTTL = DefaultTombstoneTTL
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/metaclient"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Server is one data node. Create it with New, then Start and Stop it once.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store *slotstore.Store
+	rpc   *netio.Server
+	http  *opshttp.Server
+	m     *serverMetrics
+
+	// name is the advertised RPC address, this node's name in the slot
+	// table. Start sets it after listening, so a frame may arrive first:
+	// handlers read it only once they loaded a non-nil table, which the
+	// agent stores after Start set name (the atomic orders the two).
+	name  string
+	agent *metaclient.Agent // set by Start before the janitor runs
+
+	table    atomic.Pointer[slotstore.Table] // nil until meta sends one
+	interest interestIndex
+	sessions *sessionTracker
+	wake     chan struct{} // one slot: a new view for the janitor
+
+	mu      sync.Mutex // guards started, stopped, cancel
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New validates cfg and returns a Server that is not started.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, fmt.Errorf("cannot create data server: %w", err)
+	}
+	st, err := slotstore.NewStore(cfg.Slots)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create data server: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger.With("role", "data"),
+		store:    st,
+		interest: newInterestIndex(),
+		sessions: newSessionTracker(),
+		wake:     make(chan struct{}, 1),
+	}
+	s.m = newServerMetrics(s)
+	s.rpc = netio.NewServer(netio.ServerConfig{
+		Name:        "data",
+		Addr:        cfg.RPCAddr,
+		IdleTimeout: cfg.IdleTimeout,
+		Logger:      cfg.Logger,
+	}, rpcHandler{s})
+	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.Handle("GET /digest/datum/query", s.handleDatum)
+	return s, nil
+}
+
+// Start listens on the RPC and HTTP addresses and starts heartbeating to
+// meta. It does not wait for a slot table; /health/check reports it.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return ErrStarted
+	}
+	s.started = true
+	if err := s.rpc.Start(ctx); err != nil {
+		return fmt.Errorf("cannot start data server: %w", err)
+	}
+	if err := s.http.Start(ctx); err != nil {
+		_ = s.rpc.Stop(context.Background())
+		return fmt.Errorf("cannot start data server: %w", err)
+	}
+	s.name = s.cfg.AdvertiseAddr
+	if s.name == "" {
+		s.name = metaclient.Advertise(s.rpc.Addr())
+	}
+	s.agent = metaclient.New(metaclient.Config{
+		MetaAddrs: s.cfg.MetaAddrs,
+		Role:      proto.RoleData,
+		Node: proto.NodeInfo{
+			ID:       s.name + "/" + strconv.FormatInt(time.Now().UnixNano(), 10),
+			RPCAddr:  s.name,
+			HTTPAddr: metaclient.Advertise(s.http.Addr()),
+		},
+		Interval: s.cfg.HeartbeatInterval,
+		Logger:   s.cfg.Logger,
+		OnChange: s.onView,
+	})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if err := s.agent.Start(runCtx); err != nil {
+		cancel()
+		_ = s.http.Stop(context.Background())
+		_ = s.rpc.Stop(context.Background())
+		return fmt.Errorf("cannot start data server: %w", err)
+	}
+	s.cancel = cancel
+	metrics.RegisterSet(s.m.set)
+	s.wg.Add(1)
+	go s.janitor(runCtx)
+	s.log.Info("data server started", "rpc", s.rpc.Addr(), "advertise", s.name, "http", s.http.Addr())
+	return nil
+}
+
+// Stop stops heartbeating to meta and closes every connection. It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel == nil || s.stopped {
+		return nil // not started, or Start failed and cleaned up
+	}
+	s.stopped = true
+	var errs []error
+	if err := s.agent.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	s.cancel()
+	s.wg.Wait()
+	if err := s.rpc.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.http.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	metrics.UnregisterSet(s.m.set, true)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cannot stop data server cleanly: %w", err)
+	}
+	return nil
+}
+
+// RPCAddr is the address the RPC server listens on (after Start).
+func (s *Server) RPCAddr() string { return s.rpc.Addr() }
+
+// HTTPAddr is the address the HTTP server listens on (after Start).
+func (s *Server) HTTPAddr() string { return s.http.Addr() }
+
+// Name is the address this node is known by in the slot table (after Start).
+func (s *Server) Name() string { return s.name }
+
+// Store is the node's publisher store.
+func (s *Server) Store() *slotstore.Store { return s.store }
+
+// Table is the slot table the node holds, nil before the first.
+func (s *Server) Table() *slotstore.Table { return s.table.Load() }
+
+// onView takes a new view from the agent (on its goroutine): the table is
+// swapped at once, the rest goes to the janitor.
+func (s *Server) onView(v metaclient.View) {
+	if t := v.Table; t.Epoch() > 0 {
+		if t.Slots() != s.cfg.Slots {
+			s.log.Error("ignoring a slot table of another slot count", "epoch", t.Epoch(), "slots", t.Slots(), "configured", s.cfg.Slots)
+		} else if cur := s.table.Load(); cur == nil || t.Epoch() > cur.Epoch() {
+			s.table.Store(t)
+			s.log.Info("slot table changed", "epoch", t.Epoch(), "leads", len(t.SlotsLedBy(s.name)), "follows", len(t.SlotsFollowedBy(s.name)))
+		}
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// health is ok once the node holds a slot table.
+func (s *Server) health() (bool, any) {
+	t := s.table.Load()
+	if t == nil {
+		return false, map[string]any{"reason": "no slot table yet"}
+	}
+	return true, map[string]any{"slotTableEpoch": t.Epoch(), "leads": len(t.SlotsLedBy(s.name)), "publishers": s.store.Count()}
+}

@@ -1,0 +1,346 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/meta"
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/metaclient"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+const (
+	testSlots = 16
+	nodeLease = 400 * time.Millisecond
+)
+
+func startMeta(t *testing.T) *meta.Server {
+	t.Helper()
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	m, err := meta.New(meta.Config{
+		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: st, Slots: testSlots,
+		NodeLease: nodeLease, LeaderLease: 900 * time.Millisecond, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, m.Stop) })
+	waitFor(t, "meta to lead", m.IsLeader)
+	return m
+}
+
+func startData(t *testing.T, m *meta.Server) *Server {
+	t.Helper()
+	s, err := New(Config{
+		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()},
+		Slots: testSlots, HeartbeatInterval: 40 * time.Millisecond, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, s.Stop) })
+	waitFor(t, "a slot table", func() bool { ok, _ := s.health(); return ok })
+	return s
+}
+
+func stop(t *testing.T, f func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		t.Errorf("cannot stop: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// fakeSession is a session's link to a data node.
+type fakeSession struct {
+	link  *netio.Link
+	notes chan proto.ChangeNotify
+}
+
+func dialSession(t *testing.T, addr string) *fakeSession {
+	t.Helper()
+	fs := &fakeSession{notes: make(chan proto.ChangeNotify, 64)}
+	l, err := netio.DialLink(context.Background(), addr, netio.LinkConfig{
+		Logger: quiet,
+		Handler: func(_ *netio.Link, f netio.Frame) {
+			var m proto.ChangeNotify
+			if f.Header.Type == proto.TypeChangeNotify && f.Decode(&m) == nil {
+				fs.notes <- m
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	fs.link = l
+	return fs
+}
+
+func (fs *fakeSession) interest(t *testing.T, reset bool, add ...string) {
+	t.Helper()
+	var res proto.Result
+	if err := netio.Call(context.Background(), fs.link, &proto.Interest{Reset: reset, Add: add}, &res); err != nil {
+		t.Fatalf("interest: %v", err)
+	}
+}
+
+func (fs *fakeSession) write(t *testing.T, sessionID string, ops ...proto.WriteOp) proto.WriteResult {
+	t.Helper()
+	var res proto.WriteResult
+	if err := netio.Call(context.Background(), fs.link, &proto.WriteBatch{SessionID: sessionID, Ops: ops}, &res); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if len(res.Codes) != len(ops) {
+		t.Fatalf("%d codes for %d ops", len(res.Codes), len(ops))
+	}
+	return res
+}
+
+func (fs *fakeSession) fetch(dataInfoID string) (proto.Datum, error) {
+	var d proto.Datum
+	err := netio.Call(context.Background(), fs.link, &proto.DatumFetch{DataInfoID: dataInfoID}, &d)
+	return d, err
+}
+
+// waitNotify waits for a notify naming dataInfoID at version or above.
+func (fs *fakeSession) waitNotify(t *testing.T, dataInfoID string, version uint64) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-fs.notes:
+			for _, c := range m.Changes {
+				if c.DataInfoID == dataInfoID && c.Version >= version {
+					return
+				}
+			}
+		case <-timeout:
+			t.Fatalf("no notify of %s at version %d", dataInfoID, version)
+		}
+	}
+}
+
+func (fs *fakeSession) noNotify(t *testing.T) {
+	t.Helper()
+	select {
+	case m := <-fs.notes:
+		t.Fatalf("unexpected notify %+v", m)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func pub(id, registerID string, version uint64, data ...string) proto.WriteOp {
+	return proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{
+		DataInfoID: id, RegisterID: registerID, Data: data, Zone: "z1", AppName: "app", ClientIP: "10.0.0.1",
+		Version: version, RegisterTimestamp: time.Now().UnixMilli(),
+	}}
+}
+
+func dataInfoID(n int) string { return fmt.Sprintf("svc%d#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", n) }
+
+func TestWriteNotifyFetch(t *testing.T) {
+	m := startMeta(t)
+	d := startData(t, m)
+	id := dataInfoID(1)
+	fs := dialSession(t, d.RPCAddr())
+	fs.interest(t, true, id)
+	other := dialSession(t, d.RPCAddr())
+	other.interest(t, false, dataInfoID(2))
+
+	res := fs.write(t, "sess-a", pub(id, "r1", 2, "10.0.0.1:12200"))
+	if res.Codes[0] != proto.CodeOK || res.SlotTableEpoch == 0 {
+		t.Fatalf("write result %+v", res)
+	}
+	v := d.Store().Version(id)
+	fs.waitNotify(t, id, v)
+	other.noNotify(t)
+
+	got, err := fs.fetch(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != v || len(got.Publishers) != 1 || got.Publishers[0].Data[0] != "10.0.0.1:12200" {
+		t.Fatalf("datum %+v", got)
+	}
+
+	// An older version of the same registration is ignored: no change, no notify.
+	res = fs.write(t, "sess-a", pub(id, "r1", 1, "10.0.0.9:1"))
+	if res.Codes[0] != proto.CodeOK {
+		t.Fatalf("stale write result %+v", res)
+	}
+	fs.noNotify(t)
+	if got, _ := fs.fetch(id); got.Version != v || got.Publishers[0].Data[0] != "10.0.0.1:12200" {
+		t.Fatalf("stale write changed the datum: %+v", got)
+	}
+
+	// A batch touching two datums notifies each connection once, with its own.
+	fs.interest(t, false, dataInfoID(2))
+	res = fs.write(t, "sess-a", pub(id, "r2", 1, "a"), pub(dataInfoID(2), "r3", 1, "b"), pub(dataInfoID(3), "r4", 1, "c"))
+	select {
+	case n := <-fs.notes:
+		if len(n.Changes) != 2 {
+			t.Fatalf("notify %+v, want the two datums of interest", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notify")
+	}
+	other.waitNotify(t, dataInfoID(2), d.Store().Version(dataInfoID(2)))
+
+	// Unpublish.
+	rm := proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{DataInfoID: id, RegisterID: "r2", Version: 1, RegisterTimestamp: time.Now().UnixMilli() + 1}}
+	fs.write(t, "sess-a", rm)
+	fs.waitNotify(t, id, d.Store().Version(id))
+	if got, _ := fs.fetch(id); len(got.Publishers) != 1 {
+		t.Fatalf("after unpublish: %+v", got)
+	}
+
+	// Reset drops the earlier interests.
+	fs.interest(t, true)
+	fs.write(t, "sess-a", pub(id, "r5", 1, "x"))
+	fs.noNotify(t)
+
+	// One change for several connections: the same frame goes to each.
+	fs.interest(t, false, id)
+	other.interest(t, false, id)
+	fs.write(t, "sess-a", pub(id, "r5", 2, "x2"))
+	fs.waitNotify(t, id, d.Store().Version(id))
+	other.waitNotify(t, id, d.Store().Version(id))
+
+	var dj DatumJSON
+	ctx := context.Background()
+	if err := opshttp.GetJSON(ctx, "http://"+d.HTTPAddr()+"/digest/datum/query?dataInfoId="+url.QueryEscape(id), &dj); err != nil {
+		t.Fatal(err)
+	}
+	if dj.DataInfoID != id || len(dj.Publishers) != 2 || dj.Version != d.Store().Version(id) {
+		t.Fatalf("datum query %+v", dj)
+	}
+	resp, err := http.Get("http://" + d.HTTPAddr() + "/digest/datum/query")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("datum query without id: status %d", resp.StatusCode)
+	}
+}
+
+func TestNotLeader(t *testing.T) {
+	m := startMeta(t)
+	a := startData(t, m)
+	b := startData(t, m)
+	// Both nodes hold a table naming both (the second one follows).
+	waitFor(t, "a table with both nodes", func() bool {
+		for _, s := range []*Server{a, b} {
+			tb := s.Table()
+			if tb == nil || len(tb.Followers(0)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	id := dataInfoID(7)
+	leader, follower := a, b
+	if a.Table().LeaderOf(id) != a.Name() {
+		leader, follower = b, a
+	}
+	fs := dialSession(t, follower.RPCAddr())
+	res := fs.write(t, "sess-a", pub(id, "r1", 1, "x"))
+	if res.Codes[0] != proto.CodeNotLeader {
+		t.Fatalf("write to a follower: %+v", res)
+	}
+	_, err := fs.fetch(id)
+	var r *proto.Result
+	if !errors.As(err, &r) || r.Code != proto.CodeNotLeader || r.Hint != leader.Name() {
+		t.Fatalf("fetch from a follower: %v", err)
+	}
+	ls := dialSession(t, leader.RPCAddr())
+	if res := ls.write(t, "sess-a", pub(id, "r1", 1, "x")); res.Codes[0] != proto.CodeOK {
+		t.Fatalf("write to the leader: %+v", res)
+	}
+}
+
+func TestGoneSessionRemoved(t *testing.T) {
+	m := startMeta(t)
+	d := startData(t, m)
+
+	agent := metaclient.New(metaclient.Config{
+		MetaAddrs: []string{m.RPCAddr()},
+		Role:      proto.RoleSession,
+		Node:      proto.NodeInfo{ID: "127.0.0.1:19600/1", RPCAddr: "127.0.0.1:19600"},
+		Interval:  40 * time.Millisecond,
+		Logger:    quiet,
+	})
+	if err := agent.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, agent.Stop) })
+	waitFor(t, "the data node to see the session", func() bool {
+		for _, n := range d.agent.View().Sessions {
+			if n.ID == "127.0.0.1:19600/1" {
+				return true
+			}
+		}
+		return false
+	})
+
+	id, ghostID := dataInfoID(1), dataInfoID(2)
+	watcher := dialSession(t, d.RPCAddr())
+	watcher.interest(t, true, id, ghostID)
+	fs := dialSession(t, d.RPCAddr())
+	fs.write(t, "127.0.0.1:19600/1", pub(id, "r1", 1, "x"))
+	fs.write(t, "127.0.0.1:19600/1", pub(ghostID, "r2", 1, "k"))
+	// A session meta never listed: removed after a few leases.
+	fs.write(t, "ghost", pub(ghostID, "g1", 1, "y"))
+	watcher.waitNotify(t, id, d.Store().Version(id))
+	if d.Store().Count() != 3 {
+		t.Fatalf("%d publishers, want 3", d.Store().Count())
+	}
+
+	stop(t, agent.Stop)
+	v := d.Store().Version(id)
+	watcher.waitNotify(t, id, v+1)
+	if got := d.Store().Datum(id); len(got.Publishers) != 0 {
+		t.Fatalf("publishers of a gone session remain: %+v", got)
+	}
+	waitFor(t, "the ghost session's publishers to go", func() bool {
+		return len(d.Store().Datum(ghostID).Publishers) == 0
+	})
+	if d.Store().Count() != 0 {
+		t.Fatalf("%d publishers left", d.Store().Count())
+	}
+}

@@ -1,0 +1,97 @@
+package data
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+)
+
+// writeOnlyLeases is how many node leases a session seen only in writes,
+// never in a view from meta, may live: one that died before meta saw it.
+const writeOnlyLeases = 3
+
+// sessionTracker knows which sessions own publishers here, to remove the
+// publishers of the ones that are gone: session ID -> unix ns of its first
+// write while meta had not listed it, or seenInView once a view listed it.
+// It is touched on every write batch, so it is an xsync map.
+type sessionTracker struct {
+	known *xsync.MapOf[string, int64]
+}
+
+// seenInView marks a session listed by meta at least once.
+const seenInView = -1
+
+func newSessionTracker() *sessionTracker {
+	return &sessionTracker{known: xsync.NewMapOf[string, int64]()}
+}
+
+// wrote records a write of session id; cheap when the session is known.
+func (t *sessionTracker) wrote(id string) {
+	if _, ok := t.known.Load(id); !ok {
+		t.known.LoadOrStore(strings.Clone(id), time.Now().UnixNano())
+	}
+}
+
+// janitor removes the publishers of gone sessions when a view comes and a
+// few times per lease, and compacts tombstones now and then.
+func (s *Server) janitor(ctx context.Context) {
+	defer s.wg.Done()
+	tick := time.NewTicker(max(s.cfg.HeartbeatInterval, 10*time.Millisecond))
+	defer tick.Stop()
+	compact := time.NewTicker(max(s.cfg.TombstoneTTL/4, time.Second))
+	defer compact.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+		case <-compact.C:
+			if n := s.store.CompactTombstones(time.Now().Add(-s.cfg.TombstoneTTL)); n > 0 {
+				s.log.Debug("tombstones compacted", "count", n)
+			}
+			continue
+		}
+		s.reapSessions(time.Now())
+	}
+}
+
+// reapSessions compares the sessions known here with the latest view and
+// removes the publishers of those whose lease ended.
+func (s *Server) reapSessions(now time.Time) {
+	v := s.agent.View()
+	if v.Lease <= 0 {
+		return // no view yet
+	}
+	known := s.sessions.known
+	live := make(map[string]struct{}, len(v.Sessions))
+	for _, n := range v.Sessions {
+		live[n.ID] = struct{}{}
+		if first, ok := known.Load(n.ID); !ok || first != seenInView {
+			known.Store(strings.Clone(n.ID), seenInView)
+		}
+	}
+	// Decide only on a complete list from a leader that is reachable now: a
+	// leader that just took over does not know every session yet, and a
+	// node cut off from meta must not drop what live sessions own.
+	if v.Since.IsZero() || now.Sub(v.Since) < v.Lease || now.Sub(s.agent.LastContact()) >= v.Lease {
+		return
+	}
+	var gone []string
+	limit := now.Add(-writeOnlyLeases * v.Lease).UnixNano()
+	known.Range(func(id string, first int64) bool {
+		if _, ok := live[id]; !ok && (first == seenInView || first < limit) {
+			known.Delete(id)
+			gone = append(gone, id)
+		}
+		return true
+	})
+	for _, id := range gone {
+		changes := s.store.RemoveSession(id)
+		s.m.sessionsRemoved.Inc()
+		s.log.Info("session gone: its publishers removed", "session", id, "datums", len(changes))
+		s.notify(changes)
+	}
+}

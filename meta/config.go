@@ -1,0 +1,71 @@
+package meta
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Defaults of Config.
+const (
+	DefaultRPCAddr     = ":9610"
+	DefaultHTTPAddr    = ":9615"
+	DefaultReplicas    = 2
+	DefaultNodeLease   = 5 * time.Second
+	DefaultLeaderLease = 10 * time.Second
+)
+
+// LeaderLeaseName is the store lease the meta nodes compete for.
+const LeaderLeaseName = "meta-leader"
+
+// Config configures a meta Server. Zero values pick the defaults.
+type Config struct {
+	RPCAddr  string // node heartbeats; "127.0.0.1:0" picks a port
+	HTTPAddr string // operations HTTP; "127.0.0.1:0" picks a port
+	// AdvertiseAddr is the RPC address other nodes reach this node at, and
+	// its name as lease owner; default: the bound RPC address (see
+	// metaclient.Advertise). It must be unique among the meta nodes.
+	AdvertiseAddr string
+	Store         store.Store // required; the Server does not close it
+	Slots         int         // slots of the cluster, a power of two; default 256
+	Replicas      int         // replicas per slot, leader included; default 2
+	// NodeLease is how long a node not heard from stays alive.
+	NodeLease time.Duration
+	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
+	LeaderLease time.Duration
+	Logger      *slog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if c.Store == nil {
+		return ErrNoStore
+	}
+	if c.RPCAddr == "" {
+		c.RPCAddr = DefaultRPCAddr
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.Slots == 0 {
+		c.Slots = slotstore.DefaultSlots
+	}
+	if c.Slots < 0 || c.Slots&(c.Slots-1) != 0 {
+		return fmt.Errorf("%w: %d", ErrBadSlots, c.Slots)
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = DefaultReplicas
+	}
+	if c.NodeLease <= 0 {
+		c.NodeLease = DefaultNodeLease
+	}
+	if c.LeaderLease <= 0 {
+		c.LeaderLease = DefaultLeaderLease
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package meta
+
+import (
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// serverMetrics are one Server's metrics, registered while it runs.
+type serverMetrics struct {
+	set             *metrics.Set
+	heartbeats      *metrics.Counter
+	notLeader       *metrics.Counter
+	expired         *metrics.Counter
+	tableChanges    *metrics.Counter
+	tableSaves      *metrics.Counter
+	tableSaveErrors *metrics.Counter
+	leaseErrors     *metrics.Counter
+}
+
+func newServerMetrics(s *Server) *serverMetrics {
+	set := metrics.NewSet()
+	m := &serverMetrics{
+		set:             set,
+		heartbeats:      set.NewCounter("roster_meta_node_heartbeats_total"),
+		notLeader:       set.NewCounter("roster_meta_not_leader_replies_total"),
+		expired:         set.NewCounter("roster_meta_node_leases_expired_total"),
+		tableChanges:    set.NewCounter("roster_meta_slot_table_changes_total"),
+		tableSaves:      set.NewCounter("roster_meta_slot_table_saves_total"),
+		tableSaveErrors: set.NewCounter("roster_meta_slot_table_save_errors_total"),
+		leaseErrors:     set.NewCounter("roster_meta_leader_lease_errors_total"),
+	}
+	set.NewGauge("roster_meta_is_leader", func() float64 {
+		if s.IsLeader() {
+			return 1
+		}
+		return 0
+	})
+	set.NewGauge("roster_meta_slot_table_epoch", func() float64 {
+		if t := s.SlotTable(); t != nil {
+			return float64(t.Epoch)
+		}
+		return 0
+	})
+	count := func(role proto.Role) func() float64 {
+		return func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !s.isLeaderLocked(time.Now()) {
+				return 0
+			}
+			if role == proto.RoleSession {
+				return float64(len(s.reg.sessions))
+			}
+			return float64(len(s.reg.data))
+		}
+	}
+	set.NewGauge(`roster_meta_nodes{role="session"}`, count(proto.RoleSession))
+	set.NewGauge(`roster_meta_nodes{role="data"}`, count(proto.RoleData))
+	return m
+}

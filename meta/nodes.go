@@ -1,0 +1,207 @@
+package meta
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// node is one registered session or data node.
+type node struct {
+	role    proto.Role
+	info    proto.NodeInfo
+	expires time.Time
+}
+
+type roleAddr struct {
+	role proto.Role
+	addr string
+}
+
+// registry is the set of live nodes, with immutable lists for heartbeat
+// replies rebuilt on every change. It is guarded by Server.mu.
+type registry struct {
+	nodes    map[string]*node    // by node ID
+	byAddr   map[roleAddr]string // (role, RPC address) -> node ID
+	sessions []proto.NodeInfo    // sorted by RPC address; never modified
+	data     []proto.NodeInfo
+}
+
+func newRegistry() registry {
+	return registry{nodes: make(map[string]*node), byAddr: make(map[roleAddr]string)}
+}
+
+// renew registers or renews the node of hb until expires. It reports whether
+// the registry changed and, when another process of the same role had the
+// same RPC address, that address (the old process is gone: what it held is lost).
+func (r *registry) renew(hb *proto.NodeHeartbeat, expires time.Time) (changed bool, replaced string) {
+	if n, ok := r.nodes[hb.Node.ID]; ok {
+		n.expires = expires
+		if n.role == hb.Role && n.info == hb.Node {
+			return false, ""
+		}
+		// Same process, new details (e.g. another HTTP address): re-add it.
+		r.remove(hb.Node.ID)
+	}
+	info := proto.NodeInfo{
+		ID:       strings.Clone(hb.Node.ID),
+		RPCAddr:  strings.Clone(hb.Node.RPCAddr),
+		HTTPAddr: strings.Clone(hb.Node.HTTPAddr),
+	}
+	key := roleAddr{hb.Role, info.RPCAddr}
+	if old, ok := r.byAddr[key]; ok {
+		r.remove(old)
+		replaced = info.RPCAddr
+	}
+	r.nodes[info.ID] = &node{role: hb.Role, info: info, expires: expires}
+	r.byAddr[key] = info.ID
+	r.rebuild()
+	return true, replaced
+}
+
+// remove forgets node id; the caller rebuilds the lists.
+func (r *registry) remove(id string) {
+	n, ok := r.nodes[id]
+	if !ok {
+		return
+	}
+	delete(r.nodes, id)
+	key := roleAddr{n.role, n.info.RPCAddr}
+	if r.byAddr[key] == id {
+		delete(r.byAddr, key)
+	}
+}
+
+// expire removes the nodes whose lease ended before now and returns them.
+func (r *registry) expire(now time.Time) []*node {
+	var gone []*node
+	for id, n := range r.nodes {
+		if now.After(n.expires) {
+			r.remove(id)
+			gone = append(gone, n)
+		}
+	}
+	if len(gone) > 0 {
+		r.rebuild()
+	}
+	return gone
+}
+
+func (r *registry) rebuild() {
+	r.sessions, r.data = nil, nil
+	for _, n := range r.nodes {
+		switch n.role {
+		case proto.RoleSession:
+			r.sessions = append(r.sessions, n.info)
+		case proto.RoleData:
+			r.data = append(r.data, n.info)
+		}
+	}
+	byAddr := func(a, b proto.NodeInfo) int {
+		return cmp.Or(strings.Compare(a.RPCAddr, b.RPCAddr), strings.Compare(a.ID, b.ID))
+	}
+	slices.SortFunc(r.sessions, byAddr)
+	slices.SortFunc(r.data, byAddr)
+}
+
+// dataAddrs returns the RPC addresses of the registered data nodes.
+func (r *registry) dataAddrs() []string {
+	out := make([]string, len(r.data))
+	for i, n := range r.data {
+		out[i] = n.RPCAddr
+	}
+	return out
+}
+
+// heartbeat registers hb's node and returns the reply: a NodeHeartbeatReply,
+// or a Result when this node does not lead or hb is invalid.
+func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
+	if hb.Role != proto.RoleSession && hb.Role != proto.RoleData || hb.Node.ID == "" || hb.Node.RPCAddr == "" {
+		return &proto.Result{Code: proto.CodeBadRequest, Message: "a node heartbeat needs a session or data role, a node id and an RPC address"}
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isLeaderLocked(now) {
+		s.m.notLeader.Inc()
+		return &proto.Result{Code: proto.CodeNotLeader, Message: "this meta node does not lead", Hint: s.leaderHintLocked()}
+	}
+	s.m.heartbeats.Inc()
+	changed, replaced := s.reg.renew(hb, now.Add(s.cfg.NodeLease))
+	if changed {
+		s.log.Info("node registered", "role", hb.Role, "id", hb.Node.ID, "rpc", hb.Node.RPCAddr)
+	}
+	force := false
+	if hb.SlotTableEpoch > s.maxNodeEpoch {
+		s.maxNodeEpoch = hb.SlotTableEpoch
+		// A table this leader never issued (its predecessor's, unsaved):
+		// the next table must be above it or the node would ignore it.
+		force = s.table == nil || hb.SlotTableEpoch > s.table.Epoch
+	}
+	if hb.Role != proto.RoleData {
+		replaced = ""
+	}
+	if changed && hb.Role == proto.RoleData || force {
+		s.recomputeLocked(force, replaced)
+	}
+	reply := &proto.NodeHeartbeatReply{
+		MetaEpoch: s.leaseEpoch,
+		LeaseMs:   uint32(s.cfg.NodeLease.Milliseconds()),
+		Sessions:  s.reg.sessions,
+		DataNodes: s.reg.data,
+	}
+	if s.table != nil && hb.SlotTableEpoch < s.table.Epoch {
+		reply.SlotTable = s.table
+	}
+	return reply
+}
+
+// sweepLoop removes nodes whose lease ended, a few times per lease.
+func (s *Server) sweepLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(max(s.cfg.NodeLease/4, 5*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.sweep(time.Now())
+	}
+}
+
+func (s *Server) sweep(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isLeaderLocked(now) {
+		if s.leading && !s.lapsed {
+			s.lapsed = true
+			s.log.Warn("meta leader lease lapsed: not acting until it is renewed")
+		}
+		return
+	}
+	if now.Before(s.graceUntil) {
+		return
+	}
+	recompute := false
+	if !s.graceOver {
+		s.graceOver = true
+		recompute = len(s.presumed) > 0
+		s.presumed = nil
+	}
+	for _, n := range s.reg.expire(now) {
+		s.m.expired.Inc()
+		s.log.Info("node lease expired", "role", n.role, "id", n.info.ID, "rpc", n.info.RPCAddr)
+		if n.role == proto.RoleData {
+			recompute = true
+		}
+	}
+	if recompute {
+		s.recomputeLocked(false, "")
+	}
+}

@@ -1,0 +1,198 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/metaclient"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// Server is one meta node. Create it with New, then Start and Stop it once.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	rpc     *netio.Server
+	http    *opshttp.Server
+	m       *serverMetrics
+	persist *persister
+
+	// owner is the advertised RPC address, set by Start under mu; it never
+	// changes after, so the goroutines Start launches read it without mu.
+	owner string
+
+	mu         sync.Mutex // see the package doc for what it guards
+	leading    bool       // holds the store lease, at least until deadline
+	deadline   time.Time  // local monotonic end of the lease; stop acting after it
+	lapsed     bool       // the deadline passed while leading; logged once
+	leaseEpoch uint64
+	lease      store.Lease // as last read from the store
+	graceUntil time.Time   // no node is removed before this
+	graceOver  bool
+	presumed   []string // data nodes presumed alive during the grace period
+	reg        registry
+	table      *proto.SlotTable // current table; never modified once set
+	// maxNodeEpoch is the highest table epoch a node reported; the next
+	// table is issued above it.
+	maxNodeEpoch uint64
+
+	stateMu sync.Mutex // guards started, stopped and cancel; taken before mu if both
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New validates cfg and returns a Server that is not started.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, fmt.Errorf("cannot create meta server: %w", err)
+	}
+	s := &Server{
+		cfg: cfg,
+		log: cfg.Logger.With("role", "meta"),
+		reg: newRegistry(),
+	}
+	s.m = newServerMetrics(s)
+	s.persist = newPersister(cfg.Store, s.log, s.m)
+	s.rpc = netio.NewServer(netio.ServerConfig{
+		Name:        "meta",
+		Addr:        cfg.RPCAddr,
+		IdleTimeout: 3 * cfg.NodeLease,
+		Logger:      cfg.Logger,
+	}, rpcHandler{s})
+	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.routes()
+	return s, nil
+}
+
+// Start listens on the RPC and HTTP addresses, makes a first attempt at the
+// leader lease and starts the background loops. It does not wait to lead.
+func (s *Server) Start(ctx context.Context) error {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.started {
+		return ErrStarted
+	}
+	s.started = true
+	if err := s.rpc.Start(ctx); err != nil {
+		return fmt.Errorf("cannot start meta server: %w", err)
+	}
+	owner := s.cfg.AdvertiseAddr
+	if owner == "" {
+		owner = metaclient.Advertise(s.rpc.Addr())
+	}
+	// Under mu: a node may already be heartbeating, and replies read owner.
+	s.mu.Lock()
+	s.owner = owner
+	s.mu.Unlock()
+	if err := s.http.Start(ctx); err != nil {
+		_ = s.rpc.Stop(context.Background())
+		return fmt.Errorf("cannot start meta server: %w", err)
+	}
+	metrics.RegisterSet(s.m.set)
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.campaign(ctx)
+	s.wg.Add(3)
+	go s.leaseLoop(runCtx)
+	go s.sweepLoop(runCtx)
+	go func() {
+		defer s.wg.Done()
+		s.persist.run(runCtx)
+	}()
+	s.log.Info("meta server started", "rpc", s.rpc.Addr(), "advertise", s.owner, "http", s.http.Addr())
+	return nil
+}
+
+// Stop steps down (saving the last table and releasing the lease, so another
+// meta node can lead at once) and stops the servers. It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.cancel == nil || s.stopped {
+		return nil // not started, or Start failed and cleaned up
+	}
+	s.stopped = true
+	s.cancel()
+	s.wg.Wait()
+
+	s.mu.Lock()
+	wasLeader := s.leading
+	s.stepDownLocked("stopping")
+	s.mu.Unlock()
+
+	var errs []error
+	if wasLeader {
+		if err := s.persist.flush(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.cfg.Store.Release(ctx, LeaderLeaseName, s.owner); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.rpc.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.http.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	metrics.UnregisterSet(s.m.set, true)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cannot stop meta server cleanly: %w", err)
+	}
+	return nil
+}
+
+// RPCAddr is the address the RPC server listens on (after Start).
+func (s *Server) RPCAddr() string { return s.rpc.Addr() }
+
+// HTTPAddr is the address the HTTP server listens on (after Start).
+func (s *Server) HTTPAddr() string { return s.http.Addr() }
+
+// AdvertiseAddr is the address this node is known by: lease owner and hint.
+func (s *Server) AdvertiseAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owner
+}
+
+// IsLeader reports whether this node leads now.
+func (s *Server) IsLeader() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isLeaderLocked(time.Now())
+}
+
+// SlotTable returns the last table this node issued or loaded as leader, nil
+// when there is none or it does not lead (any more). It must not be modified.
+func (s *Server) SlotTable() *proto.SlotTable {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.table
+}
+
+// isLeaderLocked reports whether this node may act as leader at now. s.mu must be held.
+func (s *Server) isLeaderLocked(now time.Time) bool {
+	return s.leading && now.Before(s.deadline)
+}
+
+// leaderHintLocked returns the address of the leader for a CodeNotLeader
+// answer, "" when unknown or when it is this node (whose lease lapsed): the
+// node then tries another meta address. s.mu must be held.
+func (s *Server) leaderHintLocked() string {
+	if s.lease.Active() && s.lease.Owner != s.owner {
+		return s.lease.Owner
+	}
+	return ""
+}

@@ -1,0 +1,153 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/proto"
+)
+
+// recomputeLocked assigns the slots to the live data nodes and, if anything
+// changed (or force is set), issues the result as the next table and hands it
+// to the persister. restarted names a data node whose process was replaced:
+// its replicas are lost, so it is first taken out (its slots promote
+// followers) and then added back like a new node. s.mu must be held.
+func (s *Server) recomputeLocked(force bool, restarted string) {
+	live := s.reg.dataAddrs()
+	if !s.graceOver {
+		for _, n := range s.presumed {
+			if !slices.Contains(live, n) {
+				live = append(live, n)
+			}
+		}
+	}
+	cur := s.table
+	if restarted != "" {
+		rest := slices.DeleteFunc(slices.Clone(live), func(n string) bool { return n == restarted })
+		if t, changed := Assign(cur, rest, s.cfg.Slots, s.cfg.Replicas); changed {
+			cur = t
+		}
+	}
+	next, changed := Assign(cur, live, s.cfg.Slots, s.cfg.Replicas)
+	if next == nil || !changed && cur == s.table && !force {
+		return
+	}
+	// Tables are shared with replies and the persister: never modify one.
+	cp := *next
+	next = &cp
+	var prevEpoch uint64
+	if s.table != nil {
+		prevEpoch = s.table.Epoch
+	}
+	next.Epoch = max(prevEpoch, s.maxNodeEpoch) + 1
+	s.table = next
+	s.m.tableChanges.Inc()
+	s.persist.put(next, s.leaseEpoch)
+	s.log.Info("slot table changed", "epoch", next.Epoch, "dataNodes", live)
+}
+
+// persister saves tables in the background: a database outage delays the
+// save, never the cluster. Only the newest table matters; an older one not
+// saved yet is dropped.
+type persister struct {
+	st  store.Store
+	log *slog.Logger
+	m   *serverMetrics
+
+	mu    sync.Mutex
+	t     *proto.SlotTable // newest table not saved yet
+	fence uint64
+	wake  chan struct{}
+}
+
+func newPersister(st store.Store, log *slog.Logger, m *serverMetrics) *persister {
+	return &persister{st: st, log: log, m: m, wake: make(chan struct{}, 1)}
+}
+
+// put queues t for saving with the lease epoch fence.
+func (p *persister) put(t *proto.SlotTable, fence uint64) {
+	p.mu.Lock()
+	p.t, p.fence = t, fence
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+const (
+	saveTimeout    = 5 * time.Second
+	saveBackoffMin = 100 * time.Millisecond
+	saveBackoffMax = 5 * time.Second
+)
+
+func (p *persister) run(ctx context.Context) {
+	backoff := saveBackoffMin
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		case <-retry:
+		}
+		retry = nil
+		if err := p.saveOnce(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.log.Warn("cannot save slot table; retrying", "err", err, "in", backoff)
+			retry = time.After(backoff)
+			backoff = min(2*backoff, saveBackoffMax)
+			continue
+		}
+		backoff = saveBackoffMin
+	}
+}
+
+// flush saves the pending table, if any, once.
+func (p *persister) flush(ctx context.Context) error {
+	if err := p.saveOnce(ctx); err != nil {
+		return fmt.Errorf("cannot flush slot table: %w", err)
+	}
+	return nil
+}
+
+// saveOnce saves the pending table. It returns an error only when a retry
+// may succeed; a table refused for good (a newer leader or table) is dropped.
+func (p *persister) saveOnce(ctx context.Context) error {
+	p.mu.Lock()
+	t, fence := p.t, p.fence
+	p.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, saveTimeout)
+	err := p.st.SaveSlotTable(cctx, t, fence)
+	cancel()
+	final := err == nil || errors.Is(err, store.ErrFenced) || errors.Is(err, store.ErrStaleEpoch)
+	if final {
+		p.mu.Lock()
+		if p.t == t {
+			p.t = nil
+		}
+		p.mu.Unlock()
+	}
+	switch {
+	case err == nil:
+		p.m.tableSaves.Inc()
+		return nil
+	case final:
+		p.m.tableSaveErrors.Inc()
+		p.log.Warn("slot table refused by the store: a newer leader or table exists", "epoch", t.Epoch, "fence", fence, "err", err)
+		return nil
+	}
+	p.m.tableSaveErrors.Inc()
+	return err
+}

@@ -1,0 +1,362 @@
+package metaclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// DefaultInterval is how often an Agent heartbeats unless configured otherwise.
+const DefaultInterval = time.Second
+
+// emptyTable is the table of a view before meta sent one.
+var emptyTable = func() *slotstore.Table {
+	t, err := slotstore.NewTable(&proto.SlotTable{})
+	if err != nil {
+		panic(err) // an empty table is always valid
+	}
+	return t
+}()
+
+// Config configures an Agent.
+type Config struct {
+	MetaAddrs []string // meta RPC addresses; any of them, the leader is found by hints
+	Role      proto.Role
+	// Node names this node; Node.ID must be unique per process (e.g.
+	// RPCAddr+"/"+start unix ns), so a restarted node is a new node.
+	Node     proto.NodeInfo
+	Interval time.Duration // between heartbeats; default DefaultInterval
+	Logger   *slog.Logger
+	// OnChange is called, from one goroutine and in order, whenever the
+	// view changes: table epoch, node lists, meta epoch or meta link. It
+	// delays the next heartbeat while it runs, so it must be quick.
+	OnChange func(View)
+}
+
+// View is what a node knows of the cluster. Its slices must not be modified.
+type View struct {
+	MetaEpoch uint64           // lease epoch of the meta leader that answered
+	Table     *slotstore.Table // never nil: empty (epoch 0, no slots) until the first table
+	Sessions  []proto.NodeInfo // live session nodes
+	DataNodes []proto.NodeInfo // live data nodes
+	Lease     time.Duration    // node lease granted by meta
+	// Since is when the agent began hearing from the current meta leader
+	// over the current connection. A leader that just took over learns the
+	// nodes as they heartbeat, so the node lists are complete only once
+	// Lease has passed since Since: before that a node missing from them
+	// may be alive.
+	Since time.Time
+}
+
+// Agent heartbeats to the meta leader and keeps the node's View.
+type Agent struct {
+	cfg  Config
+	log  *slog.Logger
+	view atomic.Pointer[View]
+	// lastContact is the unix ns of the last reply from the leader.
+	lastContact atomic.Int64
+
+	tableOnce  sync.Once
+	tableReady chan struct{} // closed once a table with a slot leader is known
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the loop has exited
+}
+
+// New returns an Agent; it does nothing until Start.
+func New(cfg Config) *Agent {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	a := &Agent{
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "metaclient", "role", cfg.Role),
+		tableReady: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	a.view.Store(&View{Table: emptyTable})
+	return a
+}
+
+// Start validates the configuration and starts heartbeating in the
+// background; it does not wait for meta.
+func (a *Agent) Start(ctx context.Context) error {
+	if len(a.cfg.MetaAddrs) == 0 {
+		return fmt.Errorf("cannot start meta agent: %w", ErrNoMetaAddrs)
+	}
+	if a.cfg.Node.ID == "" || a.cfg.Node.RPCAddr == "" || a.cfg.Role != proto.RoleSession && a.cfg.Role != proto.RoleData {
+		return fmt.Errorf("cannot start meta agent: %w", ErrBadNode)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return ErrStarted
+	}
+	a.started = true
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	go a.run(runCtx)
+	return nil
+}
+
+// Stop stops heartbeating and closes the link to meta; the node's lease then
+// runs out at meta. It waits for the loop until ctx ends. It is idempotent.
+func (a *Agent) Stop(ctx context.Context) error {
+	a.mu.Lock()
+	started, cancel := a.started, a.cancel
+	a.started = true // a Start after Stop must not run
+	a.mu.Unlock()
+	if !started || cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-a.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cannot stop meta agent: %w", ctx.Err())
+	}
+}
+
+// View returns the current view.
+func (a *Agent) View() View { return *a.view.Load() }
+
+// LastContact is when the meta leader last answered, zero if never.
+func (a *Agent) LastContact() time.Time {
+	ns := a.lastContact.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// WaitTable waits until a table with at least one slot leader is known.
+func (a *Agent) WaitTable(ctx context.Context) error {
+	select {
+	case <-a.tableReady:
+		return nil
+	default:
+	}
+	select {
+	case <-a.tableReady:
+		return nil
+	case <-a.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return fmt.Errorf("cannot get a slot table from meta: %w", ctx.Err())
+	}
+}
+
+// run is the heartbeat loop: one link at a time, to a hinted leader or to
+// the next configured address.
+func (a *Agent) run(ctx context.Context) {
+	defer close(a.done)
+	s := metaLink{a: a, next: rand.IntN(len(a.cfg.MetaAddrs))}
+	defer s.drop()
+	t := time.NewTicker(a.cfg.Interval)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		again := s.beat(ctx)
+		if again {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// metaLink is the loop's state of its current link to meta.
+type metaLink struct {
+	a         *Agent
+	link      *netio.Link
+	since     time.Time // when the current link first got a leader's reply
+	next      int       // index of the next configured address to try
+	hint      string    // leader address to try next, from a CodeNotLeader
+	redirects int       // CodeNotLeader answers in a row without a pause
+	failing   bool      // the last attempt failed; later failures log at debug
+	maxEpoch  uint64    // highest MetaEpoch seen
+}
+
+// maxRedirects bounds the CodeNotLeader answers followed without a pause (at
+// least one per configured address), so meta nodes naming each other, or no
+// leader at all, cannot spin the loop.
+const maxRedirects = 3
+
+// beat sends one heartbeat, connecting first if needed, and applies the
+// reply. It reports whether to try again at once (a leader hint to follow).
+func (s *metaLink) beat(ctx context.Context) bool {
+	a := s.a
+	if s.link == nil || s.link.Err() != nil {
+		if !s.connect(ctx) {
+			return false
+		}
+	}
+	timeout := max(3*a.cfg.Interval, time.Second)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var reply proto.NodeHeartbeatReply
+	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node}
+	hb.SlotTableEpoch = a.view.Load().Table.Epoch()
+	err := netio.Call(rctx, s.link, hb, &reply)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		var res *proto.Result
+		if errors.As(err, &res) && res.Code == proto.CodeNotLeader {
+			addr := s.link.Addr()
+			s.drop()
+			if s.redirects >= max(maxRedirects, len(a.cfg.MetaAddrs)+1) {
+				s.redirects = 0
+				s.fail("no meta node leads", "addr", addr, "hint", res.Hint)
+				return false
+			}
+			// Follow the hint, or else try the next address, at once.
+			s.redirects++
+			if res.Hint != addr {
+				s.hint = res.Hint
+			}
+			a.log.Debug("meta node does not lead", "addr", addr, "leader", res.Hint)
+			return true
+		}
+		s.fail("cannot heartbeat to meta", "addr", s.link.Addr(), "err", err)
+		s.drop()
+		return false
+	}
+	if reply.MetaEpoch < s.maxEpoch {
+		// A deposed leader that has not noticed yet: look elsewhere.
+		s.fail("ignoring a reply from a deposed meta leader", "addr", s.link.Addr(), "epoch", reply.MetaEpoch, "seen", s.maxEpoch)
+		s.drop()
+		return false
+	}
+	epochChanged := reply.MetaEpoch != s.maxEpoch
+	s.maxEpoch = reply.MetaEpoch
+	if s.failing {
+		a.log.Info("meta leader reached", "addr", s.link.Addr(), "epoch", reply.MetaEpoch)
+	}
+	s.failing = false
+	s.redirects = 0
+	now := time.Now()
+	a.lastContact.Store(now.UnixNano())
+	if s.since.IsZero() || epochChanged {
+		s.since = now
+	}
+	a.apply(&reply, s.since)
+	return false
+}
+
+// connect dials the hinted leader or the next configured address.
+func (s *metaLink) connect(ctx context.Context) bool {
+	a := s.a
+	s.drop()
+	addr := s.hint
+	s.hint = ""
+	if addr == "" {
+		addr = a.cfg.MetaAddrs[s.next%len(a.cfg.MetaAddrs)]
+		s.next++
+	}
+	dctx, cancel := context.WithTimeout(ctx, max(3*a.cfg.Interval, time.Second))
+	defer cancel()
+	l, err := netio.DialLink(dctx, addr, netio.LinkConfig{
+		RequestTimeout: max(3*a.cfg.Interval, time.Second),
+		Logger:         a.cfg.Logger,
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.fail("cannot connect to meta", "addr", addr, "err", err)
+		}
+		return false
+	}
+	s.link = l
+	return true
+}
+
+// drop closes the current link; the next leader reply starts a new Since.
+func (s *metaLink) drop() {
+	if s.link != nil {
+		_ = s.link.Close()
+		s.link = nil
+	}
+	s.since = time.Time{}
+}
+
+// fail logs a failure at warning level the first time, at debug level while
+// failures go on, so an unreachable meta does not flood the log.
+func (s *metaLink) fail(msg string, args ...any) {
+	if s.failing {
+		s.a.log.Debug(msg, args...)
+		return
+	}
+	s.failing = true
+	s.a.log.Warn(msg, args...)
+}
+
+// apply merges a leader's reply into the view and reports a change.
+func (a *Agent) apply(r *proto.NodeHeartbeatReply, since time.Time) {
+	old := a.view.Load()
+	v := *old
+	v.MetaEpoch = r.MetaEpoch
+	v.Lease = time.Duration(r.LeaseMs) * time.Millisecond
+	v.Since = since
+	if r.SlotTable != nil && r.SlotTable.Epoch > v.Table.Epoch() {
+		t, err := slotstore.NewTable(r.SlotTable)
+		if err != nil {
+			a.log.Warn("ignoring an invalid slot table from meta", "epoch", r.SlotTable.Epoch, "err", err)
+		} else {
+			v.Table = t
+		}
+	}
+	// The reply's lists alias its body; keep them only when they changed.
+	if !slices.Equal(v.Sessions, r.Sessions) {
+		v.Sessions = r.Sessions
+	}
+	if !slices.Equal(v.DataNodes, r.DataNodes) {
+		v.DataNodes = r.DataNodes
+	}
+	if v.MetaEpoch == old.MetaEpoch && v.Table == old.Table && v.Lease == old.Lease && v.Since.Equal(old.Since) &&
+		sameSlice(v.Sessions, old.Sessions) && sameSlice(v.DataNodes, old.DataNodes) {
+		return
+	}
+	a.view.Store(&v)
+	if v.Table != old.Table {
+		a.log.Info("slot table applied", "epoch", v.Table.Epoch())
+		if hasLeader(v.Table) {
+			a.tableOnce.Do(func() { close(a.tableReady) })
+		}
+	}
+	if a.cfg.OnChange != nil {
+		a.cfg.OnChange(v)
+	}
+}
+
+// sameSlice reports whether a and b are the very same slice.
+func sameSlice(a, b []proto.NodeInfo) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func hasLeader(t *slotstore.Table) bool {
+	for i := range t.Slots() {
+		if t.Leader(uint32(i)) != "" {
+			return true
+		}
+	}
+	return false
+}
