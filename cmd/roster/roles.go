@@ -1,0 +1,153 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/roster-registry/roster/data"
+	"github.com/roster-registry/roster/meta"
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/session"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Flags of each role, shared by its own command and by `integrated`.
+
+type metaFlags struct {
+	addr, httpAddr string
+	storeURL       string
+	replicas       int
+	nodeLease      time.Duration
+	leaderLease    time.Duration
+}
+
+func (f *metaFlags) register(fs *flag.FlagSet, storeDefault string) {
+	fs.StringVar(&f.addr, "meta-addr", ":9610", "meta RPC listen address (nodes heartbeat here)")
+	fs.StringVar(&f.httpAddr, "meta-http-addr", ":9615", "meta HTTP address (health, metrics, slot table, admin)")
+	fs.StringVar(&f.storeURL, "store", storeDefault, "meta store: sqlite:///path/to/meta.db or mysql://user:pass@tcp(host:3306)/db")
+	fs.IntVar(&f.replicas, "replicas", 2, "copies of each slot: one leader and replicas-1 followers on other data nodes")
+	fs.DurationVar(&f.nodeLease, "node-lease", 5*time.Second, "a data or session node not heard from for this long is dead")
+	fs.DurationVar(&f.leaderLease, "leader-lease", 10*time.Second, "meta leader lease in the store; a leader that cannot renew stops acting after it")
+}
+
+type dataFlags struct {
+	addr, httpAddr string
+}
+
+func (f *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "data-addr", ":9620", "data RPC listen address (sessions write and fetch here)")
+	fs.StringVar(&f.httpAddr, "data-http-addr", ":9622", "data HTTP address (health, metrics, datum queries)")
+}
+
+type sessionFlags struct {
+	addr, httpAddr string
+	zone, token    string
+	heartbeat      time.Duration
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "session-addr", ":9600", "session client listen address (SDK clients connect here)")
+	fs.StringVar(&f.httpAddr, "session-http-addr", ":9603", "session HTTP address (health, metrics, /api/servers/query, digests)")
+	fs.StringVar(&f.zone, "zone", "DEFAULT_ZONE", "zone given to clients that do not name one")
+	fs.StringVar(&f.token, "client-token", "", "when set, clients must present this token in their handshake")
+	fs.DurationVar(&f.heartbeat, "client-heartbeat", 5*time.Second, "client heartbeat interval; a client silent for 3 intervals is dropped and its publishers removed")
+}
+
+func defaultStore(dataDir string) string {
+	return "sqlite://" + filepath.Join(dataDir, "meta.db")
+}
+
+func openStore(url, dataDir string) (store.Store, error) {
+	if url == "" {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create data directory %s: %w", dataDir, err)
+		}
+		url = defaultStore(dataDir)
+	}
+	st, err := store.Open(url)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open meta store %s: %w", url, err)
+	}
+	return st, nil
+}
+
+func runMeta(args []string) error {
+	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
+	var mf metaFlags
+	var lf logFlags
+	var slots int
+	var dataDir string
+	mf.register(fs, "")
+	lf.register(fs)
+	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life)")
+	fs.StringVar(&dataDir, "data-dir", "var", "directory for the SQLite store when --store is not given")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(mf.storeURL, dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := meta.New(meta.Config{RPCAddr: mf.addr, HTTPAddr: mf.httpAddr, Store: st, Slots: slots,
+		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, Logger: log})
+	if err != nil {
+		return err
+	}
+	return serve(log, m)
+}
+
+func runData(args []string) error {
+	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
+	var df dataFlags
+	var lf logFlags
+	var metaAddrs string
+	var slots int
+	df.register(fs)
+	lf.register(fs)
+	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
+	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	d, err := data.New(data.Config{RPCAddr: df.addr, HTTPAddr: df.httpAddr, MetaAddrs: splitList(metaAddrs), Slots: slots, Logger: log})
+	if err != nil {
+		return err
+	}
+	return serve(log, d)
+}
+
+func runSession(args []string) error {
+	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
+	var sf sessionFlags
+	var lf logFlags
+	var metaAddrs string
+	var slots int
+	sf.register(fs)
+	lf.register(fs)
+	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
+	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	s, err := session.New(sessionConfig(sf, splitList(metaAddrs), slots, log))
+	if err != nil {
+		return err
+	}
+	return serve(log, s)
+}

@@ -1,0 +1,223 @@
+// Package testcluster starts real role instances (meta, data, session) in
+// the test's process on random loopback ports, for end-to-end tests.
+package testcluster
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/data"
+	"github.com/roster-registry/roster/meta"
+	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/session"
+)
+
+// Options tune a cluster; zero values give fast test defaults.
+type Options struct {
+	DataNodes       int           // default 1
+	Sessions        int           // default 1
+	Slots           int           // default 16 (fewer slots keep tests fast)
+	ClientHeartbeat time.Duration // default 300ms
+	NodeLease       time.Duration // default 2s
+	PushRetry       time.Duration // default 200ms
+	Session         func(*session.Config)
+}
+
+// Cluster is a running set of roles.
+type Cluster struct {
+	t        testing.TB
+	opts     Options
+	Meta     *meta.Server
+	Data     []*data.Server
+	Sessions []*session.Server
+	store    store.Store
+	log      *slog.Logger
+}
+
+// Start starts meta, then the data nodes, then the sessions, waits until
+// every slot has a leader and every session holds the table, and stops
+// everything when the test ends.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.DataNodes == 0 {
+		opts.DataNodes = 1
+	}
+	if opts.Sessions == 0 {
+		opts.Sessions = 1
+	}
+	if opts.Slots == 0 {
+		opts.Slots = 16
+	}
+	if opts.ClientHeartbeat == 0 {
+		opts.ClientHeartbeat = 300 * time.Millisecond
+	}
+	if opts.NodeLease == 0 {
+		opts.NodeLease = 2 * time.Second
+	}
+	if opts.PushRetry == 0 {
+		opts.PushRetry = 200 * time.Millisecond
+	}
+	level := slog.LevelWarn
+	if os.Getenv("ROSTER_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	c := &Cluster{t: t, opts: opts, log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))}
+	t.Cleanup(c.stop)
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.store = st
+	c.Meta, err = meta.New(meta.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: st,
+		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Logger: c.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Meta.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < opts.DataNodes; i++ {
+		c.StartData()
+	}
+	for i := 0; i < opts.Sessions; i++ {
+		c.StartSession("127.0.0.1:0")
+	}
+	c.WaitReady()
+	return c
+}
+
+// StartData starts one more data node.
+func (c *Cluster) StartData() *data.Server {
+	c.t.Helper()
+	d, err := data.New(data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond, Logger: c.log})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		c.t.Fatal(err)
+	}
+	c.Data = append(c.Data, d)
+	return d
+}
+
+// StartSession starts one more session listening for clients on addr
+// ("127.0.0.1:0" for a new port, or a former session's address to restart it).
+func (c *Cluster) StartSession(addr string) *session.Server {
+	c.t.Helper()
+	cfg := session.Config{ClientAddr: addr, HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{c.Meta.RPCAddr()},
+		Slots: c.opts.Slots, HeartbeatInterval: c.opts.ClientHeartbeat, PushRetry: c.opts.PushRetry, Logger: c.log}
+	if c.opts.Session != nil {
+		c.opts.Session(&cfg)
+	}
+	s, err := session.New(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	// A restarted session may find its port in TIME_WAIT for a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = s.Start(context.Background())
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+		if s, err = session.New(cfg); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.Sessions = append(c.Sessions, s)
+	return s
+}
+
+// RestartSession stops session i and starts a new session process on the
+// same client address in its place.
+func (c *Cluster) RestartSession(i int) {
+	c.t.Helper()
+	addr := c.Sessions[i].ClientAddr()
+	c.StopSession(i)
+	s := c.StartSession(addr)
+	c.Sessions = c.Sessions[:len(c.Sessions)-1] // StartSession appended s
+	c.Sessions[i] = s
+}
+
+// Logger is the logger the cluster's roles use (warnings and up, or
+// everything with ROSTER_TEST_LOG set), for clients in tests.
+func (c *Cluster) Logger() *slog.Logger { return c.log }
+
+// StopSession stops session i (its clients see their connection close).
+func (c *Cluster) StopSession(i int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Sessions[i].Stop(ctx); err != nil {
+		c.t.Logf("stop session: %v", err)
+	}
+}
+
+// SessionAddrs lists the client addresses of the sessions.
+func (c *Cluster) SessionAddrs() []string {
+	var out []string
+	for _, s := range c.Sessions {
+		out = append(out, s.ClientAddr())
+	}
+	return out
+}
+
+// WaitReady waits until every slot has a leader known to every session.
+func (c *Cluster) WaitReady() {
+	c.t.Helper()
+	Eventually(c.t, 15*time.Second, func() bool {
+		t := c.Meta.SlotTable()
+		if t == nil || len(t.Slots) != c.opts.Slots {
+			return false
+		}
+		for _, s := range t.Slots {
+			if s.Leader == "" {
+				return false
+			}
+		}
+		for _, s := range c.Sessions {
+			if !s.Ready() {
+				return false
+			}
+		}
+		return true
+	}, "every slot led and every session holding the table")
+}
+
+func (c *Cluster) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range c.Sessions {
+		_ = s.Stop(ctx)
+	}
+	for _, d := range c.Data {
+		_ = d.Stop(ctx)
+	}
+	if c.Meta != nil {
+		_ = c.Meta.Stop(ctx)
+	}
+	if c.store != nil {
+		_ = c.store.Close()
+	}
+}
+
+// Eventually polls cond until it holds or the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

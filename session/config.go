@@ -1,0 +1,55 @@
+package session
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Config configures a session node.
+type Config struct {
+	ClientAddr string   // client-facing RPC address (default port 9600); "127.0.0.1:0" picks one
+	HTTPAddr   string   // operations HTTP address (default port 9603)
+	MetaAddrs  []string // meta nodes' RPC addresses
+	Slots      int      // slots in the cluster; must match the data nodes
+
+	Zone        string // zone given to clients that do not name one
+	ClientToken string // when set, clients must present it in the handshake
+
+	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
+	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats
+	PushRetry         time.Duration // first retry of an unacked push; doubles up to 30s; default 1s
+	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB
+	MaxDataBytes      int           // total data bytes of one publisher; default 256 KiB
+	MaxFrame          int
+
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Slots == 0 {
+		c.Slots = slotstore.DefaultSlots
+	}
+	if c.Zone == "" {
+		c.Zone = "DEFAULT_ZONE"
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = 5 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 3 * c.HeartbeatInterval
+	}
+	if c.PushRetry == 0 {
+		c.PushRetry = time.Second
+	}
+	if c.CompressAbove == 0 {
+		c.CompressAbove = 4 << 10
+	}
+	if c.MaxDataBytes == 0 {
+		c.MaxDataBytes = 256 << 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

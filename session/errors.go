@@ -1,0 +1,10 @@
+package session
+
+import "errors"
+
+var (
+	// ErrInvalid is wrapped by every validation error of client input.
+	ErrInvalid = errors.New("invalid request")
+	// ErrNoLeader is returned when no data node leads a datum's slot yet.
+	ErrNoLeader = errors.New("no slot leader known")
+)

@@ -1,0 +1,164 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// maxBatchOps bounds one WriteBatch so a backlog is sent in pieces.
+const maxBatchOps = 2048
+
+// slotQueue holds the writes of one slot that its leader has not yet
+// acknowledged. Only one batch per slot is in flight, which keeps the writes
+// of a slot in order across leader changes and retries.
+type slotQueue struct {
+	ops      []proto.WriteOp
+	inflight int // ops at the head of ops that are being sent; 0 when idle
+}
+
+// forwarder sends publisher writes to slot leaders. A write stays queued
+// until its leader acknowledged it, so nothing a client published is lost to
+// a dead link or a leader change: it is sent again to whoever leads next.
+type forwarder struct {
+	s      *Server
+	mu     sync.Mutex
+	queues []slotQueue
+}
+
+func newForwarder(s *Server) *forwarder {
+	return &forwarder{s: s, queues: make([]slotQueue, s.cfg.Slots)}
+}
+
+func (f *forwarder) enqueue(op proto.WriteOp) {
+	slot := slotstore.SlotOf(op.Publisher.DataInfoID, f.s.cfg.Slots)
+	f.mu.Lock()
+	f.queues[slot].ops = append(f.queues[slot].ops, op)
+	f.mu.Unlock()
+	writesQueued.Inc()
+	if leader := f.s.table().Leader(slot); leader != "" {
+		f.s.links.wake(leader)
+	}
+}
+
+// pending counts queued writes, for health and metrics.
+func (f *forwarder) pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for i := range f.queues {
+		n += len(f.queues[i].ops)
+	}
+	return n
+}
+
+// take moves up to maxBatchOps queued writes of the slots that addr leads
+// into flight and returns them with the slots they came from.
+func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, []uint32) {
+	var ops []proto.WriteOp
+	var slots []uint32
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, slot := range table.SlotsLedBy(addr) {
+		q := &f.queues[slot]
+		if q.inflight > 0 || len(q.ops) == 0 {
+			continue
+		}
+		n := min(len(q.ops), maxBatchOps-len(ops))
+		if n == 0 {
+			break
+		}
+		q.inflight = n
+		ops = append(ops, q.ops[:n]...)
+		slots = append(slots, slot)
+	}
+	return ops, slots
+}
+
+// finish settles a batch: acknowledged writes leave their queues; writes the
+// node refused as not its own stay at the head of their slot's queue for
+// the next leader. With a nil codes (the batch failed) everything stays.
+func (f *forwarder) finish(slots []uint32, codes []proto.Code) (refused int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := 0
+	for _, slot := range slots {
+		q := &f.queues[slot]
+		n := q.inflight
+		q.inflight = 0
+		if codes == nil {
+			continue
+		}
+		keep := q.ops[:0:0]
+		for j := 0; j < n; j++ {
+			switch code := codeAt(codes, i+j); code {
+			case proto.CodeOK, proto.CodeStaleVersion:
+			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
+				keep = append(keep, q.ops[j])
+				refused++
+			default:
+				writesDropped.Inc()
+				f.s.logThrottled("data node refused a write", "code", code, "dataInfoId", q.ops[j].Publisher.DataInfoID)
+			}
+		}
+		i += n
+		q.ops = append(keep, q.ops[n:]...)
+	}
+	return refused
+}
+
+func codeAt(codes []proto.Code, i int) proto.Code {
+	if i < len(codes) {
+		return codes[i]
+	}
+	return proto.CodeUnavailable // a short reply: treat the rest as not applied
+}
+
+// run sends the writes of the slots addr leads until ctx is done. wake is
+// signalled on new writes and table changes; a timer retries after failures.
+func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wake <-chan struct{}) {
+	backoff := 50 * time.Millisecond
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-retry.C:
+		}
+		for ctx.Err() == nil {
+			table := f.s.table()
+			ops, slots := f.take(addr, table)
+			if len(ops) == 0 {
+				break
+			}
+			var res proto.WriteResult
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := netio.Call(rctx, link, &proto.WriteBatch{SessionID: f.s.id, SlotTableEpoch: table.Epoch(), Ops: ops}, &res)
+			cancel()
+			if err != nil {
+				f.finish(slots, nil)
+				var r *proto.Result
+				if !errors.As(err, &r) && ctx.Err() == nil {
+					f.s.logThrottled("cannot forward writes", "dataNode", addr, "err", err)
+				}
+				retry.Reset(backoff)
+				backoff = min(2*backoff, 2*time.Second)
+				break
+			}
+			backoff = 50 * time.Millisecond
+			writesForwarded.Add(len(ops))
+			if f.finish(slots, res.Codes) > 0 {
+				// The node no longer leads some slots: the new table will wake
+				// their new leader; retry here too in case it is still us.
+				retry.Reset(time.Second)
+			}
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package session
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// clientHandler serves client connections. It runs on gnet event loops, so
+// it never blocks: registry updates are in memory, writes to data nodes are
+// queued, fetches and pushes happen on other goroutines.
+type clientHandler struct{ s *Server }
+
+func (h clientHandler) OnOpen(c *netio.Conn) {
+	c.SetValue(newClientConn(c))
+	connsOpened.Inc()
+}
+
+func (h clientHandler) OnClose(c *netio.Conn, err error) {
+	cc, ok := c.Value().(*clientConn)
+	if !ok {
+		return
+	}
+	connsClosed.Inc()
+	h.s.dropConn(cc)
+}
+
+func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
+	cc, ok := c.Value().(*clientConn)
+	if !ok || netio.HeartbeatReply(c, f) {
+		return
+	}
+	reqID := f.Header.RequestID
+	if f.Header.Flags&proto.FlagReply != 0 {
+		return // replies to server requests are matched by netio
+	}
+	if f.Header.Type != proto.TypeHandshake && !cc.handshaken.Load() {
+		h.reply(c, reqID, proto.CodeNoHandshake, "send a Handshake first")
+		return
+	}
+	m := proto.New(f.Header.Type)
+	if m == nil {
+		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("unknown message type %d", f.Header.Type))
+		return
+	}
+	if err := m.Unmarshal(f.Body); err != nil {
+		badRequests.Inc()
+		h.reply(c, reqID, proto.CodeBadRequest, err.Error())
+		return
+	}
+	switch m := m.(type) {
+	case *proto.Handshake:
+		h.handshake(c, cc, reqID, m)
+	case *proto.Publisher:
+		code, msg := h.s.publish(cc, m)
+		h.reply(c, reqID, code, msg)
+	case *proto.UnregisterPublisher:
+		code, msg := h.s.unpublish(cc, m)
+		h.reply(c, reqID, code, msg)
+	case *proto.Subscriber:
+		code, msg := h.s.subscribe(cc, m)
+		h.reply(c, reqID, code, msg)
+	case *proto.UnregisterSubscriber:
+		code, msg := h.s.unsubscribe(cc, m)
+		h.reply(c, reqID, code, msg)
+	case *proto.PushAck:
+		h.s.pusher.ack(cc, m)
+	default:
+		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("%s is not a client request", m.Type()))
+	}
+}
+
+func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m *proto.Handshake) {
+	cfg := &h.s.cfg
+	if cc.handshaken.Load() {
+		h.reply(c, reqID, proto.CodeBadRequest, "handshake already done")
+		return
+	}
+	if m.Version == 0 {
+		h.reply(c, reqID, proto.CodeBadRequest, "protocol version 0")
+		return
+	}
+	if cfg.ClientToken != "" && m.Token != cfg.ClientToken {
+		authRefused.Inc()
+		h.reply(c, reqID, proto.CodeUnauthorized, "wrong or missing client token")
+		return
+	}
+	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
+	if cc.zone == "" {
+		cc.zone = cfg.Zone
+	}
+	cc.enc = m.Encodings & (proto.EncodingZstd | proto.EncodingS2)
+	cc.handshaken.Store(true)
+	_ = c.Reply(reqID, &proto.HandshakeReply{
+		Version:     min(m.Version, proto.ProtocolVersion),
+		ServerID:    h.s.id,
+		Encodings:   cc.enc,
+		HeartbeatMs: uint32(cfg.HeartbeatInterval / time.Millisecond),
+		IdleMs:      uint32(cfg.IdleTimeout / time.Millisecond),
+	})
+}
+
+func (h clientHandler) reply(c *netio.Conn, reqID uint64, code proto.Code, msg string) {
+	if reqID == 0 {
+		return
+	}
+	_ = c.Reply(reqID, &proto.Result{Code: code, Message: msg})
+}

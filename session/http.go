@@ -1,0 +1,97 @@
+package session
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/proto"
+)
+
+func (s *Server) routes() {
+	s.http.Handle("GET /api/servers/query", s.handleServers)
+	s.http.Handle("GET /digest/pub/data/query", s.handlePubs)
+	s.http.Handle("GET /digest/sub/data/query", s.handleSubs)
+}
+
+// handleServers lists the client addresses of every live session, for
+// clients that discover sessions over HTTP.
+func (s *Server) handleServers(w http.ResponseWriter, r *http.Request) {
+	addrs := []string{s.ClientAddr()}
+	if s.agent != nil {
+		for _, n := range s.agent.View().Sessions {
+			if n.RPCAddr != s.ClientAddr() {
+				addrs = append(addrs, n.RPCAddr)
+			}
+		}
+	}
+	sort.Strings(addrs)
+	opshttp.WriteJSON(w, http.StatusOK, addrs)
+}
+
+type pubJSON struct {
+	RegisterID        string            `json:"registerId"`
+	Data              []string          `json:"data"`
+	Zone              string            `json:"zone"`
+	AppName           string            `json:"appName"`
+	ClientIP          string            `json:"clientIp"`
+	Version           uint64            `json:"version"`
+	RegisterTimestamp int64             `json:"registerTimestamp"`
+	Attrs             map[string]string `json:"attrs,omitempty"`
+}
+
+func (s *Server) handlePubs(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("dataInfoId")
+	if id == "" {
+		opshttp.WriteError(w, http.StatusBadRequest, "query parameter dataInfoId is required")
+		return
+	}
+	out := []pubJSON{}
+	for _, p := range s.reg.publishers(id) {
+		j := pubJSON{RegisterID: p.RegisterID, Data: p.Data, Zone: p.Zone, AppName: p.AppName,
+			ClientIP: p.ClientIP, Version: p.Version, RegisterTimestamp: p.RegisterTimestamp}
+		if len(p.Attrs) > 0 {
+			j.Attrs = make(map[string]string, len(p.Attrs))
+			for _, a := range p.Attrs {
+				j.Attrs[a.Key] = a.Value
+			}
+		}
+		out = append(out, j)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RegisterID < out[j].RegisterID })
+	opshttp.WriteJSON(w, http.StatusOK, map[string]any{"dataInfoId": id, "publishers": out})
+}
+
+type subJSON struct {
+	RegisterID    string `json:"registerId"`
+	Zone          string `json:"zone"`
+	Scope         string `json:"scope"`
+	ClientIP      string `json:"clientIp"`
+	AppName       string `json:"appName"`
+	PushedVersion uint64 `json:"pushedVersion"`
+}
+
+func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("dataInfoId")
+	if id == "" {
+		opshttp.WriteError(w, http.StatusBadRequest, "query parameter dataInfoId is required")
+		return
+	}
+	out := []subJSON{}
+	var version uint64
+	if g := s.reg.group(id); g != nil {
+		g.mu.Lock()
+		for _, sub := range g.subs {
+			out = append(out, subJSON{RegisterID: sub.registerID, Zone: sub.zone, Scope: proto.Scope(sub.scope).String(),
+				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked})
+		}
+		g.mu.Unlock()
+	}
+	if e, ok := s.pusher.cache.Load(id); ok {
+		e.mu.Lock()
+		version = e.version
+		e.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RegisterID < out[j].RegisterID })
+	opshttp.WriteJSON(w, http.StatusOK, map[string]any{"dataInfoId": id, "datumVersion": version, "subscribers": out})
+}

@@ -1,0 +1,220 @@
+package session
+
+import (
+	"sync"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+type regKey struct{ dataInfoID, registerID string }
+
+// publisher is a client's live publication as this session holds it.
+type publisher struct {
+	p    proto.Publisher
+	conn *clientConn // owner; a replay on a new connection moves it
+}
+
+// subscriber is one client subscription and its push state. The push
+// fields are guarded by the group's mutex.
+type subscriber struct {
+	registerID string
+	conn       *clientConn
+	zone       string
+	scope      proto.Scope
+	version    uint64 // client's registration version
+
+	acked    uint64    // newest version the client acknowledged
+	sent     uint64    // newest version sent and not yet acknowledged
+	sentAt   time.Time // when sent went out
+	attempts int       // unacked sends of `sent`, for retry backoff
+}
+
+// filter is the zone filter of the pushes this subscriber receives.
+func (s *subscriber) filter() string {
+	if s.scope == proto.ScopeZone {
+		return s.zone
+	}
+	return ""
+}
+
+// subGroup holds every subscriber of one dataInfoId on this session.
+type subGroup struct {
+	dataInfoID string
+	mu         sync.Mutex
+	subs       map[regKey]*subscriber // key: connection-independent registerId
+}
+
+// registry is the session's view of its clients' publishers and subscribers.
+type registry struct {
+	mu     sync.RWMutex
+	pubs   map[regKey]*publisher
+	tombs  map[regKey]tomb // unpublished: a late older publish must not come back
+	groups map[string]*subGroup
+}
+
+type tomb struct {
+	version uint64
+	at      time.Time
+}
+
+func newRegistry() *registry {
+	return &registry{pubs: make(map[regKey]*publisher), tombs: make(map[regKey]tomb), groups: make(map[string]*subGroup)}
+}
+
+// unpublish drops a publisher and leaves a tombstone at version, so that a
+// registration of an older version arriving late is refused.
+func (r *registry) unpublish(k regKey, version uint64, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.pubs[k]; ok {
+		if old.p.Version > version {
+			return
+		}
+		delete(r.pubs, k)
+		old.conn.dropPub(k)
+	}
+	if t, ok := r.tombs[k]; !ok || t.version < version {
+		r.tombs[k] = tomb{version: version, at: now}
+	}
+}
+
+// compactTombs forgets tombstones older than before.
+func (r *registry) compactTombs(before time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, t := range r.tombs {
+		if t.at.Before(before) {
+			delete(r.tombs, k)
+		}
+	}
+}
+
+// putPublisher records p for conn unless the session already holds a newer
+// version of it. It returns false for a stale registration.
+func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
+	k := regKey{p.DataInfoID, p.RegisterID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.tombs[k]; ok && t.version >= p.Version {
+		return false
+	}
+	if old, ok := r.pubs[k]; ok {
+		if old.p.Version > p.Version {
+			return false
+		}
+		if old.conn != conn {
+			old.conn.dropPub(k)
+		}
+	}
+	r.pubs[k] = &publisher{p: p, conn: conn}
+	conn.addPub(k)
+	return true
+}
+
+// removeOwned drops a publisher of a closed connection unless another
+// connection took it over. It returns the removed entry.
+func (r *registry) removeOwned(conn *clientConn, k regKey) (*publisher, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old, ok := r.pubs[k]
+	if !ok || old.conn != conn {
+		return nil, false
+	}
+	delete(r.pubs, k)
+	old.conn.dropPub(k)
+	return old, true
+}
+
+// publishers returns copies of the publishers of one dataInfoId.
+func (r *registry) publishers(dataInfoID string) []proto.Publisher {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []proto.Publisher
+	for k, p := range r.pubs {
+		if k.dataInfoID == dataInfoID {
+			out = append(out, p.p)
+		}
+	}
+	return out
+}
+
+// addSubscriber records s; it returns whether its group is new on this
+// session (so data nodes must learn the interest).
+func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, bool) {
+	k := regKey{dataInfoID, s.registerID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.groups[dataInfoID]
+	if !ok {
+		g = &subGroup{dataInfoID: dataInfoID, subs: make(map[regKey]*subscriber)}
+		r.groups[dataInfoID] = g
+	}
+	g.mu.Lock()
+	if old, ok := g.subs[k]; ok && old.conn != s.conn {
+		old.conn.dropSub(k)
+	}
+	g.subs[k] = s
+	g.mu.Unlock()
+	s.conn.addSub(k)
+	return g, !ok
+}
+
+// removeSubscriber drops a subscriber owned by conn; it returns whether its
+// group became empty (so data nodes can forget the interest).
+func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptied bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.groups[k.dataInfoID]
+	if !ok {
+		return false, false
+	}
+	g.mu.Lock()
+	s, ok := g.subs[k]
+	if ok && s.conn == conn {
+		delete(g.subs, k)
+		removed = true
+	}
+	empty := len(g.subs) == 0
+	g.mu.Unlock()
+	if empty {
+		delete(r.groups, k.dataInfoID)
+	}
+	if removed {
+		conn.dropSub(k)
+	}
+	return removed, removed && empty
+}
+
+func (r *registry) group(dataInfoID string) *subGroup {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.groups[dataInfoID]
+}
+
+// subscribedIDs returns every dataInfoId with subscribers on this session.
+func (r *registry) subscribedIDs() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.groups))
+	for id := range r.groups {
+		out = append(out, id)
+	}
+	return out
+}
+
+func (r *registry) allGroups() []*subGroup {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*subGroup, 0, len(r.groups))
+	for _, g := range r.groups {
+		out = append(out, g)
+	}
+	return out
+}
+
+func (r *registry) counts() (pubs, groups int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.pubs), len(r.groups)
+}

@@ -1,0 +1,157 @@
+package session
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Limits on client input; a request over them gets CodeBadRequest.
+const (
+	maxIDLen      = 512
+	maxDataItems  = 1024
+	maxAttrs      = 64
+	maxAttrsBytes = 16 << 10
+)
+
+func validID(kind, v string) string {
+	switch {
+	case v == "":
+		return kind + " is empty"
+	case len(v) > maxIDLen:
+		return fmt.Sprintf("%s is %d bytes, limit %d", kind, len(v), maxIDLen)
+	}
+	return ""
+}
+
+func (s *Server) validPublisher(p *proto.Publisher) string {
+	if msg := validID("dataInfoId", p.DataInfoID); msg != "" {
+		return msg
+	}
+	if msg := validID("registerId", p.RegisterID); msg != "" {
+		return msg
+	}
+	if len(p.Data) > maxDataItems {
+		return fmt.Sprintf("%d data items, limit %d", len(p.Data), maxDataItems)
+	}
+	n := 0
+	for _, d := range p.Data {
+		n += len(d)
+	}
+	if n > s.cfg.MaxDataBytes {
+		return fmt.Sprintf("%d data bytes, limit %d", n, s.cfg.MaxDataBytes)
+	}
+	if len(p.Attrs) > maxAttrs {
+		return fmt.Sprintf("%d attributes, limit %d", len(p.Attrs), maxAttrs)
+	}
+	n = 0
+	for _, a := range p.Attrs {
+		n += len(a.Key) + len(a.Value)
+	}
+	if n > maxAttrsBytes {
+		return fmt.Sprintf("%d attribute bytes, limit %d", n, maxAttrsBytes)
+	}
+	return ""
+}
+
+// publish records a client's publisher and queues it for its slot leader.
+// The reply goes out once the session holds it: the session is the source
+// of truth from which data nodes are written and repaired.
+func (s *Server) publish(cc *clientConn, p *proto.Publisher) (proto.Code, string) {
+	if msg := s.validPublisher(p); msg != "" {
+		badRequests.Inc()
+		return proto.CodeBadRequest, msg
+	}
+	p.ClientIP = cc.ip
+	if p.Zone == "" {
+		p.Zone = cc.zone
+	}
+	if p.AppName == "" {
+		p.AppName = cc.appName
+	}
+	p.RegisterTimestamp = s.now()
+	if !s.reg.putPublisher(cc, *p) {
+		return proto.CodeStaleVersion, "a newer version is registered"
+	}
+	published.Inc()
+	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: *p})
+	return proto.CodeOK, ""
+}
+
+func (s *Server) unpublish(cc *clientConn, m *proto.UnregisterPublisher) (proto.Code, string) {
+	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
+		return proto.CodeBadRequest, msg
+	}
+	if msg := validID("registerId", m.RegisterID); msg != "" {
+		return proto.CodeBadRequest, msg
+	}
+	// The tombstone goes to the data node even if this session does not hold
+	// the publisher (the client may have published through another session).
+	s.reg.unpublish(regKey{m.DataInfoID, m.RegisterID}, m.Version, time.Now())
+	unpublished.Inc()
+	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
+		DataInfoID: m.DataInfoID, RegisterID: m.RegisterID, Version: m.Version, RegisterTimestamp: s.now(),
+	}})
+	return proto.CodeOK, ""
+}
+
+func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) (proto.Code, string) {
+	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
+		badRequests.Inc()
+		return proto.CodeBadRequest, msg
+	}
+	if msg := validID("registerId", m.RegisterID); msg != "" {
+		badRequests.Inc()
+		return proto.CodeBadRequest, msg
+	}
+	if !m.Scope.Valid() {
+		badRequests.Inc()
+		return proto.CodeBadRequest, fmt.Sprintf("unknown scope %d", m.Scope)
+	}
+	zone := m.Zone
+	if zone == "" {
+		zone = cc.zone
+	}
+	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: zone, scope: m.Scope, version: m.Version}
+	if _, isNew := s.reg.addSubscriber(m.DataInfoID, sub); isNew {
+		s.interest.set(m.DataInfoID, true)
+	}
+	subscribed.Inc()
+	s.pusher.subscribed(m.DataInfoID)
+	return proto.CodeOK, ""
+}
+
+func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) (proto.Code, string) {
+	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
+		return proto.CodeBadRequest, msg
+	}
+	s.dropSub(cc, regKey{m.DataInfoID, m.RegisterID})
+	return proto.CodeOK, ""
+}
+
+func (s *Server) dropSub(cc *clientConn, k regKey) {
+	if _, emptied := s.reg.removeSubscriber(cc, k); emptied {
+		s.interest.set(k.dataInfoID, false)
+		s.pusher.forget(k.dataInfoID)
+	}
+}
+
+// dropConn forgets a closed connection: its subscribers, and its publishers
+// unless a newer connection of the client took them over (replay), in which
+// case removing them would lose a live publication.
+func (s *Server) dropConn(cc *clientConn) {
+	pubs, subs := cc.close()
+	for _, k := range subs {
+		s.dropSub(cc, k)
+	}
+	for _, k := range pubs {
+		p, ok := s.reg.removeOwned(cc, k)
+		if !ok {
+			continue
+		}
+		s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
+			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.p.Version, RegisterTimestamp: s.now(),
+		}})
+	}
+}

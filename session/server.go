@@ -1,0 +1,246 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/metaclient"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// Server is a session node.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	id   string // unique per process: data nodes own publishers by it
+	node proto.NodeInfo
+
+	reg      *registry
+	fwd      *forwarder
+	links    *links
+	interest *interest
+	pusher   *pusher
+	clock    atomic.Int64 // last RegisterTimestamp handed out
+
+	rpc   *netio.Server
+	http  *opshttp.Server
+	agent *metaclient.Agent
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	lastLog atomic.Int64 // unix ns of the last throttled log line
+}
+
+// New returns a session node; Start runs it.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if len(cfg.MetaAddrs) == 0 {
+		return nil, fmt.Errorf("cannot create session: no meta address: %w", ErrInvalid)
+	}
+	if cfg.Slots&(cfg.Slots-1) != 0 {
+		return nil, fmt.Errorf("cannot create session: %d slots is not a power of two: %w", cfg.Slots, ErrInvalid)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session")}
+	s.reg = newRegistry()
+	s.fwd = newForwarder(s)
+	s.links = newLinks(s)
+	s.interest = newInterest(s)
+	s.pusher = newPusher(s)
+	s.rpc = netio.NewServer(netio.ServerConfig{
+		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame,
+		IdleTimeout: cfg.IdleTimeout, Logger: s.log,
+	}, clientHandler{s})
+	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
+	s.routes()
+	return s, nil
+}
+
+// Start listens for clients, joins the cluster through meta and starts
+// forwarding and pushing. It returns once the listeners are up.
+func (s *Server) Start(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.rpc.Start(ctx); err != nil {
+		return fmt.Errorf("cannot start session client listener: %w", err)
+	}
+	if err := s.http.Start(ctx); err != nil {
+		_ = s.rpc.Stop(ctx)
+		return fmt.Errorf("cannot start session HTTP: %w", err)
+	}
+	rpcAddr := metaclient.Advertise(s.rpc.Addr())
+	s.node = proto.NodeInfo{
+		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
+	}
+	s.id = s.node.ID
+	s.agent = metaclient.New(metaclient.Config{
+		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.node, Logger: s.log,
+		OnChange: func(v metaclient.View) {
+			s.links.reconcile(s.ctx, v.DataNodes)
+			s.links.wakeAll()
+		},
+	})
+	if err := s.agent.Start(s.ctx); err != nil {
+		_ = s.Stop(ctx)
+		return fmt.Errorf("cannot join the cluster: %w", err)
+	}
+	s.goRun(s.interest.run)
+	s.goRun(s.pusher.run)
+	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.id)
+	return nil
+}
+
+func (s *Server) goRun(fn func(context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(s.ctx)
+	}()
+}
+
+// Stop closes client connections and links, and waits for goroutines.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.cancel == nil {
+		return nil
+	}
+	var errs []error
+	errs = append(errs, s.rpc.Stop(ctx))
+	if s.agent != nil {
+		errs = append(errs, s.agent.Stop(ctx))
+	}
+	s.cancel()
+	s.links.closeAll()
+	errs = append(errs, s.http.Stop(ctx))
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// ClientAddr is the address clients connect to, as advertised to them.
+func (s *Server) ClientAddr() string { return s.node.RPCAddr }
+
+// HTTPAddr is the operations HTTP address.
+func (s *Server) HTTPAddr() string { return s.http.Addr() }
+
+// ID is this process's session id.
+func (s *Server) ID() string { return s.id }
+
+// Ready reports whether the session holds a slot table with a leader for
+// every slot and a link to each of those leaders.
+func (s *Server) Ready() bool {
+	t := s.table()
+	if t.Epoch() == 0 {
+		return false
+	}
+	for slot := 0; slot < s.cfg.Slots; slot++ {
+		leader := t.Leader(uint32(slot))
+		if leader == "" {
+			return false
+		}
+		if dl := s.links.get(leader); dl == nil || dl.client.Link() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+var emptyTable, _ = slotstore.NewTable(&proto.SlotTable{})
+
+func (s *Server) table() *slotstore.Table {
+	if s.agent == nil {
+		return emptyTable
+	}
+	return s.agent.View().Table
+}
+
+func (s *Server) health() (bool, any) {
+	pubs, groups := s.reg.counts()
+	t := s.table()
+	detail := map[string]any{
+		"clients": s.rpc.ConnCount(), "publishers": pubs, "subscribedDataInfoIds": groups,
+		"pendingWrites": s.fwd.pending(), "slotTableEpoch": t.Epoch(),
+	}
+	return t.Epoch() > 0, detail
+}
+
+// now returns a RegisterTimestamp: unix ms, never below one handed out before,
+// so two registrations through this session are always ordered.
+func (s *Server) now() int64 {
+	for {
+		last := s.clock.Load()
+		n := max(time.Now().UnixMilli(), last)
+		if s.clock.CompareAndSwap(last, n) {
+			return n
+		}
+	}
+}
+
+// logThrottled logs at most one line per second, for errors that can repeat
+// on hot paths.
+func (s *Server) logThrottled(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := s.lastLog.Load()
+	if now-last < int64(time.Second) || !s.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Warn(msg, args...)
+}
+
+func (s *Server) fetchDatum(ctx context.Context, id string) (*proto.Datum, error) {
+	leader := s.table().LeaderOf(id)
+	if leader == "" {
+		return nil, ErrNoLeader
+	}
+	dl := s.links.get(leader)
+	if dl == nil {
+		return nil, fmt.Errorf("cannot fetch %s: no link to leader %s", id, leader)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	d := new(proto.Datum)
+	if err := netio.Call(ctx, dl.client, &proto.DatumFetch{DataInfoID: id}, d); err != nil {
+		return nil, fmt.Errorf("cannot fetch %s from %s: %w", id, leader, err)
+	}
+	return d, nil
+}
+
+// onDataFrame handles frames a data node sends on its own: change notices.
+func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
+	switch f.Header.Type {
+	case proto.TypeChangeNotify:
+		var m proto.ChangeNotify
+		if err := m.Unmarshal(f.Body); err != nil {
+			s.logThrottled("bad change notify from data node", "addr", l.Addr(), "err", err)
+			return
+		}
+		notifies.Inc()
+		for _, c := range m.Changes {
+			s.pusher.changed(c.DataInfoID, c.Version)
+		}
+	default:
+		if f.Header.RequestID != 0 {
+			_ = l.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeUnknownType, Message: f.Header.Type.String()})
+		}
+	}
+}
+
+// HasClient reports whether a client with this id is connected here.
+func (s *Server) HasClient(clientID string) bool {
+	found := false
+	s.rpc.Range(func(c *netio.Conn) bool {
+		if cc, ok := c.Value().(*clientConn); ok && cc.handshaken.Load() && cc.clientID == clientID {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
