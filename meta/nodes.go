@@ -133,7 +133,7 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	s.m.heartbeats.Inc()
 	changed, replaced := s.reg.renew(hb, now.Add(s.cfg.NodeLease))
 	if changed {
-		s.log.Info("node registered", "role", hb.Role, "id", hb.Node.ID, "rpc", hb.Node.RPCAddr)
+		s.log.Info("node registered", "nodeRole", hb.Role, "id", hb.Node.ID, "rpc", hb.Node.RPCAddr)
 	}
 	force := false
 	if hb.SlotTableEpoch > s.maxNodeEpoch {
@@ -196,7 +196,7 @@ func (s *Server) sweep(now time.Time) {
 	}
 	for _, n := range s.reg.expire(now) {
 		s.m.expired.Inc()
-		s.log.Info("node lease expired", "role", n.role, "id", n.info.ID, "rpc", n.info.RPCAddr)
+		s.log.Info("node lease expired", "nodeRole", n.role, "id", n.info.ID, "rpc", n.info.RPCAddr)
 		if n.role == proto.RoleData {
 			recompute = true
 		}

@@ -85,7 +85,7 @@ func New(cfg Config) *Agent {
 	}
 	a := &Agent{
 		cfg:        cfg,
-		log:        cfg.Logger.With("component", "metaclient", "role", cfg.Role),
+		log:        cfg.Logger.With("component", "metaclient"),
 		tableReady: make(chan struct{}),
 		done:       make(chan struct{}),
 	}
