@@ -182,7 +182,10 @@ func readPublishers(r *reader, dst []Publisher) []Publisher {
 }
 
 // Interest declares which dataInfoIds a session has subscribers for, so data
-// nodes notify it of those only. Reset replaces the whole set with Add.
+// nodes notify it of those only. Reset replaces the whole set with Add. The
+// reply is a ChangeNotify with the current version of every id of Add in the
+// slots the node leads, so the session can fetch what changed before the node
+// knew of its interest (and, sent again periodically, repair missed pushes).
 type Interest struct {
 	Reset  bool
 	Add    []string
@@ -293,19 +296,31 @@ func (m *DiffRequest) Unmarshal(body []byte) error {
 type SlotDiff struct {
 	Slot       uint32
 	Publishers []Publisher
+	// Owners, when set, names the session owning each publisher (parallel
+	// to Publishers): a leader answering its follower sends them so the
+	// follower keeps per-session ownership. Optional trailing field.
+	Owners []string
 }
 
 func (*SlotDiff) Type() Type { return TypeSlotDiff }
 
 func (m *SlotDiff) AppendBody(dst []byte) []byte {
 	dst = appendUvarint(dst, uint64(m.Slot))
-	return appendPublishers(dst, m.Publishers)
+	dst = appendPublishers(dst, m.Publishers)
+	if len(m.Owners) > 0 {
+		dst = appendStrings(dst, m.Owners)
+	}
+	return dst
 }
 
 func (m *SlotDiff) Unmarshal(body []byte) error {
 	r := newReader(body)
 	m.Slot = r.uint32v("slot")
 	m.Publishers = readPublishers(&r, m.Publishers)
+	m.Owners = nil
+	if r.more() {
+		m.Owners = r.strings("owners", nil)
+	}
 	return r.done()
 }
 
@@ -387,10 +402,16 @@ type NodeInfo struct {
 }
 
 // NodeHeartbeat registers a node with the meta leader and renews its lease.
+// A session also sends one on each link it opens to a data node, so that the
+// data node knows which session a connection belongs to.
 type NodeHeartbeat struct {
 	Role           Role
 	Node           NodeInfo
 	SlotTableEpoch uint64 // the newest table the node holds
+	// Synced lists the slots this data node follows and has caught up with
+	// its leader on, so meta promotes only synced followers when it can.
+	// Optional trailing field.
+	Synced []uint32
 }
 
 func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
@@ -398,7 +419,14 @@ func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
 func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
 	dst = appendNode(dst, m.Node)
-	return appendUvarint(dst, m.SlotTableEpoch)
+	dst = appendUvarint(dst, m.SlotTableEpoch)
+	if len(m.Synced) > 0 {
+		dst = appendUvarint(dst, uint64(len(m.Synced)))
+		for _, s := range m.Synced {
+			dst = appendUvarint(dst, uint64(s))
+		}
+	}
+	return dst
 }
 
 func (m *NodeHeartbeat) Unmarshal(body []byte) error {
@@ -407,6 +435,12 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 		Role:           Role(r.byte1("role")),
 		Node:           readNode(&r),
 		SlotTableEpoch: r.uvarint("slot table epoch"),
+	}
+	if r.more() {
+		m.Synced = make([]uint32, r.count("synced slots", 1))
+		for i := range m.Synced {
+			m.Synced[i] = r.uint32v("synced slot")
+		}
 	}
 	return r.done()
 }

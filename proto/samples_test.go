@@ -35,9 +35,9 @@ func samples() []Message {
 		&DigestRequest{Slot: 255, SessionID: "s", SlotTableEpoch: 3},
 		&SlotDigest{Slot: 3, Entries: []DigestEntry{{"d", 2, 99}}},
 		&DiffRequest{Slot: 3, SessionID: "s", DataInfoIDs: []string{"d"}},
-		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}},
+		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}, Owners: []string{"s/1"}},
 		&table,
-		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6},
+		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6, Synced: []uint32{1, 200}},
 		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
 			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}}},
 	}
