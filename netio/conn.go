@@ -1,0 +1,276 @@
+package netio
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// maxIOV bounds the segments of one writev (IOV_MAX on Linux and the BSDs).
+const maxIOV = 1024
+
+// Conn is one accepted connection. Its methods are safe for use from any
+// goroutine. Frames written by Send, Reply, Request and WriteFrame leave in
+// the order of the calls.
+type Conn struct {
+	id     uint64
+	srv    *Server
+	gc     gnet.Conn
+	remote netip.AddrPort
+
+	value    atomic.Pointer[any]
+	lastRead atomic.Int64 // coarse clock of the last read
+	queued   atomic.Int64 // bytes in out
+	gnetOut  atomic.Int64 // gnet's outbound buffer as last seen on the loop
+	nextReq  atomic.Uint64
+	closing  atomic.Bool // a close reason is set: stop reading
+	pend     pending
+
+	mu        sync.Mutex // guards the fields below
+	out       outQueue   // frames not yet handed to gnet
+	scheduled bool       // a flush is due on the loop: no need to ask for another
+	closed    bool       // OnClose ran
+	reason    error      // why the conn is being closed; set once
+
+	spare outQueue // event loop only: the batch being written
+}
+
+// ID is unique among the connections of one Server.
+func (c *Conn) ID() uint64 { return c.id }
+
+// RemoteAddr is the peer's host:port.
+func (c *Conn) RemoteAddr() string { return c.remote.String() }
+
+// RemoteIP is the peer's IP address.
+func (c *Conn) RemoteIP() string { return c.remote.Addr().String() }
+
+// SetValue attaches per-connection user state (e.g. the session of a client).
+func (c *Conn) SetValue(v any) { c.value.Store(&v) }
+
+// Value returns what SetValue stored, or nil.
+func (c *Conn) Value() any {
+	if p := c.value.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Loop is the event loop the connection belongs to, for batching work per
+// loop: writes made from a task run on that loop (Loop().Execute) queue a
+// flush that the loop performs right after the task, without a wake-up.
+func (c *Conn) Loop() gnet.EventLoop { return c.gc.EventLoop() }
+
+// Outbound is the number of bytes queued toward the peer and not yet written
+// to the socket; the part inside gnet is as of the last write.
+func (c *Conn) Outbound() int { return int(c.queued.Load() + c.gnetOut.Load()) }
+
+// Send writes a one-way frame.
+func (c *Conn) Send(m proto.Message) error { return c.enqueueMsg(0, 0, m) }
+
+// Reply answers the request reqID.
+func (c *Conn) Reply(reqID uint64, m proto.Message) error {
+	return c.enqueueMsg(reqID, proto.FlagReply, m)
+}
+
+// Request sends a server-initiated request and waits for the reply, which
+// does not go to Handler.OnFrame. The returned Frame.Body belongs to the
+// caller. Without a ctx deadline the wait is bounded by RequestTimeout.
+func (c *Conn) Request(ctx context.Context, m proto.Message) (Frame, error) {
+	id := c.nextReq.Add(1)
+	ch, err := c.pend.add(id)
+	if err != nil {
+		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
+	}
+	if err := c.enqueueMsg(id, 0, m); err != nil {
+		c.pend.remove(id)
+		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
+	}
+	return c.pend.await(ctx, ch, id, m.Type(), c.srv.reqTimeout)
+}
+
+// WriteFrame writes a pre-encoded frame (as built by proto.AppendFrame or
+// proto.AppendCompressed). The frame may be shared by many connections: it is
+// only read, never modified, and no longer referenced once it has been
+// written (or dropped with the connection), so the caller must not modify it
+// before then but need not copy it.
+func (c *Conn) WriteFrame(frame []byte) error {
+	if len(frame) < proto.HeaderSize {
+		return fmt.Errorf("cannot write a frame of %d bytes: %w", len(frame), proto.ErrMalformed)
+	}
+	c.mu.Lock()
+	if c.closed || c.reason != nil {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	before := c.out.bytes
+	c.out.appendShared(frame)
+	return c.queuedLocked(before)
+}
+
+// Close closes the connection; OnClose will receive reason (ErrClosed if
+// nil). It returns ErrClosed if the connection is already closing.
+func (c *Conn) Close(reason error) error {
+	if reason == nil {
+		reason = ErrClosed
+	}
+	if !c.setReason(reason) {
+		return ErrClosed
+	}
+	return c.gc.Close()
+}
+
+// setReason records why the connection is being closed, unless a reason is
+// already known, and reports whether it did.
+func (c *Conn) setReason(reason error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.reason != nil {
+		return false
+	}
+	c.reason = reason
+	c.closing.Store(true)
+	return true
+}
+
+func (c *Conn) enqueueMsg(reqID uint64, flags proto.Flags, m proto.Message) error {
+	c.mu.Lock()
+	if c.closed || c.reason != nil {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	before := c.out.bytes
+	if err := c.out.appendMsg(reqID, flags, m, c.srv.maxFrame); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	return c.queuedLocked(before)
+}
+
+// queuedLocked enforces the outbound bound after a frame was queued and asks
+// the loop for a flush if none is due. c.mu must be held; it is released.
+// A single frame larger than the bound still goes when nothing else waits.
+func (c *Conn) queuedLocked(before int) error {
+	if before > 0 && c.out.bytes > c.srv.maxOut {
+		c.out.reset()
+		c.queued.Store(0)
+		c.reason = ErrSlowConsumer
+		c.closing.Store(true)
+		c.mu.Unlock()
+		c.cutOff()
+		return ErrSlowConsumer
+	}
+	c.queued.Store(int64(c.out.bytes))
+	schedule := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if schedule {
+		if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
+			return fmt.Errorf("cannot schedule a write: %w: %w", ErrClosed, err)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) cutOff() {
+	s := c.srv
+	s.m.slowCutoffs.Inc()
+	s.slowLog.log(s.log, slog.LevelWarn, "cutting off a slow consumer", "remote", c.RemoteAddr(), "limit", s.maxOut)
+	_ = c.gc.Close()
+}
+
+// flusher is a Conn seen as a gnet.Runnable, so that scheduling a flush does
+// not allocate a closure.
+type flusher Conn
+
+func (f *flusher) Run(context.Context) error {
+	(*Conn)(f).flush()
+	return nil
+}
+
+// holdFlush marks a flush as due while OnTraffic runs, so replies written by
+// the handler meanwhile do not each wake the loop; OnTraffic flushes at its end.
+func (c *Conn) holdFlush() {
+	c.mu.Lock()
+	c.scheduled = true
+	c.mu.Unlock()
+}
+
+// flush hands the queued frames to gnet in one writev. Event loop only.
+func (c *Conn) flush() {
+	c.mu.Lock()
+	if c.closed {
+		c.scheduled = false
+		c.mu.Unlock()
+		return
+	}
+	c.out, c.spare = c.spare, c.out
+	c.scheduled = false
+	c.queued.Store(0)
+	c.mu.Unlock()
+
+	q := &c.spare
+	defer q.reset()
+	if q.frames == 0 {
+		return
+	}
+	q.seal()
+	s := c.srv
+	if buffered := c.gc.OutboundBuffered(); buffered > 0 && buffered+q.bytes > s.maxOut {
+		if c.setReason(ErrSlowConsumer) {
+			c.cutOff()
+		}
+		return
+	}
+	n, frames := q.bytes, q.frames
+	for segs := q.segs; len(segs) > 0; {
+		k := min(len(segs), maxIOV)
+		// gnet copies what the socket does not take at once and closes the
+		// connection itself on a write error.
+		if _, err := c.gc.Writev(segs[:k]); err != nil {
+			return
+		}
+		segs = segs[k:]
+	}
+	c.gnetOut.Store(int64(c.gc.OutboundBuffered()))
+	s.m.framesOut.Add(frames)
+	s.m.bytesOut.Add(n)
+}
+
+// markClosed is called by OnClose: it refuses further writes, drops what is
+// queued and returns the recorded reason, if any.
+func (c *Conn) markClosed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.out.release()
+	c.queued.Store(0)
+	c.gnetOut.Store(0)
+	return c.reason
+}
+
+// dispatch routes a frame: replies complete the request waiting for them
+// (late ones are dropped), everything else goes to the handler.
+func (c *Conn) dispatch(f Frame) {
+	if f.Header.Flags&proto.FlagReply == 0 {
+		c.srv.h.OnFrame(c, f)
+		return
+	}
+	ch := c.pend.take(f.Header.RequestID)
+	if ch == nil {
+		return
+	}
+	if !f.Header.Flags.Compressed() {
+		// A decompressed body is already fresh memory; a raw one points
+		// into gnet's buffer.
+		f.Body = bytes.Clone(f.Body)
+	}
+	ch <- reply{f: f}
+}

@@ -1,0 +1,358 @@
+package netio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// LinkConfig configures a Link. Zero values pick the defaults.
+type LinkConfig struct {
+	MaxFrame       int           // max body bytes, in and out; 0 = proto.DefaultMaxBody
+	RequestTimeout time.Duration // bounds requests whose ctx has no deadline; 0 = 10s
+	DialTimeout    time.Duration // 0 = 5s
+	// Handler receives server-initiated frames (pushes, requests: answer
+	// with l.Reply), on the read goroutine, in order. f.Body is valid only
+	// during the call. It must not wait for a reply on the same link, which
+	// this goroutine would have to read. Heartbeat requests are answered by
+	// the link and not passed on.
+	Handler func(l *Link, f Frame)
+	// OnClose is called once, on the read goroutine after the last Handler
+	// call, with the reason the link closed.
+	OnClose func(l *Link, err error)
+	// HeartbeatInterval is how often a proto.Heartbeat request is sent; one
+	// not answered within RequestTimeout closes the link. 0 = none.
+	HeartbeatInterval time.Duration
+	MaxOutbound       int          // bytes waiting to be written before Send fails; 0 = 4 MiB
+	Logger            *slog.Logger // nil = slog.Default()
+}
+
+const (
+	defaultDialTimeout = 5 * time.Second
+	linkReadBuffer     = 32 << 10
+	// keepScratch bounds the buffer a link keeps for large handler frames.
+	keepScratch = 1 << 20
+)
+
+func (cfg LinkConfig) withDefaults() LinkConfig {
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = proto.DefaultMaxBody
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = defaultDialTimeout
+	}
+	if cfg.MaxOutbound <= 0 {
+		cfg.MaxOutbound = defaultMaxOutbound
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
+}
+
+// Link is a client connection over a plain net.Conn: one goroutine reads,
+// one writes whatever has been queued in a single writev. Requests are
+// pipelined and matched to replies by id. It is safe for concurrent use.
+type Link struct {
+	cfg    LinkConfig
+	conn   net.Conn
+	addr   string
+	pend   pending
+	nextID atomic.Uint64
+
+	wmu     sync.Mutex
+	wq      outQueue
+	wclosed bool
+	wsig    chan struct{} // one slot: the queue went from empty to not empty
+
+	done chan struct{}
+	once sync.Once
+	err  error // written once before done is closed
+}
+
+// DialLink connects to addr and starts the link's goroutines.
+func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
+	cfg = cfg.withDefaults()
+	d := net.Dialer{Timeout: cfg.DialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot dial %s: %w", addr, err)
+	}
+	return newLink(conn, addr, cfg), nil
+}
+
+// newLink starts a link over an established connection; cfg has its defaults.
+func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
+	l := &Link{
+		cfg:  cfg,
+		conn: conn,
+		addr: addr,
+		wsig: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+	go l.readLoop()
+	go l.writeLoop()
+	if cfg.HeartbeatInterval > 0 {
+		go l.heartbeatLoop()
+	}
+	return l
+}
+
+// Addr is the address the link was dialed to.
+func (l *Link) Addr() string { return l.addr }
+
+// Done is closed when the link closes.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Err is why the link closed (ErrClosed after Close), or nil while it is open.
+func (l *Link) Err() error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// Close closes the link; waiting requests fail with an error wrapping ErrConnLost.
+func (l *Link) Close() error {
+	l.closeWith(ErrClosed)
+	return nil
+}
+
+func (l *Link) closeWith(err error) {
+	l.once.Do(func() {
+		l.err = err
+		// done first: whoever sees a refused write also sees Err() != nil.
+		close(l.done)
+		l.wmu.Lock()
+		l.wclosed = true
+		l.wq.release()
+		l.wmu.Unlock()
+		_ = l.conn.Close()
+		l.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, err))
+	})
+}
+
+// Send writes a one-way frame.
+func (l *Link) Send(m proto.Message) error { return l.enqueueMsg(0, 0, m) }
+
+// Reply answers the server's request reqID.
+func (l *Link) Reply(reqID uint64, m proto.Message) error {
+	return l.enqueueMsg(reqID, proto.FlagReply, m)
+}
+
+// Request sends m and waits for the reply; any number of requests may be in
+// flight. The returned Frame.Body belongs to the caller. When ctx ends or,
+// without a ctx deadline, RequestTimeout passes, the request is forgotten.
+// An error wrapping ErrClosed means nothing was sent; one wrapping
+// ErrConnLost means the link closed while the request was in flight.
+func (l *Link) Request(ctx context.Context, m proto.Message) (Frame, error) {
+	id := l.nextID.Add(1)
+	ch, err := l.pend.add(id)
+	if err != nil {
+		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
+	}
+	if err := l.enqueueMsg(id, 0, m); err != nil {
+		l.pend.remove(id)
+		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
+	}
+	return l.pend.await(ctx, ch, id, m.Type(), l.cfg.RequestTimeout)
+}
+
+// WriteFrame writes a pre-encoded frame. It is only read, never modified,
+// and no longer referenced once written: the caller must not modify it
+// before then but need not copy it.
+func (l *Link) WriteFrame(frame []byte) error {
+	if len(frame) < proto.HeaderSize {
+		return fmt.Errorf("cannot write a frame of %d bytes: %w", len(frame), proto.ErrMalformed)
+	}
+	l.wmu.Lock()
+	before, err := l.admitLocked()
+	if err != nil {
+		l.wmu.Unlock()
+		return err
+	}
+	l.wq.appendShared(frame)
+	l.wmu.Unlock()
+	l.queued(before)
+	return nil
+}
+
+func (l *Link) enqueueMsg(reqID uint64, flags proto.Flags, m proto.Message) error {
+	l.wmu.Lock()
+	before, err := l.admitLocked()
+	if err == nil {
+		err = l.wq.appendMsg(reqID, flags, m, l.cfg.MaxFrame)
+	}
+	l.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	l.queued(before)
+	return nil
+}
+
+// admitLocked checks that one more frame may be queued. l.wmu must be held.
+func (l *Link) admitLocked() (int, error) {
+	if l.wclosed {
+		return 0, ErrClosed
+	}
+	before := l.wq.bytes
+	if before >= l.cfg.MaxOutbound {
+		return 0, ErrOutboundFull
+	}
+	return before, nil
+}
+
+// queued wakes the writer when the queue was empty; otherwise it is awake already.
+func (l *Link) queued(before int) {
+	if before > 0 {
+		return
+	}
+	select {
+	case l.wsig <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Link) writeLoop() {
+	var batch outQueue
+	for {
+		select {
+		case <-l.wsig:
+		case <-l.done:
+			batch.release()
+			return
+		}
+		// Let the goroutines that are ready to send queue their frames too:
+		// one writev for many frames costs far less than one each.
+		runtime.Gosched()
+		l.wmu.Lock()
+		l.wq, batch = batch, l.wq
+		l.wmu.Unlock()
+		if batch.frames == 0 {
+			batch.reset()
+			continue
+		}
+		batch.seal()
+		bufs := net.Buffers(batch.segs)
+		_, err := bufs.WriteTo(l.conn)
+		batch.reset()
+		if err != nil {
+			l.closeWith(fmt.Errorf("cannot write to %s: %w", l.addr, err))
+			return
+		}
+	}
+}
+
+func (l *Link) readLoop() {
+	err := l.read()
+	if errors.Is(err, ErrBadFrame) {
+		l.cfg.Logger.Warn("closing link after a bad frame", "addr", l.addr, "err", err)
+	}
+	l.closeWith(err)
+	if l.cfg.OnClose != nil {
+		l.cfg.OnClose(l, l.Err())
+	}
+}
+
+func (l *Link) read() error {
+	br := bufio.NewReaderSize(l.conn, linkReadBuffer)
+	var hdr [proto.HeaderSize]byte
+	var scratch []byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
+		}
+		h, err := proto.ParseHeader(hdr[:], l.cfg.MaxFrame)
+		if err != nil {
+			return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
+		}
+		n := int(h.Length)
+		var body []byte
+		peeked := n <= br.Size()
+		if peeked {
+			body, err = br.Peek(n)
+		} else {
+			if cap(scratch) < n {
+				scratch = make([]byte, n)
+			}
+			body = scratch[:n]
+			_, err = io.ReadFull(br, body)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
+		}
+		f := Frame{Header: h, Body: body}
+		if h.Flags.Compressed() {
+			if f.Body, err = proto.Decompress(h.Flags, body, l.cfg.MaxFrame); err != nil {
+				return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
+			}
+		}
+		l.dispatch(f)
+		if peeked {
+			_, _ = br.Discard(n)
+		}
+		if cap(scratch) > keepScratch {
+			scratch = nil
+		}
+	}
+}
+
+func (l *Link) dispatch(f Frame) {
+	h := f.Header
+	if h.Flags&proto.FlagReply != 0 {
+		ch := l.pend.take(h.RequestID)
+		if ch == nil {
+			return // the request gave up already
+		}
+		if !h.Flags.Compressed() {
+			f.Body = bytes.Clone(f.Body)
+		}
+		ch <- reply{f: f}
+		return
+	}
+	if h.Type == proto.TypeHeartbeat && h.RequestID != 0 {
+		_ = l.Reply(h.RequestID, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
+		return
+	}
+	if l.cfg.Handler != nil {
+		l.cfg.Handler(l, f)
+	}
+}
+
+func (l *Link) heartbeatLoop() {
+	t := time.NewTicker(l.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.RequestTimeout)
+		_, err := l.Request(ctx, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
+		cancel()
+		if err != nil {
+			if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrConnLost) {
+				l.closeWith(fmt.Errorf("%w: %w", ErrHeartbeatTimeout, err))
+			}
+			return
+		}
+	}
+}

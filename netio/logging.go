@@ -1,0 +1,78 @@
+package netio
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// throttle lets one log line through per interval and counts the rest, so a
+// flood of bad peers cannot turn logging into the bottleneck.
+type throttle struct {
+	next    atomic.Int64 // unix ns before which lines are suppressed
+	dropped atomic.Int64
+}
+
+const logInterval = time.Second
+
+// allow reports whether a line may be logged now and how many were
+// suppressed since the last one.
+func (t *throttle) allow() (bool, int64) {
+	now := time.Now().UnixNano()
+	next := t.next.Load()
+	if now < next || !t.next.CompareAndSwap(next, now+int64(logInterval)) {
+		t.dropped.Add(1)
+		return false, 0
+	}
+	return true, t.dropped.Swap(0)
+}
+
+func (t *throttle) log(l *slog.Logger, level slog.Level, msg string, args ...any) {
+	if !l.Enabled(context.Background(), level) {
+		return
+	}
+	ok, dropped := t.allow()
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		args = append(args, "suppressed", dropped)
+	}
+	l.Log(context.Background(), level, msg, args...)
+}
+
+// gnetLogger routes gnet's own logging to slog. gnet keeps one process-wide
+// logger, so with several servers the last one started receives the lines.
+type gnetLogger struct {
+	l        *slog.Logger
+	throttle *throttle
+}
+
+func (g gnetLogger) logf(level slog.Level, format string, args []any) {
+	if !g.l.Enabled(context.Background(), level) {
+		return
+	}
+	if level >= slog.LevelWarn {
+		g.throttle.log(g.l, level, "gnet: "+fmt.Sprintf(format, args...))
+		return
+	}
+	g.l.Log(context.Background(), level, "gnet: "+fmt.Sprintf(format, args...))
+}
+
+// Debugf implements gnet's logging.Logger.
+func (g gnetLogger) Debugf(format string, args ...any) { g.logf(slog.LevelDebug, format, args) }
+
+// Infof implements gnet's logging.Logger; gnet's info lines are start-up chatter.
+func (g gnetLogger) Infof(format string, args ...any) { g.logf(slog.LevelDebug, format, args) }
+
+// Warnf implements gnet's logging.Logger.
+func (g gnetLogger) Warnf(format string, args ...any) { g.logf(slog.LevelWarn, format, args) }
+
+// Errorf implements gnet's logging.Logger.
+func (g gnetLogger) Errorf(format string, args ...any) { g.logf(slog.LevelError, format, args) }
+
+// Fatalf implements gnet's logging.Logger without exiting: a library never
+// ends the process.
+func (g gnetLogger) Fatalf(format string, args ...any) { g.logf(slog.LevelError, format, args) }

@@ -1,0 +1,231 @@
+package netio
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Handler receives the events of a Server's connections. Every method runs on
+// the connection's event loop and must not block: hand slow work to another
+// goroutine.
+type Handler interface {
+	// OnOpen is called once for a new connection, before any OnFrame.
+	OnOpen(c *Conn)
+	// OnFrame is called for every frame that is not a reply to a request
+	// made with Conn.Request. f.Body is valid only during the call: decode
+	// it, do not keep it.
+	OnFrame(c *Conn, f Frame)
+	// OnClose is called once when the connection is gone; err says why
+	// (never nil): the reason given to Close, ErrIdleTimeout,
+	// ErrSlowConsumer, an error wrapping ErrBadFrame, ErrServerStopped, or
+	// the I/O error (wrapping io.EOF when the peer closed).
+	OnClose(c *Conn, err error)
+}
+
+// ServerConfig configures a Server. Zero values pick the defaults.
+type ServerConfig struct {
+	Name        string        // metrics label, e.g. "session"
+	Addr        string        // host:port to listen on; "127.0.0.1:0" picks a port
+	Loops       int           // event loops; 0 = GOMAXPROCS
+	MaxFrame    int           // max body bytes, in and out; 0 = proto.DefaultMaxBody
+	MaxOutbound int           // bytes queued toward one conn before it is cut off; 0 = 4 MiB
+	IdleTimeout time.Duration // close a conn that sent nothing for this long; 0 = never
+	// RequestTimeout bounds Conn.Request when its ctx has no deadline; 0 = 10s.
+	RequestTimeout time.Duration
+	Logger         *slog.Logger // nil = slog.Default()
+}
+
+const (
+	defaultMaxOutbound    = 4 << 20
+	defaultRequestTimeout = 10 * time.Second
+)
+
+// Server accepts connections on gnet event loops and hands their frames to a
+// Handler. It is safe for concurrent use.
+type Server struct {
+	cfg        ServerConfig
+	h          Handler
+	log        *slog.Logger
+	m          *serverMetrics
+	maxFrame   int
+	maxOut     int
+	reqTimeout time.Duration
+	tick       time.Duration
+
+	conns  *xsync.MapOf[uint64, *Conn]
+	count  atomic.Int64
+	nextID atomic.Uint64
+	epoch  time.Time
+	now    atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
+
+	badLog, slowLog, gnetLog throttle
+
+	mu      sync.Mutex
+	state   int // serverNew, serverRunning, serverStopped
+	eng     gnet.Engine
+	booted  bool
+	addr    string
+	bootedC chan struct{}
+	doneC   chan struct{}
+	runErr  error // set before doneC is closed
+}
+
+const (
+	serverNew = iota
+	serverRunning
+	serverStopped
+)
+
+// NewServer returns a Server that is not listening yet; see Start.
+func NewServer(cfg ServerConfig, h Handler) *Server {
+	if cfg.Name == "" {
+		cfg.Name = "netio"
+	}
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = proto.DefaultMaxBody
+	}
+	if cfg.MaxOutbound <= 0 {
+		cfg.MaxOutbound = defaultMaxOutbound
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:        cfg,
+		h:          h,
+		log:        cfg.Logger.With("server", cfg.Name),
+		m:          newServerMetrics(cfg.Name),
+		maxFrame:   cfg.MaxFrame,
+		maxOut:     cfg.MaxOutbound,
+		reqTimeout: cfg.RequestTimeout,
+		conns:      xsync.NewMapOf[uint64, *Conn](),
+		epoch:      time.Now(),
+		bootedC:    make(chan struct{}),
+		doneC:      make(chan struct{}),
+	}
+	if cfg.IdleTimeout > 0 {
+		// The sweep is coarse on purpose: a silent connection is closed
+		// between IdleTimeout and 1.5×IdleTimeout.
+		s.tick = min(max(cfg.IdleTimeout/4, 10*time.Millisecond), time.Second)
+	}
+	return s
+}
+
+// Start listens and returns once the server accepts connections, or with the
+// error that prevented it. If ctx ends first the server is stopped.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != serverNew {
+		s.mu.Unlock()
+		return ErrServerStarted
+	}
+	s.state = serverRunning
+	s.mu.Unlock()
+
+	opts := []gnet.Option{
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithReuseAddr(true), // a restart must not wait for TIME_WAIT sockets of the old one
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithTicker(s.tick > 0),
+		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog}),
+	}
+	go func() {
+		err := gnet.Run(&events{s}, "tcp://"+s.cfg.Addr, opts...)
+		s.mu.Lock()
+		stopping := s.state == serverStopped
+		s.runErr = err
+		s.mu.Unlock()
+		if !stopping && s.booted0() {
+			// gnet stops its engine when accept fails (e.g. out of file
+			// descriptors); nothing is served after this.
+			s.log.Error("event loops stopped unexpectedly", "addr", s.Addr(), "err", err)
+		}
+		close(s.doneC)
+	}()
+	select {
+	case <-s.bootedC:
+		return nil
+	case <-s.doneC:
+		return fmt.Errorf("cannot start %s server on %s: %w", s.cfg.Name, s.cfg.Addr, s.runErr)
+	case <-ctx.Done():
+		_ = s.Stop(context.Background())
+		return fmt.Errorf("cannot start %s server on %s: %w", s.cfg.Name, s.cfg.Addr, ctx.Err())
+	}
+}
+
+func (s *Server) booted0() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.booted
+}
+
+// Addr is the address the server listens on (the actual port after Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addr != "" {
+		return s.addr
+	}
+	return s.cfg.Addr
+}
+
+// Stop closes the listener and every connection (their OnClose get
+// ErrServerStopped) and waits until the event loops are gone or ctx ends.
+// It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	prev := s.state
+	s.state = serverStopped
+	eng, booted := s.eng, s.booted
+	s.mu.Unlock()
+	if prev == serverNew {
+		return nil
+	}
+	if prev == serverRunning {
+		s.conns.Range(func(_ uint64, c *Conn) bool {
+			c.setReason(ErrServerStopped)
+			return true
+		})
+		if booted {
+			// Engine.Stop polls for the end every 500ms; with a done context it
+			// only signals the shutdown, and doneC tells when it is over.
+			done, cancel := context.WithCancel(context.Background())
+			cancel()
+			_ = eng.Stop(done)
+		}
+	}
+	select {
+	case <-s.doneC:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cannot stop %s server: %w", s.cfg.Name, ctx.Err())
+	}
+}
+
+// ConnCount is the number of open connections.
+func (s *Server) ConnCount() int { return int(s.count.Load()) }
+
+// Range calls f for every open connection until f returns false. It may be
+// called from any goroutine; connections opened or closed meanwhile may or
+// may not be seen.
+func (s *Server) Range(f func(*Conn) bool) {
+	s.conns.Range(func(_ uint64, c *Conn) bool { return f(c) })
+}
+
+func (s *Server) clock() int64 { return s.now.Load() }
