@@ -32,6 +32,7 @@ type Config struct {
 	Store         store.Store // required; the Server does not close it
 	Slots         int         // slots of the cluster, a power of two; default 256
 	Replicas      int         // replicas per slot, leader included; default 2
+	BalanceMoves  int         // replicas moved per balance round; default DefaultBalanceMoves
 	// NodeLease is how long a node not heard from stays alive.
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
@@ -54,6 +55,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Slots < 0 || c.Slots&(c.Slots-1) != 0 {
 		return fmt.Errorf("%w: %d", ErrBadSlots, c.Slots)
+	}
+	if c.BalanceMoves <= 0 {
+		c.BalanceMoves = DefaultBalanceMoves
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = DefaultReplicas

@@ -15,6 +15,12 @@ type node struct {
 	role    proto.Role
 	info    proto.NodeInfo
 	expires time.Time
+
+	// The slots a data node reported as followed and caught up with their
+	// leader, and the table epoch it reported them against: a report made
+	// for an older table says nothing about the current one.
+	synced      []uint32 // sorted
+	syncedEpoch uint64
 }
 
 type roleAddr struct {
@@ -41,6 +47,7 @@ func newRegistry() registry {
 func (r *registry) renew(hb *proto.NodeHeartbeat, expires time.Time) (changed bool, replaced string) {
 	if n, ok := r.nodes[hb.Node.ID]; ok {
 		n.expires = expires
+		n.setSynced(hb)
 		if n.role == hb.Role && n.info == hb.Node {
 			return false, ""
 		}
@@ -57,10 +64,29 @@ func (r *registry) renew(hb *proto.NodeHeartbeat, expires time.Time) (changed bo
 		r.remove(old)
 		replaced = info.RPCAddr
 	}
-	r.nodes[info.ID] = &node{role: hb.Role, info: info, expires: expires}
+	n := &node{role: hb.Role, info: info, expires: expires}
+	n.setSynced(hb)
+	r.nodes[info.ID] = n
 	r.byAddr[key] = info.ID
 	r.rebuild()
 	return true, replaced
+}
+
+func (n *node) setSynced(hb *proto.NodeHeartbeat) {
+	n.synced = append(n.synced[:0], hb.Synced...)
+	slices.Sort(n.synced)
+	n.syncedEpoch = hb.SlotTableEpoch
+}
+
+// synced reports whether the data node at addr said, against table epoch,
+// that it follows slot and has caught up with its leader.
+func (r *registry) synced(addr string, slot uint32, epoch uint64) bool {
+	n, ok := r.nodes[r.byAddr[roleAddr{proto.RoleData, addr}]]
+	if !ok || n.syncedEpoch != epoch {
+		return false
+	}
+	_, found := slices.BinarySearch(n.synced, slot)
+	return found
 }
 
 // remove forgets node id; the caller rebuilds the lists.
@@ -203,5 +229,27 @@ func (s *Server) sweep(now time.Time) {
 	}
 	if recompute {
 		s.recomputeLocked(false, "")
+		return
 	}
+	s.balanceLocked()
+}
+
+// balanceLocked moves a bounded number of replicas toward an even spread
+// (see Balance) and issues the result as the next table. s.mu must be held.
+func (s *Server) balanceLocked() {
+	if s.table == nil {
+		return
+	}
+	epoch := s.table.Epoch
+	next, changed := Balance(s.table, s.reg.dataAddrs(), func(node string, slot uint32) bool {
+		return s.reg.synced(node, slot, epoch)
+	}, s.cfg.BalanceMoves)
+	if !changed {
+		return
+	}
+	next.Epoch = max(epoch, s.maxNodeEpoch) + 1
+	s.table = next
+	s.m.tableChanges.Inc()
+	s.persist.put(next, s.leaseEpoch)
+	s.log.Info("slot table balanced", "epoch", next.Epoch)
 }
