@@ -69,7 +69,7 @@ func (c *Conn) Value() any {
 func (c *Conn) Loop() gnet.EventLoop { return c.gc.EventLoop() }
 
 // Outbound is the number of bytes queued toward the peer and not yet written
-// to the socket; the part inside gnet is as of the last write.
+// to the socket; the part inside gnet is as of the last write or Refresh.
 func (c *Conn) Outbound() int { return int(c.queued.Load() + c.gnetOut.Load()) }
 
 // Send writes a one-way frame.
@@ -115,6 +115,25 @@ func (c *Conn) WriteFrame(frame []byte) error {
 	return c.queuedLocked(before)
 }
 
+// Refresh asks the event loop to re-read how many bytes gnet still holds
+// for this connection. Outbound only learns that a slow reader drained when
+// the loop next runs for it; a writer holding back from a busy connection
+// calls Refresh so that it sees the drain without writing.
+func (c *Conn) Refresh() {
+	c.mu.Lock()
+	if c.closed || c.scheduled {
+		c.mu.Unlock()
+		return
+	}
+	c.scheduled = true
+	c.mu.Unlock()
+	if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
+		c.mu.Lock()
+		c.scheduled = false
+		c.mu.Unlock()
+	}
+}
+
 // Close closes the connection; OnClose will receive reason (ErrClosed if
 // nil). It returns ErrClosed if the connection is already closing.
 func (c *Conn) Close(reason error) error {
@@ -156,8 +175,22 @@ func (c *Conn) enqueueMsg(reqID uint64, flags proto.Flags, m proto.Message) erro
 
 // queuedLocked enforces the outbound bound after a frame was queued and asks
 // the loop for a flush if none is due. c.mu must be held; it is released.
-// A single frame larger than the bound still goes when nothing else waits.
 func (c *Conn) queuedLocked(before int) error {
+	schedule, err := c.admitLocked(before)
+	if err != nil || !schedule {
+		return err
+	}
+	if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
+		return fmt.Errorf("cannot schedule a write: %w: %w", ErrClosed, err)
+	}
+	return nil
+}
+
+// admitLocked enforces the outbound bound after a frame was queued and
+// reports whether the caller must schedule a flush (none is due yet).
+// c.mu must be held; it is released. A single frame larger than the bound
+// still goes when nothing else waits.
+func (c *Conn) admitLocked(before int) (schedule bool, err error) {
 	if before > 0 && c.out.bytes > c.srv.maxOut {
 		c.out.reset()
 		c.queued.Store(0)
@@ -165,18 +198,13 @@ func (c *Conn) queuedLocked(before int) error {
 		c.closing.Store(true)
 		c.mu.Unlock()
 		c.cutOff()
-		return ErrSlowConsumer
+		return false, ErrSlowConsumer
 	}
 	c.queued.Store(int64(c.out.bytes))
-	schedule := !c.scheduled
+	schedule = !c.scheduled
 	c.scheduled = true
 	c.mu.Unlock()
-	if schedule {
-		if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
-			return fmt.Errorf("cannot schedule a write: %w: %w", ErrClosed, err)
-		}
-	}
-	return nil
+	return schedule, nil
 }
 
 func (c *Conn) cutOff() {
@@ -219,6 +247,8 @@ func (c *Conn) flush() {
 	q := &c.spare
 	defer q.reset()
 	if q.frames == 0 {
+		// Nothing to write: a Refresh, re-reading what gnet still holds.
+		c.gnetOut.Store(int64(c.gc.OutboundBuffered()))
 		return
 	}
 	q.seal()

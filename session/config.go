@@ -2,6 +2,7 @@ package session
 
 import (
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/roster-registry/roster/slotstore"
@@ -20,7 +21,13 @@ type Config struct {
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats
 	PushRetry         time.Duration // first retry of an unacked push; doubles up to 30s; default 1s
-	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB
+	ScanInterval      time.Duration // how often subscribed versions are checked with the data leaders; default 10s
+	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB; <0 never
+	DisableDelta      bool          // always push full lists (for measuring what deltas save)
+	Debounce          time.Duration // a changed datum is fetched this long after its last change; default 20ms
+	MaxDebounce       time.Duration // ... but no later than this after its first; default 200ms
+	PausePushAbove    int           // a connection with more bytes queued gets no pushes until it drains; default 1 MiB
+	MaxOutbound       int           // a connection with more bytes queued is cut off; default 8 MiB
 	MaxDataBytes      int           // total data bytes of one publisher; default 256 KiB
 	MaxFrame          int
 
@@ -43,8 +50,26 @@ func (c *Config) setDefaults() {
 	if c.PushRetry == 0 {
 		c.PushRetry = time.Second
 	}
+	if c.Debounce == 0 {
+		c.Debounce = 20 * time.Millisecond
+	}
+	if c.MaxDebounce == 0 {
+		c.MaxDebounce = 200 * time.Millisecond
+	}
+	if c.PausePushAbove == 0 {
+		c.PausePushAbove = 1 << 20
+	}
+	if c.MaxOutbound == 0 {
+		c.MaxOutbound = 8 << 20
+	}
+	if c.ScanInterval == 0 {
+		c.ScanInterval = 10 * time.Second
+	}
 	if c.CompressAbove == 0 {
 		c.CompressAbove = 4 << 10
+	}
+	if c.CompressAbove < 0 {
+		c.CompressAbove = math.MaxInt
 	}
 	if c.MaxDataBytes == 0 {
 		c.MaxDataBytes = 256 << 10

@@ -140,7 +140,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			}
 			var res proto.WriteResult
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := netio.Call(rctx, link, &proto.WriteBatch{SessionID: f.s.id, SlotTableEpoch: table.Epoch(), Ops: ops}, &res)
+			err := netio.Call(rctx, link, &proto.WriteBatch{SessionID: f.s.ID(), SlotTableEpoch: table.Epoch(), Ops: ops}, &res)
 			cancel()
 			if err != nil {
 				f.finish(slots, nil)

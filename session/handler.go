@@ -95,7 +95,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.handshaken.Store(true)
 	_ = c.Reply(reqID, &proto.HandshakeReply{
 		Version:     min(m.Version, proto.ProtocolVersion),
-		ServerID:    h.s.id,
+		ServerID:    h.s.ID(),
 		Encodings:   cc.enc,
 		HeartbeatMs: uint32(cfg.HeartbeatInterval / time.Millisecond),
 		IdleMs:      uint32(cfg.IdleTimeout / time.Millisecond),

@@ -18,11 +18,9 @@ func (s *Server) routes() {
 // clients that discover sessions over HTTP.
 func (s *Server) handleServers(w http.ResponseWriter, r *http.Request) {
 	addrs := []string{s.ClientAddr()}
-	if s.agent != nil {
-		for _, n := range s.agent.View().Sessions {
-			if n.RPCAddr != s.ClientAddr() {
-				addrs = append(addrs, n.RPCAddr)
-			}
+	for _, n := range s.view().Sessions {
+		if n.RPCAddr != s.ClientAddr() {
+			addrs = append(addrs, n.RPCAddr)
 		}
 	}
 	sort.Strings(addrs)

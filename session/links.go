@@ -74,14 +74,19 @@ func (l *links) open(ctx context.Context, addr string) *dataLink {
 			Logger:            s.log,
 		},
 		OnConnect: func(ctx context.Context, lk *netio.Link) error {
-			// A (re)connected data node knows nothing of this session: tell it
-			// every dataInfoId to notify about, then let queued writes flow.
-			err := netio.Call(ctx, lk, &proto.Interest{Reset: true, Add: s.reg.subscribedIDs()}, new(proto.Result))
-			if err != nil {
+			// A (re)connected data node knows nothing of this session: say
+			// who we are (it asks us for digests over this link), declare
+			// every dataInfoId to notify about, fetch what changed meanwhile,
+			// then let queued writes flow.
+			if err := netio.Call(ctx, lk, &proto.NodeHeartbeat{Role: proto.RoleSession, Node: s.self()}, new(proto.Result)); err != nil {
+				return fmt.Errorf("cannot introduce session to %s: %w", addr, err)
+			}
+			var versions proto.ChangeNotify
+			if err := netio.Call(ctx, lk, &proto.Interest{Reset: true, Add: s.reg.subscribedIDs()}, &versions); err != nil {
 				return fmt.Errorf("cannot declare interest to %s: %w", addr, err)
 			}
+			s.pusher.changedAll(versions.Changes)
 			signal(dl.wake)
-			s.pusher.resyncAll()
 			return nil
 		},
 		BackoffMin: 50 * time.Millisecond,
@@ -199,7 +204,8 @@ func (in *interest) run(ctx context.Context) {
 			}
 			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
-			if err := netio.Call(rctx, dl.client, &m, new(proto.Result)); err != nil {
+			var versions proto.ChangeNotify
+			if err := netio.Call(rctx, dl.client, &m, &versions); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
@@ -212,13 +218,53 @@ func (in *interest) run(ctx context.Context) {
 				return
 			}
 			// A change applied before the node knew of this interest was not
-			// notified: fetch once now that every later change will be.
-			table := in.s.table()
-			for _, id := range m.Add {
-				if table.LeaderOf(id) == dl.addr {
-					in.s.pusher.refetch(id)
-				}
-			}
+			// notified: the reply carries current versions to catch up on.
+			in.s.pusher.changedAll(versions.Changes)
 		})
 	}
 }
+
+// scan re-declares, every interval, the interest in each subscribed
+// dataInfoId to its slot leader; the versions it answers with repair any
+// change whose notification was lost (a dropped link, a leader change).
+func (l *links) scan(ctx context.Context) {
+	t := time.NewTicker(l.s.cfg.ScanInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		table := l.s.table()
+		byLeader := make(map[string][]string)
+		for _, id := range l.s.reg.subscribedIDs() {
+			if leader := table.LeaderOf(id); leader != "" {
+				byLeader[leader] = append(byLeader[leader], id)
+			}
+		}
+		for addr, ids := range byLeader {
+			dl := l.get(addr)
+			if dl == nil || dl.client.Link() == nil {
+				continue
+			}
+			for len(ids) > 0 && ctx.Err() == nil {
+				n := min(len(ids), scanChunk)
+				var versions proto.ChangeNotify
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := netio.Call(rctx, dl.client, &proto.Interest{Add: ids[:n]}, &versions)
+				cancel()
+				if err != nil {
+					l.s.logThrottled("version scan failed", "dataNode", addr, "err", err)
+					break
+				}
+				scans.Inc()
+				l.s.pusher.changedAll(versions.Changes)
+				ids = ids[n:]
+			}
+		}
+	}
+}
+
+// scanChunk bounds the ids of one scan request.
+const scanChunk = 4096

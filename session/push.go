@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // tombstoneTTL is how long an unpublished registration is remembered; a
@@ -20,6 +22,18 @@ const maxPushBackoff = 30 * time.Second
 type frameKey struct {
 	filter string
 	enc    proto.Encoding
+	base   uint64 // 0: full list; else a delta from this version
+}
+
+// historyLen is how many earlier versions of a datum are kept to build
+// delta pushes from: a client more than this many versions behind gets the
+// full list.
+const historyLen = 4
+
+// pastVersion is an earlier version of a datum, for deltas.
+type pastVersion struct {
+	version uint64
+	pubs    []proto.PushPublisher
 }
 
 // datumEntry is the session's copy of one datum and the push frames built
@@ -33,18 +47,23 @@ type datumEntry struct {
 	gen      uint64       // counts fetch requests, so one arriving mid-fetch is not lost
 	fetching bool
 	frames   map[frameKey][]byte
+	pubs     []proto.PushPublisher // the datum's publishers as pushed (all zones)
+	history  []pastVersion         // earlier versions, newest last
 }
 
 // pusher fetches changed datums once and pushes them to subscribers, with
 // acknowledgements and retries.
 type pusher struct {
-	s     *Server
-	cache *xsync.MapOf[string, *datumEntry]
-	sem   chan struct{} // bounds concurrent fetches
+	s        *Server
+	cache    *xsync.MapOf[string, *datumEntry]
+	sem      chan struct{} // bounds concurrent fetches
+	debounce *push.Debouncer
 }
 
 func newPusher(s *Server) *pusher {
-	return &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry](), sem: make(chan struct{}, 64)}
+	p := &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry](), sem: make(chan struct{}, 64)}
+	p.debounce = push.NewDebouncer(s.cfg.Debounce, s.cfg.MaxDebounce, p.changed)
+	return p
 }
 
 func (p *pusher) entry(id string) *datumEntry {
@@ -121,11 +140,18 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		}
 		fetches.Inc()
 		e.mu.Lock()
-		if e.datum == nil || d.Version >= e.datum.Version {
+		if e.datum == nil || d.Version > e.datum.Version {
+			if e.datum != nil {
+				e.history = append(e.history, pastVersion{e.version, e.pubs})
+				if len(e.history) > historyLen {
+					e.history = e.history[1:]
+				}
+			}
 			e.datum = d
 			// Version 0 means "never written": push it as 1 so that clients,
 			// which take 0 as "nothing received", still see the empty list.
 			e.version = max(d.Version, 1)
+			e.pubs = pushPublishers(d)
 			e.frames = nil
 		}
 		again := e.gen != asked // a change was announced during the fetch
@@ -141,6 +167,15 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 	}
 }
 
+func pushPublishers(d *proto.Datum) []proto.PushPublisher {
+	out := make([]proto.PushPublisher, len(d.Publishers))
+	for i := range d.Publishers {
+		p := &d.Publishers[i]
+		out[i] = proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data}
+	}
+	return out
+}
+
 type pushTarget struct {
 	conn   *clientConn
 	filter string
@@ -148,7 +183,8 @@ type pushTarget struct {
 
 // pushGroup sends the cached datum to every subscriber of id that has not
 // acknowledged it, unless a send is already out and not yet due for retry.
-// Subscribers on one connection with one zone filter share one frame.
+// Subscribers on one connection with one zone filter share one frame, and
+// every connection needing the same bytes gets them in one fan-out.
 func (p *pusher) pushGroup(id string) {
 	g := p.s.reg.group(id)
 	e, ok := p.cache.Load(id)
@@ -163,8 +199,9 @@ func (p *pusher) pushGroup(id string) {
 		return
 	}
 	now := time.Now()
-	var targets []pushTarget
-	seen := make(map[pushTarget]bool)
+	// base: the oldest version acknowledged by the subscribers of a target,
+	// which a delta must start from (0 when one has nothing yet).
+	base := make(map[pushTarget]uint64)
 	g.mu.Lock()
 	for _, sub := range g.subs {
 		if sub.acked >= version {
@@ -173,32 +210,46 @@ func (p *pusher) pushGroup(id string) {
 		if sub.sent == version && now.Sub(sub.sentAt) < p.retryDelay(sub.attempts) {
 			continue
 		}
+		t := pushTarget{sub.conn, sub.filter()}
+		if t.conn.c.Outbound() > p.s.cfg.PausePushAbove {
+			// A slow reader: leave it unsent; the retry loop tries again
+			// once its backlog drained, and netio cuts it off if it never does.
+			pushesPaused.Inc()
+			t.conn.c.Refresh()
+			continue
+		}
 		if sub.sent != version {
 			sub.attempts = 0
 		}
 		sub.sent, sub.sentAt = version, now
 		sub.attempts++
-		t := pushTarget{sub.conn, sub.filter()}
-		if !seen[t] {
-			seen[t] = true
-			targets = append(targets, t)
+		if b, ok := base[t]; !ok || sub.acked < b {
+			base[t] = sub.acked
 		}
 	}
 	g.mu.Unlock()
-	for _, t := range targets {
+	if len(base) == 0 {
+		return
+	}
+	conns := make(map[frameKey][]*netio.Conn)
+	for t, b := range base {
 		if t.conn.isClosed() {
 			continue
 		}
-		frame := p.frame(e, t.filter, proto.Choose(t.conn.enc))
+		k := frameKey{filter: t.filter, enc: proto.Choose(t.conn.enc), base: b}
+		conns[k] = append(conns[k], t.conn.c)
+	}
+	for k, cs := range conns {
+		frame := p.frame(e, k)
 		if frame == nil {
 			continue
 		}
-		if err := t.conn.c.WriteFrame(frame); err != nil {
+		n, err := p.s.rpc.WriteShared(frame, cs)
+		if err != nil {
 			pushErrors.Inc()
-			continue
 		}
-		pushesSent.Inc()
-		pushBytes.Add(len(frame))
+		pushesSent.Add(n)
+		pushBytes.Add(n * len(frame))
 	}
 }
 
@@ -210,36 +261,59 @@ func (p *pusher) retryDelay(attempts int) time.Duration {
 	return min(d, maxPushBackoff)
 }
 
-// frame returns the push frame of e's datum for one zone filter and
-// encoding, building it on first use.
-func (p *pusher) frame(e *datumEntry, filter string, enc proto.Encoding) []byte {
+// frame returns the push frame of e's current version for k, building it on
+// first use: the full list for one zone filter, or the delta from k.base
+// when that version is still known and the delta is the smaller frame.
+func (p *pusher) frame(e *datumEntry, k frameKey) []byte {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.datum == nil {
 		return nil
 	}
-	k := frameKey{filter, enc}
 	if f, ok := e.frames[k]; ok {
 		return f
 	}
-	m := proto.Push{DataInfoID: e.datum.DataInfoID, Zone: filter, Version: e.version}
-	for i := range e.datum.Publishers {
-		pub := &e.datum.Publishers[i]
-		if filter != "" && pub.Zone != filter {
-			continue
+	cur := filterZone(e.pubs, k.filter)
+	full := proto.Push{DataInfoID: e.datum.DataInfoID, Zone: k.filter, Version: e.version,
+		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur)}
+	f := proto.AppendFrame(nil, 0, 0, &full)
+	if k.base != 0 && !p.s.cfg.DisableDelta {
+		for _, h := range e.history {
+			if h.version != k.base {
+				continue
+			}
+			changed, removed := push.Delta(filterZone(h.pubs, k.filter), cur)
+			delta := full
+			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
+			if df := proto.AppendFrame(nil, 0, 0, &delta); len(df) < len(f) {
+				f = df
+				deltaPushes.Inc()
+			}
+			break
 		}
-		m.Publishers = append(m.Publishers, proto.PushPublisher{RegisterID: pub.RegisterID, Zone: pub.Zone, Version: pub.Version, Data: pub.Data})
 	}
-	m.Count, m.Hash = uint32(len(m.Publishers)), proto.ListHash(m.Publishers)
-	f := proto.AppendFrame(nil, 0, 0, &m)
-	if enc != 0 && len(f) > p.s.cfg.CompressAbove {
-		f = proto.AppendCompressed(nil, f, enc)
+	rawPushBytes.Add(len(f))
+	if k.enc != 0 && len(f) > p.s.cfg.CompressAbove {
+		f = proto.AppendCompressed(nil, f, k.enc)
 	}
 	if e.frames == nil {
 		e.frames = make(map[frameKey][]byte)
 	}
 	e.frames[k] = f
 	return f
+}
+
+func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
+	if zone == "" {
+		return pubs
+	}
+	out := make([]proto.PushPublisher, 0, len(pubs))
+	for _, p := range pubs {
+		if p.Zone == zone {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ack records a client's acknowledgement for its subscribers of one
@@ -265,6 +339,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	}
 	g.mu.Unlock()
 	acks.Inc()
+	push.ObserveAck(m.Version, time.Now())
 	if resync {
 		p.pushGroup(m.DataInfoID)
 	}
@@ -303,10 +378,9 @@ func (p *pusher) run(ctx context.Context) {
 	}
 }
 
-// resyncAll refetches every subscribed datum (after a data link reconnects:
-// changes may have been missed while it was down).
-func (p *pusher) resyncAll() {
-	for _, id := range p.s.reg.subscribedIDs() {
-		p.refetch(id)
+// changedAll handles the versions a data node reported.
+func (p *pusher) changedAll(vs []proto.DatumVersion) {
+	for _, v := range vs {
+		p.changed(v.DataInfoID, v.Version)
 	}
 }

@@ -1,10 +1,13 @@
 package session
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 type regKey struct{ dataInfoID, registerID string }
@@ -48,7 +51,9 @@ type subGroup struct {
 // registry is the session's view of its clients' publishers and subscribers.
 type registry struct {
 	mu     sync.RWMutex
-	pubs   map[regKey]*publisher
+	slots  []map[string]map[string]*publisher // slot → dataInfoId → registerId: digests are per slot
+	nslots int
+	npubs  int
 	tombs  map[regKey]tomb // unpublished: a late older publish must not come back
 	groups map[string]*subGroup
 }
@@ -58,8 +63,47 @@ type tomb struct {
 	at      time.Time
 }
 
-func newRegistry() *registry {
-	return &registry{pubs: make(map[regKey]*publisher), tombs: make(map[regKey]tomb), groups: make(map[string]*subGroup)}
+func newRegistry(slots int) *registry {
+	r := &registry{slots: make([]map[string]map[string]*publisher, slots), nslots: slots,
+		tombs: make(map[regKey]tomb), groups: make(map[string]*subGroup)}
+	for i := range r.slots {
+		r.slots[i] = make(map[string]map[string]*publisher)
+	}
+	return r
+}
+
+// Lock should be held.
+func (r *registry) get(k regKey) (*publisher, bool) {
+	p, ok := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)][k.dataInfoID][k.registerID]
+	return p, ok
+}
+
+// Lock should be held.
+func (r *registry) set(k regKey, p *publisher) {
+	byID := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)]
+	pubs := byID[k.dataInfoID]
+	if pubs == nil {
+		pubs = make(map[string]*publisher)
+		byID[k.dataInfoID] = pubs
+	}
+	if _, ok := pubs[k.registerID]; !ok {
+		r.npubs++
+	}
+	pubs[k.registerID] = p
+}
+
+// Lock should be held.
+func (r *registry) del(k regKey) {
+	byID := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)]
+	pubs := byID[k.dataInfoID]
+	if _, ok := pubs[k.registerID]; !ok {
+		return
+	}
+	r.npubs--
+	delete(pubs, k.registerID)
+	if len(pubs) == 0 {
+		delete(byID, k.dataInfoID)
+	}
 }
 
 // unpublish drops a publisher and leaves a tombstone at version, so that a
@@ -67,11 +111,11 @@ func newRegistry() *registry {
 func (r *registry) unpublish(k regKey, version uint64, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.pubs[k]; ok {
+	if old, ok := r.get(k); ok {
 		if old.p.Version > version {
 			return
 		}
-		delete(r.pubs, k)
+		r.del(k)
 		old.conn.dropPub(k)
 	}
 	if t, ok := r.tombs[k]; !ok || t.version < version {
@@ -99,7 +143,7 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
 	if t, ok := r.tombs[k]; ok && t.version >= p.Version {
 		return false
 	}
-	if old, ok := r.pubs[k]; ok {
+	if old, ok := r.get(k); ok {
 		if old.p.Version > p.Version {
 			return false
 		}
@@ -107,7 +151,7 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
 			old.conn.dropPub(k)
 		}
 	}
-	r.pubs[k] = &publisher{p: p, conn: conn}
+	r.set(k, &publisher{p: p, conn: conn})
 	conn.addPub(k)
 	return true
 }
@@ -117,25 +161,45 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
 func (r *registry) removeOwned(conn *clientConn, k regKey) (*publisher, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old, ok := r.pubs[k]
+	old, ok := r.get(k)
 	if !ok || old.conn != conn {
 		return nil, false
 	}
-	delete(r.pubs, k)
+	r.del(k)
 	old.conn.dropPub(k)
 	return old, true
 }
 
-// publishers returns copies of the publishers of one dataInfoId.
-func (r *registry) publishers(dataInfoID string) []proto.Publisher {
+// publishers returns copies of the publishers of the given dataInfoIds.
+func (r *registry) publishers(ids ...string) []proto.Publisher {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []proto.Publisher
-	for k, p := range r.pubs {
-		if k.dataInfoID == dataInfoID {
+	for _, id := range ids {
+		for _, p := range r.slots[slotstore.SlotOf(id, r.nslots)][id] {
 			out = append(out, p.p)
 		}
 	}
+	return out
+}
+
+// digest summarises this session's publishers of one slot the way data
+// nodes do (slotstore.Store.Digest), sorted by dataInfoId.
+func (r *registry) digest(slot uint32) []proto.DigestEntry {
+	if int(slot) >= r.nslots {
+		return nil
+	}
+	r.mu.RLock()
+	out := make([]proto.DigestEntry, 0, len(r.slots[slot]))
+	for id, pubs := range r.slots[slot] {
+		e := proto.DigestEntry{DataInfoID: id, Count: uint32(len(pubs))}
+		for _, p := range pubs {
+			e.Hash ^= proto.PublisherHash(p.p.RegisterID, p.p.Version)
+		}
+		out = append(out, e)
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(out, func(a, b proto.DigestEntry) int { return strings.Compare(a.DataInfoID, b.DataInfoID) })
 	return out
 }
 
@@ -216,5 +280,5 @@ func (r *registry) allGroups() []*subGroup {
 func (r *registry) counts() (pubs, groups int) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return len(r.pubs), len(r.groups)
+	return r.npubs, len(r.groups)
 }

@@ -21,8 +21,7 @@ import (
 type Server struct {
 	cfg  Config
 	log  *slog.Logger
-	id   string // unique per process: data nodes own publishers by it
-	node proto.NodeInfo
+	node atomic.Pointer[proto.NodeInfo] // set once listening; its ID is unique per process (data nodes own publishers by it)
 
 	reg      *registry
 	fwd      *forwarder
@@ -33,7 +32,7 @@ type Server struct {
 
 	rpc   *netio.Server
 	http  *opshttp.Server
-	agent *metaclient.Agent
+	agent atomic.Pointer[metaclient.Agent] // set in Start, after the listener is up
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -52,13 +51,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("cannot create session: %d slots is not a power of two: %w", cfg.Slots, ErrInvalid)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session")}
-	s.reg = newRegistry()
+	s.reg = newRegistry(cfg.Slots)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
 	s.interest = newInterest(s)
 	s.pusher = newPusher(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
-		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame,
+		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, Logger: s.log,
 	}, clientHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
@@ -78,25 +77,27 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("cannot start session HTTP: %w", err)
 	}
 	rpcAddr := metaclient.Advertise(s.rpc.Addr())
-	s.node = proto.NodeInfo{
+	s.node.Store(&proto.NodeInfo{
 		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
-	}
-	s.id = s.node.ID
-	s.agent = metaclient.New(metaclient.Config{
-		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.node, Logger: s.log,
+	})
+	agent := metaclient.New(metaclient.Config{
+		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Logger: s.log,
 		OnChange: func(v metaclient.View) {
 			s.links.reconcile(s.ctx, v.DataNodes)
 			s.links.wakeAll()
 		},
 	})
-	if err := s.agent.Start(s.ctx); err != nil {
+	s.agent.Store(agent)
+	if err := agent.Start(s.ctx); err != nil {
 		_ = s.Stop(ctx)
 		return fmt.Errorf("cannot join the cluster: %w", err)
 	}
 	s.goRun(s.interest.run)
+	s.goRun(s.links.scan)
 	s.goRun(s.pusher.run)
-	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.id)
+	s.goRun(s.pusher.debounce.Run)
+	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
 }
 
@@ -115,8 +116,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	var errs []error
 	errs = append(errs, s.rpc.Stop(ctx))
-	if s.agent != nil {
-		errs = append(errs, s.agent.Stop(ctx))
+	if agent := s.agent.Load(); agent != nil {
+		errs = append(errs, agent.Stop(ctx))
 	}
 	s.cancel()
 	s.links.closeAll()
@@ -126,13 +127,21 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 // ClientAddr is the address clients connect to, as advertised to them.
-func (s *Server) ClientAddr() string { return s.node.RPCAddr }
+func (s *Server) ClientAddr() string { return s.self().RPCAddr }
+
+// self is this node as it is named to others; empty before Start.
+func (s *Server) self() proto.NodeInfo {
+	if n := s.node.Load(); n != nil {
+		return *n
+	}
+	return proto.NodeInfo{}
+}
 
 // HTTPAddr is the operations HTTP address.
 func (s *Server) HTTPAddr() string { return s.http.Addr() }
 
 // ID is this process's session id.
-func (s *Server) ID() string { return s.id }
+func (s *Server) ID() string { return s.self().ID }
 
 // Ready reports whether the session holds a slot table with a leader for
 // every slot and a link to each of those leaders.
@@ -156,10 +165,15 @@ func (s *Server) Ready() bool {
 var emptyTable, _ = slotstore.NewTable(&proto.SlotTable{})
 
 func (s *Server) table() *slotstore.Table {
-	if s.agent == nil {
-		return emptyTable
+	return s.view().Table
+}
+
+// view is the cluster as meta last described it.
+func (s *Server) view() metaclient.View {
+	if agent := s.agent.Load(); agent != nil {
+		return agent.View()
 	}
-	return s.agent.View().Table
+	return metaclient.View{Table: emptyTable}
 }
 
 func (s *Server) health() (bool, any) {
@@ -224,8 +238,13 @@ func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
 		}
 		notifies.Inc()
 		for _, c := range m.Changes {
-			s.pusher.changed(c.DataInfoID, c.Version)
+			s.pusher.debounce.Add(c.DataInfoID, c.Version)
 		}
+	case proto.TypeDigestRequest, proto.TypeDiffRequest:
+		// Asked by a slot leader checking its copy against ours (sessions
+		// are the source of truth). Answered here, on the link's reader:
+		// it is a read of the in-memory registry.
+		s.answerSync(l, f)
 	default:
 		if f.Header.RequestID != 0 {
 			_ = l.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeUnknownType, Message: f.Header.Type.String()})
@@ -243,4 +262,29 @@ func (s *Server) HasClient(clientID string) bool {
 		return !found
 	})
 	return found
+}
+
+func (s *Server) answerSync(l *netio.Link, f netio.Frame) {
+	if f.Header.RequestID == 0 {
+		return
+	}
+	var reply proto.Message
+	switch f.Header.Type {
+	case proto.TypeDigestRequest:
+		var m proto.DigestRequest
+		if err := m.Unmarshal(f.Body); err != nil {
+			reply = &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()}
+			break
+		}
+		reply = &proto.SlotDigest{Slot: m.Slot, Entries: s.reg.digest(m.Slot)}
+	case proto.TypeDiffRequest:
+		var m proto.DiffRequest
+		if err := m.Unmarshal(f.Body); err != nil {
+			reply = &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()}
+			break
+		}
+		reply = &proto.SlotDiff{Slot: m.Slot, Publishers: s.reg.publishers(m.DataInfoIDs...)}
+	}
+	syncAnswers.Inc()
+	_ = l.Reply(f.Header.RequestID, reply)
 }

@@ -1,0 +1,128 @@
+package push
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+)
+
+// Debouncer merges bursts of change notices per key. A notice is delivered
+// Delay after the last one of its burst, but never later than MaxDelay after
+// the first, so continuous churn still flows; the newest version wins.
+type Debouncer struct {
+	delay, maxDelay time.Duration
+	fire            func(key string, version uint64)
+
+	mu      sync.Mutex
+	pending map[string]*change
+	queue   dueQueue
+	wake    chan struct{}
+}
+
+type change struct {
+	key     string
+	version uint64
+	first   time.Time
+	due     time.Time
+}
+
+// NewDebouncer returns a debouncer calling fire from Run's goroutine. A
+// delay of 0 fires at once (still merging what arrives while fire runs).
+func NewDebouncer(delay, maxDelay time.Duration, fire func(key string, version uint64)) *Debouncer {
+	return &Debouncer{delay: delay, maxDelay: max(maxDelay, delay), fire: fire,
+		pending: make(map[string]*change), wake: make(chan struct{}, 1)}
+}
+
+// Add records a change of key to version.
+func (d *Debouncer) Add(key string, version uint64) {
+	now := time.Now()
+	d.mu.Lock()
+	c, ok := d.pending[key]
+	if ok {
+		merged.Inc()
+		c.version = max(c.version, version)
+		c.due = now.Add(d.delay)
+		if limit := c.first.Add(d.maxDelay); limit.Before(c.due) {
+			c.due = limit
+		}
+	} else {
+		c = &change{key: key, version: version, first: now, due: now.Add(d.delay)}
+		d.pending[key] = c
+	}
+	// Re-pushed on every change: stale queue entries are skipped on pop.
+	heap.Push(&d.queue, due{c, c.due})
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pending counts keys waiting to fire.
+func (d *Debouncer) Pending() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending)
+}
+
+// Run fires due changes until ctx is done.
+func (d *Debouncer) Run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var ready []*change
+	for {
+		now := time.Now()
+		next := time.Hour
+		d.mu.Lock()
+		for d.queue.Len() > 0 {
+			top := d.queue[0]
+			if d.pending[top.c.key] != top.c || !top.at.Equal(top.c.due) {
+				heap.Pop(&d.queue) // superseded
+				continue
+			}
+			if top.at.After(now) {
+				next = top.at.Sub(now)
+				break
+			}
+			heap.Pop(&d.queue)
+			delete(d.pending, top.c.key)
+			ready = append(ready, top.c)
+		}
+		d.mu.Unlock()
+		for i, c := range ready {
+			d.fire(c.key, c.version)
+			ready[i] = nil
+		}
+		ready = ready[:0]
+		timer.Reset(next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+type due struct {
+	c  *change
+	at time.Time
+}
+
+type dueQueue []due
+
+func (q dueQueue) Len() int           { return len(q) }
+func (q dueQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q dueQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *dueQueue) Push(x any)        { *q = append(*q, x.(due)) }
+func (q *dueQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	old[len(old)-1] = due{}
+	*q = old[:len(old)-1]
+	return x
+}

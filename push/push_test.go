@@ -1,0 +1,81 @@
+package push
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+func TestDebouncerMergesBursts(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]uint64{}
+	d := NewDebouncer(30*time.Millisecond, 200*time.Millisecond, func(k string, v uint64) {
+		mu.Lock()
+		got[k] = append(got[k], v)
+		mu.Unlock()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.Run(ctx)
+	for v := uint64(1); v <= 10; v++ {
+		d.Add("a", v)
+	}
+	d.Add("b", 5)
+	d.Add("b", 3) // an older version never wins
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := len(got["a"]) > 0 && len(got["b"]) > 0
+		mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got["a"], []uint64{10}) || !slices.Equal(got["b"], []uint64{5}) {
+		t.Fatalf("fired %v", got)
+	}
+}
+
+func TestDebouncerCapsDelayUnderChurn(t *testing.T) {
+	fired := make(chan uint64, 100)
+	d := NewDebouncer(50*time.Millisecond, 100*time.Millisecond, func(k string, v uint64) { fired <- v })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.Run(ctx)
+	// Changes every 10 ms for a while: without the cap nothing would fire.
+	stop := time.After(2 * time.Second)
+	var v uint64
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-fired:
+			return
+		case <-stop:
+			t.Fatal("continuous churn starved the debouncer")
+		case <-tick.C:
+			v++
+			d.Add("k", v)
+		}
+	}
+}
+
+func TestDelta(t *testing.T) {
+	p := func(id string, v uint64) proto.PushPublisher { return proto.PushPublisher{RegisterID: id, Version: v} }
+	old := []proto.PushPublisher{p("a", 1), p("b", 1), p("c", 1)}
+	cur := []proto.PushPublisher{p("a", 1), p("b", 2), p("d", 1)}
+	changed, removed := Delta(old, cur)
+	if len(changed) != 2 || changed[0].RegisterID != "b" || changed[1].RegisterID != "d" || !slices.Equal(removed, []string{"c"}) {
+		t.Fatalf("changed %v removed %v", changed, removed)
+	}
+	if c, r := Delta(cur, cur); len(c) != 0 || len(r) != 0 {
+		t.Fatalf("no change gave %v %v", c, r)
+	}
+}

@@ -1,0 +1,221 @@
+package session_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/roster-registry/roster/client"
+	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/session"
+)
+
+// churn runs a random sequence of publish, republish and unpublish over a
+// few services from several clients, restarting some clients' connections
+// midway, and returns what should be published at the end, by service.
+func churn(t *testing.T, c *testcluster.Cluster, rng *rand.Rand, services, steps int) map[string][]string {
+	t.Helper()
+	clients := []*client.Client{newClient(t, c.SessionAddrs(), ""), newClient(t, c.SessionAddrs(), "")}
+	type live struct {
+		p    *client.Publisher
+		data string
+	}
+	pubs := make(map[string][]*live)
+	for i := 0; i < steps; i++ {
+		svc := fmt.Sprintf("prop-%d", rng.IntN(services))
+		switch op := rng.IntN(10); {
+		case op < 4 || len(pubs[svc]) == 0:
+			data := fmt.Sprintf("%s-p%d:1", svc, i)
+			pubs[svc] = append(pubs[svc], &live{publish(t, clients[rng.IntN(len(clients))], svc, data), data})
+		case op < 8:
+			l := pubs[svc][rng.IntN(len(pubs[svc]))]
+			l.data = fmt.Sprintf("%s-r%d:1", svc, i)
+			if err := l.p.Republish(ctx(t), l.data); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			j := rng.IntN(len(pubs[svc]))
+			if err := pubs[svc][j].p.Unpublish(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+			pubs[svc] = slices.Delete(pubs[svc], j, j+1)
+		}
+		if i == steps/2 {
+			// A client reconnect in the middle: its publishers are replayed.
+			c.RestartSession(0)
+			c.WaitReady()
+		}
+	}
+	want := make(map[string][]string)
+	for i := 0; i < services; i++ {
+		svc := fmt.Sprintf("prop-%d", i)
+		want[svc] = []string{}
+		for _, l := range pubs[svc] {
+			want[svc] = append(want[svc], l.data)
+		}
+	}
+	return want
+}
+
+func subscribeAll(t *testing.T, c *testcluster.Cluster, services int) map[string][]*client.Subscriber {
+	subs := make(map[string][]*client.Subscriber)
+	sc := []*client.Client{newClient(t, c.SessionAddrs(), ""), newClient(t, c.SessionAddrs(), "")}
+	for i := 0; i < services; i++ {
+		svc := fmt.Sprintf("prop-%d", i)
+		for _, cl := range sc {
+			subs[svc] = append(subs[svc], subscribe(t, cl, svc, client.ScopeDataCenter))
+		}
+	}
+	return subs
+}
+
+// TestEverySubscriberEndsAtTheNewestVersion is property-style: random
+// interleavings of publish/unpublish/republish and reconnects, with and
+// without delta pushes; every subscriber must end with exactly the live
+// publishers, and both modes end identical.
+func TestEverySubscriberEndsAtTheNewestVersion(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	final := map[bool]map[string][]string{}
+	for _, noDelta := range []bool{false, true} {
+		c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) { cfg.DisableDelta = noDelta }})
+		subs := subscribeAll(t, c, 5)
+		want := churn(t, c, rand.New(rand.NewPCG(seed, 1)), 5, 150)
+		for svc, ss := range subs {
+			for _, s := range ss {
+				waitList(t, s, want[svc]...)
+			}
+		}
+		final[noDelta] = want
+	}
+	if fmt.Sprint(final[false]) != fmt.Sprint(final[true]) {
+		t.Fatalf("delta and full pushes ended differently:\n%v\n%v", final[false], final[true])
+	}
+}
+
+func TestDeltaPushesAreUsedAndVerified(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	sub := subscribe(t, newClient(t, c.SessionAddrs(), ""), "delta", client.ScopeDataCenter)
+	pc := newClient(t, c.SessionAddrs(), "")
+	var want []string
+	for i := 0; i < 50; i++ {
+		a := fmt.Sprintf("10.0.0.%d:1", i)
+		want = append(want, a)
+		publish(t, pc, "delta", a)
+	}
+	waitList(t, sub, want...)
+	before := counter(t, "roster_session_delta_frames_total")
+	p := publish(t, pc, "delta", "extra:1")
+	waitList(t, sub, append(slices.Clone(want), "extra:1")...)
+	if err := p.Republish(ctx(t), "extra:2"); err != nil {
+		t.Fatal(err)
+	}
+	waitList(t, sub, append(slices.Clone(want), "extra:2")...)
+	if after := counter(t, "roster_session_delta_frames_total"); after <= before {
+		t.Fatalf("no delta frame was built (%v → %v)", before, after)
+	}
+}
+
+func counter(t *testing.T, name string) float64 {
+	var b strings.Builder
+	metrics.WritePrometheus(&b, false)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			var v float64
+			fmt.Sscan(strings.TrimPrefix(line, name+" "), &v)
+			return v
+		}
+	}
+	return 0
+}
+
+// TestStuckReaderDoesNotDelayOthers: a client that stops reading while big
+// pushes pile up; the other subscriber of the same session gets every change,
+// and the stuck one is repaired to the newest version once it reads again.
+func TestStuckReaderDoesNotDelayOthers(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
+		cfg.PausePushAbove = 32 << 10
+		cfg.MaxOutbound = 64 << 20
+	}})
+	addr := c.SessionAddrs()[0]
+	id := "stuck#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+
+	gate := make(chan struct{})
+	var last atomic.Uint64
+	var stuck *netio.Link
+	stuck, err := netio.DialLink(ctx(t), addr, netio.LinkConfig{
+		RequestTimeout: time.Minute, Handler: func(l *netio.Link, f netio.Frame) {
+			<-gate // the application stopped reading
+			var p proto.Push
+			if f.Header.Type != proto.TypePush || p.Unmarshal(f.Body) != nil {
+				return
+			}
+			if p.Full() {
+				last.Store(p.Version)
+			}
+			_ = l.Send(&proto.PushAck{DataInfoID: p.DataInfoID, Zone: p.Zone, Version: p.Version, Resync: !p.Full()})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	// It keeps sending heartbeats (the process is alive, only its reader is
+	// stuck), so the session must not drop it as idle.
+	go func() {
+		for {
+			select {
+			case <-stuck.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+				_ = stuck.Send(&proto.Heartbeat{})
+			}
+		}
+	}()
+	// No encodings: pushes to it stay big.
+	if err := netio.Call(ctx(t), stuck, &proto.Handshake{Version: 1, ClientID: "stuck"}, new(proto.HandshakeReply)); err != nil {
+		t.Fatal(err)
+	}
+	if err := netio.Call(ctx(t), stuck, &proto.Subscriber{DataInfoID: id, RegisterID: "s", Scope: proto.ScopeDataCenter}, new(proto.Result)); err != nil {
+		t.Fatal(err)
+	}
+	healthy := subscribe(t, newClient(t, c.SessionAddrs(), ""), "stuck", client.ScopeDataCenter)
+
+	pc := newClient(t, c.SessionAddrs(), "")
+	rng := rand.New(rand.NewPCG(1, 2))
+	big := func(i int) string {
+		b := make([]byte, 128<<10)
+		for j := range b {
+			b[j] = byte('a' + rng.IntN(26))
+		}
+		return fmt.Sprintf("v%d:%s", i, b)
+	}
+	p := publish(t, pc, "stuck", big(0))
+	for i := 1; i <= 60; i++ {
+		d := big(i)
+		if err := p.Republish(ctx(t), d); err != nil {
+			t.Fatal(err)
+		}
+		waitList(t, healthy, d) // the healthy subscriber keeps up
+	}
+	final, _ := healthy.Current()
+	if counter(t, "roster_session_pushes_paused_slow_consumer_total") == 0 {
+		t.Fatal("the stuck connection was never held back")
+	}
+	close(gate) // reading again
+	deadline := time.Now().Add(15 * time.Second)
+	for last.Load() < final.Version {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stuck reader was not repaired to the newest version %d: at %d (paused %v, pushes %v)",
+				final.Version, last.Load(),
+				counter(t, "roster_session_pushes_paused_slow_consumer_total"), counter(t, "roster_session_pushes_total"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
