@@ -58,5 +58,8 @@ func runIntegrated(args []string) error {
 
 func sessionConfig(sf sessionFlags, metaAddrs []string, slots int, log *slog.Logger) session.Config {
 	return session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, MetaAddrs: metaAddrs, Slots: slots,
-		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat, Logger: log}
+		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
+		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
+		PausePushAbove: sf.pausePushAbove, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
+		Logger: log}
 }

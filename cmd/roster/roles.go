@@ -43,9 +43,14 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 }
 
 type sessionFlags struct {
-	addr, httpAddr string
-	zone, token    string
-	heartbeat      time.Duration
+	addr, httpAddr          string
+	zone, token             string
+	heartbeat               time.Duration
+	debounce, maxDebounce   time.Duration
+	compressAbove           int
+	noDelta                 bool
+	pausePushAbove, maxOut  int
+	scanInterval, pushRetry time.Duration
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
@@ -54,6 +59,14 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.zone, "zone", "DEFAULT_ZONE", "zone given to clients that do not name one")
 	fs.StringVar(&f.token, "client-token", "", "when set, clients must present this token in their handshake")
 	fs.DurationVar(&f.heartbeat, "client-heartbeat", 5*time.Second, "client heartbeat interval; a client silent for 3 intervals is dropped and its publishers removed")
+	fs.DurationVar(&f.debounce, "push-debounce", 20*time.Millisecond, "a changed service is fetched and pushed this long after its last change (bursts merge)")
+	fs.DurationVar(&f.maxDebounce, "push-max-debounce", 200*time.Millisecond, "under continuous changes, a push waits at most this long after the first change")
+	fs.IntVar(&f.compressAbove, "push-compress-above", 4<<10, "push bodies larger than this many bytes are compressed (zstd) for clients that accept it; -1 never")
+	fs.BoolVar(&f.noDelta, "push-no-delta", false, "always push full lists instead of deltas (for measuring)")
+	fs.IntVar(&f.pausePushAbove, "push-pause-above", 1<<20, "a client with more bytes waiting to be written gets no pushes until it drains")
+	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
+	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
+	fs.DurationVar(&f.scanInterval, "version-scan", 10*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
 }
 
 func defaultStore(dataDir string) string {
