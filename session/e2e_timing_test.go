@@ -9,16 +9,24 @@ import (
 
 	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/session"
 )
 
 // BenchmarkPublishToPush measures one change at a time: the time from a
 // Republish call until the subscriber's handler sees the new data, through
-// a real integrated cluster on loopback. It reports p50 and p99.
+// a real integrated cluster on loopback. It reports p50 and p99, with the
+// default debounce and with (nearly) none, which leaves the work alone.
 //
 //	go test -run '^$' -bench PublishToPush -benchtime 1000x ./session
 func BenchmarkPublishToPush(b *testing.B) {
-	c := testcluster.Start(b, testcluster.Options{Slots: 256})
-	cfg := client.Config{Sessions: c.SessionAddrs()}
+	for _, d := range []time.Duration{20 * time.Millisecond, time.Microsecond} {
+		b.Run("debounce="+d.String(), func(b *testing.B) { benchPublishToPush(b, d) })
+	}
+}
+
+func benchPublishToPush(b *testing.B, debounce time.Duration) {
+	c := testcluster.Start(b, testcluster.Options{Slots: 256, Session: func(cfg *session.Config) { cfg.Debounce = debounce }})
+	cfg := client.Config{Sessions: c.SessionAddrs(), Logger: quiet}
 	ctx := context.Background()
 	pc, err := client.New(ctx, cfg)
 	if err != nil {
