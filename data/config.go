@@ -14,6 +14,9 @@ const (
 	DefaultHeartbeatInterval = time.Second
 	DefaultIdleTimeout       = 30 * time.Second
 	DefaultTombstoneTTL      = 10 * time.Minute
+	DefaultRepairInterval    = 5 * time.Second
+	DefaultSyncInterval      = 30 * time.Second
+	DefaultReplicaQueue      = 1 << 16
 )
 
 // Config configures a data Server. Zero values pick the defaults.
@@ -31,6 +34,16 @@ type Config struct {
 	// TombstoneTTL is how long an unpublished register id is remembered, so a
 	// late older publish of it is dropped.
 	TombstoneTTL time.Duration
+	// RepairInterval is how often a follower compares each slot it follows
+	// with the slot's leader and repairs what differs.
+	RepairInterval time.Duration
+	// SyncInterval is how long a leader takes to compare every slot it leads
+	// with every connected session (one slot after another, spread over the
+	// interval) and repair what differs: sessions are the source of truth.
+	SyncInterval time.Duration
+	// ReplicaQueue bounds the ops waiting to be streamed to one follower;
+	// beyond it they are dropped (and counted), and repair catches up.
+	ReplicaQueue int
 	Logger       *slog.Logger
 }
 
@@ -55,6 +68,15 @@ func (c *Config) setDefaults() error {
 	}
 	if c.TombstoneTTL <= 0 {
 		c.TombstoneTTL = DefaultTombstoneTTL
+	}
+	if c.RepairInterval <= 0 {
+		c.RepairInterval = DefaultRepairInterval
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = DefaultSyncInterval
+	}
+	if c.ReplicaQueue <= 0 {
+		c.ReplicaQueue = DefaultReplicaQueue
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

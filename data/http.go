@@ -42,3 +42,12 @@ func (s *Server) handleDatum(w http.ResponseWriter, r *http.Request) {
 	}
 	opshttp.WriteJSON(w, http.StatusOK, out)
 }
+
+func (s *Server) handleSlotStatus(w http.ResponseWriter, _ *http.Request) {
+	out := SlotStatusJSON{}
+	if t := s.table.Load(); t != nil {
+		out.SlotTableEpoch = t.Epoch()
+	}
+	out.Led, out.Followed = s.slots.status()
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}

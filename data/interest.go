@@ -15,9 +15,10 @@ import (
 type sessConn struct {
 	c *netio.Conn
 
-	mu     sync.Mutex          // guards ids and closed
-	ids    map[string]struct{} // dataInfoIds the session wants notifies for
-	closed bool
+	mu      sync.Mutex          // guards ids, closed and session
+	ids     map[string]struct{} // dataInfoIds the session wants notifies for
+	closed  bool
+	session string // the session's node id once it said hello; "" for a peer data node
 }
 
 // interestIndex maps a dataInfoId to the connections interested in it. The

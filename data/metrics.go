@@ -10,6 +10,14 @@ type serverMetrics struct {
 	notifies        *metrics.Counter // ChangeNotify frames sent
 	fetches         *metrics.Counter // datums served
 	sessionsRemoved *metrics.Counter
+
+	replicaSent      *metrics.Counter // ops streamed to followers
+	replicaDropped   *metrics.Counter // ops not streamed (queue full, link down): left to repair
+	replicaApplied   *metrics.Counter // ops applied from a leader's stream
+	followerRepaired *metrics.Counter // datums a follower copied from its leader by repair
+	sessionSyncs     *metrics.Counter // (slot, session) comparisons
+	sessionRepaired  *metrics.Counter // datums changed by them
+	syncErrors       *metrics.Counter // failed repairs and session comparisons
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -21,7 +29,22 @@ func newServerMetrics(s *Server) *serverMetrics {
 		notifies:        set.NewCounter("roster_data_notifies_sent_total"),
 		fetches:         set.NewCounter("roster_data_datum_fetches_total"),
 		sessionsRemoved: set.NewCounter("roster_data_sessions_removed_total"),
+
+		replicaSent:      set.NewCounter("roster_data_replica_ops_sent_total"),
+		replicaDropped:   set.NewCounter("roster_data_replica_ops_dropped_total"),
+		replicaApplied:   set.NewCounter("roster_data_replica_ops_applied_total"),
+		followerRepaired: set.NewCounter("roster_data_follower_repaired_datums_total"),
+		sessionSyncs:     set.NewCounter("roster_data_session_syncs_total"),
+		sessionRepaired:  set.NewCounter("roster_data_session_repaired_datums_total"),
+		syncErrors:       set.NewCounter("roster_data_sync_errors_total"),
 	}
+	slotGauge := func(name string, pick func(healthy, syncing, synced, unsynced int) int) {
+		set.NewGauge(name, func() float64 { return float64(pick(s.slots.counts())) })
+	}
+	slotGauge("roster_data_slots_led_healthy", func(h, _, _, _ int) int { return h })
+	slotGauge("roster_data_slots_led_syncing", func(_, y, _, _ int) int { return y })
+	slotGauge("roster_data_slots_followed_synced", func(_, _, y, _ int) int { return y })
+	slotGauge("roster_data_slots_followed_unsynced", func(_, _, _, u int) int { return u })
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {

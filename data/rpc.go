@@ -1,12 +1,15 @@
 package data
 
 import (
+	"strings"
+
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
 
-// rpcHandler serves sessions on the RPC port. It runs on gnet event loops:
-// everything here is in-memory work.
+// rpcHandler serves sessions and peer data nodes on the RPC port. It runs
+// on gnet event loops: everything here is in-memory work, and what scans a
+// slot runs on a goroutine of its own.
 type rpcHandler struct{ s *Server }
 
 func (h rpcHandler) OnOpen(c *netio.Conn) { c.SetValue(&sessConn{c: c}) }
@@ -14,6 +17,7 @@ func (h rpcHandler) OnOpen(c *netio.Conn) { c.SetValue(&sessConn{c: c}) }
 func (h rpcHandler) OnClose(c *netio.Conn, _ error) {
 	if sc, ok := c.Value().(*sessConn); ok {
 		h.s.dropInterest(sc)
+		h.s.forgetSession(sc)
 	}
 }
 
@@ -40,7 +44,7 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		if sc, ok := c.Value().(*sessConn); ok {
 			s.applyInterest(sc, &m)
 		}
-		reply(c, id, &proto.Result{Code: proto.CodeOK})
+		reply(c, id, s.versionsOf(m.Add))
 	case proto.TypeDatumFetch:
 		var m proto.DatumFetch
 		if err := f.Decode(&m); err != nil {
@@ -48,28 +52,60 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		reply(c, id, s.fetch(m.DataInfoID))
+	case proto.TypeNodeHeartbeat:
+		var m proto.NodeHeartbeat
+		if err := f.Decode(&m); err != nil {
+			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		if m.Role != proto.RoleSession || m.Node.ID == "" {
+			reply(c, id, badRequest("a data node takes a node heartbeat only as a session's hello"))
+			return
+		}
+		if sc, ok := c.Value().(*sessConn); ok {
+			s.identify(sc, strings.Clone(m.Node.ID))
+		}
+		reply(c, id, &proto.Result{Code: proto.CodeOK})
+	case proto.TypeDigestRequest:
+		var m proto.DigestRequest
+		if err := f.Decode(&m); err != nil {
+			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		go func() { reply(c, id, s.digest(&m)) }() // scans a slot: off the event loop
+	case proto.TypeDiffRequest:
+		var m proto.DiffRequest
+		if err := f.Decode(&m); err != nil {
+			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		go func() { reply(c, id, s.diff(&m)) }()
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "data does not serve " + f.Header.Type.String()})
 	}
 }
 
-// write applies a session's batch, answers it, then notifies.
+// write applies a session's batch, answers it, then notifies and streams
+// what changed to the followers of its slots.
 func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 	if wb.SessionID == "" {
 		reply(c, id, badRequest("a write batch needs a session id"))
 		return
 	}
-	if wb.Replica {
-		reply(c, id, badRequest("replica batches are not served yet"))
-		return
-	}
 	s.sessions.wrote(wb.SessionID)
 	t := s.table.Load()
+	if wb.Replica {
+		s.writeReplica(c, id, wb, t)
+		return
+	}
 	res := &proto.WriteResult{Codes: make([]proto.Code, len(wb.Ops))}
 	if t != nil {
 		res.SlotTableEpoch = t.Epoch()
 	}
-	var changes []proto.DatumVersion
+	var (
+		changes []proto.DatumVersion
+		fwd     replicas
+	)
 	applied := 0
 	for i := range wb.Ops {
 		op := &wb.Ops[i]
@@ -92,6 +128,7 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 		applied++
 		if changed {
 			changes = append(changes, v)
+			fwd.add(t.Followers(t.SlotOf(p.DataInfoID)), *op)
 		}
 	}
 	s.m.writes.Add(applied)
@@ -100,6 +137,72 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 	}
 	reply(c, id, res)
 	s.notify(dedupe(changes))
+	if t != nil {
+		s.forward(wb.SessionID, t.Epoch(), &fwd)
+	}
+}
+
+// versionsOf answers an Interest: the current version of each of ids that
+// this node leads and holds, so the session fetches what changed before
+// the node knew of its interest.
+func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
+	out := &proto.ChangeNotify{}
+	t := s.table.Load()
+	if t == nil {
+		return out
+	}
+	for _, id := range ids {
+		if t.LeaderOf(id) != s.name {
+			continue
+		}
+		if v := s.store.Version(id); v > 0 {
+			out.Changes = append(out.Changes, proto.DatumVersion{DataInfoID: id, Version: v})
+		}
+	}
+	return out
+}
+
+// digest answers a follower's DigestRequest for a slot led here. A
+// follower holding a newer table waits until this node holds it too: from
+// then on this node streams it every write, so one comparison made then
+// covers all this node took before.
+func (s *Server) digest(m *proto.DigestRequest) proto.Message {
+	if res := s.refuseSlot(m.Slot); res != nil {
+		return res
+	}
+	if t := s.table.Load(); m.SlotTableEpoch > t.Epoch() {
+		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot table older than the follower's"}
+	}
+	return &proto.SlotDigest{Slot: m.Slot, Entries: s.store.Digest(m.Slot, m.SessionID)}
+}
+
+// diff answers a follower's DiffRequest for a slot led here, with the owner
+// of every publisher unless the request names a session.
+func (s *Server) diff(m *proto.DiffRequest) proto.Message {
+	if res := s.refuseSlot(m.Slot); res != nil {
+		return res
+	}
+	if m.SessionID != "" {
+		return &proto.SlotDiff{Slot: m.Slot, Publishers: s.store.Publishers(m.Slot, m.SessionID, m.DataInfoIDs)}
+	}
+	pubs, owners := s.store.PublishersWithOwners(m.Slot, m.DataInfoIDs)
+	return &proto.SlotDiff{Slot: m.Slot, Publishers: pubs, Owners: owners}
+}
+
+// refuseSlot returns the answer to a request about a slot this node does
+// not lead, nil when it leads it.
+func (s *Server) refuseSlot(slot uint32) *proto.Result {
+	if int64(slot) >= int64(s.cfg.Slots) {
+		return badRequest("no such slot")
+	}
+	t := s.table.Load()
+	if t == nil {
+		return &proto.Result{Code: proto.CodeNotLeader, Message: "no slot table yet"}
+	}
+	if leader := t.Leader(slot); leader != s.name {
+		return &proto.Result{Code: proto.CodeNotLeader, Message: "this data node does not lead the slot", Hint: leader}
+	}
+	return nil
 }
 
 // dedupe keeps one change per datum, at its highest version, in the order

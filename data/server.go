@@ -40,6 +40,14 @@ type Server struct {
 	sessions *sessionTracker
 	wake     chan struct{} // one slot: a new view for the janitor
 
+	conns      sessionConns // session id -> its connection, for requests to it
+	slots      *slotStates
+	peers      *peerPool
+	syncer     *syncer
+	repairWake chan struct{} // one slot: a slot to follow anew
+
+	replicaLog, repairLog, syncLog throttle
+
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool
 	stopped bool
@@ -63,7 +71,13 @@ func New(cfg Config) (*Server, error) {
 		interest: newInterestIndex(),
 		sessions: newSessionTracker(),
 		wake:     make(chan struct{}, 1),
+
+		conns:      newSessionConns(),
+		slots:      newSlotStates(),
+		syncer:     newSyncer(),
+		repairWake: make(chan struct{}, 1),
 	}
+	s.peers = newPeerPool(s)
 	s.m = newServerMetrics(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:        "data",
@@ -73,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.Handle("GET /digest/datum/query", s.handleDatum)
+	s.http.Handle("GET /digest/slot/status", s.handleSlotStatus)
 	return s, nil
 }
 
@@ -107,8 +122,10 @@ func (s *Server) Start(ctx context.Context) error {
 		Interval: s.cfg.HeartbeatInterval,
 		Logger:   s.cfg.Logger,
 		OnChange: s.onView,
+		Synced:   s.slots.synced,
 	})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.peers.start(runCtx)
 	if err := s.agent.Start(runCtx); err != nil {
 		cancel()
 		_ = s.http.Stop(context.Background())
@@ -117,8 +134,11 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.cancel = cancel
 	metrics.RegisterSet(s.m.set)
-	s.wg.Add(1)
+	s.wg.Add(4)
 	go s.janitor(runCtx)
+	go s.syncLoop(runCtx)
+	go s.antiEntropyLoop(runCtx)
+	go s.repairLoop(runCtx)
 	s.log.Info("data server started", "rpc", s.rpc.Addr(), "advertise", s.name, "http", s.http.Addr())
 	return nil
 }
@@ -137,6 +157,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.cancel()
 	s.wg.Wait()
+	s.peers.closeAll()
 	if err := s.rpc.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -174,6 +195,16 @@ func (s *Server) onView(v metaclient.View) {
 		} else if cur := s.table.Load(); cur == nil || t.Epoch() > cur.Epoch() {
 			s.table.Store(t)
 			s.log.Info("slot table changed", "epoch", t.Epoch(), "leads", len(t.SlotsLedBy(s.name)), "follows", len(t.SlotsFollowedBy(s.name)))
+			promoted, followedAnew := s.slots.apply(t, s.name)
+			for _, slot := range promoted {
+				s.syncer.promote(slot, t.LeaderEpoch(slot))
+			}
+			if followedAnew {
+				select {
+				case s.repairWake <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 	select {
@@ -182,11 +213,16 @@ func (s *Server) onView(v metaclient.View) {
 	}
 }
 
-// health is ok once the node holds a slot table.
+// health is ok once the node holds a slot table. Slots still syncing are
+// served meanwhile, so they show in the detail only.
 func (s *Server) health() (bool, any) {
 	t := s.table.Load()
 	if t == nil {
 		return false, map[string]any{"reason": "no slot table yet"}
 	}
-	return true, map[string]any{"slotTableEpoch": t.Epoch(), "leads": len(t.SlotsLedBy(s.name)), "publishers": s.store.Count()}
+	healthy, syncing, synced, unsynced := s.slots.counts()
+	return true, map[string]any{
+		"slotTableEpoch": t.Epoch(), "leads": len(t.SlotsLedBy(s.name)), "publishers": s.store.Count(),
+		"ledHealthy": healthy, "ledSyncing": syncing, "followedSynced": synced, "followedUnsynced": unsynced,
+	}
 }

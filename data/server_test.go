@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -48,12 +50,17 @@ func startMeta(t *testing.T) *meta.Server {
 	return m
 }
 
-func startData(t *testing.T, m *meta.Server) *Server {
+func startData(t *testing.T, m *meta.Server, opts ...func(*Config)) *Server {
 	t.Helper()
-	s, err := New(Config{
+	cfg := Config{
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()},
-		Slots: testSlots, HeartbeatInterval: 40 * time.Millisecond, Logger: quiet,
-	})
+		Slots: testSlots, HeartbeatInterval: 40 * time.Millisecond, RepairInterval: 50 * time.Millisecond,
+		SyncInterval: time.Hour, Logger: quiet,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,21 +92,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// fakeSession is a session's link to a data node.
+// fakeSession is a session's link to a data node. With a registry it
+// answers the node's digest and diff requests from it, as a session does
+// from the publishers it holds.
 type fakeSession struct {
 	link  *netio.Link
 	notes chan proto.ChangeNotify
+	reg   *slotstore.Store
 }
 
-func dialSession(t *testing.T, addr string) *fakeSession {
+func dialSession(t *testing.T, addr string) *fakeSession { return dialSessionWith(t, addr, nil) }
+
+func dialSessionWith(t *testing.T, addr string, reg *slotstore.Store) *fakeSession {
 	t.Helper()
-	fs := &fakeSession{notes: make(chan proto.ChangeNotify, 64)}
+	fs := &fakeSession{notes: make(chan proto.ChangeNotify, 1024), reg: reg}
 	l, err := netio.DialLink(context.Background(), addr, netio.LinkConfig{
 		Logger: quiet,
-		Handler: func(_ *netio.Link, f netio.Frame) {
-			var m proto.ChangeNotify
-			if f.Header.Type == proto.TypeChangeNotify && f.Decode(&m) == nil {
-				fs.notes <- m
+		Handler: func(l *netio.Link, f netio.Frame) {
+			switch f.Header.Type {
+			case proto.TypeChangeNotify:
+				var m proto.ChangeNotify
+				if f.Decode(&m) == nil {
+					select {
+					case fs.notes <- m:
+					default: // a test that does not read notifies must not stall the link
+					}
+				}
+			case proto.TypeDigestRequest:
+				var m proto.DigestRequest
+				if f.Decode(&m) == nil && fs.reg != nil {
+					_ = l.Reply(f.Header.RequestID, &proto.SlotDigest{Slot: m.Slot, Entries: fs.reg.Digest(m.Slot, "")})
+				}
+			case proto.TypeDiffRequest:
+				var m proto.DiffRequest
+				if f.Decode(&m) == nil && fs.reg != nil {
+					_ = l.Reply(f.Header.RequestID, &proto.SlotDiff{Slot: m.Slot, Publishers: fs.reg.Publishers(m.Slot, "", m.DataInfoIDs)})
+				}
 			}
 		},
 	})
@@ -111,12 +139,23 @@ func dialSession(t *testing.T, addr string) *fakeSession {
 	return fs
 }
 
-func (fs *fakeSession) interest(t *testing.T, reset bool, add ...string) {
+// hello identifies the link as session id's.
+func (fs *fakeSession) hello(t *testing.T, id string) {
 	t.Helper()
-	var res proto.Result
+	hb := &proto.NodeHeartbeat{Role: proto.RoleSession, Node: proto.NodeInfo{ID: id, RPCAddr: "127.0.0.1:1"}}
+	if err := netio.Call(context.Background(), fs.link, hb, new(proto.Result)); err != nil {
+		t.Fatalf("hello: %v", err)
+	}
+}
+
+// interest declares interest and returns the node's versions of what it leads.
+func (fs *fakeSession) interest(t *testing.T, reset bool, add ...string) proto.ChangeNotify {
+	t.Helper()
+	var res proto.ChangeNotify
 	if err := netio.Call(context.Background(), fs.link, &proto.Interest{Reset: reset, Add: add}, &res); err != nil {
 		t.Fatalf("interest: %v", err)
 	}
+	return res
 }
 
 func (fs *fakeSession) write(t *testing.T, sessionID string, ops ...proto.WriteOp) proto.WriteResult {
@@ -172,6 +211,30 @@ func pub(id, registerID string, version uint64, data ...string) proto.WriteOp {
 }
 
 func dataInfoID(n int) string { return fmt.Sprintf("svc%d#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", n) }
+
+// registerSession keeps a session alive at meta, as a session process
+// does, until the test stops the returned agent, and waits until the data
+// nodes know it.
+func registerSession(t *testing.T, m *meta.Server, id string, nodes ...*Server) *metaclient.Agent {
+	t.Helper()
+	agent := metaclient.New(metaclient.Config{
+		MetaAddrs: []string{m.RPCAddr()},
+		Role:      proto.RoleSession,
+		Node:      proto.NodeInfo{ID: id, RPCAddr: "127.0.0.1:19600"},
+		Interval:  40 * time.Millisecond,
+		Logger:    quiet,
+	})
+	if err := agent.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, agent.Stop) })
+	for _, d := range nodes {
+		waitFor(t, "the data node to see the session", func() bool {
+			return slices.ContainsFunc(d.agent.View().Sessions, func(n proto.NodeInfo) bool { return n.ID == id })
+		})
+	}
+	return agent
+}
 
 func TestWriteNotifyFetch(t *testing.T) {
 	m := startMeta(t)
@@ -229,6 +292,13 @@ func TestWriteNotifyFetch(t *testing.T) {
 		t.Fatalf("after unpublish: %+v", got)
 	}
 
+	// An interest is answered with the versions of the datums held here.
+	late := dialSession(t, d.RPCAddr())
+	vs := late.interest(t, true, id, dataInfoID(99))
+	if len(vs.Changes) != 1 || vs.Changes[0] != (proto.DatumVersion{DataInfoID: id, Version: d.Store().Version(id)}) {
+		t.Fatalf("interest reply %+v", vs)
+	}
+
 	// Reset drops the earlier interests.
 	fs.interest(t, true)
 	fs.write(t, "sess-a", pub(id, "r5", 1, "x"))
@@ -261,23 +331,9 @@ func TestWriteNotifyFetch(t *testing.T) {
 
 func TestNotLeader(t *testing.T) {
 	m := startMeta(t)
-	a := startData(t, m)
-	b := startData(t, m)
-	// Both nodes hold a table naming both (the second one follows).
-	waitFor(t, "a table with both nodes", func() bool {
-		for _, s := range []*Server{a, b} {
-			tb := s.Table()
-			if tb == nil || len(tb.Followers(0)) != 1 {
-				return false
-			}
-		}
-		return true
-	})
+	a, b := startPair(t, m)
 	id := dataInfoID(7)
-	leader, follower := a, b
-	if a.Table().LeaderOf(id) != a.Name() {
-		leader, follower = b, a
-	}
+	leader, follower := roles(id, a, b)
 	fs := dialSession(t, follower.RPCAddr())
 	res := fs.write(t, "sess-a", pub(id, "r1", 1, "x"))
 	if res.Codes[0] != proto.CodeNotLeader {
@@ -292,31 +348,26 @@ func TestNotLeader(t *testing.T) {
 	if res := ls.write(t, "sess-a", pub(id, "r1", 1, "x")); res.Codes[0] != proto.CodeOK {
 		t.Fatalf("write to the leader: %+v", res)
 	}
+	// Only the leader reports versions in answer to an interest.
+	if got := fs.interest(t, true, id); len(got.Changes) != 0 {
+		t.Fatalf("a follower's interest reply %+v", got)
+	}
+	if got := ls.interest(t, true, id); len(got.Changes) != 1 {
+		t.Fatalf("the leader's interest reply %+v", got)
+	}
+	// A replica batch is taken only for a slot followed here.
+	var wr proto.WriteResult
+	replica := &proto.WriteBatch{SessionID: "sess-a", Replica: true, Ops: []proto.WriteOp{pub(id, "r2", 1, "y")}}
+	if err := netio.Call(context.Background(), ls.link, replica, &wr); err != nil || wr.Codes[0] != proto.CodeNotLeader {
+		t.Fatalf("replica batch to the leader: %+v, %v", wr, err)
+	}
 }
 
 func TestGoneSessionRemoved(t *testing.T) {
 	m := startMeta(t)
 	d := startData(t, m)
 
-	agent := metaclient.New(metaclient.Config{
-		MetaAddrs: []string{m.RPCAddr()},
-		Role:      proto.RoleSession,
-		Node:      proto.NodeInfo{ID: "127.0.0.1:19600/1", RPCAddr: "127.0.0.1:19600"},
-		Interval:  40 * time.Millisecond,
-		Logger:    quiet,
-	})
-	if err := agent.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(t, agent.Stop) })
-	waitFor(t, "the data node to see the session", func() bool {
-		for _, n := range d.agent.View().Sessions {
-			if n.ID == "127.0.0.1:19600/1" {
-				return true
-			}
-		}
-		return false
-	})
+	agent := registerSession(t, m, "127.0.0.1:19600/1", d)
 
 	id, ghostID := dataInfoID(1), dataInfoID(2)
 	watcher := dialSession(t, d.RPCAddr())

@@ -2,10 +2,14 @@ package data
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 // writeOnlyLeases is how many node leases a session seen only in writes,
@@ -42,6 +46,7 @@ func (s *Server) janitor(ctx context.Context) {
 	defer tick.Stop()
 	compact := time.NewTicker(max(s.cfg.TombstoneTTL/4, time.Second))
 	defer compact.Stop()
+	var released *slotstore.Table // the table slots were last released for
 	for {
 		select {
 		case <-ctx.Done():
@@ -54,8 +59,42 @@ func (s *Server) janitor(ctx context.Context) {
 			}
 			continue
 		}
+		if t := s.table.Load(); t != nil && t != released {
+			released = t
+			s.release(t)
+		}
 		s.reapSessions(time.Now())
 	}
+}
+
+// release forgets what t no longer gives this node: the slots it neither
+// leads nor follows (should one come back, repair or the sessions refill
+// it), and the links to data nodes it no longer streams to or repairs from.
+func (s *Server) release(t *slotstore.Table) {
+	if t.Slots() == 0 {
+		return
+	}
+	for slot := range uint32(t.Slots()) {
+		// Checked against the newest table too: one that just gave the
+		// slot back must not lose the writes it already took.
+		if !t.Holds(s.name, slot) && !s.table.Load().Holds(s.name, slot) {
+			s.store.DropSlot(slot)
+		}
+	}
+	s.peers.prune(func(addr string) bool {
+		cur := s.table.Load() // the newest: a write may have needed a peer t lacks
+		for _, slot := range cur.SlotsLedBy(s.name) {
+			if slices.Contains(cur.Followers(slot), addr) {
+				return true
+			}
+		}
+		for _, slot := range cur.SlotsFollowedBy(s.name) {
+			if cur.Leader(slot) == addr {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // reapSessions compares the sessions known here with the latest view and
@@ -92,6 +131,7 @@ func (s *Server) reapSessions(now time.Time) {
 		changes := s.store.RemoveSession(id)
 		s.m.sessionsRemoved.Inc()
 		s.log.Info("session gone: its publishers removed", "session", id, "datums", len(changes))
-		s.notify(changes)
+		// Sessions fetch from leaders: a follower's versions would mislead them.
+		s.notify(slices.DeleteFunc(changes, func(c proto.DatumVersion) bool { return !s.leadsID(c.DataInfoID) }))
 	}
 }

@@ -41,6 +41,10 @@ type Config struct {
 	// view changes: table epoch, node lists, meta epoch or meta link. It
 	// delays the next heartbeat while it runs, so it must be quick.
 	OnChange func(View)
+	// Synced, when set, is called before every heartbeat (on the same
+	// goroutine, so it must be quick) for the slots this data node follows
+	// and has caught up on; they go to meta in NodeHeartbeat.Synced.
+	Synced func() []uint32
 }
 
 // View is what a node knows of the cluster. Its slices must not be modified.
@@ -215,6 +219,9 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	var reply proto.NodeHeartbeatReply
 	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node}
 	hb.SlotTableEpoch = a.view.Load().Table.Epoch()
+	if a.cfg.Synced != nil {
+		hb.Synced = a.cfg.Synced()
+	}
 	err := netio.Call(rctx, s.link, hb, &reply)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -3,8 +3,10 @@ package metaclient
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,4 +218,32 @@ func TestAdvertise(t *testing.T) {
 	f(":9620", false)
 	f("0.0.0.0:9620", false)
 	f("[::]:9620", false)
+}
+
+func TestAgentSendsSynced(t *testing.T) {
+	var got []uint32 // guarded by fake.mu
+	fake, addr := startFake(t, func(hb *proto.NodeHeartbeat) proto.Message {
+		got = hb.Synced // the fake holds its lock while answering
+		return &proto.NodeHeartbeatReply{MetaEpoch: 1, LeaseMs: 300}
+	})
+	var synced atomic.Pointer[[]uint32]
+	synced.Store(&[]uint32{})
+	a := New(Config{
+		MetaAddrs: []string{addr},
+		Role:      proto.RoleData,
+		Node:      proto.NodeInfo{ID: "n1/1", RPCAddr: "127.0.0.1:1"},
+		Interval:  20 * time.Millisecond,
+		Logger:    quiet,
+		Synced:    func() []uint32 { return *synced.Load() },
+	})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	synced.Store(&[]uint32{1, 3})
+	waitFor(t, "synced slots at meta", func() bool {
+		fake.mu.Lock()
+		defer fake.mu.Unlock()
+		return slices.Equal(got, []uint32{1, 3})
+	})
 }

@@ -47,6 +47,20 @@ func (s *Store) Digest(slot uint32, sessionID string) []proto.DigestEntry {
 // needs. DataInfoIds of other slots are skipped. The strings are shared as in
 // Datum.
 func (s *Store) Publishers(slot uint32, sessionID string, dataInfoIDs []string) []proto.Publisher {
+	return s.publishers(slot, sessionID, dataInfoIDs, nil)
+}
+
+// PublishersWithOwners is Publishers of every session, with the owning
+// session of each publisher (parallel to them): what a follower needs to
+// copy its leader, ownership included.
+func (s *Store) PublishersWithOwners(slot uint32, dataInfoIDs []string) ([]proto.Publisher, []string) {
+	var owners []string
+	pubs := s.publishers(slot, "", dataInfoIDs, &owners)
+	return pubs, owners
+}
+
+// publishers serves Publishers and, with owners set, PublishersWithOwners.
+func (s *Store) publishers(slot uint32, sessionID string, dataInfoIDs []string, owners *[]string) []proto.Publisher {
 	m := s.slot(slot)
 	if m == nil {
 		return nil
@@ -69,6 +83,9 @@ func (s *Store) Publishers(slot uint32, sessionID string, dataInfoIDs []string) 
 			}
 			out = append(out, proto.Publisher{})
 			r.publisher(d.id, &out[len(out)-1], &data)
+			if owners != nil {
+				*owners = append(*owners, r.session.Value())
+			}
 		}
 		d.mu.RUnlock()
 	}

@@ -68,21 +68,7 @@ func (s *Store) Put(sessionID string, p *proto.Publisher) (proto.DatumVersion, b
 	}
 	// Copying and interning need no lock; do them before taking one.
 	rec := newRecord(unique.Make(sessionID), p)
-	for {
-		d := s.datumFor(p.DataInfoID)
-		d.mu.Lock()
-		if d.dead {
-			d.mu.Unlock()
-			continue
-		}
-		changed := d.put(s, rec)
-		if changed {
-			d.version.Store(s.nextVersion(d.version.Load()))
-		}
-		v := d.version.Load()
-		d.mu.Unlock()
-		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
-	}
+	return s.update(p.DataInfoID, func(d *datum) bool { return d.put(s, rec) })
 }
 
 // Remove unpublishes registerID of dataInfoID when (version, ts) orders after
@@ -97,21 +83,9 @@ func (s *Store) Remove(sessionID string, dataInfoID, registerID string, version 
 	}
 	session := unique.Make(sessionID)
 	now := s.now().UnixNano()
-	for {
-		d := s.datumFor(dataInfoID)
-		d.mu.Lock()
-		if d.dead {
-			d.mu.Unlock()
-			continue
-		}
-		changed := d.remove(s, session, sessionID == "", registerID, version, ts, now)
-		if changed {
-			d.version.Store(s.nextVersion(d.version.Load()))
-		}
-		v := d.version.Load()
-		d.mu.Unlock()
-		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
-	}
+	return s.update(dataInfoID, func(d *datum) bool {
+		return d.remove(s, session, sessionID == "", registerID, version, ts, now)
+	})
 }
 
 // Datum returns the version and live publishers of dataInfoID, in no

@@ -1,0 +1,179 @@
+package data
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"github.com/roster-registry/roster/slotstore"
+)
+
+// ledSlot is the state of a slot this node leads. A slot is healthy once,
+// since this node began leading it (at LeaderEpoch), it compared the slot
+// with every connected session and bumped its versions.
+type ledSlot struct {
+	leaderEpoch uint64
+	healthy     bool
+}
+
+// followedSlot is the state of a slot this node follows. A slot is synced
+// once, since this node began following it under this leader, a full
+// comparison with the leader found no difference or repaired them all.
+type followedSlot struct {
+	leader      string
+	leaderEpoch uint64
+	synced      bool
+}
+
+// slotStates tracks the slots this node leads and follows, per table.
+type slotStates struct {
+	mu       sync.Mutex
+	led      map[uint32]ledSlot
+	followed map[uint32]followedSlot
+}
+
+func newSlotStates() *slotStates {
+	return &slotStates{led: make(map[uint32]ledSlot), followed: make(map[uint32]followedSlot)}
+}
+
+// apply moves to table t for node name. It returns the slots name leads
+// anew (a new leader epoch included): they need a sync with the sessions.
+// A slot followed anew, or under another leader, starts unsynced; followedAnew
+// reports whether there is one.
+func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32, followedAnew bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	led := t.SlotsLedBy(name)
+	for slot := range st.led {
+		if _, found := slices.BinarySearch(led, slot); !found {
+			delete(st.led, slot)
+		}
+	}
+	for _, slot := range led {
+		e := t.LeaderEpoch(slot)
+		if cur, ok := st.led[slot]; ok && cur.leaderEpoch == e {
+			continue
+		}
+		st.led[slot] = ledSlot{leaderEpoch: e}
+		promoted = append(promoted, slot)
+	}
+	followed := t.SlotsFollowedBy(name)
+	for slot := range st.followed {
+		if _, found := slices.BinarySearch(followed, slot); !found {
+			delete(st.followed, slot)
+		}
+	}
+	for _, slot := range followed {
+		leader, e := t.Leader(slot), t.LeaderEpoch(slot)
+		if cur, ok := st.followed[slot]; ok && cur.leader == leader && cur.leaderEpoch == e {
+			continue
+		}
+		st.followed[slot] = followedSlot{leader: leader, leaderEpoch: e}
+		followedAnew = true
+	}
+	return promoted, followedAnew
+}
+
+// markHealthy records that the sync of a led slot at leaderEpoch finished.
+func (st *slotStates) markHealthy(slot uint32, leaderEpoch uint64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if cur, ok := st.led[slot]; ok && cur.leaderEpoch == leaderEpoch {
+		st.led[slot] = ledSlot{leaderEpoch: leaderEpoch, healthy: true}
+	}
+}
+
+// markSynced records that a followed slot caught up with leader at leaderEpoch.
+func (st *slotStates) markSynced(slot uint32, leader string, leaderEpoch uint64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if cur, ok := st.followed[slot]; ok && cur.leader == leader && cur.leaderEpoch == leaderEpoch {
+		st.followed[slot] = followedSlot{leader: leader, leaderEpoch: leaderEpoch, synced: true}
+	}
+}
+
+// healthy reports whether slot is led here and healthy.
+func (st *slotStates) healthy(slot uint32) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.led[slot].healthy
+}
+
+// synced returns the followed slots that are synced, ascending.
+func (st *slotStates) synced() []uint32 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var out []uint32
+	for slot, f := range st.followed {
+		if f.synced {
+			out = append(out, slot)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SlotStatusJSON is the answer of GET /digest/slot/status.
+type SlotStatusJSON struct {
+	SlotTableEpoch uint64             `json:"slotTableEpoch"`
+	Led            []LedSlotJSON      `json:"led"`
+	Followed       []FollowedSlotJSON `json:"followed"`
+}
+
+// LedSlotJSON is a slot this node leads: state "syncing" until it compared
+// the slot with every connected session, then "healthy".
+type LedSlotJSON struct {
+	Slot        uint32 `json:"slot"`
+	LeaderEpoch uint64 `json:"leaderEpoch"`
+	State       string `json:"state"`
+}
+
+// FollowedSlotJSON is a slot this node follows.
+type FollowedSlotJSON struct {
+	Slot   uint32 `json:"slot"`
+	Leader string `json:"leader"`
+	Synced bool   `json:"synced"`
+}
+
+// status returns the slot states, ascending by slot.
+func (st *slotStates) status() (led []LedSlotJSON, followed []FollowedSlotJSON) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	led = make([]LedSlotJSON, 0, len(st.led))
+	for slot, l := range st.led {
+		state := "syncing"
+		if l.healthy {
+			state = "healthy"
+		}
+		led = append(led, LedSlotJSON{Slot: slot, LeaderEpoch: l.leaderEpoch, State: state})
+	}
+	followed = make([]FollowedSlotJSON, 0, len(st.followed))
+	for slot, f := range st.followed {
+		followed = append(followed, FollowedSlotJSON{Slot: slot, Leader: f.leader, Synced: f.synced})
+	}
+	slices.SortFunc(led, func(a, b LedSlotJSON) int { return cmp.Compare(a.Slot, b.Slot) })
+	slices.SortFunc(followed, func(a, b FollowedSlotJSON) int { return cmp.Compare(a.Slot, b.Slot) })
+	return led, followed
+}
+
+// counts returns how many led slots are healthy and syncing, and how many
+// followed slots are synced and not.
+func (st *slotStates) counts() (healthy, syncing, synced, unsynced int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, l := range st.led {
+		if l.healthy {
+			healthy++
+		} else {
+			syncing++
+		}
+	}
+	for _, f := range st.followed {
+		if f.synced {
+			synced++
+		} else {
+			unsynced++
+		}
+	}
+	return healthy, syncing, synced, unsynced
+}

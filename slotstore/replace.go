@@ -1,0 +1,131 @@
+package slotstore
+
+import (
+	"unique"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// ReplaceDatum makes the live publishers of dataInfoID exactly pubs, pubs[i]
+// owned by owners[i] (owners is parallel to pubs; a missing entry means no
+// owner): a follower copying its leader, whose state wins whatever the order
+// of versions. A live publisher missing from pubs is dropped and leaves a
+// tombstone at its own (version, timestamp), so a stale replicated write of
+// it does not bring it back, while a newer one does. Publishers of another
+// dataInfoId or without RegisterID are skipped. It reports the datum's
+// version and whether the datum changed; versions keep growing.
+func (s *Store) ReplaceDatum(dataInfoID string, pubs []proto.Publisher, owners []string) (proto.DatumVersion, bool) {
+	if dataInfoID == "" {
+		return proto.DatumVersion{}, false
+	}
+	recs := make(map[string]*record, len(pubs))
+	for i := range pubs {
+		p := &pubs[i]
+		if p.DataInfoID != dataInfoID || p.RegisterID == "" {
+			continue
+		}
+		owner := ""
+		if i < len(owners) {
+			owner = owners[i]
+		}
+		recs[p.RegisterID] = newRecord(unique.Make(owner), p)
+	}
+	if len(recs) == 0 && s.lookup(dataInfoID) == nil {
+		return proto.DatumVersion{DataInfoID: dataInfoID}, false // nothing to drop, nothing to create
+	}
+	now := s.now().UnixNano()
+	return s.update(dataInfoID, func(d *datum) bool {
+		changed := false
+		for rid, r := range d.pubs {
+			if _, ok := recs[rid]; !ok {
+				d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts, at: now})
+				changed = true
+			}
+		}
+		for rid, rec := range recs {
+			old, ok := d.pubs[rid]
+			if ok && old.version == rec.version && old.ts == rec.ts && old.session == rec.session {
+				continue // the same registration: its content is the same too
+			}
+			d.force(s, old, rec)
+			changed = true
+		}
+		return changed
+	})
+}
+
+// ReplaceOwned makes what sessionID owns of dataInfoID match pubs, the
+// session's own publishers of it (the source of truth): each is put as by
+// Put, newer wins, and a live publisher owned by sessionID that pubs lacks
+// is unpublished as by RemoveSession. Publishers of another dataInfoId or
+// without RegisterID are skipped. It reports the datum's version and
+// whether the datum changed.
+func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publisher) (proto.DatumVersion, bool) {
+	if dataInfoID == "" {
+		return proto.DatumVersion{}, false
+	}
+	session := unique.Make(sessionID)
+	recs := make(map[string]*record, len(pubs))
+	for i := range pubs {
+		p := &pubs[i]
+		if p.DataInfoID == dataInfoID && p.RegisterID != "" {
+			recs[p.RegisterID] = newRecord(session, p)
+		}
+	}
+	if len(recs) == 0 && s.lookup(dataInfoID) == nil {
+		return proto.DatumVersion{DataInfoID: dataInfoID}, false
+	}
+	now := s.now().UnixNano()
+	return s.update(dataInfoID, func(d *datum) bool {
+		changed := false
+		for rid, r := range d.pubs {
+			if _, ok := recs[rid]; !ok && r.session == session {
+				d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts + 1, at: now})
+				changed = true
+			}
+		}
+		for _, rec := range recs {
+			if d.put(s, rec) {
+				changed = true
+			}
+		}
+		return changed
+	})
+}
+
+// update runs fn on the datum of dataInfoID under its lock and gives the
+// datum a new version when fn reports a change.
+func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVersion, bool) {
+	for {
+		d := s.datumFor(dataInfoID)
+		d.mu.Lock()
+		if d.dead {
+			d.mu.Unlock()
+			continue
+		}
+		changed := fn(d)
+		if changed {
+			d.version.Store(s.nextVersion(d.version.Load()))
+		}
+		v := d.version.Load()
+		d.mu.Unlock()
+		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
+	}
+}
+
+// force stores rec whatever the order of versions; old is the live record
+// of its register id, nil if none. d.mu must be held.
+func (d *datum) force(s *Store, old, rec *record) {
+	rid := rec.registerID() // the key lives in the record's blob, as in put
+	if old != nil {
+		d.data -= old.dataCount()
+	} else {
+		if _, ok := d.tombs[rid]; ok {
+			delete(d.tombs, rid)
+			s.tombs.Dec()
+		}
+		s.live.Inc()
+	}
+	d.pubs[rid] = rec
+	d.data += rec.dataCount()
+}

@@ -1,0 +1,146 @@
+package slotstore
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// owned lists the publishers of testID as "owner:rid:version", sorted.
+func owned(s *Store) []string {
+	pubs, owners := s.PublishersWithOwners(s.SlotOf(testID), []string{testID})
+	var out []string
+	for i, p := range pubs {
+		out = append(out, fmt.Sprintf("%s:%s:%d", owners[i], p.RegisterID, p.Version))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestReplaceDatum(t *testing.T) {
+	s, clock := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10, "a1"))
+	s.Put("B", pub(testID, "r2", 3, 10, "b2"))
+	s.Put("A", pub(testID, "r4", 1, 10))
+	s.Remove("A", testID, "r4", 1, 11)
+	s.Put("A", pub(testID, "r5", 5, 10))
+	v0 := s.Version(testID)
+	clock.t = clock.t.Add(-time.Second) // a clock behind the last version: versions still grow
+
+	// The leader's state wins: an older r2, a new r3, r4 back from its
+	// tombstone, r5 dropped, r1 unchanged.
+	leader := []string{"A", "C", "A", "A"}
+	pubs := []pubT{{"r1", 1, 10}, {"r2", 2, 10}, {"r3", 1, 10}, {"r4", 1, 10}}
+	v, changed := s.ReplaceDatum(testID, pubsOf(pubs), leader)
+	if !changed || v.Version <= v0 {
+		t.Fatalf("ReplaceDatum = %+v, %v (was %#x)", v, changed, v0)
+	}
+	want := []string{"A:r1:1", "A:r3:1", "A:r4:1", "C:r2:2"}
+	if got := owned(s); !slices.Equal(got, want) {
+		t.Fatalf("publishers %v, want %v", got, want)
+	}
+	if s.Count() != 4 || s.Tombstones() != 1 {
+		t.Fatalf("count %d tombstones %d", s.Count(), s.Tombstones())
+	}
+	if d := s.Datum(testID); len(d.Publishers) != 4 {
+		t.Fatalf("datum %+v", d)
+	}
+	// Again: nothing changes.
+	if v2, changed := s.ReplaceDatum(testID, pubsOf(pubs), leader); changed || v2 != v {
+		t.Fatalf("second ReplaceDatum = %+v, %v", v2, changed)
+	}
+	// The dropped r5 comes back only with a newer write.
+	if _, ok := s.Put("A", pub(testID, "r5", 5, 10)); ok {
+		t.Fatal("a stale write of a dropped publisher came back")
+	}
+	if _, ok := s.Put("A", pub(testID, "r5", 6, 10)); !ok {
+		t.Fatal("a newer write of a dropped publisher was refused")
+	}
+	// Nothing to put and no datum: none is created.
+	other := "other#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+	if _, changed := s.ReplaceDatum(other, nil, nil); changed || slices.Contains(s.DataInfoIDs(s.SlotOf(other)), other) {
+		t.Fatal("ReplaceDatum of nothing created a datum")
+	}
+	// Dropping everything.
+	if _, changed := s.ReplaceDatum(testID, nil, nil); !changed || s.Count() != 0 {
+		t.Fatalf("ReplaceDatum(nil): changed %v, count %d", changed, s.Count())
+	}
+}
+
+// TestReplaceDatumCopiesLeader checks that a follower made of
+// PublishersWithOwners and ReplaceDatum has the leader's digests, whole and
+// per session.
+func TestReplaceDatumCopiesLeader(t *testing.T) {
+	leader := storeOf(t, []pv{{"A", 1, "r1", 1}, {"A", 1, "r2", 3}, {"B", 1, "r3", 1}, {"A", 2, "r4", 1}})
+	follower := storeOf(t, []pv{{"A", 1, "r1", 2}, {"B", 2, "r4", 1}, {"C", 3, "r9", 1}})
+	ids := []string{digestID(1), digestID(2), digestID(3)}
+	pubs, owners := leader.PublishersWithOwners(0, ids)
+	for _, id := range ids {
+		var ps []pubT
+		var os []string
+		for i, p := range pubs {
+			if p.DataInfoID == id {
+				ps = append(ps, pubT{p.RegisterID, p.Version, p.RegisterTimestamp})
+				os = append(os, owners[i])
+			}
+		}
+		in := pubsOf(ps)
+		for i := range in {
+			in[i].DataInfoID = id
+		}
+		follower.ReplaceDatum(id, in, os)
+	}
+	for _, session := range []string{"", "A", "B", "C"} {
+		if got, want := follower.Digest(0, session), leader.Digest(0, session); !slices.Equal(got, want) {
+			t.Fatalf("session %q: follower digest %+v, leader %+v", session, got, want)
+		}
+	}
+}
+
+func TestReplaceOwned(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.Put("A", pub(testID, "r2", 1, 10))
+	s.Put("B", pub(testID, "r3", 1, 10))
+	s.Put("B", pub(testID, "r5", 4, 10))
+	v0 := s.Version(testID)
+
+	// A now holds r1 at version 2, a new r4 and an older r5 (B's newer one
+	// stays), and no longer r2.
+	v, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}}))
+	if !changed || v.Version <= v0 {
+		t.Fatalf("ReplaceOwned = %+v, %v", v, changed)
+	}
+	want := []string{"A:r1:2", "A:r4:1", "B:r3:1", "B:r5:4"}
+	if got := owned(s); !slices.Equal(got, want) {
+		t.Fatalf("publishers %v, want %v", got, want)
+	}
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}})); changed {
+		t.Fatal("second ReplaceOwned changed the datum")
+	}
+	// A late resend of the removed r2 from A is dropped, as after RemoveSession.
+	if _, ok := s.Put("A", pub(testID, "r2", 1, 10)); ok {
+		t.Fatal("a late write of a publisher the session dropped came back")
+	}
+	// A session that holds nothing of the datum removes all it owned.
+	if _, changed := s.ReplaceOwned("B", testID, nil); !changed || !slices.Equal(owned(s), []string{"A:r1:2", "A:r4:1"}) {
+		t.Fatalf("after ReplaceOwned(B, nil): %v", owned(s))
+	}
+}
+
+type pubT struct {
+	rid string
+	v   uint64
+	ts  int64
+}
+
+func pubsOf(ps []pubT) []proto.Publisher {
+	out := make([]proto.Publisher, len(ps))
+	for i, p := range ps {
+		out[i] = *pub(testID, p.rid, p.v, p.ts, "data of "+p.rid)
+	}
+	return out
+}
