@@ -45,7 +45,7 @@ func runIntegrated(args []string) error {
 		return err
 	}
 	metaAddr := []string{metaclient.Advertise(mf.addr)}
-	d, err := data.New(data.Config{RPCAddr: df.addr, HTTPAddr: df.httpAddr, MetaAddrs: metaAddr, Slots: slots, Logger: log})
+	d, err := data.New(df.config(metaAddr, slots, log))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,12 +35,20 @@ func (f *metaFlags) register(fs *flag.FlagSet, storeDefault string) {
 }
 
 type dataFlags struct {
-	addr, httpAddr string
+	addr, httpAddr      string
+	repair, antiEntropy time.Duration
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "data-addr", ":9620", "data RPC listen address (sessions write and fetch here)")
 	fs.StringVar(&f.httpAddr, "data-http-addr", ":9622", "data HTTP address (health, metrics, datum queries)")
+	fs.DurationVar(&f.repair, "follower-repair", data.DefaultRepairInterval, "how often a follower compares each slot it follows with the leader (digest, then diff) and repairs it")
+	fs.DurationVar(&f.antiEntropy, "session-sync", data.DefaultSyncInterval, "how often a slot leader compares its publishers with every session's and repairs them")
+}
+
+func (f *dataFlags) config(metaAddrs []string, slots int, log *slog.Logger) data.Config {
+	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: slots,
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, Logger: log}
 }
 
 type sessionFlags struct {
@@ -134,7 +143,7 @@ func runData(args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := data.New(data.Config{RPCAddr: df.addr, HTTPAddr: df.httpAddr, MetaAddrs: splitList(metaAddrs), Slots: slots, Logger: log})
+	d, err := data.New(df.config(splitList(metaAddrs), slots, log))
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,8 @@ func Start(t testing.TB, opts Options) *Cluster {
 func (c *Cluster) StartData() *data.Server {
 	c.t.Helper()
 	d, err := data.New(data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond, Logger: c.log})
+		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond,
+		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, Logger: c.log})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/internal/proccluster"
+)
+
+// TestUpDown brings a cluster up on free ports with its own database,
+// checks nodes.json, and brings it down.
+func TestUpDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster of processes; skipped with -short")
+	}
+	dsn := os.Getenv("ROSTER_TEST_MYSQL_DSN")
+	if dsn == "" {
+		dsn = proccluster.DefaultMySQLDSN
+	}
+	srv, err := proccluster.ParseMySQLServer(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := srv.Ping(ctx); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("skipping: %v; set ROSTER_TEST_MYSQL_DSN", err)
+	}
+	root, err := proccluster.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "roster")
+	if err := proccluster.BuildRoster(ctx, root, bin); err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	db := "roster_cli_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() { _ = srv.DropDatabase(context.Background(), db) })
+	clusterDir := filepath.Join(dir, "cluster")
+	// Whatever happens, no process outlives the test.
+	t.Cleanup(func() {
+		if recs, err := proccluster.ReadRecords(filepath.Join(clusterDir, "nodes.json")); err == nil {
+			_ = proccluster.StopRecords(recs, time.Second, nil)
+		}
+	})
+
+	if err := up([]string{"--bin", bin, "--dir", clusterDir, "--mysql", dsn, "--database", db, "--random-ports"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := proccluster.ReadRecords(filepath.Join(clusterDir, "nodes.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := make(map[proccluster.Role]int)
+	for _, r := range recs {
+		roles[r.Role]++
+		if !r.Alive() {
+			t.Errorf("%+v is not running", r)
+		}
+		if _, err := os.Stat(filepath.Join(clusterDir, string(r.Role)+"-0.log")); err != nil {
+			t.Error(err)
+		}
+	}
+	if roles[proccluster.RoleMeta] != 3 || roles[proccluster.RoleData] != 3 || roles[proccluster.RoleSession] != 2 {
+		t.Fatalf("nodes.json lists %v, want 3 meta, 3 data, 2 session", roles)
+	}
+	// A second up refuses while the first runs.
+	if err := up([]string{"--bin", bin, "--dir", clusterDir, "--mysql", dsn, "--database", db, "--random-ports"}); err == nil {
+		t.Fatal("a second up succeeded while the cluster runs")
+	}
+
+	if err := down([]string{"--dir", clusterDir}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Alive() {
+			t.Errorf("%+v still runs after down", r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(clusterDir, "nodes.json")); !os.IsNotExist(err) {
+		t.Fatalf("nodes.json left after down: %v", err)
+	}
+}
