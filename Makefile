@@ -34,9 +34,12 @@ fuzz:
 		done; \
 	done
 
-## bench: Go micro-benchmarks of all packages.
+## bench: Go micro-benchmarks of all packages, also saved (benchstat format) as bench/results/<date>-micro.txt.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1s $(PKGS)
+	@mkdir -p bench/results
+	@out=bench/results/$$(date +%F)-micro.txt; \
+		{ $(GO) test -run='^$$' -bench=. -benchmem -benchtime=1s -count=$(BENCHCOUNT) $(PKGS); echo $$? > $$out.rc; } | tee $$out; \
+		rc=$$(cat $$out.rc); rm -f $$out.rc; echo "saved to $$out (compare runs with: benchstat old.txt new.txt)"; exit $$rc
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -48,3 +51,25 @@ lint:
 
 clean:
 	rm -rf $(BIN) var
+
+.PHONY: bench-compare
+
+# BENCHCOUNT: runs of each micro-benchmark in `make bench` (benchstat wants 5 or more to quote medians).
+BENCHCOUNT ?= 1
+
+## bench-compare: the macro scenarios (10k, 200k, 1M publishers and subscribers) against a fresh roster
+## integrated node and a fresh etcd (installed from Debian's etcd-server when missing), side by side:
+## writes bench/results/<date>.md with plots. BENCH_COMPARE_FLAGS e.g. --scenarios small,medium.
+bench-compare: build
+	$(GO) run ./bench/compare --bin $(BIN) --results bench/results $(BENCH_COMPARE_FLAGS)
+
+## cluster-up: 3 meta + 3 data + 2 session processes on loopback with MariaDB (database roster_cluster);
+## nodes in var/cluster/nodes.json, logs in var/cluster/*.log; they keep running until cluster-down.
+.PHONY: cluster-up cluster-down
+cluster-up: build
+	./$(BIN)/roster-cluster up --bin ./$(BIN)/roster --dir var/cluster
+
+## cluster-down: stop every process cluster-up started (from var/cluster/nodes.json).
+cluster-down:
+	@if [ -x ./$(BIN)/roster-cluster ]; then ./$(BIN)/roster-cluster down --dir var/cluster; \
+		else $(GO) run ./cmd/roster-cluster down --dir var/cluster; fi

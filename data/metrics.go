@@ -4,12 +4,13 @@ import "github.com/VictoriaMetrics/metrics"
 
 // serverMetrics are one Server's metrics, registered while it runs.
 type serverMetrics struct {
-	set             *metrics.Set
-	writes          *metrics.Counter // ops applied (led here), changed or not
-	notLeader       *metrics.Counter // ops refused: another node leads the slot
-	notifies        *metrics.Counter // ChangeNotify frames sent
-	fetches         *metrics.Counter // datums served
-	sessionsRemoved *metrics.Counter
+	set                *metrics.Set
+	writes             *metrics.Counter // ops applied (led here), changed or not
+	notLeader          *metrics.Counter // ops refused: another node leads the slot
+	notifies           *metrics.Counter // ChangeNotify frames sent
+	fetches            *metrics.Counter // datums served
+	fetchesUnavailable *metrics.Counter // fetches refused while a slot syncs after a leader change
+	sessionsRemoved    *metrics.Counter
 
 	replicaSent      *metrics.Counter // ops streamed to followers
 	replicaDropped   *metrics.Counter // ops not streamed (queue full, link down): left to repair
@@ -23,12 +24,13 @@ type serverMetrics struct {
 func newServerMetrics(s *Server) *serverMetrics {
 	set := metrics.NewSet()
 	m := &serverMetrics{
-		set:             set,
-		writes:          set.NewCounter("roster_data_writes_applied_total"),
-		notLeader:       set.NewCounter("roster_data_writes_not_leader_total"),
-		notifies:        set.NewCounter("roster_data_notifies_sent_total"),
-		fetches:         set.NewCounter("roster_data_datum_fetches_total"),
-		sessionsRemoved: set.NewCounter("roster_data_sessions_removed_total"),
+		set:                set,
+		writes:             set.NewCounter("roster_data_writes_applied_total"),
+		notLeader:          set.NewCounter("roster_data_writes_not_leader_total"),
+		notifies:           set.NewCounter("roster_data_notifies_sent_total"),
+		fetches:            set.NewCounter("roster_data_datum_fetches_total"),
+		fetchesUnavailable: set.NewCounter("roster_data_datum_fetches_unavailable_total"),
+		sessionsRemoved:    set.NewCounter("roster_data_sessions_removed_total"),
 
 		replicaSent:      set.NewCounter("roster_data_replica_ops_sent_total"),
 		replicaDropped:   set.NewCounter("roster_data_replica_ops_dropped_total"),

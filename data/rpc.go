@@ -233,6 +233,13 @@ func (s *Server) fetch(dataInfoID string) proto.Message {
 	if leader := t.LeaderOf(dataInfoID); leader != s.name {
 		return &proto.Result{Code: proto.CodeNotLeader, Message: "this data node does not lead the slot", Hint: leader}
 	}
+	if !s.slots.healthy(t.SlotOf(dataInfoID)) {
+		// A new leader may lack what the old one never streamed to it: a list
+		// served now could drop live publishers. The session keeps its last
+		// list and retries; the version bump after the sync re-notifies it.
+		s.m.fetchesUnavailable.Inc()
+		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is syncing with the sessions after a leader change"}
+	}
 	s.m.fetches.Inc()
 	d := s.store.Datum(dataInfoID)
 	return &d
