@@ -5,6 +5,7 @@ package opshttp
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -20,16 +23,52 @@ import (
 // MaxBody bounds every request body the admin endpoints read.
 const MaxBody = 1 << 20
 
+var adminRefused = metrics.NewCounter(`roster_http_admin_refused_total`)
+
 // Health reports whether a role is serving, with details for the response.
 type Health func() (ok bool, detail any)
 
 // Server is a role's operations HTTP server.
 type Server struct {
-	mux    *http.ServeMux
-	srv    *http.Server
-	ln     net.Listener
-	addr   string
-	logger *slog.Logger
+	mux        *http.ServeMux
+	srv        *http.Server
+	ln         net.Listener
+	addr       string
+	logger     *slog.Logger
+	adminToken string
+}
+
+// SetAdminToken sets the bearer token that HandleAdmin endpoints require.
+// With none, they answer only clients on the loopback interface. Call it
+// before Start.
+func (s *Server) SetAdminToken(token string) { s.adminToken = token }
+
+// HandleAdmin registers an endpoint that changes state. It requires
+// "Authorization: Bearer <token>" when a token is set, and a loopback client
+// otherwise; anything else gets 401 and changes nothing.
+func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			adminRefused.Inc()
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+			WriteError(w, http.StatusUnauthorized, "admin endpoint: a valid bearer token is required (or, with no --admin-token set, a request from 127.0.0.1)")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.adminToken != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.adminToken)) == 1
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // New returns a server for addr ("127.0.0.1:0" picks a port) with
