@@ -1,0 +1,101 @@
+package grpcresolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/resolver"
+
+	"github.com/roster-registry/roster/client"
+)
+
+// Scheme is the target scheme the Builder resolves: "roster:///<data id>".
+const Scheme = "roster"
+
+// Builder builds resolvers that subscribe through one roster client. Pass it
+// to grpc.WithResolvers, or to resolver.Register to make the scheme global.
+type Builder struct {
+	c    *client.Client
+	opts options
+}
+
+// NewBuilder returns a Builder that subscribes through c. c stays the
+// caller's: closing a channel does not close it.
+func NewBuilder(c *client.Client, opts ...Option) *Builder {
+	return &Builder{c: c, opts: newOptions(opts)}
+}
+
+// Scheme returns "roster".
+func (*Builder) Scheme() string { return Scheme }
+
+// Build starts a resolver for target. It returns at once: the subscription
+// is made in the background, and RPCs wait for its first push.
+func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolver.BuildOptions) (resolver.Resolver, error) {
+	dataID := strings.TrimPrefix(target.Endpoint(), "/")
+	sub := client.Subscription{DataID: dataID, Group: b.opts.group, InstanceID: b.opts.instanceID, Scope: b.opts.scope}
+	// Checked here so a malformed target fails grpc.NewClient's first use
+	// at once instead of never resolving.
+	if _, err := client.DataInfoID(sub.DataID, sub.InstanceID, sub.Group); err != nil {
+		return nil, fmt.Errorf("cannot resolve %q: %w", target.URL.String(), err)
+	}
+	r := &rosterResolver{cc: cc, c: b.c, sub: sub, closeTimeout: b.opts.closeTimeout, done: make(chan struct{})}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	go r.subscribe()
+	return r, nil
+}
+
+// rosterResolver feeds one channel with the pushes of one subscription.
+type rosterResolver struct {
+	cc           resolver.ClientConn
+	c            *client.Client
+	sub          client.Subscription
+	closeTimeout time.Duration
+
+	ctx    context.Context // ends with Close; bounds the subscribe
+	cancel context.CancelFunc
+	done   chan struct{} // closed when subscribe returned
+	s      *client.Subscriber
+}
+
+// subscribe registers the subscription, retrying across reconnects until
+// it is accepted or the resolver is closed.
+func (r *rosterResolver) subscribe() {
+	defer close(r.done)
+	s, err := r.c.Subscribe(r.ctx, r.sub, r.push)
+	switch {
+	case err == nil:
+		r.s = s
+	case r.ctx.Err() != nil:
+	case errors.Is(err, client.ErrClosed):
+		r.cc.ReportError(fmt.Errorf("cannot subscribe to %s: %w", r.sub.DataID, ErrResolverClosed))
+	default:
+		r.cc.ReportError(fmt.Errorf("cannot subscribe to %s: %w", r.sub.DataID, err))
+	}
+}
+
+// push hands every published list to the channel. An empty list goes as an
+// empty state, not as an error: the service really has no server now, and
+// the balancer must drop the servers it knew (after an error it would keep
+// using them). round_robin then fails RPCs until an address comes back.
+func (r *rosterResolver) push(u client.Update) {
+	_ = r.cc.UpdateState(state(u)) // an error only asks for ResolveNow; pushes come anyway
+}
+
+// ResolveNow does nothing: the registry pushes every change.
+func (*rosterResolver) ResolveNow(resolver.ResolveNowOptions) {}
+
+// Close unsubscribes. A push being handled may still reach the channel,
+// which ignores it once closed.
+func (r *rosterResolver) Close() {
+	r.cancel()
+	<-r.done
+	if r.s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.closeTimeout)
+	defer cancel()
+	_ = r.s.Unsubscribe(ctx) // on failure the client retries in the background
+}

@@ -1,0 +1,181 @@
+// Command grpc-echo shows gRPC load balancing over roster. Against a running
+// roster (see `make run`) it starts three echo gRPC servers on loopback
+// ports, publishes each through roster, dials roster:///<service> with
+// round_robin and checks that calls reach all three; then it stops one and
+// checks that calls reach only the two left.
+//
+//	go run ./examples/grpc-echo [--session 127.0.0.1:9600]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/roster-registry/roster/client"
+	"github.com/roster-registry/roster/client/grpcresolver"
+)
+
+func main() {
+	session := flag.String("session", "127.0.0.1:9600", "address of a roster session (host:port)")
+	service := flag.String("service", "com.example.Echo", "data id the echo servers are published under")
+	timeout := flag.Duration("timeout", 10*time.Second, "how long to wait for the session, and for the calls to reach the expected servers")
+	flag.Parse()
+	if err := run(os.Stdout, *session, *service, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "grpc-echo:", err)
+		os.Exit(1)
+	}
+}
+
+// backend is one echo server and its registration.
+type backend struct {
+	name string
+	addr string
+	srv  *grpc.Server
+	pub  *client.Publisher
+}
+
+func run(out io.Writer, session, service string, timeout time.Duration) error {
+	// Reconnect warnings would only add noise to a one-shot demo.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	rc, err := client.New(ctx, client.Config{Sessions: []string{session}, AppName: "grpc-echo", Logger: logger})
+	cancel()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("no roster session answered at %s in %s (is `make run` running?): %w", session, timeout, err)
+		}
+		return err
+	}
+	defer rc.Close()
+
+	var backends []*backend
+	defer func() {
+		for _, b := range backends {
+			b.srv.Stop()
+		}
+	}()
+	for i := range 3 {
+		b, err := startBackend(rc, fmt.Sprintf("echo-%d", i+1), service, timeout)
+		if err != nil {
+			return err
+		}
+		backends = append(backends, b)
+		fmt.Fprintf(out, "%s serves on %s, published as %s\n", b.name, b.addr, b.pub.DataInfoID())
+	}
+
+	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
+		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("cannot create gRPC client: %w", err)
+	}
+	defer conn.Close()
+
+	if err := expect(out, conn, names(backends), timeout); err != nil {
+		return err
+	}
+
+	gone := backends[1]
+	ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	err = gone.pub.Unpublish(ctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot unpublish %s: %w", gone.name, err)
+	}
+	gone.srv.Stop()
+	backends = slices.Delete(backends, 1, 2)
+	fmt.Fprintf(out, "stopped %s\n", gone.name)
+
+	return expect(out, conn, names(backends), timeout)
+}
+
+func startBackend(rc *client.Client, name, service string, timeout time.Duration) (*backend, error) {
+	srv, addr, err := startEcho(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start %s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	pub, err := grpcresolver.Register(ctx, rc, service, addr)
+	if err != nil {
+		srv.Stop()
+		return nil, fmt.Errorf("cannot publish %s: %w", name, err)
+	}
+	return &backend{name: name, addr: addr, srv: srv, pub: pub}, nil
+}
+
+func names(bs []*backend) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.name
+	}
+	return out
+}
+
+// expect calls the service until the last 2×len(want) calls were served by
+// exactly the servers named in want, and prints who answered them; it fails
+// when that does not happen within timeout.
+func expect(out io.Writer, conn *grpc.ClientConn, want []string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	window := 2 * len(want)
+	var recent []string
+	var lastErr error
+	calls := 0
+	for ctx.Err() == nil {
+		calls++
+		name, err := callEcho(ctx, conn, "hello")
+		if err != nil {
+			// A server that was just stopped may fail a call or two
+			// before the new list reaches the channel.
+			lastErr = err
+			recent = recent[:0]
+			continue
+		}
+		recent = append(recent, name)
+		if len(recent) > window {
+			recent = recent[1:]
+		}
+		if len(recent) == window && onlyAll(recent, want) {
+			counts := make(map[string]int)
+			for _, n := range recent {
+				counts[n]++
+			}
+			var parts []string
+			for _, n := range slices.Sorted(maps.Keys(counts)) {
+				parts = append(parts, fmt.Sprintf("%s×%d", n, counts[n]))
+			}
+			fmt.Fprintf(out, "after %d calls, the last %d reached %s\n", calls, window, strings.Join(parts, " "))
+			return nil
+		}
+	}
+	if lastErr != nil {
+		return fmt.Errorf("calls did not reach exactly %v within %s (last answers %v, last error: %w)", want, timeout, recent, lastErr)
+	}
+	return fmt.Errorf("calls did not reach exactly %v within %s (last answers %v)", want, timeout, recent)
+}
+
+// onlyAll reports whether got names every server of want and no other.
+func onlyAll(got, want []string) bool {
+	seen := make(map[string]bool)
+	for _, n := range got {
+		if !slices.Contains(want, n) {
+			return false
+		}
+		seen[n] = true
+	}
+	return len(seen) == len(want)
+}
