@@ -26,6 +26,9 @@ type Config struct {
 	ClientID string
 	// Token is the session's shared secret, if it requires one.
 	Token string
+	// LocalAddr is the local IP address to connect from (the client IP the
+	// sessions see); "" lets the system choose.
+	LocalAddr string
 	// RequestTimeout bounds one request to a session (5 s when zero). A
 	// Publish or Subscribe retries past it until its context ends.
 	RequestTimeout time.Duration

@@ -16,6 +16,7 @@ func (c *Client) connConfig(addrs []string) netio.ClientConfig {
 		Link: netio.LinkConfig{
 			RequestTimeout: c.cfg.RequestTimeout,
 			DialTimeout:    c.cfg.RequestTimeout,
+			LocalAddr:      c.cfg.LocalAddr,
 			Handler:        c.onFrame,
 			Logger:         c.log,
 		},

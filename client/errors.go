@@ -17,6 +17,10 @@ var (
 	// ErrNoSessions is returned by New when the configuration names no
 	// session address and no ServersURL, or the ServersURL lists none.
 	ErrNoSessions = errors.New("no session address")
+	// ErrInvalidApp is returned by PublishApp for an App without an
+	// address or services, with an interface listed twice, or in the
+	// reserved group proto.AppGroup.
+	ErrInvalidApp = errors.New("invalid app")
 	// ErrUnpublished is returned by Republish after Unpublish.
 	ErrUnpublished = errors.New("publisher already unpublished")
 	// ErrUnsubscribed is returned by Unsubscribe called twice.

@@ -44,7 +44,10 @@ type Config struct {
 	// ReplicaQueue bounds the ops waiting to be streamed to one follower;
 	// beyond it they are dropped (and counted), and repair catches up.
 	ReplicaQueue int
-	Logger       *slog.Logger
+	// AdminToken is the bearer token the state-changing HTTP endpoints
+	// require; without one they answer loopback clients only.
+	AdminToken string
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

@@ -37,7 +37,10 @@ type Config struct {
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
 	LeaderLease time.Duration
-	Logger      *slog.Logger
+	// AdminToken is the bearer token the state-changing HTTP endpoints
+	// require; without one they answer loopback clients only.
+	AdminToken string
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

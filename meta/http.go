@@ -14,6 +14,7 @@ func (s *Server) routes() {
 	s.http.Handle("GET /digest/session/node/query", s.handleNodes(proto.RoleSession))
 	s.http.Handle("GET /digest/data/node/query", s.handleNodes(proto.RoleData))
 	s.http.Handle("GET /digest/meta/node/query", s.handleMetaNodes)
+	s.configRoutes()
 }
 
 // health is ok when this node leads or knows a leader to send nodes to.

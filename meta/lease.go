@@ -58,6 +58,10 @@ func (s *Server) campaign(ctx context.Context) {
 			s.log.Warn("cannot take over as meta leader", "err", err)
 			return
 		}
+		if err = s.loadNodeConfig(cctx, l.Epoch); err != nil {
+			s.log.Warn("cannot take over as meta leader", "err", err)
+			return
+		}
 	}
 
 	s.mu.Lock()

@@ -183,6 +183,7 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if s.table != nil && hb.SlotTableEpoch < s.table.Epoch {
 		reply.SlotTable = s.table
 	}
+	s.fillNodeConfigLocked(hb, reply)
 	return reply
 }
 

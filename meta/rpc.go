@@ -26,6 +26,8 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		reply(c, id, h.s.heartbeat(&hb))
+	case proto.TypeAppRevision, proto.TypeAppQuery:
+		h.s.serveApps(c, id, f)
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "meta does not serve " + f.Header.Type.String()})
 	}

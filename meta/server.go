@@ -44,6 +44,9 @@ type Server struct {
 	// maxNodeEpoch is the highest table epoch a node reported; the next
 	// table is issued above it.
 	maxNodeEpoch uint64
+	ncfg         nodeConfigs // client-off list and push switch; see nodeconfig.go
+
+	apps appIndex // app-level discovery metadata; its own lock (apps.go)
 
 	stateMu sync.Mutex // guards started, stopped and cancel; taken before mu if both
 	started bool
@@ -71,7 +74,9 @@ func New(cfg Config) (*Server, error) {
 		Logger:      cfg.Logger,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.SetAdminToken(cfg.AdminToken)
 	s.routes()
+	s.adminRoutes()
 	return s, nil
 }
 

@@ -38,7 +38,8 @@ type Config struct {
 	Interval time.Duration // between heartbeats; default DefaultInterval
 	Logger   *slog.Logger
 	// OnChange is called, from one goroutine and in order, whenever the
-	// view changes: table epoch, node lists, meta epoch or meta link. It
+	// view changes: table epoch, node lists, meta epoch, meta link or
+	// cluster config. It
 	// delays the next heartbeat while it runs, so it must be quick.
 	OnChange func(View)
 	// Synced, when set, is called before every heartbeat (on the same
@@ -60,6 +61,8 @@ type View struct {
 	// Lease has passed since Since: before that a node missing from them
 	// may be alive.
 	Since time.Time
+	// Config is the cluster config (client-off IPs, push switch) meta sent.
+	Config NodeConfig
 }
 
 // Agent heartbeats to the meta leader and keeps the node's View.
@@ -219,6 +222,7 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	var reply proto.NodeHeartbeatReply
 	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node}
 	hb.SlotTableEpoch = a.view.Load().Table.Epoch()
+	hb.ConfigEpoch = a.view.Load().Config.Epoch
 	if a.cfg.Synced != nil {
 		hb.Synced = a.cfg.Synced()
 	}
@@ -331,6 +335,7 @@ func (a *Agent) apply(r *proto.NodeHeartbeatReply, since time.Time) {
 			v.Table = t
 		}
 	}
+	mergeConfig(&v, r)
 	// The reply's lists alias its body; keep them only when they changed.
 	if !slices.Equal(v.Sessions, r.Sessions) {
 		v.Sessions = r.Sessions
@@ -338,7 +343,7 @@ func (a *Agent) apply(r *proto.NodeHeartbeatReply, since time.Time) {
 	if !slices.Equal(v.DataNodes, r.DataNodes) {
 		v.DataNodes = r.DataNodes
 	}
-	if v.MetaEpoch == old.MetaEpoch && v.Table == old.Table && v.Lease == old.Lease && v.Since.Equal(old.Since) &&
+	if v.MetaEpoch == old.MetaEpoch && v.Table == old.Table && v.Lease == old.Lease && v.Since.Equal(old.Since) && v.Config.Epoch == old.Config.Epoch &&
 		sameSlice(v.Sessions, old.Sessions) && sameSlice(v.DataNodes, old.DataNodes) {
 		return
 	}

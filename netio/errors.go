@@ -36,4 +36,6 @@ var (
 	// ErrBadFrame is wrapped by the reason a connection sending a frame that
 	// cannot be read (bad header, over the limit, undecodable body) was closed.
 	ErrBadFrame = errors.New("bad frame")
+	// ErrBadLocalAddr is wrapped when LinkConfig.LocalAddr is not an IP address.
+	ErrBadLocalAddr = errors.New("local address is not an IP address")
 )

@@ -22,6 +22,9 @@ type LinkConfig struct {
 	MaxFrame       int           // max body bytes, in and out; 0 = proto.DefaultMaxBody
 	RequestTimeout time.Duration // bounds requests whose ctx has no deadline; 0 = 10s
 	DialTimeout    time.Duration // 0 = 5s
+	// LocalAddr is the local IP address to dial from; "" lets the system
+	// choose. Tests use it to give clients distinct loopback addresses.
+	LocalAddr string
 	// Handler receives server-initiated frames (pushes, requests: answer
 	// with l.Reply), on the read goroutine, in order. f.Body is valid only
 	// during the call. It must not wait for a reply on the same link, which
@@ -88,6 +91,13 @@ type Link struct {
 func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
 	cfg = cfg.withDefaults()
 	d := net.Dialer{Timeout: cfg.DialTimeout}
+	if cfg.LocalAddr != "" {
+		ip := net.ParseIP(cfg.LocalAddr)
+		if ip == nil {
+			return nil, fmt.Errorf("cannot dial %s: local address %q: %w", addr, cfg.LocalAddr, ErrBadLocalAddr)
+		}
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot dial %s: %w", addr, err)

@@ -412,6 +412,10 @@ type NodeHeartbeat struct {
 	// its leader on, so meta promotes only synced followers when it can.
 	// Optional trailing field.
 	Synced []uint32
+	// ConfigEpoch is the epoch of the cluster config (client-off IPs, push
+	// switch) the node holds, 0 for none, so meta sends the config only
+	// when it differs. Optional trailing field.
+	ConfigEpoch uint64
 }
 
 func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
@@ -420,11 +424,14 @@ func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
 	dst = appendNode(dst, m.Node)
 	dst = appendUvarint(dst, m.SlotTableEpoch)
-	if len(m.Synced) > 0 {
+	if len(m.Synced) > 0 || m.ConfigEpoch != 0 {
 		dst = appendUvarint(dst, uint64(len(m.Synced)))
 		for _, s := range m.Synced {
 			dst = appendUvarint(dst, uint64(s))
 		}
+	}
+	if m.ConfigEpoch != 0 {
+		dst = appendUvarint(dst, m.ConfigEpoch)
 	}
 	return dst
 }
@@ -437,10 +444,15 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 		SlotTableEpoch: r.uvarint("slot table epoch"),
 	}
 	if r.more() {
-		m.Synced = make([]uint32, r.count("synced slots", 1))
+		if n := r.count("synced slots", 1); n > 0 {
+			m.Synced = make([]uint32, n)
+		}
 		for i := range m.Synced {
 			m.Synced[i] = r.uint32v("synced slot")
 		}
+	}
+	if r.more() {
+		m.ConfigEpoch = r.uvarint("config epoch")
 	}
 	return r.done()
 }
@@ -454,6 +466,12 @@ type NodeHeartbeatReply struct {
 	SlotTable *SlotTable
 	Sessions  []NodeInfo
 	DataNodes []NodeInfo
+	// ConfigEpoch, when not 0, says the reply carries the cluster config
+	// (ClientOff and PushStopped): meta sends it only to a node whose
+	// NodeHeartbeat.ConfigEpoch differs. Optional trailing fields.
+	ConfigEpoch uint64
+	ClientOff   []string // client IPs whose publishers are held back
+	PushStopped bool     // pushes to clients are stopped cluster-wide
 }
 
 func (*NodeHeartbeatReply) Type() Type { return TypeNodeHeartbeatReply }
@@ -466,7 +484,13 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 		dst = m.SlotTable.AppendBody(dst)
 	}
 	dst = appendNodes(dst, m.Sessions)
-	return appendNodes(dst, m.DataNodes)
+	dst = appendNodes(dst, m.DataNodes)
+	if m.ConfigEpoch != 0 {
+		dst = appendUvarint(dst, m.ConfigEpoch)
+		dst = appendStrings(dst, m.ClientOff)
+		dst = appendBool(dst, m.PushStopped)
+	}
+	return dst
 }
 
 func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
@@ -480,6 +504,12 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	}
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
+	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
+	if r.more() {
+		m.ConfigEpoch = r.uvarint("config epoch")
+		m.ClientOff = r.strings("client-off ips", nil)
+		m.PushStopped = r.bool("push stopped")
+	}
 	return r.done()
 }
 

@@ -14,3 +14,7 @@ var (
 	// ErrUnknownEncoding is returned for a compression flag this build cannot decode.
 	ErrUnknownEncoding = errors.New("unknown body encoding")
 )
+
+// ErrInvalidAppRevision is wrapped by AppRevision.Check for a record that
+// must not be stored.
+var ErrInvalidAppRevision = errors.New("invalid app revision")

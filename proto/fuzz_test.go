@@ -60,6 +60,9 @@ func FuzzSlotDiff(f *testing.F)             { fuzzDecoder(f, TypeSlotDiff) }
 func FuzzSlotTable(f *testing.F)            { fuzzDecoder(f, TypeSlotTable) }
 func FuzzNodeHeartbeat(f *testing.F)        { fuzzDecoder(f, TypeNodeHeartbeat) }
 func FuzzNodeHeartbeatReply(f *testing.F)   { fuzzDecoder(f, TypeNodeHeartbeatReply) }
+func FuzzAppRevision(f *testing.F)          { fuzzDecoder(f, TypeAppRevision) }
+func FuzzAppQuery(f *testing.F)             { fuzzDecoder(f, TypeAppQuery) }
+func FuzzAppQueryReply(f *testing.F)        { fuzzDecoder(f, TypeAppQueryReply) }
 
 // FuzzFrame feeds whole frames: header checks, decompression and decoding.
 func FuzzFrame(f *testing.F) {

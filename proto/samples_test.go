@@ -12,6 +12,8 @@ func samples() []Message {
 		{ID: 0, Leader: "127.0.0.1:9620", LeaderEpoch: 2, Followers: []string{"127.0.0.2:9620"}},
 		{ID: 1, Leader: "127.0.0.2:9620", LeaderEpoch: 1, Followers: []string{}},
 	}}
+	svcs := []AppService{{Interface: "i1", Params: []Attr{{"timeout", "3000"}}}, {Interface: "i2", Params: []Attr{}}}
+	rev := AppRevision{Revision: AppRevisionOf("echo", svcs), App: "echo", Services: svcs}
 	return []Message{
 		&Handshake{Version: 1, ClientID: "c-1", AppName: "app", Zone: "z", Encodings: EncodingZstd | EncodingS2, Token: "t"},
 		&HandshakeReply{Version: 1, ServerID: "s-1", Encodings: EncodingZstd, HeartbeatMs: 1000, IdleMs: 15000},
@@ -37,8 +39,12 @@ func samples() []Message {
 		&DiffRequest{Slot: 3, SessionID: "s", DataInfoIDs: []string{"d"}},
 		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}, Owners: []string{"s/1"}},
 		&table,
-		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6, Synced: []uint32{1, 200}},
+		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6, Synced: []uint32{1, 200}, ConfigEpoch: 1<<32 | 7},
 		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
-			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}}},
+			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}},
+			ConfigEpoch: 1<<32 | 7, ClientOff: []string{"10.0.0.1", "10.0.0.2"}, PushStopped: true},
+		&rev,
+		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
+		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},
 	}
 }

@@ -30,6 +30,9 @@ const (
 	TypeSlotTable            Type = 40
 	TypeNodeHeartbeat        Type = 41
 	TypeNodeHeartbeatReply   Type = 42
+	TypeAppRevision          Type = 43
+	TypeAppQuery             Type = 44
+	TypeAppQueryReply        Type = 45
 )
 
 var typeNames = map[Type]string{
@@ -41,6 +44,7 @@ var typeNames = map[Type]string{
 	TypeInterest: "Interest", TypeDigestRequest: "DigestRequest", TypeSlotDigest: "SlotDigest",
 	TypeDiffRequest: "DiffRequest", TypeSlotDiff: "SlotDiff", TypeSlotTable: "SlotTable",
 	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
+	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
 }
 
 func (t Type) String() string {
@@ -105,6 +109,12 @@ func New(t Type) Message {
 		return new(NodeHeartbeat)
 	case TypeNodeHeartbeatReply:
 		return new(NodeHeartbeatReply)
+	case TypeAppRevision:
+		return new(AppRevision)
+	case TypeAppQuery:
+		return new(AppQuery)
+	case TypeAppQueryReply:
+		return new(AppQueryReply)
 	}
 	return nil
 }

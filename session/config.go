@@ -17,6 +17,7 @@ type Config struct {
 
 	Zone        string // zone given to clients that do not name one
 	ClientToken string // when set, clients must present it in the handshake
+	AdminToken  string // bearer token of the state-changing HTTP endpoints; none: loopback clients only
 
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats

@@ -67,6 +67,8 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		h.reply(c, reqID, code, msg)
 	case *proto.PushAck:
 		h.s.pusher.ack(cc, m)
+	case *proto.AppRevision:
+		h.s.apps.register(c, reqID, m)
 	default:
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("%s is not a client request", m.Type()))
 	}

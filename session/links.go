@@ -82,7 +82,7 @@ func (l *links) open(ctx context.Context, addr string) *dataLink {
 				return fmt.Errorf("cannot introduce session to %s: %w", addr, err)
 			}
 			var versions proto.ChangeNotify
-			if err := netio.Call(ctx, lk, &proto.Interest{Reset: true, Add: s.reg.subscribedIDs()}, &versions); err != nil {
+			if err := netio.Call(ctx, lk, &proto.Interest{Reset: true, Add: s.interestIDs()}, &versions); err != nil {
 				return fmt.Errorf("cannot declare interest to %s: %w", addr, err)
 			}
 			s.pusher.changedAll(versions.Changes)
@@ -238,7 +238,7 @@ func (l *links) scan(ctx context.Context) {
 		}
 		table := l.s.table()
 		byLeader := make(map[string][]string)
-		for _, id := range l.s.reg.subscribedIDs() {
+		for _, id := range l.s.interestIDs() {
 			if leader := table.LeaderOf(id); leader != "" {
 				byLeader[leader] = append(byLeader[leader], id)
 			}

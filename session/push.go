@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
@@ -58,6 +59,7 @@ type pusher struct {
 	cache    *xsync.MapOf[string, *datumEntry]
 	sem      chan struct{} // bounds concurrent fetches
 	debounce *push.Debouncer
+	stopped  atomic.Bool // the cluster-wide push switch, see pushswitch.go
 }
 
 func newPusher(s *Server) *pusher {
@@ -73,7 +75,7 @@ func (p *pusher) entry(id string) *datumEntry {
 
 // changed handles a change notification: fetch unless already as new.
 func (p *pusher) changed(id string, version uint64) {
-	if p.s.reg.group(id) == nil {
+	if !p.wanted(id) {
 		return // no subscriber here (the interest update is on its way)
 	}
 	e := p.entry(id)
@@ -91,6 +93,10 @@ func (p *pusher) changed(id string, version uint64) {
 		go p.fetchLoop(id, e)
 	}
 }
+
+// wanted reports whether a datum has subscribers here or is followed for
+// app-level discovery.
+func (p *pusher) wanted(id string) bool { return p.s.reg.group(id) != nil || p.s.apps.follows(id) }
 
 // refetch fetches a datum whatever version is cached (after a data node
 // reconnects, or when a subscriber may have missed a change).
@@ -116,7 +122,7 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 	ctx := p.s.ctx
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		if p.s.reg.group(id) == nil {
+		if !p.wanted(id) {
 			e.mu.Lock()
 			e.fetching = false
 			e.mu.Unlock()
@@ -141,18 +147,12 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		fetches.Inc()
 		e.mu.Lock()
 		if e.datum == nil || d.Version > e.datum.Version {
-			if e.datum != nil {
-				e.history = append(e.history, pastVersion{e.version, e.pubs})
-				if len(e.history) > historyLen {
-					e.history = e.history[1:]
-				}
-			}
 			e.datum = d
-			// Version 0 means "never written": push it as 1 so that clients,
-			// which take 0 as "nothing received", still see the empty list.
-			e.version = max(d.Version, 1)
-			e.pubs = pushPublishers(d)
-			e.frames = nil
+			// The pushed list: d's publishers and those of the applications
+			// serving id. Version 0 means "never written": it is pushed as 1
+			// so that clients, which take 0 as "nothing received", still see
+			// the empty list.
+			p.s.apps.relist(id, e, true)
 		}
 		again := e.gen != asked // a change was announced during the fetch
 		if !again {
@@ -161,6 +161,7 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		}
 		e.mu.Unlock()
 		p.pushGroup(id)
+		p.s.apps.fetched(id)
 		if !again {
 			return
 		}
@@ -186,9 +187,12 @@ type pushTarget struct {
 // Subscribers on one connection with one zone filter share one frame, and
 // every connection needing the same bytes gets them in one fan-out.
 func (p *pusher) pushGroup(id string) {
+	if p.stopped.Load() {
+		return // pushes stopped cluster-wide; resuming pushes every group
+	}
 	g := p.s.reg.group(id)
 	e, ok := p.cache.Load(id)
-	if g == nil || !ok {
+	if g == nil || !ok || !p.s.apps.settled(id) {
 		return
 	}
 	e.mu.Lock()
@@ -375,6 +379,7 @@ func (p *pusher) run(ctx context.Context) {
 			}
 			p.pushGroup(g.dataInfoID)
 		}
+		p.s.apps.repair()
 	}
 }
 

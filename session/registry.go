@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
@@ -56,6 +57,7 @@ type registry struct {
 	npubs  int
 	tombs  map[regKey]tomb // unpublished: a late older publish must not come back
 	groups map[string]*subGroup
+	off    atomic.Pointer[ipSet] // client-off IPs, see clientoff.go
 }
 
 type tomb struct {
@@ -192,11 +194,17 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 	r.mu.RLock()
 	out := make([]proto.DigestEntry, 0, len(r.slots[slot]))
 	for id, pubs := range r.slots[slot] {
-		e := proto.DigestEntry{DataInfoID: id, Count: uint32(len(pubs))}
+		e := proto.DigestEntry{DataInfoID: id}
 		for _, p := range pubs {
+			if r.held(p.p.ClientIP) {
+				continue // data nodes must not have it (clientoff.go)
+			}
+			e.Count++
 			e.Hash ^= proto.PublisherHash(p.p.RegisterID, p.p.Version)
 		}
-		out = append(out, e)
+		if e.Count > 0 {
+			out = append(out, e)
+		}
 	}
 	r.mu.RUnlock()
 	slices.SortFunc(out, func(a, b proto.DigestEntry) int { return strings.Compare(a.DataInfoID, b.DataInfoID) })

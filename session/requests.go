@@ -75,6 +75,10 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) (proto.Code, string
 		return proto.CodeStaleVersion, "a newer version is registered"
 	}
 	published.Inc()
+	if s.reg.held(p.ClientIP) {
+		heldPublishes.Inc()
+		return proto.CodeOK, "" // kept, not forwarded: client off (clientoff.go)
+	}
 	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: *p})
 	return proto.CodeOK, ""
 }
@@ -116,6 +120,7 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) (proto.Code, str
 	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: zone, scope: m.Scope, version: m.Version}
 	if _, isNew := s.reg.addSubscriber(m.DataInfoID, sub); isNew {
 		s.interest.set(m.DataInfoID, true)
+		s.apps.watch(m.DataInfoID)
 	}
 	subscribed.Inc()
 	s.pusher.subscribed(m.DataInfoID)
@@ -132,8 +137,11 @@ func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) (pro
 
 func (s *Server) dropSub(cc *clientConn, k regKey) {
 	if _, emptied := s.reg.removeSubscriber(cc, k); emptied {
-		s.interest.set(k.dataInfoID, false)
-		s.pusher.forget(k.dataInfoID)
+		s.apps.unwatch(k.dataInfoID)
+		if !s.apps.follows(k.dataInfoID) { // still followed for app-level discovery
+			s.interest.set(k.dataInfoID, false)
+			s.pusher.forget(k.dataInfoID)
+		}
 	}
 }
 

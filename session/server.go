@@ -28,6 +28,7 @@ type Server struct {
 	links    *links
 	interest *interest
 	pusher   *pusher
+	apps     *appState
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
@@ -56,11 +57,14 @@ func New(cfg Config) (*Server, error) {
 	s.links = newLinks(s)
 	s.interest = newInterest(s)
 	s.pusher = newPusher(s)
+	s.apps = newAppState(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, Logger: s.log,
 	}, clientHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
+	s.http.SetAdminToken(cfg.AdminToken)
+	s.adminRoutes()
 	s.routes()
 	return s, nil
 }
@@ -83,7 +87,9 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Logger: s.log,
+		Interval: metaHeartbeat,
 		OnChange: func(v metaclient.View) {
+			s.applyNodeConfig(v.Config)
 			s.links.reconcile(s.ctx, v.DataNodes)
 			s.links.wakeAll()
 		},
@@ -97,6 +103,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.links.scan)
 	s.goRun(s.pusher.run)
 	s.goRun(s.pusher.debounce.Run)
+	s.goRun(s.apps.run)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
 }
@@ -283,7 +290,7 @@ func (s *Server) answerSync(l *netio.Link, f netio.Frame) {
 			reply = &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()}
 			break
 		}
-		reply = &proto.SlotDiff{Slot: m.Slot, Publishers: s.reg.publishers(m.DataInfoIDs...)}
+		reply = &proto.SlotDiff{Slot: m.Slot, Publishers: s.reg.syncPublishers(m.DataInfoIDs...)}
 	}
 	syncAnswers.Inc()
 	_ = l.Reply(f.Header.RequestID, reply)

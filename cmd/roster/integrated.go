@@ -18,12 +18,13 @@ func runIntegrated(args []string) error {
 	var df dataFlags
 	var sf sessionFlags
 	var lf logFlags
-	var dataDir string
+	var dataDir, adminToken string
 	var slots int
 	mf.register(fs, "")
 	df.register(fs)
 	sf.register(fs)
 	lf.register(fs)
+	registerAdminToken(fs, &adminToken)
 	fs.StringVar(&dataDir, "data-dir", "var", "directory for the SQLite meta store")
 	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots (power of two)")
 	if err := fs.Parse(args); err != nil {
@@ -40,16 +41,20 @@ func runIntegrated(args []string) error {
 	defer st.Close()
 	// One data node cannot hold a follower of its own slots.
 	m, err := meta.New(meta.Config{RPCAddr: mf.addr, HTTPAddr: mf.httpAddr, Store: st, Slots: slots,
-		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, Logger: log})
+		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, AdminToken: adminToken, Logger: log})
 	if err != nil {
 		return err
 	}
 	metaAddr := []string{metaclient.Advertise(mf.addr)}
-	d, err := data.New(df.config(metaAddr, slots, log))
+	dcfg := df.config(metaAddr, slots, log)
+	dcfg.AdminToken = adminToken
+	d, err := data.New(dcfg)
 	if err != nil {
 		return err
 	}
-	s, err := session.New(sessionConfig(sf, metaAddr, slots, log))
+	scfg := sessionConfig(sf, metaAddr, slots, log)
+	scfg.AdminToken = adminToken
+	s, err := session.New(scfg)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ Usage:
   roster meta [flags]         a meta node (leases, slot table; SQLite or MySQL store)
   roster data [flags]         a data node (publishers of the slots it holds)
   roster session [flags]      a session node (client connections, push)
+  roster ctl [flags] COMMAND  operate a running cluster over its HTTP admin API
   roster version              print the version
 
 Run "roster <command> --help" for the flags of a command.
@@ -47,6 +48,8 @@ func main() {
 		err = runData(args)
 	case "session":
 		err = runSession(args)
+	case "ctl":
+		err = runCtl(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("roster", buildinfo.Version)
 	case "help", "--help", "-h":

@@ -78,6 +78,13 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.scanInterval, "version-scan", 10*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
 }
 
+// registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN
+// so the token need not show in the process list.
+func registerAdminToken(fs *flag.FlagSet, token *string) {
+	fs.StringVar(token, "admin-token", os.Getenv("ROSTER_ADMIN_TOKEN"), "bearer token the HTTP admin endpoints (client off/open, push switch) require; "+
+		"empty: they answer requests from 127.0.0.1 only (default $ROSTER_ADMIN_TOKEN)")
+}
+
 func defaultStore(dataDir string) string {
 	return "sqlite://" + filepath.Join(dataDir, "meta.db")
 }
@@ -101,9 +108,10 @@ func runMeta(args []string) error {
 	var mf metaFlags
 	var lf logFlags
 	var slots int
-	var dataDir string
+	var dataDir, adminToken string
 	mf.register(fs, "")
 	lf.register(fs)
+	registerAdminToken(fs, &adminToken)
 	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life)")
 	fs.StringVar(&dataDir, "data-dir", "var", "directory for the SQLite store when --store is not given")
 	if err := fs.Parse(args); err != nil {
@@ -119,7 +127,7 @@ func runMeta(args []string) error {
 	}
 	defer st.Close()
 	m, err := meta.New(meta.Config{RPCAddr: mf.addr, HTTPAddr: mf.httpAddr, Store: st, Slots: slots,
-		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, Logger: log})
+		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, AdminToken: adminToken, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -130,10 +138,11 @@ func runData(args []string) error {
 	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
 	var df dataFlags
 	var lf logFlags
-	var metaAddrs string
+	var metaAddrs, adminToken string
 	var slots int
 	df.register(fs)
 	lf.register(fs)
+	registerAdminToken(fs, &adminToken)
 	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
 	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
 	if err := fs.Parse(args); err != nil {
@@ -143,7 +152,9 @@ func runData(args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := data.New(df.config(splitList(metaAddrs), slots, log))
+	cfg := df.config(splitList(metaAddrs), slots, log)
+	cfg.AdminToken = adminToken
+	d, err := data.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -154,10 +165,11 @@ func runSession(args []string) error {
 	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
 	var sf sessionFlags
 	var lf logFlags
-	var metaAddrs string
+	var metaAddrs, adminToken string
 	var slots int
 	sf.register(fs)
 	lf.register(fs)
+	registerAdminToken(fs, &adminToken)
 	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
 	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
 	if err := fs.Parse(args); err != nil {
@@ -167,7 +179,9 @@ func runSession(args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := session.New(sessionConfig(sf, splitList(metaAddrs), slots, log))
+	cfg := sessionConfig(sf, splitList(metaAddrs), slots, log)
+	cfg.AdminToken = adminToken
+	s, err := session.New(cfg)
 	if err != nil {
 		return err
 	}

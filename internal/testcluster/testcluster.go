@@ -163,6 +163,9 @@ func (c *Cluster) StopSession(i int) {
 	}
 }
 
+// Store is the meta store, for tests that count what meta keeps.
+func (c *Cluster) Store() store.Store { return c.store }
+
 // SessionAddrs lists the client addresses of the sessions.
 func (c *Cluster) SessionAddrs() []string {
 	var out []string

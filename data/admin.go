@@ -1,0 +1,111 @@
+package data
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/proto"
+)
+
+// adminRoutes registers the operator queries of docs/http-api.md: the node
+// lists as this node's view of meta has them, and publishers by client IP.
+func (s *Server) adminRoutes() {
+	s.http.Handle("GET /digest/session/node/query", s.handleViewNodes(proto.RoleSession))
+	s.http.Handle("GET /digest/data/node/query", s.handleViewNodes(proto.RoleData))
+	s.http.Handle("GET /digest/meta/node/query", s.handleMetaAddrs)
+	s.http.Handle("GET /digest/pub/ip/query", s.handlePubsByIP)
+}
+
+// NodeJSON is a node as the node-list endpoints show it (as meta does).
+type NodeJSON struct {
+	ID       string `json:"id"`
+	RPCAddr  string `json:"rpcAddr"`
+	HTTPAddr string `json:"httpAddr"`
+}
+
+func (s *Server) handleViewNodes(role proto.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		out := []NodeJSON{}
+		// s.agent is set before the agent stores the first table, so a
+		// table seen here orders this read after that write.
+		if s.table.Load() != nil {
+			v := s.agent.View()
+			nodes := v.DataNodes
+			if role == proto.RoleSession {
+				nodes = v.Sessions
+			}
+			for _, n := range nodes {
+				out = append(out, NodeJSON{ID: n.ID, RPCAddr: n.RPCAddr, HTTPAddr: n.HTTPAddr})
+			}
+		}
+		opshttp.WriteJSON(w, http.StatusOK, out)
+	}
+}
+
+// MetaAddrJSON is a meta node as a data or session node knows it: by the
+// RPC address it was configured with.
+type MetaAddrJSON struct {
+	RPCAddr string `json:"rpcAddr"`
+}
+
+func (s *Server) handleMetaAddrs(w http.ResponseWriter, _ *http.Request) {
+	out := make([]MetaAddrJSON, len(s.cfg.MetaAddrs))
+	for i, a := range s.cfg.MetaAddrs {
+		out[i] = MetaAddrJSON{RPCAddr: a}
+	}
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+// IPPublisherJSON is a publisher of GET /digest/pub/ip/query: where it is
+// held (slot, and whether this node leads the slot) and what it is.
+type IPPublisherJSON struct {
+	DataInfoID string `json:"dataInfoId"`
+	Slot       uint32 `json:"slot"`
+	Leader     bool   `json:"leader"`
+	PublisherJSON
+}
+
+// IPPublishersJSON is the answer of GET /digest/pub/ip/query.
+type IPPublishersJSON struct {
+	ClientIP   string            `json:"clientIp"`
+	Publishers []IPPublisherJSON `json:"publishers"`
+}
+
+// handlePubsByIP walks every slot held here: an operator's query, rare
+// enough that no index by IP is kept on the write path.
+func (s *Server) handlePubsByIP(w http.ResponseWriter, r *http.Request) {
+	ip := r.URL.Query().Get("ip")
+	if ip == "" {
+		opshttp.WriteError(w, http.StatusBadRequest, "missing query parameter ip")
+		return
+	}
+	out := IPPublishersJSON{ClientIP: ip, Publishers: []IPPublisherJSON{}}
+	t := s.table.Load()
+	for slot := range uint32(s.store.Slots()) {
+		leads := t != nil && t.Leader(slot) == s.name
+		for _, id := range s.store.DataInfoIDs(slot) {
+			for _, p := range s.store.Datum(id).Publishers {
+				if p.ClientIP != ip {
+					continue
+				}
+				out.Publishers = append(out.Publishers, IPPublisherJSON{DataInfoID: id, Slot: slot, Leader: leads,
+					PublisherJSON: publisherJSON(&p)})
+			}
+		}
+	}
+	slices.SortFunc(out.Publishers, func(a, b IPPublisherJSON) int {
+		return cmp.Or(cmp.Compare(a.DataInfoID, b.DataInfoID), cmp.Compare(a.RegisterID, b.RegisterID))
+	})
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+func publisherJSON(p *proto.Publisher) PublisherJSON {
+	data := p.Data
+	if data == nil {
+		data = []string{}
+	}
+	return PublisherJSON{RegisterID: p.RegisterID, Data: data, Zone: p.Zone, AppName: p.AppName,
+		ClientIP: p.ClientIP, Version: p.Version, RegisterTimestamp: p.RegisterTimestamp}
+}

@@ -1,0 +1,105 @@
+package meta
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+)
+
+// adminRoutes registers the operator queries meta adds to DESIGN.md §6
+// (see docs/http-api.md).
+func (s *Server) adminRoutes() {
+	s.http.Handle("GET /openapi/v1/slot/table/status", s.handleSlotTableStatus)
+}
+
+// FollowerStatusJSON is a follower of a slot and whether, by its last
+// heartbeat against the current table, it has caught up with the leader.
+type FollowerStatusJSON struct {
+	Node   string `json:"node"`
+	Synced bool   `json:"synced"`
+}
+
+// SlotStatusJSON is one slot of GET /openapi/v1/slot/table/status.
+type SlotStatusJSON struct {
+	ID          uint32               `json:"id"`
+	Leader      string               `json:"leader"`
+	LeaderEpoch uint64               `json:"leaderEpoch"`
+	Followers   []FollowerStatusJSON `json:"followers"`
+	Synced      bool                 `json:"synced"` // every follower synced
+}
+
+// NodeBalanceJSON is what one data node holds in the table. A node named
+// by the table but no longer registered (it died) has no id.
+type NodeBalanceJSON struct {
+	ID              string `json:"id"`
+	RPCAddr         string `json:"rpcAddr"`
+	HTTPAddr        string `json:"httpAddr"`
+	Leaders         int    `json:"leaders"`
+	Followers       int    `json:"followers"`
+	SyncedFollowers int    `json:"syncedFollowers"`
+}
+
+// SlotTableStatusJSON is the answer of GET /openapi/v1/slot/table/status:
+// the table as this node holds it, with sync status and balance.
+type SlotTableStatusJSON struct {
+	IsLeader      bool              `json:"isLeader"` // only a leader's table is current
+	Epoch         uint64            `json:"epoch"`
+	Slots         []SlotStatusJSON  `json:"slots"`
+	UnsyncedSlots int               `json:"unsyncedSlots"`
+	Leaderless    int               `json:"leaderlessSlots"`
+	DataNodes     []NodeBalanceJSON `json:"dataNodes"`
+}
+
+func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
+	out := SlotTableStatusJSON{Slots: []SlotStatusJSON{}, DataNodes: []NodeBalanceJSON{}}
+	byAddr := map[string]*NodeBalanceJSON{}
+	node := func(addr string) *NodeBalanceJSON {
+		n := byAddr[addr]
+		if n == nil {
+			n = &NodeBalanceJSON{RPCAddr: addr}
+			byAddr[addr] = n
+		}
+		return n
+	}
+	s.mu.Lock()
+	out.IsLeader = s.isLeaderLocked(time.Now())
+	for _, d := range s.reg.data {
+		n := node(d.RPCAddr)
+		n.ID, n.HTTPAddr = d.ID, d.HTTPAddr
+	}
+	if t := s.table; t != nil {
+		out.Epoch = t.Epoch
+		for _, sl := range t.Slots {
+			js := SlotStatusJSON{ID: sl.ID, Leader: sl.Leader, LeaderEpoch: sl.LeaderEpoch,
+				Followers: make([]FollowerStatusJSON, len(sl.Followers)), Synced: true}
+			if sl.Leader == "" {
+				out.Leaderless++
+			} else {
+				node(sl.Leader).Leaders++
+			}
+			for i, f := range sl.Followers {
+				synced := s.reg.synced(f, sl.ID, t.Epoch)
+				js.Followers[i] = FollowerStatusJSON{Node: f, Synced: synced}
+				js.Synced = js.Synced && synced
+				n := node(f)
+				n.Followers++
+				if synced {
+					n.SyncedFollowers++
+				}
+			}
+			if !js.Synced {
+				out.UnsyncedSlots++
+			}
+			out.Slots = append(out.Slots, js)
+		}
+	}
+	s.mu.Unlock()
+	for _, n := range byAddr {
+		out.DataNodes = append(out.DataNodes, *n)
+	}
+	slices.SortFunc(out.DataNodes, func(a, b NodeBalanceJSON) int { return cmp.Compare(a.RPCAddr, b.RPCAddr) })
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}

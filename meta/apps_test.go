@@ -1,0 +1,96 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+func appRev(app string, ifaces ...string) *proto.AppRevision {
+	svcs := make([]proto.AppService, len(ifaces))
+	for i, id := range ifaces {
+		svcs[i] = proto.AppService{Interface: id, Params: []proto.Attr{{Key: "k", Value: id}}}
+	}
+	return &proto.AppRevision{Revision: proto.AppRevisionOf(app, svcs), App: app, Services: svcs}
+}
+
+func metaCall(t *testing.T, addr string, req, resp proto.Message) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return netio.Call(ctx, l, req, resp)
+}
+
+func TestAppRevisionsAndIndex(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	m1 := startMeta(t, st)
+	waitLeader(t, m1)
+	m2 := startMeta(t, st)
+
+	code := func(err error) proto.Code {
+		var res *proto.Result
+		if err == nil {
+			return proto.CodeOK
+		}
+		if !errors.As(err, &res) {
+			t.Fatalf("transport error: %v", err)
+		}
+		return res.Code
+	}
+	a, b := appRev("a", "I1", "I2"), appRev("b", "I2")
+	if c := code(metaCall(t, m2.RPCAddr(), a, new(proto.Result))); c != proto.CodeNotLeader {
+		t.Fatalf("follower answered %v, want not leader", c)
+	}
+	bad := *a
+	bad.App = "forged"
+	if c := code(metaCall(t, m1.RPCAddr(), &bad, new(proto.Result))); c != proto.CodeBadRequest {
+		t.Fatalf("forged revision answered %v, want bad request", c)
+	}
+	for _, r := range []*proto.AppRevision{a, b, b, a} { // idempotent
+		if err := metaCall(t, m1.RPCAddr(), r, new(proto.Result)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kv, err := st.ListConfig(context.Background(), "app/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kv) != 4 { // two revisions, two interfaces
+		t.Fatalf("store holds %d app keys, want 4: %v", len(kv), kv)
+	}
+
+	check := func(addr string) {
+		t.Helper()
+		var reply proto.AppQueryReply
+		q := &proto.AppQuery{Revisions: []string{b.Revision, "unknown"}, Interfaces: []string{"I1", "I2", "I3"}}
+		if err := metaCall(t, addr, q, &reply); err != nil {
+			t.Fatal(err)
+		}
+		if len(reply.Revisions) != 1 || reply.Revisions[0].App != "b" || reply.Revisions[0].Revision != b.Revision {
+			t.Fatalf("revisions %+v, want b's only", reply.Revisions)
+		}
+		want := []proto.AppIndexEntry{
+			{Interface: "I1", Apps: []string{"a"}}, {Interface: "I2", Apps: []string{"a", "b"}}, {Interface: "I3", Apps: []string{}}}
+		if !slices.EqualFunc(reply.Index, want, func(x, y proto.AppIndexEntry) bool {
+			return x.Interface == y.Interface && slices.Equal(x.Apps, y.Apps)
+		}) {
+			t.Fatalf("index %+v, want %+v", reply.Index, want)
+		}
+	}
+	check(m1.RPCAddr())
+	// A new leader reads what its predecessor stored.
+	stopMeta(t, m1)
+	waitLeader(t, m2)
+	check(m2.RPCAddr())
+}

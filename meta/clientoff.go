@@ -1,0 +1,120 @@
+package meta
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+)
+
+// maxBadIPsShown bounds the malformed IPs named in a 400 answer.
+const maxBadIPsShown = 10
+
+// clientOffRoutes registers SOFARegistry's client-off endpoints: the
+// publishers of the listed client IPs disappear from every subscriber's
+// list until the IPs are opened again.
+func (s *Server) clientOffRoutes() {
+	s.http.HandleAdmin("POST /api/clientManager/clientOff", s.handleClientOff(true))
+	s.http.HandleAdmin("POST /api/clientManager/clientOpen", s.handleClientOff(false))
+	s.http.Handle("GET /api/clientManager/query", s.handleClientOffQuery)
+}
+
+// ClientOffResultJSON answers POST /api/clientManager/clientOff and clientOpen.
+type ClientOffResultJSON struct {
+	Success bool `json:"success"`
+	Changed int  `json:"changed"` // IPs added to (or removed from) the list
+	Total   int  `json:"total"`   // IPs on the list now
+}
+
+func (s *Server) handleClientOff(off bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			opshttp.WriteError(w, http.StatusBadRequest, "cannot parse the form: "+err.Error())
+			return
+		}
+		ips, err := parseIPs(r.Form["ips"])
+		if err != nil {
+			opshttp.WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		var res ClientOffResultJSON
+		err = s.updateNodeConfig(r.Context(), func(c *nodeConfig) (string, []byte, bool) {
+			set := make(map[string]struct{}, len(c.off)+len(ips))
+			for ip := range c.off {
+				set[ip] = struct{}{}
+			}
+			for _, ip := range ips {
+				_, had := set[ip]
+				switch {
+				case off && !had:
+					set[ip] = struct{}{}
+					res.Changed++
+				case !off && had:
+					delete(set, ip)
+					res.Changed++
+				}
+			}
+			res.Total = len(set)
+			if res.Changed == 0 {
+				return "", nil, false
+			}
+			list := sortedKeys(set)
+			c.setClientOff(list)
+			return clientOffKey, []byte(strings.Join(list, "\n")), true
+		})
+		if err != nil {
+			writeConfigError(w, err)
+			return
+		}
+		res.Success = true
+		opshttp.WriteJSON(w, http.StatusOK, res)
+	}
+}
+
+// handleClientOffQuery answers the client-off list as a JSON array.
+func (s *Server) handleClientOffQuery(w http.ResponseWriter, r *http.Request) {
+	c, err := s.storedNodeConfig(r.Context())
+	if err != nil {
+		writeConfigError(w, err)
+		return
+	}
+	list := c.clientOff
+	if list == nil {
+		list = []string{}
+	}
+	opshttp.WriteJSON(w, http.StatusOK, list)
+}
+
+// parseIPs reads the comma-separated IPs of the ips form values, in
+// canonical form (an IPv4-mapped IPv6 address as IPv4). It fails on a
+// malformed one, or when there is none.
+func parseIPs(values []string) ([]string, error) {
+	var ips, bad []string
+	for _, v := range values {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(f)
+			if err != nil || a.Zone() != "" {
+				bad = append(bad, f)
+				continue
+			}
+			ips = append(ips, a.Unmap().String())
+		}
+	}
+	if len(bad) > 0 {
+		n := len(bad)
+		if n > maxBadIPsShown {
+			bad = bad[:maxBadIPsShown]
+		}
+		return nil, fmt.Errorf("%d malformed IP addresses in ips: %s", n, strings.Join(bad, ", "))
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("form field ips is required: a comma-separated list of IP addresses")
+	}
+	return ips, nil
+}

@@ -1,0 +1,24 @@
+package metaclient
+
+import "github.com/roster-registry/roster/proto"
+
+// NodeConfig is the cluster-wide configuration meta hands to every node
+// with its heartbeat replies. Its slice must not be modified.
+type NodeConfig struct {
+	// Epoch names this version; 0 until meta sent one. Versions are told
+	// apart, not ordered: a node applies whatever the leader sends.
+	Epoch uint64
+	// ClientOff lists the client IPs (canonical, sorted) whose publishers
+	// are held back: sessions keep them but take them out of every list.
+	ClientOff []string
+	// PushStopped stops every push to clients until it is cleared.
+	PushStopped bool
+}
+
+// mergeConfig takes the config a leader's reply carries, if any, into v.
+func mergeConfig(v *View, r *proto.NodeHeartbeatReply) {
+	if r.ConfigEpoch == 0 || r.ConfigEpoch == v.Config.Epoch {
+		return
+	}
+	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped}
+}

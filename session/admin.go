@@ -1,0 +1,211 @@
+package session
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// adminRoutes registers the operator queries of docs/http-api.md: the node
+// lists as this session's view of meta has them, client connections, and
+// what one client IP publishes and subscribes to.
+func (s *Server) adminRoutes() {
+	s.http.Handle("GET /digest/session/node/query", s.handleViewNodes(proto.RoleSession))
+	s.http.Handle("GET /digest/data/node/query", s.handleViewNodes(proto.RoleData))
+	s.http.Handle("GET /digest/meta/node/query", s.handleMetaAddrs)
+	s.http.Handle("GET /digest/connections/query", s.handleConnections)
+	s.http.Handle("GET /digest/ip/query", s.handleIP)
+}
+
+// NodeJSON is a node as the node-list endpoints show it (as meta does).
+type NodeJSON struct {
+	ID       string `json:"id"`
+	RPCAddr  string `json:"rpcAddr"`
+	HTTPAddr string `json:"httpAddr"`
+}
+
+func (s *Server) handleViewNodes(role proto.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		v := s.view()
+		nodes := v.DataNodes
+		if role == proto.RoleSession {
+			nodes = v.Sessions
+		}
+		out := make([]NodeJSON, len(nodes))
+		for i, n := range nodes {
+			out[i] = NodeJSON{ID: n.ID, RPCAddr: n.RPCAddr, HTTPAddr: n.HTTPAddr}
+		}
+		opshttp.WriteJSON(w, http.StatusOK, out)
+	}
+}
+
+// MetaAddrJSON is a meta node as a session knows it: by the RPC address it
+// was configured with.
+type MetaAddrJSON struct {
+	RPCAddr string `json:"rpcAddr"`
+}
+
+func (s *Server) handleMetaAddrs(w http.ResponseWriter, _ *http.Request) {
+	out := make([]MetaAddrJSON, len(s.cfg.MetaAddrs))
+	for i, a := range s.cfg.MetaAddrs {
+		out[i] = MetaAddrJSON{RPCAddr: a}
+	}
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+// IPCountJSON counts the connections of one client IP and what they hold.
+type IPCountJSON struct {
+	ClientIP    string `json:"clientIp"`
+	Connections int    `json:"connections"`
+	Publishers  int    `json:"publishers"`
+	Subscribers int    `json:"subscribers"`
+}
+
+// ConnectionsJSON is the answer of GET /digest/connections/query.
+type ConnectionsJSON struct {
+	Session     string        `json:"session"` // this session's client address
+	Connections int           `json:"connections"`
+	ByIP        []IPCountJSON `json:"byIp"` // by connections, descending
+}
+
+func (s *Server) handleConnections(w http.ResponseWriter, _ *http.Request) {
+	byIP := map[string]*IPCountJSON{}
+	n := 0
+	s.rpc.Range(func(c *netio.Conn) bool {
+		cc, ok := c.Value().(*clientConn)
+		if !ok {
+			return true
+		}
+		n++
+		e := byIP[cc.ip]
+		if e == nil {
+			e = &IPCountJSON{ClientIP: cc.ip}
+			byIP[cc.ip] = e
+		}
+		e.Connections++
+		cc.mu.Lock()
+		e.Publishers += len(cc.pubs)
+		e.Subscribers += len(cc.subs)
+		cc.mu.Unlock()
+		return true
+	})
+	out := ConnectionsJSON{Session: s.ClientAddr(), Connections: n, ByIP: make([]IPCountJSON, 0, len(byIP))}
+	for _, e := range byIP {
+		out.ByIP = append(out.ByIP, *e)
+	}
+	slices.SortFunc(out.ByIP, func(a, b IPCountJSON) int {
+		return cmp.Or(cmp.Compare(b.Connections, a.Connections), cmp.Compare(a.ClientIP, b.ClientIP))
+	})
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+// ConnJSON is one client connection of GET /digest/ip/query.
+type ConnJSON struct {
+	RemoteAddr  string `json:"remoteAddr"`
+	ClientID    string `json:"clientId"`
+	AppName     string `json:"appName"`
+	Zone        string `json:"zone"`
+	Publishers  int    `json:"publishers"`
+	Subscribers int    `json:"subscribers"`
+	Outbound    int    `json:"outbound"` // bytes queued to it
+}
+
+// IPPubJSON is a publisher of GET /digest/ip/query.
+type IPPubJSON struct {
+	DataInfoID string `json:"dataInfoId"`
+	pubJSON
+}
+
+// IPSubJSON is a subscriber of GET /digest/ip/query.
+type IPSubJSON struct {
+	DataInfoID string `json:"dataInfoId"`
+	subJSON
+}
+
+// IPJSON is the answer of GET /digest/ip/query.
+type IPJSON struct {
+	ClientIP    string      `json:"clientIp"`
+	Connections []ConnJSON  `json:"connections"`
+	Publishers  []IPPubJSON `json:"publishers"`
+	Subscribers []IPSubJSON `json:"subscribers"`
+}
+
+// handleIP lists what the connections of one client IP hold. Lock order
+// is registry, group, connection: each connection's keys are copied first.
+func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
+	ip := r.URL.Query().Get("ip")
+	if ip == "" {
+		opshttp.WriteError(w, http.StatusBadRequest, "missing query parameter ip")
+		return
+	}
+	out := IPJSON{ClientIP: ip, Connections: []ConnJSON{}, Publishers: []IPPubJSON{}, Subscribers: []IPSubJSON{}}
+	var pubs, subs []regKey
+	s.rpc.Range(func(c *netio.Conn) bool {
+		cc, ok := c.Value().(*clientConn)
+		if !ok || cc.ip != ip {
+			return true
+		}
+		cj := ConnJSON{RemoteAddr: c.RemoteAddr(), Outbound: c.Outbound()}
+		if cc.handshaken.Load() {
+			cj.ClientID, cj.AppName, cj.Zone = cc.clientID, cc.appName, cc.zone
+		}
+		cc.mu.Lock()
+		cj.Publishers, cj.Subscribers = len(cc.pubs), len(cc.subs)
+		for k := range cc.pubs {
+			pubs = append(pubs, k)
+		}
+		for k := range cc.subs {
+			subs = append(subs, k)
+		}
+		cc.mu.Unlock()
+		out.Connections = append(out.Connections, cj)
+		return true
+	})
+	s.reg.mu.RLock()
+	for _, k := range pubs {
+		if p, ok := s.reg.get(k); ok {
+			out.Publishers = append(out.Publishers, IPPubJSON{DataInfoID: k.dataInfoID, pubJSON: toPubJSON(&p.p)})
+		}
+	}
+	s.reg.mu.RUnlock()
+	for _, k := range subs {
+		g := s.reg.group(k.dataInfoID)
+		if g == nil {
+			continue
+		}
+		g.mu.Lock()
+		if sub, ok := g.subs[k]; ok {
+			out.Subscribers = append(out.Subscribers, IPSubJSON{DataInfoID: k.dataInfoID, subJSON: subJSON{
+				RegisterID: sub.registerID, Zone: sub.zone, Scope: proto.Scope(sub.scope).String(),
+				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked}})
+		}
+		g.mu.Unlock()
+	}
+	slices.SortFunc(out.Connections, func(a, b ConnJSON) int { return cmp.Compare(a.RemoteAddr, b.RemoteAddr) })
+	slices.SortFunc(out.Publishers, func(a, b IPPubJSON) int {
+		return cmp.Or(cmp.Compare(a.DataInfoID, b.DataInfoID), cmp.Compare(a.RegisterID, b.RegisterID))
+	})
+	slices.SortFunc(out.Subscribers, func(a, b IPSubJSON) int {
+		return cmp.Or(cmp.Compare(a.DataInfoID, b.DataInfoID), cmp.Compare(a.RegisterID, b.RegisterID))
+	})
+	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+func toPubJSON(p *proto.Publisher) pubJSON {
+	j := pubJSON{RegisterID: p.RegisterID, Data: p.Data, Zone: p.Zone, AppName: p.AppName,
+		ClientIP: p.ClientIP, Version: p.Version, RegisterTimestamp: p.RegisterTimestamp}
+	if j.Data == nil {
+		j.Data = []string{}
+	}
+	if len(p.Attrs) > 0 {
+		j.Attrs = make(map[string]string, len(p.Attrs))
+		for _, a := range p.Attrs {
+			j.Attrs[a.Key] = a.Value
+		}
+	}
+	return j
+}

@@ -1,0 +1,207 @@
+package session
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// appState resolves app-level publications for interface subscribers.
+//
+// An application instance is an ordinary publisher of its application's
+// datum (proto.AppDataInfoID) carrying its revision in an attribute. For
+// every interface subscribed here (watched), the session learns from meta
+// which applications serve it, follows those application datums as it
+// follows subscribed ones (interest, change notices, fetches), and pushes
+// the interface's own publishers merged with the application instances
+// whose revision lists the interface (see relist).
+//
+// Lock order: an interface's datumEntry.mu, then an application's
+// datumEntry.mu (application datums are never interfaces: proto.AppGroup is
+// reserved); appState.mu is a leaf, nothing is locked or called while it is
+// held.
+type appState struct {
+	s    *Server
+	meta *metaCaller
+	wake chan struct{} // asks run to query meta for pending names
+	// nUnsettled counts the entries of unsettled, so that pushes skip the
+	// lock when there are none (the usual case).
+	nUnsettled atomic.Int64
+
+	mu         sync.Mutex
+	revs       map[string]*proto.AppRevision // immutable records, cached for good
+	registered map[string]bool               // revisions stored through this session
+	wantRevs   map[string]bool               // seen in an instance, not known yet
+	ifaces     map[string][]string           // watched interface → sorted apps serving it
+	pending    map[string]bool               // watched interfaces whose apps were never asked
+	unsettled  map[string]*unsettled         // watched interfaces not pushed yet (see settled)
+	follow     map[string]map[string]bool    // application dataInfoId → watched interfaces it serves
+}
+
+func newAppState(s *Server) *appState {
+	return &appState{
+		s: s, meta: &metaCaller{addrs: s.cfg.MetaAddrs, s: s}, wake: make(chan struct{}, 1),
+		revs: make(map[string]*proto.AppRevision), registered: make(map[string]bool),
+		wantRevs: make(map[string]bool), ifaces: make(map[string][]string),
+		pending: make(map[string]bool), unsettled: make(map[string]*unsettled), follow: make(map[string]map[string]bool),
+	}
+}
+
+// register stores a client's revision record with the meta leader and
+// answers the client once it is stored, so that the instance it publishes
+// next names a record every session can read. It runs on an event loop:
+// the call to meta goes to a goroutine.
+func (a *appState) register(c *netio.Conn, reqID uint64, m *proto.AppRevision) {
+	if err := m.Check(); err != nil {
+		badRequests.Inc()
+		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()})
+		return
+	}
+	a.mu.Lock()
+	done := a.registered[m.Revision]
+	a.mu.Unlock()
+	if done {
+		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeOK})
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(a.s.ctx, 10*time.Second)
+		defer cancel()
+		if err := a.meta.call(ctx, m, new(proto.Result)); err != nil {
+			a.s.logThrottled("cannot register app revision", "app", m.App, "revision", m.Revision, "err", err)
+			_ = c.Reply(reqID, &proto.Result{Code: proto.CodeUnavailable, Message: err.Error()})
+			return
+		}
+		a.mu.Lock()
+		a.registered[m.Revision] = true
+		a.mu.Unlock()
+		a.learn([]proto.AppRevision{*m}, nil)
+		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeOK})
+	}()
+}
+
+// watch starts resolving a newly subscribed interface.
+func (a *appState) watch(iface string) {
+	a.mu.Lock()
+	if _, ok := a.ifaces[iface]; !ok {
+		a.ifaces[iface] = nil
+		a.pending[iface] = true
+		a.unsettled[iface] = &unsettled{since: time.Now()}
+		a.nUnsettled.Add(1)
+	}
+	a.mu.Unlock()
+	signal(a.wake)
+}
+
+// unwatch stops resolving an interface nobody here subscribes to any more,
+// and stops following the applications only it needed.
+func (a *appState) unwatch(iface string) {
+	var dropped []string
+	a.mu.Lock()
+	for _, app := range a.ifaces[iface] {
+		id := proto.AppDataInfoID(app)
+		delete(a.follow[id], iface)
+		if len(a.follow[id]) == 0 {
+			delete(a.follow, id)
+			dropped = append(dropped, id)
+		}
+	}
+	delete(a.ifaces, iface)
+	delete(a.pending, iface)
+	a.dropUnsettledLocked(iface)
+	a.mu.Unlock()
+	for _, id := range dropped {
+		if a.s.reg.group(id) == nil {
+			a.s.interest.set(id, false)
+			a.s.pusher.forget(id)
+		}
+	}
+}
+
+// follows reports whether an application datum is followed for a watched interface.
+func (a *appState) follows(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.follow[id]) > 0
+}
+
+// followedIDs returns the application datums followed.
+func (a *appState) followedIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.follow))
+	for id := range a.follow {
+		out = append(out, id)
+	}
+	return out
+}
+
+// learn applies what meta (or a registration here) said: revision records
+// and the applications serving interfaces. The index only grows (an
+// application that stops serving an interface publishes a revision without
+// it), so new applications are added, never removed. Interfaces whose lists
+// may have changed are re-pushed.
+func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) {
+	var newApps []string
+	touched := make(map[string]bool)
+	a.mu.Lock()
+	for _, e := range index { // meta's answer: the whole list of apps
+		if u, ok := a.unsettled[e.Interface]; ok {
+			u.answered = true
+			touched[e.Interface] = true
+		}
+	}
+	newRevs := false
+	for i := range revs {
+		r := &revs[i]
+		if _, ok := a.revs[r.Revision]; !ok {
+			a.revs[r.Revision] = r
+			newRevs = true
+		}
+		delete(a.wantRevs, r.Revision)
+		for _, svc := range r.Services {
+			index = append(index, proto.AppIndexEntry{Interface: svc.Interface, Apps: []string{r.App}})
+		}
+	}
+	for _, e := range index {
+		apps, ok := a.ifaces[e.Interface]
+		if !ok {
+			continue // not watched
+		}
+		for _, app := range e.Apps {
+			i, found := slices.BinarySearch(apps, app)
+			if found {
+				continue
+			}
+			apps = slices.Insert(slices.Clip(apps), i, app)
+			id := proto.AppDataInfoID(app)
+			if a.follow[id] == nil {
+				a.follow[id] = make(map[string]bool)
+				newApps = append(newApps, id)
+			}
+			a.follow[id][e.Interface] = true
+			touched[e.Interface] = true
+		}
+		a.ifaces[e.Interface] = apps
+	}
+	if newRevs { // instances waiting for a record may now be listed
+		for iface, apps := range a.ifaces {
+			if len(apps) > 0 {
+				touched[iface] = true
+			}
+		}
+	}
+	a.mu.Unlock()
+	for _, id := range newApps {
+		a.s.interest.set(id, true)
+		a.s.pusher.refetch(id)
+	}
+	for iface := range touched {
+		a.remerge(iface)
+	}
+}

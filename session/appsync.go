@@ -1,0 +1,83 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// run asks meta for the applications of newly watched interfaces and for
+// unknown revisions as they come, and for every watched interface each scan
+// interval: an application that starts serving an interface through another
+// session is learned within that interval.
+func (a *appState) run(ctx context.Context) {
+	defer a.meta.close()
+	t := time.NewTicker(a.s.cfg.ScanInterval)
+	defer t.Stop()
+	for {
+		all := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wake:
+		case <-t.C:
+			all = true
+		}
+		a.mu.Lock()
+		var ifaces, revs []string
+		for iface := range a.ifaces {
+			if all || a.pending[iface] {
+				ifaces = append(ifaces, iface)
+			}
+		}
+		clear(a.pending)
+		for rev := range a.wantRevs {
+			revs = append(revs, rev)
+		}
+		a.mu.Unlock()
+		for (len(ifaces) > 0 || len(revs) > 0) && ctx.Err() == nil {
+			q := proto.AppQuery{Revisions: revs[:min(len(revs), appQueryChunk)]}
+			q.Interfaces = ifaces[:min(len(ifaces), appQueryChunk-len(q.Revisions))]
+			revs, ifaces = revs[len(q.Revisions):], ifaces[len(q.Interfaces):]
+			var reply proto.AppQueryReply
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := a.meta.call(rctx, &q, &reply)
+			cancel()
+			if err != nil {
+				// What was pending is asked again at the next scan.
+				a.s.logThrottled("cannot query app metadata", "err", err)
+				break
+			}
+			a.learn(reply.Revisions, reply.Index)
+		}
+	}
+}
+
+// appQueryChunk bounds the names of one AppQuery (meta refuses more than 4096).
+const appQueryChunk = 1024
+
+// repair refetches followed application datums never fetched or whose
+// fetch gave up, as pusher.run does for subscribed ones.
+func (a *appState) repair() {
+	p := a.s.pusher
+	for _, id := range a.followedIDs() {
+		e, ok := p.cache.Load(id)
+		if !ok {
+			p.refetch(id)
+			continue
+		}
+		e.mu.Lock()
+		stuck := !e.fetching && (e.datum == nil || e.want > e.datum.Version)
+		e.mu.Unlock()
+		if stuck {
+			p.refetch(id)
+		}
+	}
+}
+
+// interestIDs returns every dataInfoId data nodes must notify this session
+// of: the subscribed ones and the followed application datums.
+func (s *Server) interestIDs() []string {
+	return append(s.reg.subscribedIDs(), s.apps.followedIDs()...)
+}
