@@ -1,0 +1,116 @@
+package loadgen
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds, in microseconds: 1 µs to 10 minutes at 3 significant
+// digits; a slower push is recorded as 10 minutes rather than dropped.
+const (
+	histMinUs  = 1
+	histMaxUs  = int64(10 * time.Minute / time.Microsecond)
+	histDigits = 3
+)
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMinUs, histMaxUs, histDigits)
+}
+
+// recorder collects the push latencies seen by the subscribers of one
+// connection. Their handlers run concurrently, so the histograms are behind
+// a mutex; one recorder per connection keeps contention local.
+type recorder struct {
+	pushes atomic.Int64
+
+	mu    sync.Mutex
+	churn *hdrhistogram.Histogram
+	storm *hdrhistogram.Histogram
+}
+
+func newRecorder() *recorder {
+	return &recorder{churn: newHistogram(), storm: newHistogram()}
+}
+
+// subState is what one subscriber remembers between updates. Only the
+// subscriber's own handler touches it, one update at a time.
+type subState struct {
+	service int
+	newest  int64 // send time of the newest change seen
+}
+
+// observe records one update of a subscriber's list received at now: the
+// latency of the newest change in the list, if it is newer than any change
+// the subscriber saw before. Initial publications only move the mark.
+func (r *recorder) observe(st *subState, list []string, now time.Time) {
+	r.pushes.Add(1)
+	var newest int64
+	var kind byte
+	for _, s := range list {
+		if _, t, k, ok := parseData(s); ok && t > newest {
+			newest, kind = t, k
+		}
+	}
+	if newest <= st.newest {
+		return
+	}
+	st.newest = newest
+	if kind != kindChurn && kind != kindStorm {
+		return
+	}
+	us := max(now.UnixNano()-newest, 0) / int64(time.Microsecond)
+	us = min(max(us, histMinUs), histMaxUs)
+	r.mu.Lock()
+	h := r.churn
+	if kind == kindStorm {
+		h = r.storm
+	}
+	_ = h.RecordValue(us) // in range by construction
+	r.mu.Unlock()
+}
+
+// merged is the latencies of every connection together.
+type merged struct {
+	all, churn, storm *hdrhistogram.Histogram
+	pushes            int64 // updates received
+}
+
+// merge folds the recorders of every connection into one.
+func merge(rs []*recorder) merged {
+	m := merged{all: newHistogram(), churn: newHistogram(), storm: newHistogram()}
+	for _, r := range rs {
+		m.pushes += r.pushes.Load()
+		r.mu.Lock()
+		m.churn.Merge(r.churn)
+		m.storm.Merge(r.storm)
+		r.mu.Unlock()
+	}
+	m.all.Merge(m.churn)
+	m.all.Merge(m.storm)
+	return m
+}
+
+// Latency summarizes a latency histogram in milliseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+func summarize(h *hdrhistogram.Histogram) Latency {
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Latency{
+		Count: h.TotalCount(),
+		P50:   ms(h.ValueAtQuantile(50)),
+		P90:   ms(h.ValueAtQuantile(90)),
+		P99:   ms(h.ValueAtQuantile(99)),
+		P999:  ms(h.ValueAtQuantile(99.9)),
+		Max:   ms(h.Max()),
+	}
+}
