@@ -81,7 +81,7 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 				node(sl.Leader).Leaders++
 			}
 			for i, f := range sl.Followers {
-				synced := s.reg.synced(f, sl.ID, t.Epoch)
+				synced := s.syncedLocked(f, sl.ID)
 				js.Followers[i] = FollowerStatusJSON{Node: f, Synced: synced}
 				js.Synced = js.Synced && synced
 				n := node(f)

@@ -37,7 +37,10 @@ func Balance(t *proto.SlotTable, live []string, synced func(node string, slot ui
 	for moves < maxMoves && b.moveLeader(synced) {
 		moves++
 	}
-	for moves < maxMoves && b.moveFollower() {
+	// Followers are evened out only once leaders are: moving leadership
+	// places followers on purpose (on the node that should lead next), and
+	// evening them out meanwhile would undo that every round.
+	for moves < maxMoves && b.leadersBalanced() && b.moveFollower() {
 		moves++
 	}
 	if moves == 0 {
@@ -101,14 +104,20 @@ func (b *balancer) extremes(count map[string]int) (most, fewest string) {
 	return most, fewest
 }
 
+// leadersBalanced reports whether no node leads too many or too few slots.
+func (b *balancer) leadersBalanced() bool {
+	over, under := b.extremes(b.lead)
+	return !outside(b.lead[over], b.leadLo, b.leadHi) && !outside(b.lead[under], b.leadLo, b.leadHi) ||
+		b.lead[over]-b.lead[under] < 2
+}
+
 // moveLeader makes one move toward balanced leaders; false when none is
 // needed or possible.
 func (b *balancer) moveLeader(synced func(string, uint32) bool) bool {
-	over, under := b.extremes(b.lead)
-	if !outside(b.lead[over], b.leadLo, b.leadHi) && !outside(b.lead[under], b.leadLo, b.leadHi) ||
-		b.lead[over]-b.lead[under] < 2 {
+	if b.leadersBalanced() {
 		return false
 	}
+	over, under := b.extremes(b.lead)
 	// Promote a synced follower that leads fewer slots, the fewest first.
 	best, bestSlot := "", -1
 	for i := range b.t.Slots {

@@ -130,3 +130,39 @@ func TestBalanceBoundsMovesAndNeedsSyncForLeaders(t *testing.T) {
 		t.Fatal("a balanced table moved")
 	}
 }
+
+// With no follower ever synced, balancing must come to rest rather than
+// shuffle followers forever (every shuffle is a new table epoch, and a table
+// that never settles is what kept new nodes from ever leading).
+func TestBalanceComesToRestWithoutSyncReports(t *testing.T) {
+	for _, slots := range []int{64, 256} {
+		// Leaders still uneven among three (one round of moves), as when a
+		// node joins in the middle of a rebalance.
+		tb, _ := Assign(nil, []string{"a"}, slots, 2)
+		nodes := []string{"a", "b", "c"}
+		tb, _ = Assign(tb, nodes, slots, 2)
+		for round := 0; round < 1; round++ {
+			next, changed := Balance(tb, nodes, func(string, uint32) bool { return true }, DefaultBalanceMoves)
+			if !changed {
+				break
+			}
+			tb = next
+		}
+		nodes = append(nodes, "d")
+		tb, _ = Assign(tb, nodes, slots, 2)
+		never := func(string, uint32) bool { return false }
+		rested := false
+		for round := 0; round < 100; round++ {
+			next, changed := Balance(tb, nodes, never, DefaultBalanceMoves)
+			if !changed {
+				rested = true
+				break
+			}
+			checkInvariants(t, next)
+			tb = next
+		}
+		if !rested {
+			t.Fatalf("%d slots: still moving replicas after 100 rounds", slots)
+		}
+	}
+}

@@ -90,6 +90,10 @@ func (s *Server) takeOverLocked(epoch uint64, stored *proto.SlotTable, now time.
 	s.leading = true
 	s.leaseEpoch = epoch
 	s.table = stored
+	s.slotSince = nil
+	if stored != nil {
+		s.markChangedLocked(nil, stored) // when each slot changed is unknown: from now on
+	}
 	s.beginGraceLocked(now)
 	var tableEpoch uint64
 	if stored != nil {

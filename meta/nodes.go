@@ -78,11 +78,12 @@ func (n *node) setSynced(hb *proto.NodeHeartbeat) {
 	n.syncedEpoch = hb.SlotTableEpoch
 }
 
-// synced reports whether the data node at addr said, against table epoch,
-// that it follows slot and has caught up with its leader.
-func (r *registry) synced(addr string, slot uint32, epoch uint64) bool {
+// synced reports whether the data node at addr said, in a report made
+// against table epoch since or later, that it follows slot and has caught
+// up with its leader.
+func (r *registry) synced(addr string, slot uint32, since uint64) bool {
 	n, ok := r.nodes[r.byAddr[roleAddr{proto.RoleData, addr}]]
-	if !ok || n.syncedEpoch != epoch {
+	if !ok || n.syncedEpoch < since {
 		return false
 	}
 	_, found := slices.BinarySearch(n.synced, slot)
@@ -241,16 +242,8 @@ func (s *Server) balanceLocked() {
 	if s.table == nil {
 		return
 	}
-	epoch := s.table.Epoch
-	next, changed := Balance(s.table, s.reg.dataAddrs(), func(node string, slot uint32) bool {
-		return s.reg.synced(node, slot, epoch)
-	}, s.cfg.BalanceMoves)
-	if !changed {
-		return
+	next, changed := Balance(s.table, s.reg.dataAddrs(), s.syncedLocked, s.cfg.BalanceMoves)
+	if changed {
+		s.issueLocked(next, "slot table balanced")
 	}
-	next.Epoch = max(epoch, s.maxNodeEpoch) + 1
-	s.table = next
-	s.m.tableChanges.Inc()
-	s.persist.put(next, s.leaseEpoch)
-	s.log.Info("slot table balanced", "epoch", next.Epoch)
 }

@@ -41,6 +41,7 @@ type Server struct {
 	presumed   []string // data nodes presumed alive during the grace period
 	reg        registry
 	table      *proto.SlotTable // current table; never modified once set
+	slotSince  []uint64         // per slot, the table epoch its replicas last changed at
 	// maxNodeEpoch is the highest table epoch a node reported; the next
 	// table is issued above it.
 	maxNodeEpoch uint64

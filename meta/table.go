@@ -40,16 +40,59 @@ func (s *Server) recomputeLocked(force bool, restarted string) {
 	}
 	// Tables are shared with replies and the persister: never modify one.
 	cp := *next
-	next = &cp
+	s.issueLocked(&cp, "slot table changed", "dataNodes", live)
+}
+
+// issueLocked makes next the current table, with an epoch above every one
+// issued or seen, records which slots changed, and hands it to the
+// persister. s.mu must be held.
+func (s *Server) issueLocked(next *proto.SlotTable, msg string, args ...any) {
 	var prevEpoch uint64
 	if s.table != nil {
 		prevEpoch = s.table.Epoch
 	}
 	next.Epoch = max(prevEpoch, s.maxNodeEpoch) + 1
+	s.markChangedLocked(s.table, next)
 	s.table = next
 	s.m.tableChanges.Inc()
 	s.persist.put(next, s.leaseEpoch)
-	s.log.Info("slot table changed", "epoch", next.Epoch, "dataNodes", live)
+	s.log.Info(msg, append([]any{"epoch", next.Epoch}, args...)...)
+}
+
+// markChangedLocked records, for every slot whose replicas differ between
+// prev and next, that a sync report must be made against next's epoch or
+// later to count: a follower's report on a slot whose replicas did not
+// change stays good across tables, so unrelated moves never stall balancing.
+// s.mu must be held.
+func (s *Server) markChangedLocked(prev, next *proto.SlotTable) {
+	if len(s.slotSince) != len(next.Slots) {
+		s.slotSince = make([]uint64, len(next.Slots))
+		for i := range s.slotSince {
+			s.slotSince[i] = next.Epoch
+		}
+		return
+	}
+	if prev == nil || len(prev.Slots) != len(next.Slots) {
+		for i := range s.slotSince {
+			s.slotSince[i] = next.Epoch
+		}
+		return
+	}
+	for i := range next.Slots {
+		a, b := &prev.Slots[i], &next.Slots[i]
+		if a.Leader != b.Leader || a.LeaderEpoch != b.LeaderEpoch || !slices.Equal(a.Followers, b.Followers) {
+			s.slotSince[i] = next.Epoch
+		}
+	}
+}
+
+// syncedLocked reports whether data node addr said it caught up on slot
+// with a report made since the slot's replicas last changed. s.mu must be held.
+func (s *Server) syncedLocked(addr string, slot uint32) bool {
+	if int(slot) >= len(s.slotSince) {
+		return false
+	}
+	return s.reg.synced(addr, slot, s.slotSince[slot])
 }
 
 // persister saves tables in the background: a database outage delays the
