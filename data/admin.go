@@ -6,56 +6,22 @@ import (
 	"slices"
 
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/proto"
 )
 
 // adminRoutes registers the operator queries of docs/http-api.md: the node
 // lists as this node's view of meta has them, and publishers by client IP.
 func (s *Server) adminRoutes() {
-	s.http.Handle("GET /digest/session/node/query", s.handleViewNodes(proto.RoleSession))
-	s.http.Handle("GET /digest/data/node/query", s.handleViewNodes(proto.RoleData))
-	s.http.Handle("GET /digest/meta/node/query", s.handleMetaAddrs)
-	s.http.Handle("GET /digest/pub/ip/query", s.handlePubsByIP)
-}
-
-// NodeJSON is a node as the node-list endpoints show it (as meta does).
-type NodeJSON struct {
-	ID       string `json:"id"`
-	RPCAddr  string `json:"rpcAddr"`
-	HTTPAddr string `json:"httpAddr"`
-}
-
-func (s *Server) handleViewNodes(role proto.Role) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		out := []NodeJSON{}
+	metaclient.HandleNodeLists(s.http, s.cfg.MetaAddrs, func() (metaclient.View, bool) {
 		// s.agent is set before the agent stores the first table, so a
 		// table seen here orders this read after that write.
-		if s.table.Load() != nil {
-			v := s.agent.View()
-			nodes := v.DataNodes
-			if role == proto.RoleSession {
-				nodes = v.Sessions
-			}
-			for _, n := range nodes {
-				out = append(out, NodeJSON{ID: n.ID, RPCAddr: n.RPCAddr, HTTPAddr: n.HTTPAddr})
-			}
+		if s.table.Load() == nil {
+			return metaclient.View{}, false
 		}
-		opshttp.WriteJSON(w, http.StatusOK, out)
-	}
-}
-
-// MetaAddrJSON is a meta node as a data or session node knows it: by the
-// RPC address it was configured with.
-type MetaAddrJSON struct {
-	RPCAddr string `json:"rpcAddr"`
-}
-
-func (s *Server) handleMetaAddrs(w http.ResponseWriter, _ *http.Request) {
-	out := make([]MetaAddrJSON, len(s.cfg.MetaAddrs))
-	for i, a := range s.cfg.MetaAddrs {
-		out[i] = MetaAddrJSON{RPCAddr: a}
-	}
-	opshttp.WriteJSON(w, http.StatusOK, out)
+		return s.agent.View(), true
+	})
+	s.http.Handle("GET /digest/pub/ip/query", s.handlePubsByIP)
 }
 
 // IPPublisherJSON is a publisher of GET /digest/pub/ip/query: where it is

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -14,47 +15,9 @@ import (
 // lists as this session's view of meta has them, client connections, and
 // what one client IP publishes and subscribes to.
 func (s *Server) adminRoutes() {
-	s.http.Handle("GET /digest/session/node/query", s.handleViewNodes(proto.RoleSession))
-	s.http.Handle("GET /digest/data/node/query", s.handleViewNodes(proto.RoleData))
-	s.http.Handle("GET /digest/meta/node/query", s.handleMetaAddrs)
+	metaclient.HandleNodeLists(s.http, s.cfg.MetaAddrs, func() (metaclient.View, bool) { return s.view(), true })
 	s.http.Handle("GET /digest/connections/query", s.handleConnections)
 	s.http.Handle("GET /digest/ip/query", s.handleIP)
-}
-
-// NodeJSON is a node as the node-list endpoints show it (as meta does).
-type NodeJSON struct {
-	ID       string `json:"id"`
-	RPCAddr  string `json:"rpcAddr"`
-	HTTPAddr string `json:"httpAddr"`
-}
-
-func (s *Server) handleViewNodes(role proto.Role) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		v := s.view()
-		nodes := v.DataNodes
-		if role == proto.RoleSession {
-			nodes = v.Sessions
-		}
-		out := make([]NodeJSON, len(nodes))
-		for i, n := range nodes {
-			out[i] = NodeJSON{ID: n.ID, RPCAddr: n.RPCAddr, HTTPAddr: n.HTTPAddr}
-		}
-		opshttp.WriteJSON(w, http.StatusOK, out)
-	}
-}
-
-// MetaAddrJSON is a meta node as a session knows it: by the RPC address it
-// was configured with.
-type MetaAddrJSON struct {
-	RPCAddr string `json:"rpcAddr"`
-}
-
-func (s *Server) handleMetaAddrs(w http.ResponseWriter, _ *http.Request) {
-	out := make([]MetaAddrJSON, len(s.cfg.MetaAddrs))
-	for i, a := range s.cfg.MetaAddrs {
-		out[i] = MetaAddrJSON{RPCAddr: a}
-	}
-	opshttp.WriteJSON(w, http.StatusOK, out)
 }
 
 // IPCountJSON counts the connections of one client IP and what they hold.

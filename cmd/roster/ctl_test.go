@@ -15,6 +15,7 @@ import (
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/meta"
+	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/session"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -135,7 +136,7 @@ func TestCtlAgainstCluster(t *testing.T) {
 			}
 			return len(nodes) == 2
 		}, base+" to list both data nodes")
-		var metas []data.MetaAddrJSON
+		var metas []metaclient.MetaAddrJSON
 		if err := opshttp.GetJSON(ctx, "http://"+base+"/digest/meta/node/query", &metas); err != nil ||
 			len(metas) != 1 || metas[0].RPCAddr != c.Meta.RPCAddr() {
 			t.Fatalf("%s lists meta nodes %+v (%v), want %s", base, metas, err, c.Meta.RPCAddr())
