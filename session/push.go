@@ -60,10 +60,46 @@ type pusher struct {
 	sem      chan struct{} // bounds concurrent fetches
 	debounce *push.Debouncer
 	stopped  atomic.Bool // the cluster-wide push switch, see pushswitch.go
+
+	// Groups to push, off the event loops: a replay of many subscribers of
+	// one group then costs one pass over the group, not one per subscriber.
+	mu      sync.Mutex
+	pending map[string]struct{}
+	wake    chan struct{}
+}
+
+// schedule asks for a push of id's group soon (see pushLoop).
+func (p *pusher) schedule(id string) {
+	p.mu.Lock()
+	p.pending[id] = struct{}{}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pushLoop pushes the scheduled groups until ctx is done.
+func (p *pusher) pushLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		}
+		p.mu.Lock()
+		batch := p.pending
+		p.pending = make(map[string]struct{})
+		p.mu.Unlock()
+		for id := range batch {
+			p.pushGroup(id)
+		}
+	}
 }
 
 func newPusher(s *Server) *pusher {
-	p := &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry](), sem: make(chan struct{}, 64)}
+	p := &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry](), sem: make(chan struct{}, 64),
+		pending: make(map[string]struct{}), wake: make(chan struct{}, 1)}
 	p.debounce = push.NewDebouncer(s.cfg.Debounce, s.cfg.MaxDebounce, p.changed)
 	return p
 }
@@ -109,7 +145,7 @@ func (p *pusher) subscribed(id string) {
 	cached := e.datum != nil
 	e.mu.Unlock()
 	if cached {
-		p.pushGroup(id)
+		p.schedule(id)
 		return
 	}
 	p.refetch(id)
@@ -329,8 +365,8 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	}
 	resync := false
 	g.mu.Lock()
-	for _, sub := range g.subs {
-		if sub.conn != cc || sub.filter() != m.Zone {
+	for _, sub := range g.byConn[cc] {
+		if sub.filter() != m.Zone {
 			continue
 		}
 		if m.Resync {
@@ -345,7 +381,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	acks.Inc()
 	push.ObserveAck(m.Version, time.Now())
 	if resync {
-		p.pushGroup(m.DataInfoID)
+		p.schedule(m.DataInfoID)
 	}
 }
 

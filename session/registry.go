@@ -47,6 +47,33 @@ type subGroup struct {
 	dataInfoID string
 	mu         sync.Mutex
 	subs       map[regKey]*subscriber // key: connection-independent registerId
+	// byConn indexes subs by connection: an ack concerns one connection's
+	// subscribers, and scanning the whole group per ack is quadratic.
+	byConn map[*clientConn]map[regKey]*subscriber
+}
+
+// Lock should be held.
+func (g *subGroup) put(k regKey, s *subscriber) {
+	if old, ok := g.subs[k]; ok {
+		g.unindex(k, old)
+	}
+	g.subs[k] = s
+	m := g.byConn[s.conn]
+	if m == nil {
+		m = make(map[regKey]*subscriber)
+		g.byConn[s.conn] = m
+	}
+	m[k] = s
+}
+
+// Lock should be held.
+func (g *subGroup) unindex(k regKey, s *subscriber) {
+	if m := g.byConn[s.conn]; m != nil {
+		delete(m, k)
+		if len(m) == 0 {
+			delete(g.byConn, s.conn)
+		}
+	}
 }
 
 // registry is the session's view of its clients' publishers and subscribers.
@@ -219,14 +246,15 @@ func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, b
 	defer r.mu.Unlock()
 	g, ok := r.groups[dataInfoID]
 	if !ok {
-		g = &subGroup{dataInfoID: dataInfoID, subs: make(map[regKey]*subscriber)}
+		g = &subGroup{dataInfoID: dataInfoID, subs: make(map[regKey]*subscriber),
+			byConn: make(map[*clientConn]map[regKey]*subscriber)}
 		r.groups[dataInfoID] = g
 	}
 	g.mu.Lock()
 	if old, ok := g.subs[k]; ok && old.conn != s.conn {
 		old.conn.dropSub(k)
 	}
-	g.subs[k] = s
+	g.put(k, s)
 	g.mu.Unlock()
 	s.conn.addSub(k)
 	return g, !ok
@@ -245,6 +273,7 @@ func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptie
 	s, ok := g.subs[k]
 	if ok && s.conn == conn {
 		delete(g.subs, k)
+		g.unindex(k, s)
 		removed = true
 	}
 	empty := len(g.subs) == 0

@@ -103,6 +103,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.links.scan)
 	s.goRun(s.pusher.run)
 	s.goRun(s.pusher.debounce.Run)
+	s.goRun(s.pusher.pushLoop)
 	s.goRun(s.apps.run)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
