@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strings"
 	"time"
@@ -86,6 +87,9 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 		}
 		WriteJSON(w, status, map[string]any{"healthy": ok, "detail": detail})
 	})
+	// Profiles: CPU and heap of a live role, for operators chasing a hot spot.
+	s.HandleAdmin("GET /debug/pprof/", pprof.Index)
+	s.HandleAdmin("GET /debug/pprof/profile", pprof.Profile)
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		metrics.WritePrometheus(w, true)
