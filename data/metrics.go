@@ -10,6 +10,7 @@ type serverMetrics struct {
 	notifies           *metrics.Counter // ChangeNotify frames sent
 	fetches            *metrics.Counter // datums served
 	fetchesUnavailable *metrics.Counter // fetches refused while a slot syncs after a leader change
+	handoverWrites     *metrics.Counter // writes of an old leader applied by the new one
 	sessionsRemoved    *metrics.Counter
 
 	replicaSent      *metrics.Counter // ops streamed to followers
@@ -30,6 +31,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		notifies:           set.NewCounter("roster_data_notifies_sent_total"),
 		fetches:            set.NewCounter("roster_data_datum_fetches_total"),
 		fetchesUnavailable: set.NewCounter("roster_data_datum_fetches_unavailable_total"),
+		handoverWrites:     set.NewCounter("roster_data_handover_writes_total"),
 		sessionsRemoved:    set.NewCounter("roster_data_sessions_removed_total"),
 
 		replicaSent:      set.NewCounter("roster_data_replica_ops_sent_total"),

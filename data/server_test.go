@@ -355,11 +355,15 @@ func TestNotLeader(t *testing.T) {
 	if got := ls.interest(t, true, id); len(got.Changes) != 1 {
 		t.Fatalf("the leader's interest reply %+v", got)
 	}
-	// A replica batch is taken only for a slot followed here.
+	// A replica batch reaching the leader is a write its old leader accepted
+	// during a hand-over: it is applied, not dropped.
 	var wr proto.WriteResult
 	replica := &proto.WriteBatch{SessionID: "sess-a", Replica: true, Ops: []proto.WriteOp{pub(id, "r2", 1, "y")}}
-	if err := netio.Call(context.Background(), ls.link, replica, &wr); err != nil || wr.Codes[0] != proto.CodeNotLeader {
+	if err := netio.Call(context.Background(), ls.link, replica, &wr); err != nil || wr.Codes[0] != proto.CodeOK {
 		t.Fatalf("replica batch to the leader: %+v, %v", wr, err)
+	}
+	if d := leader.Store().Datum(id); len(d.Publishers) != 2 {
+		t.Fatalf("the hand-over write was not applied: %+v", d.Publishers)
 	}
 }
 

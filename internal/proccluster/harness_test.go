@@ -189,7 +189,10 @@ func testOptions(t *testing.T, storeURL string) Options {
 		NodeLease:       3 * time.Second,
 		LeaderLease:     3 * time.Second,
 		ClientHeartbeat: time.Second,
-		Logf:            t.Logf,
+		// Short repair rounds, like the short leases: the tests wait seconds,
+		// not the production defaults (5 s follower repair, 30 s session sync).
+		Args: map[Role][]string{RoleData: {"--follower-repair", "1s", "--session-sync", "3s"}},
+		Logf: t.Logf,
 	}
 }
 
