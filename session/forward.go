@@ -144,6 +144,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			cancel()
 			if err != nil {
 				f.finish(slots, nil)
+				f.wakeLeaders(slots, addr)
 				var r *proto.Result
 				if !errors.As(err, &r) && ctx.Err() == nil {
 					f.s.logThrottled("cannot forward writes", "dataNode", addr, "err", err)
@@ -155,10 +156,23 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			backoff = 50 * time.Millisecond
 			writesForwarded.Add(len(ops))
 			if f.finish(slots, res.Codes) > 0 {
-				// The node no longer leads some slots: the new table will wake
-				// their new leader; retry here too in case it is still us.
+				// The node no longer leads some slots: hand them to their
+				// new leader's sender now (it may have looked while they were
+				// in flight here), and retry here in case it is still us.
+				f.wakeLeaders(slots, addr)
 				retry.Reset(time.Second)
 			}
+		}
+	}
+}
+
+// wakeLeaders wakes the sender of every slot's current leader other than
+// self, for writes put back after a refusal or a failure.
+func (f *forwarder) wakeLeaders(slots []uint32, self string) {
+	table := f.s.table()
+	for _, slot := range slots {
+		if leader := table.Leader(slot); leader != "" && leader != self {
+			f.s.links.wake(leader)
 		}
 	}
 }
