@@ -22,7 +22,7 @@ type Config struct {
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats
 	PushRetry         time.Duration // first retry of an unacked push; doubles up to 30s; default 1s
-	ScanInterval      time.Duration // how often subscribed versions are checked with the data leaders; default 10s
+	ScanInterval      time.Duration // how often subscribed versions are checked with the data leaders; default 5s
 	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB; <0 never
 	DisableDelta      bool          // always push full lists (for measuring what deltas save)
 	Debounce          time.Duration // a changed datum is fetched this long after its last change; default 20ms
@@ -64,7 +64,7 @@ func (c *Config) setDefaults() {
 		c.MaxOutbound = 8 << 20
 	}
 	if c.ScanInterval == 0 {
-		c.ScanInterval = 10 * time.Second
+		c.ScanInterval = 5 * time.Second
 	}
 	if c.CompressAbove == 0 {
 		c.CompressAbove = 4 << 10

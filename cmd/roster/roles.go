@@ -75,7 +75,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.pausePushAbove, "push-pause-above", 1<<20, "a client with more bytes waiting to be written gets no pushes until it drains")
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
-	fs.DurationVar(&f.scanInterval, "version-scan", 10*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
+	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
 }
 
 // registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN

@@ -191,7 +191,10 @@ func testOptions(t *testing.T, storeURL string) Options {
 		ClientHeartbeat: time.Second,
 		// Short repair rounds, like the short leases: the tests wait seconds,
 		// not the production defaults (5 s follower repair, 30 s session sync).
-		Args: map[Role][]string{RoleData: {"--follower-repair", "1s", "--session-sync", "3s"}},
+		Args: map[Role][]string{
+			RoleData:    {"--follower-repair", "1s", "--session-sync", "3s"},
+			RoleSession: {"--version-scan", "2s"},
+		},
 		Logf: t.Logf,
 	}
 }
