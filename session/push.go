@@ -109,14 +109,19 @@ func (p *pusher) entry(id string) *datumEntry {
 	return e
 }
 
-// changed handles a change notification: fetch unless already as new.
+// changed handles a change notification or a version the leader reported:
+// fetch unless the cached datum is that version. A version lower than the
+// cached one is fetched too: after a leader hand-over the new leader's
+// versions may be below those its predecessor handed out, and ignoring them
+// would leave subscribers stale. Clients never see a version go down: the
+// pushed version is the session's own (see relist).
 func (p *pusher) changed(id string, version uint64) {
 	if !p.wanted(id) {
 		return // no subscriber here (the interest update is on its way)
 	}
 	e := p.entry(id)
 	e.mu.Lock()
-	if e.datum != nil && version <= e.datum.Version {
+	if e.datum != nil && version == e.datum.Version {
 		e.mu.Unlock()
 		return
 	}
@@ -182,7 +187,7 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		}
 		fetches.Inc()
 		e.mu.Lock()
-		if e.datum == nil || d.Version > e.datum.Version {
+		if e.datum == nil || d.Version != e.datum.Version {
 			e.datum = d
 			// The pushed list: d's publishers and those of the applications
 			// serving id. Version 0 means "never written": it is pushed as 1
