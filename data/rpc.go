@@ -1,6 +1,7 @@
 package data
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/roster-registry/roster/netio"
@@ -94,13 +95,15 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 	}
 	s.sessions.wrote(wb.SessionID)
 	t := s.table.Load()
-	if wb.Replica {
-		s.writeReplica(c, id, wb, t)
-		return
-	}
 	res := &proto.WriteResult{Codes: make([]proto.Code, len(wb.Ops))}
 	if t != nil {
 		res.SlotTableEpoch = t.Epoch()
+	}
+	// A replica batch was checked by its leader: removals skip the owner
+	// check (ownership here may lag).
+	owner := wb.SessionID
+	if wb.Replica {
+		owner = ""
 	}
 	var (
 		changes []proto.DatumVersion
@@ -110,7 +113,18 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 	for i := range wb.Ops {
 		op := &wb.Ops[i]
 		p := &op.Publisher
-		if t == nil || t.LeaderOf(p.DataInfoID) != s.name {
+		var slot uint32
+		if t != nil {
+			slot = t.SlotOf(p.DataInfoID)
+		}
+		leads := t != nil && t.Leader(slot) == s.name
+		// Session writes are taken by the leader only. A replica batch is
+		// taken for the slots followed here, and also for those this node
+		// has just come to lead: a write the old leader accepted before it
+		// learned of the hand-over was acknowledged to its session, and
+		// dropping it would lose it until the next anti-entropy round (the
+		// version rules make applying it safe).
+		if !leads && (!wb.Replica || t == nil || !slices.Contains(t.Followers(slot), s.name)) {
 			res.Codes[i] = proto.CodeNotLeader
 			continue
 		}
@@ -122,22 +136,29 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 		case proto.OpPut:
 			v, changed = s.store.Put(wb.SessionID, p)
 		case proto.OpRemove:
-			v, changed = s.store.Remove(wb.SessionID, p.DataInfoID, p.RegisterID, p.Version, p.RegisterTimestamp)
+			v, changed = s.store.Remove(owner, p.DataInfoID, p.RegisterID, p.Version, p.RegisterTimestamp)
 		}
 		res.Codes[i] = proto.CodeOK
 		applied++
-		if changed {
+		if changed && leads {
+			if wb.Replica {
+				s.m.handoverWrites.Inc()
+			}
 			changes = append(changes, v)
-			fwd.add(t.Followers(t.SlotOf(p.DataInfoID)), *op)
+			fwd.add(t.Followers(slot), *op)
 		}
 	}
-	s.m.writes.Add(applied)
+	if wb.Replica {
+		s.m.replicaApplied.Add(applied)
+	} else {
+		s.m.writes.Add(applied)
+	}
 	if n := len(wb.Ops) - applied; n > 0 {
 		s.m.notLeader.Add(n)
 	}
 	reply(c, id, res)
-	s.notify(dedupe(changes))
-	if t != nil {
+	if len(changes) > 0 {
+		s.notify(dedupe(changes))
 		s.forward(wb.SessionID, t.Epoch(), &fwd)
 	}
 }
