@@ -46,9 +46,45 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.antiEntropy, "session-sync", data.DefaultSyncInterval, "how often a slot leader compares its publishers with every session's and repairs them")
 }
 
-func (f *dataFlags) config(metaAddrs []string, slots int, log *slog.Logger) data.Config {
-	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: slots,
-		RepairInterval: f.repair, SyncInterval: f.antiEntropy, Logger: log}
+func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, log *slog.Logger) data.Config {
+	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, AdminToken: n.adminToken, Logger: log}
+}
+
+func (f *metaFlags) config(st store.Store, n *nodeFlags, log *slog.Logger) meta.Config {
+	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, Store: st, Slots: n.slots, Replicas: f.replicas,
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AdminToken: n.adminToken, Logger: log}
+}
+
+// nodeFlags are the flags every role command has: logging, the admin
+// token, the slot count, and (per command) the meta addresses or the
+// directory of the SQLite store.
+type nodeFlags struct {
+	log        logFlags
+	adminToken string
+	slots      int
+	metaAddrs  string
+	dataDir    string
+}
+
+func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
+	f.log.register(fs)
+	registerAdminToken(fs, &f.adminToken)
+	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
+	if meta {
+		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
+	}
+	if dataDir {
+		fs.StringVar(&f.dataDir, "data-dir", "var", "directory for the SQLite meta store when --store is not given")
+	}
+}
+
+// parse parses args and returns the logger they ask for.
+func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return f.log.logger(os.Stderr)
 }
 
 type sessionFlags struct {
@@ -106,28 +142,19 @@ func openStore(url, dataDir string) (store.Store, error) {
 func runMeta(args []string) error {
 	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
 	var mf metaFlags
-	var lf logFlags
-	var slots int
-	var dataDir, adminToken string
+	var nf nodeFlags
 	mf.register(fs, "")
-	lf.register(fs)
-	registerAdminToken(fs, &adminToken)
-	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life)")
-	fs.StringVar(&dataDir, "data-dir", "var", "directory for the SQLite store when --store is not given")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	nf.register(fs, false, true)
+	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(mf.storeURL, dataDir)
+	st, err := openStore(mf.storeURL, nf.dataDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	m, err := meta.New(meta.Config{RPCAddr: mf.addr, HTTPAddr: mf.httpAddr, Store: st, Slots: slots,
-		Replicas: mf.replicas, NodeLease: mf.nodeLease, LeaderLease: mf.leaderLease, AdminToken: adminToken, Logger: log})
+	m, err := meta.New(mf.config(st, &nf, log))
 	if err != nil {
 		return err
 	}
@@ -137,24 +164,14 @@ func runMeta(args []string) error {
 func runData(args []string) error {
 	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
 	var df dataFlags
-	var lf logFlags
-	var metaAddrs, adminToken string
-	var slots int
+	var nf nodeFlags
 	df.register(fs)
-	lf.register(fs)
-	registerAdminToken(fs, &adminToken)
-	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
-	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	nf.register(fs, true, false)
+	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg := df.config(splitList(metaAddrs), slots, log)
-	cfg.AdminToken = adminToken
-	d, err := data.New(cfg)
+	d, err := data.New(df.config(splitList(nf.metaAddrs), &nf, log))
 	if err != nil {
 		return err
 	}
@@ -164,24 +181,14 @@ func runData(args []string) error {
 func runSession(args []string) error {
 	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
 	var sf sessionFlags
-	var lf logFlags
-	var metaAddrs, adminToken string
-	var slots int
+	var nf nodeFlags
 	sf.register(fs)
-	lf.register(fs)
-	registerAdminToken(fs, &adminToken)
-	fs.StringVar(&metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
-	fs.IntVar(&slots, "slots", slotstore.DefaultSlots, "slots in the cluster (must match meta)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	nf.register(fs, true, false)
+	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg := sessionConfig(sf, splitList(metaAddrs), slots, log)
-	cfg.AdminToken = adminToken
-	s, err := session.New(cfg)
+	s, err := session.New(sessionConfig(sf, splitList(nf.metaAddrs), &nf, log))
 	if err != nil {
 		return err
 	}
