@@ -154,18 +154,12 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.stopped = true
 	var errs []error
-	if err := s.agent.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, s.agent.Stop(ctx))
 	s.cancel()
 	s.wg.Wait()
 	s.peers.closeAll()
-	if err := s.rpc.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := s.http.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, s.rpc.Stop(ctx))
+	errs = append(errs, s.http.Stop(ctx))
 	metrics.UnregisterSet(s.m.set, true)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cannot stop data server cleanly: %w", err)

@@ -140,19 +140,11 @@ func (s *Server) Stop(ctx context.Context) error {
 
 	var errs []error
 	if wasLeader {
-		if err := s.persist.flush(ctx); err != nil {
-			errs = append(errs, err)
-		}
-		if err := s.cfg.Store.Release(ctx, LeaderLeaseName, s.owner); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, s.persist.flush(ctx))
+		errs = append(errs, s.cfg.Store.Release(ctx, LeaderLeaseName, s.owner))
 	}
-	if err := s.rpc.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := s.http.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, s.rpc.Stop(ctx))
+	errs = append(errs, s.http.Stop(ctx))
 	metrics.UnregisterSet(s.m.set, true)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cannot stop meta server cleanly: %w", err)

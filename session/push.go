@@ -246,7 +246,9 @@ func (p *pusher) pushGroup(id string) {
 	now := time.Now()
 	// base: the oldest version acknowledged by the subscribers of a target,
 	// which a delta must start from (0 when one has nothing yet).
-	base := make(map[pushTarget]uint64)
+	// Allocated only when a subscriber needs a push: the retry loop calls
+	// this for every group on every tick, and most have nothing to send.
+	var base map[pushTarget]uint64
 	g.mu.Lock()
 	for _, sub := range g.subs {
 		if sub.acked >= version {
@@ -268,6 +270,9 @@ func (p *pusher) pushGroup(id string) {
 		}
 		sub.sent, sub.sentAt = version, now
 		sub.attempts++
+		if base == nil {
+			base = make(map[pushTarget]uint64)
+		}
 		if b, ok := base[t]; !ok || sub.acked < b {
 			base[t] = sub.acked
 		}
