@@ -29,8 +29,8 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$f"; \
-			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
-				{ echo "FAIL: fuzz $$f in $$pkg (see testdata/fuzz for the failing input)"; exit 1; }; \
+			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1) || \
+				{ echo "$$out" | tail -40; echo "FAIL: fuzz $$f in $$pkg (a failing input goes to testdata/fuzz)"; exit 1; }; \
 		done; \
 	done
 
