@@ -43,7 +43,7 @@ func (m *WriteBatch) Unmarshal(body []byte) error {
 	m.SessionID = r.string("session id")
 	m.SlotTableEpoch = r.uvarint("slot table epoch")
 	m.Replica = r.bool("replica")
-	n := r.count("ops", 12)
+	n := r.count("ops", 1+minPublisherSize) // kind, then a publisher
 	m.Ops = grow(m.Ops, n)
 	arena := make([]string, 0, n)
 	for i := range m.Ops {
@@ -168,8 +168,9 @@ func appendPublishers(dst []byte, ps []Publisher) []byte {
 	return dst
 }
 
-// minPublisherSize is the smallest encoding of a Publisher: ten one-byte fields.
-const minPublisherSize = 10
+// minPublisherSize is the smallest encoding of a Publisher: nine one-byte
+// fields (six strings, two counts, the version; the timestamp is a varint).
+const minPublisherSize = 9
 
 func readPublishers(r *reader, dst []Publisher) []Publisher {
 	n := r.count("publishers", minPublisherSize)

@@ -172,3 +172,21 @@ func TestListHash(t *testing.T) {
 		t.Fatalf("PublisherHash(r-1, 7) = %#x", got)
 	}
 }
+
+func TestMinPublisherSize(t *testing.T) {
+	// The list bound must not exceed the smallest real encoding, or a list
+	// of minimal publishers would be refused.
+	if n := len((&Publisher{}).AppendBody(nil)); n != minPublisherSize {
+		t.Fatalf("an empty publisher encodes to %d bytes, minPublisherSize is %d", n, minPublisherSize)
+	}
+	// Lists of minimal elements decode.
+	for _, m := range []Message{
+		&WriteBatch{Ops: []WriteOp{{Kind: OpPut}, {Kind: OpRemove}}},
+		&Datum{Publishers: []Publisher{{}, {}}},
+		&SlotDiff{Publishers: []Publisher{{}}},
+	} {
+		if err := New(m.Type()).Unmarshal(m.AppendBody(nil)); err != nil {
+			t.Fatalf("%s of minimal elements: %v", m.Type(), err)
+		}
+	}
+}
