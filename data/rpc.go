@@ -176,8 +176,8 @@ func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
 		if t.LeaderOf(id) != s.name {
 			continue
 		}
-		if v := s.store.Version(id); v > 0 {
-			out.Changes = append(out.Changes, proto.DatumVersion{DataInfoID: id, Version: v})
+		if cur := s.store.Current(id); cur.Version > 0 {
+			out.Changes = append(out.Changes, cur)
 		}
 	}
 	return out
@@ -236,7 +236,9 @@ func dedupe(changes []proto.DatumVersion) []proto.DatumVersion {
 	out := changes[:0]
 	for _, c := range changes {
 		if i, ok := at[c.DataInfoID]; ok {
-			out[i].Version = max(out[i].Version, c.Version)
+			if c.Version >= out[i].Version {
+				out[i] = c // the newer version's hash comes with it
+			}
 			continue
 		}
 		at[c.DataInfoID] = len(out)

@@ -295,7 +295,7 @@ func TestWriteNotifyFetch(t *testing.T) {
 	// An interest is answered with the versions of the datums held here.
 	late := dialSession(t, d.RPCAddr())
 	vs := late.interest(t, true, id, dataInfoID(99))
-	if len(vs.Changes) != 1 || vs.Changes[0] != (proto.DatumVersion{DataInfoID: id, Version: d.Store().Version(id)}) {
+	if len(vs.Changes) != 1 || vs.Changes[0] != d.Store().Current(id) {
 		t.Fatalf("interest reply %+v", vs)
 	}
 

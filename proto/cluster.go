@@ -90,10 +90,16 @@ func (m *WriteResult) Unmarshal(body []byte) error {
 	return r.done()
 }
 
-// DatumVersion names a datum's version.
+// DatumVersion names a datum's version and, when known, the hash of its
+// publishers.
 type DatumVersion struct {
 	DataInfoID string
 	Version    uint64
+	// Hash is the datum's ListHash; 0 when unknown (an older data node).
+	// Two leaders of one slot stamp versions on their own, so across a
+	// leader hand-over one version can name two contents; the hash tells
+	// them apart.
+	Hash uint64
 }
 
 // ChangeNotify tells a session which datums changed (data → session).
@@ -105,9 +111,18 @@ func (*ChangeNotify) Type() Type { return TypeChangeNotify }
 
 func (m *ChangeNotify) AppendBody(dst []byte) []byte {
 	dst = appendUvarint(dst, uint64(len(m.Changes)))
+	hashed := false
 	for _, c := range m.Changes {
 		dst = appendString(dst, c.DataInfoID)
 		dst = appendUvarint(dst, c.Version)
+		hashed = hashed || c.Hash != 0
+	}
+	// Optional trailing field: one hash per change, in order. A later
+	// optional field must write them first (zeros if unknown).
+	if hashed {
+		for _, c := range m.Changes {
+			dst = appendUint64(dst, c.Hash)
+		}
 	}
 	return dst
 }
@@ -118,6 +133,11 @@ func (m *ChangeNotify) Unmarshal(body []byte) error {
 	m.Changes = grow(m.Changes, n)
 	for i := range m.Changes {
 		m.Changes[i] = DatumVersion{DataInfoID: r.string("data info id"), Version: r.uvarint("version")}
+	}
+	if r.more() {
+		for i := range m.Changes {
+			m.Changes[i].Hash = r.fixed64("datum hash")
+		}
 	}
 	return r.done()
 }

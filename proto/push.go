@@ -101,6 +101,15 @@ func ListHash(ps []PushPublisher) uint64 {
 	return h
 }
 
+// Hash is the ListHash of the datum's publishers.
+func (m *Datum) Hash() uint64 {
+	var h uint64
+	for i := range m.Publishers {
+		h ^= PublisherHash(m.Publishers[i].RegisterID, m.Publishers[i].Version)
+	}
+	return h
+}
+
 // PushAck acknowledges a push. Resync asks for a full push instead (the
 // client could not apply a delta).
 type PushAck struct {

@@ -30,7 +30,7 @@ func samples() []Message {
 		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
 			{Kind: OpPut, Publisher: pub}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
 		&WriteResult{SlotTableEpoch: 4, Codes: []Code{CodeOK, CodeNotLeader}},
-		&ChangeNotify{Changes: []DatumVersion{{"d1", 1}, {"d2", 1 << 40}}},
+		&ChangeNotify{Changes: []DatumVersion{{"d1", 1, 7}, {"d2", 1 << 40, 1 << 63}}},
 		&DatumFetch{DataInfoID: "d"},
 		&Datum{DataInfoID: "d", Version: 5, Publishers: []Publisher{pub, pub}},
 		&Interest{Reset: true, Add: []string{"a", "b"}, Remove: []string{"c"}},

@@ -43,6 +43,7 @@ type pastVersion struct {
 type datumEntry struct {
 	mu       sync.Mutex
 	datum    *proto.Datum // nil until the first fetch
+	hash     uint64       // datum.Hash(): one version can name two contents across a leader hand-over
 	version  uint64       // version pushed to clients (never 0)
 	want     uint64       // newest version announced and not yet fetched
 	gen      uint64       // counts fetch requests, so one arriving mid-fetch is not lost
@@ -100,7 +101,9 @@ func (p *pusher) pushLoop(ctx context.Context) {
 func newPusher(s *Server) *pusher {
 	p := &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry](), sem: make(chan struct{}, 64),
 		pending: make(map[string]struct{}), wake: make(chan struct{}, 1)}
-	p.debounce = push.NewDebouncer(s.cfg.Debounce, s.cfg.MaxDebounce, p.changed)
+	p.debounce = push.NewDebouncer(s.cfg.Debounce, s.cfg.MaxDebounce, func(id string, version uint64) {
+		p.changed(proto.DatumVersion{DataInfoID: id, Version: version})
+	})
 	return p
 }
 
@@ -115,17 +118,18 @@ func (p *pusher) entry(id string) *datumEntry {
 // versions may be below those its predecessor handed out, and ignoring them
 // would leave subscribers stale. Clients never see a version go down: the
 // pushed version is the session's own (see relist).
-func (p *pusher) changed(id string, version uint64) {
+func (p *pusher) changed(v proto.DatumVersion) {
+	id := v.DataInfoID
 	if !p.wanted(id) {
 		return // no subscriber here (the interest update is on its way)
 	}
 	e := p.entry(id)
 	e.mu.Lock()
-	if e.datum != nil && version == e.datum.Version {
+	if e.current(v) {
 		e.mu.Unlock()
 		return
 	}
-	e.want = max(e.want, version)
+	e.want = max(e.want, v.Version)
 	e.gen++
 	start := !e.fetching
 	e.fetching = true
@@ -141,7 +145,32 @@ func (p *pusher) wanted(id string) bool { return p.s.reg.group(id) != nil || p.s
 
 // refetch fetches a datum whatever version is cached (after a data node
 // reconnects, or when a subscriber may have missed a change).
-func (p *pusher) refetch(id string) { p.changed(id, math.MaxUint64) }
+func (p *pusher) refetch(id string) {
+	p.changed(proto.DatumVersion{DataInfoID: id, Version: math.MaxUint64})
+}
+
+// current reports whether the cached datum is v: the same version and, when
+// v carries one, the same hash. e.mu must be held.
+func (e *datumEntry) current(v proto.DatumVersion) bool {
+	return e.datum != nil && v.Version == e.datum.Version && (v.Hash == 0 || v.Hash == e.hash)
+}
+
+// notified takes a data node's change notice through the debounce. A notice
+// of the cached version with another content (a leader hand-over) asks for
+// a refetch, which the debounce would otherwise merge into "no change".
+func (p *pusher) notified(v proto.DatumVersion) {
+	if v.Hash != 0 {
+		if e, ok := p.cache.Load(v.DataInfoID); ok {
+			e.mu.Lock()
+			stale := e.datum != nil && v.Version == e.datum.Version && v.Hash != e.hash
+			e.mu.Unlock()
+			if stale {
+				v.Version = math.MaxUint64
+			}
+		}
+	}
+	p.debounce.Add(v.DataInfoID, v.Version)
+}
 
 // subscribed pushes what is cached to a new subscriber, or fetches it.
 func (p *pusher) subscribed(id string) {
@@ -187,8 +216,8 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		}
 		fetches.Inc()
 		e.mu.Lock()
-		if e.datum == nil || d.Version != e.datum.Version {
-			e.datum = d
+		if h := d.Hash(); e.datum == nil || d.Version != e.datum.Version || h != e.hash {
+			e.datum, e.hash = d, h
 			// The pushed list: d's publishers and those of the applications
 			// serving id. Version 0 means "never written": it is pushed as 1
 			// so that clients, which take 0 as "nothing received", still see
@@ -432,6 +461,6 @@ func (p *pusher) run(ctx context.Context) {
 // changedAll handles the versions a data node reported.
 func (p *pusher) changedAll(vs []proto.DatumVersion) {
 	for _, v := range vs {
-		p.changed(v.DataInfoID, v.Version)
+		p.changed(v)
 	}
 }

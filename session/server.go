@@ -246,7 +246,7 @@ func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
 		}
 		notifies.Inc()
 		for _, c := range m.Changes {
-			s.pusher.debounce.Add(c.DataInfoID, c.Version)
+			s.pusher.notified(c)
 		}
 	case proto.TypeDigestRequest, proto.TypeDiffRequest:
 		// Asked by a slot leader checking its copy against ours (sessions

@@ -1,6 +1,7 @@
 package slotstore
 
 import (
+	"github.com/roster-registry/roster/proto"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ type datum struct {
 	pubs    map[string]*record // key: the register id inside the record's blob
 	tombs   map[string]tomb    // nil until the first unpublish
 	data    int                // number of data strings of the live records
+	hash    uint64             // ListHash of the live records, kept up to date by every change
 	dead    bool               // deleted from its slot map; writers look it up again
 }
 
@@ -32,6 +34,7 @@ func (d *datum) put(s *Store, rec *record) bool {
 			return false
 		}
 		d.data -= old.dataCount()
+		d.hash ^= old.hash()
 	} else if t, ok := d.tombs[rid]; ok {
 		if !newer(rec.version, rec.ts, t.version, t.ts) {
 			return false
@@ -46,6 +49,7 @@ func (d *datum) put(s *Store, rec *record) bool {
 	// string keys), so the old blob is not kept alive by the map.
 	d.pubs[rid] = rec
 	d.data += rec.dataCount()
+	d.hash ^= rec.hash()
 	return true
 }
 
@@ -81,6 +85,7 @@ func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool,
 func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
 	delete(d.pubs, rid)
 	d.data -= old.dataCount()
+	d.hash ^= old.hash()
 	if d.tombs == nil {
 		d.tombs = make(map[string]tomb)
 	}
@@ -88,4 +93,9 @@ func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
 	d.tombs[strings.Clone(rid)] = t
 	s.live.Dec()
 	s.tombs.Inc()
+}
+
+// current names the datum's version and content. d.mu must be held.
+func (d *datum) current() proto.DatumVersion {
+	return proto.DatumVersion{DataInfoID: d.id, Version: d.version.Load(), Hash: d.hash}
 }

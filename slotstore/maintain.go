@@ -34,9 +34,8 @@ func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
 				}
 			}
 			if changed {
-				v := s.nextVersion(d.version.Load())
-				d.version.Store(v)
-				out = append(out, proto.DatumVersion{DataInfoID: d.id, Version: v})
+				d.version.Store(s.nextVersion(d.version.Load()))
+				out = append(out, d.current())
 			}
 			return true
 		})
@@ -98,9 +97,8 @@ func (s *Store) BumpSlot(slot uint32) []proto.DatumVersion {
 		if d.dead {
 			return true
 		}
-		v := s.nextVersion(max(top, d.version.Load()))
-		d.version.Store(v)
-		out = append(out, proto.DatumVersion{DataInfoID: d.id, Version: v})
+		d.version.Store(s.nextVersion(max(top, d.version.Load())))
+		out = append(out, d.current())
 		return true
 	})
 	return out

@@ -107,9 +107,9 @@ func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVe
 		if changed {
 			d.version.Store(s.nextVersion(d.version.Load()))
 		}
-		v := d.version.Load()
+		cur := d.current()
 		d.mu.Unlock()
-		return proto.DatumVersion{DataInfoID: d.id, Version: v}, changed
+		return cur, changed
 	}
 }
 
@@ -119,6 +119,7 @@ func (d *datum) force(s *Store, old, rec *record) {
 	rid := rec.registerID() // the key lives in the record's blob, as in put
 	if old != nil {
 		d.data -= old.dataCount()
+		d.hash ^= old.hash()
 	} else {
 		if _, ok := d.tombs[rid]; ok {
 			delete(d.tombs, rid)
@@ -128,4 +129,5 @@ func (d *datum) force(s *Store, old, rec *record) {
 	}
 	d.pubs[rid] = rec
 	d.data += rec.dataCount()
+	d.hash ^= rec.hash()
 }

@@ -121,6 +121,18 @@ func (s *Store) Version(dataInfoID string) uint64 {
 	return 0
 }
 
+// Current returns the version and content hash of dataInfoID (the zero
+// version if the store has no such datum).
+func (s *Store) Current(dataInfoID string) proto.DatumVersion {
+	d := s.lookup(dataInfoID)
+	if d == nil {
+		return proto.DatumVersion{DataInfoID: dataInfoID}
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.current()
+}
+
 // Count returns the number of live publishers.
 func (s *Store) Count() int { return int(s.live.Value()) }
 
