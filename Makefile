@@ -75,3 +75,11 @@ cluster-up: build
 cluster-down:
 	@if [ -x ./$(BIN)/roster-cluster ]; then ./$(BIN)/roster-cluster down --dir var/cluster; \
 		else $(GO) run ./cmd/roster-cluster down --dir var/cluster; fi
+
+## chaos: the fault scenario runner: 3 meta (private MariaDB), 3 data and 3 session processes under churn; kills,
+## SIGSTOP, a network partition (root only), a MariaDB outage, slow subscribers and a rolling restart, CHAOS_REPEATS
+## times each; writes bench/results/chaos-<date>.md. CHAOS_FLAGS e.g. --faults kill-data,pause-data (see --help).
+.PHONY: chaos
+CHAOS_REPEATS ?= 3
+chaos: build
+	./$(BIN)/roster-chaos --bin ./$(BIN)/roster --repeats $(CHAOS_REPEATS) $(CHAOS_FLAGS)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,12 @@ type Options struct {
 	// role (i counts every node of that role ever started); nil, or empty
 	// strings, pick free ports, with a retry on new ones if a port was taken.
 	Addrs func(role Role, i int) (rpc, http string)
+	// Exec returns a command that runs the i-th node of a role in front of
+	// the roster binary and its arguments, e.g. "ip netns exec NAME" to run
+	// it in a network namespace; it must exec the binary (not fork it), so
+	// that signals reach roster itself. nil, or an empty result, runs the
+	// binary directly.
+	Exec func(role Role, i int) []string
 	// Detach lets the processes outlive this one (see Process.Detach).
 	Detach bool
 	// LogLevel is the nodes' --log-level; default info.
@@ -114,8 +121,15 @@ func (c *Cluster) AddNode(ctx context.Context, role Role) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		path, args := c.opts.Bin, c.args(role, rpc, http)
+		if c.opts.Exec != nil {
+			if pre := c.opts.Exec(role, i); len(pre) > 0 {
+				args = append(append(slices.Clone(pre[1:]), path), args...)
+				path = pre[0]
+			}
+		}
 		n := &Node{
-			Process: &Process{Name: name, Path: c.opts.Bin, Args: c.args(role, rpc, http),
+			Process: &Process{Name: name, Path: path, Args: args,
 				LogPath: filepath.Join(c.opts.Dir, name+".log"), Detach: c.opts.Detach},
 			Role: role, RPCAddr: rpc, HTTPAddr: http,
 		}

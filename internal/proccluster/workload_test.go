@@ -2,374 +2,83 @@ package proccluster
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"math/rand/v2"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/roster-registry/roster/client"
 )
 
-// A workload is a set of SDK clients in the test process that publish and
-// subscribe to many services, change them at a steady rate (churn), and
-// keep a model of what every subscriber must end up with. Each publisher's
-// data is one string "<id>#v<version>", so a subscriber's list says exactly
-// which publishers it sees and at which version.
+// The test side of Workload (workload.go): the names the tests of this
+// package use, failing the test instead of returning errors. The chaos
+// runner (bench/chaos) drives the same Workload.
 
-type workloadConfig struct {
-	Services int      // services, each with 2 publishers and 1 subscriber to start with
-	Clients  int      // SDK clients; each is given every session address
-	Sessions []string // session client addresses
-	Rate     int      // churn operations per second
-	Logger   *slog.Logger
-}
-
-type workload struct {
-	cfg      workloadConfig
-	clients  []*client.Client
-	services []*service
-	pubs     sync.Map // publisher id -> *pubRec, for the handlers
-	// describe adds to failure messages what the cluster says of a
-	// dataInfoId (set by the test; dumpService by default).
-	describe func(c *Cluster, dataInfoID string) string
-	pubSeq   atomic.Int64
-
-	churnCancel context.CancelFunc
-	churnWG     sync.WaitGroup
-	ops         atomic.Int64
-	opErrs      atomic.Int64
-	errMu       sync.Mutex
-	firstErrs   []string
-
-	updates   atomic.Int64 // updates received by all handlers
-	recording atomic.Bool  // check every update for vanished publishers
-	violMu    sync.Mutex
-	viol      []string
-	nViol     atomic.Int64
-}
-
-type service struct {
-	dataID string
-	// mu serialises churn on the service and guards pubs, so the model
-	// changes in the order the registry saw the calls.
-	mu   sync.Mutex
-	pubs []*pubRec
-	sub  *subRec
-}
-
-type pubRec struct {
-	id      string
-	client  int
-	p       *client.Publisher
-	version int
-	// gone is set before Unpublish is called (or when Publish failed): from
-	// then on the publisher may legitimately vanish from a list.
-	gone atomic.Bool
-	// When the last call on it started and returned (unix ns), for failure
-	// messages.
-	callStart, callEnd atomic.Int64
-	lastCall           atomic.Value // string
-}
-
-// track records a call on the publisher.
-func (p *pubRec) track(what string, start time.Time) {
-	p.lastCall.Store(what)
-	p.callStart.Store(start.UnixNano())
-	p.callEnd.Store(time.Now().UnixNano())
-}
-
-// describe says what was last done to the publisher and when.
-func (p *pubRec) describe() string {
-	what, _ := p.lastCall.Load().(string)
-	return fmt.Sprintf("%s: %s %s..%s", p.id, what, time.Unix(0, p.callStart.Load()).Format("15:04:05.000"),
-		time.Unix(0, p.callEnd.Load()).Format("15:04:05.000"))
-}
-
-func (p *pubRec) data() string { return p.id + "#v" + strconv.Itoa(p.version) }
-
-type subRec struct {
-	svc    *service
-	client int
-	s      *client.Subscriber
-	mu     sync.Mutex
-	prev   map[string]int // the last update: publisher id -> version
-}
+type (
+	workload       = Workload
+	workloadConfig = WorkloadConfig
+	mismatch       = Mismatch
+)
 
 // slowConvergence is when waitCorrect describes what still lags.
 const slowConvergence = 5 * time.Second
 
 // opTimeout bounds one call; calls retry across faults until it ends.
-const opTimeout = time.Minute
+const opTimeout = OpTimeout
 
+// newWorkload starts a workload that is closed when the test ends.
 func newWorkload(t *testing.T, cfg workloadConfig) *workload {
 	t.Helper()
-	w := &workload{cfg: cfg, describe: dumpService}
-	ctx := within(t, 2*time.Minute)
-	for i := 0; i < cfg.Clients; i++ {
-		c, err := client.New(ctx, client.Config{Sessions: cfg.Sessions, AppName: "proccluster",
-			Logger: cfg.Logger.With("client", i), BackoffMin: 20 * time.Millisecond, BackoffMax: 500 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.clients = append(w.clients, c)
-	}
-	t.Cleanup(w.close)
-	for k := 0; k < cfg.Services; k++ {
-		w.services = append(w.services, &service{dataID: fmt.Sprintf("proccluster.Service%05d:1.0", k)})
-	}
 	start := time.Now()
-	err := w.parallel(ctx, func(ctx context.Context, k int) error {
-		svc := w.services[k]
-		svc.mu.Lock()
-		defer svc.mu.Unlock()
-		// The two publishers sit on clients half the list apart, the
-		// subscriber on a third one.
-		for _, ci := range []int{k % cfg.Clients, (k + cfg.Clients/2) % cfg.Clients} {
-			if err := w.publish(ctx, svc, ci); err != nil {
-				return err
-			}
-		}
-		sr := &subRec{svc: svc, client: (k + 1) % cfg.Clients}
-		s, err := w.clients[sr.client].Subscribe(ctx, client.Subscription{DataID: svc.dataID, Scope: client.ScopeDataCenter},
-			func(u client.Update) { w.onUpdate(sr, u) })
-		if err != nil {
-			return err
-		}
-		sr.s, svc.sub = s, sr
-		return nil
-	})
+	w, err := NewWorkload(within(t, 2*time.Minute), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(w.Close)
 	t.Logf("workload: %d services, %d publishers, %d subscribers on %d clients registered in %v",
 		cfg.Services, 2*cfg.Services, cfg.Services, cfg.Clients, time.Since(start).Round(time.Millisecond))
 	return w
 }
 
-// parallel runs f for every service index with bounded parallelism.
-func (w *workload) parallel(ctx context.Context, f func(ctx context.Context, k int) error) error {
-	var (
-		wg    sync.WaitGroup
-		next  atomic.Int64
-		errMu sync.Mutex
-		first error
-	)
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(w.services) || ctx.Err() != nil {
-					return
-				}
-				if err := f(ctx, k); err != nil {
-					errMu.Lock()
-					if first == nil {
-						first = err
-					}
-					errMu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}
-
-func (w *workload) close() {
-	w.stopChurn()
-	w.recording.Store(false)
-	for _, c := range w.clients {
-		_ = c.Close()
-	}
-}
-
-// publish adds a publisher to svc on client ci. svc.mu must be held.
-func (w *workload) publish(ctx context.Context, svc *service, ci int) error {
-	pr := &pubRec{id: "p" + strconv.FormatInt(w.pubSeq.Add(1), 10), client: ci, version: 1}
-	w.pubs.Store(pr.id, pr)
-	start := time.Now()
-	p, err := w.clients[ci].Publish(ctx, client.Publication{DataID: svc.dataID, Data: []string{pr.data()}})
-	pr.track(fmt.Sprintf("publish v1 on client %d (err %v)", ci, err), start)
-	if err != nil {
-		pr.gone.Store(true)
-		return err
-	}
-	pr.p = p
-	svc.pubs = append(svc.pubs, pr)
-	return nil
-}
-
-// onUpdate records an update and, while recording, checks that no
-// publisher a previous update showed has vanished unless it was
-// unpublished, and that no publisher's version went back.
-func (w *workload) onUpdate(sr *subRec, u client.Update) {
-	w.updates.Add(1)
-	cur := make(map[string]int)
-	for _, a := range u.Addresses() {
-		id, v, _ := strings.Cut(a, "#v")
-		n, _ := strconv.Atoi(v)
-		cur[id] = n
-	}
-	sr.mu.Lock()
-	prev := sr.prev
-	sr.prev = cur
-	sr.mu.Unlock()
-	if !w.recording.Load() {
-		return
-	}
-	for id, pv := range prev {
-		v, ok := cur[id]
-		switch {
-		case !ok:
-			if pr, found := w.pubs.Load(id); !found || !pr.(*pubRec).gone.Load() {
-				w.violation("%s: live publisher %s vanished (update version %d)", sr.svc.dataID, id, u.Version)
-			}
-		case v < pv:
-			w.violation("%s: publisher %s went back from v%d to v%d (update version %d)", sr.svc.dataID, id, pv, v, u.Version)
-		}
-	}
-}
-
-func (w *workload) violation(format string, args ...any) {
-	w.nViol.Add(1)
-	w.violMu.Lock()
-	defer w.violMu.Unlock()
-	if len(w.viol) < 20 {
-		w.viol = append(w.viol, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
-	}
-}
+func (w *Workload) close()                                         { w.Close() }
+func (w *Workload) startChurn()                                    { w.StartChurn() }
+func (w *Workload) stopChurn()                                     { w.StopChurn() }
+func (w *Workload) churnOps(ctx context.Context, n int64) error    { return w.ChurnOps(ctx, n) }
+func (w *Workload) churnFor(ctx context.Context, d time.Duration)  { w.ChurnFor(ctx, d) }
+func (w *Workload) mismatches() []mismatch                         { return w.Mismatches() }
+func (w *Workload) describeMismatch(c *Cluster, m mismatch) string { return w.DescribeMismatch(c, m) }
+func dumpService(c *Cluster, dataInfoID string) string             { return DumpService(c, dataInfoID) }
 
 // takeViolations returns and clears the violations recorded so far.
-func (w *workload) takeViolations() (int64, []string) {
-	w.violMu.Lock()
-	defer w.violMu.Unlock()
-	v := w.viol
-	w.viol = nil
-	return w.nViol.Swap(0), v
-}
-
-// startChurn changes random services at cfg.Rate operations per second:
-// mostly republishes, some publishers added on a random client and some
-// removed (every service keeps 1 to 4 publishers).
-func (w *workload) startChurn() {
-	ctx, cancel := context.WithCancel(context.Background())
-	w.churnCancel = cancel
-	tokens := make(chan struct{}, 8)
-	w.churnWG.Add(1)
-	go func() {
-		defer w.churnWG.Done()
-		defer close(tokens)
-		tick := time.NewTicker(time.Second / time.Duration(w.cfg.Rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			select {
-			case tokens <- struct{}{}:
-			default: // workers are stuck in a fault: do not pile up work
-			}
-		}
-	}()
-	for i := range 16 {
-		w.churnWG.Add(1)
-		go func() {
-			defer w.churnWG.Done()
-			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
-			for range tokens {
-				w.churnOne(rng)
-			}
-		}()
-	}
-}
-
-// stopChurn stops the churn and waits for the calls in flight.
-func (w *workload) stopChurn() {
-	if w.churnCancel == nil {
-		return
-	}
-	w.churnCancel()
-	w.churnWG.Wait()
-	w.churnCancel = nil
-}
-
-// churnOps churns until n more operations completed, then stops.
-func (w *workload) churnOps(ctx context.Context, n int64) error {
-	target := w.ops.Load() + n
-	w.startChurn()
-	defer w.stopChurn()
-	return Poll(ctx, 20*time.Millisecond, fmt.Sprintf("%d churn operations", n), func(context.Context) (bool, error) {
-		return w.ops.Load() >= target, nil
-	})
-}
-
-// churnFor churns for d (or until ctx ends), then stops.
-func (w *workload) churnFor(ctx context.Context, d time.Duration) {
-	w.startChurn()
-	defer w.stopChurn()
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
-func (w *workload) churnOne(rng *rand.Rand) {
-	svc := w.services[rng.IntN(len(w.services))]
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	var err error
-	switch r := rng.IntN(100); {
-	case r < 15 && len(svc.pubs) < 4:
-		err = w.publish(ctx, svc, rng.IntN(len(w.clients)))
-	case r < 30 && len(svc.pubs) > 1:
-		i := rng.IntN(len(svc.pubs))
-		pr := svc.pubs[i]
-		pr.gone.Store(true)
-		svc.pubs = slices.Delete(svc.pubs, i, i+1)
-		// A failed Unpublish still removes it: the client retries in the background.
-		start := time.Now()
-		err = pr.p.Unpublish(ctx)
-		pr.track(fmt.Sprintf("unpublish on client %d (err %v)", pr.client, err), start)
-	default:
-		pr := svc.pubs[rng.IntN(len(svc.pubs))]
-		pr.version++
-		// A failed Republish keeps the new data for the next replay.
-		start := time.Now()
-		err = pr.p.Republish(ctx, pr.data())
-		pr.track(fmt.Sprintf("republish v%d on client %d (err %v)", pr.version, pr.client, err), start)
-	}
-	w.ops.Add(1)
-	if err != nil {
-		w.opErrs.Add(1)
-		w.errMu.Lock()
-		if len(w.firstErrs) < 5 {
-			w.firstErrs = append(w.firstErrs, err.Error())
-		}
-		w.errMu.Unlock()
-	}
+func (w *Workload) takeViolations() (int64, []string) {
+	v := w.TakeViolations()
+	return v.Total(), v.First
 }
 
 // checkOpErrors fails the test if a churn call failed since the last check.
-func (w *workload) checkOpErrors(t *testing.T) {
+func (w *Workload) checkOpErrors(t *testing.T) {
 	t.Helper()
-	if n := w.opErrs.Swap(0); n > 0 {
-		w.errMu.Lock()
-		errs := w.firstErrs
-		w.firstErrs = nil
-		w.errMu.Unlock()
+	if n, errs := w.TakeOpErrors(); n > 0 {
 		t.Errorf("%d churn calls failed (each retried for %v); first: %v", n, opTimeout, errs)
 	}
+}
+
+// waitCorrect waits until every subscriber holds exactly the live
+// publishers of its service, and returns when that happened. On timeout it
+// fails the test, describing a few mismatches with what the cluster holds.
+func (w *Workload) waitCorrect(t *testing.T, ctx context.Context, c *Cluster, what string) time.Time {
+	t.Helper()
+	done, left, err := w.WaitCorrect(ctx, what, slowConvergence, func(ms []Mismatch) {
+		// Not a failure: a note on what lags, for the log.
+		t.Logf("note: %d subscribers still wrong %v after the churn stopped; first: %s",
+			len(ms), slowConvergence, w.DescribeMismatch(c, ms[0]))
+	})
+	if err == nil {
+		return done
+	}
+	t.Error(err)
+	for i, m := range left {
+		if i == 3 {
+			break
+		}
+		t.Errorf("  %s", w.DescribeMismatch(c, m))
+	}
+	t.FailNow()
+	return time.Time{}
 }

@@ -1,0 +1,80 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/internal/proccluster"
+)
+
+// TestChaosShort is the short chaos run of make test: one run of every
+// fault on a small workload with short leases. It fails on anything lost,
+// a fault not recovered within a generous correctness deadline, a safety
+// violation or a churn call that failed; recovery times are only logged.
+func TestChaosShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the chaos run starts a cluster of processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	if d := os.Getenv("ROSTER_TEST_LOG_DIR"); d != "" {
+		dir = filepath.Join(d, "chaos")
+	}
+	bin := os.Getenv("ROSTER_TEST_BIN")
+	if bin == "" {
+		root, err := proccluster.ModuleRoot(".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin = filepath.Join(t.TempDir(), "roster")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err = proccluster.BuildRoster(ctx, root, bin)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := Config{
+		Bin: bin, Dir: dir, Repeats: 1,
+		Metas: 3, Datas: 3, Sessions: 3, Slots: 32, Replicas: 2,
+		Services: 300, Clients: 4, Rate: 20,
+		NodeLease: 3 * time.Second, LeaderLease: 3 * time.Second, ClientHeartbeat: time.Second,
+		// Short repair rounds, like the short leases (the defaults are 5 s
+		// follower repair and 30 s session sync).
+		Args: map[proccluster.Role][]string{
+			proccluster.RoleData:    {"--follower-repair", "1s", "--session-sync", "3s"},
+			proccluster.RoleSession: {"--version-scan", "2s"},
+		},
+		Deadline: 60 * time.Second, ChurnAfter: time.Second, Outage: 6 * time.Second, SlowClients: 1,
+		Logf: t.Logf,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg)
+	if errors.Is(err, proccluster.ErrNoMariaDB) {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("skipping: the chaos run needs a private MariaDB (mariadbd and mariadb-install-db): %v", err)
+	}
+	if rep != nil {
+		var b strings.Builder
+		_ = rep.WriteMarkdown(&b, "go test ./bench/chaos -run TestChaosShort")
+		t.Logf("report:\n%s", b.String())
+		for _, f := range rep.Failures() {
+			t.Errorf("%s", f)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() {
+		for _, n := range []string{"meta-0", "meta-1", "meta-2", "data-0", "data-1", "data-2", "session-0", "session-1", "session-2"} {
+			t.Logf("--- tail of %s.log:\n%s", n, (&proccluster.Process{LogPath: filepath.Join(dir, n+".log")}).LogTail(15))
+		}
+	}
+}
