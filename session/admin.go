@@ -131,7 +131,8 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 	s.reg.mu.RLock()
 	for _, k := range pubs {
 		if p, ok := s.reg.get(k); ok {
-			out.Publishers = append(out.Publishers, IPPubJSON{DataInfoID: k.dataInfoID, pubJSON: toPubJSON(&p.p)})
+			pp := p.publisher(k.dataInfoID)
+			out.Publishers = append(out.Publishers, IPPubJSON{DataInfoID: k.dataInfoID, pubJSON: toPubJSON(&pp)})
 		}
 	}
 	s.reg.mu.RUnlock()

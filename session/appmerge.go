@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (a *appState) relist(iface string, e *datumEntry, force bool) bool {
 	a.mu.Lock()
 	apps := a.ifaces[iface]
 	a.mu.Unlock()
-	pubs := pushPublishers(d)
+	pubs := slices.Clip(e.own) // appended to below: never into own's array
 	version := max(d.Version, 1)
 	if len(apps) > 0 {
 		datums := make([]*proto.Datum, 0, len(apps))

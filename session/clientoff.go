@@ -82,21 +82,21 @@ func (s *Server) setClientOff(ips []string) {
 	r := s.reg
 	r.mu.Lock()
 	for _, byID := range r.slots {
-		for _, pubs := range byID {
-			for rid, p := range pubs {
-				wasOff, isOff := old.has(p.p.ClientIP), next.has(p.p.ClientIP)
+		for _, set := range byID {
+			for rid, p := range set.pubs {
+				ip := p.clientIP()
+				wasOff, isOff := old.has(ip), next.has(ip)
 				switch {
 				case isOff && !wasOff:
 					held++
 					ops = append(ops, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-						DataInfoID: p.p.DataInfoID, RegisterID: p.p.RegisterID, Version: p.p.Version, RegisterTimestamp: s.tick(),
+						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.version, RegisterTimestamp: s.tick(),
 					}})
 				case wasOff && !isOff:
 					released++
-					np := p.p
-					np.RegisterTimestamp = s.tick()
-					pubs[rid] = &publisher{p: np, conn: p.conn}
-					ops = append(ops, proto.WriteOp{Kind: proto.OpPut, Publisher: np})
+					np := p.withTS(s.tick())
+					set.pubs[rid] = np
+					ops = append(ops, proto.WriteOp{Kind: proto.OpPut, Publisher: np.publisher(set.dataInfoID)})
 				}
 			}
 		}
@@ -141,9 +141,11 @@ func (r *registry) syncPublishers(ids ...string) []proto.Publisher {
 	defer r.mu.RUnlock()
 	var out []proto.Publisher
 	for _, id := range ids {
-		for _, p := range r.slots[slotstore.SlotOf(id, r.nslots)][id] {
-			if !r.held(p.p.ClientIP) {
-				out = append(out, p.p)
+		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
+			for _, p := range set.pubs {
+				if !r.held(p.clientIP()) {
+					out = append(out, p.publisher(set.dataInfoID))
+				}
 			}
 		}
 	}

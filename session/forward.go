@@ -94,7 +94,9 @@ func (f *forwarder) finish(slots []uint32, codes []proto.Code) (refused int) {
 		if codes == nil {
 			continue
 		}
-		keep := q.ops[:0:0]
+		// Not q.ops[:0:0]: a slice of no capacity still holds the whole
+		// array, and with it every publisher ever queued in the slot.
+		var keep []proto.WriteOp
 		for j := 0; j < n; j++ {
 			switch code := codeAt(codes, i+j); code {
 			case proto.CodeOK, proto.CodeStaleVersion:

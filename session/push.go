@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,14 +43,15 @@ type pastVersion struct {
 // once, and the same immutable bytes go to every connection.
 type datumEntry struct {
 	mu       sync.Mutex
-	datum    *proto.Datum // nil until the first fetch
+	datum    *proto.Datum // nil until the first fetch; Publishers only for application datums (see own)
 	hash     uint64       // datum.Hash(): one version can name two contents across a leader hand-over
 	version  uint64       // version pushed to clients (never 0)
 	want     uint64       // newest version announced and not yet fetched
 	gen      uint64       // counts fetch requests, so one arriving mid-fetch is not lost
 	fetching bool
 	frames   map[frameKey][]byte
-	pubs     []proto.PushPublisher // the datum's publishers as pushed (all zones)
+	own      []proto.PushPublisher // the datum's publishers as pushed (all zones)
+	pubs     []proto.PushPublisher // own and the application instances serving the datum
 	history  []pastVersion         // earlier versions, newest last
 }
 
@@ -108,7 +110,11 @@ func newPusher(s *Server) *pusher {
 }
 
 func (p *pusher) entry(id string) *datumEntry {
-	e, _ := p.cache.LoadOrCompute(id, func() *datumEntry { return new(datumEntry) })
+	if e, ok := p.cache.Load(id); ok {
+		return e
+	}
+	// A copy: id may be part of a decoded frame, which the key would keep.
+	e, _ := p.cache.LoadOrCompute(strings.Clone(id), func() *datumEntry { return new(datumEntry) })
 	return e
 }
 
@@ -217,6 +223,17 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		fetches.Inc()
 		e.mu.Lock()
 		if h := d.Hash(); e.datum == nil || d.Version != e.datum.Version || h != e.hash {
+			e.own = p.pushPublishers(d)
+			if !strings.HasSuffix(id, "#@#"+proto.AppGroup) {
+				// own holds all that is pushed: nothing of the decoded reply
+				// is kept. An application datum keeps its publishers for
+				// their revisions (appendInstances).
+				did := strings.Clone(d.DataInfoID)
+				if e.datum != nil && e.datum.DataInfoID == d.DataInfoID {
+					did = e.datum.DataInfoID
+				}
+				d = &proto.Datum{DataInfoID: did, Version: d.Version}
+			}
 			e.datum, e.hash = d, h
 			// The pushed list: d's publishers and those of the applications
 			// serving id. Version 0 means "never written": it is pushed as 1
@@ -238,11 +255,75 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 	}
 }
 
-func pushPublishers(d *proto.Datum) []proto.PushPublisher {
+// pushPublishers returns d's publishers as pushed. The decoded reply also
+// holds what pushes do not carry (data info ids, client IPs, attributes):
+// nothing of it is kept. The strings of a publisher this session holds at
+// the same version are its registry's; the others are copied into one
+// string. e.mu is held; the registry's lock is taken after it.
+func (p *pusher) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 	out := make([]proto.PushPublisher, len(d.Publishers))
+	ndata := 0
 	for i := range d.Publishers {
-		p := &d.Publishers[i]
-		out[i] = proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data}
+		ndata += len(d.Publishers[i].Data)
+	}
+	data := make([]string, 0, ndata)
+	// local[i]: publisher i is taken from the registry.
+	local := make([]bool, len(d.Publishers))
+	n := 0
+	reg := p.s.reg
+	reg.mu.RLock()
+	for i := range d.Publishers {
+		dp := &d.Publishers[i]
+		rp, ok := reg.get(regKey{d.DataInfoID, dp.RegisterID})
+		if !ok || rp.version != dp.Version || rp.ts != dp.RegisterTimestamp {
+			n += len(dp.RegisterID) + len(dp.Zone)
+			for _, s := range dp.Data {
+				n += len(s)
+			}
+			continue
+		}
+		local[i] = true
+		br := blobReader{rp.blob}
+		out[i] = proto.PushPublisher{RegisterID: br.string(), Zone: rp.origin.Value().zone, Version: rp.version}
+		start := len(data)
+		for k := br.uvarint(); k > 0; k-- {
+			data = append(data, br.string())
+		}
+		out[i].Data = data[start:len(data):len(data)]
+	}
+	reg.mu.RUnlock()
+	if n == 0 {
+		return out
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range d.Publishers {
+		if !local[i] {
+			dp := &d.Publishers[i]
+			b.WriteString(dp.RegisterID)
+			b.WriteString(dp.Zone)
+			for _, s := range dp.Data {
+				b.WriteString(s)
+			}
+		}
+	}
+	all := b.String()
+	take := func(l int) string {
+		s := all[:l]
+		all = all[l:]
+		return s
+	}
+	for i := range d.Publishers {
+		if local[i] {
+			continue
+		}
+		dp := &d.Publishers[i]
+		out[i] = proto.PushPublisher{RegisterID: take(len(dp.RegisterID)), Zone: take(len(dp.Zone)), Version: dp.Version}
+		start := len(data)
+		for _, s := range dp.Data {
+			data = append(data, take(len(s)))
+		}
+		out[i].Data = data[start:len(data):len(data)]
 	}
 	return out
 }
@@ -272,18 +353,20 @@ func (p *pusher) pushGroup(id string) {
 	if !cached {
 		return
 	}
-	now := time.Now()
+	now := time.Now().UnixNano()
 	// base: the oldest version acknowledged by the subscribers of a target,
 	// which a delta must start from (0 when one has nothing yet).
 	// Allocated only when a subscriber needs a push: the retry loop calls
 	// this for every group on every tick, and most have nothing to send.
 	var base map[pushTarget]uint64
+	oldest := version // the oldest version a subscriber acknowledged
 	g.mu.Lock()
 	for _, sub := range g.subs {
+		oldest = min(oldest, sub.acked)
 		if sub.acked >= version {
 			continue
 		}
-		if sub.sent == version && now.Sub(sub.sentAt) < p.retryDelay(sub.attempts) {
+		if sub.sent == version && time.Duration(now-sub.sentAt) < p.retryDelay(sub.attempts) {
 			continue
 		}
 		t := pushTarget{sub.conn, sub.filter()}
@@ -308,6 +391,9 @@ func (p *pusher) pushGroup(id string) {
 	}
 	g.mu.Unlock()
 	if len(base) == 0 {
+		if oldest == version {
+			e.settled(version)
+		}
 		return
 	}
 	conns := make(map[frameKey][]*netio.Conn)
@@ -332,9 +418,21 @@ func (p *pusher) pushGroup(id string) {
 	}
 }
 
-func (p *pusher) retryDelay(attempts int) time.Duration {
+// settled drops the frames and the earlier versions of e once every
+// subscriber acknowledged version: nobody needs a delta, and a subscriber
+// that comes later gets the full list, which is built again. Across many
+// datums the frames would otherwise hold every list a second time.
+func (e *datumEntry) settled(version uint64) {
+	e.mu.Lock()
+	if e.version == version {
+		e.frames, e.history = nil, nil
+	}
+	e.mu.Unlock()
+}
+
+func (p *pusher) retryDelay(attempts uint32) time.Duration {
 	d := p.s.cfg.PushRetry
-	for i := 1; i < attempts && d < maxPushBackoff; i++ {
+	for i := uint32(1); i < attempts && d < maxPushBackoff; i++ {
 		d *= 2
 	}
 	return min(d, maxPushBackoff)
@@ -355,7 +453,7 @@ func (p *pusher) frame(e *datumEntry, k frameKey) []byte {
 	cur := filterZone(e.pubs, k.filter)
 	full := proto.Push{DataInfoID: e.datum.DataInfoID, Zone: k.filter, Version: e.version,
 		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur)}
-	f := proto.AppendFrame(nil, 0, 0, &full)
+	f := appendFrame(&full)
 	if k.base != 0 && !p.s.cfg.DisableDelta {
 		for _, h := range e.history {
 			if h.version != k.base {
@@ -364,7 +462,7 @@ func (p *pusher) frame(e *datumEntry, k frameKey) []byte {
 			changed, removed := push.Delta(filterZone(h.pubs, k.filter), cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
-			if df := proto.AppendFrame(nil, 0, 0, &delta); len(df) < len(f) {
+			if df := appendFrame(&delta); len(df) < len(f) {
 				f = df
 				deltaPushes.Inc()
 			}
@@ -380,6 +478,13 @@ func (p *pusher) frame(e *datumEntry, k frameKey) []byte {
 	}
 	e.frames[k] = f
 	return f
+}
+
+// appendFrame encodes a push in a buffer of its size: frames are kept
+// for fan-out and retries, and growing the buffer would both copy and keep
+// the spare capacity.
+func appendFrame(m *proto.Push) []byte {
+	return proto.AppendFrame(make([]byte, 0, proto.HeaderSize+m.Size()), 0, 0, m)
 }
 
 func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {

@@ -13,25 +13,20 @@ import (
 
 type regKey struct{ dataInfoID, registerID string }
 
-// publisher is a client's live publication as this session holds it.
-type publisher struct {
-	p    proto.Publisher
-	conn *clientConn // owner; a replay on a new connection moves it
-}
-
 // subscriber is one client subscription and its push state. The push
-// fields are guarded by the group's mutex.
+// fields are guarded by the group's mutex. A session holds one per
+// subscription, so it is kept small: 80 bytes.
 type subscriber struct {
 	registerID string
 	conn       *clientConn
 	zone       string
-	scope      proto.Scope
 	version    uint64 // client's registration version
 
-	acked    uint64    // newest version the client acknowledged
-	sent     uint64    // newest version sent and not yet acknowledged
-	sentAt   time.Time // when sent went out
-	attempts int       // unacked sends of `sent`, for retry backoff
+	acked    uint64 // newest version the client acknowledged
+	sent     uint64 // newest version sent and not yet acknowledged
+	sentAt   int64  // when sent went out, unix ns
+	attempts uint32 // unacked sends of `sent`, for retry backoff
+	scope    proto.Scope
 }
 
 // filter is the zone filter of the pushes this subscriber receives.
@@ -48,38 +43,43 @@ type subGroup struct {
 	mu         sync.Mutex
 	subs       map[regKey]*subscriber // key: connection-independent registerId
 	// byConn indexes subs by connection: an ack concerns one connection's
-	// subscribers, and scanning the whole group per ack is quadratic.
-	byConn map[*clientConn]map[regKey]*subscriber
+	// subscribers, and scanning the whole group per ack is quadratic. A
+	// connection mostly holds one subscriber of a group: a slice, not a map.
+	byConn map[*clientConn][]*subscriber
 }
 
 // Lock should be held.
 func (g *subGroup) put(k regKey, s *subscriber) {
 	if old, ok := g.subs[k]; ok {
-		g.unindex(k, old)
+		g.unindex(old)
 	}
 	g.subs[k] = s
-	m := g.byConn[s.conn]
-	if m == nil {
-		m = make(map[regKey]*subscriber)
-		g.byConn[s.conn] = m
-	}
-	m[k] = s
+	g.byConn[s.conn] = append(g.byConn[s.conn], s)
 }
 
 // Lock should be held.
-func (g *subGroup) unindex(k regKey, s *subscriber) {
-	if m := g.byConn[s.conn]; m != nil {
-		delete(m, k)
-		if len(m) == 0 {
-			delete(g.byConn, s.conn)
-		}
+func (g *subGroup) unindex(s *subscriber) {
+	subs := g.byConn[s.conn]
+	if i := slices.Index(subs, s); i >= 0 {
+		subs = slices.Delete(subs, i, i+1)
 	}
+	if len(subs) == 0 {
+		delete(g.byConn, s.conn)
+	} else {
+		g.byConn[s.conn] = subs
+	}
+}
+
+// pubSet is the publishers of one dataInfoId, by registerId.
+type pubSet struct {
+	dataInfoID string // a copy: the key and the registry's keys share it
+	pubs       map[string]*publisher
 }
 
 // registry is the session's view of its clients' publishers and subscribers.
 type registry struct {
 	mu     sync.RWMutex
-	slots  []map[string]map[string]*publisher // slot → dataInfoId → registerId: digests are per slot
+	slots  []map[string]*pubSet // slot → dataInfoId → publishers: digests are per slot
 	nslots int
 	npubs  int
 	tombs  map[regKey]tomb // unpublished: a late older publish must not come back
@@ -93,44 +93,56 @@ type tomb struct {
 }
 
 func newRegistry(slots int) *registry {
-	r := &registry{slots: make([]map[string]map[string]*publisher, slots), nslots: slots,
+	r := &registry{slots: make([]map[string]*pubSet, slots), nslots: slots,
 		tombs: make(map[regKey]tomb), groups: make(map[string]*subGroup)}
 	for i := range r.slots {
-		r.slots[i] = make(map[string]map[string]*publisher)
+		r.slots[i] = make(map[string]*pubSet)
 	}
 	return r
 }
 
 // Lock should be held.
 func (r *registry) get(k regKey) (*publisher, bool) {
-	p, ok := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)][k.dataInfoID][k.registerID]
+	set := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)][k.dataInfoID]
+	if set == nil {
+		return nil, false
+	}
+	p, ok := set.pubs[k.registerID]
 	return p, ok
 }
 
+// set records p and returns its key, made of strings the registry holds.
 // Lock should be held.
-func (r *registry) set(k regKey, p *publisher) {
-	byID := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)]
-	pubs := byID[k.dataInfoID]
-	if pubs == nil {
-		pubs = make(map[string]*publisher)
-		byID[k.dataInfoID] = pubs
+func (r *registry) set(dataInfoID string, p *publisher) regKey {
+	byID := r.slots[slotstore.SlotOf(dataInfoID, r.nslots)]
+	set := byID[dataInfoID]
+	if set == nil {
+		set = &pubSet{dataInfoID: strings.Clone(dataInfoID), pubs: make(map[string]*publisher)}
+		byID[set.dataInfoID] = set
 	}
-	if _, ok := pubs[k.registerID]; !ok {
+	// An existing entry's key is replaced too: the old key is part of the
+	// old blob, which it would keep.
+	id := p.registerID()
+	if _, ok := set.pubs[id]; !ok {
 		r.npubs++
 	}
-	pubs[k.registerID] = p
+	set.pubs[id] = p
+	return regKey{set.dataInfoID, id}
 }
 
 // Lock should be held.
 func (r *registry) del(k regKey) {
 	byID := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)]
-	pubs := byID[k.dataInfoID]
-	if _, ok := pubs[k.registerID]; !ok {
+	set := byID[k.dataInfoID]
+	if set == nil {
+		return
+	}
+	if _, ok := set.pubs[k.registerID]; !ok {
 		return
 	}
 	r.npubs--
-	delete(pubs, k.registerID)
-	if len(pubs) == 0 {
+	delete(set.pubs, k.registerID)
+	if len(set.pubs) == 0 {
 		delete(byID, k.dataInfoID)
 	}
 }
@@ -141,13 +153,16 @@ func (r *registry) unpublish(k regKey, version uint64, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.get(k); ok {
-		if old.p.Version > version {
+		if old.version > version {
 			return
 		}
 		r.del(k)
 		old.conn.dropPub(k)
 	}
 	if t, ok := r.tombs[k]; !ok || t.version < version {
+		if !ok { // copies: k's strings are part of a decoded frame
+			k = regKey{strings.Clone(k.dataInfoID), strings.Clone(k.registerID)}
+		}
 		r.tombs[k] = tomb{version: version, at: now}
 	}
 }
@@ -173,15 +188,14 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
 		return false
 	}
 	if old, ok := r.get(k); ok {
-		if old.p.Version > p.Version {
+		if old.version > p.Version {
 			return false
 		}
 		if old.conn != conn {
 			old.conn.dropPub(k)
 		}
 	}
-	r.set(k, &publisher{p: p, conn: conn})
-	conn.addPub(k)
+	conn.addPub(r.set(p.DataInfoID, newPublisher(conn, &p)))
 	return true
 }
 
@@ -205,8 +219,10 @@ func (r *registry) publishers(ids ...string) []proto.Publisher {
 	defer r.mu.RUnlock()
 	var out []proto.Publisher
 	for _, id := range ids {
-		for _, p := range r.slots[slotstore.SlotOf(id, r.nslots)][id] {
-			out = append(out, p.p)
+		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
+			for _, p := range set.pubs {
+				out = append(out, p.publisher(set.dataInfoID))
+			}
 		}
 	}
 	return out
@@ -220,14 +236,14 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 	}
 	r.mu.RLock()
 	out := make([]proto.DigestEntry, 0, len(r.slots[slot]))
-	for id, pubs := range r.slots[slot] {
+	for id, set := range r.slots[slot] {
 		e := proto.DigestEntry{DataInfoID: id}
-		for _, p := range pubs {
-			if r.held(p.p.ClientIP) {
+		for rid, p := range set.pubs {
+			if r.held(p.clientIP()) {
 				continue // data nodes must not have it (clientoff.go)
 			}
 			e.Count++
-			e.Hash ^= proto.PublisherHash(p.p.RegisterID, p.p.Version)
+			e.Hash ^= proto.PublisherHash(rid, p.version)
 		}
 		if e.Count > 0 {
 			out = append(out, e)
@@ -239,17 +255,25 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 }
 
 // addSubscriber records s; it returns whether its group is new on this
-// session (so data nodes must learn the interest).
+// session (so data nodes must learn the interest). The strings kept are
+// copies: the decoded frame they come from would otherwise stay in memory
+// for as long as the subscription.
 func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, bool) {
-	k := regKey{dataInfoID, s.registerID}
+	s.registerID = strings.Clone(s.registerID)
+	if s.zone == s.conn.zone {
+		s.zone = s.conn.zone
+	} else {
+		s.zone = strings.Clone(s.zone)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	g, ok := r.groups[dataInfoID]
 	if !ok {
-		g = &subGroup{dataInfoID: dataInfoID, subs: make(map[regKey]*subscriber),
-			byConn: make(map[*clientConn]map[regKey]*subscriber)}
-		r.groups[dataInfoID] = g
+		g = &subGroup{dataInfoID: strings.Clone(dataInfoID), subs: make(map[regKey]*subscriber),
+			byConn: make(map[*clientConn][]*subscriber)}
+		r.groups[g.dataInfoID] = g
 	}
+	k := regKey{g.dataInfoID, s.registerID}
 	g.mu.Lock()
 	if old, ok := g.subs[k]; ok && old.conn != s.conn {
 		old.conn.dropSub(k)
@@ -273,7 +297,7 @@ func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptie
 	s, ok := g.subs[k]
 	if ok && s.conn == conn {
 		delete(g.subs, k)
-		g.unindex(k, s)
+		g.unindex(s)
 		removed = true
 	}
 	empty := len(g.subs) == 0

@@ -159,7 +159,7 @@ func (s *Server) dropConn(cc *clientConn) {
 			continue
 		}
 		s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.p.Version, RegisterTimestamp: s.now(),
+			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.version, RegisterTimestamp: s.now(),
 		}})
 	}
 }

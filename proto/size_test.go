@@ -1,0 +1,29 @@
+package proto
+
+import (
+	"math"
+	"testing"
+)
+
+func TestSizeMatchesEncoding(t *testing.T) {
+	f := func(m interface {
+		Message
+		Size() int
+	}) {
+		t.Helper()
+		if got, want := m.Size(), len(m.AppendBody(nil)); got != want {
+			t.Fatalf("%T: Size %d, encoded %d bytes", m, got, want)
+		}
+	}
+	long := string(make([]byte, 300))
+	pub := Publisher{DataInfoID: "d", RegisterID: long, Data: []string{"a", long}, Zone: "z", AppName: "app",
+		ClientIP: "10.0.0.1", Attrs: []Attr{{"k", long}}, Version: math.MaxUint64, RegisterTimestamp: -1 << 40}
+	f(&Publisher{})
+	f(&pub)
+	f(&Datum{})
+	f(&Datum{DataInfoID: long, Version: 300, Publishers: []Publisher{pub, {RegisterTimestamp: 1 << 62}}})
+	f(&Push{})
+	f(&Push{DataInfoID: "d", Zone: "z", Version: 1 << 20, BaseVersion: 127, Count: math.MaxUint32, Hash: 1,
+		Publishers: []PushPublisher{{RegisterID: long, Zone: "z", Version: 128, Data: []string{long, ""}}, {}},
+		Removed:    []string{"x", long}})
+}
