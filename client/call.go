@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -21,10 +23,12 @@ func retryable(code proto.Code) bool {
 }
 
 // call sends a registration request on the ready connection and waits for
-// the session to accept it, retrying across timeouts and reconnects until ctx
+// the session to accept it, retrying across timeouts, reconnects and
+// temporary refusals (e.g. the session's rate limit) with backoff until ctx
 // is done or the client is closed. CodeStaleVersion counts as accepted: the
 // session already holds a newer version. A definite refusal comes back as a
-// *ServerError.
+// *ServerError; when ctx ends after a temporary refusal, the error wraps
+// both ctx's cause and that refusal (errors.Is(err, ErrRateLimited)).
 func (c *Client) call(ctx context.Context, m proto.Message) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -32,14 +36,18 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 	defer stop()
 
 	delay := c.cfg.BackoffMin
+	var refused *ServerError // the last temporary refusal, reported if ctx ends
+	timeouts := 0
 	for {
 		if c.ctx.Err() != nil {
 			return ErrClosed
 		}
-		var res proto.Result
-		err := netio.Call(ctx, c.conn, m, &res)
+		timedOut, err := c.try(ctx, c.conn, m, timeouts)
 		if err == nil {
 			return nil
+		}
+		if timedOut {
+			timeouts++
 		}
 		if se := serverError(err); se != nil {
 			if se.Code == proto.CodeStaleVersion {
@@ -48,13 +56,13 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 			if !retryable(se.Code) {
 				return se
 			}
-			err = se
+			err, refused = se, se
 		}
 		if c.ctx.Err() != nil {
 			return ErrClosed
 		}
 		if ctx.Err() != nil {
-			return context.Cause(ctx)
+			return withRefusal(context.Cause(ctx), refused)
 		}
 		c.log.Debug("request failed, retrying", "type", m.Type(), "err", err)
 		t := time.NewTimer(jitter(delay))
@@ -62,10 +70,39 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return context.Cause(ctx)
+			return withRefusal(context.Cause(ctx), refused)
 		}
 		delay = min(2*delay, c.cfg.BackoffMax)
 	}
+}
+
+// try sends m once and waits for the session's answer: the first time at
+// most RequestTimeout (or until ctx's deadline), then twice as long for
+// each earlier try that timed out (up to 8×). A session slower than
+// RequestTimeout, e.g. busy with a reconnect storm, then gets to answer,
+// where a fixed timeout would have it receive the same request again and
+// again and never see an answer arrive in time. timedOut reports that the
+// wait ran out while ctx had not.
+func (c *Client) try(ctx context.Context, r netio.Requester, m proto.Message, timeouts int) (timedOut bool, err error) {
+	tctx := ctx
+	if timeouts > 0 {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout<<min(timeouts, 3))
+		defer cancel()
+	}
+	var res proto.Result
+	err = netio.Call(tctx, r, m, &res)
+	return err != nil && ctx.Err() == nil && (errors.Is(err, netio.ErrTimeout) || tctx.Err() != nil), err
+}
+
+// withRefusal adds the session's last temporary refusal to the error of a
+// retry loop that ran out of time, so the caller learns why it was waiting
+// (errors.Is(err, ErrRateLimited)).
+func withRefusal(cause error, refused *ServerError) error {
+	if refused == nil {
+		return cause
+	}
+	return fmt.Errorf("%w (last refused: %w)", cause, temporary(refused))
 }
 
 // jitter returns a duration drawn uniformly from [d/2, d].

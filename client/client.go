@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/roster-registry/roster/netio"
 )
@@ -38,10 +39,13 @@ type Client struct {
 	// good; set before the connection starts, a no-op after New returned.
 	refuse context.CancelCauseFunc
 
+	moving atomic.Bool // a session asked to move: the next disconnect is expected (move.go)
+
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout
 
-	pushLog throttle
+	pushLog   throttle
+	replayLog throttle
 }
 
 // subKey is what a push names: a dataInfoId and a zone filter.
@@ -89,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		case ctx.Err() == nil && cause != nil:
 			return nil, fmt.Errorf("cannot connect to a session: %w", cause)
 		case last != nil:
-			return nil, fmt.Errorf("cannot connect to a session: %w (last error: %v)", ctx.Err(), last)
+			return nil, fmt.Errorf("cannot connect to a session: %w (last error: %w)", ctx.Err(), temporary(last))
 		}
 		return nil, fmt.Errorf("cannot connect to a session: %w", err)
 	}

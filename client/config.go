@@ -30,7 +30,10 @@ type Config struct {
 	// sessions see); "" lets the system choose.
 	LocalAddr string
 	// RequestTimeout bounds one request to a session (5 s when zero). A
-	// Publish or Subscribe retries past it until its context ends.
+	// Publish or Subscribe retries past it until its context ends, each
+	// retry waiting twice as long as the last (at most 8×); a handshake
+	// may take twice as long. A connection is dropped when nothing at all
+	// (no reply, no push) arrives within RequestTimeout of a heartbeat.
 	RequestTimeout time.Duration
 	// Logger receives connection events; slog.Default() when nil.
 	Logger *slog.Logger

@@ -45,9 +45,7 @@ func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
 	if reply.HeartbeatMs > 0 {
 		every = time.Duration(reply.HeartbeatMs) * time.Millisecond
 	}
-	if !c.background(func() { c.heartbeat(l, every) }) {
-		return ErrClosed
-	}
+	l.KeepAlive(every)
 	if err := c.replay(ctx, l); err != nil {
 		c.setLastError(err)
 		return err
@@ -57,6 +55,9 @@ func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
 }
 
 func (c *Client) onDisconnect(err error) {
+	if c.moving.Swap(false) {
+		return // asked to move: logged by onMove
+	}
 	c.setLastError(err)
 	if c.ctx.Err() == nil {
 		c.log.Warn("lost session connection, reconnecting", "err", err)
@@ -72,6 +73,11 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 		Encodings: proto.EncodingZstd | proto.EncodingS2,
 		Token:     c.cfg.Token,
 	}
+	// The session gives a connection HandshakeTimeout (10 s by default) to
+	// handshake: a busy one still answers within it, and giving up earlier
+	// would only start over with a new connection and a new handshake.
+	ctx, cancel := context.WithTimeout(ctx, 2*c.cfg.RequestTimeout)
+	defer cancel()
 	var reply proto.HandshakeReply
 	if err := netio.Call(ctx, l, req, &reply); err != nil {
 		if se := serverError(err); se != nil {
@@ -82,36 +88,10 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 	return &reply, nil
 }
 
-// heartbeat keeps the link alive at the interval the session asked for and
-// closes it when the session stops answering, which starts a reconnect.
-func (c *Client) heartbeat(l *netio.Link, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.Done():
-			return
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
-		_, err := l.Request(ctx, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
-		cancel()
-		if err != nil {
-			if c.ctx.Err() == nil {
-				c.log.Warn("session missed a heartbeat, closing connection", "addr", l.Addr(), "err", err)
-				l.Close()
-			}
-			return
-		}
-	}
-}
-
 // replay sends every live registration on a new link, a bounded number at a
 // time. A registration the session refuses is logged and skipped: it must
-// not keep the others from being restored. A transport error fails the
-// replay, and the connection with it.
+// not keep the others from being restored. Only a lost link fails the
+// replay (see replayOne).
 func (c *Client) replay(ctx context.Context, l *netio.Link) error {
 	c.mu.RLock()
 	msgs := make([]proto.Message, 0, len(c.pubs)+len(c.subs))
@@ -155,29 +135,58 @@ func (c *Client) replay(ctx context.Context, l *netio.Link) error {
 	return nil
 }
 
+// replayOne sends one registration of a replay. One that is rate-limited
+// or not answered in time is retried on the same link with backoff: the
+// session is alive (KeepAlive closes a link to a dead one) but busy, and
+// failing the connection would start the whole replay again, on top of
+// the load that made it slow.
 func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) error {
-	var res proto.Result
-	err := netio.Call(ctx, l, m, &res)
-	if err == nil {
-		return nil
+	delay := c.cfg.BackoffMin
+	timeouts := 0
+	for {
+		timedOut, err := c.try(ctx, l, m, timeouts)
+		if err == nil {
+			return nil
+		}
+		se := serverError(err)
+		switch {
+		case timedOut:
+			timeouts++
+			if c.replayLog.allow(time.Second) {
+				c.log.Info("session is slow to answer the replay, retrying", "addr", l.Addr(), "err", err)
+			}
+		case se == nil:
+			return err
+		case se.Code == proto.CodeStaleVersion:
+			return nil
+		case se.Code == proto.CodeRateLimited:
+			if c.replayLog.allow(time.Second) {
+				c.log.Info("session rate-limits the replay, slowing down", "addr", l.Addr(), "err", se)
+			}
+		case retryable(se.Code):
+			return se
+		default:
+			c.log.Warn("session refused a replayed registration", "type", m.Type(), "err", se)
+			return nil
+		}
+		t := time.NewTimer(jitter(delay))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return withRefusal(context.Cause(ctx), se)
+		}
+		delay = min(2*delay, c.cfg.BackoffMax)
 	}
-	se := serverError(err)
-	switch {
-	case se == nil:
-		return err
-	case se.Code == proto.CodeStaleVersion:
-		return nil
-	case retryable(se.Code):
-		return se
-	}
-	c.log.Warn("session refused a replayed registration", "type", m.Type(), "err", se)
-	return nil
 }
 
 // onFrame handles frames the session sends on its own; it runs on the
 // link's read goroutine, so it never blocks on a handler.
 func (c *Client) onFrame(l *netio.Link, f netio.Frame) {
-	if f.Header.Type == proto.TypePush {
+	switch f.Header.Type {
+	case proto.TypePush:
 		c.onPush(l, f.Body)
+	case proto.TypeMove:
+		c.onMove(l, f.Body)
 	}
 }

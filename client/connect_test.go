@@ -175,3 +175,61 @@ func TestHeartbeatAtSessionInterval(t *testing.T) {
 		return n >= 3
 	})
 }
+
+// A session whose heartbeat replies wait behind pushes is busy, not gone:
+// the pushes prove it alive, and the client keeps its connection.
+func TestBusySessionKeepsConnection(t *testing.T) {
+	fs := newFakeSession(t, func(fs *fakeSession) { fs.heartbeatMs = 10 })
+	fs.beats.Store(beatsPush)
+	newTestClient(t, Config{RequestTimeout: time.Second}, fs.addr())
+	// 150 heartbeats take 1.5 s, past every timeout of the connection
+	// (1 s), and none of them got a reply.
+	waitFor(t, "unanswered heartbeats", func() bool {
+		var n int
+		fs.with(func(fs *fakeSession) { n = fs.heartbeats })
+		return n >= 150
+	})
+	fs.with(func(fs *fakeSession) {
+		if len(fs.handshakes) != 1 || len(fs.conns) != 1 {
+			t.Fatalf("%d handshakes, %d connections; want the first connection kept", len(fs.handshakes), len(fs.conns))
+		}
+	})
+}
+
+// A session that sends nothing at all is gone: the client reconnects.
+func TestSilentSessionReconnects(t *testing.T) {
+	fs := newFakeSession(t, func(fs *fakeSession) { fs.heartbeatMs = 10 })
+	newTestClient(t, Config{RequestTimeout: 50 * time.Millisecond}, fs.addr())
+	fs.beats.Store(beatsMute)
+	waitFor(t, "a reconnect", func() bool {
+		var n int
+		fs.with(func(fs *fakeSession) { n = len(fs.handshakes) })
+		return n >= 2
+	})
+}
+
+// A replayed registration the session is slow to answer is sent again on
+// the same connection: failing the connection would replay everything anew.
+func TestReplayRetriesUnansweredOnSameConnection(t *testing.T) {
+	first := newFakeSession(t)
+	second := newFakeSession(t)
+	second.refuse.Store(uint32(proto.CodeUnavailable))
+	second.with(func(fs *fakeSession) { fs.swallow[proto.TypePublisher] = 1 })
+	c := newTestClient(t, Config{RequestTimeout: 100 * time.Millisecond}, first.addr(), second.addr())
+	p, err := c.Publish(testCtx(t), Publication{DataID: "svc", Data: []string{"a:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.stop()
+	second.refuse.Store(0)
+	waitFor(t, "the replay", func() bool {
+		var ok bool
+		second.with(func(fs *fakeSession) { _, ok = fs.pubs[p.RegisterID()] })
+		return ok
+	})
+	second.with(func(fs *fakeSession) {
+		if fs.accepted != 1 {
+			t.Errorf("%d connections accepted; want the replay finished on the first", fs.accepted)
+		}
+	})
+}

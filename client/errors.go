@@ -28,10 +28,26 @@ var (
 	// ErrUnauthorized matches (errors.Is) a ServerError with
 	// proto.CodeUnauthorized: the session refused the token.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrRateLimited matches (errors.Is) a ServerError with
+	// proto.CodeRateLimited: the session's registration rate limit (of this
+	// connection or of the whole session) was hit. Publish, Subscribe and
+	// the replay after a reconnect retry it with backoff; a caller sees it
+	// only when its ctx ended while retrying, wrapped with the ctx's error.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrTooLarge matches (errors.Is) a ServerError with
+	// proto.CodeTooLarge: a publisher over the session's data size limit,
+	// or one publisher too many on this connection. It is not retried; the
+	// message names the limit, its value and the session flag setting it.
+	ErrTooLarge = errors.New("over a session limit")
+	// ErrUnavailable matches (errors.Is) a ServerError with
+	// proto.CodeUnavailable, e.g. a session at its connection limit; the
+	// client retries on the next session of its list.
+	ErrUnavailable = errors.New("session unavailable")
 )
 
 // ServerError is a request refused by the session. Use errors.As to read the
-// code; errors.Is(err, ErrUnauthorized) tests for a refused token.
+// code, or errors.Is with ErrUnauthorized, ErrRateLimited, ErrTooLarge or
+// ErrUnavailable.
 type ServerError struct {
 	Code    proto.Code
 	Message string
@@ -47,7 +63,38 @@ func (e *ServerError) Error() string {
 
 // Is lets errors.Is match the sentinel of the error's code.
 func (e *ServerError) Is(target error) bool {
-	return target == ErrUnauthorized && e.Code == proto.CodeUnauthorized
+	switch target {
+	case ErrUnauthorized:
+		return e.Code == proto.CodeUnauthorized
+	case ErrRateLimited:
+		return e.Code == proto.CodeRateLimited
+	case ErrTooLarge:
+		return e.Code == proto.CodeTooLarge
+	case ErrUnavailable:
+		return e.Code == proto.CodeUnavailable
+	}
+	return false
+}
+
+// temporaryError is an error that ended in a temporary refusal, reported
+// once the retries ran out: its text and errors.Is match the refusal (e.g.
+// ErrRateLimited), but errors.As finds no *ServerError in it, which is kept
+// for definite refusals (the session holds nothing of the request).
+type temporaryError struct {
+	err error
+	se  *ServerError
+}
+
+func (e *temporaryError) Error() string        { return e.err.Error() }
+func (e *temporaryError) Is(target error) bool { return e.se.Is(target) }
+
+// temporary returns err as a temporaryError if it carries a refusal, and
+// err itself otherwise.
+func temporary(err error) error {
+	if se := serverError(err); se != nil {
+		return &temporaryError{err: err, se: se}
+	}
+	return err
 }
 
 // serverError returns the *ServerError in err's chain, converting a

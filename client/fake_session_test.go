@@ -20,10 +20,12 @@ type fakeSession struct {
 	token       string
 	heartbeatMs uint32
 	refuse      atomic.Uint32 // a proto.Code answering every handshake when non-zero
+	beats       atomic.Int32  // how heartbeats are answered: beatsAnswer, beatsPush or beatsMute
 
 	mu         sync.Mutex
 	conns      map[uint64]*netio.Conn // handshaken connections
 	handshakes []proto.Handshake
+	accepted   int                        // handshakes answered with OK
 	pubs       map[string]proto.Publisher // by RegisterID, newest version
 	pubLog     []proto.Publisher
 	unpubs     []proto.UnregisterPublisher
@@ -32,7 +34,18 @@ type fakeSession struct {
 	acks       []proto.PushAck
 	heartbeats int
 	reject     map[proto.Type]proto.Code // answers to registrations of a type
+	swallow    map[proto.Type]int        // registrations of a type to leave unanswered
 }
+
+// How a fakeSession answers heartbeats.
+const (
+	beatsAnswer = iota
+	// beatsPush sends a push instead of the reply, as a session does whose
+	// replies wait behind a queue of pushes.
+	beatsPush
+	// beatsMute sends nothing, as a hung session.
+	beatsMute
+)
 
 func newFakeSession(t *testing.T, opts ...func(*fakeSession)) *fakeSession {
 	t.Helper()
@@ -43,6 +56,7 @@ func newFakeSession(t *testing.T, opts ...func(*fakeSession)) *fakeSession {
 		pubs:        map[string]proto.Publisher{},
 		subs:        map[string]proto.Subscriber{},
 		reject:      map[proto.Type]proto.Code{},
+		swallow:     map[proto.Type]int{},
 	}
 	for _, o := range opts {
 		o(fs)
@@ -80,6 +94,13 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 		fs.mu.Lock()
 		fs.heartbeats++
 		fs.mu.Unlock()
+		switch fs.beats.Load() {
+		case beatsPush:
+			_ = c.Send(fullPush("busy", "", 1))
+			return
+		case beatsMute:
+			return
+		}
 	}
 	if netio.HeartbeatReply(c, f) {
 		return
@@ -106,6 +127,7 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 		case fs.token != "" && m.Token != fs.token:
 			_ = c.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeUnauthorized, Message: "bad token"})
 		default:
+			fs.accepted++
 			fs.conns[c.ID()] = c
 			_ = c.Reply(f.Header.RequestID, &proto.HandshakeReply{Version: proto.ProtocolVersion, ServerID: "fake", HeartbeatMs: fs.heartbeatMs})
 		}
@@ -113,6 +135,10 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 	}
 	if _, ok := fs.conns[c.ID()]; !ok {
 		reply(proto.CodeNoHandshake)
+		return
+	}
+	if fs.swallow[f.Header.Type] > 0 {
+		fs.swallow[f.Header.Type]--
 		return
 	}
 	if code, ok := fs.reject[f.Header.Type]; ok {

@@ -47,7 +47,12 @@ type Config struct {
 	// AdminToken is the bearer token the state-changing HTTP endpoints
 	// require; without one they answer loopback clients only.
 	AdminToken string
-	Logger     *slog.Logger
+	// DrainTimeout, when positive, makes Stop drain first: the node says it
+	// is draining, meta moves its slots elsewhere (synced followers are
+	// promoted first), and Stop goes on once the table gives the node no
+	// slot, or after DrainTimeout. Zero stops at once.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

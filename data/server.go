@@ -125,6 +125,9 @@ func (s *Server) Start(ctx context.Context) error {
 		Logger:   s.cfg.Logger,
 		OnChange: s.onView,
 		Synced:   s.slots.synced,
+		OnDrainOrder: func(on bool) {
+			s.log.Info("drain order from an operator", "drain", on)
+		},
 	})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.peers.start(runCtx)
@@ -153,6 +156,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil // not started, or Start failed and cleaned up
 	}
 	s.stopped = true
+	if s.cfg.DrainTimeout > 0 {
+		s.drain(ctx, s.cfg.DrainTimeout)
+	}
 	var errs []error
 	errs = append(errs, s.agent.Stop(ctx))
 	s.cancel()
@@ -220,5 +226,6 @@ func (s *Server) health() (bool, any) {
 	return true, map[string]any{
 		"slotTableEpoch": t.Epoch(), "leads": len(t.SlotsLedBy(s.name)), "publishers": s.store.Count(),
 		"ledHealthy": healthy, "ledSyncing": syncing, "followedSynced": synced, "followedUnsynced": unsynced,
+		"draining": s.agent.Draining(),
 	}
 }

@@ -28,6 +28,16 @@ import (
 // the result is nil, false. A prev of another slot count is discarded
 // except for its epoch.
 func Assign(prev *proto.SlotTable, live []string, slots, replicas int) (*proto.SlotTable, bool) {
+	return AssignDraining(prev, live, nil, slots, replicas)
+}
+
+// AssignDraining is Assign with some live nodes draining: they keep the
+// leaderships they hold (Drain hands those over once a follower elsewhere
+// has synced) but receive nothing new, and lose their followerships. A slot
+// led by a draining node gets at least one follower elsewhere, even with
+// replicas 1, so that it has somewhere to go. When every live node drains,
+// there is nowhere to drain to and they are treated as not draining.
+func AssignDraining(prev *proto.SlotTable, live, draining []string, slots, replicas int) (*proto.SlotTable, bool) {
 	nodes := slices.Clone(live)
 	slices.Sort(nodes)
 	nodes = slices.Compact(nodes)
@@ -40,7 +50,13 @@ func Assign(prev *proto.SlotTable, live []string, slots, replicas int) (*proto.S
 	if replicas < 1 {
 		replicas = 1
 	}
-	wantFollowers := min(replicas-1, max(len(nodes)-1, 0))
+	// eligible are the nodes that may take new replicas (sorted, as nodes).
+	eligible := slices.DeleteFunc(slices.Clone(nodes), func(n string) bool { return slices.Contains(draining, n) })
+	if len(eligible) == 0 {
+		eligible = nodes
+	}
+	drains := func(n string) bool { return len(eligible) < len(nodes) && slices.Contains(draining, n) }
+	wantFollowers := min(replicas-1, max(len(eligible)-1, 0))
 
 	next := &proto.SlotTable{Slots: make([]proto.SlotAssignment, slots)}
 	var prevEpoch uint64
@@ -92,28 +108,45 @@ func Assign(prev *proto.SlotTable, live []string, slots, replicas int) (*proto.S
 	for i := range next.Slots {
 		s := &next.Slots[i]
 		if s.Leader == "" {
-			if len(s.Followers) > 0 {
-				j := l.leastLeading(s.Followers)
-				s.Leader = s.Followers[j]
-				s.Followers = slices.Delete(s.Followers, j, j+1)
+			// A draining follower is promoted only when no other one lives.
+			cands := slices.DeleteFunc(slices.Clone(s.Followers), drains)
+			if len(cands) == 0 {
+				cands = s.Followers
+			}
+			if len(cands) > 0 {
+				s.Leader = cands[l.leastLeading(cands)]
+				s.Followers = slices.DeleteFunc(s.Followers, func(f string) bool { return f == s.Leader })
 				l.follow[s.Leader]--
 				l.lead[s.Leader]++
-			} else if len(nodes) > 0 {
-				s.Leader = nodes[l.leastLeading(nodes)]
+			} else if len(eligible) > 0 {
+				s.Leader = eligible[l.leastLeading(eligible)]
 				l.lead[s.Leader]++
 			}
 		}
 		if s.Leader != oldLeader[i] {
 			s.LeaderEpoch++
 		}
-		if len(s.Followers) > wantFollowers {
-			for _, f := range s.Followers[wantFollowers:] {
+		want := wantFollowers
+		if drains(s.Leader) {
+			// Somewhere to hand the slot over to, whatever the replicas.
+			want = min(max(replicas-1, 1), len(eligible))
+		}
+		// A draining follower holds nothing its leader lacks: drop it.
+		s.Followers = slices.DeleteFunc(s.Followers, func(f string) bool {
+			if drains(f) {
+				l.follow[f]--
+				return true
+			}
+			return false
+		})
+		if len(s.Followers) > want {
+			for _, f := range s.Followers[want:] {
 				l.follow[f]--
 			}
-			s.Followers = s.Followers[:wantFollowers]
+			s.Followers = s.Followers[:want]
 		}
-		for len(s.Followers) < wantFollowers {
-			f := l.leastFollowing(nodes, s)
+		for len(s.Followers) < want {
+			f := l.leastFollowing(eligible, s)
 			s.Followers = append(s.Followers, f)
 			l.follow[f]++
 		}

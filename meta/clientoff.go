@@ -87,9 +87,19 @@ func (s *Server) handleClientOffQuery(w http.ResponseWriter, r *http.Request) {
 	opshttp.WriteJSON(w, http.StatusOK, list)
 }
 
+// limitedBroadcast is 255.255.255.255.
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// clientAddr reports whether a can be the source address of a client: not
+// scoped, unspecified, multicast or the broadcast address.
+func clientAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.Zone() == "" && !a.IsUnspecified() && !a.IsMulticast() && a != limitedBroadcast
+}
+
 // parseIPs reads the comma-separated IPs of the ips form values, in
 // canonical form (an IPv4-mapped IPv6 address as IPv4). It fails on a
-// malformed one, or when there is none.
+// malformed one or one no client can have, or when there is none.
 func parseIPs(values []string) ([]string, error) {
 	var ips, bad []string
 	for _, v := range values {
@@ -99,7 +109,7 @@ func parseIPs(values []string) ([]string, error) {
 				continue
 			}
 			a, err := netip.ParseAddr(f)
-			if err != nil || a.Zone() != "" {
+			if err != nil || !clientAddr(a) {
 				bad = append(bad, f)
 				continue
 			}
@@ -111,7 +121,7 @@ func parseIPs(values []string) ([]string, error) {
 		if n > maxBadIPsShown {
 			bad = bad[:maxBadIPsShown]
 		}
-		return nil, fmt.Errorf("%d malformed IP addresses in ips: %s", n, strings.Join(bad, ", "))
+		return nil, fmt.Errorf("%d malformed or non-client IP addresses in ips: %s", n, strings.Join(bad, ", "))
 	}
 	if len(ips) == 0 {
 		return nil, fmt.Errorf("form field ips is required: a comma-separated list of IP addresses")

@@ -21,6 +21,8 @@ type node struct {
 	// for an older table says nothing about the current one.
 	synced      []uint32 // sorted
 	syncedEpoch uint64
+
+	draining bool // its last heartbeat said so (drain.go)
 }
 
 type roleAddr struct {
@@ -35,6 +37,7 @@ type registry struct {
 	byAddr   map[roleAddr]string // (role, RPC address) -> node ID
 	sessions []proto.NodeInfo    // sorted by RPC address; never modified
 	data     []proto.NodeInfo
+	draining []string // IDs of the draining nodes, sorted; never modified
 }
 
 func newRegistry() registry {
@@ -133,6 +136,7 @@ func (r *registry) rebuild() {
 	}
 	slices.SortFunc(r.sessions, byAddr)
 	slices.SortFunc(r.data, byAddr)
+	r.rebuildDraining()
 }
 
 // dataAddrs returns the RPC addresses of the registered data nodes.
@@ -162,6 +166,10 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if changed {
 		s.log.Info("node registered", "nodeRole", hb.Role, "id", hb.Node.ID, "rpc", hb.Node.RPCAddr)
 	}
+	if s.reg.setDraining(hb.Node.ID, hb.Draining) {
+		s.log.Info("node draining changed", "nodeRole", hb.Role, "id", hb.Node.ID, "rpc", hb.Node.RPCAddr, "draining", hb.Draining)
+		changed = true
+	}
 	force := false
 	if hb.SlotTableEpoch > s.maxNodeEpoch {
 		s.maxNodeEpoch = hb.SlotTableEpoch
@@ -185,6 +193,7 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 		reply.SlotTable = s.table
 	}
 	s.fillNodeConfigLocked(hb, reply)
+	s.drainReplyLocked(hb, reply)
 	return reply
 }
 
@@ -225,6 +234,7 @@ func (s *Server) sweep(now time.Time) {
 	for _, n := range s.reg.expire(now) {
 		s.m.expired.Inc()
 		s.log.Info("node lease expired", "nodeRole", n.role, "id", n.info.ID, "rpc", n.info.RPCAddr)
+		delete(s.drainOrders, n.info.ID)
 		if n.role == proto.RoleData {
 			recompute = true
 		}
@@ -242,7 +252,22 @@ func (s *Server) balanceLocked() {
 	if s.table == nil {
 		return
 	}
-	next, changed := Balance(s.table, s.reg.dataAddrs(), s.syncedLocked, s.cfg.BalanceMoves)
+	live := s.reg.dataAddrs()
+	if draining := s.reg.drainingData(); len(draining) > 0 {
+		// Draining first: promotions of synced followers, then followers
+		// placed elsewhere for the slots that have none synced yet.
+		// Balancing waits until a round has nothing to drain, so that it
+		// never judges followers placed in the same round synced.
+		next, moved := Drain(s.table, draining, s.syncedLocked)
+		next, placed := AssignDraining(next, live, draining, s.cfg.Slots, s.cfg.Replicas)
+		if moved || placed {
+			cp := *next
+			s.issueLocked(&cp, "slot table drained", "draining", draining)
+			return
+		}
+		live = slices.DeleteFunc(live, func(n string) bool { return slices.Contains(draining, n) })
+	}
+	next, changed := Balance(s.table, live, s.syncedLocked, s.cfg.BalanceMoves)
 	if changed {
 		s.issueLocked(next, "slot table balanced")
 	}

@@ -46,6 +46,9 @@ type Server struct {
 	// table is issued above it.
 	maxNodeEpoch uint64
 	ncfg         nodeConfigs // client-off list and push switch; see nodeconfig.go
+	// drainOrders are operators' drain orders not obeyed yet, by node ID
+	// (drain.go); created on first use.
+	drainOrders map[string]proto.DrainOrder
 
 	apps appIndex // app-level discovery metadata; its own lock (apps.go)
 
@@ -78,6 +81,7 @@ func New(cfg Config) (*Server, error) {
 	s.http.SetAdminToken(cfg.AdminToken)
 	s.routes()
 	s.adminRoutes()
+	s.drainRoutes()
 	return s, nil
 }
 

@@ -28,13 +28,14 @@ func (s *Server) recomputeLocked(force bool, restarted string) {
 		}
 	}
 	cur := s.table
+	draining := s.reg.drainingData()
 	if restarted != "" {
 		rest := slices.DeleteFunc(slices.Clone(live), func(n string) bool { return n == restarted })
-		if t, changed := Assign(cur, rest, s.cfg.Slots, s.cfg.Replicas); changed {
+		if t, changed := AssignDraining(cur, rest, draining, s.cfg.Slots, s.cfg.Replicas); changed {
 			cur = t
 		}
 	}
-	next, changed := Assign(cur, live, s.cfg.Slots, s.cfg.Replicas)
+	next, changed := AssignDraining(cur, live, draining, s.cfg.Slots, s.cfg.Replicas)
 	if next == nil || !changed && cur == s.table && !force {
 		return
 	}

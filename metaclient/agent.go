@@ -46,6 +46,11 @@ type Config struct {
 	// goroutine, so it must be quick) for the slots this data node follows
 	// and has caught up on; they go to meta in NodeHeartbeat.Synced.
 	Synced func() []uint32
+	// OnDrainOrder, when set, is called (on the agent's goroutine, so it
+	// must be quick) when an operator's order starts or cancels draining
+	// (`roster ctl drain|undrain`); the agent has already changed what its
+	// heartbeats say. See SetDraining.
+	OnDrainOrder func(drain bool)
 }
 
 // View is what a node knows of the cluster. Its slices must not be modified.
@@ -63,7 +68,13 @@ type View struct {
 	Since time.Time
 	// Config is the cluster config (client-off IPs, push switch) meta sent.
 	Config NodeConfig
+	// Draining lists the IDs of the nodes that are draining: still alive
+	// (their publishers and replicas stay), but to be given no new work.
+	Draining []string
 }
+
+// IsDraining reports whether the node with this ID is draining.
+func (v View) IsDraining(id string) bool { return slices.Contains(v.Draining, id) }
 
 // Agent heartbeats to the meta leader and keeps the node's View.
 type Agent struct {
@@ -72,6 +83,12 @@ type Agent struct {
 	view atomic.Pointer[View]
 	// lastContact is the unix ns of the last reply from the leader.
 	lastContact atomic.Int64
+
+	// stopping is the node's own draining (SetDraining), ordered an
+	// operator's (Config.OnDrainOrder); heartbeats say draining if either holds.
+	stopping atomic.Bool
+	ordered  atomic.Bool
+	kick     chan struct{} // one slot: heartbeat now
 
 	tableOnce  sync.Once
 	tableReady chan struct{} // closed once a table with a slot leader is known
@@ -95,6 +112,7 @@ func New(cfg Config) *Agent {
 		log:        cfg.Logger.With("component", "metaclient"),
 		tableReady: make(chan struct{}),
 		done:       make(chan struct{}),
+		kick:       make(chan struct{}, 1),
 	}
 	a.view.Store(&View{Table: emptyTable})
 	return a
@@ -139,6 +157,23 @@ func (a *Agent) Stop(ctx context.Context) error {
 		return fmt.Errorf("cannot stop meta agent: %w", ctx.Err())
 	}
 }
+
+// SetDraining marks the node draining on its own account (it is about to
+// stop) or clears that mark, and heartbeats at once so meta learns it
+// without waiting an interval. An operator's drain order holds independently.
+func (a *Agent) SetDraining(on bool) {
+	a.stopping.Store(on)
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Draining reports whether the node's heartbeats say it is draining.
+func (a *Agent) Draining() bool { return a.stopping.Load() || a.ordered.Load() }
+
+// DrainOrdered reports whether an operator ordered the node to drain.
+func (a *Agent) DrainOrdered() bool { return a.ordered.Load() }
 
 // View returns the current view.
 func (a *Agent) View() View { return *a.view.Load() }
@@ -186,6 +221,7 @@ func (a *Agent) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-a.kick:
 		}
 	}
 }
@@ -223,6 +259,7 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node}
 	hb.SlotTableEpoch = a.view.Load().Table.Epoch()
 	hb.ConfigEpoch = a.view.Load().Config.Epoch
+	hb.Draining = a.Draining()
 	if a.cfg.Synced != nil {
 		hb.Synced = a.cfg.Synced()
 	}
@@ -270,8 +307,33 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	if s.since.IsZero() || epochChanged {
 		s.since = now
 	}
+	a.obey(reply.Order)
 	a.apply(&reply, s.since)
 	return false
+}
+
+// obey applies an operator's drain order; meta repeats it until a
+// heartbeat shows it obeyed, so a lost reply only delays it.
+func (a *Agent) obey(o proto.DrainOrder) {
+	var on bool
+	switch o {
+	case proto.DrainStart:
+		on = true
+	case proto.DrainCancel:
+	default:
+		return
+	}
+	if a.ordered.Swap(on) == on {
+		return
+	}
+	a.log.Info("drain order from meta", "drain", on)
+	if a.cfg.OnDrainOrder != nil {
+		a.cfg.OnDrainOrder(on)
+	}
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
 }
 
 // connect dials the hinted leader or the next configured address.
@@ -343,8 +405,12 @@ func (a *Agent) apply(r *proto.NodeHeartbeatReply, since time.Time) {
 	if !slices.Equal(v.DataNodes, r.DataNodes) {
 		v.DataNodes = r.DataNodes
 	}
+	drainingChanged := !slices.Equal(v.Draining, r.Draining)
+	if drainingChanged {
+		v.Draining = r.Draining
+	}
 	if v.MetaEpoch == old.MetaEpoch && v.Table == old.Table && v.Lease == old.Lease && v.Since.Equal(old.Since) && v.Config.Epoch == old.Config.Epoch &&
-		sameSlice(v.Sessions, old.Sessions) && sameSlice(v.DataNodes, old.DataNodes) {
+		sameSlice(v.Sessions, old.Sessions) && sameSlice(v.DataNodes, old.DataNodes) && !drainingChanged {
 		return
 	}
 	a.view.Store(&v)

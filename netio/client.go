@@ -24,7 +24,8 @@ type ClientConfig struct {
 	// OnDisconnect is called when a ready link is lost.
 	OnDisconnect func(err error)
 	// BackoffMin and BackoffMax bound the wait between attempts: exponential
-	// with full jitter. Defaults 100ms and 5s.
+	// with full jitter. A link lost within BackoffMax of becoming ready
+	// counts as a failed attempt. Defaults 100ms and 5s.
 	BackoffMin, BackoffMax time.Duration
 }
 
@@ -46,6 +47,9 @@ type Client struct {
 	ready   chan struct{} // closed when link is set; replaced when it is lost
 	started bool
 	stopped chan struct{} // closed when the connect loop has exited
+	// redirect, when set, is where the next connection attempt goes
+	// (Redirect); the list resumes after it.
+	redirect string
 }
 
 // NewClient returns a Client that does not connect until Start.
@@ -159,6 +163,38 @@ func (c *Client) Request(ctx context.Context, m proto.Message) (Frame, error) {
 	}
 }
 
+// Redirect makes the next connection attempt go to addr and closes l if it
+// is still the ready link (a server asked the client to move). Requests in
+// flight on l fail as on any lost link. It reports false, doing nothing,
+// when l is not the ready link (any more).
+func (c *Client) Redirect(l *Link, addr string) bool {
+	c.mu.Lock()
+	if c.link != l || l == nil {
+		c.mu.Unlock()
+		return false
+	}
+	c.redirect = addr
+	c.mu.Unlock()
+	_ = l.Close()
+	return true
+}
+
+// redirecting reports whether the next attempt goes to a redirect address.
+func (c *Client) redirecting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.redirect != ""
+}
+
+// nextAddr returns the redirect address once set, else "".
+func (c *Client) nextAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a := c.redirect
+	c.redirect = ""
+	return a
+}
+
 // Send writes a one-way frame on the ready link, or fails with ErrNotConnected.
 func (c *Client) Send(m proto.Message) error {
 	l, _ := c.current()
@@ -174,8 +210,11 @@ func (c *Client) run() {
 	next := rand.IntN(len(c.cfg.Addrs))
 	attempt := 0
 	for c.ctx.Err() == nil {
-		addr := c.cfg.Addrs[next%len(c.cfg.Addrs)]
-		next++
+		addr := c.nextAddr()
+		if addr == "" {
+			addr = c.cfg.Addrs[next%len(c.cfg.Addrs)]
+			next++
+		}
 		l, err := c.connect(addr)
 		if err != nil {
 			if attempt == 0 {
@@ -189,7 +228,6 @@ func (c *Client) run() {
 			attempt++
 			continue
 		}
-		attempt = 0
 		c.mu.Lock()
 		if c.ctx.Err() != nil {
 			c.mu.Unlock()
@@ -199,6 +237,7 @@ func (c *Client) run() {
 		c.link = l
 		close(c.ready)
 		c.mu.Unlock()
+		readyAt := time.Now()
 
 		select {
 		case <-l.Done():
@@ -215,11 +254,18 @@ func (c *Client) run() {
 		if c.cfg.OnDisconnect != nil {
 			c.cfg.OnDisconnect(l.Err())
 		}
-		// A short random pause keeps a fleet that lost the same server from
-		// reconnecting in one burst.
-		if !c.sleep(0) {
+		// A random pause keeps a fleet that lost the same server from
+		// reconnecting in one burst. A link lost soon after it became ready
+		// counts as one more failed attempt: clients of a server too busy to
+		// keep them come back ever more slowly and spread out, instead of
+		// all at once again, each replaying its registrations.
+		if time.Since(readyAt) >= c.cfg.BackoffMax || c.redirecting() {
+			attempt = 0 // a move the server asked for is no failure
+		}
+		if !c.sleep(attempt) {
 			return
 		}
+		attempt++
 	}
 }
 

@@ -28,11 +28,14 @@ type Conn struct {
 
 	value    atomic.Pointer[any]
 	lastRead atomic.Int64 // coarse clock of the last read
-	queued   atomic.Int64 // bytes in out
-	gnetOut  atomic.Int64 // gnet's outbound buffer as last seen on the loop
-	nextReq  atomic.Uint64
-	closing  atomic.Bool // a close reason is set: stop reading
-	pend     pending
+	opened   int64        // coarse clock at accept; set before the conn is published
+	// established is set by Establish: HandshakeTimeout no longer applies.
+	established atomic.Bool
+	queued      atomic.Int64 // bytes in out
+	gnetOut     atomic.Int64 // gnet's outbound buffer as last seen on the loop
+	nextReq     atomic.Uint64
+	closing     atomic.Bool // a close reason is set: stop reading
+	pend        pending
 
 	mu        sync.Mutex // guards the fields below
 	out       outQueue   // frames not yet handed to gnet
@@ -62,6 +65,10 @@ func (c *Conn) Value() any {
 	}
 	return nil
 }
+
+// Establish marks the connection as past its handshake, so that
+// ServerConfig.HandshakeTimeout no longer closes it.
+func (c *Conn) Establish() { c.established.Store(true) }
 
 // Loop is the event loop the connection belongs to, for batching work per
 // loop: writes made from a task run on that loop (Loop().Execute) queue a

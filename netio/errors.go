@@ -21,7 +21,11 @@ var (
 	// ErrIdleTimeout is why a server connection that sent nothing for
 	// IdleTimeout was closed.
 	ErrIdleTimeout = errors.New("idle timeout")
-	// ErrHeartbeatTimeout is why a Link whose heartbeat got no reply was closed.
+	// ErrHandshakeTimeout is why a server connection that was not marked
+	// established within HandshakeTimeout was closed.
+	ErrHandshakeTimeout = errors.New("handshake timeout")
+	// ErrHeartbeatTimeout is why a Link on which nothing arrived for its
+	// heartbeat timeout (see Link.KeepAlive) was closed.
 	ErrHeartbeatTimeout = errors.New("heartbeat not answered")
 	// ErrServerStopped is why connections are closed by Server.Stop.
 	ErrServerStopped = errors.New("server stopped")

@@ -41,6 +41,7 @@ func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	c.lastRead.Store(s.clock())
+	c.opened = s.clock()
 	gc.SetContext(c)
 	s.conns.Store(c.id, c)
 	s.count.Add(1)
@@ -149,20 +150,41 @@ func (e *events) badFrame(c *Conn, err error) {
 }
 
 // OnTick advances the coarse clock and closes connections that have been
-// silent for longer than IdleTimeout. It runs on gnet's ticker goroutine.
+// silent for longer than IdleTimeout or not established within
+// HandshakeTimeout. It runs on gnet's ticker goroutine.
 func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
 	now := int64(time.Since(s.epoch))
 	s.now.Store(now)
-	// lastRead comes from the coarse clock, up to one tick behind the truth:
-	// one tick of slack keeps a connection open for at least IdleTimeout.
-	limit := int64(s.cfg.IdleTimeout + s.tick)
+	// Times come from the coarse clock, up to one tick behind the truth:
+	// one tick of slack keeps a connection open for at least the timeout.
+	idle := int64(s.cfg.IdleTimeout + s.tick)
+	handshake := int64(s.cfg.HandshakeTimeout + s.tick)
+	timedOut := 0
 	s.conns.Range(func(_ uint64, c *Conn) bool {
-		if now-c.lastRead.Load() > limit && c.Close(ErrIdleTimeout) == nil {
-			s.m.idleCloses.Inc()
+		switch {
+		case s.cfg.IdleTimeout > 0 && now-c.lastRead.Load() > idle:
+			if unreadInbound(c.gc) {
+				// The peer did send: its bytes wait for an event loop
+				// too busy to read them yet.
+				c.lastRead.Store(now)
+				break
+			}
+			if c.Close(ErrIdleTimeout) == nil {
+				s.m.idleCloses.Inc()
+			}
+		case s.cfg.HandshakeTimeout > 0 && !c.established.Load() && now-c.opened > handshake:
+			if c.Close(ErrHandshakeTimeout) == nil {
+				s.m.handshakeTimeouts.Inc()
+				timedOut++
+			}
 		}
 		return true
 	})
+	if timedOut > 0 {
+		s.handshakeLog.log(s.log, slog.LevelWarn, "closed connections that did not complete the handshake in time",
+			"count", timedOut, "timeout", s.cfg.HandshakeTimeout)
+	}
 	return s.tick, gnet.None
 }
 

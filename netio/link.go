@@ -34,8 +34,7 @@ type LinkConfig struct {
 	// OnClose is called once, on the read goroutine after the last Handler
 	// call, with the reason the link closed.
 	OnClose func(l *Link, err error)
-	// HeartbeatInterval is how often a proto.Heartbeat request is sent; one
-	// not answered within RequestTimeout closes the link. 0 = none.
+	// HeartbeatInterval, when set, starts KeepAlive with it at dial.
 	HeartbeatInterval time.Duration
 	MaxOutbound       int          // bytes waiting to be written before Send fails; 0 = 4 MiB
 	Logger            *slog.Logger // nil = slog.Default()
@@ -77,6 +76,10 @@ type Link struct {
 	pend   pending
 	nextID atomic.Uint64
 
+	start    time.Time    // monotonic origin of lastRead
+	lastRead atomic.Int64 // time since start when bytes last arrived
+	alive    sync.Once    // starts the heartbeat loop
+
 	wmu     sync.Mutex
 	wq      outQueue
 	wclosed bool
@@ -108,16 +111,17 @@ func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
 // newLink starts a link over an established connection; cfg has its defaults.
 func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
 	l := &Link{
-		cfg:  cfg,
-		conn: conn,
-		addr: addr,
-		wsig: make(chan struct{}, 1),
-		done: make(chan struct{}),
+		cfg:   cfg,
+		conn:  conn,
+		addr:  addr,
+		wsig:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		start: time.Now(),
 	}
 	go l.readLoop()
 	go l.writeLoop()
 	if cfg.HeartbeatInterval > 0 {
-		go l.heartbeatLoop()
+		l.KeepAlive(cfg.HeartbeatInterval)
 	}
 	return l
 }
@@ -282,7 +286,7 @@ func (l *Link) readLoop() {
 }
 
 func (l *Link) read() error {
-	br := bufio.NewReaderSize(l.conn, linkReadBuffer)
+	br := bufio.NewReaderSize((*liveReader)(l), linkReadBuffer)
 	var hdr [proto.HeaderSize]byte
 	var scratch []byte
 	for {
@@ -346,8 +350,26 @@ func (l *Link) dispatch(f Frame) {
 	}
 }
 
-func (l *Link) heartbeatLoop() {
-	t := time.NewTicker(l.cfg.HeartbeatInterval)
+// KeepAlive sends a proto.Heartbeat request every interval and closes the
+// link with ErrHeartbeatTimeout when nothing at all (a reply, a push, part
+// of a frame) arrives within max(RequestTimeout, interval) after one. A
+// busy peer answers heartbeats behind the frames it already queued: those
+// frames prove it alive, so a late reply does not close the link. Time is
+// counted from a heartbeat sent, never from the last frame received: a
+// link that sent nothing because this process stalled (e.g. in its own
+// GC) has nothing to hold against the peer. Only the first call on a link
+// has an effect.
+func (l *Link) KeepAlive(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	l.alive.Do(func() { go l.heartbeatLoop(interval) })
+}
+
+func (l *Link) heartbeatLoop(interval time.Duration) {
+	timeout := max(l.cfg.RequestTimeout, interval)
+	probe := time.Duration(-1) // when the oldest heartbeat not followed by any traffic was sent
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -355,14 +377,33 @@ func (l *Link) heartbeatLoop() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.RequestTimeout)
-		_, err := l.Request(ctx, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
-		cancel()
-		if err != nil {
-			if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrConnLost) {
-				l.closeWith(fmt.Errorf("%w: %w", ErrHeartbeatTimeout, err))
-			}
+		now := time.Since(l.start)
+		switch {
+		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
+			probe = now // answered: the heartbeat sent now is the oldest unanswered one
+		case now-probe <= timeout:
+		case unreadConn(l.conn):
+			// The peer did send: this process was too busy to read it
+			// (a handler taking long, a stall in its own GC).
+			probe = now
+		default:
+			l.closeWith(fmt.Errorf("%w: nothing received within %s of a heartbeat", ErrHeartbeatTimeout, (now - probe).Round(time.Millisecond)))
 			return
 		}
+		// Nobody waits for the reply (dispatch drops it): it only has to
+		// arrive, as traffic, on an otherwise quiet link.
+		_ = l.enqueueMsg(l.nextID.Add(1), 0, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
 	}
+}
+
+// liveReader is the link's connection as its read loop sees it: every read
+// that returns bytes is proof that the peer is alive.
+type liveReader Link
+
+func (r *liveReader) Read(p []byte) (int, error) {
+	n, err := r.conn.Read(p)
+	if n > 0 {
+		r.lastRead.Store(int64(time.Since(r.start)))
+	}
+	return n, err
 }

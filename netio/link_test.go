@@ -3,7 +3,9 @@ package netio
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,4 +226,66 @@ func TestLinkOutboundFull(t *testing.T) {
 	if l.Err() != nil {
 		t.Fatalf("link closed: %v", l.Err())
 	}
+}
+
+// pushOnEveryFrame is a server that answers every frame from its one client
+// with a one-way frame, never with a reply, as a server whose heartbeat
+// replies wait behind pushes. beats counts the frames it answered.
+func pushOnEveryFrame(t *testing.T) (addr string, beats *atomic.Int64) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	beats = new(atomic.Int64)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var hdr [proto.HeaderSize]byte
+		for {
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				return
+			}
+			h, err := proto.ParseHeader(hdr[:], proto.DefaultMaxBody)
+			if err != nil {
+				return
+			}
+			if _, err := io.CopyN(io.Discard, c, int64(h.Length)); err != nil {
+				return
+			}
+			if _, err := c.Write(frameOf(0, pub([]byte("push")))); err != nil {
+				return
+			}
+			beats.Add(1)
+		}
+	}()
+	return ln.Addr().String(), beats
+}
+
+// Heartbeat replies that never come while other frames keep arriving: the
+// frames prove the peer alive, so the link must stay open past any
+// heartbeat timeout; as well when the link is too busy to read them.
+func TestLinkAliveWhileFramesArrive(t *testing.T) {
+	f := func(name string, handler func(*Link, Frame)) {
+		t.Run(name, func(t *testing.T) {
+			addr, beats := pushOnEveryFrame(t)
+			l := dialLink(t, addr, LinkConfig{
+				HeartbeatInterval: 10 * time.Millisecond, RequestTimeout: 200 * time.Millisecond,
+				Handler: handler,
+			})
+			// 100 heartbeats take a second, five times the heartbeat
+			// timeout, and none of them was answered.
+			waitFor(t, "unanswered heartbeats", func() bool { return beats.Load() >= 100 || l.Err() != nil })
+			if err := l.Err(); err != nil {
+				t.Fatalf("the link closed while frames kept arriving: %v", err)
+			}
+		})
+	}
+	f("read", func(*Link, Frame) {})
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	f("unread", func(*Link, Frame) { <-stuck })
 }

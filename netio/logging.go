@@ -43,6 +43,18 @@ func (t *throttle) log(l *slog.Logger, level slog.Level, msg string, args ...any
 	l.Log(context.Background(), level, msg, args...)
 }
 
+// LogThrottle lets one log line through per second and counts the rest
+// (added to the next line as "suppressed"): the throttle netio uses for its
+// own per-peer warnings, for handlers that log about peers too. The zero
+// value is ready to use; it is safe for concurrent use.
+type LogThrottle struct{ t throttle }
+
+// Log logs msg at level through l unless a line went through less than a
+// second ago.
+func (lt *LogThrottle) Log(l *slog.Logger, level slog.Level, msg string, args ...any) {
+	lt.t.log(l, level, msg, args...)
+}
+
 // gnetLogger routes gnet's own logging to slog. gnet keeps one process-wide
 // logger, so with several servers the last one started receives the lines.
 type gnetLogger struct {

@@ -40,6 +40,10 @@ type ServerConfig struct {
 	MaxFrame    int           // max body bytes, in and out; 0 = proto.DefaultMaxBody
 	MaxOutbound int           // bytes queued toward one conn before it is cut off; 0 = 4 MiB
 	IdleTimeout time.Duration // close a conn that sent nothing for this long; 0 = never
+	// HandshakeTimeout closes a conn not marked established (Conn.Establish)
+	// this long after it was accepted, so peers that connect and never
+	// handshake, even if they keep sending, cannot hold resources; 0 = never.
+	HandshakeTimeout time.Duration
 	// RequestTimeout bounds Conn.Request when its ctx has no deadline; 0 = 10s.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger // nil = slog.Default()
@@ -68,7 +72,7 @@ type Server struct {
 	epoch  time.Time
 	now    atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
 
-	badLog, slowLog, gnetLog throttle
+	badLog, slowLog, gnetLog, handshakeLog throttle
 
 	mu      sync.Mutex
 	state   int // serverNew, serverRunning, serverStopped
@@ -119,10 +123,15 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		bootedC:    make(chan struct{}),
 		doneC:      make(chan struct{}),
 	}
-	if cfg.IdleTimeout > 0 {
-		// The sweep is coarse on purpose: a silent connection is closed
-		// between IdleTimeout and 1.5×IdleTimeout.
-		s.tick = min(max(cfg.IdleTimeout/4, 10*time.Millisecond), time.Second)
+	// The sweep is coarse on purpose: a connection is closed between a
+	// timeout and 1.5× that timeout.
+	for _, d := range []time.Duration{cfg.IdleTimeout, cfg.HandshakeTimeout} {
+		if d > 0 {
+			t := min(max(d/4, 10*time.Millisecond), time.Second)
+			if s.tick == 0 || t < s.tick {
+				s.tick = t
+			}
+		}
 	}
 	return s
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-func counter(name, server string) uint64 {
+func metricValue(name, server string) uint64 {
 	return metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_%s{server=%q}", name, server)).Get()
 }
 
@@ -73,7 +73,7 @@ func TestServerDropsBadPeers(t *testing.T) {
 		}
 	}
 	check()
-	bad0 := counter("bad_frames_total", name)
+	bad0 := metricValue("bad_frames_total", name)
 
 	header := func(length uint32, flags proto.Flags) []byte {
 		return proto.AppendHeader(nil, proto.Header{Length: length, Type: proto.TypePublisher, Flags: flags, RequestID: 7})
@@ -109,7 +109,7 @@ func TestServerDropsBadPeers(t *testing.T) {
 	waitFor(t, "the truncated conn to be forgotten", func() bool { return s.ConnCount() == before })
 	check()
 
-	if got := counter("bad_frames_total", name) - bad0; got != 7 {
+	if got := metricValue("bad_frames_total", name) - bad0; got != 7 {
 		t.Fatalf("bad frames counted: %d, want 7", got)
 	}
 	bad := 0
@@ -260,7 +260,7 @@ func TestServerCutsOffSlowConsumer(t *testing.T) {
 	if sc == nil {
 		t.Fatal("server conn not found")
 	}
-	cut0 := counter("slow_consumer_cutoffs_total", name)
+	cut0 := metricValue("slow_consumer_cutoffs_total", name)
 
 	runtime.GC()
 	var ms runtime.MemStats
@@ -294,7 +294,7 @@ func TestServerCutsOffSlowConsumer(t *testing.T) {
 	if maxOut > 2*limit+len(msg.b)+proto.HeaderSize {
 		t.Fatalf("outbound reached %d bytes, limit %d", maxOut, limit)
 	}
-	waitFor(t, "the cut-off to be counted", func() bool { return counter("slow_consumer_cutoffs_total", name) > cut0 })
+	waitFor(t, "the cut-off to be counted", func() bool { return metricValue("slow_consumer_cutoffs_total", name) > cut0 })
 	waitFor(t, "OnClose", func() bool {
 		for _, err := range h.closeReasons() {
 			if errors.Is(err, ErrSlowConsumer) {
@@ -339,6 +339,50 @@ func TestServerIdleTimeout(t *testing.T) {
 	}
 	if _, err := alive.Request(context.Background(), pub([]byte("x"))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestServerHandshakeTimeout(t *testing.T) {
+	h := newTestHandler()
+	h.onFrame = func(c *Conn, f Frame) {
+		if f.Header.Type == proto.TypeHandshake {
+			c.Establish()
+		}
+		if !HeartbeatReply(c, f) && f.Header.RequestID != 0 {
+			_ = c.Reply(f.Header.RequestID, newRaw(f.Header.Type, f.Body))
+		}
+	}
+	const timeout = 200 * time.Millisecond
+	s := startServer(t, ServerConfig{Name: "test-handshake", HandshakeTimeout: timeout}, h)
+	// Heartbeats keep a connection out of the idle sweep, not past the
+	// handshake timeout.
+	start := time.Now()
+	stranger := dialLink(t, s.Addr(), LinkConfig{HeartbeatInterval: timeout / 4})
+	established := dialLink(t, s.Addr(), LinkConfig{HeartbeatInterval: timeout / 4})
+	if _, err := established.Request(context.Background(), newRaw(proto.TypeHandshake, nil)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stranger.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not close the connection without a handshake")
+	}
+	if d := time.Since(start); d < timeout {
+		t.Fatalf("closed after %s, before the handshake timeout", d)
+	}
+	waitFor(t, "handshake timeout close reason", func() bool {
+		for _, err := range h.closeReasons() {
+			if errors.Is(err, ErrHandshakeTimeout) {
+				return true
+			}
+		}
+		return false
+	})
+	for time.Since(start) < 4*timeout {
+		if err := established.Err(); err != nil {
+			t.Fatalf("established link closed: %s", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -483,4 +527,40 @@ func TestConnValueAndAddr(t *testing.T) {
 		r := h.closeReasons()
 		return len(r) == 1 && r[0].Error() == "bye"
 	})
+}
+
+// blockLoop holds the event loop that runs it until it is closed.
+type blockLoop struct{ started, release chan struct{} }
+
+func (b blockLoop) Run(context.Context) error {
+	close(b.started)
+	<-b.release
+	return nil
+}
+
+// A client that keeps sending while its event loop is too busy to read is
+// not idle: the idle sweep must spare it.
+func TestServerIdleSparesBusyLoop(t *testing.T) {
+	h := newTestHandler()
+	const idle = 50 * time.Millisecond
+	s := startServer(t, ServerConfig{Name: "test-idle-busy", Loops: 1, IdleTimeout: idle}, h)
+	l := dialLink(t, s.Addr(), LinkConfig{HeartbeatInterval: 5 * time.Millisecond})
+	waitFor(t, "the connection", func() bool { return h.anyConn() != nil })
+	c := h.anyConn()
+	b := blockLoop{started: make(chan struct{}), release: make(chan struct{})}
+	if err := c.Loop().Execute(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	<-b.started
+	blocked := s.clock()
+	// Two sweeps past the idle deadline of everything read before the block.
+	waitFor(t, "the idle sweep", func() bool { return s.clock()-blocked > int64(idle+3*s.tick) })
+	closing := c.closing.Load()
+	close(b.release)
+	if closing {
+		t.Fatal("the idle sweep closed a connection whose bytes waited for a busy event loop")
+	}
+	if _, err := l.Request(context.Background(), pub([]byte("x"))); err != nil {
+		t.Fatalf("after the loop caught up: %v", err)
+	}
 }

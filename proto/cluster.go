@@ -437,6 +437,12 @@ type NodeHeartbeat struct {
 	// switch) the node holds, 0 for none, so meta sends the config only
 	// when it differs. Optional trailing field.
 	ConfigEpoch uint64
+	// Draining says the node is handing its work over before it stops (or
+	// on an operator's order): meta gives a draining data node no slots and
+	// leaves a draining session out of the session lists clients fetch. The
+	// node sends it on every heartbeat, so a new meta leader learns it at
+	// once. Optional trailing field.
+	Draining bool
 }
 
 func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
@@ -445,14 +451,17 @@ func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
 	dst = appendNode(dst, m.Node)
 	dst = appendUvarint(dst, m.SlotTableEpoch)
-	if len(m.Synced) > 0 || m.ConfigEpoch != 0 {
+	if len(m.Synced) > 0 || m.ConfigEpoch != 0 || m.Draining {
 		dst = appendUvarint(dst, uint64(len(m.Synced)))
 		for _, s := range m.Synced {
 			dst = appendUvarint(dst, uint64(s))
 		}
 	}
-	if m.ConfigEpoch != 0 {
+	if m.ConfigEpoch != 0 || m.Draining {
 		dst = appendUvarint(dst, m.ConfigEpoch)
+	}
+	if m.Draining {
+		dst = appendBool(dst, true)
 	}
 	return dst
 }
@@ -475,6 +484,9 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 	}
+	if r.more() {
+		m.Draining = r.bool("draining")
+	}
 	return r.done()
 }
 
@@ -493,7 +505,25 @@ type NodeHeartbeatReply struct {
 	ConfigEpoch uint64
 	ClientOff   []string // client IPs whose publishers are held back
 	PushStopped bool     // pushes to clients are stopped cluster-wide
+	// Draining lists the IDs of the session and data nodes that said they
+	// are draining: a session leaves them out of the session list it gives
+	// clients. Optional trailing field, after the config fields (sent with
+	// ConfigEpoch 0 when the config is not).
+	Draining []string
+	// Order, when not DrainNone, is an operator's drain order for the node
+	// that sent the heartbeat; meta repeats it until the node's heartbeats
+	// show it obeyed. Optional trailing field.
+	Order DrainOrder
 }
+
+// DrainOrder is an operator's order to a node, carried by a heartbeat reply.
+type DrainOrder uint8
+
+const (
+	DrainNone   DrainOrder = 0
+	DrainStart  DrainOrder = 1 // start draining and stay drained
+	DrainCancel DrainOrder = 2 // stop draining: take work again
+)
 
 func (*NodeHeartbeatReply) Type() Type { return TypeNodeHeartbeatReply }
 
@@ -506,10 +536,15 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	if m.ConfigEpoch != 0 {
+	drain := len(m.Draining) > 0 || m.Order != DrainNone
+	if m.ConfigEpoch != 0 || drain {
 		dst = appendUvarint(dst, m.ConfigEpoch)
 		dst = appendStrings(dst, m.ClientOff)
 		dst = appendBool(dst, m.PushStopped)
+	}
+	if drain {
+		dst = appendStrings(dst, m.Draining)
+		dst = append(dst, byte(m.Order))
 	}
 	return dst
 }
@@ -526,10 +561,18 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
+	m.Draining, m.Order = nil, DrainNone
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
 		m.PushStopped = r.bool("push stopped")
+	}
+	if r.more() {
+		m.Draining = r.strings("draining nodes", nil)
+		m.Order = DrainOrder(r.byte1("drain order"))
+		if m.Order > DrainCancel {
+			r.fail("drain order")
+		}
 	}
 	return r.done()
 }

@@ -41,6 +41,7 @@ func FuzzHandshake(f *testing.F)            { fuzzDecoder(f, TypeHandshake) }
 func FuzzHandshakeReply(f *testing.F)       { fuzzDecoder(f, TypeHandshakeReply) }
 func FuzzHeartbeat(f *testing.F)            { fuzzDecoder(f, TypeHeartbeat) }
 func FuzzResult(f *testing.F)               { fuzzDecoder(f, TypeResult) }
+func FuzzMove(f *testing.F)                 { fuzzDecoder(f, TypeMove) }
 func FuzzPublisher(f *testing.F)            { fuzzDecoder(f, TypePublisher) }
 func FuzzUnregisterPublisher(f *testing.F)  { fuzzDecoder(f, TypeUnregisterPublisher) }
 func FuzzSubscriber(f *testing.F)           { fuzzDecoder(f, TypeSubscriber) }

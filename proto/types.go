@@ -11,6 +11,7 @@ const (
 	TypeHandshakeReply       Type = 2
 	TypeHeartbeat            Type = 3
 	TypeResult               Type = 4
+	TypeMove                 Type = 5
 	TypePublisher            Type = 10
 	TypeUnregisterPublisher  Type = 11
 	TypeSubscriber           Type = 12
@@ -37,7 +38,7 @@ const (
 
 var typeNames = map[Type]string{
 	TypeHandshake: "Handshake", TypeHandshakeReply: "HandshakeReply", TypeHeartbeat: "Heartbeat",
-	TypeResult: "Result", TypePublisher: "Publisher", TypeUnregisterPublisher: "UnregisterPublisher",
+	TypeResult: "Result", TypeMove: "Move", TypePublisher: "Publisher", TypeUnregisterPublisher: "UnregisterPublisher",
 	TypeSubscriber: "Subscriber", TypeUnregisterSubscriber: "UnregisterSubscriber",
 	TypePush: "Push", TypePushAck: "PushAck", TypeWriteBatch: "WriteBatch", TypeWriteResult: "WriteResult",
 	TypeChangeNotify: "ChangeNotify", TypeDatumFetch: "DatumFetch", TypeDatum: "Datum",
@@ -71,6 +72,8 @@ func New(t Type) Message {
 		return new(Heartbeat)
 	case TypeResult:
 		return new(Result)
+	case TypeMove:
+		return new(Move)
 	case TypePublisher:
 		return new(Publisher)
 	case TypeUnregisterPublisher:

@@ -31,6 +31,20 @@ type Config struct {
 	MaxOutbound       int           // a connection with more bytes queued is cut off; default 8 MiB
 	MaxDataBytes      int           // total data bytes of one publisher; default 256 KiB
 	MaxFrame          int
+	// DrainTimeout, when positive, makes Stop drain first (drain.go):
+	// clients are told to move to other sessions and Stop waits for them to
+	// leave, at most this long. Zero stops at once.
+	DrainTimeout time.Duration
+
+	// Admission limits (limits.go): zero picks the default, a negative
+	// value turns the limit off.
+	ConnRegisterRate     float64       // registrations + unregistrations per second of one connection; default 1000
+	ConnRegisterBurst    int           // ... its burst, sized for a reconnect's replay; default 40,000
+	NodeRegisterRate     float64       // ... of all connections together; default 100,000
+	NodeRegisterBurst    int           // ... its burst; default 200,000
+	MaxPublishersPerConn int           // publishers one connection may hold; default 20,000
+	MaxConns             int           // client connections; default DefaultMaxConns()
+	HandshakeTimeout     time.Duration // a connection that has not handshaken by then is closed; default 10s
 
 	Logger *slog.Logger
 }
@@ -78,4 +92,5 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.setLimitDefaults()
 }

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/time/rate"
+
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -17,6 +19,10 @@ type clientConn struct {
 	// Set once by the handshake, read after handshaken is seen true.
 	clientID, appName, zone string
 	enc                     proto.Encoding
+
+	// Admission (limits.go); used on the connection's event loop only.
+	overLimit int           // when non-zero, the connection count at accept, over the limit
+	limiter   *rate.Limiter // registration rate of this connection; nil: none
 
 	mu     sync.Mutex
 	pubs   map[regKey]struct{}
@@ -32,6 +38,15 @@ func (cc *clientConn) addPub(k regKey) {
 	cc.mu.Lock()
 	cc.pubs[k] = struct{}{}
 	cc.mu.Unlock()
+}
+
+// pubCount is the number of publishers the connection holds and whether
+// k is one of them.
+func (cc *clientConn) pubCount(k regKey) (n int, holds bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	_, holds = cc.pubs[k]
+	return len(cc.pubs), holds
 }
 
 func (cc *clientConn) dropPub(k regKey) {

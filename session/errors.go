@@ -7,4 +7,7 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrNoLeader is returned when no data node leads a datum's slot yet.
 	ErrNoLeader = errors.New("no slot leader known")
+	// ErrTooManyConns is why a client connection over Config.MaxConns was
+	// closed: after its handshake was refused, or on accept when far over.
+	ErrTooManyConns = errors.New("too many client connections")
 )

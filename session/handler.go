@@ -14,8 +14,10 @@ import (
 type clientHandler struct{ s *Server }
 
 func (h clientHandler) OnOpen(c *netio.Conn) {
-	c.SetValue(newClientConn(c))
+	cc := newClientConn(c)
+	c.SetValue(cc)
 	connsOpened.Inc()
+	h.s.limits.accept(c, cc)
 }
 
 func (h clientHandler) OnClose(c *netio.Conn, err error) {
@@ -40,6 +42,12 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		h.reply(c, reqID, proto.CodeNoHandshake, "send a Handshake first")
 		return
 	}
+	if isRegistration(f.Header.Type) {
+		if code, msg := h.s.limits.register(cc); code != proto.CodeOK {
+			h.reply(c, reqID, code, msg)
+			return
+		}
+	}
 	m := proto.New(f.Header.Type)
 	if m == nil {
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("unknown message type %d", f.Header.Type))
@@ -54,7 +62,10 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.Handshake:
 		h.handshake(c, cc, reqID, m)
 	case *proto.Publisher:
-		code, msg := h.s.publish(cc, m)
+		code, msg := h.s.limits.publisher(cc, m)
+		if code == proto.CodeOK {
+			code, msg = h.s.publish(cc, m)
+		}
 		h.reply(c, reqID, code, msg)
 	case *proto.UnregisterPublisher:
 		code, msg := h.s.unpublish(cc, m)
@@ -89,6 +100,15 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		h.reply(c, reqID, proto.CodeUnauthorized, "wrong or missing client token")
 		return
 	}
+	if code, msg := h.s.limits.handshake(cc); code != proto.CodeOK {
+		h.reply(c, reqID, code, msg)
+		// The reply is flushed before the close takes effect (see
+		// netio's OnTraffic): the client reads why.
+		_ = c.Close(ErrTooManyConns)
+		return
+	}
+	cc.limiter = h.s.limits.connLimiter()
+	c.Establish()
 	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
 	if cc.zone == "" {
 		cc.zone = cfg.Zone

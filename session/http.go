@@ -15,13 +15,12 @@ func (s *Server) routes() {
 }
 
 // handleServers lists the client addresses of every live session, for
-// clients that discover sessions over HTTP.
+// clients that discover sessions over HTTP. Draining sessions are left
+// out, unless every session drains.
 func (s *Server) handleServers(w http.ResponseWriter, r *http.Request) {
-	addrs := []string{s.ClientAddr()}
-	for _, n := range s.view().Sessions {
-		if n.RPCAddr != s.ClientAddr() {
-			addrs = append(addrs, n.RPCAddr)
-		}
+	addrs := s.otherSessions()
+	if !s.Draining() || len(addrs) == 0 {
+		addrs = append(addrs, s.ClientAddr())
 	}
 	sort.Strings(addrs)
 	opshttp.WriteJSON(w, http.StatusOK, addrs)

@@ -1,6 +1,10 @@
 package session
 
-import "github.com/VictoriaMetrics/metrics"
+import (
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/internal/counter"
+)
 
 var (
 	connsOpened     = metrics.NewCounter(`roster_session_client_conns_opened_total`)
@@ -16,13 +20,40 @@ var (
 	notifies        = metrics.NewCounter(`roster_session_change_notifies_total`)
 	fetches         = metrics.NewCounter(`roster_session_datum_fetches_total`)
 	fetchErrors     = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
-	pushesSent      = metrics.NewCounter(`roster_session_pushes_total`)
-	pushBytes       = metrics.NewCounter(`roster_session_push_bytes_total`)
 	pushErrors      = metrics.NewCounter(`roster_session_push_errors_total`)
 	pushesPaused    = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
-	deltaPushes     = metrics.NewCounter(`roster_session_delta_frames_total`)
-	rawPushBytes    = metrics.NewCounter(`roster_session_push_frame_bytes_uncompressed_total`)
-	acks            = metrics.NewCounter(`roster_session_push_acks_total`)
 	scans           = metrics.NewCounter(`roster_session_version_scans_total`)
 	syncAnswers     = metrics.NewCounter(`roster_session_sync_answers_total`)
 )
+
+// Counters of every push, ack and pushed byte: striped, since every event
+// loop adds to them at once.
+var (
+	pushesSent   = counter.GetOrCreate(`roster_session_pushes_total`)
+	pushBytes    = counter.GetOrCreate(`roster_session_push_bytes_total`)
+	deltaPushes  = counter.GetOrCreate(`roster_session_delta_frames_total`)
+	rawPushBytes = counter.GetOrCreate(`roster_session_push_frame_bytes_uncompressed_total`)
+	acks         = counter.GetOrCreate(`roster_session_push_acks_total`)
+)
+
+// Refusals by admission control (limits.go), by limit.
+const (
+	limitConnRate = iota
+	limitNodeRate
+	limitPublishers
+	limitDataBytes
+	limitConns
+	numLimits
+)
+
+var limitRefused = [numLimits]*metrics.Counter{
+	limitConnRate:   metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_register_rate"}`),
+	limitNodeRate:   metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_register_rate"}`),
+	limitPublishers: metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_publishers"}`),
+	limitDataBytes:  metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_data_bytes"}`),
+	limitConns:      metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients"}`),
+}
+
+// connsClosedOnAccept counts connections closed at once for being far over
+// the connection limit (see admission.accept).
+var connsClosedOnAccept = metrics.NewCounter(`roster_session_conns_closed_on_accept_total`)

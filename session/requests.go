@@ -35,17 +35,11 @@ func (s *Server) validPublisher(p *proto.Publisher) string {
 	if len(p.Data) > maxDataItems {
 		return fmt.Sprintf("%d data items, limit %d", len(p.Data), maxDataItems)
 	}
-	n := 0
-	for _, d := range p.Data {
-		n += len(d)
-	}
-	if n > s.cfg.MaxDataBytes {
-		return fmt.Sprintf("%d data bytes, limit %d", n, s.cfg.MaxDataBytes)
-	}
+	// The data size (Config.MaxDataBytes) is checked by admission.publisher.
 	if len(p.Attrs) > maxAttrs {
 		return fmt.Sprintf("%d attributes, limit %d", len(p.Attrs), maxAttrs)
 	}
-	n = 0
+	n := 0
 	for _, a := range p.Attrs {
 		n += len(a.Key) + len(a.Value)
 	}
@@ -152,6 +146,9 @@ func (s *Server) dropConn(cc *clientConn) {
 	pubs, subs := cc.close()
 	for _, k := range subs {
 		s.dropSub(cc, k)
+	}
+	if s.keep(cc) {
+		return // draining: the client is moving to another session (drain.go)
 	}
 	for _, k := range pubs {
 		p, ok := s.reg.removeOwned(cc, k)

@@ -29,6 +29,8 @@ type Server struct {
 	interest *interest
 	pusher   *pusher
 	apps     *appState
+	drain    drainState // drain.go
+	limits   *admission
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
@@ -60,8 +62,9 @@ func New(cfg Config) (*Server, error) {
 	s.apps = newAppState(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
-		IdleTimeout: cfg.IdleTimeout, Logger: s.log,
+		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
 	}, clientHandler{s})
+	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
 	s.http.SetAdminToken(cfg.AdminToken)
 	s.adminRoutes()
@@ -88,6 +91,13 @@ func (s *Server) Start(ctx context.Context) error {
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Logger: s.log,
 		Interval: metaHeartbeat,
+		OnDrainOrder: func(on bool) {
+			if on {
+				s.startDrain(false)
+			} else {
+				s.endDrain()
+			}
+		},
 		OnChange: func(v metaclient.View) {
 			s.applyNodeConfig(v.Config)
 			s.links.reconcile(s.ctx, v.DataNodes)
@@ -118,9 +128,13 @@ func (s *Server) goRun(fn func(context.Context)) {
 }
 
 // Stop closes client connections and links, and waits for goroutines.
+// With Config.DrainTimeout set it drains first (drain.go).
 func (s *Server) Stop(ctx context.Context) error {
 	if s.cancel == nil {
 		return nil
+	}
+	if s.cfg.DrainTimeout > 0 && s.ctx.Err() == nil {
+		s.drainForStop(ctx, s.cfg.DrainTimeout)
 	}
 	var errs []error
 	errs = append(errs, s.rpc.Stop(ctx))
@@ -189,7 +203,7 @@ func (s *Server) health() (bool, any) {
 	t := s.table()
 	detail := map[string]any{
 		"clients": s.rpc.ConnCount(), "publishers": pubs, "subscribedDataInfoIds": groups,
-		"pendingWrites": s.fwd.pending(), "slotTableEpoch": t.Epoch(),
+		"pendingWrites": s.fwd.pending(), "slotTableEpoch": t.Epoch(), "draining": s.Draining(),
 	}
 	return t.Epoch() > 0, detail
 }

@@ -26,6 +26,10 @@ Commands:
   client-off IP...          cut the clients of these IPs off (their publishers are removed)
   client-open IP...         let the clients of these IPs back
   push stop|resume|status   the global push switch
+  drain NODE...             drain nodes (RPC or HTTP address, or id) and wait until drained: a data
+                            node's slots move elsewhere, a session's clients move to other sessions;
+                            the node stays up, drained, until undrain or a restart
+  undrain NODE...           let drained nodes take work again
 
 The meta leader is found among --meta; admin commands send --token as a bearer
 token (a node started without --admin-token takes admin requests from 127.0.0.1 only).`
@@ -115,6 +119,11 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 			path = "/api/clientManager/clientOpen"
 		}
 		return c.metaCall(ctx, http.MethodPost, path, url.Values{"ips": {strings.Join(args, ",")}}, "")
+	case "drain", "undrain":
+		if err := need(1, "NODE"); err != nil {
+			return err
+		}
+		return c.drain(ctx, args, cmd == "undrain")
 	case "push":
 		if err := need(1, "stop, resume or status"); err != nil {
 			return err

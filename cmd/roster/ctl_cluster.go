@@ -63,6 +63,7 @@ type StatusJSON struct {
 	UnsyncedSlots   int                    `json:"unsyncedSlots"`
 	DataNodes       []meta.NodeBalanceJSON `json:"dataNodes"`
 	Sessions        []meta.NodeJSON        `json:"sessions"`
+	Draining        []meta.DrainNodeJSON   `json:"draining"` // nodes draining or ordered to
 }
 
 func (c *ctl) status(ctx context.Context) error {
@@ -73,6 +74,9 @@ func (c *ctl) status(ctx context.Context) error {
 	out := StatusJSON{Leader: info, SlotTableEpoch: st.Epoch, Slots: len(st.Slots), LeaderlessSlots: st.Leaderless,
 		UnsyncedSlots: st.UnsyncedSlots, DataNodes: st.DataNodes}
 	if err := c.get(ctx, m+"/digest/session/node/query", &out.Sessions); err != nil {
+		return err
+	}
+	if err := c.get(ctx, m+"/api/node/drain", &out.Draining); err != nil {
 		return err
 	}
 	if c.json {
@@ -95,6 +99,17 @@ func (c *ctl) status(ctx context.Context) error {
 	fmt.Fprintln(tw, "SESSION\tHTTP")
 	for _, n := range out.Sessions {
 		fmt.Fprintf(tw, "%s\t%s\n", n.RPCAddr, n.HTTPAddr)
+	}
+	if len(out.Draining) > 0 {
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "DRAINING\tROLE\tLEADERS\tFOLLOWERS\tDRAINED\tPENDING ORDER")
+		for _, n := range out.Draining {
+			drained := "-" // meta does not count a session's clients
+			if n.Role == "data" {
+				drained = strconv.FormatBool(n.Drained)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", n.RPCAddr, n.Role, n.Leaders, n.Followers, drained, n.Order)
+		}
 	}
 	return tw.Flush()
 }

@@ -46,9 +46,11 @@ func runIntegrated(args []string) error {
 }
 
 func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, log *slog.Logger) session.Config {
-	return session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
+	c := session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
 		AdminToken: n.adminToken, Logger: log}
+	sf.limits.apply(&c)
+	return c
 }

@@ -96,9 +96,16 @@ type role interface {
 	Stop(ctx context.Context) error
 }
 
+// stopGrace is how long roles have to stop after SIGINT/SIGTERM, on top
+// of their drain timeout.
+const stopGrace = 15 * time.Second
+
 // serve starts roles in order, waits for SIGINT/SIGTERM, and stops them in
 // reverse order within a grace period.
-func serve(log *slog.Logger, roles ...role) error {
+func serve(log *slog.Logger, roles ...role) error { return serveDraining(log, 0, roles...) }
+
+// serveDraining is serve for roles that drain for up to drain when stopped.
+func serveDraining(log *slog.Logger, drain time.Duration, roles ...role) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	started := 0
@@ -114,7 +121,7 @@ func serve(log *slog.Logger, roles ...role) error {
 		<-ctx.Done()
 		log.Info("stopping")
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), drain+stopGrace)
 	defer cancel()
 	var errs []error
 	for i := started - 1; i >= 0; i-- {

@@ -65,6 +65,7 @@ type nodeFlags struct {
 	slots      int
 	metaAddrs  string
 	dataDir    string
+	drain      time.Duration
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
@@ -73,6 +74,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
 		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
+		fs.DurationVar(&f.drain, "drain-timeout", 10*time.Second, "on SIGTERM, drain first for at most this long: a session tells its clients to move "+
+			"to other sessions and waits for them to leave; a data node waits until meta moved its slots elsewhere (synced followers promoted first); 0 stops at once")
 	}
 	if dataDir {
 		fs.StringVar(&f.dataDir, "data-dir", "var", "directory for the SQLite meta store when --store is not given")
@@ -96,6 +99,45 @@ type sessionFlags struct {
 	noDelta                 bool
 	pausePushAbove, maxOut  int
 	scanInterval, pushRetry time.Duration
+	limits                  sessionLimitFlags
+}
+
+// sessionLimitFlags are the session's admission limits (session/limits.go).
+type sessionLimitFlags struct {
+	connRate, nodeRate   float64
+	connBurst, nodeBurst int
+	maxPubs, maxData     int
+	maxConns             int
+	handshakeTimeout     time.Duration
+}
+
+func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.connRate, session.FlagConnRegisterRate, session.DefaultConnRegisterRate,
+		"registrations and unregistrations per second one client connection may sustain; over it the client gets a rate-limited "+
+			"answer and the SDK retries with backoff; -1: no limit")
+	fs.IntVar(&f.connBurst, session.FlagConnRegisterBurst, session.DefaultConnRegisterBurst,
+		"registrations one client connection may send at once above its rate; must cover the replay of a reconnecting client "+
+			"(its publishers and subscribers); -1: no limit")
+	fs.Float64Var(&f.nodeRate, session.FlagNodeRegisterRate, session.DefaultNodeRegisterRate,
+		"registrations and unregistrations per second of all clients of this session together; -1: no limit")
+	fs.IntVar(&f.nodeBurst, session.FlagNodeRegisterBurst, session.DefaultNodeRegisterBurst,
+		"registrations all clients together may send at once above the session's rate; -1: no limit")
+	fs.IntVar(&f.maxPubs, session.FlagMaxPublishersPerConn, session.DefaultMaxPublishersPerConn,
+		"publishers one client connection may hold; more are refused; -1: no limit")
+	fs.IntVar(&f.maxData, session.FlagMaxDataBytes, 256<<10,
+		"total data bytes of one publisher; a larger one is refused")
+	fs.IntVar(&f.maxConns, session.FlagMaxConns, session.DefaultMaxConns(),
+		"client connections this session serves; the handshake of one more is refused so the client tries another session "+
+			"(by default half the open-files limit, at most 50000); -1: no limit")
+	fs.DurationVar(&f.handshakeTimeout, session.FlagHandshakeTimeout, session.DefaultHandshakeTimeout,
+		"a client connection that has not completed its handshake this long after connecting is closed")
+}
+
+func (f *sessionLimitFlags) apply(c *session.Config) {
+	c.ConnRegisterRate, c.ConnRegisterBurst = f.connRate, f.connBurst
+	c.NodeRegisterRate, c.NodeRegisterBurst = f.nodeRate, f.nodeBurst
+	c.MaxPublishersPerConn, c.MaxDataBytes = f.maxPubs, f.maxData
+	c.MaxConns, c.HandshakeTimeout = f.maxConns, f.handshakeTimeout
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
@@ -112,6 +154,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
+	f.limits.register(fs)
 }
 
 // registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN
@@ -171,11 +214,13 @@ func runData(args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := data.New(df.config(splitList(nf.metaAddrs), &nf, log))
+	cfg := df.config(splitList(nf.metaAddrs), &nf, log)
+	cfg.DrainTimeout = nf.drain
+	d, err := data.New(cfg)
 	if err != nil {
 		return err
 	}
-	return serve(log, d)
+	return serveDraining(log, nf.drain, d)
 }
 
 func runSession(args []string) error {
@@ -188,9 +233,11 @@ func runSession(args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := session.New(sessionConfig(sf, splitList(nf.metaAddrs), &nf, log))
+	cfg := sessionConfig(sf, splitList(nf.metaAddrs), &nf, log)
+	cfg.DrainTimeout = nf.drain
+	s, err := session.New(cfg)
 	if err != nil {
 		return err
 	}
-	return serve(log, s)
+	return serveDraining(log, nf.drain, s)
 }

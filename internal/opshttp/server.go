@@ -24,7 +24,10 @@ import (
 // MaxBody bounds every request body the admin endpoints read.
 const MaxBody = 1 << 20
 
-var adminRefused = metrics.NewCounter(`roster_http_admin_refused_total`)
+var (
+	adminRefused     = metrics.NewCounter(`roster_http_admin_refused_total`)
+	adminBadRequests = metrics.NewCounter(`roster_http_admin_bad_requests_total`)
+)
 
 // Health reports whether a role is serving, with details for the response.
 type Health func() (ok bool, detail any)
@@ -46,7 +49,9 @@ func (s *Server) SetAdminToken(token string) { s.adminToken = token }
 
 // HandleAdmin registers an endpoint that changes state. It requires
 // "Authorization: Bearer <token>" when a token is set, and a loopback client
-// otherwise; anything else gets 401 and changes nothing.
+// otherwise; anything else gets 401 and changes nothing. The request's form
+// is parsed before h runs: a malformed one gets 400, a body over MaxBody 413,
+// and h is not called.
 func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
@@ -55,8 +60,39 @@ func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
 			WriteError(w, http.StatusUnauthorized, "admin endpoint: a valid bearer token is required (or, with no --admin-token set, a request from 127.0.0.1)")
 			return
 		}
+		if status, msg := readAdminBody(w, r); status != 0 {
+			adminBadRequests.Inc()
+			WriteError(w, status, msg)
+			return
+		}
 		h(w, r)
 	})
+}
+
+// readAdminBody parses the form of an admin request and reads any other
+// body to its end, so that a handler that ignores its body cannot act on an
+// oversized one. It returns the status and message of a refusal, or 0.
+func readAdminBody(w http.ResponseWriter, r *http.Request) (int, string) {
+	tooLarge := fmt.Sprintf("request body over %d bytes", MaxBody)
+	if r.ContentLength > MaxBody {
+		return http.StatusRequestEntityTooLarge, tooLarge
+	}
+	if r.Body != nil {
+		// MaxBytesHandler bounds it already when served by Start; this bound
+		// holds for any server, and w learns to close the connection.
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	}
+	err := r.ParseForm()
+	if err == nil && r.Body != nil {
+		_, err = io.Copy(io.Discard, r.Body)
+	}
+	if err == nil {
+		return 0, ""
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return http.StatusRequestEntityTooLarge, tooLarge
+	}
+	return http.StatusBadRequest, "cannot read the request: " + err.Error()
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -2,7 +2,9 @@ package opshttp
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +36,43 @@ func TestAdminEndpointsNeedTheToken(t *testing.T) {
 	f("secret", "wrong", http.StatusUnauthorized)
 	f("secret", "", http.StatusUnauthorized)
 	f("", "", http.StatusOK) // no token: loopback clients only, and this is one
+}
+
+func TestAdminEndpointsRefuseBadBodies(t *testing.T) {
+	s := New("127.0.0.1:0", func() (bool, any) { return true, nil }, nil)
+	called := 0
+	s.HandleAdmin("POST /change", func(w http.ResponseWriter, r *http.Request) {
+		called++
+		WriteJSON(w, http.StatusOK, r.Form)
+	})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	f := func(contentType string, body io.Reader, chunked bool, want int) {
+		t.Helper()
+		before := called
+		req, _ := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/change", body)
+		req.Header.Set("Content-Type", contentType)
+		if chunked {
+			req.ContentLength = -1 // sent chunked: the size is known only by reading
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || (called > before) != (want == http.StatusOK) {
+			t.Fatalf("%s body (chunked %v): status %d, handler called %v; want %d", contentType, chunked, resp.StatusCode, called > before, want)
+		}
+	}
+	const form = "application/x-www-form-urlencoded"
+	big := func() io.Reader { return strings.NewReader("a=" + strings.Repeat("x", MaxBody)) }
+	f(form, strings.NewReader("a=1"), false, http.StatusOK)
+	f(form, strings.NewReader("a=%zz"), false, http.StatusBadRequest)
+	f(form, big(), false, http.StatusRequestEntityTooLarge)
+	f(form, big(), true, http.StatusRequestEntityTooLarge)
+	f("application/octet-stream", big(), false, http.StatusRequestEntityTooLarge)
+	f("application/octet-stream", big(), true, http.StatusRequestEntityTooLarge)
+	f("application/octet-stream", strings.NewReader("small"), true, http.StatusOK)
 }

@@ -25,6 +25,7 @@ type Options struct {
 	NodeLease       time.Duration // default 2s
 	PushRetry       time.Duration // default 200ms
 	Session         func(*session.Config)
+	Data            func(*data.Config)
 }
 
 // Cluster is a running set of roles.
@@ -93,9 +94,13 @@ func Start(t testing.TB, opts Options) *Cluster {
 // StartData starts one more data node.
 func (c *Cluster) StartData() *data.Server {
 	c.t.Helper()
-	d, err := data.New(data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+	cfg := data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond,
-		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, Logger: c.log})
+		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, Logger: c.log}
+	if c.opts.Data != nil {
+		c.opts.Data(&cfg)
+	}
+	d, err := data.New(cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}
