@@ -22,3 +22,23 @@ func TestReplicaQueueBound(t *testing.T) {
 		t.Fatalf("queue %d batches, %d ops", len(p.queue), p.ops)
 	}
 }
+
+func TestUnsyncFollowed(t *testing.T) {
+	st := newSlotStates()
+	st.followed[1] = followedSlot{leader: "a", leaderEpoch: 3}
+	st.markSynced(1, "a", 3)
+	st.followed[2] = followedSlot{leader: "b", leaderEpoch: 4}
+	st.markSynced(2, "b", 4)
+	if got := st.synced(); len(got) != 2 {
+		t.Fatalf("synced before: %v", got)
+	}
+	st.unsyncFollowed()
+	if got := st.synced(); len(got) != 0 {
+		t.Fatalf("synced after unsyncFollowed: %v", got)
+	}
+	// The leaders are kept, so a repair against them marks the slots again.
+	st.markSynced(1, "a", 3)
+	if got := st.synced(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("synced after a repair: %v", got)
+	}
+}

@@ -124,7 +124,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Interval: s.cfg.HeartbeatInterval,
 		Logger:   s.cfg.Logger,
 		OnChange: s.onView,
-		Synced:   s.slots.synced,
+		Synced:   s.syncedSlots,
 		OnDrainOrder: func(on bool) {
 			s.log.Info("drain order from an operator", "drain", on)
 		},

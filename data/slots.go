@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -92,6 +93,17 @@ func (st *slotStates) markSynced(slot uint32, leader string, leaderEpoch uint64)
 	}
 }
 
+// unsyncFollowed marks every followed slot unsynced: this node may have
+// missed writes to all of them.
+func (st *slotStates) unsyncFollowed() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for slot, f := range st.followed {
+		f.synced = false
+		st.followed[slot] = f
+	}
+}
+
 // healthy reports whether slot is led here and healthy.
 func (st *slotStates) healthy(slot uint32) bool {
 	st.mu.Lock()
@@ -176,4 +188,27 @@ func (st *slotStates) counts() (healthy, syncing, synced, unsynced int) {
 		}
 	}
 	return healthy, syncing, synced, unsynced
+}
+
+// syncedSlots answers meta, before each heartbeat, which followed slots are
+// synced. A node that has not heard from meta for a good part of its lease
+// may have been dropped from the table meanwhile (a paused process, a
+// partition) and missed writes to every slot it follows, yet get them back
+// under the same leader, which its slot states cannot tell from never having
+// left: it starts over unsynced, so meta does not promote a stale copy. The
+// follower repair marks the slots synced again after a real comparison.
+func (s *Server) syncedSlots() []uint32 {
+	v := s.agent.View()
+	last := s.agent.LastContact()
+	if !last.IsZero() && v.Lease > 0 && time.Since(last) > max(v.Lease/2, s.cfg.HeartbeatInterval*3/2) {
+		if len(s.slots.synced()) > 0 {
+			s.log.Warn("out of touch with meta for a while: the followed slots are unsynced until repaired", "since", last)
+		}
+		s.slots.unsyncFollowed()
+		select {
+		case s.repairWake <- struct{}{}:
+		default:
+		}
+	}
+	return s.slots.synced()
 }
