@@ -134,7 +134,11 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 		)
 		switch op.Kind {
 		case proto.OpPut:
-			v, changed = s.store.Put(wb.SessionID, p)
+			if wb.Replica {
+				v, changed = s.store.Put(wb.SessionID, p)
+			} else {
+				v, changed = s.store.PutFromOwner(wb.SessionID, p)
+			}
 		case proto.OpRemove:
 			v, changed = s.store.Remove(owner, p.DataInfoID, p.RegisterID, p.Version, p.RegisterTimestamp)
 		}

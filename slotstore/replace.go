@@ -57,7 +57,8 @@ func (s *Store) ReplaceDatum(dataInfoID string, pubs []proto.Publisher, owners [
 // ReplaceOwned makes what sessionID owns of dataInfoID match pubs, the
 // session's own publishers of it (the source of truth): each is put as by
 // Put, newer wins, and a live publisher owned by sessionID that pubs lacks
-// is unpublished as by RemoveSession. Publishers of another dataInfoId or
+// is unpublished as by RemoveSession. A registration ReplaceDatum dropped
+// here (its leader lacked it) comes back. Publishers of another dataInfoId or
 // without RegisterID are skipped. It reports the datum's version and
 // whether the datum changed.
 func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publisher) (proto.DatumVersion, bool) {
@@ -85,7 +86,7 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 			}
 		}
 		for _, rec := range recs {
-			if d.put(s, rec) {
+			if d.putFromOwner(s, rec) {
 				changed = true
 			}
 		}
@@ -130,4 +131,18 @@ func (d *datum) force(s *Store, old, rec *record) {
 	d.pubs[rid] = rec
 	d.data += rec.dataCount()
 	d.hash ^= rec.hash()
+}
+
+// putFromOwner is put for a registration its owning session still holds. A
+// tombstone at the record's very (version, timestamp) is a follower copy
+// dropping what its leader lacked (ReplaceDatum), not an unpublish, which
+// carries a later timestamp: it does not hide the registration. d.mu must
+// be held.
+func (d *datum) putFromOwner(s *Store, rec *record) bool {
+	rid := rec.registerID()
+	if t, ok := d.tombs[rid]; ok && t.version == rec.version && t.ts == rec.ts {
+		delete(d.tombs, rid)
+		s.tombs.Dec()
+	}
+	return d.put(s, rec)
 }

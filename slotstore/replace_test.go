@@ -144,3 +144,58 @@ func pubsOf(ps []pubT) []proto.Publisher {
 	}
 	return out
 }
+
+// TestReplaceOwnedRestoresWhatAFollowerDropped: a follower copying a leader
+// that lacks a registration (it never reached the leader) drops it with a
+// tombstone at its own (version, timestamp). When that node later leads
+// and the owning session, which still holds the registration, syncs with
+// it, the registration must come back: else it is lost for good.
+func TestReplaceOwnedRestoresWhatAFollowerDropped(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.Put("A", pub(testID, "r2", 1, 10))
+	if _, changed := s.ReplaceDatum(testID, pubsOf([]pubT{{"r1", 1, 10}}), []string{"A"}); !changed {
+		t.Fatal("ReplaceDatum dropped nothing")
+	}
+	// A stale replicated write of the dropped registration stays out...
+	if _, ok := s.Put("A", pub(testID, "r2", 1, 10)); ok {
+		t.Fatal("a replicated write brought back what the leader lacked")
+	}
+	// ...but its owning session's sync restores it.
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}})); !changed {
+		t.Fatal("the session's sync did not restore r2")
+	}
+	if got, want := owned(s), []string{"A:r1:1", "A:r2:1"}; !slices.Equal(got, want) {
+		t.Fatalf("publishers %v, want %v", got, want)
+	}
+	if s.Tombstones() != 0 {
+		t.Fatalf("%d tombstones left", s.Tombstones())
+	}
+	// An unpublish (a later timestamp) still wins over the session's copy.
+	s.Remove("A", testID, "r2", 1, 11)
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}})); changed {
+		t.Fatal("a stale sync brought back an unpublished registration")
+	}
+}
+
+// TestPutFromOwnerRestoresWhatAFollowerDropped: the owning session's own
+// resend (its leader's ack was lost) restores a registration a follower copy
+// dropped, where a replicated write does not.
+func TestPutFromOwnerRestoresWhatAFollowerDropped(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.ReplaceDatum(testID, nil, nil)
+	if _, ok := s.Put("A", pub(testID, "r1", 1, 10)); ok {
+		t.Fatal("a replicated write brought back what the leader lacked")
+	}
+	if _, ok := s.PutFromOwner("A", pub(testID, "r1", 1, 10)); !ok {
+		t.Fatal("the owning session's write did not restore r1")
+	}
+	s.Remove("A", testID, "r1", 1, 11)
+	if _, ok := s.PutFromOwner("A", pub(testID, "r1", 1, 10)); ok {
+		t.Fatal("a stale write brought back an unpublished registration")
+	}
+	if got := owned(s); len(got) != 0 {
+		t.Fatalf("publishers %v, want none", got)
+	}
+}

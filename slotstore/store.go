@@ -71,6 +71,18 @@ func (s *Store) Put(sessionID string, p *proto.Publisher) (proto.DatumVersion, b
 	return s.update(p.DataInfoID, func(d *datum) bool { return d.put(s, rec) })
 }
 
+// PutFromOwner is Put for a write that comes straight from the session
+// holding p, not a replica: that session still holds this very
+// registration, so a follower copy's drop of it (see ReplaceOwned) does not
+// hide it.
+func (s *Store) PutFromOwner(sessionID string, p *proto.Publisher) (proto.DatumVersion, bool) {
+	if p == nil || p.DataInfoID == "" || p.RegisterID == "" {
+		return s.Put(sessionID, p)
+	}
+	rec := newRecord(unique.Make(sessionID), p)
+	return s.update(p.DataInfoID, func(d *datum) bool { return d.putFromOwner(s, rec) })
+}
+
 // Remove unpublishes registerID of dataInfoID when (version, ts) orders after
 // what the store knows of it, and then keeps (version, ts) as its tombstone,
 // also when the store never saw the publisher. A session other than the
