@@ -29,10 +29,49 @@ type forwarder struct {
 	s      *Server
 	mu     sync.Mutex
 	queues []slotQueue
+	moved  chan struct{} // closed, and replaced, when the slot table changes; under mu
 }
 
 func newForwarder(s *Server) *forwarder {
-	return &forwarder{s: s, queues: make([]slotQueue, s.cfg.Slots)}
+	return &forwarder{s: s, queues: make([]slotQueue, s.cfg.Slots), moved: make(chan struct{})}
+}
+
+// tableChanged wakes the batches in flight, so one sent to a node that no
+// longer leads its slots stops waiting on it (a node cut off by a partition
+// answers nothing until the call times out) and goes to the new leader.
+func (f *forwarder) tableChanged() {
+	f.mu.Lock()
+	close(f.moved)
+	f.moved = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// cancelOnMove calls cancel once the table no longer gives addr every one of
+// slots, until the returned stop is called. The batch then counts as failed
+// and stays queued for the new leader: resending a write the old leader may
+// still apply is safe, as versions decide.
+func (f *forwarder) cancelOnMove(cancel context.CancelFunc, addr string, slots []uint32) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for {
+			f.mu.Lock()
+			moved := f.moved
+			f.mu.Unlock()
+			table := f.s.table()
+			for _, slot := range slots {
+				if table.Leader(slot) != addr {
+					cancel()
+					return
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-moved:
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func (f *forwarder) enqueue(op proto.WriteOp) {
@@ -142,7 +181,9 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			}
 			var res proto.WriteResult
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			stop := f.cancelOnMove(cancel, addr, slots)
 			err := netio.Call(rctx, link, &proto.WriteBatch{SessionID: f.s.ID(), SlotTableEpoch: table.Epoch(), Ops: ops}, &res)
+			stop()
 			cancel()
 			if err != nil {
 				f.finish(slots, nil)

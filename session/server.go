@@ -101,6 +101,7 @@ func (s *Server) Start(ctx context.Context) error {
 		OnChange: func(v metaclient.View) {
 			s.applyNodeConfig(v.Config)
 			s.links.reconcile(s.ctx, v.DataNodes)
+			s.fwd.tableChanged()
 			s.links.wakeAll()
 		},
 	})
