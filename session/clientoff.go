@@ -84,13 +84,13 @@ func (s *Server) setClientOff(ips []string) {
 	for _, byID := range r.slots {
 		for _, set := range byID {
 			for rid, p := range set.pubs {
-				ip := p.clientIP()
+				ip := p.ClientIP()
 				wasOff, isOff := old.has(ip), next.has(ip)
 				switch {
 				case isOff && !wasOff:
 					held++
 					ops = append(ops, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.version, RegisterTimestamp: s.tick(),
+						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(),
 					}})
 				case wasOff && !isOff:
 					released++
@@ -143,7 +143,7 @@ func (r *registry) syncPublishers(ids ...string) []proto.Publisher {
 	for _, id := range ids {
 		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
 			for _, p := range set.pubs {
-				if !r.held(p.clientIP()) {
+				if !r.held(p.ClientIP()) {
 					out = append(out, p.publisher(set.dataInfoID))
 				}
 			}

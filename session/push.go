@@ -275,7 +275,7 @@ func (p *pusher) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 	for i := range d.Publishers {
 		dp := &d.Publishers[i]
 		rp, ok := reg.get(regKey{d.DataInfoID, dp.RegisterID})
-		if !ok || rp.version != dp.Version || rp.ts != dp.RegisterTimestamp {
+		if !ok || rp.Version != dp.Version || rp.TS != dp.RegisterTimestamp {
 			n += len(dp.RegisterID) + len(dp.Zone)
 			for _, s := range dp.Data {
 				n += len(s)
@@ -283,12 +283,9 @@ func (p *pusher) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 			continue
 		}
 		local[i] = true
-		br := blobReader{rp.blob}
-		out[i] = proto.PushPublisher{RegisterID: br.string(), Zone: rp.origin.Value().zone, Version: rp.version}
+		out[i] = proto.PushPublisher{RegisterID: rp.RegisterID(), Zone: rp.Zone(), Version: rp.Version}
 		start := len(data)
-		for k := br.uvarint(); k > 0; k-- {
-			data = append(data, br.string())
-		}
+		data = rp.AppendData(data)
 		out[i].Data = data[start:len(data):len(data)]
 	}
 	reg.mu.RUnlock()

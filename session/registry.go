@@ -122,7 +122,7 @@ func (r *registry) set(dataInfoID string, p *publisher) regKey {
 	}
 	// An existing entry's key is replaced too: the old key is part of the
 	// old blob, which it would keep.
-	id := p.registerID()
+	id := p.RegisterID()
 	if _, ok := set.pubs[id]; !ok {
 		r.npubs++
 	}
@@ -153,7 +153,7 @@ func (r *registry) unpublish(k regKey, version uint64, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.get(k); ok {
-		if old.version > version {
+		if old.Version > version {
 			return
 		}
 		r.del(k)
@@ -188,7 +188,7 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
 		return false
 	}
 	if old, ok := r.get(k); ok {
-		if old.version > p.Version {
+		if old.Version > p.Version {
 			return false
 		}
 		if old.conn != conn {
@@ -239,11 +239,11 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 	for id, set := range r.slots[slot] {
 		e := proto.DigestEntry{DataInfoID: id}
 		for rid, p := range set.pubs {
-			if r.held(p.clientIP()) {
+			if r.held(p.ClientIP()) {
 				continue // data nodes must not have it (clientoff.go)
 			}
 			e.Count++
-			e.Hash ^= proto.PublisherHash(rid, p.version)
+			e.Hash ^= proto.PublisherHash(rid, p.Version)
 		}
 		if e.Count > 0 {
 			out = append(out, e)

@@ -156,7 +156,7 @@ func (s *Server) dropConn(cc *clientConn) {
 			continue
 		}
 		s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.version, RegisterTimestamp: s.now(),
+			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.Version, RegisterTimestamp: s.now(),
 		}})
 	}
 }

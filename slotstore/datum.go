@@ -28,15 +28,15 @@ func newDatum(id string) *datum {
 // put applies rec if it orders after what the datum knows of its register id.
 // d.mu must be held.
 func (d *datum) put(s *Store, rec *record) bool {
-	rid := rec.registerID()
+	rid := rec.RegisterID()
 	if old, ok := d.pubs[rid]; ok {
-		if !newer(rec.version, rec.ts, old.version, old.ts) {
+		if !newer(rec.Version, rec.TS, old.Version, old.TS) {
 			return false
 		}
-		d.data -= old.dataCount()
-		d.hash ^= old.hash()
+		d.data -= old.DataCount()
+		d.hash ^= old.Hash()
 	} else if t, ok := d.tombs[rid]; ok {
-		if !newer(rec.version, rec.ts, t.version, t.ts) {
+		if !newer(rec.Version, rec.TS, t.version, t.ts) {
 			return false
 		}
 		delete(d.tombs, rid)
@@ -48,8 +48,8 @@ func (d *datum) put(s *Store, rec *record) bool {
 	// Assigning with the new key also replaces a stored key (Go does so for
 	// string keys), so the old blob is not kept alive by the map.
 	d.pubs[rid] = rec
-	d.data += rec.dataCount()
-	d.hash ^= rec.hash()
+	d.data += rec.DataCount()
+	d.hash ^= rec.Hash()
 	return true
 }
 
@@ -60,7 +60,7 @@ func (d *datum) put(s *Store, rec *record) bool {
 // sessionID "" skips that check. d.mu must be held.
 func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool, rid string, version uint64, ts, now int64) bool {
 	if old, ok := d.pubs[rid]; ok {
-		if !newer(version, ts, old.version, old.ts) || !anySession && old.session != session && version <= old.version {
+		if !newer(version, ts, old.Version, old.TS) || !anySession && old.session != session && version <= old.Version {
 			return false
 		}
 		d.dropLive(s, rid, old, tomb{version: version, ts: ts, at: now})
@@ -84,8 +84,8 @@ func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool,
 // dropLive replaces the live record old of rid by tombstone t. d.mu must be held.
 func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
 	delete(d.pubs, rid)
-	d.data -= old.dataCount()
-	d.hash ^= old.hash()
+	d.data -= old.DataCount()
+	d.hash ^= old.Hash()
 	if d.tombs == nil {
 		d.tombs = make(map[string]tomb)
 	}

@@ -29,7 +29,7 @@ func (s *Store) Digest(slot uint32, sessionID string) []proto.DigestEntry {
 		for _, r := range d.pubs {
 			if sessionID == "" || r.session == session {
 				e.Count++
-				e.Hash ^= r.hash()
+				e.Hash ^= r.Hash()
 			}
 		}
 		d.mu.RUnlock()
@@ -82,7 +82,7 @@ func (s *Store) publishers(slot uint32, sessionID string, dataInfoIDs []string, 
 				continue
 			}
 			out = append(out, proto.Publisher{})
-			r.publisher(d.id, &out[len(out)-1], &data)
+			r.Fill(d.id, &out[len(out)-1], &data)
 			if owners != nil {
 				*owners = append(*owners, r.session.Value())
 			}

@@ -29,7 +29,7 @@ func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
 			changed := false
 			for rid, r := range d.pubs {
 				if r.session == session {
-					d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts + 1, at: now})
+					d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS + 1, at: now})
 					changed = true
 				}
 			}

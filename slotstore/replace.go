@@ -38,13 +38,13 @@ func (s *Store) ReplaceDatum(dataInfoID string, pubs []proto.Publisher, owners [
 		changed := false
 		for rid, r := range d.pubs {
 			if _, ok := recs[rid]; !ok {
-				d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts, at: now})
+				d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS, at: now})
 				changed = true
 			}
 		}
 		for rid, rec := range recs {
 			old, ok := d.pubs[rid]
-			if ok && old.version == rec.version && old.ts == rec.ts && old.session == rec.session {
+			if ok && old.Version == rec.Version && old.TS == rec.TS && old.session == rec.session {
 				continue // the same registration: its content is the same too
 			}
 			d.force(s, old, rec)
@@ -81,7 +81,7 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 		changed := false
 		for rid, r := range d.pubs {
 			if _, ok := recs[rid]; !ok && r.session == session {
-				d.dropLive(s, rid, r, tomb{version: r.version, ts: r.ts + 1, at: now})
+				d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS + 1, at: now})
 				changed = true
 			}
 		}
@@ -117,10 +117,10 @@ func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVe
 // force stores rec whatever the order of versions; old is the live record
 // of its register id, nil if none. d.mu must be held.
 func (d *datum) force(s *Store, old, rec *record) {
-	rid := rec.registerID() // the key lives in the record's blob, as in put
+	rid := rec.RegisterID() // the key lives in the record's blob, as in put
 	if old != nil {
-		d.data -= old.dataCount()
-		d.hash ^= old.hash()
+		d.data -= old.DataCount()
+		d.hash ^= old.Hash()
 	} else {
 		if _, ok := d.tombs[rid]; ok {
 			delete(d.tombs, rid)
@@ -129,8 +129,8 @@ func (d *datum) force(s *Store, old, rec *record) {
 		s.live.Inc()
 	}
 	d.pubs[rid] = rec
-	d.data += rec.dataCount()
-	d.hash ^= rec.hash()
+	d.data += rec.DataCount()
+	d.hash ^= rec.Hash()
 }
 
 // putFromOwner is put for a registration its owning session still holds. A
@@ -139,8 +139,8 @@ func (d *datum) force(s *Store, old, rec *record) {
 // carries a later timestamp: it does not hide the registration. d.mu must
 // be held.
 func (d *datum) putFromOwner(s *Store, rec *record) bool {
-	rid := rec.registerID()
-	if t, ok := d.tombs[rid]; ok && t.version == rec.version && t.ts == rec.ts {
+	rid := rec.RegisterID()
+	if t, ok := d.tombs[rid]; ok && t.version == rec.Version && t.ts == rec.TS {
 		delete(d.tombs, rid)
 		s.tombs.Dec()
 	}

@@ -119,7 +119,7 @@ func (s *Store) Datum(dataInfoID string) proto.Datum {
 	data := make([]string, 0, d.data)
 	i := 0
 	for _, r := range d.pubs {
-		r.publisher(d.id, &out.Publishers[i], &data)
+		r.Fill(d.id, &out.Publishers[i], &data)
 		i++
 	}
 	return out
