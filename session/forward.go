@@ -20,7 +20,29 @@ const maxBatchOps = 2048
 type slotQueue struct {
 	ops      []proto.WriteOp
 	inflight int // ops at the head of ops that are being sent; 0 when idle
+	// recent are the writes acked lately, by acker. A leader that acked a
+	// write after its successor took over (it had not heard yet) streams
+	// it to the successor, but a stream can drop writes; so when the slot
+	// changes leader, recent writes are sent again to the new one. Versions
+	// make the resend harmless.
+	recent []ackedOp
+	acker  string
 }
+
+// ackedOp is a write a slot leader acknowledged, and when.
+type ackedOp struct {
+	op proto.WriteOp
+	at time.Time
+}
+
+// replayWindow is how long acked writes are kept for a resend to the next
+// leader: longer than a table change takes to reach every node.
+const replayWindow = 10 * time.Second
+
+// maxRecent bounds the acked writes kept per slot, so a burst (a million
+// registrations at start-up) is not held: past it the oldest go, and the
+// leaders' anti-entropy with the sessions remains the backstop.
+const maxRecent = 512
 
 // forwarder sends publisher writes to slot leaders. A write stays queued
 // until its leader acknowledged it, so nothing a client published is lost to
@@ -40,10 +62,54 @@ func newForwarder(s *Server) *forwarder {
 // longer leads its slots stops waiting on it (a node cut off by a partition
 // answers nothing until the call times out) and goes to the new leader.
 func (f *forwarder) tableChanged() {
+	table := f.s.table()
+	var wake []string
 	f.mu.Lock()
 	close(f.moved)
 	f.moved = make(chan struct{})
+	for slot := range f.queues {
+		q := &f.queues[slot]
+		if len(q.recent) == 0 {
+			continue
+		}
+		if leader := table.Leader(uint32(slot)); leader != "" && leader != q.acker {
+			q.replay(time.Now())
+			wake = append(wake, leader)
+		}
+	}
 	f.mu.Unlock()
+	for _, addr := range wake {
+		f.s.links.wake(addr)
+	}
+}
+
+// replay queues the recent writes again, for a new leader. f.mu must be held.
+func (q *slotQueue) replay(now time.Time) {
+	for _, a := range q.recent {
+		if now.Sub(a.at) < replayWindow {
+			q.ops = append(q.ops, a.op)
+			writesReplayed.Inc()
+		}
+	}
+	q.recent, q.acker = nil, ""
+}
+
+// acked records writes addr acknowledged. f.mu must be held.
+func (q *slotQueue) acked(addr string, ops []proto.WriteOp, now time.Time) {
+	if q.acker != addr {
+		q.recent, q.acker = nil, addr
+	}
+	drop := 0
+	for drop < len(q.recent) && now.Sub(q.recent[drop].at) >= replayWindow {
+		drop++
+	}
+	q.recent = q.recent[drop:]
+	for _, op := range ops {
+		q.recent = append(q.recent, ackedOp{op: op, at: now})
+	}
+	if over := len(q.recent) - maxRecent; over > 0 {
+		q.recent = append(q.recent[:0:0], q.recent[over:]...)
+	}
 }
 
 // cancelOnMove calls cancel once the table no longer gives addr every one of
@@ -122,7 +188,9 @@ func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, 
 // finish settles a batch: acknowledged writes leave their queues; writes the
 // node refused as not its own stay at the head of their slot's queue for
 // the next leader. With a nil codes (the batch failed) everything stays.
-func (f *forwarder) finish(slots []uint32, codes []proto.Code) (refused int) {
+func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (refused int) {
+	table := f.s.table()
+	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	i := 0
@@ -135,10 +203,11 @@ func (f *forwarder) finish(slots []uint32, codes []proto.Code) (refused int) {
 		}
 		// Not q.ops[:0:0]: a slice of no capacity still holds the whole
 		// array, and with it every publisher ever queued in the slot.
-		var keep []proto.WriteOp
+		var keep, done []proto.WriteOp
 		for j := 0; j < n; j++ {
 			switch code := codeAt(codes, i+j); code {
 			case proto.CodeOK, proto.CodeStaleVersion:
+				done = append(done, q.ops[j])
 			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
 				keep = append(keep, q.ops[j])
 				refused++
@@ -149,6 +218,12 @@ func (f *forwarder) finish(slots []uint32, codes []proto.Code) (refused int) {
 		}
 		i += n
 		q.ops = append(keep, q.ops[n:]...)
+		q.acked(addr, done, now)
+		if leader := table.Leader(slot); leader != "" && leader != addr {
+			// Acked by a node this session already knows no longer leads.
+			refused += len(q.recent)
+			q.replay(now)
+		}
 	}
 	return refused
 }
@@ -186,7 +261,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			stop()
 			cancel()
 			if err != nil {
-				f.finish(slots, nil)
+				f.finish(addr, slots, nil)
 				f.wakeLeaders(slots, addr)
 				var r *proto.Result
 				if !errors.As(err, &r) && ctx.Err() == nil {
@@ -198,7 +273,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 			}
 			backoff = 50 * time.Millisecond
 			writesForwarded.Add(len(ops))
-			if f.finish(slots, res.Codes) > 0 {
+			if f.finish(addr, slots, res.Codes) > 0 {
 				// The node no longer leads some slots: hand them to their
 				// new leader's sender now (it may have looked while they were
 				// in flight here), and retry here in case it is still us.

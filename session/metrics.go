@@ -16,6 +16,7 @@ var (
 	subscribed      = metrics.NewCounter(`roster_session_subscribe_total`)
 	writesQueued    = metrics.NewCounter(`roster_session_writes_queued_total`)
 	writesForwarded = metrics.NewCounter(`roster_session_writes_forwarded_total`)
+	writesReplayed  = metrics.NewCounter(`roster_session_writes_replayed_total`) // acked writes resent to a slot's new leader
 	writesDropped   = metrics.NewCounter(`roster_session_writes_dropped_total`)
 	notifies        = metrics.NewCounter(`roster_session_change_notifies_total`)
 	fetches         = metrics.NewCounter(`roster_session_datum_fetches_total`)
