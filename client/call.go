@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"github.com/roster-registry/roster/netio"
@@ -124,18 +123,4 @@ func (c *Client) unregisterLater(m proto.Message) {
 			c.log.Warn("cannot unregister in the background", "type", m.Type(), "err", err)
 		}
 	})
-}
-
-// throttle lets through one event per interval, for logs on a hot path.
-type throttle struct {
-	last atomic.Int64
-}
-
-func (t *throttle) allow(every time.Duration) bool {
-	now := time.Now().UnixNano()
-	last := t.last.Load()
-	if now-last < int64(every) {
-		return false
-	}
-	return t.last.CompareAndSwap(last, now)
 }

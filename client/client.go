@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roster-registry/roster/netio"
 )
@@ -44,8 +45,8 @@ type Client struct {
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout
 
-	pushLog   throttle
-	replayLog throttle
+	pushLog   netio.LogThrottle // Every 10s: malformed pushes and moves, failed acks
+	replayLog netio.LogThrottle // Every 1s: slow or rate-limited replays
 }
 
 // subKey is what a push names: a dataInfoId and a zone filter.
@@ -74,11 +75,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cannot create client: %w", ErrNoSessions)
 	}
 	c := &Client{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		pubs:  make(map[*Publisher]struct{}),
-		subs:  make(map[*Subscriber]struct{}),
-		byKey: make(map[subKey][]*Subscriber),
+		pushLog: netio.LogThrottle{Every: 10 * time.Second},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		pubs:    make(map[*Publisher]struct{}),
+		subs:    make(map[*Subscriber]struct{}),
+		byKey:   make(map[subKey][]*Subscriber),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	startCtx, refuse := context.WithCancelCause(ctx)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -152,17 +153,13 @@ func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) 
 		switch {
 		case timedOut:
 			timeouts++
-			if c.replayLog.allow(time.Second) {
-				c.log.Info("session is slow to answer the replay, retrying", "addr", l.Addr(), "err", err)
-			}
+			c.replayLog.Log(c.log, slog.LevelInfo, "session is slow to answer the replay, retrying", "addr", l.Addr(), "err", err)
 		case se == nil:
 			return err
 		case se.Code == proto.CodeStaleVersion:
 			return nil
 		case se.Code == proto.CodeRateLimited:
-			if c.replayLog.allow(time.Second) {
-				c.log.Info("session rate-limits the replay, slowing down", "addr", l.Addr(), "err", se)
-			}
+			c.replayLog.Log(c.log, slog.LevelInfo, "session rate-limits the replay, slowing down", "addr", l.Addr(), "err", se)
 		case retryable(se.Code):
 			return se
 		default:

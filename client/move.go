@@ -3,7 +3,6 @@ package client
 import (
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -18,9 +17,7 @@ import (
 func (c *Client) onMove(l *netio.Link, body []byte) {
 	var m proto.Move
 	if err := m.Unmarshal(body); err != nil {
-		if c.pushLog.allow(10 * time.Second) {
-			c.log.Warn("dropping malformed move request", "addr", l.Addr(), "err", err)
-		}
+		c.pushLog.Warn(c.log, "dropping malformed move request", "addr", l.Addr(), "err", err)
 		return
 	}
 	addr := moveTarget(l.Addr(), m.Sessions, c.cfg.Sessions)

@@ -1,8 +1,6 @@
 package client
 
 import (
-	"time"
-
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -13,9 +11,7 @@ import (
 func (c *Client) onPush(l *netio.Link, body []byte) {
 	var p proto.Push
 	if err := p.Unmarshal(body); err != nil {
-		if c.pushLog.allow(10 * time.Second) {
-			c.log.Warn("dropping malformed push", "addr", l.Addr(), "err", err)
-		}
+		c.pushLog.Warn(c.log, "dropping malformed push", "addr", l.Addr(), "err", err)
 		return
 	}
 	c.mu.RLock()
@@ -32,8 +28,8 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 	// Acked even when no subscriber wants it any more, so the session stops
 	// retrying it.
 	ack := &proto.PushAck{DataInfoID: p.DataInfoID, Zone: p.Zone, Version: p.Version, Resync: resync}
-	if err := l.Send(ack); err != nil && c.pushLog.allow(10*time.Second) {
-		c.log.Warn("cannot ack push", "addr", l.Addr(), "err", err)
+	if err := l.Send(ack); err != nil {
+		c.pushLog.Warn(c.log, "cannot ack push", "addr", l.Addr(), "err", err)
 	}
 }
 

@@ -19,6 +19,10 @@ const (
 	DefaultReplicaQueue      = 1 << 16
 )
 
+// logEvery is the least time between two warnings of one kind that repeat
+// per peer or per slot (the rest are counted into the next).
+const logEvery = 10 * time.Second
+
 // Config configures a data Server. Zero values pick the defaults.
 type Config struct {
 	RPCAddr  string // sessions dial it; "127.0.0.1:0" picks a port

@@ -178,7 +178,7 @@ func (p *peer) send(ctx context.Context, batches []*proto.WriteBatch) {
 			}
 			s.m.replicaDropped.Add(n)
 			if ctx.Err() == nil {
-				s.replicaLog.warn(s.log, "cannot stream writes to a follower; its repair will catch up", "follower", p.addr, "ops", n, "err", err)
+				s.replicaLog.Warn(s.log, "cannot stream writes to a follower; its repair will catch up", "follower", p.addr, "ops", n, "err", err)
 			}
 			return
 		}

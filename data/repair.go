@@ -58,7 +58,7 @@ func (s *Server) repairAll(ctx context.Context) (retry bool) {
 				retry = true
 			default:
 				s.m.syncErrors.Inc()
-				s.repairLog.warn(s.log, "cannot repair a followed slot", "slot", slot, "leader", leader, "err", err)
+				s.repairLog.Warn(s.log, "cannot repair a followed slot", "slot", slot, "leader", leader, "err", err)
 			}
 			continue
 		}

@@ -40,7 +40,7 @@ func (s *Server) forward(sessionID string, epoch uint64, r *replicas) {
 		wb := &proto.WriteBatch{SessionID: sessionID, SlotTableEpoch: epoch, Replica: true, Ops: r.ops[i]}
 		if !p.enqueue(wb) {
 			s.m.replicaDropped.Add(len(wb.Ops))
-			s.replicaLog.warn(s.log, "replica queue full: dropping writes; the follower's repair will catch up", "follower", f, "ops", len(wb.Ops))
+			s.replicaLog.Warn(s.log, "replica queue full: dropping writes; the follower's repair will catch up", "follower", f, "ops", len(wb.Ops))
 		}
 	}
 }

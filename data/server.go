@@ -46,7 +46,8 @@ type Server struct {
 	syncer     *syncer
 	repairWake chan struct{} // one slot: a slot to follow anew
 
-	replicaLog, repairLog, syncLog throttle
+	// One line per logEvery for failures repeated per peer or slot.
+	replicaLog, repairLog, syncLog netio.LogThrottle
 
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		syncer:     newSyncer(),
 		repairWake: make(chan struct{}, 1),
 	}
+	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every = logEvery, logEvery, logEvery
 	s.peers = newPeerPool(s)
 	s.m = newServerMetrics(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{

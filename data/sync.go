@@ -202,7 +202,7 @@ func (s *Server) syncSession(ctx context.Context, slot uint32, tg target, notify
 	}
 	if err != nil && ctx.Err() == nil {
 		s.m.syncErrors.Inc()
-		s.syncLog.warn(s.log, "cannot sync a slot with a session", "session", tg.id, "slot", slot, "err", err)
+		s.syncLog.Warn(s.log, "cannot sync a slot with a session", "session", tg.id, "slot", slot, "err", err)
 	}
 }
 

@@ -17,12 +17,15 @@ type throttle struct {
 
 const logInterval = time.Second
 
-// allow reports whether a line may be logged now and how many were
-// suppressed since the last one.
-func (t *throttle) allow() (bool, int64) {
+// allow reports whether a line may be logged now, at least every apart
+// (logInterval when 0), and how many were suppressed since the last one.
+func (t *throttle) allow(every time.Duration) (bool, int64) {
+	if every <= 0 {
+		every = logInterval
+	}
 	now := time.Now().UnixNano()
 	next := t.next.Load()
-	if now < next || !t.next.CompareAndSwap(next, now+int64(logInterval)) {
+	if now < next || !t.next.CompareAndSwap(next, now+int64(every)) {
 		t.dropped.Add(1)
 		return false, 0
 	}
@@ -30,10 +33,14 @@ func (t *throttle) allow() (bool, int64) {
 }
 
 func (t *throttle) log(l *slog.Logger, level slog.Level, msg string, args ...any) {
+	t.logEvery(l, 0, level, msg, args...)
+}
+
+func (t *throttle) logEvery(l *slog.Logger, every time.Duration, level slog.Level, msg string, args ...any) {
 	if !l.Enabled(context.Background(), level) {
 		return
 	}
-	ok, dropped := t.allow()
+	ok, dropped := t.allow(every)
 	if !ok {
 		return
 	}
@@ -43,16 +50,25 @@ func (t *throttle) log(l *slog.Logger, level slog.Level, msg string, args ...any
 	l.Log(context.Background(), level, msg, args...)
 }
 
-// LogThrottle lets one log line through per second and counts the rest
-// (added to the next line as "suppressed"): the throttle netio uses for its
-// own per-peer warnings, for handlers that log about peers too. The zero
-// value is ready to use; it is safe for concurrent use.
-type LogThrottle struct{ t throttle }
+// LogThrottle lets one log line through per Every (a second when 0) and
+// counts the rest (added to the next line as "suppressed"): the throttle
+// netio uses for its own per-peer warnings, for every role's warnings that
+// can repeat per peer, slot or request. The zero value is ready to use; it
+// is safe for concurrent use.
+type LogThrottle struct {
+	Every time.Duration
+	t     throttle
+}
 
-// Log logs msg at level through l unless a line went through less than a
-// second ago.
+// Log logs msg at level through l unless a line went through less than
+// Every ago.
 func (lt *LogThrottle) Log(l *slog.Logger, level slog.Level, msg string, args ...any) {
-	lt.t.log(l, level, msg, args...)
+	lt.t.logEvery(l, lt.Every, level, msg, args...)
+}
+
+// Warn is Log at warning level.
+func (lt *LogThrottle) Warn(l *slog.Logger, msg string, args ...any) {
+	lt.Log(l, slog.LevelWarn, msg, args...)
 }
 
 // gnetLogger routes gnet's own logging to slog. gnet keeps one process-wide

@@ -41,7 +41,7 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	lastLog atomic.Int64 // unix ns of the last throttled log line
+	warnLog netio.LogThrottle // logThrottled's
 }
 
 // New returns a session node; Start runs it.
@@ -223,14 +223,7 @@ func (s *Server) now() int64 {
 
 // logThrottled logs at most one line per second, for errors that can repeat
 // on hot paths.
-func (s *Server) logThrottled(msg string, args ...any) {
-	now := time.Now().UnixNano()
-	last := s.lastLog.Load()
-	if now-last < int64(time.Second) || !s.lastLog.CompareAndSwap(last, now) {
-		return
-	}
-	s.log.Warn(msg, args...)
-}
+func (s *Server) logThrottled(msg string, args ...any) { s.warnLog.Warn(s.log, msg, args...) }
 
 func (s *Server) fetchDatum(ctx context.Context, id string) (*proto.Datum, error) {
 	leader := s.table().LeaderOf(id)
