@@ -514,7 +514,9 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 			sub.acked, sub.sent, resync = 0, 0, true
 			continue
 		}
-		if m.Version > sub.acked {
+		// Only the subscribers the push went to: one that subscribed on this
+		// connection after it was sent never got it, and must get its own.
+		if m.Version > sub.acked && m.Version <= sub.sent {
 			sub.acked = m.Version
 		}
 	}
