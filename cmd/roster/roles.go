@@ -66,10 +66,12 @@ type nodeFlags struct {
 	metaAddrs  string
 	dataDir    string
 	drain      time.Duration
+	memory     memoryLimitFlag
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.log.register(fs)
+	f.memory.register(fs)
 	registerAdminToken(fs, &f.adminToken)
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
@@ -82,12 +84,16 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	}
 }
 
-// parse parses args and returns the logger they ask for.
+// parse parses args, sets the memory limit and returns the logger they ask for.
 func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	return f.log.logger(os.Stderr)
+	log, err := f.log.logger(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	return log, f.memory.apply(log)
 }
 
 type sessionFlags struct {
