@@ -6,7 +6,7 @@ import (
 )
 
 // onPush applies a push to every subscriber it concerns and acks it. It runs
-// on the link's read goroutine: it only swaps lists and wakes handler
+// on the link's read goroutine: it only swaps lists and starts handler
 // goroutines, never waits for them.
 func (c *Client) onPush(l *netio.Link, body []byte) {
 	var p proto.Push
@@ -34,7 +34,8 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 }
 
 // applyMemo shares work among the subscribers of one push: those that hold
-// the same list (the usual case) get the same result without recomputing it.
+// the same list (the usual case) get the same result without even a look-up
+// in the process-wide cache (share.go).
 type applyMemo struct {
 	full     *pubList
 	from, to *pubList
@@ -59,13 +60,13 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) bool {
 	switch {
 	case p.Full():
 		if memo.full == nil {
-			memo.full = fullList(p)
+			memo.full = fullListShared(p)
 		}
 		next = memo.full
 	case cur != nil && cur == memo.from:
 		next = memo.to
 	default:
-		n, ok := cur.applyDelta(p)
+		n, ok := cur.applyDeltaShared(p)
 		if !ok {
 			s.mu.Unlock()
 			return false
@@ -74,11 +75,15 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) bool {
 		next = n
 	}
 	s.list = next
+	start := s.handler != nil && !s.running && !s.stopped
+	if start {
+		s.running = true
+	}
 	s.mu.Unlock()
-
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if start {
+		// Not in c.wg: Close may be called from a handler, which must not
+		// wait for itself.
+		go s.run()
 	}
 	return true
 }

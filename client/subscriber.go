@@ -60,12 +60,14 @@ type Subscriber struct {
 	key        subKey
 	handler    func(Update)
 
-	mu   sync.Mutex
-	list *pubList // nil until the first push
-
-	wake     chan struct{} // buffered 1: the list changed
-	quit     chan struct{} // closed by stop
-	stopOnce sync.Once
+	// A subscriber has no goroutine of its own while idle (a process may
+	// hold a million): apply starts one when the list changes and none is
+	// running, and it exits once the handler saw the newest list.
+	mu      sync.Mutex
+	list    *pubList // nil until the first push
+	seen    uint64   // the version the handler last received
+	running bool     // a handler goroutine is running
+	stopped bool     // Unsubscribe or Close: no handler call starts any more
 }
 
 // Subscribe records a subscription, registers it with the session and
@@ -73,8 +75,8 @@ type Subscriber struct {
 // is done. On failure the subscription is forgotten (with an unregister in
 // the background if it may have reached a session).
 //
-// handler (which may be nil: see Current) is called on the subscriber's own
-// goroutine, one call at a time, each time the list reaches a newer version;
+// handler (which may be nil: see Current) is called on a goroutine of its
+// own, one call at a time, each time the list reaches a newer version;
 // when it falls behind it receives the newest list, skipping the versions in
 // between. It is never called concurrently with itself, nor after
 // Unsubscribe or Close returned, except for a call already in progress.
@@ -94,8 +96,6 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 		scope:      scope,
 		key:        subKey{dataInfoID: id},
 		handler:    handler,
-		wake:       make(chan struct{}, 1),
-		quit:       make(chan struct{}),
 	}
 	if scope == proto.ScopeZone {
 		sub.key.zone = c.cfg.Zone
@@ -111,8 +111,6 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 	subs := make([]*Subscriber, len(old), len(old)+1)
 	copy(subs, old)
 	c.byKey[sub.key] = append(subs, sub)
-	// Not in c.wg: Close may be called from a handler, which must not wait for itself.
-	go sub.run()
 	c.mu.Unlock()
 
 	if err := c.call(ctx, sub.message()); err != nil {
@@ -201,31 +199,27 @@ func (s *Subscriber) message() *proto.Subscriber {
 	}
 }
 
-func (s *Subscriber) stop() { s.stopOnce.Do(func() { close(s.quit) }) }
+// stop keeps the handler from being called again; a call in progress
+// finishes on its own.
+func (s *Subscriber) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
 
-// run calls the handler with the newest list each time it changes.
+// run calls the handler with the newest list until it saw it, then exits.
+// apply starts it (setting running) when the list changed and none runs.
 func (s *Subscriber) run() {
-	var seen uint64
 	for {
-		select {
-		case <-s.quit:
-			return
-		case <-s.wake:
-		}
 		s.mu.Lock()
 		l := s.list
-		s.mu.Unlock()
-		if l == nil || l.version <= seen {
-			continue
-		}
-		seen = l.version
-		select {
-		case <-s.quit:
+		if s.stopped || l == nil || l.version <= s.seen {
+			s.running = false
+			s.mu.Unlock()
 			return
-		default:
 		}
-		if s.handler != nil {
-			s.handler(l.update(s.dataInfoID))
-		}
+		s.seen = l.version
+		s.mu.Unlock()
+		s.handler(l.update(s.dataInfoID))
 	}
 }

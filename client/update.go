@@ -31,12 +31,14 @@ func (u Update) Addresses() []string {
 }
 
 // pubList is one immutable version of a subscriber's publisher list. It is
-// replaced, never changed, so subscribers of the same key share one value
-// and readers need no lock once they hold the pointer.
+// replaced, never changed, so subscribers at the same list share one value,
+// across every Client of the process (share.go), and readers need no lock
+// once they hold the pointer.
 type pubList struct {
 	version uint64
 	pubs    map[string]proto.PushPublisher // by RegisterID
 	hash    uint64                         // proto.ListHash of pubs, kept incrementally
+	sum     uint64                         // contentSum of pubs, kept incrementally (share.go)
 }
 
 // fullList builds the list carried by a full push.
@@ -55,13 +57,14 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash}
+	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum}
 	for id, pp := range l.pubs {
 		next.pubs[id] = pp
 	}
 	for _, id := range p.Removed {
 		if old, ok := next.pubs[id]; ok {
 			next.hash ^= proto.PublisherHash(id, old.Version)
+			next.sum ^= contentSum(&old)
 			delete(next.pubs, id)
 		}
 	}
@@ -74,13 +77,15 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	return next, true
 }
 
-// put adds or replaces one publisher, keeping the hash up to date.
+// put adds or replaces one publisher, keeping the hash and sum up to date.
 func (l *pubList) put(pp proto.PushPublisher) {
 	if old, ok := l.pubs[pp.RegisterID]; ok {
 		l.hash ^= proto.PublisherHash(pp.RegisterID, old.Version)
+		l.sum ^= contentSum(&old)
 	}
 	l.pubs[pp.RegisterID] = pp
 	l.hash ^= proto.PublisherHash(pp.RegisterID, pp.Version)
+	l.sum ^= contentSum(&pp)
 }
 
 // update renders the list for a handler.
