@@ -54,7 +54,13 @@ lint:
 clean:
 	rm -rf $(BIN) var
 
-.PHONY: bench-compare
+.PHONY: bench-compare bench-storm
+
+## bench-storm: the push-at-scale benchmark (1M publishers, 1M subscribers over 2,000 connections on one
+## integrated node: steady churn, a storm of 1,000 services, the storm without compression and without
+## delta pushes); writes bench/results/storm-<date>.md. STORM_VARIANTS, STORM_SERVICES: see bench/storm.sh.
+bench-storm: build
+	bash bench/storm.sh
 
 # BENCHCOUNT: runs of each micro-benchmark in `make bench` (benchstat wants 5 or more to quote medians).
 BENCHCOUNT ?= 1

@@ -12,7 +12,7 @@ import (
 func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
 	s := &Server{reg: newRegistry(16)}
 	p := &pusher{s: s}
-	cc := &clientConn{pubs: make(map[regKey]struct{}), subs: make(map[regKey]struct{})}
+	cc := &clientConn{pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{})}
 	first := &subscriber{registerID: "s1", conn: cc}
 	s.reg.addSubscriber("d", first)
 	first.sent = 7 // pushed version 7

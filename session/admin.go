@@ -52,8 +52,8 @@ func (s *Server) handleConnections(w http.ResponseWriter, _ *http.Request) {
 		e.Connections++
 		cc.mu.Lock()
 		e.Publishers += len(cc.pubs)
-		e.Subscribers += len(cc.subs)
 		cc.mu.Unlock()
+		e.Subscribers += len(cc.subKeys())
 		return true
 	})
 	out := ConnectionsJSON{Session: s.ClientAddr(), Connections: n, ByIP: make([]IPCountJSON, 0, len(byIP))}
@@ -117,14 +117,14 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 			cj.ClientID, cj.AppName, cj.Zone = cc.clientID, cc.appName, cc.zone
 		}
 		cc.mu.Lock()
-		cj.Publishers, cj.Subscribers = len(cc.pubs), len(cc.subs)
+		cj.Publishers = len(cc.pubs)
 		for k := range cc.pubs {
 			pubs = append(pubs, k)
 		}
-		for k := range cc.subs {
-			subs = append(subs, k)
-		}
 		cc.mu.Unlock()
+		keys := cc.subKeys()
+		cj.Subscribers = len(keys)
+		subs = append(subs, keys...)
 		out.Connections = append(out.Connections, cj)
 		return true
 	})
@@ -142,9 +142,9 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		g.mu.Lock()
-		if sub, ok := g.subs[k]; ok {
+		if sub, ok := g.subs[k.registerID]; ok {
 			out.Subscribers = append(out.Subscribers, IPSubJSON{DataInfoID: k.dataInfoID, subJSON: subJSON{
-				RegisterID: sub.registerID, Zone: sub.zone, Scope: proto.Scope(sub.scope).String(),
+				RegisterID: sub.registerID, Zone: sub.zone.Value(), Scope: proto.Scope(sub.scope).String(),
 				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked}})
 		}
 		g.mu.Unlock()

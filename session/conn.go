@@ -26,12 +26,12 @@ type clientConn struct {
 
 	mu     sync.Mutex
 	pubs   map[regKey]struct{}
-	subs   map[regKey]struct{}
+	subs   map[*subGroup]struct{} // the groups it has subscribers in (subGroup.byConn has them)
 	closed bool
 }
 
 func newClientConn(c *netio.Conn) *clientConn {
-	return &clientConn{c: c, ip: c.RemoteIP(), pubs: make(map[regKey]struct{}), subs: make(map[regKey]struct{})}
+	return &clientConn{c: c, ip: c.RemoteIP(), pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{})}
 }
 
 func (cc *clientConn) addPub(k regKey) {
@@ -55,30 +55,46 @@ func (cc *clientConn) dropPub(k regKey) {
 	cc.mu.Unlock()
 }
 
-func (cc *clientConn) addSub(k regKey) {
+func (cc *clientConn) addSub(g *subGroup) {
 	cc.mu.Lock()
-	cc.subs[k] = struct{}{}
+	cc.subs[g] = struct{}{}
 	cc.mu.Unlock()
 }
 
-func (cc *clientConn) dropSub(k regKey) {
+func (cc *clientConn) dropSub(g *subGroup) {
 	cc.mu.Lock()
-	delete(cc.subs, k)
+	delete(cc.subs, g)
 	cc.mu.Unlock()
+}
+
+// subKeys returns the keys of the connection's subscribers.
+func (cc *clientConn) subKeys() []regKey {
+	cc.mu.Lock()
+	groups := make([]*subGroup, 0, len(cc.subs))
+	for g := range cc.subs {
+		groups = append(groups, g)
+	}
+	cc.mu.Unlock()
+	var out []regKey
+	for _, g := range groups {
+		g.mu.Lock()
+		for _, id := range g.onConn(cc) {
+			out = append(out, regKey{g.dataInfoID, id})
+		}
+		g.mu.Unlock()
+	}
+	return out
 }
 
 // close marks the connection closed and returns what it held.
 func (cc *clientConn) close() (pubs, subs []regKey) {
 	cc.mu.Lock()
-	defer cc.mu.Unlock()
 	cc.closed = true
 	for k := range cc.pubs {
 		pubs = append(pubs, k)
 	}
-	for k := range cc.subs {
-		subs = append(subs, k)
-	}
-	return pubs, subs
+	cc.mu.Unlock()
+	return pubs, cc.subKeys()
 }
 
 func (cc *clientConn) isClosed() bool {

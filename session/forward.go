@@ -94,16 +94,38 @@ func (q *slotQueue) replay(now time.Time) {
 	q.recent, q.acker = nil, ""
 }
 
+// forgetAcked drops, in every slot, the acked writes older than the replay
+// window. acked drops them too, but only in a slot that is written again:
+// an idle slot would otherwise keep its last writes (and the request frames
+// their strings point into) for good.
+func (f *forwarder) forgetAcked(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.queues {
+		f.queues[i].expire(now)
+	}
+}
+
+// expire drops the acked writes older than the replay window. f.mu must be held.
+func (q *slotQueue) expire(now time.Time) {
+	drop := 0
+	for drop < len(q.recent) && now.Sub(q.recent[drop].at) >= replayWindow {
+		drop++
+	}
+	switch {
+	case drop == len(q.recent):
+		q.recent = nil
+	case drop > 0:
+		q.recent = q.recent[drop:]
+	}
+}
+
 // acked records writes addr acknowledged. f.mu must be held.
 func (q *slotQueue) acked(addr string, ops []proto.WriteOp, now time.Time) {
 	if q.acker != addr {
 		q.recent, q.acker = nil, addr
 	}
-	drop := 0
-	for drop < len(q.recent) && now.Sub(q.recent[drop].at) >= replayWindow {
-		drop++
-	}
-	q.recent = q.recent[drop:]
+	q.expire(now)
 	for _, op := range ops {
 		q.recent = append(q.recent, ackedOp{op: op, at: now})
 	}

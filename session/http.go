@@ -79,7 +79,7 @@ func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
 	if g := s.reg.group(id); g != nil {
 		g.mu.Lock()
 		for _, sub := range g.subs {
-			out = append(out, subJSON{RegisterID: sub.registerID, Zone: sub.zone, Scope: proto.Scope(sub.scope).String(),
+			out = append(out, subJSON{RegisterID: sub.registerID, Zone: sub.zone.Value(), Scope: proto.Scope(sub.scope).String(),
 				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked})
 		}
 		g.mu.Unlock()

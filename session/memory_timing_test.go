@@ -76,6 +76,9 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 		}
 		return n == services*perService
 	}, "every publisher stored by the data node")
+	// The session keeps acked writes for a resend to a new leader for
+	// 10 s (replayWindow, forward.go): wait them out to measure what stays.
+	time.Sleep(12 * time.Second)
 	pubs := liveHeap()
 	for ci, rc := range conns {
 		wg.Add(1)

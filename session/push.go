@@ -506,7 +506,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	}
 	resync := false
 	g.mu.Lock()
-	for _, sub := range g.byConn[cc] {
+	for sub := g.byConn[cc]; sub != nil; sub = sub.next {
 		if sub.filter() != m.Zone {
 			continue
 		}
@@ -533,7 +533,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 func (p *pusher) run(ctx context.Context) {
 	t := time.NewTicker(max(p.s.cfg.PushRetry/2, 10*time.Millisecond))
 	defer t.Stop()
-	var compacted time.Time
+	var compacted, expired time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -542,6 +542,10 @@ func (p *pusher) run(ctx context.Context) {
 			if now.Sub(compacted) > time.Minute {
 				p.s.reg.compactTombs(now.Add(-tombstoneTTL))
 				compacted = now
+			}
+			if now.Sub(expired) > time.Second {
+				p.s.fwd.forgetAcked(now)
+				expired = now
 			}
 		}
 		for _, g := range p.s.reg.allGroups() {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
@@ -14,13 +15,14 @@ import (
 type regKey struct{ dataInfoID, registerID string }
 
 // subscriber is one client subscription and its push state. The push
-// fields are guarded by the group's mutex. A session holds one per
+// fields and next are guarded by the group's mutex. A session holds one per
 // subscription, so it is kept small: 80 bytes.
 type subscriber struct {
 	registerID string
 	conn       *clientConn
-	zone       string
-	version    uint64 // client's registration version
+	zone       unique.Handle[string] // interned: a zone is shared by most subscribers
+	next       *subscriber           // the next of the group's subscribers on conn
+	version    uint64                // client's registration version
 
 	acked    uint64 // newest version the client acknowledged
 	sent     uint64 // newest version sent and not yet acknowledged
@@ -32,7 +34,7 @@ type subscriber struct {
 // filter is the zone filter of the pushes this subscriber receives.
 func (s *subscriber) filter() string {
 	if s.scope == proto.ScopeZone {
-		return s.zone
+		return s.zone.Value()
 	}
 	return ""
 }
@@ -41,33 +43,57 @@ func (s *subscriber) filter() string {
 type subGroup struct {
 	dataInfoID string
 	mu         sync.Mutex
-	subs       map[regKey]*subscriber // key: connection-independent registerId
+	subs       map[string]*subscriber // by registerId (the subscriber's own string)
 	// byConn indexes subs by connection: an ack concerns one connection's
 	// subscribers, and scanning the whole group per ack is quadratic. A
-	// connection mostly holds one subscriber of a group: a slice, not a map.
-	byConn map[*clientConn][]*subscriber
+	// connection mostly holds one subscriber of a group: the first one,
+	// the others chained through next.
+	byConn map[*clientConn]*subscriber
 }
 
-// Lock should be held.
-func (g *subGroup) put(k regKey, s *subscriber) {
-	if old, ok := g.subs[k]; ok {
+// put adds s, replacing the subscriber of the same registerId, and reports
+// whether s is the first of its connection in the group. Lock should be held.
+func (g *subGroup) put(s *subscriber) (firstOnConn bool) {
+	if old, ok := g.subs[s.registerID]; ok {
 		g.unindex(old)
 	}
-	g.subs[k] = s
-	g.byConn[s.conn] = append(g.byConn[s.conn], s)
+	g.subs[s.registerID] = s
+	s.next = g.byConn[s.conn]
+	g.byConn[s.conn] = s
+	return s.next == nil
 }
 
-// Lock should be held.
-func (g *subGroup) unindex(s *subscriber) {
-	subs := g.byConn[s.conn]
-	if i := slices.Index(subs, s); i >= 0 {
-		subs = slices.Delete(subs, i, i+1)
-	}
-	if len(subs) == 0 {
-		delete(g.byConn, s.conn)
+// unindex drops s from its connection's chain and reports whether that
+// left the connection no subscriber in the group. Lock should be held.
+func (g *subGroup) unindex(s *subscriber) (lastOnConn bool) {
+	head := g.byConn[s.conn]
+	if head == s {
+		head = s.next
 	} else {
-		g.byConn[s.conn] = subs
+		for p := head; p != nil; p = p.next {
+			if p.next == s {
+				p.next = s.next
+				break
+			}
+		}
 	}
+	s.next = nil
+	if head == nil {
+		delete(g.byConn, s.conn)
+		return true
+	}
+	g.byConn[s.conn] = head
+	return false
+}
+
+// onConn returns the registerIds of cc's subscribers in the group. Lock
+// should be held.
+func (g *subGroup) onConn(cc *clientConn) []string {
+	var out []string
+	for s := g.byConn[cc]; s != nil; s = s.next {
+		out = append(out, s.registerID)
+	}
+	return out
 }
 
 // pubSet is the publishers of one dataInfoId, by registerId.
@@ -255,32 +281,32 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 }
 
 // addSubscriber records s; it returns whether its group is new on this
-// session (so data nodes must learn the interest). The strings kept are
-// copies: the decoded frame they come from would otherwise stay in memory
-// for as long as the subscription.
+// session (so data nodes must learn the interest). The registerId kept is a
+// copy: the decoded frame it comes from would otherwise stay in memory for
+// as long as the subscription.
 func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, bool) {
 	s.registerID = strings.Clone(s.registerID)
-	if s.zone == s.conn.zone {
-		s.zone = s.conn.zone
-	} else {
-		s.zone = strings.Clone(s.zone)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	g, ok := r.groups[dataInfoID]
 	if !ok {
-		g = &subGroup{dataInfoID: strings.Clone(dataInfoID), subs: make(map[regKey]*subscriber),
-			byConn: make(map[*clientConn][]*subscriber)}
+		g = &subGroup{dataInfoID: strings.Clone(dataInfoID), subs: make(map[string]*subscriber),
+			byConn: make(map[*clientConn]*subscriber)}
 		r.groups[g.dataInfoID] = g
 	}
-	k := regKey{g.dataInfoID, s.registerID}
 	g.mu.Lock()
-	if old, ok := g.subs[k]; ok && old.conn != s.conn {
-		old.conn.dropSub(k)
+	var left *clientConn // a connection the registerId moved away from, left with none in g
+	if old, ok := g.subs[s.registerID]; ok && old.conn != s.conn && g.unindex(old) {
+		left = old.conn
 	}
-	g.put(k, s)
+	first := g.put(s)
 	g.mu.Unlock()
-	s.conn.addSub(k)
+	if left != nil {
+		left.dropSub(g)
+	}
+	if first {
+		s.conn.addSub(g)
+	}
 	return g, !ok
 }
 
@@ -294,10 +320,11 @@ func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptie
 		return false, false
 	}
 	g.mu.Lock()
-	s, ok := g.subs[k]
+	last := false
+	s, ok := g.subs[k.registerID]
 	if ok && s.conn == conn {
-		delete(g.subs, k)
-		g.unindex(s)
+		delete(g.subs, k.registerID)
+		last = g.unindex(s)
 		removed = true
 	}
 	empty := len(g.subs) == 0
@@ -305,8 +332,8 @@ func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptie
 	if empty {
 		delete(r.groups, k.dataInfoID)
 	}
-	if removed {
-		conn.dropSub(k)
+	if last {
+		conn.dropSub(g)
 	}
 	return removed, removed && empty
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"time"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -111,7 +112,7 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) (proto.Code, str
 	if zone == "" {
 		zone = cc.zone
 	}
-	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: zone, scope: m.Scope, version: m.Version}
+	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: unique.Make(zone), scope: m.Scope, version: m.Version}
 	if _, isNew := s.reg.addSubscriber(m.DataInfoID, sub); isNew {
 		s.interest.set(m.DataInfoID, true)
 		s.apps.watch(m.DataInfoID)

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# bench/storm.sh — the push-at-scale macro benchmark (`make bench-storm`).
+#
+# One `roster integrated` node and `roster-loadgen` on this machine:
+# STORM_SERVICES services × 100 publishers × 100 subscribers (1M and 1M by
+# default) over 2,000 SDK connections, 100-byte data. Each variant starts a
+# fresh node, registers everything, then:
+#   steady          one change at a time (STORM_CHURN changes/s) for 30 s: churn p99
+#   storm           one publisher of each of 1,000 services republished at once
+#                   (100,000 pushes) in the middle of a 30 s run without churn
+#   storm-no-zstd   the same storm with push compression off (--push-compress-above -1)
+#   storm-no-delta  the same storm with delta pushes off (--push-no-delta)
+# and writes bench/results/storm-<date>.md (a table) and .json (loadgen's results).
+#
+# STORM_VARIANTS picks variants (space-separated), STORM_MEMORY_LIMIT is the
+# node's --memory-limit (default 1800MiB), STORM_SERVICES scales the run down.
+set -euo pipefail
+
+BIN=${BIN:-bin}
+RESULTS=${RESULTS:-bench/results}
+SERVICES=${STORM_SERVICES:-10000}
+CONNS=${STORM_CONNS:-2000}
+STORM=${STORM_STORM:-1000}
+CHURN=${STORM_CHURN:-10}
+MEMLIMIT=${STORM_MEMORY_LIMIT:-1800MiB}
+VARIANTS=${STORM_VARIANTS:-steady storm storm-no-zstd storm-no-delta}
+DATE=$(date +%F)
+
+work=$(mktemp -d /tmp/roster-storm.XXXXXX)
+server=""
+cleanup() {
+	if [[ -n $server ]] && kill -0 "$server" 2>/dev/null; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# free_base prints a port p with p..p+5 free on loopback.
+free_base() {
+	while :; do
+		local p=$((20000 + RANDOM % 30000)) busy=0
+		for i in 0 1 2 3 4 5; do
+			if ss -Hltn "sport = :$((p + i))" | grep -q .; then busy=1; fi
+		done
+		((busy)) || { echo "$p"; return; }
+	done
+}
+
+run_variant() {
+	local name=$1 flags=() lgflags=()
+	case $name in
+	steady) lgflags=(-churn "$CHURN") ;;
+	storm) lgflags=(-churn 0 -storm "$STORM") ;;
+	storm-no-zstd) lgflags=(-churn 0 -storm "$STORM"); flags=(--push-compress-above -1) ;;
+	storm-no-delta) lgflags=(-churn 0 -storm "$STORM"); flags=(--push-no-delta) ;;
+	*) echo "unknown variant $name" >&2; exit 2 ;;
+	esac
+	local p; p=$(free_base)
+	rm -rf "$work/data"
+	"$BIN/roster" integrated --memory-limit "$MEMLIMIT" --log-level warn \
+		--session-addr "127.0.0.1:$p" --session-http-addr "127.0.0.1:$((p + 1))" \
+		--meta-addr "127.0.0.1:$((p + 2))" --meta-http-addr "127.0.0.1:$((p + 3))" \
+		--data-addr "127.0.0.1:$((p + 4))" --data-http-addr "127.0.0.1:$((p + 5))" \
+		--data-dir "$work/data" "${flags[@]}" >"$work/$name-server.log" 2>&1 &
+	server=$!
+	for _ in $(seq 100); do
+		curl -fsS "127.0.0.1:$((p + 1))/health/check" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	echo "== $name: roster integrated ${flags[*]} (pid $server)" >&2
+	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -scenario "$name" \
+		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" \
+		-duration 30s -register-timeout 15m -converge-timeout 2m "${lgflags[@]}" \
+		-out "$work/$name.out.json" || echo "roster-loadgen failed (exit $?)" >&2
+	# The peak RSS, not only loadgen's samples: the kernel's high-water mark.
+	local hwm; hwm=$(awk '/^VmHWM:/{print $2 * 1024}' "/proc/$server/status")
+	kill "$server"; wait "$server" 2>/dev/null || true
+	server=""
+	[[ -s $work/$name.out.json ]] || echo '{"scenario":"'"$name"'","failure":"no result"}' >"$work/$name.out.json"
+	jq --argjson hwm "${hwm:-0}" '. + {server_peak_rss_bytes: $hwm}' "$work/$name.out.json" >"$work/$name.json"
+}
+
+mkdir -p "$RESULTS"
+for v in $VARIANTS; do run_variant "$v"; done
+
+jq -s . $(for v in $VARIANTS; do echo "$work/$v.json"; done) >"$RESULTS/storm-$DATE.json"
+{
+	echo "# push at scale — $DATE"
+	echo
+	echo "Made by \`make bench-storm\` (bench/storm.sh) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go env GOVERSION), roster $(git describe --always --dirty 2>/dev/null || echo '?')."
+	echo "One \`roster integrated --memory-limit $MEMLIMIT\` node and \`roster-loadgen\` (one process, $CONNS SDK clients) on the same machine;"
+	echo "$SERVICES services × 100 publishers × 100 subscribers, 100-byte data. Latency is from the publisher's send to the subscriber's handler."
+	echo
+	jq -r '
+	  def ms: if . == null then "–" else (. * 10 | round / 10 | tostring) end;
+	  def mib: if . == null or . == 0 then "–" else (. / 1048576 | round | tostring) end;
+	  "| variant | pubs | subs | registered in (s) | changes | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | stale | server peak RSS (MiB) | server RSS end (MiB) | server CPU (s) | loadgen CPU (s) | failure |",
+	  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+	  (.[] | (if .storm_services > 0 then .storm_push_latency_ms else .churn_push_latency_ms end) as $l |
+	   "| \(.scenario) | \(.pubs_registered) | \(.subs_registered) | \(.register_seconds | ms) | \(.changes_sent) | \($l.p50 | ms) | \($l.p99 | ms) | \($l.p999 | ms) | \($l.max | ms) | \(.lost) | \(.stale) | \(.server_peak_rss_bytes | mib) | \(.server_rss_bytes | mib) | \(.server_cpu_seconds | ms) | \(.client_cpu_seconds | ms) | \(.failure // "") |")
+	' "$RESULTS/storm-$DATE.json"
+} >"$RESULTS/storm-$DATE.md"
+cat "$RESULTS/storm-$DATE.md"
