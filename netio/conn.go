@@ -75,6 +75,11 @@ func (c *Conn) Establish() { c.established.Store(true) }
 // flush that the loop performs right after the task, without a wake-up.
 func (c *Conn) Loop() gnet.EventLoop { return c.gc.EventLoop() }
 
+// setQueued and setGnetOut record the connection's outbound bytes and keep
+// the server's total of them (Server.Outbound) in step.
+func (c *Conn) setQueued(n int64)  { c.srv.outbound.Add(n - c.queued.Swap(n)) }
+func (c *Conn) setGnetOut(n int64) { c.srv.outbound.Add(n - c.gnetOut.Swap(n)) }
+
 // Outbound is the number of bytes queued toward the peer and not yet written
 // to the socket; the part inside gnet is as of the last write or Refresh.
 func (c *Conn) Outbound() int { return int(c.queued.Load() + c.gnetOut.Load()) }
@@ -200,14 +205,14 @@ func (c *Conn) queuedLocked(before int) error {
 func (c *Conn) admitLocked(before int) (schedule bool, err error) {
 	if before > 0 && c.out.bytes > c.srv.maxOut {
 		c.out.reset()
-		c.queued.Store(0)
+		c.setQueued(0)
 		c.reason = ErrSlowConsumer
 		c.closing.Store(true)
 		c.mu.Unlock()
 		c.cutOff()
 		return false, ErrSlowConsumer
 	}
-	c.queued.Store(int64(c.out.bytes))
+	c.setQueued(int64(c.out.bytes))
 	schedule = !c.scheduled
 	c.scheduled = true
 	c.mu.Unlock()
@@ -248,14 +253,14 @@ func (c *Conn) flush() {
 	}
 	c.out, c.spare = c.spare, c.out
 	c.scheduled = false
-	c.queued.Store(0)
+	c.setQueued(0)
 	c.mu.Unlock()
 
 	q := &c.spare
 	defer q.reset()
 	if q.frames == 0 {
 		// Nothing to write: a Refresh, re-reading what gnet still holds.
-		c.gnetOut.Store(int64(c.gc.OutboundBuffered()))
+		c.setGnetOut(int64(c.gc.OutboundBuffered()))
 		return
 	}
 	q.seal()
@@ -276,7 +281,7 @@ func (c *Conn) flush() {
 		}
 		segs = segs[k:]
 	}
-	c.gnetOut.Store(int64(c.gc.OutboundBuffered()))
+	c.setGnetOut(int64(c.gc.OutboundBuffered()))
 	s.m.framesOut.Add(frames)
 	s.m.bytesOut.Add(n)
 }
@@ -288,8 +293,8 @@ func (c *Conn) markClosed() error {
 	defer c.mu.Unlock()
 	c.closed = true
 	c.out.release()
-	c.queued.Store(0)
-	c.gnetOut.Store(0)
+	c.setQueued(0)
+	c.setGnetOut(0)
 	return c.reason
 }
 

@@ -66,11 +66,12 @@ type Server struct {
 	reqTimeout time.Duration
 	tick       time.Duration
 
-	conns  *xsync.MapOf[uint64, *Conn]
-	count  atomic.Int64
-	nextID atomic.Uint64
-	epoch  time.Time
-	now    atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
+	conns    *xsync.MapOf[uint64, *Conn]
+	count    atomic.Int64
+	outbound atomic.Int64 // bytes queued toward every connection (Conn.Outbound summed)
+	nextID   atomic.Uint64
+	epoch    time.Time
+	now      atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
 
 	badLog, slowLog, gnetLog, handshakeLog throttle
 
@@ -229,6 +230,13 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // ConnCount is the number of open connections.
 func (s *Server) ConnCount() int { return int(s.count.Load()) }
+
+// Outbound is the number of bytes queued toward all connections together
+// and not yet taken by the kernel, as of each connection's last write or
+// Refresh: a session bounds its pushes by it, not only by each
+// connection's, since a thousand slow readers each under their own bound
+// can still hold gigabytes.
+func (s *Server) Outbound() int64 { return s.outbound.Load() }
 
 // Range calls f for every open connection until f returns false. It may be
 // called from any goroutine; connections opened or closed meanwhile may or

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -563,4 +564,35 @@ func TestServerIdleSparesBusyLoop(t *testing.T) {
 	if _, err := l.Request(context.Background(), pub([]byte("x"))); err != nil {
 		t.Fatalf("after the loop caught up: %v", err)
 	}
+}
+
+// TestServerOutboundTotal: the server's Outbound is the sum of its
+// connections' and goes back to zero once they drained or closed.
+func TestServerOutboundTotal(t *testing.T) {
+	s := startServer(t, ServerConfig{Name: "test-outbound-total", MaxOutbound: 64 << 20}, newTestHandler())
+	raws := []net.Conn{dialRaw(t, s.Addr()), dialRaw(t, s.Addr())} // never read
+	waitFor(t, "conns", func() bool { return s.ConnCount() == 2 })
+	msg := newRaw(proto.TypePush, make([]byte, 64<<10))
+	s.Range(func(c *Conn) bool {
+		for range 64 { // 4 MiB each: more than the kernel buffers take
+			if err := c.Send(msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return true
+	})
+	sum := func() int64 {
+		var n int64
+		s.Range(func(c *Conn) bool { n += int64(c.Outbound()); return true })
+		return n
+	}
+	waitFor(t, "the writes to reach gnet", func() bool {
+		got := s.Outbound()
+		return got > 0 && got == sum()
+	})
+	t.Logf("outbound %d bytes over 2 stuck connections", s.Outbound())
+	for _, c := range raws {
+		c.Close()
+	}
+	waitFor(t, "closed conns to leave the total", func() bool { return s.ConnCount() == 0 && s.Outbound() == 0 })
 }

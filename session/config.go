@@ -29,6 +29,7 @@ type Config struct {
 	MaxDebounce       time.Duration // ... but no later than this after its first; default 200ms
 	PausePushAbove    int           // a connection with more bytes queued gets no pushes until it drains; default 1 MiB
 	MaxOutbound       int           // a connection with more bytes queued is cut off; default 8 MiB
+	PausePushTotal    int           // while all connections together have more bytes queued, one with any gets no pushes; default 64 MiB
 	MaxDataBytes      int           // total data bytes of one publisher; default 256 KiB
 	MaxFrame          int
 	// DrainTimeout, when positive, makes Stop drain first (drain.go):
@@ -73,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PausePushAbove == 0 {
 		c.PausePushAbove = 1 << 20
+	}
+	if c.PausePushTotal == 0 {
+		c.PausePushTotal = 64 << 20
 	}
 	if c.MaxOutbound == 0 {
 		c.MaxOutbound = 8 << 20

@@ -357,6 +357,7 @@ func (p *pusher) pushGroup(id string) {
 	// this for every group on every tick, and most have nothing to send.
 	var base map[pushTarget]uint64
 	oldest := version // the oldest version a subscriber acknowledged
+	overTotal := p.s.rpc.Outbound() > int64(p.s.cfg.PausePushTotal)
 	g.mu.Lock()
 	for _, sub := range g.subs {
 		oldest = min(oldest, sub.acked)
@@ -367,9 +368,12 @@ func (p *pusher) pushGroup(id string) {
 			continue
 		}
 		t := pushTarget{sub.conn, sub.filter()}
-		if t.conn.c.Outbound() > p.s.cfg.PausePushAbove {
+		if out := t.conn.c.Outbound(); out > p.s.cfg.PausePushAbove || out > 0 && overTotal {
 			// A slow reader: leave it unsent; the retry loop tries again
-			// once its backlog drained, and netio cuts it off if it never does.
+			// once its backlog drained, and netio cuts it off if it never
+			// does. Over the session's total, every reader with a backlog
+			// waits: readers that keep up are still served, and the memory
+			// queued stays bounded however many clients fall behind.
 			pushesPaused.Inc()
 			t.conn.c.Refresh()
 			continue

@@ -139,9 +139,21 @@ func counter(t *testing.T, name string) float64 {
 // TestStuckReaderDoesNotDelayOthers: a client that stops reading while big
 // pushes pile up; the other subscriber of the same session gets every change,
 // and the stuck one is repaired to the newest version once it reads again.
+// The stuck client is held back by its own backlog, or by the session's
+// total of queued bytes.
 func TestStuckReaderDoesNotDelayOthers(t *testing.T) {
+	t.Run("connection bound", func(t *testing.T) {
+		stuckReader(t, func(cfg *session.Config) { cfg.PausePushAbove = 32 << 10 })
+	})
+	t.Run("session total", func(t *testing.T) {
+		stuckReader(t, func(cfg *session.Config) { cfg.PausePushAbove, cfg.PausePushTotal = 32<<20, 32<<10 })
+	})
+}
+
+func stuckReader(t *testing.T, limits func(*session.Config)) {
+	paused0 := counter(t, "roster_session_pushes_paused_slow_consumer_total")
 	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
-		cfg.PausePushAbove = 32 << 10
+		limits(cfg)
 		cfg.MaxOutbound = 64 << 20
 	}})
 	addr := c.SessionAddrs()[0]
@@ -205,7 +217,7 @@ func TestStuckReaderDoesNotDelayOthers(t *testing.T) {
 		waitList(t, healthy, d) // the healthy subscriber keeps up
 	}
 	final, _ := healthy.Current()
-	if counter(t, "roster_session_pushes_paused_slow_consumer_total") == 0 {
+	if counter(t, "roster_session_pushes_paused_slow_consumer_total") == paused0 {
 		t.Fatal("the stuck connection was never held back")
 	}
 	close(gate) // reading again

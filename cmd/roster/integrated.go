@@ -49,7 +49,7 @@ func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, log *slog.
 	c := session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
-		PausePushAbove: sf.pausePushAbove, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
+		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
 		AdminToken: n.adminToken, Logger: log}
 	sf.limits.apply(&c)
 	return c

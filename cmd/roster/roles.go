@@ -104,6 +104,7 @@ type sessionFlags struct {
 	compressAbove           int
 	noDelta                 bool
 	pausePushAbove, maxOut  int
+	pausePushTotal          int
 	scanInterval, pushRetry time.Duration
 	limits                  sessionLimitFlags
 }
@@ -157,6 +158,8 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.compressAbove, "push-compress-above", 4<<10, "push bodies larger than this many bytes are compressed (zstd) for clients that accept it; -1 never")
 	fs.BoolVar(&f.noDelta, "push-no-delta", false, "always push full lists instead of deltas (for measuring)")
 	fs.IntVar(&f.pausePushAbove, "push-pause-above", 1<<20, "a client with more bytes waiting to be written gets no pushes until it drains")
+	fs.IntVar(&f.pausePushTotal, "push-pause-total", 64<<20, "while all clients together have more bytes waiting to be written, a client with any gets no pushes until it drains "+
+		"(bounds the memory slow readers hold; those keeping up are still served)")
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
