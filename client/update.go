@@ -1,7 +1,9 @@
 package client
 
 import (
+	"maps"
 	"slices"
+	"sync"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -12,7 +14,10 @@ type Update struct {
 	// Version is the registry's version of the list; it only grows.
 	Version uint64
 	// Zones maps a publisher's zone to the data (addresses) published in it,
-	// sorted. A publisher that registered no zone appears under "".
+	// sorted. A publisher that registered no zone appears under "". The map
+	// is the caller's, but the slices are shared with every subscriber of
+	// the process at the same list: read them, append to them (that
+	// copies), but do not change or sort them in place.
 	Zones map[string][]string
 }
 
@@ -39,6 +44,11 @@ type pubList struct {
 	pubs    map[string]proto.PushPublisher // by RegisterID
 	hash    uint64                         // proto.ListHash of pubs, kept incrementally
 	sum     uint64                         // contentSum of pubs, kept incrementally (share.go)
+
+	// zones is the data by zone, sorted, as handlers see it: built once
+	// for every subscriber holding the list.
+	zonesOnce sync.Once
+	zones     map[string][]string
 }
 
 // fullList builds the list carried by a full push.
@@ -90,12 +100,17 @@ func (l *pubList) put(pp proto.PushPublisher) {
 
 // update renders the list for a handler.
 func (l *pubList) update(dataInfoID string) Update {
-	u := Update{DataInfoID: dataInfoID, Version: l.version, Zones: make(map[string][]string)}
-	for _, pp := range l.pubs {
-		u.Zones[pp.Zone] = append(u.Zones[pp.Zone], pp.Data...)
-	}
-	for _, a := range u.Zones {
-		slices.Sort(a)
-	}
-	return u
+	l.zonesOnce.Do(func() {
+		l.zones = make(map[string][]string)
+		for _, pp := range l.pubs {
+			l.zones[pp.Zone] = append(l.zones[pp.Zone], pp.Data...)
+		}
+		for z, a := range l.zones {
+			slices.Sort(a)
+			l.zones[z] = slices.Clip(a) // an append by a handler copies
+		}
+	})
+	// A map of its own per call: a handler may change it. The slices are
+	// shared (see Update).
+	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones)}
 }

@@ -159,7 +159,7 @@ func (c *etcdConn) publish(ctx context.Context, service string, id int, data str
 	return p, nil
 }
 
-func (c *etcdConn) subscribe(ctx context.Context, service string, onUpdate func([]string)) (subscriber, error) {
+func (c *etcdConn) subscribe(ctx context.Context, service string, onUpdate func(uint64, func() []string)) (subscriber, error) {
 	prefix := servicePrefix(service)
 	resp, err := c.cli.Get(ctx, prefix, clientv3.WithPrefix())
 	if err != nil {
@@ -169,7 +169,7 @@ func (c *etcdConn) subscribe(ctx context.Context, service string, onUpdate func(
 	for _, kv := range resp.Kvs {
 		s.kvs[string(kv.Key)] = string(kv.Value)
 	}
-	onUpdate(s.list())
+	onUpdate(0, s.list)
 
 	// The watch lives as long as the connection, but its creation (Watch
 	// returns once etcd confirmed it) is bounded by ctx.
@@ -205,7 +205,7 @@ type etcdSub struct {
 	kvs map[string]string
 }
 
-func (s *etcdSub) run(wch clientv3.WatchChan, cancel context.CancelFunc, onUpdate func([]string)) {
+func (s *etcdSub) run(wch clientv3.WatchChan, cancel context.CancelFunc, onUpdate func(uint64, func() []string)) {
 	defer cancel()
 	for wr := range wch {
 		if wr.Err() != nil {
@@ -227,7 +227,7 @@ func (s *etcdSub) run(wch clientv3.WatchChan, cancel context.CancelFunc, onUpdat
 			}
 		}
 		s.mu.Unlock()
-		onUpdate(s.list())
+		onUpdate(0, s.list)
 	}
 }
 

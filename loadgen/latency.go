@@ -46,14 +46,23 @@ type subState struct {
 // latency of the newest change in the list, if it is newer than any change
 // the subscriber saw before. Initial publications only move the mark.
 func (r *recorder) observe(st *subState, list []string, now time.Time) {
-	r.pushes.Add(1)
-	var newest int64
-	var kind byte
+	newest, kind := newestChange(list)
+	r.record(st, newest, kind, now)
+}
+
+// newestChange returns the send time and kind of the newest change in list.
+func newestChange(list []string) (newest int64, kind byte) {
 	for _, s := range list {
 		if _, t, k, ok := parseData(s); ok && t > newest {
 			newest, kind = t, k
 		}
 	}
+	return newest, kind
+}
+
+// record is observe for a list whose newest change is known.
+func (r *recorder) record(st *subState, newest int64, kind byte, now time.Time) {
+	r.pushes.Add(1)
 	if newest <= st.newest {
 		return
 	}
@@ -70,6 +79,32 @@ func (r *recorder) observe(st *subState, list []string, now time.Time) {
 	}
 	_ = h.RecordValue(us) // in range by construction
 	r.mu.Unlock()
+}
+
+// newestMemo remembers the newest change of one service's list at one
+// version: its hundred subscribers get the same list, and parsing it once
+// rather than a hundred times keeps the load generator's own work (which
+// shares the machine with the server) out of the latencies it measures.
+type newestMemo struct {
+	mu      sync.Mutex
+	version uint64
+	newest  int64
+	kind    byte
+}
+
+// get returns the newest change of the list at version, built by list on
+// a miss; version 0 (not versioned) is never memoized.
+func (m *newestMemo) get(version uint64, list func() []string) (int64, byte) {
+	if version == 0 {
+		return newestChange(list())
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version != version {
+		m.newest, m.kind = newestChange(list())
+		m.version = version
+	}
+	return m.newest, m.kind
 }
 
 // merged is the latencies of every connection together.

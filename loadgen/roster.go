@@ -37,9 +37,9 @@ func (c *rosterConn) publish(ctx context.Context, service string, _ int, data st
 	return rosterPub{p}, nil
 }
 
-func (c *rosterConn) subscribe(ctx context.Context, service string, onUpdate func([]string)) (subscriber, error) {
+func (c *rosterConn) subscribe(ctx context.Context, service string, onUpdate func(uint64, func() []string)) (subscriber, error) {
 	s, err := c.c.Subscribe(ctx, client.Subscription{DataID: service, Scope: client.ScopeDataCenter}, func(u client.Update) {
-		onUpdate(flatten(u))
+		onUpdate(u.Version, func() []string { return flatten(u) })
 	})
 	if err != nil {
 		return nil, err

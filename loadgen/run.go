@@ -27,8 +27,9 @@ type runner struct {
 	res  *Result
 	errs throttledLog
 
-	conns []conn
-	recs  []*recorder // one per connection
+	conns  []conn
+	recs   []*recorder  // one per connection
+	newest []newestMemo // one per service
 
 	pubs      []publisher // by publisher index; nil when its registration failed
 	subs      []subscriber
@@ -159,6 +160,7 @@ func endpointPort(ep string) (int, error) {
 // open opens every connection, a few at a time.
 func (r *runner) open(ctx context.Context) error {
 	r.conns = make([]conn, r.cfg.Conns)
+	r.newest = make([]newestMemo, r.cfg.Services)
 	r.recs = make([]*recorder, r.cfg.Conns)
 	for i := range r.recs {
 		r.recs[i] = newRecorder()
@@ -239,7 +241,11 @@ func (r *runner) register(ctx context.Context) bool {
 		r.perConn(rctx, len(r.subs), func(ctx context.Context, c conn, m int) {
 			st := &subState{service: m / cfg.SubsPerService}
 			rec := r.recs[m%len(r.conns)]
-			sub, err := c.subscribe(ctx, serviceName(st.service), func(list []string) { rec.observe(st, list, time.Now()) })
+			memo := &r.newest[st.service]
+			sub, err := c.subscribe(ctx, serviceName(st.service), func(version uint64, list func() []string) {
+				newest, kind := memo.get(version, list)
+				rec.record(st, newest, kind, time.Now())
+			})
 			if err != nil {
 				r.errs.report(ctx, "cannot subscribe", err)
 				return

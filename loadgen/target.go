@@ -17,8 +17,10 @@ type conn interface {
 	publish(ctx context.Context, service string, id int, data string) (publisher, error)
 	// subscribe registers a subscriber of service; onUpdate receives its
 	// whole list each time it changes, one call at a time. It returns once
-	// the registry accepted the subscription.
-	subscribe(ctx context.Context, service string, onUpdate func(list []string)) (subscriber, error)
+	// the registry accepted the subscription. version names the list when
+	// the registry versions lists (every subscriber of the service at that
+	// version holds the same list), 0 when it does not; list builds it.
+	subscribe(ctx context.Context, service string, onUpdate func(version uint64, list func() []string)) (subscriber, error)
 	close() error
 }
 
