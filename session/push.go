@@ -390,6 +390,9 @@ func (p *pusher) pushGroup(id string) {
 			base[t] = sub.acked
 		}
 	}
+	if oldest == version {
+		g.settledAt.Store(version)
+	}
 	g.mu.Unlock()
 	if len(base) == 0 {
 		if oldest == version {
@@ -516,6 +519,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 		}
 		if m.Resync {
 			sub.acked, sub.sent, resync = 0, 0, true
+			g.settledAt.Store(0)
 			continue
 		}
 		// Only the subscribers the push went to: one that subscribed on this
@@ -560,11 +564,14 @@ func (p *pusher) run(ctx context.Context) {
 			}
 			e.mu.Lock()
 			stuck := !e.fetching && (e.datum == nil || e.want > e.datum.Version)
+			version := e.version
 			e.mu.Unlock()
 			if stuck {
 				p.refetch(g.dataInfoID)
 			}
-			p.pushGroup(g.dataInfoID)
+			if g.settledAt.Load() != version {
+				p.pushGroup(g.dataInfoID)
+			}
 		}
 		p.s.apps.repair()
 	}

@@ -231,3 +231,60 @@ func stuckReader(t *testing.T, limits func(*session.Config)) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestUnackedPushIsResentInASettledGroup: the retry loop skips a group
+// whose subscribers all acknowledged the cached version; a subscriber that
+// joins it afterwards, or asks for a resync, must still have a push it
+// dropped sent again.
+func TestUnackedPushIsResentInASettledGroup(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	addr := c.SessionAddrs()[0]
+	cl := newClient(t, c.SessionAddrs(), "")
+	watch := subscribe(t, cl, "settled", client.ScopeDataCenter)
+	publish(t, cl, "settled", "a:1")
+	waitList(t, watch, "a:1")
+	time.Sleep(500 * time.Millisecond) // the retry loop marks the group settled
+
+	id := "settled#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+	pushes := make(chan proto.Push, 64)
+	l, err := netio.DialLink(ctx(t), addr, netio.LinkConfig{RequestTimeout: 5 * time.Second,
+		Handler: func(_ *netio.Link, f netio.Frame) {
+			var p proto.Push
+			if f.Decode(&p) == nil && p.DataInfoID == id {
+				pushes <- p // never acked
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	wantCode(t, netio.Call(ctx(t), l, &proto.Handshake{Version: proto.ProtocolVersion, ClientID: "dropper"}, new(proto.HandshakeReply)), proto.CodeOK)
+	wantCode(t, netio.Call(ctx(t), l, &proto.Subscriber{DataInfoID: id, RegisterID: "late", Scope: proto.ScopeDataCenter}, new(proto.Result)), proto.CodeOK)
+
+	next := func(what string) proto.Push {
+		t.Helper()
+		select {
+		case p := <-pushes:
+			return p
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s", what)
+			return proto.Push{}
+		}
+	}
+	first := next("first push")
+	if again := next("resend of the unacked push"); again.Version != first.Version {
+		t.Fatalf("resent version %d, want %d", again.Version, first.Version)
+	}
+	if err := l.Send(&proto.PushAck{DataInfoID: id, Version: first.Version}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // settled again
+	for len(pushes) > 0 {
+		<-pushes
+	}
+	if err := l.Send(&proto.PushAck{DataInfoID: id, Resync: true}); err != nil {
+		t.Fatal(err)
+	}
+	next("full list after a resync")
+	next("resend of the unacked resync")
+}
