@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +35,7 @@ type Handler interface {
 type ServerConfig struct {
 	Name        string        // metrics label, e.g. "session"
 	Addr        string        // host:port to listen on; "127.0.0.1:0" picks a port
-	Loops       int           // event loops; 0 = GOMAXPROCS
+	Loops       int           // event loops; 0 = GOMAXPROCS (before loops were added, see procs.go)
 	MaxFrame    int           // max body bytes, in and out; 0 = proto.DefaultMaxBody
 	MaxOutbound int           // bytes queued toward one conn before it is cut off; 0 = 4 MiB
 	IdleTimeout time.Duration // close a conn that sent nothing for this long; 0 = never
@@ -97,7 +96,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		cfg.Name = "netio"
 	}
 	if cfg.Loops <= 0 {
-		cfg.Loops = runtime.GOMAXPROCS(0)
+		cfg.Loops = cpuProcs()
 	}
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = proto.DefaultMaxBody
@@ -156,7 +155,9 @@ func (s *Server) Start(ctx context.Context) error {
 		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog}),
 	}
 	go func() {
+		addLoops(s.cfg.Loops)
 		err := gnet.Run(&events{s}, "tcp://"+s.cfg.Addr, opts...)
+		addLoops(-s.cfg.Loops)
 		s.mu.Lock()
 		stopping := s.state == serverStopped
 		s.runErr = err

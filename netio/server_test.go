@@ -596,3 +596,39 @@ func TestServerOutboundTotal(t *testing.T) {
 	}
 	waitFor(t, "closed conns to leave the total", func() bool { return s.ConnCount() == 0 && s.Outbound() == 0 })
 }
+
+// TestEventLoopsGetProcsOfTheirOwn: while servers run, GOMAXPROCS has a P
+// for each of their event loops on top of those Go code runs on (see
+// procs.go); a server's default number of loops is counted from the
+// latter; and GOMAXPROCS is back once the servers stopped.
+func TestEventLoopsGetProcsOfTheirOwn(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	a := NewServer(ServerConfig{Name: "test-procs-a", Addr: "127.0.0.1:0", Loops: 3}, newTestHandler())
+	b := NewServer(ServerConfig{Name: "test-procs-b", Addr: "127.0.0.1:0"}, newTestHandler())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base+3 {
+		t.Fatalf("GOMAXPROCS %d with 3 loops running, want %d", got, base+3)
+	}
+	c := NewServer(ServerConfig{Name: "test-procs-c", Addr: "127.0.0.1:0"}, newTestHandler())
+	if b.cfg.Loops != base || c.cfg.Loops != base {
+		t.Fatalf("default loops %d and %d, want %d each", b.cfg.Loops, c.cfg.Loops, base)
+	}
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base+3+base {
+		t.Fatalf("GOMAXPROCS %d, want %d", got, base+3+base)
+	}
+	for _, s := range []*Server{a, c} {
+		if err := s.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Fatalf("GOMAXPROCS %d after the servers stopped, want %d", got, base)
+	}
+}
