@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"sync"
@@ -369,7 +370,12 @@ func (l *Link) KeepAlive(interval time.Duration) {
 func (l *Link) heartbeatLoop(interval time.Duration) {
 	timeout := max(l.cfg.RequestTimeout, interval)
 	probe := time.Duration(-1) // when the oldest heartbeat not followed by any traffic was sent
-	t := time.NewTicker(interval)
+	// The beats start at a random point of the interval: links dialled
+	// together (the clients of a load generator, or of a session that just
+	// restarted) would otherwise beat in step for as long as they live, and
+	// thousands of heartbeats landing in the same few milliseconds delay
+	// whatever else both ends have to do.
+	t := time.NewTimer(rand.N(interval) + 1)
 	defer t.Stop()
 	for {
 		select {
@@ -377,6 +383,7 @@ func (l *Link) heartbeatLoop(interval time.Duration) {
 			return
 		case <-t.C:
 		}
+		t.Reset(interval)
 		now := time.Since(l.start)
 		switch {
 		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
