@@ -123,9 +123,11 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 		}
 		WriteJSON(w, status, map[string]any{"healthy": ok, "detail": detail})
 	})
-	// Profiles: CPU and heap of a live role, for operators chasing a hot spot.
+	// Profiles of a live role, for operators chasing a hot spot (CPU, heap)
+	// or a latency (the execution trace shows what a goroutine waited on).
 	s.HandleAdmin("GET /debug/pprof/", pprof.Index)
 	s.HandleAdmin("GET /debug/pprof/profile", pprof.Profile)
+	s.HandleAdmin("GET /debug/pprof/trace", pprof.Trace)
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		metrics.WritePrometheus(w, true)
