@@ -37,10 +37,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_base prints a port p with p..p+5 free on loopback.
+# free_base prints a port p with p..p+5 free on loopback, below the
+# ephemeral range: the load generator's 2,000 connections use ports there,
+# and one taken between this check and the bind failed a run.
 free_base() {
+	local low; low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		local p=$((20000 + RANDOM % 30000)) busy=0
+		local p=$((10000 + RANDOM % (low - 10010))) busy=0
 		for i in 0 1 2 3 4 5; do
 			if ss -Hltn "sport = :$((p + i))" | grep -q .; then busy=1; fi
 		done
@@ -49,7 +52,7 @@ free_base() {
 }
 
 run_variant() {
-	local name=$1 flags=() lgflags=()
+	local name=$1 out=$2 flags=() lgflags=()
 	case $name in
 	steady) lgflags=(-churn "$CHURN") ;;
 	storm) lgflags=(-churn 0 -storm "$STORM") ;;
@@ -69,23 +72,32 @@ run_variant() {
 		curl -fsS "127.0.0.1:$((p + 1))/health/check" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
+	if ! kill -0 "$server" 2>/dev/null; then
+		echo "roster integrated did not start: $(head -c 300 "$work/$name-server.log")" >&2
+		echo '{"scenario":"'"$name"'","failure":"server did not start"}' >"$work/$out.json"
+		server=""
+		return
+	fi
 	echo "== $name: roster integrated ${flags[*]} (pid $server)" >&2
 	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -scenario "$name" \
 		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" \
 		-duration 30s -register-timeout 15m -converge-timeout 2m "${lgflags[@]}" \
-		-out "$work/$name.out.json" || echo "roster-loadgen failed (exit $?)" >&2
+		-out "$work/$out.out.json" || echo "roster-loadgen failed (exit $?)" >&2
 	# The peak RSS, not only loadgen's samples: the kernel's high-water mark.
-	local hwm; hwm=$(awk '/^VmHWM:/{print $2 * 1024}' "/proc/$server/status")
-	kill "$server"; wait "$server" 2>/dev/null || true
+	local hwm; hwm=$(awk '/^VmHWM:/{print $2 * 1024}' "/proc/$server/status" 2>/dev/null || echo 0)
+	kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
 	server=""
-	[[ -s $work/$name.out.json ]] || echo '{"scenario":"'"$name"'","failure":"no result"}' >"$work/$name.out.json"
-	jq --argjson hwm "${hwm:-0}" '. + {server_peak_rss_bytes: $hwm}' "$work/$name.out.json" >"$work/$name.json"
+	[[ -s $work/$out.out.json ]] || echo '{"scenario":"'"$name"'","failure":"no result"}' >"$work/$out.out.json"
+	jq --argjson hwm "${hwm:-0}" '. + {server_peak_rss_bytes: $hwm}' "$work/$out.out.json" >"$work/$out.json"
 }
 
 mkdir -p "$RESULTS"
-for v in $VARIANTS; do run_variant "$v"; done
+# A variant may be named more than once (repeats): each run has its own files.
+n=0
+for v in $VARIANTS; do n=$((n + 1)); run_variant "$v" "$n-$v"; done
 
-jq -s . $(for v in $VARIANTS; do echo "$work/$v.json"; done) >"$RESULTS/storm-$DATE.json"
+n=0
+jq -s . $(for v in $VARIANTS; do n=$((n + 1)); echo "$work/$n-$v.json"; done) >"$RESULTS/storm-$DATE.json"
 {
 	echo "# push at scale — $DATE"
 	echo

@@ -53,7 +53,7 @@ type subGroup struct {
 	// The retry loop skips the group while it is the cached version: at a
 	// million subscribers, walking every settled group twice a second was
 	// most of an idle session's CPU. Written with mu held; a subscriber
-	// that may not hold it (a new one, a resync) resets it to 0.
+	// that has not acknowledged it (a new one, a resync) resets it to 0.
 	settledAt atomic.Uint64
 }
 
