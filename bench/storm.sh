@@ -12,7 +12,8 @@
 #   storm-no-delta  the same storm with delta pushes off (--push-no-delta)
 # and writes bench/results/storm-<date>.md (a table) and .json (loadgen's results).
 #
-# STORM_VARIANTS picks variants (space-separated), STORM_MEMORY_LIMIT is the
+# STORM_VARIANTS picks variants (space-separated; one may repeat, e.g.
+# "steady steady steady" for a median), STORM_MEMORY_LIMIT is the
 # node's --memory-limit (default 1800MiB), STORM_SERVICES scales the run down.
 set -euo pipefail
 
