@@ -12,8 +12,9 @@ import (
 // meanwhile (a debounce firing, a reply to hand on) waits for sysmon: a
 // 10 ms stall a few times a second, in a registry whose push path is 20 ms
 // of debounce and 3 ms of work. So each running loop gets a P of its own on
-// top of those Go code runs on (see golang/go#76290). A loop busy with
-// events does run Go code on it, like any goroutine would.
+// top of those Go code runs on (see golang/go#76290). The extra Ps are not
+// reserved: under load any goroutine may run on one, and the OS shares the
+// cores as it does among any threads.
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before the first loop was added
