@@ -390,14 +390,15 @@ func (p *pusher) pushGroup(id string) {
 			base[t] = sub.acked
 		}
 	}
-	if oldest == version {
+	settled := oldest == version // then no subscriber needed a send either
+	if settled {
 		g.settledAt.Store(version)
 	}
 	g.mu.Unlock()
+	if settled {
+		e.settled(version)
+	}
 	if len(base) == 0 {
-		if oldest == version {
-			e.settled(version)
-		}
 		return
 	}
 	conns := make(map[frameKey][]*netio.Conn)
