@@ -12,10 +12,17 @@
 // a tombstone after Unpublish, so a late or replayed older registration never
 // wins over a newer one.
 //
-// Subscribers receive pushes from the session. Each subscriber has its own
-// goroutine that calls its handler one update at a time, newest state only
-// (intermediate versions may be skipped when the handler is slow), never on
-// the network goroutine: a slow handler delays only its own subscriber.
+// Subscribers receive pushes from the session, each list with a version: a
+// subscriber takes only a list newer than the one it holds. A push that is
+// not newer and differs from the list held (a registry restarted without
+// the service counts its versions from below) is acknowledged as not taken,
+// naming the version held, and the session sends the list above it once
+// every client had its chance to reconnect after the restart.
+//
+// Each subscriber has its own goroutine that calls its handler one update
+// at a time, newest state only (intermediate versions may be skipped when
+// the handler is slow), never on the network goroutine: a slow handler
+// delays only its own subscriber.
 //
 // The package imports only the wire format (proto), the transport (netio)
 // and the standard library, never a server package.

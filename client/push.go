@@ -19,15 +19,16 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 	c.mu.RUnlock()
 
 	resync := false
+	var held uint64
 	var memo applyMemo
 	for _, s := range subs {
-		if !s.apply(&p, &memo) {
-			resync = true
+		if ok, h := s.apply(&p, &memo); !ok {
+			resync, held = true, max(held, h)
 		}
 	}
 	// Acked even when no subscriber wants it any more, so the session stops
 	// retrying it.
-	ack := &proto.PushAck{DataInfoID: p.DataInfoID, Zone: p.Zone, Version: p.Version, Resync: resync}
+	ack := &proto.PushAck{DataInfoID: p.DataInfoID, Zone: p.Zone, Version: p.Version, Resync: resync, Held: held}
 	if err := l.Send(ack); err != nil {
 		c.pushLog.Warn(c.log, "cannot ack push", "addr", l.Addr(), "err", err)
 	}
@@ -41,20 +42,26 @@ type applyMemo struct {
 	from, to *pubList
 }
 
-// apply brings the subscriber's list to the push's version. It returns false
-// when the push is a delta it cannot apply (another base, or a count or hash
-// mismatch afterwards): the list stays as it was and the session must send
-// a full push.
-func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) bool {
+// apply brings the subscriber's list to the push's version. It returns
+// false when it did not take the push and the session must send a full
+// list: a delta it cannot apply (another base, or a count or hash mismatch
+// afterwards), or a push not newer than the list held that differs from it
+// (a registry that lost the datum in a restart counts its versions from
+// below the one held). In the second case held is the version of the list
+// held, which the full list must exceed. Either way the list stays as it was.
+func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64) {
 	s.mu.Lock()
 	cur := s.list
 	if cur != nil && p.Version <= cur.version {
 		s.mu.Unlock()
-		return true
+		if p.Full() && p.Count == uint32(len(cur.pubs)) && p.Hash == cur.hash {
+			return true, 0 // the list held: nothing to take
+		}
+		return false, cur.version
 	}
 	if cur == nil && p.Version == 0 {
 		s.mu.Unlock()
-		return true
+		return true, 0
 	}
 	var next *pubList
 	switch {
@@ -69,7 +76,7 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) bool {
 		n, ok := cur.applyDeltaShared(p)
 		if !ok {
 			s.mu.Unlock()
-			return false
+			return false, 0
 		}
 		memo.from, memo.to = cur, n
 		next = n
@@ -85,5 +92,5 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) bool {
 		// wait for itself.
 		go s.run()
 	}
-	return true
+	return true, 0
 }

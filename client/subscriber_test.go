@@ -47,7 +47,8 @@ func TestSubscribeFullPush(t *testing.T) {
 		t.Fatalf("Current() = %+v, %v", cur, ok)
 	}
 
-	// An older push is acked and ignored; a newer full push replaces the list.
+	// An older push is not taken (TestOlderPushAsksForNewerList); a newer
+	// full push replaces the list.
 	fs.push(fullPush(svcID, "", 5, pp("old", "z1", 1, "old:1")))
 	waitFor(t, "the ack of the old push", func() bool { _, ok := fs.ackFor(svcID, "", 5); return ok })
 	fs.push(fullPush(svcID, "", 11))
@@ -149,6 +150,60 @@ func TestDeltaMismatchAsksResync(t *testing.T) {
 	fs.push(fullPush(svcID, "", 14, p1, p2))
 	if u := rec.waitVersion(t, 14); !slices.Equal(u.Addresses(), []string{"a:1", "b:1"}) {
 		t.Fatalf("after the full push: %v", u.Addresses())
+	}
+}
+
+// TestOlderPushAsksForNewerList: a push whose version is not above the
+// list held is not taken, but it is not acknowledged as taken either when
+// it differs from that list: a registry restarted without the datum counts
+// its versions from below the one held, and a plain ack would leave the
+// list as it is for good (issue 16). The ack asks for a full list above the
+// version held; the same list at an older version is acked plainly.
+func TestOlderPushAsksForNewerList(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1")
+	fs.push(fullPush(svcID, "", 1<<40, p1, p2))
+	rec.waitVersion(t, 1<<40)
+
+	f := func(name string, p *proto.Push, resync bool, held uint64) {
+		t.Helper()
+		var n int
+		fs.with(func(fs *fakeSession) { n = len(fs.acks) })
+		fs.push(p)
+		var a proto.PushAck
+		waitFor(t, name+": the ack", func() bool {
+			fs.with(func(fs *fakeSession) {
+				if len(fs.acks) > n {
+					a = fs.acks[n]
+				}
+			})
+			return a.Version == p.Version
+		})
+		if a.Resync != resync || a.Held != held {
+			t.Fatalf("%s: ack %+v, want resync %v, held %d", name, a, resync, held)
+		}
+		if cur, _ := s.Current(); cur.Version != 1<<40 || !slices.Equal(cur.Addresses(), []string{"a:1", "b:1"}) {
+			t.Fatalf("%s: the list changed to %+v", name, cur)
+		}
+	}
+	f("the list held, at an older version", fullPush(svcID, "", 5, p1, p2), false, 0)
+	f("the list held, at its version", fullPush(svcID, "", 1<<40, p2, p1), false, 0)
+	f("an empty list at version 1, as a restarted registry pushes", fullPush(svcID, "", 1), true, 1<<40)
+	f("another list at the version held", fullPush(svcID, "", 1<<40, p1), true, 1<<40)
+	f("a delta to an older version", deltaPush(svcID, "", 4, 6, []proto.PushPublisher{p1}, nil, "p2"), true, 1<<40)
+	if rec.count() != 1 {
+		t.Fatalf("the handler ran %d times, want once", rec.count())
+	}
+	// The full list above the version held is taken.
+	fs.push(fullPush(svcID, "", 1<<40+1, p1))
+	if u := rec.waitVersion(t, 1<<40+1); !slices.Equal(u.Addresses(), []string{"a:1"}) {
+		t.Fatalf("after the newer full push: %v", u.Addresses())
 	}
 }
 

@@ -111,12 +111,18 @@ func (m *Datum) Hash() uint64 {
 }
 
 // PushAck acknowledges a push. Resync asks for a full push instead (the
-// client could not apply a delta).
+// client could not apply a delta, or did not take the push: see Held).
 type PushAck struct {
 	DataInfoID string
 	Zone       string
 	Version    uint64
 	Resync     bool
+	// Held, with Resync, is the version of the list the client holds when
+	// it did not take the push because that list is at least as new and
+	// differs: a registry that lost the datum (a restart) hands out older
+	// versions. The session must send the full list above Held. Optional
+	// trailing field: 0 is not written.
+	Held uint64
 }
 
 func (*PushAck) Type() Type { return TypePushAck }
@@ -125,7 +131,11 @@ func (m *PushAck) AppendBody(dst []byte) []byte {
 	dst = appendString(dst, m.DataInfoID)
 	dst = appendString(dst, m.Zone)
 	dst = appendUvarint(dst, m.Version)
-	return appendBool(dst, m.Resync)
+	dst = appendBool(dst, m.Resync)
+	if m.Held != 0 {
+		dst = appendUvarint(dst, m.Held)
+	}
+	return dst
 }
 
 func (m *PushAck) Unmarshal(body []byte) error {
@@ -135,6 +145,9 @@ func (m *PushAck) Unmarshal(body []byte) error {
 		Zone:       r.string("zone"),
 		Version:    r.uvarint("version"),
 		Resync:     r.bool("resync"),
+	}
+	if r.more() {
+		m.Held = r.uvarint("held version")
 	}
 	return r.done()
 }

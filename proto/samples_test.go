@@ -27,7 +27,7 @@ func samples() []Message {
 		&Push{DataInfoID: "d", Zone: "z", Version: 10, BaseVersion: 8,
 			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a", "b"}}},
 			Removed:    []string{"x"}, Count: 1, Hash: 0xdeadbeefcafe},
-		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true},
+		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true, Held: 1 << 50},
 		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
 			{Kind: OpPut, Publisher: pub}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
 		&WriteResult{SlotTableEpoch: 4, Codes: []Code{CodeOK, CodeNotLeader}},

@@ -134,16 +134,7 @@ func (a *appState) relist(iface string, e *datumEntry, force bool) bool {
 	if !force && len(pubs) == len(e.pubs) && proto.ListHash(pubs) == proto.ListHash(e.pubs) {
 		return false
 	}
-	if version <= e.version {
-		version = e.version + 1
-	}
-	if e.version != 0 {
-		e.history = append(e.history, pastVersion{e.version, e.pubs})
-		if len(e.history) > historyLen {
-			e.history = e.history[1:]
-		}
-	}
-	e.version, e.pubs, e.frames = version, pubs, nil
+	e.advance(version, pubs)
 	return true
 }
 

@@ -25,6 +25,9 @@ var (
 	pushesPaused    = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
 	scans           = metrics.NewCounter(`roster_session_version_scans_total`)
 	syncAnswers     = metrics.NewCounter(`roster_session_sync_answers_total`)
+	heldAcks        = metrics.NewCounter(`roster_session_push_acks_held_newer_total`) // pushes not taken: the client holds a list at least as new
+	badHeld         = metrics.NewCounter(`roster_session_push_acks_bad_held_total`)   // ... and names a version no registry handed out (ignored)
+	versionsRaised  = metrics.NewCounter(`roster_session_push_versions_raised_total`) // datum versions raised above a list a client holds
 )
 
 // Counters of every push, ack and pushed byte: striped, since every event

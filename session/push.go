@@ -55,6 +55,22 @@ type datumEntry struct {
 	history  []pastVersion         // earlier versions, newest last
 }
 
+// advance makes pubs e's list at version, or at the version after e's
+// when version is not above it (pushed versions only grow), keeping the
+// list it replaces for deltas. e.mu must be held.
+func (e *datumEntry) advance(version uint64, pubs []proto.PushPublisher) {
+	if version <= e.version {
+		version = e.version + 1
+	}
+	if e.version != 0 {
+		e.history = append(e.history, pastVersion{e.version, e.pubs})
+		if len(e.history) > historyLen {
+			e.history = e.history[1:]
+		}
+	}
+	e.version, e.pubs, e.frames = version, pubs, nil
+}
+
 // pusher fetches changed datums once and pushes them to subscribers, with
 // acknowledgements and retries.
 type pusher struct {
@@ -62,7 +78,8 @@ type pusher struct {
 	cache    *xsync.MapOf[string, *datumEntry]
 	sem      chan struct{} // bounds concurrent fetches
 	debounce *push.Debouncer
-	stopped  atomic.Bool // the cluster-wide push switch, see pushswitch.go
+	stopped  atomic.Bool       // the cluster-wide push switch, see pushswitch.go
+	heldLog  netio.LogThrottle // acks naming a version no registry handed out
 
 	// Groups to push, off the event loops: a replay of many subscribers of
 	// one group then costs one pass over the group, not one per subscriber.
@@ -346,11 +363,17 @@ func (p *pusher) pushGroup(id string) {
 	e.mu.Lock()
 	version := e.version
 	cached := e.datum != nil
+	fetching := e.fetching
 	e.mu.Unlock()
 	if !cached {
 		return
 	}
-	now := time.Now().UnixNano()
+	t := time.Now()
+	now := t.UnixNano()
+	// above: the newest list a subscriber holds that is at least as new as
+	// version, which the session's version must pass (doc.go, Versions).
+	var above uint64
+	replaying := p.s.replaying(t)
 	// base: the oldest version acknowledged by the subscribers of a target,
 	// which a delta must start from (0 when one has nothing yet).
 	// Allocated only when a subscriber needs a push: the retry loop calls
@@ -362,6 +385,16 @@ func (p *pusher) pushGroup(id string) {
 	for _, sub := range g.subs {
 		oldest = min(oldest, sub.acked)
 		if sub.acked >= version {
+			continue
+		}
+		if sub.held >= version {
+			// The client would not take this version. Within the replay
+			// window it keeps its list; then, once a fetch confirmed that
+			// the data leader has nothing newer either (this session may
+			// only be behind), the version goes above it.
+			if !replaying && !fetching {
+				above = max(above, sub.held)
+			}
 			continue
 		}
 		if sub.sent == version && time.Duration(now-sub.sentAt) < p.retryDelay(sub.attempts) {
@@ -397,6 +430,16 @@ func (p *pusher) pushGroup(id string) {
 	g.mu.Unlock()
 	if settled {
 		e.settled(version)
+	}
+	if above != 0 {
+		// After the sends below (at version, to the others), every
+		// subscriber gets the list again above what they hold.
+		defer func() {
+			if e.raise(above) {
+				versionsRaised.Inc()
+			}
+			p.pushGroup(id)
+		}()
 	}
 	if len(base) == 0 {
 		return
@@ -512,15 +555,32 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	if g == nil {
 		return
 	}
-	resync := false
+	resync, refetch := false, false
+	held := m.Held != 0 && heldValid(m.Held, time.Now())
+	if m.Resync && m.Held != 0 {
+		heldAcks.Inc()
+		if !held {
+			badHeld.Inc()
+			p.heldLog.Warn(p.s.log, "ignoring the version a client says it holds: ahead of this session's clock by more than a day",
+				"dataInfoId", m.DataInfoID, "held", m.Held, "clientIP", cc.ip)
+		}
+	}
 	g.mu.Lock()
 	for sub := g.byConn[cc]; sub != nil; sub = sub.next {
 		if sub.filter() != m.Zone {
 			continue
 		}
 		if m.Resync {
-			sub.acked, sub.sent, resync = 0, 0, true
 			g.settledAt.Store(0)
+			if held {
+				sub.held, refetch = max(sub.held, m.Held), true
+			} else if m.Held != 0 {
+				// A version that is no registry's: no new push at once,
+				// the retry backoff paces this subscriber's.
+				sub.acked = 0
+				continue
+			}
+			sub.acked, sub.sent, resync = 0, 0, true
 			continue
 		}
 		// Only the subscribers the push went to: one that subscribed on this
@@ -532,7 +592,12 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	g.mu.Unlock()
 	acks.Inc()
 	push.ObserveAck(m.Version, time.Now())
-	if resync {
+	switch {
+	case refetch:
+		// The client holds a newer list than this session: the session
+		// may be behind the data leader. The fetch's push decides.
+		p.refetch(m.DataInfoID)
+	case resync:
 		p.schedule(m.DataInfoID)
 	}
 }

@@ -22,7 +22,10 @@ type subscriber struct {
 	conn       *clientConn
 	zone       unique.Handle[string] // interned: a zone is shared by most subscribers
 	next       *subscriber           // the next of the group's subscribers on conn
-	version    uint64                // client's registration version
+	// held is a version of a list the client holds and did not replace by
+	// a push of ours, being at least as new (PushAck.Held): pushes to it
+	// must go above it (see doc.go, Versions). 0: none.
+	held uint64
 
 	acked    uint64 // newest version the client acknowledged
 	sent     uint64 // newest version sent and not yet acknowledged

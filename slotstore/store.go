@@ -22,7 +22,13 @@ import (
 //
 // Datum versions only grow: unix-ms<<16, or the previous version + 1 when the
 // clock is not ahead of it, and never at or below a version passed to
-// ObserveVersion or held by a datum that was since deleted.
+// ObserveVersion or held by a datum that was since deleted. A version is
+// thus a time, comparable across leader changes (the new leader bumps above
+// the old one's) and across restarts, except that a datum the store does
+// not hold has version 0: after the whole data tier restarted, a datum no
+// publisher has registered again is older than any version handed out
+// before. Sessions and clients handle that case (see package session,
+// Versions).
 type Store struct {
 	slots []*xsync.MapOf[string, *datum]
 	live  *xsync.Counter // live publishers

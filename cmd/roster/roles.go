@@ -106,6 +106,7 @@ type sessionFlags struct {
 	pausePushAbove, maxOut  int
 	pausePushTotal          int
 	scanInterval, pushRetry time.Duration
+	replayWindow            time.Duration
 	limits                  sessionLimitFlags
 }
 
@@ -163,6 +164,9 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
+	fs.DurationVar(&f.replayWindow, "replay-window", session.DefaultReplayWindow,
+		"for this long after the session starts, a client holding a newer list than the registry (it lost its data in a restart) keeps it, "+
+			"so that the other clients reconnect and replay their publishers before it is replaced (the SDK retries at least every 5 s); negative: none")
 	f.limits.register(fs)
 }
 
