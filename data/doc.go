@@ -15,8 +15,11 @@
 // store to the followers of their slots, over one reconnecting link per peer
 // data node with a bounded queue; what cannot be streamed is dropped and
 // counted. Followers compare each followed slot with its leader every
-// RepairInterval (digests, then the differing datums whole) and report the
-// slots they caught up on to meta, which promotes only those when it can.
+// RepairInterval and at once on a new table (digests, then the differing
+// datums whole), a few slots at a time, starting over on the newest table
+// whenever one arrives and never asking a leader meta no longer lists; each
+// slot caught up on is reported to meta by the next heartbeat, sent at
+// once, and meta promotes only those when it can.
 // A node promoted to lead a slot compares it with every connected session
 // (the source of truth) before it calls the slot healthy, bumps the slot's
 // versions and notifies, so subscribers are re-pushed; it repeats the
@@ -29,7 +32,9 @@
 // queueing replica batches are in-memory work and run there; answers that
 // scan a slot run on a goroutine each. Session removal and tombstone
 // compaction run on the janitor goroutine; each peer link has a sender
-// goroutine; repair, session syncs and anti-entropy have a goroutine each.
+// goroutine; repair, session syncs and anti-entropy have a goroutine each
+// (repair's rounds run on one more, which its loop cancels and waits for
+// when the table changes, with at most repairParallel slot repairs).
 //
 // Lock order: sessConn.mu, then the interest index's xsync buckets (inside
 // Compute). Notifies read the index without a lock and never take

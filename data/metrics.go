@@ -17,6 +17,7 @@ type serverMetrics struct {
 	replicaDropped   *metrics.Counter // ops not streamed (queue full, link down): left to repair
 	replicaApplied   *metrics.Counter // ops applied from a leader's stream
 	followerRepaired *metrics.Counter // datums a follower copied from its leader by repair
+	repairsSkipped   *metrics.Counter // followed slots not repaired: their leader is not a live data node
 	sessionSyncs     *metrics.Counter // (slot, session) comparisons
 	sessionRepaired  *metrics.Counter // datums changed by them
 	syncErrors       *metrics.Counter // failed repairs and session comparisons
@@ -38,6 +39,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		replicaDropped:   set.NewCounter("roster_data_replica_ops_dropped_total"),
 		replicaApplied:   set.NewCounter("roster_data_replica_ops_applied_total"),
 		followerRepaired: set.NewCounter("roster_data_follower_repaired_datums_total"),
+		repairsSkipped:   set.NewCounter("roster_data_follower_repairs_skipped_dead_leader_total"),
 		sessionSyncs:     set.NewCounter("roster_data_session_syncs_total"),
 		sessionRepaired:  set.NewCounter("roster_data_session_repaired_datums_total"),
 		syncErrors:       set.NewCounter("roster_data_sync_errors_total"),

@@ -44,7 +44,7 @@ type Server struct {
 	slots      *slotStates
 	peers      *peerPool
 	syncer     *syncer
-	repairWake chan struct{} // one slot: a slot to follow anew
+	repairWake chan struct{} // one slot: a new table (or followed slots unsynced): repair over
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
@@ -199,15 +199,14 @@ func (s *Server) onView(v metaclient.View) {
 		} else if cur := s.table.Load(); cur == nil || t.Epoch() > cur.Epoch() {
 			s.table.Store(t)
 			s.log.Info("slot table changed", "epoch", t.Epoch(), "leads", len(t.SlotsLedBy(s.name)), "follows", len(t.SlotsFollowedBy(s.name)))
-			promoted, followedAnew := s.slots.apply(t, s.name)
+			promoted := s.slots.apply(t, s.name)
 			for _, slot := range promoted {
 				s.syncer.promote(slot, t.LeaderEpoch(slot))
 			}
-			if followedAnew {
-				select {
-				case s.repairWake <- struct{}{}:
-				default:
-				}
+			// The repair round under way walks the old table: start over.
+			select {
+			case s.repairWake <- struct{}{}:
+			default:
 			}
 		}
 	}

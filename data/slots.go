@@ -39,9 +39,8 @@ func newSlotStates() *slotStates {
 
 // apply moves to table t for node name. It returns the slots name leads
 // anew (a new leader epoch included): they need a sync with the sessions.
-// A slot followed anew, or under another leader, starts unsynced; followedAnew
-// reports whether there is one.
-func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32, followedAnew bool) {
+// A slot followed anew, or under another leader, starts unsynced.
+func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	led := t.SlotsLedBy(name)
@@ -70,9 +69,8 @@ func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32,
 			continue
 		}
 		st.followed[slot] = followedSlot{leader: leader, leaderEpoch: e}
-		followedAnew = true
 	}
-	return promoted, followedAnew
+	return promoted
 }
 
 // markHealthy records that the sync of a led slot at leaderEpoch finished.
@@ -84,13 +82,17 @@ func (st *slotStates) markHealthy(slot uint32, leaderEpoch uint64) {
 	}
 }
 
-// markSynced records that a followed slot caught up with leader at leaderEpoch.
-func (st *slotStates) markSynced(slot uint32, leader string, leaderEpoch uint64) {
+// markSynced records that a followed slot caught up with leader at
+// leaderEpoch, and reports whether it was not synced before.
+func (st *slotStates) markSynced(slot uint32, leader string, leaderEpoch uint64) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if cur, ok := st.followed[slot]; ok && cur.leader == leader && cur.leaderEpoch == leaderEpoch {
-		st.followed[slot] = followedSlot{leader: leader, leaderEpoch: leaderEpoch, synced: true}
+	cur, ok := st.followed[slot]
+	if !ok || cur.leader != leader || cur.leaderEpoch != leaderEpoch || cur.synced {
+		return false
 	}
+	st.followed[slot] = followedSlot{leader: leader, leaderEpoch: leaderEpoch, synced: true}
+	return true
 }
 
 // unsyncFollowed marks every followed slot unsynced: this node may have

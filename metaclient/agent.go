@@ -163,6 +163,13 @@ func (a *Agent) Stop(ctx context.Context) error {
 // without waiting an interval. An operator's drain order holds independently.
 func (a *Agent) SetDraining(on bool) {
 	a.stopping.Store(on)
+	a.HeartbeatNow()
+}
+
+// HeartbeatNow asks for the next heartbeat at once instead of at the next
+// interval, e.g. to tell meta soon that a followed slot caught up. Calls
+// made while one is pending merge into it.
+func (a *Agent) HeartbeatNow() {
 	select {
 	case a.kick <- struct{}{}:
 	default:
@@ -330,10 +337,7 @@ func (a *Agent) obey(o proto.DrainOrder) {
 	if a.cfg.OnDrainOrder != nil {
 		a.cfg.OnDrainOrder(on)
 	}
-	select {
-	case a.kick <- struct{}{}:
-	default:
-	}
+	a.HeartbeatNow()
 }
 
 // connect dials the hinted leader or the next configured address.
