@@ -22,8 +22,9 @@ const repairParallel = 8
 
 // repairLoop compares every followed slot with its leader each
 // RepairInterval, and at once when the table changes, so a new follower
-// catches up quickly. A leader that does not hold the same table yet is
-// asked again a heartbeat later.
+// catches up quickly. A leader that does not hold the same table yet (it
+// learns it at its next heartbeat) is asked again a fifth of a heartbeat
+// later.
 func (s *Server) repairLoop(ctx context.Context) {
 	defer s.wg.Done()
 	timer := time.NewTimer(s.cfg.RepairInterval)
@@ -37,7 +38,7 @@ func (s *Server) repairLoop(ctx context.Context) {
 		}
 		next := s.cfg.RepairInterval
 		if s.repairRound(ctx) {
-			next = min(next, s.cfg.HeartbeatInterval)
+			next = min(next, max(s.cfg.HeartbeatInterval/5, 10*time.Millisecond))
 		}
 		timer.Reset(next)
 	}
