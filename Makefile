@@ -83,8 +83,9 @@ cluster-down:
 		else $(GO) run ./cmd/roster-cluster down --dir var/cluster; fi
 
 ## chaos: the fault scenario runner: 3 meta (private MariaDB), 3 data and 3 session processes under churn; kills,
-## SIGSTOP, a network partition (root only), a MariaDB outage, slow subscribers and a rolling restart, CHAOS_REPEATS
-## times each; writes bench/results/chaos-<date>.md. CHAOS_FLAGS e.g. --faults kill-data,pause-data (see --help).
+## SIGSTOP, a network partition (root only), a MariaDB outage, slow subscribers, a rolling restart, a data node killed
+## just after it was made leader (a fourth data node), every node killed at once, CHAOS_REPEATS times each; writes
+## bench/results/chaos-<date>.md. CHAOS_FLAGS e.g. --faults kill-data,pause-data (see --help).
 .PHONY: chaos
 CHAOS_REPEATS ?= 3
 chaos: build

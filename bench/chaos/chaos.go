@@ -3,8 +3,9 @@
 // processes (meta nodes on a private MariaDB, data and session nodes), a
 // churning workload of SDK clients (proccluster.Workload), injects a
 // scripted sequence of faults, and after each measures the time until every
-// subscriber's list is correct again, with the lost, stale and vanished
-// publishers, into a Report.
+// subscriber's list is correct again (and, after a data node's loss, until
+// every slot has a synced follower again), with the lost, stale and
+// vanished publishers, into a Report.
 package chaos
 
 import (

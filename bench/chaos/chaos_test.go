@@ -44,10 +44,12 @@ func TestChaosShort(t *testing.T) {
 		Services: 300, Clients: 4, Rate: 20,
 		NodeLease: 3 * time.Second, LeaderLease: 3 * time.Second, ClientHeartbeat: time.Second,
 		// Short repair rounds, like the short leases (the defaults are 5 s
-		// follower repair and 30 s session sync).
+		// follower repair and 30 s session sync), and a short replay window
+		// (default 10 s): the workload's clients reconnect within half a
+		// second.
 		Args: map[proccluster.Role][]string{
 			proccluster.RoleData:    {"--follower-repair", "1s", "--session-sync", "3s"},
-			proccluster.RoleSession: {"--version-scan", "2s"},
+			proccluster.RoleSession: {"--version-scan", "2s", "--replay-window", "3s"},
 		},
 		Deadline: 60 * time.Second, ChurnAfter: time.Second, Outage: 6 * time.Second, SlowClients: 1,
 		Logf: t.Logf,

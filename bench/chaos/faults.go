@@ -45,6 +45,10 @@ func allFaults() []fault {
 		{name: "mariadb", what: "the meta store's MariaDB stopped (SIGTERM) for the outage, then started again", run: mariadbOutage},
 		{name: "slow-subscribers", what: "SDK clients subscribed to every service through a proxy that stops reading the session for the outage", run: slowSubscribers},
 		{name: "rolling-restart", what: "every node stopped (SIGTERM) and restarted one at a time, the cluster ready before the next", run: rollingRestart},
+		{name: "kill-data-fresh-leader", what: "kill -9 of a data node right after the table gave it the leadership of many slots (a fourth data node added, or the one leading fewest restarted, and killed once balancing made it lead)",
+			run: killDataFreshLeader},
+		{name: "restart-all", what: "every node killed (kill -9) at once, the process of a client with publishers killed while the registry is down, every node started again",
+			run: restartAll},
 	}
 }
 
@@ -140,8 +144,10 @@ func killData(ctx context.Context, e *env, run *Trial) error {
 		return err
 	}
 	run.Notes = append(run.Notes, fmt.Sprintf("%s led %d of %d slots", victim.Name, len(led), len(tb.Slots)))
+	synced := e.watchSynced(ctx, t0, victim.RPCAddr)
 	restarted := restartAfter(ctx, victim, e.cfg.NodeLease+time.Second)
 	run.phase("failover", e.settle(ctx, run, t0, victim.Name+"'s kill"))
+	run.synced(<-synced)
 	if err := <-restarted; err != nil {
 		return err
 	}
@@ -202,7 +208,9 @@ func isolateData(ctx context.Context, e *env, run *Trial, partition bool) error 
 		return err
 	}
 	run.Notes = append(run.Notes, fmt.Sprintf("%s led %d of %d slots", victim.Name, len(led), len(tb.Slots)))
+	synced := e.watchSynced(ctx, t0, victim.RPCAddr)
 	run.phase("failover", e.settle(ctx, run, t0, victim.Name+"'s "+verb))
+	run.synced(<-synced)
 	sleepCtx(ctx, time.Until(t0.Add(e.cfg.NodeLease+2*time.Second)))
 	e.w.StartChurn()
 	t1 := time.Now()

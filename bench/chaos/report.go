@@ -32,6 +32,11 @@ type Trial struct {
 	Recovery  time.Duration
 	Recovered bool     // every phase ended with every subscriber correct within the deadline
 	Phases    []string // each phase's recovery
+	// Synced, for a data node's loss (SyncWatched), is the time from it
+	// until every slot had a leader and a synced follower again; -1 when
+	// that did not happen within the deadline (then Recovered is false).
+	Synced      time.Duration
+	SyncWatched bool
 	// Lost counts live, acknowledged publishers missing from a subscriber's
 	// final list; Stale the subscribers whose list was wrong at a deadline.
 	Lost, Stale int
@@ -55,6 +60,9 @@ func (r Trial) Failed() bool {
 func (r Trial) summary() string {
 	s := fmt.Sprintf("recovery %s (%s), lost %d, stale %d, vanished %d, back %d, failed calls %d",
 		fmtDur(r.Recovery), strings.Join(r.Phases, ", "), r.Lost, r.Stale, r.Vanished, r.Back, r.OpErrors)
+	if r.SyncWatched {
+		s += ", followers synced " + fmtDur(r.Synced)
+	}
 	for _, l := range [][]string{r.Notes, r.Safety, r.Details} {
 		for _, n := range l {
 			s += "\n    " + n
@@ -96,6 +104,15 @@ func fmtBytes(n int) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// medianMax formats the median and the maximum of ds ("—" when empty).
+func medianMax(ds []time.Duration) (string, string) {
+	if len(ds) == 0 {
+		return "—", "—"
+	}
+	slices.Sort(ds)
+	return fmtDur(ds[(len(ds)-1)/2]), fmtDur(ds[len(ds)-1])
+}
+
 // cell escapes text for a markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
 
@@ -119,14 +136,16 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 	b.WriteString("**Recovery** is the time from a fault's event (kill, stop, resume, heal, last restart) until every subscriber's list equals the live publishers; a fault with two events (isolate and return) reports the longer. " +
 		"**lost**: live, acknowledged publishers missing from a subscriber's final list (a deadline, then one more). **stale**: subscribers whose list was wrong at a deadline. " +
 		"**vanished**: a live publisher missing from a push after an earlier push showed it (informative: it came back). " +
-		"Targets: every subscriber correct within 10 s of any single fault, 30 s of the meta leader's loss; lost = 0.\n\n")
-	b.WriteString("| fault | repeats | recovery p50 | recovery max | lost | stale | vanished | notes |\n|---|---|---|---|---|---|---|---|\n")
+		"**followers synced**: after a data node's loss (or the restart of every node), the time until every slot of the meta leader's table has a leader and a synced follower again, neither the node lost (a second failure meanwhile finds nothing synced to promote). " +
+		"Targets: every subscriber correct within 10 s of any single fault, 30 s of the meta leader's loss and of restart-all; every slot with a synced follower within 10 s of a data node's loss; lost = 0.\n\n")
+	b.WriteString("| fault | repeats | recovery p50 | recovery max | followers synced p50 | followers synced max | lost | stale | vanished | notes |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range rep.Results {
 		if f.Skipped != "" {
-			fmt.Fprintf(&b, "| %s | 0 | — | — | — | — | — | skipped: %s |\n", f.Name, cell(f.Skipped))
+			fmt.Fprintf(&b, "| %s | 0 | — | — | — | — | — | — | — | skipped: %s |\n", f.Name, cell(f.Skipped))
 			continue
 		}
-		var recs []time.Duration
+		var recs, syncs []time.Duration
+		watched := 0
 		lost, stale := 0, 0
 		var vanished, back, opErrs int64
 		failedRuns := 0
@@ -134,6 +153,12 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		for _, r := range f.Runs {
 			if r.Recovered {
 				recs = append(recs, r.Recovery)
+			}
+			if r.SyncWatched {
+				watched++
+				if r.Synced >= 0 {
+					syncs = append(syncs, r.Synced)
+				}
 			}
 			lost += r.Lost
 			stale += r.Stale
@@ -148,10 +173,10 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 				notes = append(notes, "error: "+r.Err)
 			}
 		}
-		slices.Sort(recs)
-		p50, most := "—", "—"
-		if len(recs) > 0 {
-			p50, most = fmtDur(recs[(len(recs)-1)/2]), fmtDur(recs[len(recs)-1])
+		p50, most := medianMax(recs)
+		syncP50, syncMost := medianMax(syncs)
+		if len(syncs) < watched {
+			notes = append(notes, fmt.Sprintf("%d of %d runs left slots without a synced follower past the deadline", watched-len(syncs), watched))
 		}
 		if len(recs) < len(f.Runs) {
 			notes = append(notes, fmt.Sprintf("%d of %d runs did not recover within the deadline", len(f.Runs)-len(recs), len(f.Runs)))
@@ -165,7 +190,8 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		if len(f.Runs) > 0 {
 			notes = append(notes, f.Runs[0].Notes...)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %d | %d | %s |\n", f.Name, len(f.Runs), p50, most, lost, stale, vanished, cell(strings.Join(notes, "; ")))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %d | %d | %s |\n", f.Name, len(f.Runs), p50, most, syncP50, syncMost,
+			lost, stale, vanished, cell(strings.Join(notes, "; ")))
 	}
 	b.WriteString("\n## Faults\n\n")
 	for _, f := range rep.Results {

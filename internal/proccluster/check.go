@@ -43,7 +43,9 @@ func (w *Workload) Mismatches() []Mismatch {
 		svc.mu.Lock()
 		want := make([]string, 0, len(svc.pubs))
 		for _, p := range svc.pubs {
-			want = append(want, p.data())
+			if !p.gone.Load() { // a killed client's (see Doomed)
+				want = append(want, p.data())
+			}
 		}
 		sub := svc.sub
 		svc.mu.Unlock()

@@ -63,6 +63,7 @@ type Workload struct {
 
 type service struct {
 	dataID string
+	fixed  bool // never churned (see AddDoomed)
 	// mu serialises churn on the service and guards pubs, so the model
 	// changes in the order the registry saw the calls.
 	mu   sync.Mutex
@@ -75,6 +76,7 @@ type pubRec struct {
 	client  int
 	p       *client.Publisher
 	version int
+	fixed   bool // never republished or unpublished by the churn (see AddDoomed)
 	// gone is set before Unpublish is called (or when Publish failed): from
 	// then on the publisher may legitimately vanish from a list.
 	gone atomic.Bool
@@ -381,25 +383,33 @@ func (w *Workload) ChurnFor(ctx context.Context, d time.Duration) {
 
 func (w *Workload) churnOne(rng *rand.Rand) {
 	svc := w.services[rng.IntN(len(w.services))]
+	if svc.fixed {
+		return
+	}
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), OpTimeout)
 	defer cancel()
 	var err error
+	churnable := make([]*pubRec, 0, len(svc.pubs))
+	for _, pr := range svc.pubs {
+		if !pr.fixed {
+			churnable = append(churnable, pr)
+		}
+	}
 	switch r := rng.IntN(100); {
-	case r < 15 && len(svc.pubs) < 4:
+	case r < 15 && len(svc.pubs) < 4 || len(churnable) == 0:
 		err = w.publish(ctx, svc, rng.IntN(len(w.clients)))
-	case r < 30 && len(svc.pubs) > 1:
-		i := rng.IntN(len(svc.pubs))
-		pr := svc.pubs[i]
+	case r < 30 && len(churnable) > 1:
+		pr := churnable[rng.IntN(len(churnable))]
 		pr.gone.Store(true)
-		svc.pubs = slices.Delete(svc.pubs, i, i+1)
+		svc.pubs = slices.DeleteFunc(svc.pubs, func(p *pubRec) bool { return p == pr })
 		// A failed Unpublish still removes it: the client retries in the background.
 		start := time.Now()
 		err = pr.p.Unpublish(ctx)
 		pr.track(fmt.Sprintf("unpublish on client %d (err %v)", pr.client, err), start)
 	default:
-		pr := svc.pubs[rng.IntN(len(svc.pubs))]
+		pr := churnable[rng.IntN(len(churnable))]
 		pr.version++
 		// A failed Republish keeps the new data for the next replay.
 		start := time.Now()
