@@ -113,3 +113,17 @@ func sorted(s ...string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// subscribedOnFake returns a fake session and a subscriber to "svc"
+// (data center scope) of a client of it, recording its updates.
+func subscribedOnFake(t *testing.T) (*fakeSession, *Subscriber, *recorder) {
+	t.Helper()
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	rec := new(recorder)
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, s, rec
+}

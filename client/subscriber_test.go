@@ -110,13 +110,7 @@ func TestDeltaPush(t *testing.T) {
 }
 
 func TestDeltaMismatchAsksResync(t *testing.T) {
-	fs := newFakeSession(t)
-	c := newTestClient(t, Config{}, fs.addr())
-	var rec recorder
-	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, s, rec := subscribedOnFake(t)
 	p1, p2 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1")
 
 	// A delta before any full list cannot be applied.
@@ -160,13 +154,7 @@ func TestDeltaMismatchAsksResync(t *testing.T) {
 // list as it is for good (issue 16). The ack asks for a full list above the
 // version held; the same list at an older version is acked plainly.
 func TestOlderPushAsksForNewerList(t *testing.T) {
-	fs := newFakeSession(t)
-	c := newTestClient(t, Config{}, fs.addr())
-	var rec recorder
-	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, s, rec := subscribedOnFake(t)
 	p1, p2 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1")
 	fs.push(fullPush(svcID, "", 1<<40, p1, p2))
 	rec.waitVersion(t, 1<<40)

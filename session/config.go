@@ -8,12 +8,6 @@ import (
 	"github.com/roster-registry/roster/slotstore"
 )
 
-// DefaultReplayWindow is Config.ReplayWindow's default: twice the SDK's
-// longest wait between two reconnect attempts (5 s), so a client that lost
-// its session when the registry went down has tried again at least once
-// after it came back, and replayed.
-const DefaultReplayWindow = 10 * time.Second
-
 // Config configures a session node.
 type Config struct {
 	ClientAddr string   // client-facing RPC address (default port 9600); "127.0.0.1:0" picks one
@@ -29,22 +23,15 @@ type Config struct {
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats
 	PushRetry         time.Duration // first retry of an unacked push; doubles up to 30s; default 1s
 	ScanInterval      time.Duration // how often subscribed versions are checked with the data leaders; default 5s
-	// ReplayWindow is how long after its start the session leaves a client
-	// its list when the client holds a newer version than the session has
-	// (the registry restarted and lost the datum: doc.go, Versions), so
-	// that the other clients have reconnected and replayed their
-	// publishers before the list is replaced. Default DefaultReplayWindow;
-	// negative: none.
-	ReplayWindow   time.Duration
-	CompressAbove  int           // push bodies larger than this are compressed; default 4 KiB; <0 never
-	DisableDelta   bool          // always push full lists (for measuring what deltas save)
-	Debounce       time.Duration // a changed datum is fetched this long after its last change; default 20ms
-	MaxDebounce    time.Duration // ... but no later than this after its first; default 200ms
-	PausePushAbove int           // a connection with more bytes queued gets no pushes until it drains; default 1 MiB
-	MaxOutbound    int           // a connection with more bytes queued is cut off; default 8 MiB
-	PausePushTotal int           // while all connections together have more bytes queued, one with any gets no pushes; default 64 MiB
-	MaxDataBytes   int           // total data bytes of one publisher; default 256 KiB
-	MaxFrame       int
+	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB; <0 never
+	DisableDelta      bool          // always push full lists (for measuring what deltas save)
+	Debounce          time.Duration // a changed datum is fetched this long after its last change; default 20ms
+	MaxDebounce       time.Duration // ... but no later than this after its first; default 200ms
+	PausePushAbove    int           // a connection with more bytes queued gets no pushes until it drains; default 1 MiB
+	MaxOutbound       int           // a connection with more bytes queued is cut off; default 8 MiB
+	PausePushTotal    int           // while all connections together have more bytes queued, one with any gets no pushes; default 64 MiB
+	MaxDataBytes      int           // total data bytes of one publisher; default 256 KiB
+	MaxFrame          int
 	// DrainTimeout, when positive, makes Stop drain first (drain.go):
 	// clients are told to move to other sessions and Stop waits for them to
 	// leave, at most this long. Zero stops at once.
@@ -96,9 +83,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.ScanInterval == 0 {
 		c.ScanInterval = 5 * time.Second
-	}
-	if c.ReplayWindow == 0 {
-		c.ReplayWindow = DefaultReplayWindow
 	}
 	if c.CompressAbove == 0 {
 		c.CompressAbove = 4 << 10

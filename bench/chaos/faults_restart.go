@@ -2,9 +2,7 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/roster-registry/roster/internal/proccluster"
@@ -114,25 +112,9 @@ func restartAll(ctx context.Context, e *env, run *Trial) error {
 	e.c.Kill()
 	d.Kill()
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := n.Restart(rctx); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = e.c.RestartAll(rctx)
+	cancel()
+	if err != nil {
 		return err
 	}
 	t1 := time.Now()

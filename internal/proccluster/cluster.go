@@ -278,20 +278,35 @@ func (c *Cluster) Kill() {
 func (c *Cluster) Stop(ctx context.Context) error {
 	var errs []error
 	for _, role := range []Role{RoleSession, RoleData, RoleMeta} {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for _, n := range c.list(role) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := n.Stop(ctx); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		errs = append(errs, eachNode(c.list(role), func(n *Node) error { return n.Stop(ctx) }))
 	}
+	return errors.Join(errs...)
+}
+
+// RestartAll kills every node and starts them all again at once, each on
+// its addresses (see Node.Restart).
+func (c *Cluster) RestartAll(ctx context.Context) error {
+	return eachNode(c.Nodes(), func(n *Node) error { return n.Restart(ctx) })
+}
+
+// eachNode calls f for every node at once and joins the errors.
+func eachNode(nodes []*Node, f func(*Node) error) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(n); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

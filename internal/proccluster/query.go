@@ -207,12 +207,8 @@ func (c *Cluster) MetaLeader(ctx context.Context) (*Node, LeaderInfo, error) {
 
 // SlotTable returns the slot table of the meta leader.
 func (c *Cluster) SlotTable(ctx context.Context) (*SlotTable, error) {
-	n, _, err := c.MetaLeader(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var t SlotTable
-	if _, err := GetJSON(ctx, n.HTTPURL("/openapi/v1/slot/table/content"), &t); err != nil {
+	if _, err := c.fromMetaLeader(ctx, "/openapi/v1/slot/table/content", &t); err != nil {
 		return nil, err
 	}
 	return &t, nil

@@ -29,18 +29,27 @@ type TableStatus struct {
 
 // TableStatus returns the meta leader's table status.
 func (c *Cluster) TableStatus(ctx context.Context) (*TableStatus, error) {
-	n, _, err := c.MetaLeader(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var st TableStatus
-	if _, err := GetJSON(ctx, n.HTTPURL("/openapi/v1/slot/table/status"), &st); err != nil {
+	n, err := c.fromMetaLeader(ctx, "/openapi/v1/slot/table/status", &st)
+	if err != nil {
 		return nil, err
 	}
 	if !st.IsLeader {
 		return nil, fmt.Errorf("cannot get the table status: %s no longer leads", n.Name)
 	}
 	return &st, nil
+}
+
+// fromMetaLeader decodes the meta leader's answer to GET path into out.
+func (c *Cluster) fromMetaLeader(ctx context.Context, path string, out any) (*Node, error) {
+	n, _, err := c.MetaLeader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := GetJSON(ctx, n.HTTPURL(path), out); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // Unprotected returns the slots that have no leader, or no synced follower,
