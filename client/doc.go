@@ -13,11 +13,13 @@
 // wins over a newer one.
 //
 // Subscribers receive pushes from the session, each list with a version: a
-// subscriber takes only a list newer than the one it holds. A push that is
-// not newer and differs from the list held (a registry restarted without
-// the service counts its versions from below) is acknowledged as not taken,
-// naming the version held, and the session sends the list above it once
-// every client had its chance to reconnect after the restart.
+// subscriber takes only a list newer than the one it holds. After a
+// reconnect, a replayed subscription says which version it holds: a
+// registry restarted meanwhile leaves it that list while clients replay.
+// A push that is not newer and differs from the list held (a registry
+// restarted without the service counts its versions from below) is
+// acknowledged as not taken, naming the version held, and the session then
+// sends its list above it.
 //
 // Each subscriber has its own goroutine that calls its handler one update
 // at a time, newest state only (intermediate versions may be skipped when

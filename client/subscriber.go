@@ -188,8 +188,11 @@ func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 	return &proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.registerID}, nil
 }
 
+// message is the subscriber's registration. Replayed after a reconnect, it
+// names the version of the list held, which the session leaves in place
+// while a restarted registry is still being rebuilt (proto.Subscriber.Held).
 func (s *Subscriber) message() *proto.Subscriber {
-	return &proto.Subscriber{
+	m := &proto.Subscriber{
 		DataInfoID: s.dataInfoID,
 		RegisterID: s.registerID,
 		Zone:       s.c.cfg.Zone,
@@ -197,6 +200,12 @@ func (s *Subscriber) message() *proto.Subscriber {
 		AppName:    s.c.cfg.AppName,
 		Version:    1,
 	}
+	s.mu.Lock()
+	if s.list != nil {
+		m.Held = s.list.version
+	}
+	s.mu.Unlock()
+	return m
 }
 
 // stop keeps the handler from being called again; a call in progress

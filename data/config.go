@@ -17,6 +17,11 @@ const (
 	DefaultRepairInterval    = 5 * time.Second
 	DefaultSyncInterval      = 30 * time.Second
 	DefaultReplicaQueue      = 1 << 16
+	// DefaultReplayWindow is Config.ReplayWindow's default: twice the SDK's
+	// longest wait between two reconnect attempts (5 s), so a client that
+	// lost its session when the registry went down has tried again at least
+	// once after it came back, and replayed.
+	DefaultReplayWindow = 10 * time.Second
 )
 
 // logEvery is the least time between two warnings of one kind that repeat
@@ -48,6 +53,13 @@ type Config struct {
 	// ReplicaQueue bounds the ops waiting to be streamed to one follower;
 	// beyond it they are dropped (and counted), and repair catches up.
 	ReplicaQueue int
+	// ReplayWindow is how long a slot this node rebuilt from nothing (it
+	// came to lead it holding no copy: the whole data tier restarted, or
+	// every copy was lost) settles: fetches say so (proto.Datum.SettleMs),
+	// and sessions leave a client that held a list before the restart its
+	// list meanwhile, while clients reconnect and replay. Default
+	// DefaultReplayWindow; negative: none.
+	ReplayWindow time.Duration
 	// AdminToken is the bearer token the state-changing HTTP endpoints
 	// require; without one they answer loopback clients only.
 	AdminToken string
@@ -89,6 +101,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ReplicaQueue <= 0 {
 		c.ReplicaQueue = DefaultReplicaQueue
+	}
+	switch {
+	case c.ReplayWindow == 0:
+		c.ReplayWindow = DefaultReplayWindow
+	case c.ReplayWindow < 0:
+		c.ReplayWindow = 0
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -26,6 +26,16 @@
 // comparison for every led slot once per SyncInterval, and for every led
 // slot with a session that says hello.
 //
+// # Rebuilt slots
+//
+// A slot this node comes to lead holding no copy of it (it never led it to
+// healthy nor followed it to synced since it started, or it dropped it) is
+// rebuilt from the sessions alone. When the whole registry restarted, the
+// sessions are empty too until their clients replay: for ReplayWindow after
+// such a slot became healthy, fetches carry the time left (SettleMs), and
+// sessions keep returning subscribers' lists meanwhile (package session,
+// Versions).
+//
 // # Concurrency
 //
 // Frames are handled on gnet event loops: store operations, notifies and

@@ -1,6 +1,10 @@
 package data
 
-import "github.com/VictoriaMetrics/metrics"
+import (
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
 
 // serverMetrics are one Server's metrics, registered while it runs.
 type serverMetrics struct {
@@ -51,6 +55,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	slotGauge("roster_data_slots_led_syncing", func(_, y, _, _ int) int { return y })
 	slotGauge("roster_data_slots_followed_synced", func(_, _, y, _ int) int { return y })
 	slotGauge("roster_data_slots_followed_unsynced", func(_, _, _, u int) int { return u })
+	set.NewGauge("roster_data_slots_led_settling", func() float64 { return float64(s.slots.settling(time.Now())) })
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {

@@ -1,8 +1,10 @@
 package data
 
 import (
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -269,6 +271,9 @@ func (s *Server) fetch(dataInfoID string) proto.Message {
 	}
 	s.m.fetches.Inc()
 	d := s.store.Datum(dataInfoID)
+	if left := s.slots.settleLeft(t.SlotOf(dataInfoID), time.Now()); left > 0 {
+		d.SettleMs = uint32(min(left.Milliseconds()+1, math.MaxUint32))
+	}
 	return &d
 }
 

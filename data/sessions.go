@@ -79,6 +79,7 @@ func (s *Server) release(t *slotstore.Table) {
 		// slot back must not lose the writes it already took.
 		if !t.Holds(s.name, slot) && !s.table.Load().Holds(s.name, slot) {
 			s.store.DropSlot(slot)
+			s.slots.dropped(slot)
 		}
 	}
 	s.peers.prune(func(addr string) bool {

@@ -11,10 +11,15 @@ import (
 
 // ledSlot is the state of a slot this node leads. A slot is healthy once,
 // since this node began leading it (at LeaderEpoch), it compared the slot
-// with every connected session and bumped its versions.
+// with every connected session and bumped its versions. A slot it came to
+// lead holding no copy of it is rebuilt from the sessions alone; if they
+// restarted too, their clients are still replaying: the slot settles until
+// settleUntil (Config.ReplayWindow after it became healthy).
 type ledSlot struct {
 	leaderEpoch uint64
 	healthy     bool
+	rebuilt     bool
+	settleUntil time.Time
 }
 
 // followedSlot is the state of a slot this node follows. A slot is synced
@@ -31,10 +36,13 @@ type slotStates struct {
 	mu       sync.Mutex
 	led      map[uint32]ledSlot
 	followed map[uint32]followedSlot
+	// copies are the slots whose publishers this node holds: it led one
+	// to healthy or followed one to synced, and has not dropped it since.
+	copies map[uint32]bool
 }
 
 func newSlotStates() *slotStates {
-	return &slotStates{led: make(map[uint32]ledSlot), followed: make(map[uint32]followedSlot)}
+	return &slotStates{led: make(map[uint32]ledSlot), followed: make(map[uint32]followedSlot), copies: make(map[uint32]bool)}
 }
 
 // apply moves to table t for node name. It returns the slots name leads
@@ -54,7 +62,7 @@ func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32)
 		if cur, ok := st.led[slot]; ok && cur.leaderEpoch == e {
 			continue
 		}
-		st.led[slot] = ledSlot{leaderEpoch: e}
+		st.led[slot] = ledSlot{leaderEpoch: e, rebuilt: !st.copies[slot]}
 		promoted = append(promoted, slot)
 	}
 	followed := t.SlotsFollowedBy(name)
@@ -74,12 +82,45 @@ func (st *slotStates) apply(t *slotstore.Table, name string) (promoted []uint32)
 }
 
 // markHealthy records that the sync of a led slot at leaderEpoch finished.
-func (st *slotStates) markHealthy(slot uint32, leaderEpoch uint64) {
+// A rebuilt slot then settles for window.
+func (st *slotStates) markHealthy(slot uint32, leaderEpoch uint64, window time.Duration) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if cur, ok := st.led[slot]; ok && cur.leaderEpoch == leaderEpoch {
-		st.led[slot] = ledSlot{leaderEpoch: leaderEpoch, healthy: true}
+		cur.healthy = true
+		if cur.rebuilt {
+			cur.settleUntil = time.Now().Add(window)
+		}
+		st.led[slot] = cur
+		st.copies[slot] = true
 	}
+}
+
+// settleLeft returns how long a led slot still settles (see ledSlot).
+func (st *slotStates) settleLeft(slot uint32, now time.Time) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return max(st.led[slot].settleUntil.Sub(now), 0)
+}
+
+// settling counts the led slots that still settle.
+func (st *slotStates) settling(now time.Time) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for _, l := range st.led {
+		if l.settleUntil.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// dropped records that the node no longer holds slot's publishers.
+func (st *slotStates) dropped(slot uint32) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.copies, slot)
 }
 
 // markSynced records that a followed slot caught up with leader at
@@ -92,6 +133,7 @@ func (st *slotStates) markSynced(slot uint32, leader string, leaderEpoch uint64)
 		return false
 	}
 	st.followed[slot] = followedSlot{leader: leader, leaderEpoch: leaderEpoch, synced: true}
+	st.copies[slot] = true
 	return true
 }
 
@@ -135,11 +177,13 @@ type SlotStatusJSON struct {
 }
 
 // LedSlotJSON is a slot this node leads: state "syncing" until it compared
-// the slot with every connected session, then "healthy".
+// the slot with every connected session, then "healthy"; SettleMs is how
+// long a slot rebuilt from nothing still settles (Config.ReplayWindow).
 type LedSlotJSON struct {
 	Slot        uint32 `json:"slot"`
 	LeaderEpoch uint64 `json:"leaderEpoch"`
 	State       string `json:"state"`
+	SettleMs    int64  `json:"settleMs,omitempty"`
 }
 
 // FollowedSlotJSON is a slot this node follows.
@@ -154,12 +198,14 @@ func (st *slotStates) status() (led []LedSlotJSON, followed []FollowedSlotJSON) 
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	led = make([]LedSlotJSON, 0, len(st.led))
+	now := time.Now()
 	for slot, l := range st.led {
 		state := "syncing"
 		if l.healthy {
 			state = "healthy"
 		}
-		led = append(led, LedSlotJSON{Slot: slot, LeaderEpoch: l.leaderEpoch, State: state})
+		led = append(led, LedSlotJSON{Slot: slot, LeaderEpoch: l.leaderEpoch, State: state,
+			SettleMs: max(l.settleUntil.Sub(now), 0).Milliseconds()})
 	}
 	followed = make([]FollowedSlotJSON, 0, len(st.followed))
 	for slot, f := range st.followed {

@@ -103,7 +103,7 @@ func (s *Server) syncPromoted(ctx context.Context, promoted map[uint32]uint64) {
 			continue
 		}
 		s.notify(s.store.BumpSlot(slot))
-		s.slots.markHealthy(slot, epoch)
+		s.slots.markHealthy(slot, epoch, s.cfg.ReplayWindow)
 		done++
 	}
 	if done > 0 {

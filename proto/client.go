@@ -291,6 +291,12 @@ type Subscriber struct {
 	AppName    string
 	ClientIP   string // stamped by the session
 	Version    uint64 // client counter; a re-register with a higher version replaces the old one
+	// Held is the version of the list the client holds for it, from an
+	// earlier connection (a replay after a reconnect); 0 for none. While
+	// the registry rebuilds its data after a restart (Datum.SettleMs) the
+	// session leaves such a client its list. Optional trailing field: 0 is
+	// not written.
+	Held uint64
 }
 
 func (*Subscriber) Type() Type { return TypeSubscriber }
@@ -302,7 +308,11 @@ func (m *Subscriber) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Scope))
 	dst = appendString(dst, m.AppName)
 	dst = appendString(dst, m.ClientIP)
-	return appendUvarint(dst, m.Version)
+	dst = appendUvarint(dst, m.Version)
+	if m.Held != 0 {
+		dst = appendUvarint(dst, m.Held)
+	}
+	return dst
 }
 
 func (m *Subscriber) Unmarshal(body []byte) error {
@@ -315,6 +325,9 @@ func (m *Subscriber) Unmarshal(body []byte) error {
 		AppName:    r.string("app name"),
 		ClientIP:   r.string("client ip"),
 		Version:    r.uvarint("version"),
+	}
+	if r.more() {
+		m.Held = r.uvarint("held version")
 	}
 	return r.done()
 }

@@ -162,6 +162,12 @@ type Datum struct {
 	DataInfoID string
 	Version    uint64
 	Publishers []Publisher
+	// SettleMs, in a fetch's answer, is how long the slot's leader still
+	// takes replays after it rebuilt the slot from nothing (the whole data
+	// tier restarted): publishers may be missing until then, and a client
+	// that held a list before must keep it meanwhile. Optional trailing
+	// field: 0 is not written.
+	SettleMs uint32
 }
 
 func (*Datum) Type() Type { return TypeDatum }
@@ -169,7 +175,11 @@ func (*Datum) Type() Type { return TypeDatum }
 func (m *Datum) AppendBody(dst []byte) []byte {
 	dst = appendString(dst, m.DataInfoID)
 	dst = appendUvarint(dst, m.Version)
-	return appendPublishers(dst, m.Publishers)
+	dst = appendPublishers(dst, m.Publishers)
+	if m.SettleMs != 0 {
+		dst = appendUvarint(dst, uint64(m.SettleMs))
+	}
+	return dst
 }
 
 func (m *Datum) Unmarshal(body []byte) error {
@@ -177,6 +187,10 @@ func (m *Datum) Unmarshal(body []byte) error {
 	m.DataInfoID = r.string("data info id")
 	m.Version = r.uvarint("version")
 	m.Publishers = readPublishers(&r, m.Publishers)
+	m.SettleMs = 0
+	if r.more() {
+		m.SettleMs = r.uint32v("settle ms")
+	}
 	return r.done()
 }
 

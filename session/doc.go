@@ -13,28 +13,30 @@
 // session pushes only grow.
 //
 // Across a restart of the whole registry they do not: the data tier
-// starts empty and versions restart from what it holds, and the session
-// pushes a datum no data node has (version 0: no publisher registered) as
-// version 1. Until clients replay, a client may thus hold a list newer
-// than anything the registry has, with publishers that are gone for good
-// (their process died while the registry was down). The rule:
+// starts empty, and a datum no publisher registered again has version 0,
+// pushed as 1. Clients reconnect at their own pace and replay, so a client
+// may hold a list newer than anything the registry has, with publishers
+// whose process died meanwhile (gone for good) and publishers whose client
+// has not replayed yet (alive). The rule:
 //
+//   - A data leader that rebuilt a slot from nothing (it held no copy of
+//     it) tells fetches, for data.Config.ReplayWindow, that the slot still
+//     settles (proto.Datum.SettleMs). A client that replays a subscription
+//     says it holds a list (proto.Subscriber.Held): the session pushes it
+//     nothing of a settling datum, so no live publisher vanishes from its
+//     list while clients replay. Other subscribers are pushed at once.
 //   - The client never acknowledges a push it did not take as taken: a
 //     push not newer than its list that differs from it is acknowledged
 //     with Resync and Held, the version of the list it holds.
-//   - The session then pushes that client its list at a version above
-//     Held (the datum's version is raised to Held+1; the list is the
-//     same), but not within its replay window (Config.ReplayWindow, from
-//     the session's start): meanwhile the client keeps its list, so that a
-//     live publisher whose client has not replayed yet does not vanish
-//     from it. A newer list (the data tier's version passes Held once
-//     publishers replay) goes out at once, within the window too.
+//   - The session then raises the datum's version above Held (same list)
+//     and pushes it again, once the datum no longer settles and a fetch
+//     confirmed the data leader has nothing newer (this session may only
+//     have been behind).
 //
-// So a restarted registry pushes no list older than what a client holds
-// before the clients had the window to reconnect and replay, and after it
-// every client converges to the registry's list, dead publishers removed.
-// A Held further ahead of the session's clock than maxHeldAhead is not a
-// registry's version and is ignored.
+// So after a restart every client ends with the registry's list, dead
+// publishers removed, and none loses a live one meanwhile if its client
+// replays within the window. A Held further ahead of the session's clock
+// than maxHeldAhead is not a registry's version and is ignored.
 //
 // Lock order: registry.mu before subGroup.mu before clientConn.mu. The
 // datumEntry.mu is never held together with any of them.

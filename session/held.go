@@ -18,12 +18,6 @@ func heldValid(v uint64, now time.Time) bool {
 	return v <= uint64(now.Add(maxHeldAhead).UnixMilli())<<16|0xffff
 }
 
-// replaying reports whether the session is in its replay window
-// (Config.ReplayWindow): clients are still reconnecting after a restart.
-func (s *Server) replaying(now time.Time) bool {
-	return now.Sub(s.started) < s.cfg.ReplayWindow
-}
-
 // raise gives e's list a version above held, the list unchanged, so that a
 // client holding a list at held takes it. It reports whether it did.
 func (e *datumEntry) raise(held uint64) bool {

@@ -66,6 +66,8 @@ type subJSON struct {
 	ClientIP      string `json:"clientIp"`
 	AppName       string `json:"appName"`
 	PushedVersion uint64 `json:"pushedVersion"`
+	Returning     bool   `json:"returning,omitempty"`
+	HeldVersion   uint64 `json:"heldVersion,omitempty"`
 }
 
 func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +82,7 @@ func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		for _, sub := range g.subs {
 			out = append(out, subJSON{RegisterID: sub.registerID, Zone: sub.zone.Value(), Scope: proto.Scope(sub.scope).String(),
-				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked})
+				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked, Returning: sub.returning, HeldVersion: sub.held})
 		}
 		g.mu.Unlock()
 	}

@@ -49,10 +49,14 @@ type datumEntry struct {
 	want     uint64       // newest version announced and not yet fetched
 	gen      uint64       // counts fetch requests, so one arriving mid-fetch is not lost
 	fetching bool
-	frames   map[frameKey][]byte
-	own      []proto.PushPublisher // the datum's publishers as pushed (all zones)
-	pubs     []proto.PushPublisher // own and the application instances serving the datum
-	history  []pastVersion         // earlier versions, newest last
+	// settleUntil (unix ns) is when the datum's slot stops settling after
+	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
+	// then a returning subscriber keeps the list it holds.
+	settleUntil int64
+	frames      map[frameKey][]byte
+	own         []proto.PushPublisher // the datum's publishers as pushed (all zones)
+	pubs        []proto.PushPublisher // own and the application instances serving the datum
+	history     []pastVersion         // earlier versions, newest last
 }
 
 // advance makes pubs e's list at version, or at the version after e's
@@ -239,6 +243,10 @@ func (p *pusher) fetchLoop(id string, e *datumEntry) {
 		}
 		fetches.Inc()
 		e.mu.Lock()
+		e.settleUntil = 0
+		if d.SettleMs != 0 {
+			e.settleUntil = time.Now().Add(time.Duration(d.SettleMs) * time.Millisecond).UnixNano()
+		}
 		if h := d.Hash(); e.datum == nil || d.Version != e.datum.Version || h != e.hash {
 			e.own = p.pushPublishers(d)
 			if !strings.HasSuffix(id, "#@#"+proto.AppGroup) {
@@ -364,16 +372,15 @@ func (p *pusher) pushGroup(id string) {
 	version := e.version
 	cached := e.datum != nil
 	fetching := e.fetching
+	now := time.Now().UnixNano()
+	settling := now < e.settleUntil
 	e.mu.Unlock()
 	if !cached {
 		return
 	}
-	t := time.Now()
-	now := t.UnixNano()
 	// above: the newest list a subscriber holds that is at least as new as
 	// version, which the session's version must pass (doc.go, Versions).
 	var above uint64
-	replaying := p.s.replaying(t)
 	// base: the oldest version acknowledged by the subscribers of a target,
 	// which a delta must start from (0 when one has nothing yet).
 	// Allocated only when a subscriber needs a push: the retry loop calls
@@ -387,12 +394,16 @@ func (p *pusher) pushGroup(id string) {
 		if sub.acked >= version {
 			continue
 		}
+		if settling && (sub.returning && sub.acked == 0 || sub.held >= version) {
+			// The registry is being rebuilt and the client's list is from
+			// before: it keeps it while clients replay.
+			continue
+		}
 		if sub.held >= version {
-			// The client would not take this version. Within the replay
-			// window it keeps its list; then, once a fetch confirmed that
-			// the data leader has nothing newer either (this session may
-			// only be behind), the version goes above it.
-			if !replaying && !fetching {
+			// The client would not take this version. Once a fetch
+			// confirmed that the data leader has nothing newer either
+			// (this session may only be behind), the version goes above it.
+			if !fetching {
 				above = max(above, sub.held)
 			}
 			continue

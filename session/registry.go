@@ -32,6 +32,11 @@ type subscriber struct {
 	sentAt   int64  // when sent went out, unix ns
 	attempts uint32 // unacked sends of `sent`, for retry backoff
 	scope    proto.Scope
+	// returning: the client held a list when it subscribed (a replay after
+	// a reconnect): until it acknowledges a push it keeps that list while
+	// the datum's slot settles after a restart of the registry (doc.go,
+	// Versions).
+	returning bool
 }
 
 // filter is the zone filter of the pushes this subscriber receives.

@@ -112,7 +112,7 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) (proto.Code, str
 	if zone == "" {
 		zone = cc.zone
 	}
-	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: unique.Make(zone), scope: m.Scope}
+	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: unique.Make(zone), scope: m.Scope, returning: m.Held != 0}
 	if _, isNew := s.reg.addSubscriber(m.DataInfoID, sub); isNew {
 		s.interest.set(m.DataInfoID, true)
 		s.apps.watch(m.DataInfoID)

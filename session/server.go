@@ -32,7 +32,6 @@ type Server struct {
 	drain    drainState // drain.go
 	limits   *admission
 	clock    atomic.Int64 // last RegisterTimestamp handed out
-	started  time.Time    // set by Start, before anything reads it: the replay window counts from it
 
 	rpc   *netio.Server
 	http  *opshttp.Server
@@ -77,7 +76,6 @@ func New(cfg Config) (*Server, error) {
 // forwarding and pushing. It returns once the listeners are up.
 func (s *Server) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.started = time.Now()
 	if err := s.rpc.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start session client listener: %w", err)
 	}

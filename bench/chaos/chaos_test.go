@@ -48,8 +48,8 @@ func TestChaosShort(t *testing.T) {
 		// (default 10 s): the workload's clients reconnect within half a
 		// second.
 		Args: map[proccluster.Role][]string{
-			proccluster.RoleData:    {"--follower-repair", "1s", "--session-sync", "3s"},
-			proccluster.RoleSession: {"--version-scan", "2s", "--replay-window", "3s"},
+			proccluster.RoleData:    {"--follower-repair", "1s", "--session-sync", "3s", "--replay-window", "3s"},
+			proccluster.RoleSession: {"--version-scan", "2s"},
 		},
 		Deadline: 60 * time.Second, ChurnAfter: time.Second, Outage: 6 * time.Second, SlowClients: 1,
 		Logf: t.Logf,

@@ -50,7 +50,7 @@ func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, log *slog.
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
-		ReplayWindow: sf.replayWindow, AdminToken: n.adminToken, Logger: log}
+		AdminToken: n.adminToken, Logger: log}
 	sf.limits.apply(&c)
 	return c
 }

@@ -37,6 +37,7 @@ func (f *metaFlags) register(fs *flag.FlagSet, storeDefault string) {
 type dataFlags struct {
 	addr, httpAddr      string
 	repair, antiEntropy time.Duration
+	replayWindow        time.Duration
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet) {
@@ -44,11 +45,15 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.httpAddr, "data-http-addr", ":9622", "data HTTP address (health, metrics, datum queries)")
 	fs.DurationVar(&f.repair, "follower-repair", data.DefaultRepairInterval, "how often a follower compares each slot it follows with the leader (digest, then diff) and repairs it")
 	fs.DurationVar(&f.antiEntropy, "session-sync", data.DefaultSyncInterval, "how often a slot leader compares its publishers with every session's and repairs them")
+	fs.DurationVar(&f.replayWindow, "replay-window", data.DefaultReplayWindow,
+		"after the whole registry restarted (a slot led with no copy left), how long clients are given to reconnect and replay their "+
+			"publishers (the SDK retries at least every 5 s): meanwhile a subscriber that held a list keeps it, so no live publisher "+
+			"vanishes from it; then it gets the registry's, without the publishers of clients that did not come back; negative: none")
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
-		RepairInterval: f.repair, SyncInterval: f.antiEntropy, AdminToken: n.adminToken, Logger: log}
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, AdminToken: n.adminToken, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, log *slog.Logger) meta.Config {
@@ -106,7 +111,6 @@ type sessionFlags struct {
 	pausePushAbove, maxOut  int
 	pausePushTotal          int
 	scanInterval, pushRetry time.Duration
-	replayWindow            time.Duration
 	limits                  sessionLimitFlags
 }
 
@@ -164,9 +168,6 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
-	fs.DurationVar(&f.replayWindow, "replay-window", session.DefaultReplayWindow,
-		"for this long after the session starts, a client holding a newer list than the registry (it lost its data in a restart) keeps it, "+
-			"so that the other clients reconnect and replay their publishers before it is replaced (the SDK retries at least every 5 s); negative: none")
 	f.limits.register(fs)
 }
 

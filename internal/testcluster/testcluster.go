@@ -94,9 +94,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 // StartData starts one more data node.
 func (c *Cluster) StartData() *data.Server {
 	c.t.Helper()
+	// No replay window: a new cluster's slots are all rebuilt from
+	// nothing, and tests restart sessions within seconds of the start
+	// (a test of the window sets one through Options.Data).
 	cfg := data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond,
-		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, Logger: c.log}
+		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, ReplayWindow: -1, Logger: c.log}
 	if c.opts.Data != nil {
 		c.opts.Data(&cfg)
 	}
