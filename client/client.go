@@ -41,6 +41,9 @@ type Client struct {
 	refuse context.CancelCauseFunc
 
 	moving atomic.Bool // a session asked to move: the next disconnect is expected (move.go)
+	// heldAcks: the session speaks proto.VersionHeld, so a push not taken
+	// for holding a newer list is acknowledged as such (push.go).
+	heldAcks atomic.Bool
 
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout

@@ -42,6 +42,7 @@ func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
 		}
 		return err
 	}
+	c.heldAcks.Store(reply.Version >= proto.VersionHeld)
 	every := defaultHeartbeat
 	if reply.HeartbeatMs > 0 {
 		every = time.Duration(reply.HeartbeatMs) * time.Millisecond

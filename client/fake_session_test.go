@@ -19,6 +19,7 @@ type fakeSession struct {
 	srv         *netio.Server
 	token       string
 	heartbeatMs uint32
+	version     uint16        // the protocol version it speaks; proto.ProtocolVersion when 0
 	refuse      atomic.Uint32 // a proto.Code answering every handshake when non-zero
 	beats       atomic.Int32  // how heartbeats are answered: beatsAnswer, beatsPush or beatsMute
 
@@ -129,7 +130,11 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 		default:
 			fs.accepted++
 			fs.conns[c.ID()] = c
-			_ = c.Reply(f.Header.RequestID, &proto.HandshakeReply{Version: proto.ProtocolVersion, ServerID: "fake", HeartbeatMs: fs.heartbeatMs})
+			v := fs.version
+			if v == 0 {
+				v = proto.ProtocolVersion
+			}
+			_ = c.Reply(f.Header.RequestID, &proto.HandshakeReply{Version: min(m.Version, v), ServerID: "fake", HeartbeatMs: fs.heartbeatMs})
 		}
 		return
 	}

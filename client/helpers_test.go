@@ -116,9 +116,9 @@ func sorted(s ...string) []string {
 
 // subscribedOnFake returns a fake session and a subscriber to "svc"
 // (data center scope) of a client of it, recording its updates.
-func subscribedOnFake(t *testing.T) (*fakeSession, *Subscriber, *recorder) {
+func subscribedOnFake(t *testing.T, opts ...func(*fakeSession)) (*fakeSession, *Subscriber, *recorder) {
 	t.Helper()
-	fs := newFakeSession(t)
+	fs := newFakeSession(t, opts...)
 	c := newTestClient(t, Config{}, fs.addr())
 	rec := new(recorder)
 	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeDataCenter}, rec.handle)

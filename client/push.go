@@ -22,8 +22,17 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 	var held uint64
 	var memo applyMemo
 	for _, s := range subs {
-		if ok, h := s.apply(&p, &memo); !ok {
+		ok, h := s.apply(&p, &memo)
+		switch {
+		case ok:
+		case h == 0: // a delta it could not apply
+			resync = true
+		case c.heldAcks.Load():
 			resync, held = true, max(held, h)
+		default:
+			// A session older than proto.VersionHeld would answer Resync
+			// with the same list at once, and again: acknowledged as taken,
+			// as such sessions expect.
 		}
 	}
 	// Acked even when no subscriber wants it any more, so the session stops

@@ -195,6 +195,24 @@ func TestOlderPushAsksForNewerList(t *testing.T) {
 	}
 }
 
+// TestOlderPushAckedAsTakenByAnOlderSession: a session of protocol version
+// 1 answers any Resync with the same list at once; the SDK acknowledges a
+// push it does not take for holding a newer list as taken, as before.
+func TestOlderPushAckedAsTakenByAnOlderSession(t *testing.T) {
+	fs, s, rec := subscribedOnFake(t, func(fs *fakeSession) { fs.version = 1 })
+	p1 := pp("p1", "z", 1, "a:1")
+	fs.push(fullPush(svcID, "", 10, p1))
+	rec.waitVersion(t, 10)
+	fs.push(fullPush(svcID, "", 1))
+	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, "", 1); return ok })
+	if a, _ := fs.ackFor(svcID, "", 1); a.Resync || a.Held != 0 {
+		t.Fatalf("ack %+v to a session of version 1", a)
+	}
+	if cur, _ := s.Current(); cur.Version != 10 {
+		t.Fatalf("the list changed to %+v", cur)
+	}
+}
+
 func TestZoneAndDataCenterDispatch(t *testing.T) {
 	fs := newFakeSession(t)
 	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())

@@ -1,7 +1,16 @@
 package proto
 
 // ProtocolVersion is the highest protocol version this build speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = VersionHeld
+
+// Protocol versions, each what it added.
+const (
+	// VersionHeld: a client acknowledges a push it did not take because it
+	// holds a newer list with Resync and PushAck.Held, and the session
+	// pushes above it (a session of version 1 would push the same list
+	// again at once, and again); Subscriber.Held, Datum.SettleMs.
+	VersionHeld = 2
+)
 
 // Encoding is a bit set of body compressions a peer can decode.
 type Encoding uint8
