@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/data"
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 // heldTest is a cluster whose data nodes settle rebuilt slots for window
@@ -80,10 +82,30 @@ func TestHeldNewerListRaised(t *testing.T) {
 func TestHeldListKeptWhileSettling(t *testing.T) {
 	const id = "settling#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
 	held := uint64(time.Now().Add(-time.Minute).UnixMilli()) << 16
-	c, _, next := heldTest(t, 5*time.Second, id, held)
+	c, _, next := heldTest(t, 10*time.Second, id, held)
 	publish(t, newClient(t, c.SessionAddrs(), ""), "settling", "a:1") // the late replay
+	if !settling(t, c, id) {
+		t.Fatal("the slot settled before the test could publish: the machine took longer than the window to start a cluster")
+	}
 	p := next("the list once the slot settled")
 	if p.Version <= held || len(p.Publishers) != 1 || p.Publishers[0].Data[0] != "a:1" {
 		t.Fatalf("first push %+v: want the replayed publisher above version %d", p, held)
 	}
+}
+
+// settling reports whether the slot of id still settles at its leader.
+func settling(t *testing.T, c *testcluster.Cluster, id string) bool {
+	t.Helper()
+	var st data.SlotStatusJSON
+	if err := opshttp.GetJSON(ctx(t), "http://"+c.Data[0].HTTPAddr()+"/digest/slot/status", &st); err != nil {
+		t.Fatal(err)
+	}
+	slot := slotstore.SlotOf(id, c.Data[0].Table().Slots())
+	for _, l := range st.Led {
+		if l.Slot == slot {
+			return l.SettleMs > 0
+		}
+	}
+	t.Fatalf("data node 0 does not lead slot %d", slot)
+	return false
 }
