@@ -262,7 +262,8 @@ func (s *Server) fetch(dataInfoID string) proto.Message {
 	if leader := t.LeaderOf(dataInfoID); leader != s.name {
 		return &proto.Result{Code: proto.CodeNotLeader, Message: "this data node does not lead the slot", Hint: leader}
 	}
-	if !s.slots.healthy(t.SlotOf(dataInfoID)) {
+	healthy, settle := s.slots.serving(t.SlotOf(dataInfoID), time.Now())
+	if !healthy {
 		// A new leader may lack what the old one never streamed to it: a list
 		// served now could drop live publishers. The session keeps its last
 		// list and retries; the version bump after the sync re-notifies it.
@@ -271,8 +272,8 @@ func (s *Server) fetch(dataInfoID string) proto.Message {
 	}
 	s.m.fetches.Inc()
 	d := s.store.Datum(dataInfoID)
-	if left := s.slots.settleLeft(t.SlotOf(dataInfoID), time.Now()); left > 0 {
-		d.SettleMs = uint32(min(left.Milliseconds()+1, math.MaxUint32))
+	if settle > 0 {
+		d.SettleMs = uint32(min(settle.Milliseconds()+1, math.MaxUint32))
 	}
 	return &d
 }

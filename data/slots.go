@@ -96,11 +96,13 @@ func (st *slotStates) markHealthy(slot uint32, leaderEpoch uint64, window time.D
 	}
 }
 
-// settleLeft returns how long a led slot still settles (see ledSlot).
-func (st *slotStates) settleLeft(slot uint32, now time.Time) time.Duration {
+// serving reports whether slot is led here and healthy, and how long it
+// still settles (see ledSlot): what a fetch needs, under one lock.
+func (st *slotStates) serving(slot uint32, now time.Time) (healthy bool, settle time.Duration) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return max(st.led[slot].settleUntil.Sub(now), 0)
+	l := st.led[slot]
+	return l.healthy, max(l.settleUntil.Sub(now), 0)
 }
 
 // settling counts the led slots that still settle.

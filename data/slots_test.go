@@ -29,8 +29,8 @@ func TestRebuiltSlotsSettle(t *testing.T) {
 			t.Fatalf("%s: promoted %v, want [%d]", name, promoted, slot)
 		}
 		st.markHealthy(slot, tb.LeaderEpoch(slot), time.Hour)
-		if left := st.settleLeft(slot, now); (left > 0) != settles {
-			t.Fatalf("%s: settles for %v", name, left)
+		if healthy, left := st.serving(slot, now); !healthy || (left > 0) != settles {
+			t.Fatalf("%s: healthy %v, settles for %v", name, healthy, left)
 		}
 	}
 	f("a new node leading", table(1,
