@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,14 @@ type LinkConfig struct {
 	HeartbeatInterval time.Duration
 	MaxOutbound       int          // bytes waiting to be written before Send fails; 0 = 4 MiB
 	Logger            *slog.Logger // nil = slog.Default()
+	// TLS, when set, secures the link with TLS (an SDK client's
+	// client.Config.TLS); ServerName defaults to the dialed host.
+	TLS *tls.Config
+	// Auth, when set, makes this a node's link to a node of PeerRole: the
+	// node handshake runs (within DialTimeout) before anything else, with
+	// TLS when Auth has certificates; Link.Peer tells who answered.
+	Auth     *Auth
+	PeerRole proto.Role
 }
 
 const (
@@ -72,7 +81,10 @@ func (cfg LinkConfig) withDefaults() LinkConfig {
 // pipelined and matched to replies by id. It is safe for concurrent use.
 type Link struct {
 	cfg    LinkConfig
-	conn   net.Conn
+	raw    net.Conn // the TCP connection
+	conn   net.Conn // what frames go through: raw, or TLS over it
+	isTLS  bool
+	peer   *Peer
 	addr   string
 	pend   pending
 	nextID atomic.Uint64
@@ -102,18 +114,29 @@ func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
 		}
 		d.LocalAddr = &net.TCPAddr{IP: ip}
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot dial %s: %w", addr, err)
 	}
-	return newLink(conn, addr, cfg), nil
+	conn, peer, err := secureLink(ctx, raw, addr, cfg)
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	l := newLink(raw, conn, addr, cfg)
+	l.peer = peer
+	return l, nil
 }
 
-// newLink starts a link over an established connection; cfg has its defaults.
-func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
+// newLink starts a link over an established connection (conn: raw or TLS
+// over it); cfg has its defaults.
+func newLink(raw, conn net.Conn, addr string, cfg LinkConfig) *Link {
+	_, isTLS := conn.(*tls.Conn)
 	l := &Link{
 		cfg:   cfg,
+		raw:   raw,
 		conn:  conn,
+		isTLS: isTLS,
 		addr:  addr,
 		wsig:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -129,6 +152,10 @@ func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
 
 // Addr is the address the link was dialed to.
 func (l *Link) Addr() string { return l.addr }
+
+// Peer is the node at the other end as the node handshake authenticated
+// it (LinkConfig.Auth); nil without node authentication.
+func (l *Link) Peer() *Peer { return l.peer }
 
 // Done is closed when the link closes.
 func (l *Link) Done() <-chan struct{} { return l.done }
@@ -158,7 +185,9 @@ func (l *Link) closeWith(err error) {
 		l.wclosed = true
 		l.wq.release()
 		l.wmu.Unlock()
-		_ = l.conn.Close()
+		// The TCP connection, not the TLS one: a close alert could block
+		// on a peer that does not read.
+		_ = l.raw.Close()
 		l.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, err))
 	})
 }
@@ -265,8 +294,7 @@ func (l *Link) writeLoop() {
 			continue
 		}
 		batch.seal()
-		bufs := net.Buffers(batch.segs)
-		_, err := bufs.WriteTo(l.conn)
+		err := writeSegs(l.conn, batch.segs, l.isTLS)
 		batch.reset()
 		if err != nil {
 			l.closeWith(fmt.Errorf("cannot write to %s: %w", l.addr, err))
@@ -389,7 +417,7 @@ func (l *Link) heartbeatLoop(interval time.Duration) {
 		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
 			probe = now // answered: the heartbeat sent now is the oldest unanswered one
 		case now-probe <= timeout:
-		case unreadConn(l.conn):
+		case unreadConn(l.raw):
 			// The peer did send: this process was too busy to read it
 			// (a handler taking long, a stall in its own GC).
 			probe = now
