@@ -23,23 +23,32 @@ func NodeURI(role proto.Role, addr string) *url.URL {
 	return &url.URL{Scheme: NodeURIScheme, Host: role.String(), Path: "/" + addr}
 }
 
-// Identity is what a node certificate names: one role, one or more addresses.
-type Identity struct {
-	Role  proto.Role
-	Addrs []string
+// Identity is what a node certificate names: one or more nodes, each a
+// role at an address (an integrated node's certificate names its three
+// roles).
+type Identity []NodeName
+
+// NodeName is a role at an address.
+type NodeName struct {
+	Role proto.Role
+	Addr string
 }
 
-// Names reports whether the identity is role's at addr.
+// Names reports whether the identity names role at addr.
 func (id Identity) Names(role proto.Role, addr string) bool {
-	return id.Role == role && slices.Contains(id.Addrs, addr)
+	return slices.Contains(id, NodeName{role, addr})
 }
 
 func (id Identity) String() string {
-	return id.Role.String() + " at " + strings.Join(id.Addrs, ", ")
+	parts := make([]string, len(id))
+	for i, n := range id {
+		parts[i] = n.Role.String() + " at " + n.Addr
+	}
+	return strings.Join(parts, ", ")
 }
 
-// CertIdentity reads the node identity a certificate names in its roster://
-// URI SANs. A certificate naming no node, or more than one role, has none.
+// CertIdentity reads the nodes a certificate names in its roster:// URI
+// SANs; a certificate naming none has no identity.
 func CertIdentity(cert *x509.Certificate) (Identity, error) {
 	var id Identity
 	for _, u := range cert.URIs {
@@ -49,16 +58,12 @@ func CertIdentity(cert *x509.Certificate) (Identity, error) {
 		role, ok := parseRole(u.Host)
 		addr := strings.TrimPrefix(u.Path, "/")
 		if !ok || addr == "" || u.RawQuery != "" || u.Fragment != "" {
-			return Identity{}, fmt.Errorf("cannot read the node identity of certificate %q: URI %q: %w", cert.Subject, u, ErrNoIdentity)
+			return nil, fmt.Errorf("cannot read the node identity of certificate %q: URI %q: %w", cert.Subject, u, ErrNoIdentity)
 		}
-		if id.Role != 0 && id.Role != role {
-			return Identity{}, fmt.Errorf("cannot read the node identity of certificate %q: it names two roles: %w", cert.Subject, ErrNoIdentity)
-		}
-		id.Role = role
-		id.Addrs = append(id.Addrs, addr)
+		id = append(id, NodeName{role, addr})
 	}
-	if id.Role == 0 {
-		return Identity{}, fmt.Errorf("cannot read the node identity of certificate %q: no %s:// URI: %w", cert.Subject, NodeURIScheme, ErrNoIdentity)
+	if len(id) == 0 {
+		return nil, fmt.Errorf("cannot read the node identity of certificate %q: no %s:// URI: %w", cert.Subject, NodeURIScheme, ErrNoIdentity)
 	}
 	return id, nil
 }

@@ -14,6 +14,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/roster-registry/roster/netio"
@@ -112,24 +114,38 @@ func LoadCA(dir string) (*CA, error) {
 	return &CA{Cert: cert, Key: key}, nil
 }
 
-// NodeCert makes a certificate (PEM) and its key (PEM) for the node of role
+// NodeCert makes a certificate (PEM) and its key (PEM) for a node of role
 // at addrs (host:port each; the first is the usual advertised address):
 // a roster://<role>/<host:port> URI SAN per address, and each host as an IP
 // or DNS SAN; usable as both server and client, as nodes are both.
 func (ca *CA) NodeCert(role proto.Role, addrs []string, validity time.Duration) (certPEM, keyPEM []byte, err error) {
-	if len(addrs) == 0 {
+	return ca.NodesCert([]proto.Role{role}, addrs, validity)
+}
+
+// NodesCert is NodeCert for a certificate naming every one of roles at
+// every one of addrs: an integrated node's (meta, data and session).
+func (ca *CA) NodesCert(roles []proto.Role, addrs []string, validity time.Duration) (certPEM, keyPEM []byte, err error) {
+	if len(addrs) == 0 || len(roles) == 0 {
 		return nil, nil, ErrNoAddr
 	}
-	tmpl := template(pkix.Name{CommonName: role.String() + " " + addrs[0], Organization: []string{"roster"}}, validity)
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.String()
+	}
+	tmpl := template(pkix.Name{CommonName: strings.Join(names, ",") + " " + addrs[0], Organization: []string{"roster"}}, validity)
 	for _, a := range addrs {
 		host, _, err := net.SplitHostPort(a)
 		if err != nil || host == "" {
 			return nil, nil, fmt.Errorf("cannot make a node certificate for %q: %w", a, ErrNoAddr)
 		}
-		tmpl.URIs = append(tmpl.URIs, netio.NodeURI(role, a))
-		if ip := net.ParseIP(host); ip != nil {
+		for _, r := range roles {
+			tmpl.URIs = append(tmpl.URIs, netio.NodeURI(r, a))
+		}
+		ip := net.ParseIP(host)
+		switch {
+		case ip != nil && !slices.ContainsFunc(tmpl.IPAddresses, ip.Equal):
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
+		case ip == nil && !slices.Contains(tmpl.DNSNames, host):
 			tmpl.DNSNames = append(tmpl.DNSNames, host)
 		}
 	}
