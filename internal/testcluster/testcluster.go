@@ -34,9 +34,12 @@ type Options struct {
 	// TLS authenticates the nodes with certificates of a CA of the
 	// cluster's own (each node on a port chosen before it starts, which
 	// its certificate names); otherwise they share a random cluster secret.
-	TLS     bool
-	Session func(*session.Config)
-	Data    func(*data.Config)
+	TLS bool
+	// ClientTLS (with TLS) serves the sessions' client ports with TLS, each
+	// with its node certificate; SDK clients take ClientTLSConfig.
+	ClientTLS bool
+	Session   func(*session.Config)
+	Data      func(*data.Config)
 }
 
 // Cluster is a running set of roles.
@@ -144,6 +147,10 @@ func (c *Cluster) StartSession(addr string) *session.Server {
 	addr, creds := c.node(proto.RoleSession, addr)
 	cfg := session.Config{ClientAddr: addr, HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{c.Meta.RPCAddr()},
 		Slots: c.opts.Slots, HeartbeatInterval: c.opts.ClientHeartbeat, PushRetry: c.opts.PushRetry, Credentials: creds, Logger: c.log}
+	if c.opts.ClientTLS && creds.Certs != nil {
+		cert := creds.Certs().Cert
+		cfg.ClientTLS = func() *netio.Certs { return &netio.Certs{Cert: cert} }
+	}
 	if c.opts.Session != nil {
 		c.opts.Session(&cfg)
 	}
@@ -218,6 +225,15 @@ func (c *Cluster) Credentials(role proto.Role, addr string) netio.Credentials {
 
 // CA is the cluster's CA (nil without TLS), to make certificates with.
 func (c *Cluster) CA() *certs.CA { return c.ca }
+
+// ClientTLSConfig is what SDK clients of a ClientTLS cluster connect with:
+// the sessions' certificates verified against the cluster CA.
+func (c *Cluster) ClientTLSConfig() *tls.Config {
+	if c.caPool == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: c.caPool}
+}
 
 // Logger is the logger the cluster's roles use (warnings and up, or
 // everything with ROSTER_TEST_LOG set), for clients in tests.
