@@ -29,7 +29,7 @@ func secretCreds(s string) netio.Credentials { return netio.Credentials{Secret: 
 
 // freeAddr returns a loopback address with a port free a moment ago:
 // certificates name a node's address before it listens.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -391,11 +391,11 @@ func TestNodeAuthTamperAndReplay(t *testing.T) {
 
 // pki is a test CA and certificates it signs.
 type pki struct {
-	t  *testing.T
+	t  testing.TB
 	ca *certs.CA
 }
 
-func newPKI(t *testing.T) *pki {
+func newPKI(t testing.TB) *pki {
 	ca, err := certs.NewCA("test CA", 0)
 	if err != nil {
 		t.Fatal(err)

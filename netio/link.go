@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -315,45 +314,13 @@ func (l *Link) readLoop() {
 }
 
 func (l *Link) read() error {
-	br := bufio.NewReaderSize((*liveReader)(l), linkReadBuffer)
-	var hdr [proto.HeaderSize]byte
-	var scratch []byte
+	r := frameReader{br: bufio.NewReaderSize((*liveReader)(l), linkReadBuffer), maxFrame: l.cfg.MaxFrame}
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
-		}
-		h, err := proto.ParseHeader(hdr[:], l.cfg.MaxFrame)
-		if err != nil {
-			return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
-		}
-		n := int(h.Length)
-		var body []byte
-		peeked := n <= br.Size()
-		if peeked {
-			body, err = br.Peek(n)
-		} else {
-			if cap(scratch) < n {
-				scratch = make([]byte, n)
-			}
-			body = scratch[:n]
-			_, err = io.ReadFull(br, body)
-		}
+		f, err := r.next()
 		if err != nil {
 			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
-		}
-		f := Frame{Header: h, Body: body}
-		if h.Flags.Compressed() {
-			if f.Body, err = proto.Decompress(h.Flags, body, l.cfg.MaxFrame); err != nil {
-				return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
-			}
 		}
 		l.dispatch(f)
-		if peeked {
-			_, _ = br.Discard(n)
-		}
-		if cap(scratch) > keepScratch {
-			scratch = nil
-		}
 	}
 }
 

@@ -3,7 +3,7 @@ package netio
 import (
 	"bufio"
 	"crypto/tls"
-	"io"
+	"errors"
 	"net"
 	"runtime"
 	"sync"
@@ -97,56 +97,29 @@ func (sc *stdConn) writeLoop(c *Conn, wg *sync.WaitGroup) {
 // on the Conn).
 func (sc *stdConn) readLoop(c *Conn) error {
 	s := c.srv
-	br := bufio.NewReaderSize(stdReader{sc: sc, c: c}, linkReadBuffer)
-	var hdr [proto.HeaderSize]byte
-	var scratch []byte
+	r := frameReader{br: bufio.NewReaderSize(stdReader{sc: sc, c: c}, linkReadBuffer), maxFrame: s.maxFrame}
 	frames, bytes := 0, 0
 	for {
-		if br.Buffered() == 0 && frames > 0 {
+		if r.br.Buffered() == r.peeked && frames > 0 { // about to wait for the peer
 			s.m.framesIn.Add(frames)
 			s.m.bytesIn.Add(bytes)
 			frames, bytes = 0, 0
 		}
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return err
-		}
-		h, err := proto.ParseHeader(hdr[:], s.maxFrame)
-		if err != nil {
-			(&events{s}).badFrame(c, err)
+		f, err := r.next()
+		var bad *badFrameError
+		if errors.As(err, &bad) {
+			(&events{s}).badFrame(c, bad.cause)
 			return nil
 		}
-		n := int(h.Length)
-		var body []byte
-		peeked := n <= br.Size()
-		if peeked {
-			body, err = br.Peek(n)
-		} else {
-			if cap(scratch) < n {
-				scratch = make([]byte, n)
-			}
-			body = scratch[:n]
-			_, err = io.ReadFull(br, body)
-		}
 		if err != nil {
 			return err
 		}
-		f := Frame{Header: h, Body: body}
-		if h.Flags.Compressed() {
-			if f.Body, err = proto.Decompress(h.Flags, body, s.maxFrame); err != nil {
-				(&events{s}).badFrame(c, err)
-				return nil
-			}
-		}
 		frames++
-		bytes += proto.HeaderSize + n
+		bytes += proto.HeaderSize + int(f.Header.Length)
 		c.dispatch(f)
-		if peeked {
-			_, _ = br.Discard(n)
-		}
-		if cap(scratch) > keepScratch {
-			scratch = nil
-		}
-		if br.Buffered() == 0 {
+		// What is left in the buffer once this frame is discarded: nothing
+		// (between frames), or the start of the next one.
+		if r.br.Buffered() == r.peeked {
 			sc.frameAt.Store(0)
 		} else {
 			sc.frameAt.Store(s.clock())

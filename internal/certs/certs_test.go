@@ -21,16 +21,11 @@ var quiet = slog.New(slog.DiscardHandler)
 
 func TestMakeAndLoad(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := NewCA("test CA", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ca.Write(dir); err != nil {
-		t.Fatal(err)
-	}
+	ca := writeCA(t, dir)
 	if err := ca.Write(dir); !errors.Is(err, ErrExists) {
 		t.Fatalf("second write: %v", err)
 	}
+	var err error
 	for name, perm := range map[string]os.FileMode{CACertFile: 0o644, CAKeyFile: 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Mode().Perm() != perm {
@@ -67,6 +62,15 @@ func TestMakeAndLoad(t *testing.T) {
 			t.Fatalf("verify for %v: %v", usage, err)
 		}
 	}
+	// An integrated node's certificate names its three roles.
+	allPEM, _, err := ca.NodesCert([]proto.Role{proto.RoleMeta, proto.RoleData, proto.RoleSession}, []string{"10.0.0.1:9610", "10.0.0.1:9620"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := parseCert(allPEM)
+	if id, err := netio.CertIdentity(all); err != nil || len(id) != 6 || !id.Names(proto.RoleSession, "10.0.0.1:9620") || len(all.IPAddresses) != 1 {
+		t.Fatalf("integrated identity %v, %v, IPs %v", id, err, all.IPAddresses)
+	}
 	if _, _, err := ca.NodeCert(proto.RoleData, []string{"no-port"}, 0); !errors.Is(err, ErrNoAddr) {
 		t.Fatalf("address without a port: %v", err)
 	}
@@ -99,13 +103,7 @@ func TestMakeAndLoad(t *testing.T) {
 // on a file change and on SIGHUP; a broken file keeps the old one.
 func TestLoaderReloads(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := NewCA("test CA", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ca.Write(dir); err != nil {
-		t.Fatal(err)
-	}
+	ca := writeCA(t, dir)
 	prefix := filepath.Join(dir, "node")
 	issue := func(force bool) *x509.Certificate {
 		t.Helper()
@@ -159,13 +157,7 @@ func TestLoaderReloads(t *testing.T) {
 
 func TestLoaderRefusesExpired(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := NewCA("test CA", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ca.Write(dir); err != nil {
-		t.Fatal(err)
-	}
+	ca := writeCA(t, dir)
 	tmpl := template(ca.Cert.Subject, time.Hour)
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)
 	c, k, err := ca.sign(tmpl)
@@ -180,6 +172,19 @@ func TestLoaderRefusesExpired(t *testing.T) {
 	if !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired certificate: %v", err)
 	}
+}
+
+// writeCA makes a CA and writes it to dir.
+func writeCA(t *testing.T, dir string) *CA {
+	t.Helper()
+	ca, err := NewCA("test CA", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
