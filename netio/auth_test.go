@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -549,5 +550,41 @@ func TestNodePortCaps(t *testing.T) {
 	}
 	for _, l := range links {
 		l.Close()
+	}
+}
+
+// TestNodeAuthReload: a node's certificates are read at every handshake, so
+// replaced ones (a reloader swapping them) take effect without a restart.
+func TestNodeAuthReload(t *testing.T) {
+	p := newPKI(t)
+	srvAddr := freeAddr(t)
+	var cur atomic.Pointer[netio.Certs]
+	cur.Store(p.creds(proto.RoleData, srvAddr).Certs())
+	creds := netio.Credentials{Certs: func() *netio.Certs { return cur.Load() }}
+	srv, _ := serve(t, "auth-reload", node(t, creds, proto.RoleData, srvAddr), srvAddr, nil)
+	session := node(t, p.creds(proto.RoleSession, "127.0.0.1:9600"), proto.RoleSession, "127.0.0.1:9600")
+	try := func() error {
+		l, err := dial(srv.Addr(), session, proto.RoleData)
+		if err == nil {
+			l.Close()
+		}
+		return err
+	}
+	if err := try(); err != nil {
+		t.Fatal(err)
+	}
+	// A certificate of another CA, then one for another address: each is
+	// what the next handshake presents.
+	cur.Store(newPKI(t).creds(proto.RoleData, srvAddr).Certs())
+	if err := try(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("after a swap to another CA's certificate: %v", err)
+	}
+	cur.Store(p.creds(proto.RoleData, "127.0.0.1:1").Certs())
+	if err := try(); err == nil || !strings.Contains(err.Error(), "names data at 127.0.0.1:1") {
+		t.Fatalf("after a swap to another address's certificate: %v", err)
+	}
+	cur.Store(p.creds(proto.RoleData, srvAddr).Certs())
+	if err := try(); err != nil {
+		t.Fatalf("after a swap back: %v", err)
 	}
 }

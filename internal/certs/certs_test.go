@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -195,5 +196,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLoaderWarnsBeforeExpiry: a certificate that expires within a week is
+// logged as a warning when loaded.
+func TestLoaderWarnsBeforeExpiry(t *testing.T) {
+	dir := t.TempDir()
+	ca := writeCA(t, dir)
+	c, k, err := ca.NodeCert(proto.RoleData, []string{"127.0.0.1:9620"}, 3*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(dir, "soon")
+	if err := WritePair(prefix, c, k, false); err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	if _, err := NewLoader(LoaderConfig{CertFile: prefix + ".crt", KeyFile: prefix + ".key", CAFile: filepath.Join(dir, CACertFile), Logger: log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "expires soon") {
+		t.Fatalf("no warning for a certificate expiring in 3 days:\n%s", logged.String())
 	}
 }
