@@ -90,11 +90,13 @@ func New(cfg Config) (*Server, error) {
 	s.peers = newPeerPool(s)
 	s.m = newServerMetrics(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
-		Name:        "data",
-		Addr:        cfg.RPCAddr,
-		IdleTimeout: cfg.IdleTimeout,
-		Logger:      cfg.Logger,
-		Auth:        auth,
+		Name:          "data",
+		Addr:          cfg.RPCAddr,
+		IdleTimeout:   cfg.IdleTimeout,
+		Logger:        cfg.Logger,
+		Auth:          auth,
+		MaxConns:      netio.NodeMaxConns,
+		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetAdminToken(cfg.AdminToken)

@@ -81,11 +81,13 @@ func New(cfg Config) (*Server, error) {
 	s.m = newServerMetrics(s)
 	s.persist = newPersister(cfg.Store, s.log, s.m)
 	s.rpc = netio.NewServer(netio.ServerConfig{
-		Name:        "meta",
-		Addr:        cfg.RPCAddr,
-		IdleTimeout: 3 * cfg.NodeLease,
-		Logger:      cfg.Logger,
-		Auth:        auth,
+		Name:          "meta",
+		Addr:          cfg.RPCAddr,
+		IdleTimeout:   3 * cfg.NodeLease,
+		Logger:        cfg.Logger,
+		Auth:          auth,
+		MaxConns:      netio.NodeMaxConns,
+		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetAdminToken(cfg.AdminToken)

@@ -58,11 +58,12 @@ type ServerConfig struct {
 
 	// With Auth or TLS, connections are served on Go's net and crypto/tls,
 	// a reader and a writer goroutine each, instead of gnet's event loops
-	// (std.go); these bound that server. A negative value lifts the cap.
-	MaxConns        int           // connections at once; 0 = DefaultMaxConns
-	MaxConnsPerIP   int           // from one IP address; 0 = DefaultMaxConnsPerIP
-	MaxConnsPerPeer int           // from one authenticated node; 0 = DefaultMaxConnsPerPeer
-	FrameTimeout    time.Duration // a frame begun must be complete within this; 0 = DefaultFrameTimeout
+	// (std.go); these bound that server. Node ports take NodeMaxConns and
+	// NodeMaxConnsPerIP.
+	MaxConns        int           // connections at once; 0 = no bound
+	MaxConnsPerIP   int           // from one IP address; 0 = no bound
+	MaxConnsPerPeer int           // from one authenticated node; 0 = DefaultMaxConnsPerPeer, < 0 = no bound
+	FrameTimeout    time.Duration // a frame begun must be complete within this; 0 = DefaultStdFrameTimeout, < 0 = never
 
 	// std serves on net even without Auth or TLS: the tests and benchmarks
 	// that compare the two servers.

@@ -17,12 +17,15 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// Defaults of the std server's bounds (ServerConfig).
+// Bounds of the std server (ServerConfig).
 const (
-	DefaultMaxConns        = 10000
-	DefaultMaxConnsPerIP   = 1000
+	// NodeMaxConns and NodeMaxConnsPerIP are the roles' bounds of a node
+	// port: far above a cluster's nodes (each holds a link or two to
+	// another), far below what exhausts a process's descriptors.
+	NodeMaxConns           = 10000
+	NodeMaxConnsPerIP      = 1000
 	DefaultMaxConnsPerPeer = 16
-	DefaultFrameTimeout    = 30 * time.Second
+	DefaultStdFrameTimeout = 30 * time.Second
 	// defaultAuthTimeout bounds the TLS and node handshakes when the
 	// server has no HandshakeTimeout.
 	defaultAuthTimeout = 10 * time.Second
@@ -59,15 +62,15 @@ type stdServer struct {
 }
 
 func newStdServer(cfg *ServerConfig) *stdServer {
-	if cfg.FrameTimeout <= 0 {
-		cfg.FrameTimeout = DefaultFrameTimeout
+	if cfg.FrameTimeout == 0 {
+		cfg.FrameTimeout = DefaultStdFrameTimeout
 	}
 	std := &stdServer{
 		tls:         cfg.TLS,
 		auth:        cfg.Auth,
-		maxConns:    capOf(cfg.MaxConns, DefaultMaxConns),
-		maxPerIP:    capOf(cfg.MaxConnsPerIP, DefaultMaxConnsPerIP),
-		maxPerPeer:  capOf(cfg.MaxConnsPerPeer, DefaultMaxConnsPerPeer),
+		maxConns:    cfg.MaxConns,
+		maxPerIP:    cfg.MaxConnsPerIP,
+		maxPerPeer:  cfg.MaxConnsPerPeer,
 		authTimeout: cfg.HandshakeTimeout,
 		quit:        make(chan struct{}),
 		perIP:       make(map[netip.Addr]int),
@@ -77,17 +80,13 @@ func newStdServer(cfg *ServerConfig) *stdServer {
 			return new(net.ListenConfig).Listen(ctx, "tcp", addr)
 		},
 	}
+	if std.maxPerPeer == 0 {
+		std.maxPerPeer = DefaultMaxConnsPerPeer
+	}
 	if std.authTimeout <= 0 {
 		std.authTimeout = defaultAuthTimeout
 	}
 	return std
-}
-
-func capOf(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // startStd listens and starts the accept loop and the sweep.
@@ -415,7 +414,7 @@ func (s *Server) sweepStd() {
 	defer t.Stop()
 	idle := int64(s.cfg.IdleTimeout + s.tick)
 	handshake := int64(s.cfg.HandshakeTimeout + s.tick)
-	frame := int64(s.cfg.FrameTimeout + s.tick)
+	frame := int64(s.cfg.FrameTimeout + s.tick) // negative: never
 	for {
 		select {
 		case <-std.quit:
@@ -427,7 +426,7 @@ func (s *Server) sweepStd() {
 		s.conns.Range(func(_ uint64, c *Conn) bool {
 			sc := c.t.(*stdConn)
 			switch started := sc.frameAt.Load(); {
-			case started != 0 && now-started > frame:
+			case started != 0 && frame > 0 && now-started > frame:
 				if c.Close(ErrFrameTimeout) == nil {
 					metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_frame_timeouts_total{server=%q}", s.cfg.Name)).Inc()
 					std.frameLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete a frame in time",

@@ -68,9 +68,7 @@ func New(cfg Config) (*Server, error) {
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
-		// With TLS: the session's own admission (limits.go) bounds clients,
-		// as it does on the gnet port.
-		TLS: cfg.ClientTLS, MaxConns: -1, MaxConnsPerIP: -1,
+		TLS: cfg.ClientTLS,
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
