@@ -80,7 +80,7 @@ func certNode(args []string, out io.Writer) error {
 		"(a session's client address), as other nodes dial it and meta names it.")
 	role := fs.String("role", "", "the node's role: meta, data or session; an integrated node's certificate names all three (meta,data,session)")
 	addrs := fs.String("addr", "", "comma-separated host:port the certificate names (an integrated node: its meta, data and session addresses)")
-	caDir := fs.String("ca-dir", "", "directory of the CA (`roster cert ca`)")
+	caDir := fs.String("ca-dir", "", "directory of the CA ('roster cert ca')")
 	prefix := fs.String("out", "", "path prefix of the files to write: PREFIX.crt and PREFIX.key")
 	days := fs.Int("days", int(certs.DefaultCertValidity/(24*time.Hour)), "validity in days")
 	force := fs.Bool("force", false, "replace existing files (the node reloads them without a restart)")

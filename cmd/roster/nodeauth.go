@@ -24,12 +24,12 @@ type nodeAuthFlags struct {
 }
 
 func (f *nodeAuthFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.ca, "tls-ca", "", "PEM file of the cluster CA: every link between nodes is mutual TLS, each node's "+
-		"certificate signed by this CA and naming its role and address (make them with `roster cert`); needs --tls-cert and --tls-key. "+
+	fs.StringVar(&f.ca, "tls-ca", "", "PEM `FILE` of the cluster CA: every link between nodes is mutual TLS, each node's "+
+		"certificate signed by this CA and naming its role and address (make them with 'roster cert'); needs --tls-cert and --tls-key. "+
 		"The files are reloaded on SIGHUP and when they change")
-	fs.StringVar(&f.cert, "tls-cert", "", "PEM file of this node's certificate (`roster cert node`): it must name the node's role and the address it advertises")
-	fs.StringVar(&f.key, "tls-key", "", "PEM file of the private key of --tls-cert")
-	fs.StringVar(&f.secretFile, "cluster-secret-file", "", "file holding the cluster secret (at least 16 bytes; `roster cert secret` makes one): "+
+	fs.StringVar(&f.cert, "tls-cert", "", "PEM `FILE` of this node's certificate ('roster cert node'): it must name the node's role and the address it advertises")
+	fs.StringVar(&f.key, "tls-key", "", "PEM `FILE` of the private key of --tls-cert")
+	fs.StringVar(&f.secretFile, "cluster-secret-file", "", "`FILE` holding the cluster secret (at least 16 bytes; 'roster cert secret' makes one): "+
 		"every link between nodes proves it by challenge-response. Without a CA, a node needs it (or $"+secretEnv+")")
 	fs.StringVar(&f.secret, "cluster-secret", "", "the cluster secret itself; it shows in the process list: prefer --cluster-secret-file "+
 		"or $"+secretEnv)
@@ -55,8 +55,8 @@ func (f *nodeAuthFlags) credentials(role string, log *slog.Logger) (netio.Creden
 	}
 	if creds.Certs == nil && creds.Secret == nil {
 		return creds, nil, fmt.Errorf("a %s node needs node credentials, so that no other process can act as a node: "+
-			"--cluster-secret-file FILE (or $%s) with the cluster's secret (`roster cert secret --out FILE` makes one), "+
-			"or --tls-ca, --tls-cert and --tls-key (`roster cert` makes them)", role, secretEnv)
+			"--cluster-secret-file FILE (or $%s) with the cluster's secret ('roster cert secret --out FILE' makes one), "+
+			"or --tls-ca, --tls-cert and --tls-key ('roster cert' makes them)", role, secretEnv)
 	}
 	if err := creds.Check(); err != nil {
 		return creds, nil, fmt.Errorf("invalid cluster secret: %w", err)
@@ -125,12 +125,12 @@ type clientTLSFlags struct {
 }
 
 func (f *clientTLSFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.cert, "client-tls-cert", "", "PEM certificate of the client port: clients connect with TLS (SDK: client.Config.TLS) "+
+	fs.StringVar(&f.cert, "client-tls-cert", "", "PEM `FILE`: the certificate of the client port: clients connect with TLS (SDK: client.Config.TLS) "+
 		"and plaintext clients are refused; needs --client-tls-key. Reloaded on SIGHUP and when it changes. "+
 		"Without it the client port is plaintext, the fast default on a trusted network")
-	fs.StringVar(&f.key, "client-tls-key", "", "PEM private key of --client-tls-cert")
-	fs.StringVar(&f.ca, "client-tls-ca", "", "PEM CA of client certificates: with it, clients must present a certificate it signed "+
-		"(`roster cert client` makes one)")
+	fs.StringVar(&f.key, "client-tls-key", "", "PEM `FILE`: the private key of --client-tls-cert")
+	fs.StringVar(&f.ca, "client-tls-ca", "", "PEM `FILE`: the CA of client certificates: with it, clients must present a certificate it signed "+
+		"('roster cert client' makes one)")
 }
 
 // loader returns the client port's certificates, nil when it is plaintext.
