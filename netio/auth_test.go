@@ -519,20 +519,25 @@ func TestNodePortCaps(t *testing.T) {
 		}
 		links = append(links, l)
 	}
-	before := refusedCount(name, "max_conns_per_peer")
+	before := refusedCount(name, "conns_per_node")
 	if _, err := dial(srv.Addr(), session, proto.RoleData); err == nil || !strings.Contains(err.Error(), "the limit per node") {
 		t.Fatalf("a third link of one node: %v", err)
 	}
-	waitCount(t, name, "max_conns_per_peer", before)
+	waitCount(t, name, "conns_per_node", before)
 	other, err := dial(srv.Addr(), node(t, secretCreds(secret), proto.RoleSession, "127.0.0.1:9601"), proto.RoleData)
 	if err != nil {
 		t.Fatalf("another node: %v", err)
 	}
-	before = refusedCount(name, "max_conns_per_ip")
+	capped := func() uint64 {
+		return metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", name, "conns_per_ip")).Get()
+	}
+	before = capped()
 	if _, err := dial(srv.Addr(), node(t, secretCreds(secret), proto.RoleSession, "127.0.0.1:9602"), proto.RoleData); err == nil {
 		t.Fatal("a fourth connection from one IP")
 	}
-	waitCount(t, name, "max_conns_per_ip", before)
+	if capped() != before+1 {
+		t.Fatalf("the refusal over the per-IP cap was not counted")
+	}
 	// Closed connections make room again.
 	other.Close()
 	links[0].Close()

@@ -41,24 +41,24 @@ const (
 	proofRequest     = 2
 )
 
-// refusal is why an acceptor refused a handshake: a metric label and the
+// authRefusal is why an acceptor refused a handshake: a metric label and the
 // error (the message was sent to the dialer when the protocol allowed it).
-type refusal struct {
+type authRefusal struct {
 	reason string
 	err    error
 }
 
 // Refusal reasons, the label of roster_netio_auth_refused_total.
 const (
-	refusedProtocol    = "protocol"    // not a node handshake, or a malformed one
-	refusedIdentity    = "identity"    // a role, id or address that cannot name a node
-	refusedCertificate = "certificate" // the certificate names another role or address
-	refusedSecret      = "secret"      // no proof or a wrong one: not the cluster secret
-	refusedNotReady    = "not_ready"   // this node has no name yet (starting)
-	refusedIncomplete  = "incomplete"  // the connection failed or timed out mid-handshake
-	refusedTLS         = "tls"         // the TLS handshake failed
-	refusedPlaintext   = "plaintext"   // a plaintext roster peer on a TLS port
-	refusedPeerConns   = "max_conns_per_peer"
+	refusedProtocol    = "protocol"       // not a node handshake, or a malformed one
+	refusedIdentity    = "identity"       // a role, id or address that cannot name a node
+	refusedCertificate = "certificate"    // the certificate names another role or address
+	refusedSecret      = "secret"         // no proof or a wrong one: not the cluster secret
+	refusedNotReady    = "not_ready"      // this node has no name yet (starting)
+	refusedIncomplete  = "incomplete"     // the connection failed or timed out mid-handshake
+	refusedTLS         = "tls"            // the TLS handshake failed
+	refusedPlaintext   = "plaintext"      // a plaintext roster peer on a TLS port
+	refusedPeerConns   = "conns_per_node" // the node has MaxConnsPerPeer already
 )
 
 // dial runs the dialer's side of the handshake on conn, toward the node of
@@ -115,24 +115,24 @@ func (a *Auth) dial(conn net.Conn, role proto.Role, addr string, cs *tls.Connect
 // dial) and returns the dialer as authenticated, or why it was refused.
 // caps, when set, is asked last whether the authenticated dialer may have
 // one more connection (and told when a success it counted did not reach
-// the dialer). A refusal is answered with a Result naming the reason
+// the dialer). A authRefusal is answered with a Result naming the reason
 // where the protocol allows it.
-func (a *Auth) accept(conn net.Conn, cs *tls.ConnectionState, caps peerCaps) (*Peer, *refusal) {
+func (a *Auth) accept(conn net.Conn, cs *tls.ConnectionState, caps peerCaps) (*Peer, *authRefusal) {
 	h, body, err := readFrame(conn)
 	if err != nil {
 		if errors.Is(err, proto.ErrBadMagic) && cs == nil {
-			return nil, &refusal{refusedProtocol, fmt.Errorf("%w (a TLS client on a port without TLS? give every node the same --tls-* flags)", err)}
+			return nil, &authRefusal{refusedProtocol, fmt.Errorf("%w (a TLS client on a port without TLS? give every node the same --tls-* flags)", err)}
 		}
 		if errors.Is(err, ErrBadFrame) {
-			return nil, &refusal{refusedProtocol, err}
+			return nil, &authRefusal{refusedProtocol, err}
 		}
-		return nil, &refusal{refusedIncomplete, err}
+		return nil, &authRefusal{refusedIncomplete, err}
 	}
-	refuse := func(reason string, code proto.Code, msg string) (*Peer, *refusal) {
+	refuse := func(reason string, code proto.Code, msg string) (*Peer, *authRefusal) {
 		if h.Flags&proto.FlagReply == 0 {
 			_ = writeFrame(conn, h.RequestID, proto.FlagReply, &proto.Result{Code: code, Message: msg})
 		}
-		return nil, &refusal{reason, fmt.Errorf("%w: %s", ErrAuth, msg)}
+		return nil, &authRefusal{reason, fmt.Errorf("%w: %s", ErrAuth, msg)}
 	}
 	if h.Type != proto.TypeNodeHello || h.RequestID == 0 || h.Flags&proto.FlagReply != 0 {
 		return refuse(refusedProtocol, proto.CodeUnauthorized, fmt.Sprintf("a node port takes a node handshake first, not %s: "+
@@ -161,11 +161,11 @@ func (a *Auth) accept(conn net.Conn, cs *tls.ConnectionState, caps peerCaps) (*P
 	binding := exported(cs)
 	reply.Proof = string(a.mac(macAcceptor, &hello, reply, binding))
 	if err := writeFrame(conn, h.RequestID, proto.FlagReply, reply); err != nil {
-		return nil, &refusal{refusedIncomplete, err}
+		return nil, &authRefusal{refusedIncomplete, err}
 	}
 	if h, body, err = readFrame(conn); err != nil {
 		// A dialer that found our proof wrong hangs up here.
-		return nil, &refusal{refusedIncomplete, fmt.Errorf("%w (the dialer hung up: a different cluster secret?)", err)}
+		return nil, &authRefusal{refusedIncomplete, fmt.Errorf("%w (the dialer hung up: a different cluster secret?)", err)}
 	}
 	var proof proto.NodeProof
 	if h.Type != proto.TypeNodeProof || h.RequestID == 0 || h.Flags&proto.FlagReply != 0 {
@@ -190,7 +190,7 @@ type peerCaps interface {
 // admitted ends an accepted handshake: the node is counted against caps
 // and told it is in with ok.
 func admitted(conn net.Conn, reqID uint64, peer *Peer, ok proto.Message, caps peerCaps,
-	refuse func(reason string, code proto.Code, msg string) (*Peer, *refusal)) (*Peer, *refusal) {
+	refuse func(reason string, code proto.Code, msg string) (*Peer, *authRefusal)) (*Peer, *authRefusal) {
 	if caps != nil {
 		if err := caps.admitPeer(peer); err != nil {
 			return refuse(refusedPeerConns, proto.CodeUnavailable, err.Error())
@@ -200,7 +200,7 @@ func admitted(conn net.Conn, reqID uint64, peer *Peer, ok proto.Message, caps pe
 		if caps != nil {
 			caps.releasePeer(peer)
 		}
-		return nil, &refusal{refusedIncomplete, err}
+		return nil, &authRefusal{refusedIncomplete, err}
 	}
 	return peer, nil
 }

@@ -58,7 +58,9 @@ type stdServer struct {
 	perPeer map[string]int        // by role and address
 	pending map[net.Conn]struct{} // accepted, not yet a Conn (in its handshake)
 
-	acceptLog, refuseLog, frameLog throttle
+	// One throttle per kind of line: accept errors, connections over a
+	// cap, refused handshakes (node, TLS), unfinished frames.
+	acceptLog, capLog, authLog, tlsLog, frameLog throttle
 }
 
 func newStdServer(cfg *ServerConfig) *stdServer {
@@ -169,8 +171,9 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		delay = 0
 		ip := remoteOf(raw).Addr()
 		if limit, which := std.admit(raw, ip); limit != 0 {
+			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, which)).Inc()
+			std.capLog.log(s.log, slog.LevelWarn, "refusing a connection over a cap", "remote", raw.RemoteAddr(), "cap", which, "limit", limit)
 			_ = raw.Close()
-			s.refused(which, "refusing a connection over a cap", "remote", raw.RemoteAddr(), "cap", which, "limit", limit)
 			continue
 		}
 		std.wg.Add(2) // the reader (serveStd) and, once it runs, the writer
@@ -190,9 +193,9 @@ func (std *stdServer) admit(raw net.Conn, ip netip.Addr) (limit int, which strin
 	}
 	switch {
 	case std.maxConns > 0 && std.total >= std.maxConns:
-		return std.maxConns, "max_conns"
+		return std.maxConns, "conns"
 	case std.maxPerIP > 0 && std.perIP[ip] >= std.maxPerIP:
-		return std.maxPerIP, "max_conns_per_ip"
+		return std.maxPerIP, "conns_per_ip"
 	}
 	std.total++
 	std.perIP[ip]++
@@ -248,10 +251,11 @@ func (std *stdServer) established(raw net.Conn) bool {
 	}
 }
 
-// refused counts and logs (throttled) a connection refused for reason.
-func (s *Server) refused(reason, msg string, args ...any) {
+// refused counts a connection refused for reason and logs it through the
+// throttle of its kind.
+func (s *Server) refuseConn(t *throttle, reason, msg string, args ...any) {
 	metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_auth_refused_total{server=%q,reason=%q}", s.cfg.Name, reason)).Inc()
-	s.std.refuseLog.log(s.log, slog.LevelWarn, msg, args...)
+	t.log(s.log, slog.LevelWarn, msg, args...)
 }
 
 // serveStd runs one connection: its TLS and node handshakes, then its
@@ -298,8 +302,10 @@ func (s *Server) serveStd(raw net.Conn, ip netip.Addr) {
 	writerStarted = true
 	go sc.writeLoop(c, &std.wg)
 	err := sc.readLoop(c)
-	_ = sc.close()
+	// Forgotten first, closed then: whoever sees the connection close
+	// (the peer) finds it gone from the server too, as with gnet.
 	s.closeStd(c, err)
+	_ = sc.close()
 }
 
 // handshakeStd runs the TLS handshake (when the port has TLS) and the node
@@ -324,7 +330,7 @@ func (s *Server) handshakeStd(raw net.Conn) (net.Conn, *Peer, bool) {
 		}
 		tc := tls.Server(sniffed, cfg)
 		if err := tc.Handshake(); err != nil {
-			s.refused(refusedTLS, "TLS handshake failed", "remote", raw.RemoteAddr(), "err", err)
+			s.refuseConn(&std.tlsLog, refusedTLS, "TLS handshake failed", "remote", raw.RemoteAddr(), "err", err)
 			return nil, nil, false
 		}
 		state := tc.ConnectionState()
@@ -335,7 +341,7 @@ func (s *Server) handshakeStd(raw net.Conn) (net.Conn, *Peer, bool) {
 	}
 	peer, why := std.auth.accept(rw, cs, std)
 	if why != nil {
-		s.refused(why.reason, "refused a node connection", "remote", raw.RemoteAddr(), "reason", why.reason, "err", why.err)
+		s.refuseConn(&std.authLog, why.reason, "refused a node connection", "remote", raw.RemoteAddr(), "reason", why.reason, "err", why.err)
 		return nil, nil, false
 	}
 	return rw, peer, true
@@ -350,7 +356,7 @@ func (s *Server) sniffPlaintext(raw net.Conn) (net.Conn, bool) {
 	var hdr [proto.HeaderSize]byte
 	const record = 5 // a TLS record header: type 22 (handshake), version 3.x, length
 	if _, err := io.ReadFull(raw, hdr[:record]); err != nil {
-		s.refused(refusedIncomplete, "connection closed before the TLS handshake", "remote", raw.RemoteAddr(), "err", err)
+		s.refuseConn(&s.std.tlsLog, refusedIncomplete, "connection closed before the TLS handshake", "remote", raw.RemoteAddr(), "err", err)
 		return nil, false
 	}
 	if hdr[0] == 22 || hdr[4] != proto.Magic {
@@ -365,7 +371,7 @@ func (s *Server) sniffPlaintext(raw net.Conn) (net.Conn, bool) {
 			_ = writeFrame(raw, h.RequestID, proto.FlagReply, &proto.Result{Code: proto.CodeUnauthorized, Message: what})
 		}
 	}
-	s.refused(refusedPlaintext, "refused a plaintext connection on a TLS port", "remote", raw.RemoteAddr())
+	s.refuseConn(&s.std.tlsLog, refusedPlaintext, "refused a plaintext connection on a TLS port", "remote", raw.RemoteAddr())
 	return nil, false
 }
 
@@ -410,7 +416,11 @@ func (s *Server) closeStd(c *Conn, err error) {
 func (s *Server) sweepStd() {
 	std := s.std
 	defer std.wg.Done()
-	t := time.NewTicker(s.tick)
+	tick := s.tick
+	if tick <= 0 { // every timeout off: the ticks only advance the clock
+		tick = time.Second
+	}
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	idle := int64(s.cfg.IdleTimeout + s.tick)
 	handshake := int64(s.cfg.HandshakeTimeout + s.tick)
@@ -428,7 +438,7 @@ func (s *Server) sweepStd() {
 			switch started := sc.frameAt.Load(); {
 			case started != 0 && frame > 0 && now-started > frame:
 				if c.Close(ErrFrameTimeout) == nil {
-					metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_frame_timeouts_total{server=%q}", s.cfg.Name)).Inc()
+					metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, "frame_timeout")).Inc()
 					std.frameLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete a frame in time",
 						"remote", c.RemoteAddr(), "timeout", s.cfg.FrameTimeout)
 				}
