@@ -15,8 +15,8 @@ import (
 )
 
 // Handler receives the events of a Server's connections. Every method runs on
-// the connection's event loop and must not block: hand slow work to another
-// goroutine.
+// the connection's event loop (gnet) or reader goroutine (std) and must not
+// block: hand slow work to another goroutine.
 type Handler interface {
 	// OnOpen is called once for a new connection, before any OnFrame.
 	OnOpen(c *Conn)
