@@ -10,6 +10,9 @@
 #                   (100,000 pushes) in the middle of a 30 s run without churn
 #   storm-no-zstd   the same storm with push compression off (--push-compress-above -1)
 #   storm-no-delta  the same storm with delta pushes off (--push-no-delta)
+#   steady-tls, storm-tls  steady and storm with the links between the node's
+#                   roles over mutual TLS (a CA and a certificate made by
+#                   `roster cert`), to measure what TLS between nodes costs
 # and writes bench/results/storm-<date>.md (a table) and .json (loadgen's results).
 #
 # STORM_VARIANTS picks variants (space-separated; one may repeat, e.g.
@@ -52,9 +55,23 @@ free_base() {
 	done
 }
 
+# node_tls makes a CA and an integrated node's certificate (its meta, data
+# and session addresses) in $work/tls and prints the flags that use them.
+node_tls() {
+	local p=$1 dir=$work/tls
+	rm -rf "$dir"
+	"$BIN/roster" cert ca --dir "$dir" >/dev/null
+	"$BIN/roster" cert node --role meta,data,session --ca-dir "$dir" --out "$dir/node" \
+		--addr "127.0.0.1:$((p + 2)),127.0.0.1:$((p + 4)),127.0.0.1:$p" >/dev/null
+	echo --tls-ca "$dir/ca.crt" --tls-cert "$dir/node.crt" --tls-key "$dir/node.key"
+}
+
 run_variant() {
-	local name=$1 out=$2 flags=() lgflags=()
+	local name=$1 out=$2 flags=() lgflags=() tls=0
 	case $name in
+	*-tls) tls=1 ;;
+	esac
+	case ${name%-tls} in
 	steady) lgflags=(-churn "$CHURN") ;;
 	storm) lgflags=(-churn 0 -storm "$STORM") ;;
 	storm-no-zstd) lgflags=(-churn 0 -storm "$STORM"); flags=(--push-compress-above -1) ;;
@@ -63,6 +80,10 @@ run_variant() {
 	esac
 	local p; p=$(free_base)
 	rm -rf "$work/data"
+	if ((tls)); then
+		# shellcheck disable=SC2207 # the flags are words without spaces
+		flags+=($(node_tls "$p"))
+	fi
 	"$BIN/roster" integrated --memory-limit "$MEMLIMIT" --log-level warn \
 		--session-addr "127.0.0.1:$p" --session-http-addr "127.0.0.1:$((p + 1))" \
 		--meta-addr "127.0.0.1:$((p + 2))" --meta-http-addr "127.0.0.1:$((p + 3))" \

@@ -2,6 +2,7 @@ package client
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -26,6 +27,13 @@ type Config struct {
 	ClientID string
 	// Token is the session's shared secret, if it requires one.
 	Token string
+	// TLS, when set, connects to the sessions with TLS: set RootCAs to the
+	// CA of the sessions' certificates (ServerName defaults to each
+	// session's host), and Certificates when the sessions require client
+	// certificates (--client-tls-ca). nil: plaintext, the fast default on
+	// a trusted network. A plaintext client is refused by a TLS-only
+	// session with an error saying so, and a TLS client by a plaintext one.
+	TLS *tls.Config
 	// LocalAddr is the local IP address to connect from (the client IP the
 	// sessions see); "" lets the system choose.
 	LocalAddr string

@@ -18,13 +18,15 @@ func (c *Client) connConfig(addrs []string) netio.ClientConfig {
 			RequestTimeout: c.cfg.RequestTimeout,
 			DialTimeout:    c.cfg.RequestTimeout,
 			LocalAddr:      c.cfg.LocalAddr,
+			TLS:            c.cfg.TLS,
 			Handler:        c.onFrame,
 			Logger:         c.log,
 		},
-		OnConnect:    c.onConnect,
-		OnDisconnect: c.onDisconnect,
-		BackoffMin:   c.cfg.BackoffMin,
-		BackoffMax:   c.cfg.BackoffMax,
+		OnConnect:      c.onConnect,
+		OnDisconnect:   c.onDisconnect,
+		OnConnectError: c.setLastError,
+		BackoffMin:     c.cfg.BackoffMin,
+		BackoffMax:     c.cfg.BackoffMax,
 	}
 }
 

@@ -15,12 +15,18 @@ import (
 // TestClusterSurvivesDataNodeLoss runs real roles: publishers are copied
 // to the follower of their slot, and when a data node dies its slots move
 // to the other one without losing a publisher; subscribers keep getting
-// changes.
+// changes. Nodes authenticate with the cluster secret, or with
+// certificates (and clients connect over TLS).
 func TestClusterSurvivesDataNodeLoss(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{DataNodes: 2, NodeLease: time.Second})
+	t.Run("secret", func(t *testing.T) { survivesDataNodeLoss(t, false) })
+	t.Run("tls", func(t *testing.T) { survivesDataNodeLoss(t, true) })
+}
+
+func survivesDataNodeLoss(t *testing.T, useTLS bool) {
+	c := testcluster.Start(t, testcluster.Options{DataNodes: 2, NodeLease: time.Second, TLS: useTLS, ClientTLS: useTLS})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := client.New(ctx, client.Config{Sessions: c.SessionAddrs(), AppName: "test", Logger: c.Logger(),
+	cl, err := client.New(ctx, client.Config{Sessions: c.SessionAddrs(), AppName: "test", Logger: c.Logger(), TLS: c.ClientTLSConfig(),
 		BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -68,7 +69,11 @@ type Config struct {
 	// promoted first), and Stop goes on once the table gives the node no
 	// slot, or after DrainTimeout. Zero stops at once.
 	DrainTimeout time.Duration
-	Logger       *slog.Logger
+	// Credentials authenticate this node to meta and its peers, and the
+	// sessions and peers that connect (certificates or the cluster
+	// secret); required: a data port takes no unauthenticated node.
+	Credentials netio.Credentials
+	Logger      *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

@@ -70,6 +70,8 @@ func (pp *peerPool) get(addr string) *peer {
 			HeartbeatInterval: s.cfg.IdleTimeout / 3,
 			MaxOutbound:       peerMaxOutbound,
 			Logger:            s.cfg.Logger,
+			Auth:              s.auth,
+			PeerRole:          proto.RoleData,
 		},
 		BackoffMin: 50 * time.Millisecond,
 		BackoffMax: 2 * time.Second,

@@ -60,16 +60,16 @@ func slotStatus(t *testing.T, s *Server) SlotStatusJSON {
 func TestStreamAndRepair(t *testing.T) {
 	m := startMeta(t)
 	a, b := startPair(t, m)
-	const sess = "sess-1"
+	const sess = "127.0.0.1:19600/1"
 	registerSession(t, m, sess, a, b)
 	id := dataInfoID(1)
 	leader, follower := roles(id, a, b)
 	slot := leader.Table().SlotOf(id)
-	fs := dialSession(t, leader.RPCAddr())
+	fs := dialSession(t, leader.RPCAddr(), sess)
 
 	// Writes on the leader are streamed to the follower, ownership included.
-	fs.write(t, sess, pub(id, "r1", 1, "x"), pub(id, "r2", 1, "y"))
-	fs.write(t, sess, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{DataInfoID: id, RegisterID: "r2", Version: 1, RegisterTimestamp: 1 << 50}})
+	fs.write(t, pub(id, "r1", 1, "x"), pub(id, "r2", 1, "y"))
+	fs.write(t, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{DataInfoID: id, RegisterID: "r2", Version: 1, RegisterTimestamp: 1 << 50}})
 	waitFor(t, "the writes on the follower", func() bool {
 		return slices.Equal(rids(follower.Store().Datum(id)), []string{"r1"}) &&
 			slices.Equal(follower.Store().Digest(slot, sess), leader.Store().Digest(slot, sess))
@@ -103,7 +103,7 @@ func TestStreamAndRepair(t *testing.T) {
 func TestPromotionSyncsWithSessions(t *testing.T) {
 	m := startMeta(t)
 	a, b := startPair(t, m)
-	const sess = "sess-1"
+	const sess = "127.0.0.1:19600/1"
 	registerSession(t, m, sess, a, b)
 	id := dataInfoID(2)
 	leader, follower := roles(id, a, b)
@@ -118,13 +118,13 @@ func TestPromotionSyncsWithSessions(t *testing.T) {
 	r1, r2, r3 := pub(id, "r1", 1, "a"), pub(id, "r2", 1, "b"), pub(id, "r3", 1, "c")
 	reg.Put("", &r1.Publisher)
 	reg.Put("", &r2.Publisher)
-	toLeader := dialSession(t, leader.RPCAddr()) // no hello: the leader does not sync with it
-	toLeader.write(t, sess, r1, r3)
+	toLeader := dialSession(t, leader.RPCAddr(), sess) // no hello: the leader does not sync with it
+	toLeader.write(t, r1, r3)
 	waitFor(t, "the writes on the follower", func() bool {
 		return slices.Equal(rids(follower.Store().Datum(id)), []string{"r1", "r3"})
 	})
-	toFollower := dialSessionWith(t, follower.RPCAddr(), reg)
-	toFollower.hello(t, sess)
+	toFollower := dialSessionWith(t, follower.RPCAddr(), sess, reg)
+	toFollower.hello(t)
 	toFollower.interest(t, true, id)
 	old := leader.Store().Version(id)
 

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -10,10 +11,37 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// rpcHandler serves sessions and peer data nodes on the RPC port. It runs
-// on gnet event loops: everything here is in-memory work, and what scans a
+// rpcHandler serves sessions and peer data nodes on the RPC port, each
+// authenticated by netio's node handshake and served only what its role
+// may ask (see mayAsk). It runs on each connection's reader goroutine and
+// must not block: everything here is in-memory work, and what scans a
 // slot runs on a goroutine of its own.
 type rpcHandler struct{ s *Server }
+
+// mayAsk says why peer may not send a frame of type t, "" when it may:
+// sessions write, declare interest, fetch and say hello; data nodes ask
+// for digests and diffs; both send write batches (sessions their own,
+// data nodes replica batches: checked once decoded).
+func mayAsk(peer *netio.Peer, t proto.Type) string {
+	var want proto.Role
+	switch t {
+	case proto.TypeInterest, proto.TypeDatumFetch, proto.TypeNodeHeartbeat:
+		want = proto.RoleSession
+	case proto.TypeDigestRequest, proto.TypeDiffRequest:
+		want = proto.RoleData
+	case proto.TypeWriteBatch:
+		if peer.Role == proto.RoleSession || peer.Role == proto.RoleData {
+			return ""
+		}
+		want = proto.RoleSession
+	default:
+		return ""
+	}
+	if peer.Role != want {
+		return fmt.Sprintf("a data node takes %s from %s nodes only, not from %s", t, want, peer)
+	}
+	return ""
+}
 
 func (h rpcHandler) OnOpen(c *netio.Conn) { c.SetValue(&sessConn{c: c}) }
 
@@ -30,11 +58,27 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	}
 	s := h.s
 	id := f.Header.RequestID
+	peer := c.Peer()
+	if why := mayAsk(peer, f.Header.Type); why != "" {
+		s.refuse.Refuse(c, f, why)
+		return
+	}
 	switch f.Header.Type {
 	case proto.TypeWriteBatch:
 		var wb proto.WriteBatch
 		if err := f.Decode(&wb); err != nil {
 			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		// A session writes only as itself (a forged id could remove
+		// another session's publishers); replica batches, which carry the
+		// owner's id, come from data nodes only.
+		switch {
+		case wb.Replica && peer.Role != proto.RoleData:
+			s.refuse.Refuse(c, f, fmt.Sprintf("a replica batch from %s: replica batches come from data nodes", peer))
+			return
+		case !wb.Replica && (peer.Role != proto.RoleSession || wb.SessionID != peer.ID):
+			s.refuse.Refuse(c, f, fmt.Sprintf("a write batch of session %q from %s: a session writes as itself", wb.SessionID, peer))
 			return
 		}
 		s.write(c, id, &wb)
@@ -63,6 +107,10 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		}
 		if m.Role != proto.RoleSession || m.Node.ID == "" {
 			reply(c, id, badRequest("a data node takes a node heartbeat only as a session's hello"))
+			return
+		}
+		if m.Node.ID != peer.ID {
+			s.refuse.Refuse(c, f, fmt.Sprintf("a hello as session %q from %s: a session says hello as itself", m.Node.ID, peer))
 			return
 		}
 		if sc, ok := c.Value().(*sessConn); ok {

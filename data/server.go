@@ -25,6 +25,7 @@ type Server struct {
 	log   *slog.Logger
 	store *slotstore.Store
 	rpc   *netio.Server
+	auth  *netio.Auth
 	http  *opshttp.Server
 	m     *serverMetrics
 
@@ -48,6 +49,7 @@ type Server struct {
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
+	refuse                         netio.Refuser // requests a node may not make
 
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool
@@ -65,9 +67,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create data server: %w", err)
 	}
+	auth, err := netio.NewAuth(cfg.Credentials, proto.RoleData)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create data server: %w", err)
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger.With("role", "data"),
+		auth:     auth,
 		store:    st,
 		interest: newInterestIndex(),
 		sessions: newSessionTracker(),
@@ -79,13 +86,17 @@ func New(cfg Config) (*Server, error) {
 		repairWake: make(chan struct{}, 1),
 	}
 	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every = logEvery, logEvery, logEvery
+	s.refuse = netio.Refuser{Metric: "roster_data_unauthorized_total", Logger: s.log}
 	s.peers = newPeerPool(s)
 	s.m = newServerMetrics(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
-		Name:        "data",
-		Addr:        cfg.RPCAddr,
-		IdleTimeout: cfg.IdleTimeout,
-		Logger:      cfg.Logger,
+		Name:          "data",
+		Addr:          cfg.RPCAddr,
+		IdleTimeout:   cfg.IdleTimeout,
+		Logger:        cfg.Logger,
+		Auth:          auth,
+		MaxConns:      netio.NodeMaxConns,
+		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetAdminToken(cfg.AdminToken)
@@ -115,18 +126,25 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.name == "" {
 		s.name = metaclient.Advertise(s.rpc.Addr())
 	}
+	self := proto.NodeInfo{
+		ID:       s.name + "/" + strconv.FormatInt(time.Now().UnixNano(), 10),
+		RPCAddr:  s.name,
+		HTTPAddr: metaclient.Advertise(s.http.Addr()),
+	}
+	if err := s.auth.SetSelf(self.ID, self.RPCAddr); err != nil {
+		_ = s.http.Stop(context.Background())
+		_ = s.rpc.Stop(context.Background())
+		return fmt.Errorf("cannot start data server: %w", err)
+	}
 	s.agent = metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs,
 		Role:      proto.RoleData,
-		Node: proto.NodeInfo{
-			ID:       s.name + "/" + strconv.FormatInt(time.Now().UnixNano(), 10),
-			RPCAddr:  s.name,
-			HTTPAddr: metaclient.Advertise(s.http.Addr()),
-		},
-		Interval: s.cfg.HeartbeatInterval,
-		Logger:   s.cfg.Logger,
-		OnChange: s.onView,
-		Synced:   s.syncedSlots,
+		Node:      self,
+		Auth:      s.auth,
+		Interval:  s.cfg.HeartbeatInterval,
+		Logger:    s.cfg.Logger,
+		OnChange:  s.onView,
+		Synced:    s.syncedSlots,
 		OnDrainOrder: func(on bool) {
 			s.log.Info("drain order from an operator", "drain", on)
 		},

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func startMeta(t *testing.T) *meta.Server {
 	t.Cleanup(func() { _ = st.Close() })
 	m, err := meta.New(meta.Config{
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: st, Slots: testSlots,
-		NodeLease: nodeLease, LeaderLease: 900 * time.Millisecond, Logger: quiet,
+		NodeLease: nodeLease, LeaderLease: 900 * time.Millisecond, Credentials: testCreds, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func startData(t *testing.T, m *meta.Server, opts ...func(*Config)) *Server {
 	cfg := Config{
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()},
 		Slots: testSlots, HeartbeatInterval: 40 * time.Millisecond, RepairInterval: 50 * time.Millisecond,
-		SyncInterval: time.Hour, Logger: quiet,
+		SyncInterval: time.Hour, Credentials: testCreds, Logger: quiet,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -92,22 +93,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// fakeSession is a session's link to a data node. With a registry it
-// answers the node's digest and diff requests from it, as a session does
-// from the publishers it holds.
+// testCreds are the credentials of the tests' nodes: one cluster secret.
+var testCreds = netio.Credentials{Secret: []byte("the data tests' cluster secret")}
+
+// testAuth authenticates a test node of role as id, whose address is the
+// part of id before its last slash.
+func testAuth(t *testing.T, role proto.Role, id string) *netio.Auth {
+	t.Helper()
+	a, err := netio.NewAuth(testCreds, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSelf(id, id[:strings.LastIndex(id, "/")]); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Session ids of the tests: a session's id begins with its address.
+const (
+	sessA = "127.0.0.1:19600/a"
+	sessB = "127.0.0.1:19601/b"
+)
+
+// fakeSession is a session's link to a data node, authenticated as
+// session id. With a registry it answers the node's digest and diff
+// requests from it, as a session does from the publishers it holds.
 type fakeSession struct {
+	id    string
 	link  *netio.Link
 	notes chan proto.ChangeNotify
 	reg   *slotstore.Store
 }
 
-func dialSession(t *testing.T, addr string) *fakeSession { return dialSessionWith(t, addr, nil) }
+func dialSession(t *testing.T, addr, id string) *fakeSession {
+	return dialSessionWith(t, addr, id, nil)
+}
 
-func dialSessionWith(t *testing.T, addr string, reg *slotstore.Store) *fakeSession {
+func dialSessionWith(t *testing.T, addr, id string, reg *slotstore.Store) *fakeSession {
 	t.Helper()
-	fs := &fakeSession{notes: make(chan proto.ChangeNotify, 1024), reg: reg}
+	fs := &fakeSession{id: id, notes: make(chan proto.ChangeNotify, 1024), reg: reg}
 	l, err := netio.DialLink(context.Background(), addr, netio.LinkConfig{
-		Logger: quiet,
+		Logger:   quiet,
+		Auth:     testAuth(t, proto.RoleSession, id),
+		PeerRole: proto.RoleData,
 		Handler: func(l *netio.Link, f netio.Frame) {
 			switch f.Header.Type {
 			case proto.TypeChangeNotify:
@@ -139,10 +168,22 @@ func dialSessionWith(t *testing.T, addr string, reg *slotstore.Store) *fakeSessi
 	return fs
 }
 
-// hello identifies the link as session id's.
-func (fs *fakeSession) hello(t *testing.T, id string) {
+// dialPeer links to addr as a data node.
+func dialPeer(t *testing.T, addr string) *netio.Link {
 	t.Helper()
-	hb := &proto.NodeHeartbeat{Role: proto.RoleSession, Node: proto.NodeInfo{ID: id, RPCAddr: "127.0.0.1:1"}}
+	l, err := netio.DialLink(context.Background(), addr, netio.LinkConfig{
+		Logger: quiet, Auth: testAuth(t, proto.RoleData, "127.0.0.1:19629/peer"), PeerRole: proto.RoleData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// hello identifies the link as its session's.
+func (fs *fakeSession) hello(t *testing.T) {
+	t.Helper()
+	hb := &proto.NodeHeartbeat{Role: proto.RoleSession, Node: proto.NodeInfo{ID: fs.id, RPCAddr: "127.0.0.1:1"}}
 	if err := netio.Call(context.Background(), fs.link, hb, new(proto.Result)); err != nil {
 		t.Fatalf("hello: %v", err)
 	}
@@ -158,10 +199,10 @@ func (fs *fakeSession) interest(t *testing.T, reset bool, add ...string) proto.C
 	return res
 }
 
-func (fs *fakeSession) write(t *testing.T, sessionID string, ops ...proto.WriteOp) proto.WriteResult {
+func (fs *fakeSession) write(t *testing.T, ops ...proto.WriteOp) proto.WriteResult {
 	t.Helper()
 	var res proto.WriteResult
-	if err := netio.Call(context.Background(), fs.link, &proto.WriteBatch{SessionID: sessionID, Ops: ops}, &res); err != nil {
+	if err := netio.Call(context.Background(), fs.link, &proto.WriteBatch{SessionID: fs.id, Ops: ops}, &res); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	if len(res.Codes) != len(ops) {
@@ -220,7 +261,8 @@ func registerSession(t *testing.T, m *meta.Server, id string, nodes ...*Server) 
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: []string{m.RPCAddr()},
 		Role:      proto.RoleSession,
-		Node:      proto.NodeInfo{ID: id, RPCAddr: "127.0.0.1:19600"},
+		Node:      proto.NodeInfo{ID: id, RPCAddr: id[:strings.LastIndex(id, "/")]},
+		Auth:      testAuth(t, proto.RoleSession, id),
 		Interval:  40 * time.Millisecond,
 		Logger:    quiet,
 	})
@@ -240,12 +282,12 @@ func TestWriteNotifyFetch(t *testing.T) {
 	m := startMeta(t)
 	d := startData(t, m)
 	id := dataInfoID(1)
-	fs := dialSession(t, d.RPCAddr())
+	fs := dialSession(t, d.RPCAddr(), sessA)
 	fs.interest(t, true, id)
-	other := dialSession(t, d.RPCAddr())
+	other := dialSession(t, d.RPCAddr(), sessB)
 	other.interest(t, false, dataInfoID(2))
 
-	res := fs.write(t, "sess-a", pub(id, "r1", 2, "10.0.0.1:12200"))
+	res := fs.write(t, pub(id, "r1", 2, "10.0.0.1:12200"))
 	if res.Codes[0] != proto.CodeOK || res.SlotTableEpoch == 0 {
 		t.Fatalf("write result %+v", res)
 	}
@@ -262,7 +304,7 @@ func TestWriteNotifyFetch(t *testing.T) {
 	}
 
 	// An older version of the same registration is ignored: no change, no notify.
-	res = fs.write(t, "sess-a", pub(id, "r1", 1, "10.0.0.9:1"))
+	res = fs.write(t, pub(id, "r1", 1, "10.0.0.9:1"))
 	if res.Codes[0] != proto.CodeOK {
 		t.Fatalf("stale write result %+v", res)
 	}
@@ -273,7 +315,7 @@ func TestWriteNotifyFetch(t *testing.T) {
 
 	// A batch touching two datums notifies each connection once, with its own.
 	fs.interest(t, false, dataInfoID(2))
-	res = fs.write(t, "sess-a", pub(id, "r2", 1, "a"), pub(dataInfoID(2), "r3", 1, "b"), pub(dataInfoID(3), "r4", 1, "c"))
+	res = fs.write(t, pub(id, "r2", 1, "a"), pub(dataInfoID(2), "r3", 1, "b"), pub(dataInfoID(3), "r4", 1, "c"))
 	select {
 	case n := <-fs.notes:
 		if len(n.Changes) != 2 {
@@ -286,14 +328,14 @@ func TestWriteNotifyFetch(t *testing.T) {
 
 	// Unpublish.
 	rm := proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{DataInfoID: id, RegisterID: "r2", Version: 1, RegisterTimestamp: time.Now().UnixMilli() + 1}}
-	fs.write(t, "sess-a", rm)
+	fs.write(t, rm)
 	fs.waitNotify(t, id, d.Store().Version(id))
 	if got, _ := fs.fetch(id); len(got.Publishers) != 1 {
 		t.Fatalf("after unpublish: %+v", got)
 	}
 
 	// An interest is answered with the versions of the datums held here.
-	late := dialSession(t, d.RPCAddr())
+	late := dialSession(t, d.RPCAddr(), "127.0.0.1:19602/late")
 	vs := late.interest(t, true, id, dataInfoID(99))
 	if len(vs.Changes) != 1 || vs.Changes[0] != d.Store().Current(id) {
 		t.Fatalf("interest reply %+v", vs)
@@ -301,13 +343,13 @@ func TestWriteNotifyFetch(t *testing.T) {
 
 	// Reset drops the earlier interests.
 	fs.interest(t, true)
-	fs.write(t, "sess-a", pub(id, "r5", 1, "x"))
+	fs.write(t, pub(id, "r5", 1, "x"))
 	fs.noNotify(t)
 
 	// One change for several connections: the same frame goes to each.
 	fs.interest(t, false, id)
 	other.interest(t, false, id)
-	fs.write(t, "sess-a", pub(id, "r5", 2, "x2"))
+	fs.write(t, pub(id, "r5", 2, "x2"))
 	fs.waitNotify(t, id, d.Store().Version(id))
 	other.waitNotify(t, id, d.Store().Version(id))
 
@@ -334,8 +376,8 @@ func TestNotLeader(t *testing.T) {
 	a, b := startPair(t, m)
 	id := dataInfoID(7)
 	leader, follower := roles(id, a, b)
-	fs := dialSession(t, follower.RPCAddr())
-	res := fs.write(t, "sess-a", pub(id, "r1", 1, "x"))
+	fs := dialSession(t, follower.RPCAddr(), sessA)
+	res := fs.write(t, pub(id, "r1", 1, "x"))
 	if res.Codes[0] != proto.CodeNotLeader {
 		t.Fatalf("write to a follower: %+v", res)
 	}
@@ -344,8 +386,8 @@ func TestNotLeader(t *testing.T) {
 	if !errors.As(err, &r) || r.Code != proto.CodeNotLeader || r.Hint != leader.Name() {
 		t.Fatalf("fetch from a follower: %v", err)
 	}
-	ls := dialSession(t, leader.RPCAddr())
-	if res := ls.write(t, "sess-a", pub(id, "r1", 1, "x")); res.Codes[0] != proto.CodeOK {
+	ls := dialSession(t, leader.RPCAddr(), sessA)
+	if res := ls.write(t, pub(id, "r1", 1, "x")); res.Codes[0] != proto.CodeOK {
 		t.Fatalf("write to the leader: %+v", res)
 	}
 	// Only the leader reports versions in answer to an interest.
@@ -358,8 +400,8 @@ func TestNotLeader(t *testing.T) {
 	// A replica batch reaching the leader is a write its old leader accepted
 	// during a hand-over: it is applied, not dropped.
 	var wr proto.WriteResult
-	replica := &proto.WriteBatch{SessionID: "sess-a", Replica: true, Ops: []proto.WriteOp{pub(id, "r2", 1, "y")}}
-	if err := netio.Call(context.Background(), ls.link, replica, &wr); err != nil || wr.Codes[0] != proto.CodeOK {
+	replica := &proto.WriteBatch{SessionID: sessA, Replica: true, Ops: []proto.WriteOp{pub(id, "r2", 1, "y")}}
+	if err := netio.Call(context.Background(), dialPeer(t, leader.RPCAddr()), replica, &wr); err != nil || wr.Codes[0] != proto.CodeOK {
 		t.Fatalf("replica batch to the leader: %+v, %v", wr, err)
 	}
 	if d := leader.Store().Datum(id); len(d.Publishers) != 2 {
@@ -374,13 +416,13 @@ func TestGoneSessionRemoved(t *testing.T) {
 	agent := registerSession(t, m, "127.0.0.1:19600/1", d)
 
 	id, ghostID := dataInfoID(1), dataInfoID(2)
-	watcher := dialSession(t, d.RPCAddr())
+	watcher := dialSession(t, d.RPCAddr(), "127.0.0.1:19601/watcher")
 	watcher.interest(t, true, id, ghostID)
-	fs := dialSession(t, d.RPCAddr())
-	fs.write(t, "127.0.0.1:19600/1", pub(id, "r1", 1, "x"))
-	fs.write(t, "127.0.0.1:19600/1", pub(ghostID, "r2", 1, "k"))
+	fs := dialSession(t, d.RPCAddr(), "127.0.0.1:19600/1")
+	fs.write(t, pub(id, "r1", 1, "x"))
+	fs.write(t, pub(ghostID, "r2", 1, "k"))
 	// A session meta never listed: removed after a few leases.
-	fs.write(t, "ghost", pub(ghostID, "g1", 1, "y"))
+	dialSession(t, d.RPCAddr(), "127.0.0.1:19609/ghost").write(t, pub(ghostID, "g1", 1, "y"))
 	watcher.waitNotify(t, id, d.Store().Version(id))
 	if d.Store().Count() != 3 {
 		t.Fatalf("%d publishers, want 3", d.Store().Count())

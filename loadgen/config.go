@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +39,9 @@ type Config struct {
 	ConvergeTimeout time.Duration
 	// LeaseTTL is the etcd lease of each connection's publishers.
 	LeaseTTL time.Duration
+
+	// TLS, when set, connects to roster's sessions with TLS (client.Config.TLS).
+	TLS *tls.Config
 
 	// ServerPID is the server process whose memory and CPU are reported;
 	// when 0 it is the process listening on the first endpoint's port.

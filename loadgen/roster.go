@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
@@ -11,6 +12,7 @@ import (
 // rosterTarget drives roster through its SDK: one client.Client per conn.
 type rosterTarget struct {
 	endpoints []string
+	tls       *tls.Config // nil: plaintext
 	log       *slog.Logger
 }
 
@@ -20,7 +22,7 @@ func (t *rosterTarget) open(ctx context.Context, i int) (conn, error) {
 	for j := range t.endpoints {
 		addrs = append(addrs, t.endpoints[(i+j)%len(t.endpoints)])
 	}
-	c, err := client.New(ctx, client.Config{Sessions: addrs, AppName: "roster-loadgen", Logger: t.log})
+	c, err := client.New(ctx, client.Config{Sessions: addrs, AppName: "roster-loadgen", TLS: t.tls, Logger: t.log})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open roster connection %d: %w", i, err)
 	}

@@ -36,7 +36,7 @@ type subscriber interface {
 func newTarget(cfg Config, log *slog.Logger) (target, error) {
 	switch cfg.Target {
 	case TargetRoster:
-		return &rosterTarget{endpoints: cfg.Endpoints, log: log}, nil
+		return &rosterTarget{endpoints: cfg.Endpoints, tls: cfg.TLS, log: log}, nil
 	case TargetEtcd:
 		return &etcdTarget{endpoints: cfg.Endpoints, leaseTTL: cfg.LeaseTTL}, nil
 	}

@@ -24,7 +24,8 @@ func metaCall(t *testing.T, addr string, req, resp proto.Message) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{Logger: quiet})
+	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{Logger: quiet, PeerRole: proto.RoleMeta,
+		Auth: testAuth(t, proto.RoleSession, "127.0.0.1:19600/apps", "127.0.0.1:19600")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -40,7 +41,10 @@ type Config struct {
 	// AdminToken is the bearer token the state-changing HTTP endpoints
 	// require; without one they answer loopback clients only.
 	AdminToken string
-	Logger     *slog.Logger
+	// Credentials authenticate the nodes that heartbeat here (certificates
+	// or the cluster secret); required: meta takes no unauthenticated node.
+	Credentials netio.Credentials
+	Logger      *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

@@ -1,12 +1,16 @@
 package meta
 
 import (
+	"fmt"
+
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
 
-// rpcHandler serves node heartbeats on the RPC port. It runs on gnet event
-// loops: heartbeat handling is in-memory work under Server.mu, never I/O.
+// rpcHandler serves node heartbeats on the RPC port, to authenticated
+// nodes only (netio's node handshake). It runs on each connection's reader
+// goroutine and must not block: heartbeat handling is in-memory work
+// under Server.mu, never I/O.
 type rpcHandler struct{ s *Server }
 
 func (rpcHandler) OnOpen(*netio.Conn) {}
@@ -18,6 +22,7 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		return
 	}
 	id := f.Header.RequestID
+	peer := c.Peer()
 	switch f.Header.Type {
 	case proto.TypeNodeHeartbeat:
 		var hb proto.NodeHeartbeat
@@ -25,8 +30,21 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			reply(c, id, &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()})
 			return
 		}
+		// A node heartbeats only as itself: the role, id and address its
+		// link authenticated (with certificates, the address its
+		// certificate names), so no one can join, or take slots, under
+		// another node's name.
+		if hb.Role != peer.Role || hb.Node.ID != peer.ID || hb.Node.RPCAddr != peer.Addr {
+			h.s.refuse.Refuse(c, f, fmt.Sprintf("a heartbeat as %s %s at %s on a link authenticated as %s %s at %s",
+				hb.Role, hb.Node.ID, hb.Node.RPCAddr, peer.Role, peer.ID, peer.Addr))
+			return
+		}
 		reply(c, id, h.s.heartbeat(&hb))
 	case proto.TypeAppRevision, proto.TypeAppQuery:
+		if peer.Role != proto.RoleSession {
+			h.s.refuse.Refuse(c, f, fmt.Sprintf("meta takes %s from session nodes only, not from %s", f.Header.Type, peer))
+			return
+		}
 		h.s.serveApps(c, id, f)
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "meta does not serve " + f.Header.Type.String()})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,6 +23,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	rpc     *netio.Server
+	auth    *netio.Auth
+	refuse  netio.Refuser // requests a node may not make
 	http    *opshttp.Server
 	m       *serverMetrics
 	persist *persister
@@ -64,18 +67,27 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, fmt.Errorf("cannot create meta server: %w", err)
 	}
-	s := &Server{
-		cfg: cfg,
-		log: cfg.Logger.With("role", "meta"),
-		reg: newRegistry(),
+	auth, err := netio.NewAuth(cfg.Credentials, proto.RoleMeta)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create meta server: %w", err)
 	}
+	s := &Server{
+		cfg:  cfg,
+		log:  cfg.Logger.With("role", "meta"),
+		reg:  newRegistry(),
+		auth: auth,
+	}
+	s.refuse = netio.Refuser{Metric: "roster_meta_unauthorized_total", Logger: s.log}
 	s.m = newServerMetrics(s)
 	s.persist = newPersister(cfg.Store, s.log, s.m)
 	s.rpc = netio.NewServer(netio.ServerConfig{
-		Name:        "meta",
-		Addr:        cfg.RPCAddr,
-		IdleTimeout: 3 * cfg.NodeLease,
-		Logger:      cfg.Logger,
+		Name:          "meta",
+		Addr:          cfg.RPCAddr,
+		IdleTimeout:   3 * cfg.NodeLease,
+		Logger:        cfg.Logger,
+		Auth:          auth,
+		MaxConns:      netio.NodeMaxConns,
+		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetAdminToken(cfg.AdminToken)
@@ -100,6 +112,10 @@ func (s *Server) Start(ctx context.Context) error {
 	owner := s.cfg.AdvertiseAddr
 	if owner == "" {
 		owner = metaclient.Advertise(s.rpc.Addr())
+	}
+	if err := s.auth.SetSelf(owner+"/"+strconv.FormatInt(time.Now().UnixNano(), 36), owner); err != nil {
+		_ = s.rpc.Stop(context.Background())
+		return fmt.Errorf("cannot start meta server: %w", err)
 	}
 	// Under mu: a node may already be heartbeating, and replies read owner.
 	s.mu.Lock()

@@ -11,11 +11,28 @@ import (
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/metaclient"
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// testCreds are the credentials of the tests' nodes: one cluster secret.
+var testCreds = netio.Credentials{Secret: []byte("the meta tests' cluster secret")}
+
+// testAuth authenticates a test node of role as id at addr.
+func testAuth(t testing.TB, role proto.Role, id, addr string) *netio.Auth {
+	t.Helper()
+	a, err := netio.NewAuth(testCreds, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSelf(id, addr); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
 
 const testSlots = 16
 
@@ -38,6 +55,7 @@ func startMeta(t *testing.T, st store.Store) *Server {
 		Slots:       testSlots,
 		NodeLease:   400 * time.Millisecond,
 		LeaderLease: 900 * time.Millisecond,
+		Credentials: testCreds,
 		Logger:      quiet,
 	})
 	if err != nil {
@@ -62,10 +80,12 @@ func stopMeta(t *testing.T, s *Server) {
 // startAgent registers a fake node of role with the meta nodes at addrs.
 func startAgent(t *testing.T, role proto.Role, rpcAddr string, addrs ...string) *metaclient.Agent {
 	t.Helper()
+	node := proto.NodeInfo{ID: fmt.Sprintf("%s/%d", rpcAddr, time.Now().UnixNano()), RPCAddr: rpcAddr}
 	a := metaclient.New(metaclient.Config{
 		MetaAddrs: addrs,
 		Role:      role,
-		Node:      proto.NodeInfo{ID: fmt.Sprintf("%s/%d", rpcAddr, time.Now().UnixNano()), RPCAddr: rpcAddr},
+		Node:      node,
+		Auth:      testAuth(t, role, node.ID, node.RPCAddr),
 		Interval:  40 * time.Millisecond,
 		Logger:    quiet,
 	})

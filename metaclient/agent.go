@@ -34,7 +34,11 @@ type Config struct {
 	Role      proto.Role
 	// Node names this node; Node.ID must be unique per process (e.g.
 	// RPCAddr+"/"+start unix ns), so a restarted node is a new node.
-	Node     proto.NodeInfo
+	Node proto.NodeInfo
+	// Auth authenticates the links to meta; it must name this node (its
+	// role, Node.ID and Node.RPCAddr): meta takes a heartbeat only for the
+	// node the link authenticated as.
+	Auth     *netio.Auth
 	Interval time.Duration // between heartbeats; default DefaultInterval
 	Logger   *slog.Logger
 	// OnChange is called, from one goroutine and in order, whenever the
@@ -126,6 +130,12 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	if a.cfg.Node.ID == "" || a.cfg.Node.RPCAddr == "" || a.cfg.Role != proto.RoleSession && a.cfg.Role != proto.RoleData {
 		return fmt.Errorf("cannot start meta agent: %w", ErrBadNode)
+	}
+	if a.cfg.Auth == nil {
+		return fmt.Errorf("cannot start meta agent: %w", ErrNoAuth)
+	}
+	if me := a.cfg.Auth.Self(); me == nil || me.Role != a.cfg.Role || me.ID != a.cfg.Node.ID || me.Addr != a.cfg.Node.RPCAddr {
+		return fmt.Errorf("cannot start meta agent: %w: it authenticates as %v, not %s %s", ErrBadNode, me, a.cfg.Role, a.cfg.Node.ID)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -355,6 +365,8 @@ func (s *metaLink) connect(ctx context.Context) bool {
 	l, err := netio.DialLink(dctx, addr, netio.LinkConfig{
 		RequestTimeout: max(3*a.cfg.Interval, time.Second),
 		Logger:         a.cfg.Logger,
+		Auth:           a.cfg.Auth,
+		PeerRole:       proto.RoleMeta,
 	})
 	if err != nil {
 		if ctx.Err() == nil {

@@ -16,6 +16,23 @@ import (
 
 var quiet = slog.New(slog.DiscardHandler)
 
+// testNode is the node the test agents heartbeat as.
+var testNode = proto.NodeInfo{ID: "127.0.0.1:1/1", RPCAddr: "127.0.0.1:1"}
+
+// testAuth is the node authentication of a test node, with a secret all
+// the tests' nodes share.
+func testAuth(t testing.TB, role proto.Role, id, addr string) *netio.Auth {
+	t.Helper()
+	a, err := netio.NewAuth(netio.Credentials{Secret: []byte("the metaclient tests' cluster secret")}, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSelf(id, addr); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // fakeMeta answers node heartbeats with what answer returns.
 type fakeMeta struct {
 	mu     sync.Mutex
@@ -55,7 +72,7 @@ func (f *fakeMeta) count() int {
 func startFake(t *testing.T, answer func(hb *proto.NodeHeartbeat) proto.Message) (*fakeMeta, string) {
 	t.Helper()
 	f := &fakeMeta{answer: answer}
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", Loops: 1, Logger: quiet}, f)
+	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", Loops: 1, Logger: quiet, Auth: testAuth(t, proto.RoleMeta, "127.0.0.1:9610/1", "127.0.0.1:9610")}, f)
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +93,8 @@ func startAgent(t *testing.T, onChange func(View), addrs ...string) *Agent {
 	a := New(Config{
 		MetaAddrs: addrs,
 		Role:      proto.RoleData,
-		Node:      proto.NodeInfo{ID: "n1/1", RPCAddr: "127.0.0.1:1"},
+		Node:      testNode,
+		Auth:      testAuth(t, proto.RoleData, testNode.ID, testNode.RPCAddr),
 		Interval:  20 * time.Millisecond,
 		Logger:    quiet,
 		OnChange:  onChange,
@@ -195,10 +213,16 @@ func TestAgentStartValidates(t *testing.T) {
 			t.Fatalf("Start(%+v) succeeded", cfg)
 		}
 	}
-	node := proto.NodeInfo{ID: "n/1", RPCAddr: "127.0.0.1:1"}
-	f(Config{Role: proto.RoleData, Node: node})
-	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleMeta, Node: node})
-	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleData, Node: proto.NodeInfo{RPCAddr: "a:1"}})
+	node := testNode
+	auth := testAuth(t, proto.RoleData, node.ID, node.RPCAddr)
+	f(Config{Role: proto.RoleData, Node: node, Auth: auth})
+	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleMeta, Node: node, Auth: auth})
+	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleData, Node: proto.NodeInfo{RPCAddr: "a:1"}, Auth: auth})
+	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleData, Node: node})
+	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleSession, Node: node, Auth: auth})
+	other := node
+	other.ID += "0"
+	f(Config{MetaAddrs: []string{"x:1"}, Role: proto.RoleData, Node: other, Auth: auth})
 }
 
 func TestAdvertise(t *testing.T) {
@@ -231,7 +255,8 @@ func TestAgentSendsSynced(t *testing.T) {
 	a := New(Config{
 		MetaAddrs: []string{addr},
 		Role:      proto.RoleData,
-		Node:      proto.NodeInfo{ID: "n1/1", RPCAddr: "127.0.0.1:1"},
+		Node:      testNode,
+		Auth:      testAuth(t, proto.RoleData, testNode.ID, testNode.RPCAddr),
 		Interval:  20 * time.Millisecond,
 		Logger:    quiet,
 		Synced:    func() []uint32 { return *synced.Load() },

@@ -23,6 +23,9 @@ type ClientConfig struct {
 	OnConnect func(ctx context.Context, l *Link) error
 	// OnDisconnect is called when a ready link is lost.
 	OnDisconnect func(err error)
+	// OnConnectError, when set, is called with the error of every failed
+	// attempt to connect (dial, TLS, node handshake or OnConnect).
+	OnConnectError func(err error)
 	// BackoffMin and BackoffMax bound the wait between attempts: exponential
 	// with full jitter. A link lost within BackoffMax of becoming ready
 	// counts as a failed attempt. Defaults 100ms and 5s.
@@ -217,6 +220,9 @@ func (c *Client) run() {
 		}
 		l, err := c.connect(addr)
 		if err != nil {
+			if c.cfg.OnConnectError != nil && c.ctx.Err() == nil {
+				c.cfg.OnConnectError(err)
+			}
 			if attempt == 0 {
 				log.Warn("cannot connect", "addr", addr, "err", err)
 			} else {

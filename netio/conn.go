@@ -23,8 +23,9 @@ const maxIOV = 1024
 type Conn struct {
 	id     uint64
 	srv    *Server
-	gc     gnet.Conn
+	t      transport
 	remote netip.AddrPort
+	peer   *Peer // the node at the other end, authenticated; nil without node auth
 
 	value    atomic.Pointer[any]
 	lastRead atomic.Int64 // coarse clock of the last read
@@ -43,7 +44,7 @@ type Conn struct {
 	closed    bool       // OnClose ran
 	reason    error      // why the conn is being closed; set once
 
-	spare outQueue // event loop only: the batch being written
+	spare outQueue // the writer only (event loop or writer goroutine): the batch being written
 }
 
 // ID is unique among the connections of one Server.
@@ -73,7 +74,13 @@ func (c *Conn) Establish() { c.established.Store(true) }
 // Loop is the event loop the connection belongs to, for batching work per
 // loop: writes made from a task run on that loop (Loop().Execute) queue a
 // flush that the loop performs right after the task, without a wake-up.
-func (c *Conn) Loop() gnet.EventLoop { return c.gc.EventLoop() }
+// It is nil for a connection of a server without event loops (one with
+// node authentication or TLS), whose writes have a goroutine of their own.
+func (c *Conn) Loop() gnet.EventLoop { return c.t.loop() }
+
+// Peer is the node at the other end, as the node handshake authenticated
+// it (ServerConfig.Auth); nil on a server without node authentication.
+func (c *Conn) Peer() *Peer { return c.peer }
 
 // setQueued and setGnetOut record the connection's outbound bytes and keep
 // the server's total of them (Server.Outbound) in step.
@@ -139,7 +146,7 @@ func (c *Conn) Refresh() {
 	}
 	c.scheduled = true
 	c.mu.Unlock()
-	if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
+	if err := c.t.flushSoon(c); err != nil {
 		c.mu.Lock()
 		c.scheduled = false
 		c.mu.Unlock()
@@ -155,7 +162,7 @@ func (c *Conn) Close(reason error) error {
 	if !c.setReason(reason) {
 		return ErrClosed
 	}
-	return c.gc.Close()
+	return c.t.close()
 }
 
 // setReason records why the connection is being closed, unless a reason is
@@ -192,7 +199,7 @@ func (c *Conn) queuedLocked(before int) error {
 	if err != nil || !schedule {
 		return err
 	}
-	if err := c.gc.EventLoop().Execute(context.Background(), (*flusher)(c)); err != nil {
+	if err := c.t.flushSoon(c); err != nil {
 		return fmt.Errorf("cannot schedule a write: %w: %w", ErrClosed, err)
 	}
 	return nil
@@ -223,7 +230,7 @@ func (c *Conn) cutOff() {
 	s := c.srv
 	s.m.slowCutoffs.Inc()
 	s.slowLog.log(s.log, slog.LevelWarn, "cutting off a slow consumer", "remote", c.RemoteAddr(), "limit", s.maxOut)
-	_ = c.gc.Close()
+	_ = c.t.close()
 }
 
 // flusher is a Conn seen as a gnet.Runnable, so that scheduling a flush does
@@ -243,7 +250,8 @@ func (c *Conn) holdFlush() {
 	c.mu.Unlock()
 }
 
-// flush hands the queued frames to gnet in one writev. Event loop only.
+// flush hands the queued frames to the transport in one writev. The
+// writer only: the event loop, or the connection's writer goroutine.
 func (c *Conn) flush() {
 	c.mu.Lock()
 	if c.closed {
@@ -260,28 +268,22 @@ func (c *Conn) flush() {
 	defer q.reset()
 	if q.frames == 0 {
 		// Nothing to write: a Refresh, re-reading what gnet still holds.
-		c.setGnetOut(int64(c.gc.OutboundBuffered()))
+		c.setGnetOut(int64(c.t.buffered()))
 		return
 	}
 	q.seal()
 	s := c.srv
-	if buffered := c.gc.OutboundBuffered(); buffered > 0 && buffered+q.bytes > s.maxOut {
+	if buffered := c.t.buffered(); buffered > 0 && buffered+q.bytes > s.maxOut {
 		if c.setReason(ErrSlowConsumer) {
 			c.cutOff()
 		}
 		return
 	}
 	n, frames := q.bytes, q.frames
-	for segs := q.segs; len(segs) > 0; {
-		k := min(len(segs), maxIOV)
-		// gnet copies what the socket does not take at once and closes the
-		// connection itself on a write error.
-		if _, err := c.gc.Writev(segs[:k]); err != nil {
-			return
-		}
-		segs = segs[k:]
+	if err := c.t.writev(c, q.segs); err != nil {
+		return
 	}
-	c.setGnetOut(int64(c.gc.OutboundBuffered()))
+	c.setGnetOut(int64(c.t.buffered()))
 	s.m.framesOut.Add(frames)
 	s.m.bytesOut.Add(n)
 }

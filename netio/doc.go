@@ -1,6 +1,14 @@
 // Package netio is roster's transport: a gnet (epoll) server for the many
-// connections a node accepts, and a plain net.Conn link with a reconnecting
-// Client for the few connections a process dials (the SDK, node-to-node links).
+// connections of a plaintext client port, a server on Go's net and
+// crypto/tls for node ports and TLS client ports (a reader and a writer
+// goroutine per connection; same Conn, same Handler), and a net.Conn link
+// with a reconnecting Client for the few connections a process dials (the
+// SDK, node-to-node links).
+//
+// Node ports take nodes only: every link between nodes starts with the node
+// handshake (handshake.go), mutual TLS with certificates naming each node's
+// role and address, a cluster secret proven by challenge-response, or both;
+// Conn.Peer and Link.Peer say who is at the other end.
 //
 // Both sides speak proto frames. Requests are pipelined: any number may be in
 // flight on one connection and replies are matched by request id, so a slow

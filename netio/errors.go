@@ -42,4 +42,23 @@ var (
 	ErrBadFrame = errors.New("bad frame")
 	// ErrBadLocalAddr is wrapped when LinkConfig.LocalAddr is not an IP address.
 	ErrBadLocalAddr = errors.New("local address is not an IP address")
+	// ErrAuth is wrapped when a node handshake fails: the peer is not the
+	// node it claims to be, or not a node of this cluster.
+	ErrAuth = errors.New("node authentication failed")
+	// ErrNotReady is wrapped when a node takes part in a handshake before
+	// it named itself (Auth.SetSelf).
+	ErrNotReady = errors.New("node has no name yet")
+	// ErrNoCredentials is wrapped when node authentication is set up with
+	// neither certificates nor a cluster secret.
+	ErrNoCredentials = errors.New("no node credentials: a CA and certificate, or a cluster secret")
+	// ErrWeakSecret is wrapped when the cluster secret is too short.
+	ErrWeakSecret = errors.New("cluster secret too short")
+	// ErrNoIdentity is wrapped when a certificate or role names no node.
+	ErrNoIdentity = errors.New("no node identity")
+	// ErrFrameTimeout is why a connection whose peer started a frame and did
+	// not finish it within the server's FrameTimeout was closed.
+	ErrFrameTimeout = errors.New("frame not completed in time")
+	// ErrTooManyConns is why a connection over one of the server's
+	// connection caps was refused.
+	ErrTooManyConns = errors.New("too many connections")
 )

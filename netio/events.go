@@ -35,7 +35,7 @@ func (e *events) OnShutdown(gnet.Engine) {}
 
 func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := e.s
-	c := &Conn{id: s.nextID.Add(1), srv: s, gc: gc}
+	c := &Conn{id: s.nextID.Add(1), srv: s, t: gnetTransport{gc}}
 	if a, ok := gc.RemoteAddr().(*net.TCPAddr); ok {
 		ap := a.AddrPort()
 		c.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -164,7 +164,7 @@ func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s.conns.Range(func(_ uint64, c *Conn) bool {
 		switch {
 		case s.cfg.IdleTimeout > 0 && now-c.lastRead.Load() > idle:
-			if unreadInbound(c.gc) {
+			if c.t.unread() {
 				// The peer did send: its bytes wait for an event loop
 				// too busy to read them yet.
 				c.lastRead.Store(now)

@@ -34,6 +34,7 @@ func (s *Server) WriteShared(frame []byte, conns []*Conn) (int, error) {
 		batch loopBatch
 	}
 	var loops []pending
+	var firstErr error
 	written := 0
 	for _, c := range conns {
 		c.mu.Lock()
@@ -51,7 +52,14 @@ func (s *Server) WriteShared(frame []byte, conns []*Conn) (int, error) {
 		if !schedule {
 			continue // a flush is already due and will take this frame
 		}
-		loop := c.gc.EventLoop()
+		loop := c.t.loop()
+		if loop == nil {
+			// A connection with a writer goroutine of its own.
+			if err := c.t.flushSoon(c); err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("cannot schedule a fan-out write: %w: %w", ErrClosed, err)
+			}
+			continue
+		}
 		i := 0
 		for i < len(loops) && loops[i].loop != loop {
 			i++
@@ -61,7 +69,6 @@ func (s *Server) WriteShared(frame []byte, conns []*Conn) (int, error) {
 		}
 		loops[i].batch = append(loops[i].batch, c)
 	}
-	var firstErr error
 	for _, p := range loops {
 		if err := p.loop.Execute(context.Background(), p.batch); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("cannot schedule a fan-out write: %w: %w", ErrClosed, err)

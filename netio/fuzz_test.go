@@ -27,7 +27,7 @@ func FuzzLinkRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		server, client := net.Pipe()
 		defer server.Close()
-		l := newLink(client, "pipe", LinkConfig{MaxFrame: 1 << 16, Logger: quiet, Handler: func(*Link, Frame) {}}.withDefaults())
+		l := newLink(client, client, "pipe", LinkConfig{MaxFrame: 1 << 16, Logger: quiet, Handler: func(*Link, Frame) {}}.withDefaults())
 		defer l.Close()
 		go func() {
 			_, _ = server.Write(stream)

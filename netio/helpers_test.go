@@ -88,8 +88,13 @@ func (h *testHandler) anyConn() *Conn {
 	return nil
 }
 
+// stdServers makes startServer start std servers (std_test.go runs the
+// server tests against both kinds).
+var stdServers bool
+
 func startServer(t testing.TB, cfg ServerConfig, h Handler) *Server {
 	t.Helper()
+	cfg.std = cfg.std || stdServers
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -39,6 +39,14 @@ type LinkConfig struct {
 	HeartbeatInterval time.Duration
 	MaxOutbound       int          // bytes waiting to be written before Send fails; 0 = 4 MiB
 	Logger            *slog.Logger // nil = slog.Default()
+	// TLS, when set, secures the link with TLS (an SDK client's
+	// client.Config.TLS); ServerName defaults to the dialed host.
+	TLS *tls.Config
+	// Auth, when set, makes this a node's link to a node of PeerRole: the
+	// node handshake runs (within DialTimeout) before anything else, with
+	// TLS when Auth has certificates; Link.Peer tells who answered.
+	Auth     *Auth
+	PeerRole proto.Role
 }
 
 const (
@@ -72,7 +80,10 @@ func (cfg LinkConfig) withDefaults() LinkConfig {
 // pipelined and matched to replies by id. It is safe for concurrent use.
 type Link struct {
 	cfg    LinkConfig
-	conn   net.Conn
+	raw    net.Conn // the TCP connection
+	conn   net.Conn // what frames go through: raw, or TLS over it
+	isTLS  bool
+	peer   *Peer
 	addr   string
 	pend   pending
 	nextID atomic.Uint64
@@ -102,18 +113,29 @@ func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
 		}
 		d.LocalAddr = &net.TCPAddr{IP: ip}
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot dial %s: %w", addr, err)
 	}
-	return newLink(conn, addr, cfg), nil
+	conn, peer, err := secureLink(ctx, raw, addr, cfg)
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	l := newLink(raw, conn, addr, cfg)
+	l.peer = peer
+	return l, nil
 }
 
-// newLink starts a link over an established connection; cfg has its defaults.
-func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
+// newLink starts a link over an established connection (conn: raw or TLS
+// over it); cfg has its defaults.
+func newLink(raw, conn net.Conn, addr string, cfg LinkConfig) *Link {
+	_, isTLS := conn.(*tls.Conn)
 	l := &Link{
 		cfg:   cfg,
+		raw:   raw,
 		conn:  conn,
+		isTLS: isTLS,
 		addr:  addr,
 		wsig:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -129,6 +151,10 @@ func newLink(conn net.Conn, addr string, cfg LinkConfig) *Link {
 
 // Addr is the address the link was dialed to.
 func (l *Link) Addr() string { return l.addr }
+
+// Peer is the node at the other end as the node handshake authenticated
+// it (LinkConfig.Auth); nil without node authentication.
+func (l *Link) Peer() *Peer { return l.peer }
 
 // Done is closed when the link closes.
 func (l *Link) Done() <-chan struct{} { return l.done }
@@ -158,7 +184,9 @@ func (l *Link) closeWith(err error) {
 		l.wclosed = true
 		l.wq.release()
 		l.wmu.Unlock()
-		_ = l.conn.Close()
+		// The TCP connection, not the TLS one: a close alert could block
+		// on a peer that does not read.
+		_ = l.raw.Close()
 		l.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, err))
 	})
 }
@@ -265,8 +293,7 @@ func (l *Link) writeLoop() {
 			continue
 		}
 		batch.seal()
-		bufs := net.Buffers(batch.segs)
-		_, err := bufs.WriteTo(l.conn)
+		err := writeSegs(l.conn, batch.segs, l.isTLS)
 		batch.reset()
 		if err != nil {
 			l.closeWith(fmt.Errorf("cannot write to %s: %w", l.addr, err))
@@ -287,45 +314,13 @@ func (l *Link) readLoop() {
 }
 
 func (l *Link) read() error {
-	br := bufio.NewReaderSize((*liveReader)(l), linkReadBuffer)
-	var hdr [proto.HeaderSize]byte
-	var scratch []byte
+	r := frameReader{br: bufio.NewReaderSize((*liveReader)(l), linkReadBuffer), maxFrame: l.cfg.MaxFrame}
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
-		}
-		h, err := proto.ParseHeader(hdr[:], l.cfg.MaxFrame)
-		if err != nil {
-			return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
-		}
-		n := int(h.Length)
-		var body []byte
-		peeked := n <= br.Size()
-		if peeked {
-			body, err = br.Peek(n)
-		} else {
-			if cap(scratch) < n {
-				scratch = make([]byte, n)
-			}
-			body = scratch[:n]
-			_, err = io.ReadFull(br, body)
-		}
+		f, err := r.next()
 		if err != nil {
 			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
-		}
-		f := Frame{Header: h, Body: body}
-		if h.Flags.Compressed() {
-			if f.Body, err = proto.Decompress(h.Flags, body, l.cfg.MaxFrame); err != nil {
-				return fmt.Errorf("cannot read from %s: %w: %w", l.addr, ErrBadFrame, err)
-			}
 		}
 		l.dispatch(f)
-		if peeked {
-			_, _ = br.Discard(n)
-		}
-		if cap(scratch) > keepScratch {
-			scratch = nil
-		}
 	}
 }
 
@@ -389,7 +384,7 @@ func (l *Link) heartbeatLoop(interval time.Duration) {
 		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
 			probe = now // answered: the heartbeat sent now is the oldest unanswered one
 		case now-probe <= timeout:
-		case unreadConn(l.conn):
+		case unreadConn(l.raw):
 			// The peer did send: this process was too busy to read it
 			// (a handler taking long, a stall in its own GC).
 			probe = now

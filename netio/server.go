@@ -15,8 +15,8 @@ import (
 )
 
 // Handler receives the events of a Server's connections. Every method runs on
-// the connection's event loop and must not block: hand slow work to another
-// goroutine.
+// the connection's event loop (gnet) or reader goroutine (std) and must not
+// block: hand slow work to another goroutine.
 type Handler interface {
 	// OnOpen is called once for a new connection, before any OnFrame.
 	OnOpen(c *Conn)
@@ -46,6 +46,28 @@ type ServerConfig struct {
 	// RequestTimeout bounds Conn.Request when its ctx has no deadline; 0 = 10s.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger // nil = slog.Default()
+
+	// Auth, when set, makes this a node port: every connection runs the
+	// node handshake (certificates, cluster secret) before the handler
+	// sees it, and Conn.Peer tells who it is.
+	Auth *Auth
+	// TLS, when set, serves TLS with the certificate it returns (a client
+	// port; a node port takes its own from Auth); when the Certs has a CA,
+	// clients must present a certificate it signed.
+	TLS func() *Certs
+
+	// With Auth or TLS, connections are served on Go's net and crypto/tls,
+	// a reader and a writer goroutine each, instead of gnet's event loops
+	// (std.go); these bound that server. Node ports take NodeMaxConns and
+	// NodeMaxConnsPerIP.
+	MaxConns        int           // connections at once; 0 = no bound
+	MaxConnsPerIP   int           // from one IP address; 0 = no bound
+	MaxConnsPerPeer int           // from one authenticated node; 0 = DefaultMaxConnsPerPeer, < 0 = no bound
+	FrameTimeout    time.Duration // a frame begun must be complete within this; 0 = DefaultStdFrameTimeout, < 0 = never
+
+	// std serves on net even without Auth or TLS: the tests and benchmarks
+	// that compare the two servers.
+	std bool
 }
 
 const (
@@ -73,6 +95,8 @@ type Server struct {
 	now      atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
 
 	badLog, slowLog, gnetLog, handshakeLog throttle
+
+	std *stdServer // non-nil: served on net and crypto/tls, not gnet (std.go)
 
 	mu      sync.Mutex
 	state   int // serverNew, serverRunning, serverStopped
@@ -123,9 +147,12 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		bootedC:    make(chan struct{}),
 		doneC:      make(chan struct{}),
 	}
+	if cfg.Auth != nil || cfg.TLS != nil || cfg.std {
+		s.std = newStdServer(&s.cfg)
+	}
 	// The sweep is coarse on purpose: a connection is closed between a
 	// timeout and 1.5× that timeout.
-	for _, d := range []time.Duration{cfg.IdleTimeout, cfg.HandshakeTimeout} {
+	for _, d := range []time.Duration{cfg.IdleTimeout, cfg.HandshakeTimeout, s.cfg.FrameTimeout} {
 		if d > 0 {
 			t := min(max(d/4, 10*time.Millisecond), time.Second)
 			if s.tick == 0 || t < s.tick {
@@ -146,6 +173,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.state = serverRunning
 	s.mu.Unlock()
+	if s.std != nil {
+		return s.startStd(ctx)
+	}
 
 	opts := []gnet.Option{
 		gnet.WithNumEventLoop(s.cfg.Loops),
@@ -213,7 +243,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			c.setReason(ErrServerStopped)
 			return true
 		})
-		if booted {
+		if s.std != nil {
+			s.stopStd()
+		} else if booted {
 			// Engine.Stop polls for the end every 500ms; with a done context it
 			// only signals the shutdown, and doneC tells when it is over.
 			done, cancel := context.WithCancel(context.Background())

@@ -64,6 +64,8 @@ func FuzzNodeHeartbeatReply(f *testing.F)   { fuzzDecoder(f, TypeNodeHeartbeatRe
 func FuzzAppRevision(f *testing.F)          { fuzzDecoder(f, TypeAppRevision) }
 func FuzzAppQuery(f *testing.F)             { fuzzDecoder(f, TypeAppQuery) }
 func FuzzAppQueryReply(f *testing.F)        { fuzzDecoder(f, TypeAppQueryReply) }
+func FuzzNodeHello(f *testing.F)            { fuzzDecoder(f, TypeNodeHello) }
+func FuzzNodeProof(f *testing.F)            { fuzzDecoder(f, TypeNodeProof) }
 
 // FuzzFrame feeds whole frames: header checks, decompression and decoding.
 func FuzzFrame(f *testing.F) {

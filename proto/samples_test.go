@@ -1,5 +1,7 @@
 package proto
 
+import "strings"
+
 // samples holds one filled-in value of every message type; round-trip and
 // fuzz tests share it so a new message gets both by being added here.
 func samples() []Message {
@@ -48,5 +50,8 @@ func samples() []Message {
 		&rev,
 		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
 		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},
+		&NodeHello{Version: NodeHandshakeVersion, Role: RoleData, ID: "127.0.0.1:9620/42", Addr: "127.0.0.1:9620",
+			Nonce: strings.Repeat("n", NodeNonceSize), Proof: strings.Repeat("p", NodeProofSize)},
+		&NodeProof{Proof: strings.Repeat("p", NodeProofSize)},
 	}
 }

@@ -34,6 +34,8 @@ const (
 	TypeAppRevision          Type = 43
 	TypeAppQuery             Type = 44
 	TypeAppQueryReply        Type = 45
+	TypeNodeHello            Type = 50
+	TypeNodeProof            Type = 51
 )
 
 var typeNames = map[Type]string{
@@ -46,6 +48,7 @@ var typeNames = map[Type]string{
 	TypeDiffRequest: "DiffRequest", TypeSlotDiff: "SlotDiff", TypeSlotTable: "SlotTable",
 	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
 	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
+	TypeNodeHello: "NodeHello", TypeNodeProof: "NodeProof",
 }
 
 func (t Type) String() string {
@@ -118,6 +121,10 @@ func New(t Type) Message {
 		return new(AppQuery)
 	case TypeAppQueryReply:
 		return new(AppQueryReply)
+	case TypeNodeHello:
+		return new(NodeHello)
+	case TypeNodeProof:
+		return new(NodeProof)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -46,6 +47,15 @@ type Config struct {
 	MaxPublishersPerConn int           // publishers one connection may hold; default 20,000
 	MaxConns             int           // client connections; default DefaultMaxConns()
 	HandshakeTimeout     time.Duration // a connection that has not handshaken by then is closed; default 10s
+
+	// Credentials authenticate this session to meta and the data nodes
+	// (certificates or the cluster secret); required.
+	Credentials netio.Credentials
+	// ClientTLS, when set, serves the client port with TLS, with the
+	// certificate it returns (reloaded, e.g. internal/certs.Loader); when
+	// that has a CA, clients must present a certificate it signed. The
+	// port is then served on Go's crypto/tls rather than gnet's loops.
+	ClientTLS func() *netio.Certs
 
 	Logger *slog.Logger
 }

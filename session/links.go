@@ -72,6 +72,8 @@ func (l *links) open(ctx context.Context, addr string) *dataLink {
 			HeartbeatInterval: time.Second,
 			Handler:           func(lk *netio.Link, f netio.Frame) { s.onDataFrame(lk, f) },
 			Logger:            s.log,
+			Auth:              s.auth,
+			PeerRole:          proto.RoleData,
 		},
 		OnConnect: func(ctx context.Context, lk *netio.Link) error {
 			// A (re)connected data node knows nothing of this session: say

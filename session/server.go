@@ -34,6 +34,7 @@ type Server struct {
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
+	auth  *netio.Auth // this session to meta and the data nodes
 	http  *opshttp.Server
 	agent atomic.Pointer[metaclient.Agent] // set in Start, after the listener is up
 
@@ -53,7 +54,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Slots&(cfg.Slots-1) != 0 {
 		return nil, fmt.Errorf("cannot create session: %d slots is not a power of two: %w", cfg.Slots, ErrInvalid)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session")}
+	auth, err := netio.NewAuth(cfg.Credentials, proto.RoleSession)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create session: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session"), auth: auth}
 	s.reg = newRegistry(cfg.Slots)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
@@ -63,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
+		TLS: cfg.ClientTLS,
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
@@ -88,8 +94,12 @@ func (s *Server) Start(ctx context.Context) error {
 		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
 	})
+	if err := s.auth.SetSelf(s.self().ID, rpcAddr); err != nil {
+		_ = s.Stop(ctx)
+		return fmt.Errorf("cannot join the cluster: %w", err)
+	}
 	agent := metaclient.New(metaclient.Config{
-		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Logger: s.log,
+		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.auth, Logger: s.log,
 		Interval: metaHeartbeat,
 		OnDrainOrder: func(on bool) {
 			if on {

@@ -37,6 +37,10 @@ type Config struct {
 	NodeLease, LeaderLease, ClientHeartbeat time.Duration
 	// Args are extra flags per role (e.g. shorter repair rounds).
 	Args map[proccluster.Role][]string
+	// TLS runs the links between nodes over mutual TLS (certificates of a
+	// CA of the run's own); otherwise the nodes share a cluster secret.
+	// make chaos sets it (roster-chaos --tls, default on).
+	TLS bool
 
 	// Deadline bounds each recovery: a fault whose subscribers are not all
 	// correct by then counts stale ones (a correctness bound, not a target).
@@ -160,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Bin: cfg.Bin, Dir: cfg.Dir, StoreURL: e.db.Server().StoreURL("roster_chaos"),
 		Metas: cfg.Metas, Datas: cfg.Datas, Sessions: cfg.Sessions, Slots: cfg.Slots, Replicas: cfg.Replicas,
 		NodeLease: cfg.NodeLease, LeaderLease: cfg.LeaderLease, ClientHeartbeat: cfg.ClientHeartbeat,
-		Args: cfg.Args, Logf: cfg.Logf,
+		Args: cfg.Args, TLS: cfg.TLS, Logf: cfg.Logf,
 	}
 	if wants(faults, "partition-data") {
 		ns, err := newNetns(ctx)

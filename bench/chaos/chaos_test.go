@@ -52,6 +52,7 @@ func TestChaosShort(t *testing.T) {
 			proccluster.RoleSession: {"--version-scan", "2s"},
 		},
 		Deadline: 60 * time.Second, ChurnAfter: time.Second, Outage: 6 * time.Second, SlowClients: 1,
+		TLS:  true, // as make chaos
 		Logf: t.Logf,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

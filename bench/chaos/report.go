@@ -127,6 +127,11 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		rep.Finished.Sub(rep.Started).Round(time.Second))
 	fmt.Fprintf(&b, "**Cluster**: %d meta (MySQL store on a private MariaDB started by the runner), %d data, %d session processes of one binary on this machine; %d slots, %d replicas; node lease %v, meta leader lease %v, client heartbeat %v.",
 		cfg.Metas, cfg.Datas, cfg.Sessions, cfg.Slots, cfg.Replicas, cfg.NodeLease, cfg.LeaderLease, cfg.ClientHeartbeat)
+	if cfg.TLS {
+		b.WriteString(" Links between nodes: mutual TLS (a CA of the run's own, a certificate per node).")
+	} else {
+		b.WriteString(" Links between nodes: authenticated by a cluster secret, without TLS.")
+	}
 	if len(cfg.Args) > 0 {
 		fmt.Fprintf(&b, " Extra flags: %v.", cfg.Args)
 	}

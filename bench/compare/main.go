@@ -47,7 +47,8 @@ func run() error {
 	flag.StringVar(&o.results, "results", "bench/results", "directory the report, plots and raw results are written to")
 	flag.StringVar(&o.etcd, "etcd", "/usr/bin/etcd", "etcd binary; Debian's etcd-server is installed when it is missing")
 	flag.StringVar(&scen, "scenarios", "small,medium,large", "scenarios to run, in order")
-	flag.StringVar(&targets, "targets", "roster,etcd", "systems to run each scenario against")
+	flag.StringVar(&targets, "targets", "roster,etcd", "systems to run each scenario against: roster, etcd, and roster-tls "+
+		"(roster with mutual TLS between its roles, compared with roster in the report)")
 	flag.DurationVar(&o.budget, "budget", 30*time.Minute, "the whole run's bound; a run that would not fit is skipped and reported as such")
 	flag.StringVar(&o.date, "date", time.Now().Format(time.DateOnly), "date naming the report files")
 	flag.BoolVar(&o.rerender, "rerender", false, "only rewrite the report and plots of --date from its saved <date>.json")
@@ -70,7 +71,7 @@ func run() error {
 	env := environment{Roster: version(filepath.Join(o.bin, "roster"), "version"), LoadStart: loadAvg()}
 	for _, t := range o.targets {
 		switch t {
-		case loadgen.TargetRoster:
+		case loadgen.TargetRoster, targetRosterTLS:
 		case loadgen.TargetEtcd:
 			if o.etcd, err = ensureEtcd(ctx, o.etcd, os.Stderr); err != nil {
 				return err
@@ -128,16 +129,16 @@ func runOne(ctx context.Context, o options, s scenario, target, work string, beg
 		// Registration gives way first: a shorter bound still measures
 		// how far the target gets.
 		left := time.Until(deadline)
-		reg := s.registerTimeout[target] - (bound - left)
+		reg := s.registerTimeout[system(target)] - (bound - left)
 		if reg < time.Minute {
 			r.note("skipped: %s left of the %s budget, the run may take %s", left.Round(time.Second), o.budget, bound)
 			fmt.Fprintf(os.Stderr, "== %s / %s: %s\n", s.name, target, r.Note)
 			return r
 		}
 		s.registerTimeout = maps.Clone(s.registerTimeout)
-		s.registerTimeout[target] = reg.Truncate(time.Second)
+		s.registerTimeout[system(target)] = reg.Truncate(time.Second)
 		bound = s.wallBound(target)
-		r.note("registration bound cut to %s to fit the %s budget", s.registerTimeout[target], o.budget)
+		r.note("registration bound cut to %s to fit the %s budget", s.registerTimeout[system(target)], o.budget)
 	}
 	fmt.Fprintf(os.Stderr, "== %s / %s: %d publishers, %d subscribers (at %s)\n", s.name, target, s.pubs(), s.subs(), time.Since(begun).Round(time.Second))
 	start := time.Now()
@@ -161,7 +162,7 @@ func runOne(ctx context.Context, o options, s scenario, target, work string, beg
 	if target == loadgen.TargetEtcd {
 		srv, err = startEtcd(ctx, o.etcd, dir, logf)
 	} else {
-		srv, err = startRoster(ctx, filepath.Join(o.bin, "roster"), dir, logf)
+		srv, err = startRoster(ctx, filepath.Join(o.bin, "roster"), dir, logf, target == targetRosterTLS)
 	}
 	if err != nil {
 		r.note("%v; server log: %s", err, tail(logPath))

@@ -348,6 +348,8 @@ func renderTargets(b *strings.Builder, sc []scenario, runs []run1) {
 	}
 	ratioRow("registration rate: roster ≥ 10× etcd", metricNamed("registrations per second (publishers + subscribers)"), 10)
 	ratioRow("memory per publisher: roster ≤ 1/10 of etcd", metricNamed("server memory per publisher"), 10)
+	tlsCostRow(p, sc, runs, metricNamed("registrations per second (publishers + subscribers)"))
+	tlsCostRow(p, sc, runs, metricNamed("push latency p99"))
 
 	// Push p99 at 200k subscribers: the scenario of that size.
 	for _, s := range sc {
@@ -408,4 +410,38 @@ func metricNamed(label string) metric {
 		}
 	}
 	panic("no metric " + label)
+}
+
+// tlsCostRow compares roster with TLS between its nodes to roster without,
+// when both ran: the target is a cost of at most 10% (a rate at least 0.9×,
+// a latency at most 1.1×).
+func tlsCostRow(p func(string, ...any), sc []scenario, runs []run1, m metric) {
+	var cells []string
+	ok, found := true, false
+	for _, s := range sc {
+		plain, tls := resultOf(runs, s.name, loadgen.TargetRoster), resultOf(runs, s.name, targetRosterTLS)
+		if plain == nil || tls == nil {
+			continue
+		}
+		a, okA := m.get(plain)
+		b, okB := m.get(tls)
+		if !okA || !okB || a <= 0 || b <= 0 {
+			continue
+		}
+		cost := b/a - 1 // more is worse for a latency
+		if m.better > 0 {
+			cost = a/b - 1 // less is worse for a rate
+		}
+		cells = append(cells, fmt.Sprintf("%s: %s without, %s with → %+.1f%%", s.name, num(a, m.digits), num(b, m.digits), 100*cost))
+		ok = ok && cost <= 0.10
+		found = true
+	}
+	if !found {
+		return
+	}
+	verdict := "met"
+	if !ok {
+		verdict = "**not met**"
+	}
+	p("| TLS between nodes costs ≤ 10%%: %s | %s | %s |\n", m.label, strings.Join(cells, "; "), verdict)
 }

@@ -28,6 +28,8 @@ func TestWriteReport(t *testing.T) {
 		{Scenario: "small", Target: loadgen.TargetEtcd, Result: fakeResult(loadgen.TargetEtcd, 20)},
 		{Scenario: "medium", Target: loadgen.TargetRoster, Result: fakeResult(loadgen.TargetRoster, 1)},
 		{Scenario: "medium", Target: loadgen.TargetEtcd, Note: "skipped: out of budget"},
+		{Scenario: "small", Target: targetRosterTLS, Result: fakeResult(loadgen.TargetRoster, 1.05)},
+		{Scenario: "medium", Target: targetRosterTLS, Result: fakeResult(loadgen.TargetRoster, 1.25)},
 	}
 	if err := writeReport(dir, "2000-01-02", environment{Cores: 2}, sc, runs); err != nil {
 		t.Fatal(err)
@@ -40,6 +42,7 @@ func TestWriteReport(t *testing.T) {
 		"## small", "## medium", "| registrations per second (publishers + subscribers) | 100,000 | 5,000 | 20.0× |",
 		"| push latency p99 (ms) | 5.0 | 100.0 | 20.0× |", "skipped: out of budget",
 		"registration rate: roster ≥ 10× etcd", "(2000-01-02-latency.png)", "(2000-01-02-register.png)",
+		"| TLS between nodes costs ≤ 10%: push latency p99 | small: 5.0 without, 5.2 with → +5.0%; medium: 5.0 without, 6.2 with → +25.0% | **not met** |",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

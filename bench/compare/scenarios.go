@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/roster-registry/roster/loadgen"
 )
 
 // scenario is one load shape, run the same way against every target.
@@ -43,10 +45,24 @@ var scenarios = []scenario{
 		convergeTimeout: 2 * time.Minute},
 }
 
+// targetRosterTLS is roster with TLS between its nodes (its roles): the
+// same integrated node and SDK clients, the links between meta, data and
+// session over mutual TLS, to measure what TLS costs.
+const targetRosterTLS = "roster-tls"
+
+// system is the registry a target runs: roster-tls is roster, with the
+// same bounds and the same loadgen target.
+func system(target string) string {
+	if target == targetRosterTLS {
+		return loadgen.TargetRoster
+	}
+	return target
+}
+
 // wallBound is the longest a run of s against target may take, server
 // start and stop included.
 func (s scenario) wallBound(target string) time.Duration {
-	return s.registerTimeout[target] + 2*s.convergeTimeout + s.duration + 2*time.Minute
+	return s.registerTimeout[system(target)] + 2*s.convergeTimeout + s.duration + 2*time.Minute
 }
 
 // loadgenArgs are roster-loadgen's flags for s against one server.
@@ -59,11 +75,11 @@ func (s scenario) loadgenArgs(target string, endpoints []string, pid int, out st
 		eps += e
 	}
 	return []string{
-		"--target", target, "--endpoints", eps, "--scenario", s.name,
+		"--target", system(target), "--endpoints", eps, "--scenario", s.name,
 		"--conns", strconv.Itoa(s.conns), "--services", strconv.Itoa(s.services),
 		"--pubs-per-service", strconv.Itoa(s.pubsPerService), "--subs-per-service", strconv.Itoa(s.subsPerService),
 		"--data-bytes", strconv.Itoa(s.dataBytes), "--churn", fmt.Sprint(s.churn), "--storm", strconv.Itoa(s.storm),
-		"--duration", s.duration.String(), "--register-timeout", s.registerTimeout[target].String(),
+		"--duration", s.duration.String(), "--register-timeout", s.registerTimeout[system(target)].String(),
 		"--converge-timeout", s.convergeTimeout.String(), "--server-pid", strconv.Itoa(pid), "--out", out,
 	}
 }

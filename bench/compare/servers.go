@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/roster-registry/roster/internal/certs"
+	"github.com/roster-registry/roster/proto"
 )
 
 // server is a registry process started for one run.
@@ -92,16 +95,26 @@ func freePorts(n int) ([]int, error) {
 func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
 // startRoster starts `roster integrated` with its store under dir, every
-// role on a fresh loopback port, and waits until the session serves.
-func startRoster(ctx context.Context, bin, dir string, log io.Writer) (*server, error) {
+// role on a fresh loopback port, and waits until the session serves. With
+// useTLS the links between its roles are mutual TLS, with a CA and a
+// certificate naming the three roles made in dir.
+func startRoster(ctx context.Context, bin, dir string, log io.Writer, useTLS bool) (*server, error) {
 	p, err := freePorts(6)
 	if err != nil {
 		return nil, err
 	}
-	s, err := start("roster", log, bin, "integrated", "--data-dir", dir,
+	args := []string{"integrated", "--data-dir", dir,
 		"--session-addr", loopback(p[0]), "--session-http-addr", loopback(p[1]),
 		"--meta-addr", loopback(p[2]), "--meta-http-addr", loopback(p[3]),
-		"--data-addr", loopback(p[4]), "--data-http-addr", loopback(p[5]))
+		"--data-addr", loopback(p[4]), "--data-http-addr", loopback(p[5])}
+	if useTLS {
+		tlsArgs, err := nodeCerts(filepath.Join(dir, "tls"), loopback(p[2]), loopback(p[4]), loopback(p[0]))
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, tlsArgs...)
+	}
+	s, err := start("roster", log, bin, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,4 +214,26 @@ func version(bin string, args ...string) string {
 		return line
 	}
 	return "unknown"
+}
+
+// nodeCerts makes a CA and an integrated node's certificate (meta, data and
+// session at their addresses) in dir and returns the flags that use them.
+func nodeCerts(dir, metaAddr, dataAddr, sessionAddr string) ([]string, error) {
+	ca, err := certs.NewCA("bench CA", 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := ca.Write(dir); err != nil {
+		return nil, err
+	}
+	certPEM, keyPEM, err := ca.NodesCert([]proto.Role{proto.RoleMeta, proto.RoleData, proto.RoleSession},
+		[]string{metaAddr, dataAddr, sessionAddr}, 0)
+	if err != nil {
+		return nil, err
+	}
+	prefix := filepath.Join(dir, "node")
+	if err := certs.WritePair(prefix, certPEM, keyPEM, false); err != nil {
+		return nil, err
+	}
+	return []string{"--tls-ca", filepath.Join(dir, certs.CACertFile), "--tls-cert", prefix + ".crt", "--tls-key", prefix + ".key"}, nil
 }

@@ -59,6 +59,8 @@ func run() error {
 	fs.DurationVar(&cfg.ChurnAfter, "churn-after", d.ChurnAfter, "the churn goes on this long after a fault's event before the measurement")
 	fs.DurationVar(&cfg.Outage, "outage", d.Outage, "how long MariaDB stays stopped and slow subscribers stall")
 	fs.IntVar(&cfg.SlowClients, "slow-clients", d.SlowClients, "clients that stop reading in the slow-subscribers fault")
+	fs.BoolVar(&cfg.TLS, "tls", true, "links between nodes over mutual TLS (a CA and certificates made for the run); "+
+		"--tls=false: a cluster secret without TLS, to compare")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}

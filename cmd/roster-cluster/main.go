@@ -88,7 +88,7 @@ func up(args []string) error {
 	var (
 		bin, dir, dsn, database, host string
 		metas, datas, sessions        int
-		randomPorts                   bool
+		randomPorts, useTLS           bool
 		wait                          time.Duration
 	)
 	fs.StringVar(&bin, "bin", "bin/roster", "the roster binary")
@@ -100,6 +100,8 @@ func up(args []string) error {
 	fs.IntVar(&datas, "datas", 3, "data processes")
 	fs.IntVar(&sessions, "sessions", 2, "session processes (at most 3 with fixed ports)")
 	fs.BoolVar(&randomPorts, "random-ports", false, "pick free ports instead of 9600/9603, 9610/9615, 9620/9622 and their neighbours")
+	fs.BoolVar(&useTLS, "tls", false, "links between nodes over mutual TLS: a CA in <dir>/tls/ca and a certificate per node naming its role and "+
+		"address (<dir>/tls/<node>.crt); without it the nodes share a cluster secret, <dir>/cluster-secret (kept across runs)")
 	fs.DurationVar(&wait, "wait", time.Minute, "how long to wait for every slot to have a leader")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -136,7 +138,7 @@ func up(args []string) error {
 	opts := proccluster.Options{
 		Bin: absBin, Dir: dir, StoreURL: srv.StoreURL(database),
 		Metas: metas, Datas: datas, Sessions: sessions,
-		Host: host, Detach: true, Logf: logf,
+		Host: host, Detach: true, TLS: useTLS, Logf: logf,
 	}
 	if !randomPorts {
 		opts.Addrs = fixedAddrs(host)
@@ -163,6 +165,11 @@ func up(args []string) error {
 	}
 	logf("cluster up: %d slots (table epoch %d), leaders per data node %v, meta leader %s", len(t.Slots), t.Epoch, t.LeaderCounts(), leader)
 	logf("sessions for clients: %s", strings.Join(c.SessionAddrs(), ","))
+	if useTLS {
+		logf("node links: mutual TLS, CA %s (certificates beside it)", filepath.Join(dir, "tls", "ca", "ca.crt"))
+	} else {
+		logf("node links: authenticated by the cluster secret in %s (another node joins with --cluster-secret-file %[1]s)", c.SecretFile())
+	}
 	logf("nodes: %s; logs: %s/*.log; stop with: make cluster-down", nodesFile(dir), dir)
 	return nil
 }

@@ -63,6 +63,8 @@ func run(args []string) (int, error) {
 	fs.StringVar(&out, "out", "", "write the JSON result to this file (default: stdout)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	var tlsFlags clientTLSFlags
+	tlsFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, nil
@@ -74,6 +76,11 @@ func run(args []string) (int, error) {
 		return 2, fmt.Errorf("cannot parse --log-level: %w", err)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	tlsConfig, err := tlsFlags.config()
+	if err != nil {
+		return 2, err
+	}
+	cfg.TLS = tlsConfig
 	cfg.Endpoints = splitList(endpoints)
 	if len(cfg.Endpoints) == 0 {
 		cfg.Endpoints = []string{"127.0.0.1:9600"}

@@ -27,6 +27,7 @@ Usage:
   roster data [flags]         a data node (publishers of the slots it holds)
   roster session [flags]      a session node (client connections, push)
   roster ctl [flags] COMMAND  operate a running cluster over its HTTP admin API
+  roster cert COMMAND         make a CA, node and client certificates, a cluster secret
   roster version              print the version
 
 Run "roster <command> --help" for the flags of a command.
@@ -50,6 +51,8 @@ func main() {
 		err = runSession(args)
 	case "ctl":
 		err = runCtl(args, os.Stdout)
+	case "cert":
+		err = runCert(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("roster", buildinfo.Version)
 	case "help", "--help", "-h":

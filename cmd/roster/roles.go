@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/data"
+	"github.com/roster-registry/roster/internal/certs"
 	"github.com/roster-registry/roster/meta"
 	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/session"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -25,8 +27,8 @@ type metaFlags struct {
 	leaderLease    time.Duration
 }
 
-func (f *metaFlags) register(fs *flag.FlagSet, storeDefault string) {
-	fs.StringVar(&f.addr, "meta-addr", ":9610", "meta RPC listen address (nodes heartbeat here)")
+func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault string) {
+	fs.StringVar(&f.addr, "meta-addr", addrDefault, "meta RPC listen address (nodes heartbeat here)")
 	fs.StringVar(&f.httpAddr, "meta-http-addr", ":9615", "meta HTTP address (health, metrics, slot table, admin)")
 	fs.StringVar(&f.storeURL, "store", storeDefault, "meta store: sqlite:///path/to/meta.db or mysql://user:pass@tcp(host:3306)/db")
 	fs.IntVar(&f.replicas, "replicas", 2, "copies of each slot: one leader and replicas-1 followers on other data nodes")
@@ -40,8 +42,8 @@ type dataFlags struct {
 	replayWindow        time.Duration
 }
 
-func (f *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "data-addr", ":9620", "data RPC listen address (sessions write and fetch here)")
+func (f *dataFlags) register(fs *flag.FlagSet, addrDefault string) {
+	fs.StringVar(&f.addr, "data-addr", addrDefault, "data RPC listen address (sessions write and fetch here)")
 	fs.StringVar(&f.httpAddr, "data-http-addr", ":9622", "data HTTP address (health, metrics, datum queries)")
 	fs.DurationVar(&f.repair, "follower-repair", data.DefaultRepairInterval, "how often a follower compares each slot it follows with the leader (digest, then diff) and repairs it")
 	fs.DurationVar(&f.antiEntropy, "session-sync", data.DefaultSyncInterval, "how often a slot leader compares its publishers with every session's and repairs them")
@@ -51,21 +53,22 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 			"vanishes from it; then it gets the registry's, without the publishers of clients that did not come back; negative: none")
 }
 
-func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, log *slog.Logger) data.Config {
+func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
-		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, AdminToken: n.adminToken, Logger: log}
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, AdminToken: n.adminToken, Credentials: creds, Logger: log}
 }
 
-func (f *metaFlags) config(st store.Store, n *nodeFlags, log *slog.Logger) meta.Config {
+func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
 	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, Store: st, Slots: n.slots, Replicas: f.replicas,
-		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AdminToken: n.adminToken, Logger: log}
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AdminToken: n.adminToken, Credentials: creds, Logger: log}
 }
 
 // nodeFlags are the flags every role command has: logging, the admin
-// token, the slot count, and (per command) the meta addresses or the
-// directory of the SQLite store.
+// token, the node credentials, the slot count, and (per command) the meta
+// addresses or the directory of the SQLite store.
 type nodeFlags struct {
 	log        logFlags
+	auth       nodeAuthFlags
 	adminToken string
 	slots      int
 	metaAddrs  string
@@ -77,6 +80,7 @@ type nodeFlags struct {
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.log.register(fs)
 	f.memory.register(fs)
+	f.auth.register(fs)
 	registerAdminToken(fs, &f.adminToken)
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
@@ -112,6 +116,7 @@ type sessionFlags struct {
 	pausePushTotal          int
 	scanInterval, pushRetry time.Duration
 	limits                  sessionLimitFlags
+	clientTLS               clientTLSFlags
 }
 
 // sessionLimitFlags are the session's admission limits (session/limits.go).
@@ -169,6 +174,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "first resend of an unacknowledged push; doubles up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
 	f.limits.register(fs)
+	f.clientTLS.register(fs)
 }
 
 // registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN
@@ -200,9 +206,13 @@ func runMeta(args []string) error {
 	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
 	var mf metaFlags
 	var nf nodeFlags
-	mf.register(fs, "")
+	mf.register(fs, "", ":9610")
 	nf.register(fs, false, true)
 	log, err := nf.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	creds, loader, err := nf.auth.credentials("meta", log)
 	if err != nil {
 		return err
 	}
@@ -211,30 +221,34 @@ func runMeta(args []string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := meta.New(mf.config(st, &nf, log))
+	m, err := meta.New(mf.config(st, &nf, creds, log))
 	if err != nil {
 		return err
 	}
-	return serve(log, m)
+	return serve(log, withLoaders([]*certs.Loader{loader}, m)...)
 }
 
 func runData(args []string) error {
 	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
 	var df dataFlags
 	var nf nodeFlags
-	df.register(fs)
+	df.register(fs, ":9620")
 	nf.register(fs, true, false)
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg := df.config(splitList(nf.metaAddrs), &nf, log)
+	creds, loader, err := nf.auth.credentials("data", log)
+	if err != nil {
+		return err
+	}
+	cfg := df.config(splitList(nf.metaAddrs), &nf, creds, log)
 	cfg.DrainTimeout = nf.drain
 	d, err := data.New(cfg)
 	if err != nil {
 		return err
 	}
-	return serveDraining(log, nf.drain, d)
+	return serveDraining(log, nf.drain, withLoaders([]*certs.Loader{loader}, d)...)
 }
 
 func runSession(args []string) error {
@@ -247,11 +261,31 @@ func runSession(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := sessionConfig(sf, splitList(nf.metaAddrs), &nf, log)
+	creds, loader, err := nf.auth.credentials("session", log)
+	if err != nil {
+		return err
+	}
+	clientLoader, err := sf.clientTLS.loader("session", log)
+	if err != nil {
+		return err
+	}
+	cfg := sessionConfig(sf, splitList(nf.metaAddrs), &nf, creds, clientLoader, log)
 	cfg.DrainTimeout = nf.drain
 	s, err := session.New(cfg)
 	if err != nil {
 		return err
 	}
-	return serveDraining(log, nf.drain, s)
+	return serveDraining(log, nf.drain, withLoaders([]*certs.Loader{loader, clientLoader}, s)...)
+}
+
+// withLoaders puts the certificate loaders in use first among roles: they
+// start before the roles and stop after them.
+func withLoaders(loaders []*certs.Loader, roles ...role) []role {
+	var out []role
+	for _, l := range loaders {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return append(out, roles...)
 }

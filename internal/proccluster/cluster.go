@@ -44,6 +44,13 @@ type Options struct {
 	LogLevel string
 	// Args are extra flags per role, appended to the ones the cluster sets.
 	Args map[Role][]string
+	// TLS makes the nodes authenticate each other with certificates of a
+	// CA of the cluster's own (Dir/tls), each naming its node's role and
+	// RPC address; otherwise they share a cluster secret (Dir/cluster-secret).
+	TLS bool
+	// ClientTLS (with TLS) serves the sessions' client ports with TLS, each
+	// with its node certificate; SDK clients take Cluster.ClientTLSConfig.
+	ClientTLS bool
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -51,7 +58,8 @@ type Options struct {
 // Cluster is a set of roster processes sharing one meta store. Its methods
 // may be called from several goroutines.
 type Cluster struct {
-	opts Options
+	opts  Options
+	creds *credentials
 
 	mu       sync.Mutex
 	metas    []*Node
@@ -80,7 +88,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	c := &Cluster{opts: opts}
+	creds, err := newCredentials(opts.Dir, opts.TLS, opts.ClientTLS)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start cluster: %w", err)
+	}
+	c := &Cluster{opts: opts, creds: creds}
 	// Data and session nodes need every meta address up front, so the meta
 	// nodes start first and their addresses are final before the others.
 	for i := 0; i < opts.Metas; i++ {
@@ -121,7 +133,11 @@ func (c *Cluster) AddNode(ctx context.Context, role Role) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		path, args := c.opts.Bin, c.args(role, rpc, http)
+		creds, err := c.creds.flags(name, role, rpc)
+		if err != nil {
+			return nil, err
+		}
+		path, args := c.opts.Bin, c.args(role, rpc, http, creds)
 		if c.opts.Exec != nil {
 			if pre := c.opts.Exec(role, i); len(pre) > 0 {
 				args = append(append(slices.Clone(pre[1:]), path), args...)
@@ -184,8 +200,9 @@ func (c *Cluster) listLocked(role Role) *[]*Node {
 	}
 }
 
-// args is the command line of a node.
-func (c *Cluster) args(role Role, rpc, http string) []string {
+// args is the command line of a node; Options.Args come last, so they
+// may override the cluster's flags (creds among them).
+func (c *Cluster) args(role Role, rpc, http string, creds []string) []string {
 	o := c.opts
 	a := append([]string{string(role)}, addrFlags(role, rpc, http)...)
 	a = append(a, "--log-level", o.LogLevel)
@@ -211,6 +228,7 @@ func (c *Cluster) args(role Role, rpc, http string) []string {
 		a = append(a, "--meta", strings.Join(c.MetaRPCAddrs(), ","))
 		dur("--client-heartbeat", o.ClientHeartbeat)
 	}
+	a = append(a, creds...)
 	return append(a, o.Args[role]...)
 }
 

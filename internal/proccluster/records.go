@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/roster-registry/roster/internal/certs"
 )
 
 // Record is one process of a detached cluster, as nodes.json lists it.
@@ -39,22 +40,7 @@ func WriteRecords(path string, recs []Record) error {
 	if err != nil {
 		return fmt.Errorf("cannot encode nodes: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".nodes-*.json")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
+	return certs.ReplaceFile(path, append(b, '\n'), 0o600)
 }
 
 // ReadRecords reads a file written by WriteRecords.

@@ -4,15 +4,22 @@ package testcluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-registry/roster/data"
+	"github.com/roster-registry/roster/internal/certs"
 	"github.com/roster-registry/roster/meta"
 	"github.com/roster-registry/roster/meta/store"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/session"
 )
 
@@ -24,8 +31,15 @@ type Options struct {
 	ClientHeartbeat time.Duration // default 300ms
 	NodeLease       time.Duration // default 2s
 	PushRetry       time.Duration // default 200ms
-	Session         func(*session.Config)
-	Data            func(*data.Config)
+	// TLS authenticates the nodes with certificates of a CA of the
+	// cluster's own (each node on a port chosen before it starts, which
+	// its certificate names); otherwise they share a random cluster secret.
+	TLS bool
+	// ClientTLS (with TLS) serves the sessions' client ports with TLS, each
+	// with its node certificate; SDK clients take ClientTLSConfig.
+	ClientTLS bool
+	Session   func(*session.Config)
+	Data      func(*data.Config)
 }
 
 // Cluster is a running set of roles.
@@ -37,6 +51,9 @@ type Cluster struct {
 	Sessions []*session.Server
 	store    store.Store
 	log      *slog.Logger
+	secret   []byte    // the cluster secret, without TLS
+	ca       *certs.CA // the cluster CA, with TLS
+	caPool   *x509.CertPool
 }
 
 // Start starts meta, then the data nodes, then the sessions, waits until
@@ -68,13 +85,24 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	c := &Cluster{t: t, opts: opts, log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))}
 	t.Cleanup(c.stop)
+	if opts.TLS {
+		ca, err := certs.NewCA("testcluster CA", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ca, c.caPool = ca, x509.NewCertPool()
+		c.caPool.AddCert(ca.Cert)
+	} else {
+		c.secret = certs.NewSecret()
+	}
 	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.store = st
-	c.Meta, err = meta.New(meta.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: st,
-		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Logger: c.log})
+	metaAddr, metaCreds := c.node(proto.RoleMeta, "127.0.0.1:0")
+	c.Meta, err = meta.New(meta.Config{RPCAddr: metaAddr, HTTPAddr: "127.0.0.1:0", Store: st,
+		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Credentials: metaCreds, Logger: c.log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +125,10 @@ func (c *Cluster) StartData() *data.Server {
 	// No replay window: a new cluster's slots are all rebuilt from
 	// nothing, and tests restart sessions within seconds of the start
 	// (a test of the window sets one through Options.Data).
-	cfg := data.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+	addr, creds := c.node(proto.RoleData, "127.0.0.1:0")
+	cfg := data.Config{RPCAddr: addr, HTTPAddr: "127.0.0.1:0",
 		MetaAddrs: []string{c.Meta.RPCAddr()}, Slots: c.opts.Slots, HeartbeatInterval: 200 * time.Millisecond,
-		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, ReplayWindow: -1, Logger: c.log}
+		RepairInterval: 500 * time.Millisecond, SyncInterval: 2 * time.Second, ReplayWindow: -1, Credentials: creds, Logger: c.log}
 	if c.opts.Data != nil {
 		c.opts.Data(&cfg)
 	}
@@ -118,8 +147,13 @@ func (c *Cluster) StartData() *data.Server {
 // ("127.0.0.1:0" for a new port, or a former session's address to restart it).
 func (c *Cluster) StartSession(addr string) *session.Server {
 	c.t.Helper()
+	addr, creds := c.node(proto.RoleSession, addr)
 	cfg := session.Config{ClientAddr: addr, HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{c.Meta.RPCAddr()},
-		Slots: c.opts.Slots, HeartbeatInterval: c.opts.ClientHeartbeat, PushRetry: c.opts.PushRetry, Logger: c.log}
+		Slots: c.opts.Slots, HeartbeatInterval: c.opts.ClientHeartbeat, PushRetry: c.opts.PushRetry, Credentials: creds, Logger: c.log}
+	if c.opts.ClientTLS && creds.Certs != nil {
+		cert := creds.Certs().Cert
+		cfg.ClientTLS = func() *netio.Certs { return &netio.Certs{Cert: cert} }
+	}
 	if c.opts.Session != nil {
 		c.opts.Session(&cfg)
 	}
@@ -155,6 +189,53 @@ func (c *Cluster) RestartSession(i int) {
 	s := c.StartSession(addr)
 	c.Sessions = c.Sessions[:len(c.Sessions)-1] // StartSession appended s
 	c.Sessions[i] = s
+}
+
+// node returns the address a new node of role listens on (addr, or with
+// TLS a free port chosen now when addr has port 0) and its credentials.
+func (c *Cluster) node(role proto.Role, addr string) (string, netio.Credentials) {
+	c.t.Helper()
+	if c.ca == nil {
+		return addr, netio.Credentials{Secret: c.secret}
+	}
+	if strings.HasSuffix(addr, ":0") {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+	}
+	certPEM, keyPEM, err := c.ca.NodeCert(role, []string{addr}, 0)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	kp, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	nc := &netio.Certs{Cert: &kp, CA: c.caPool}
+	return addr, netio.Credentials{Certs: func() *netio.Certs { return nc }}
+}
+
+// Credentials are credentials of a node of role at addr in this cluster:
+// for tests that act as a node (a session claiming another's id, say).
+func (c *Cluster) Credentials(role proto.Role, addr string) netio.Credentials {
+	c.t.Helper()
+	_, creds := c.node(role, addr)
+	return creds
+}
+
+// CA is the cluster's CA (nil without TLS), to make certificates with.
+func (c *Cluster) CA() *certs.CA { return c.ca }
+
+// ClientTLSConfig is what SDK clients of a ClientTLS cluster connect with:
+// the sessions' certificates verified against the cluster CA.
+func (c *Cluster) ClientTLSConfig() *tls.Config {
+	if c.caPool == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: c.caPool}
 }
 
 // Logger is the logger the cluster's roles use (warnings and up, or
