@@ -88,10 +88,10 @@ func New(cfg Config) (*Server, error) {
 		Logger:      cfg.Logger,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
-	s.http.Handle("GET /digest/datum/query", s.handleDatum)
-	s.http.Handle("GET /digest/slot/status", s.handleSlotStatus)
+	s.http.HandleRead("GET /digest/datum/query", s.handleDatum)
+	s.http.HandleRead("GET /digest/slot/status", s.handleSlotStatus)
 	return s, nil
 }
 

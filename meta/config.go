@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -37,10 +38,9 @@ type Config struct {
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
 	LeaderLease time.Duration
-	// AdminToken is the bearer token the state-changing HTTP endpoints
-	// require; without one they answer loopback clients only.
-	AdminToken string
-	Logger     *slog.Logger
+	// Admin says who may use the HTTP admin endpoints and protected reads.
+	Admin  opshttp.AdminConfig
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() error {

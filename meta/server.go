@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:      cfg.Logger,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.routes()
 	s.adminRoutes()
 	s.drainRoutes()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -17,7 +18,8 @@ type Config struct {
 
 	Zone        string // zone given to clients that do not name one
 	ClientToken string // when set, clients must present it in the handshake
-	AdminToken  string // bearer token of the state-changing HTTP endpoints; none: loopback clients only
+	// Admin says who may use the HTTP admin endpoints and protected reads.
+	Admin opshttp.AdminConfig
 
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats

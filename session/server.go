@@ -66,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
 	s.routes()
 	return s, nil

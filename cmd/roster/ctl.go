@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
 )
 
 const ctlHelp = `Operates a running cluster over its HTTP admin API (docs/http-api.md).
@@ -31,8 +33,10 @@ Commands:
                             the node stays up, drained, until undrain or a restart
   undrain NODE...           let drained nodes take work again
 
-The meta leader is found among --meta; admin commands send --token as a bearer
-token (a node started without --admin-token takes admin requests from 127.0.0.1 only).`
+The meta leader is found among --meta. Every request carries the admin token
+(--admin-token, --admin-token-file or $ROSTER_ADMIN_TOKEN) as a bearer token and the
+X-Roster-Admin header; a node started without an admin token takes admin requests
+from its own machine only.`
 
 // ctlTimeout bounds every request ctl makes.
 const ctlTimeout = 10 * time.Second
@@ -52,10 +56,12 @@ func runCtl(args []string, out io.Writer) error {
 		fmt.Fprintf(fs.Output(), "Usage: roster ctl [flags] COMMAND [ARGS]\n\n%s\n\nFlags:\n", ctlHelp)
 		fs.PrintDefaults()
 	}
-	var metas string
+	var metas, tokenFile string
 	c := &ctl{out: out, client: &http.Client{Timeout: ctlTimeout}}
 	fs.StringVar(&metas, "meta", "http://127.0.0.1:9615", "comma-separated meta HTTP addresses; the leader among them answers")
-	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, opshttp.FlagAdminToken, os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "the same as --"+opshttp.FlagAdminToken)
+	fs.StringVar(&tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token; replaces --"+opshttp.FlagAdminToken)
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of tables, for scripts")
 	// Flags may follow the command too (roster ctl status --json).
 	var pos []string
@@ -68,6 +74,13 @@ func runCtl(args []string, out io.Writer) error {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if tokenFile != "" {
+		t, err := opshttp.ReadTokenFile(tokenFile)
+		if err != nil {
+			return err
+		}
+		c.token = t
 	}
 	for _, m := range splitList(metas) {
 		c.metas = append(c.metas, baseURL(m))
@@ -161,9 +174,7 @@ func (c *ctl) call(ctx context.Context, method, u string, form url.Values) ([]by
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	opshttp.SetAdminHeaders(req, c.token)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach %s: %w", u, err)
@@ -182,7 +193,7 @@ func (c *ctl) call(ctx context.Context, method, u string, form url.Values) ([]by
 			msg = e.Error
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
-			msg += " (pass --token)"
+			msg += " (pass --" + opshttp.FlagAdminToken + ")"
 		}
 		return nil, fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, msg)
 	}

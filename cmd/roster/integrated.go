@@ -16,9 +16,11 @@ func runIntegrated(args []string) error {
 	var df dataFlags
 	var sf sessionFlags
 	var nf nodeFlags
-	mf.register(fs, "")
-	df.register(fs)
-	sf.register(fs)
+	// The HTTP servers listen on loopback by default: with no admin token,
+	// a node serving HTTP beyond loopback refuses to start (opshttp).
+	mf.register(fs, "", "127.0.0.1")
+	df.register(fs, "127.0.0.1")
+	sf.register(fs, "127.0.0.1")
 	nf.register(fs, false, true)
 	log, err := nf.parse(fs, args)
 	if err != nil {
@@ -50,7 +52,7 @@ func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, log *slog.
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
-		AdminToken: n.adminToken, Logger: log}
+		Admin: n.admin, Logger: log}
 	sf.limits.apply(&c)
 	return c
 }
