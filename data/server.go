@@ -48,6 +48,7 @@ type Server struct {
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
+	refusedLog                     netio.LogThrottle // writes refused for their owner or version
 
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool

@@ -16,7 +16,9 @@ type WriteOp struct {
 
 // WriteBatch carries writes from a session to a slot leader (or, with
 // Replica set, from a leader to its followers). Ops of one slot are applied in
-// order. SessionID names the owning session, unique per session process.
+// order. SessionID names the owning session, unique per session process. The
+// ops' Publisher.Owner travel in an optional trailing list (left out when
+// every one is unknown).
 type WriteBatch struct {
 	SessionID      string
 	SlotTableEpoch uint64
@@ -35,7 +37,7 @@ func (m *WriteBatch) AppendBody(dst []byte) []byte {
 		dst = append(dst, byte(m.Ops[i].Kind))
 		dst = m.Ops[i].Publisher.AppendBody(dst)
 	}
-	return dst
+	return appendOwners(dst, len(m.Ops), func(i int) Owner { return m.Ops[i].Publisher.Owner })
 }
 
 func (m *WriteBatch) Unmarshal(body []byte) error {
@@ -54,6 +56,7 @@ func (m *WriteBatch) Unmarshal(body []byte) error {
 		}
 		op.Publisher.readInto(&r, &arena)
 	}
+	readOwners(&r, n, func(i int, o Owner) { m.Ops[i].Publisher.Owner = o })
 	return r.done()
 }
 
@@ -319,7 +322,9 @@ type SlotDiff struct {
 	Publishers []Publisher
 	// Owners, when set, names the session owning each publisher (parallel
 	// to Publishers): a leader answering its follower sends them so the
-	// follower keeps per-session ownership. Optional trailing field.
+	// follower keeps per-session ownership. Optional trailing field,
+	// followed by another: the publishers' client owners (Publisher.Owner),
+	// left out when every one is unknown.
 	Owners []string
 }
 
@@ -328,10 +333,11 @@ func (*SlotDiff) Type() Type { return TypeSlotDiff }
 func (m *SlotDiff) AppendBody(dst []byte) []byte {
 	dst = appendUvarint(dst, uint64(m.Slot))
 	dst = appendPublishers(dst, m.Publishers)
-	if len(m.Owners) > 0 {
+	clients := appendOwners(nil, len(m.Publishers), func(i int) Owner { return m.Publishers[i].Owner })
+	if len(m.Owners) > 0 || len(clients) > 0 {
 		dst = appendStrings(dst, m.Owners)
 	}
-	return dst
+	return append(dst, clients...)
 }
 
 func (m *SlotDiff) Unmarshal(body []byte) error {
@@ -342,6 +348,7 @@ func (m *SlotDiff) Unmarshal(body []byte) error {
 	if r.more() {
 		m.Owners = r.strings("owners", nil)
 	}
+	readOwners(&r, len(m.Publishers), func(i int, o Owner) { m.Publishers[i].Owner = o })
 	return r.done()
 }
 

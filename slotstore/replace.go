@@ -85,7 +85,10 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 				changed = true
 			}
 		}
-		for _, rec := range recs {
+		for rid, rec := range recs {
+			if d.check(rid, rec.Owner(), rec.Version) != nil {
+				continue // another client's registerId: not this session's to restore
+			}
 			if d.putFromOwner(s, rec) {
 				changed = true
 			}
