@@ -90,7 +90,7 @@ func (s *Server) setClientOff(ips []string) {
 				case isOff && !wasOff:
 					held++
 					ops = append(ops, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(),
+						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(), Owner: p.Owner(),
 					}})
 				case wasOff && !isOff:
 					released++

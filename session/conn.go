@@ -19,6 +19,7 @@ type clientConn struct {
 	// Set once by the handshake, read after handshaken is seen true.
 	clientID, appName, zone string
 	enc                     proto.Encoding
+	owner                   proto.Owner // see owner.go
 
 	// Admission (limits.go); used on the connection's event loop only.
 	overLimit int           // when non-zero, the connection count at accept, over the limit

@@ -62,20 +62,17 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.Handshake:
 		h.handshake(c, cc, reqID, m)
 	case *proto.Publisher:
-		code, msg := h.s.limits.publisher(cc, m)
-		if code == proto.CodeOK {
-			code, msg = h.s.publish(cc, m)
+		if code, msg := h.s.limits.publisher(cc, m); code != proto.CodeOK {
+			h.reply(c, reqID, code, msg)
+			return
 		}
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.publish(cc, m))
 	case *proto.UnregisterPublisher:
-		code, msg := h.s.unpublish(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.unpublish(cc, m))
 	case *proto.Subscriber:
-		code, msg := h.s.subscribe(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.subscribe(cc, m))
 	case *proto.UnregisterSubscriber:
-		code, msg := h.s.unsubscribe(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.unsubscribe(cc, m))
 	case *proto.PushAck:
 		h.s.pusher.ack(cc, m)
 	case *proto.AppRevision:
@@ -110,6 +107,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.limiter = h.s.limits.connLimiter()
 	c.Establish()
 	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
+	cc.owner = ownerOf(m.ClientID, m.Secret)
 	if cc.zone == "" {
 		cc.zone = cfg.Zone
 	}
@@ -125,8 +123,12 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 }
 
 func (h clientHandler) reply(c *netio.Conn, reqID uint64, code proto.Code, msg string) {
+	h.answer(c, reqID, proto.Result{Code: code, Message: msg})
+}
+
+func (h clientHandler) answer(c *netio.Conn, reqID uint64, res proto.Result) {
 	if reqID == 0 {
 		return
 	}
-	_ = c.Reply(reqID, &proto.Result{Code: code, Message: msg})
+	_ = c.Reply(reqID, &res)
 }

@@ -41,7 +41,8 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	warnLog netio.LogThrottle // logThrottled's
+	warnLog  netio.LogThrottle // logThrottled's
+	refusals refusalLogs       // owner.go
 }
 
 // New returns a session node; Start runs it.
@@ -53,7 +54,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Slots&(cfg.Slots-1) != 0 {
 		return nil, fmt.Errorf("cannot create session: %d slots is not a power of two: %w", cfg.Slots, ErrInvalid)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session")}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session"), refusals: newRefusalLogs()}
 	s.reg = newRegistry(cfg.Slots)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
