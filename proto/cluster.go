@@ -521,6 +521,9 @@ type NodeHeartbeatReply struct {
 	// that sent the heartbeat; meta repeats it until the node's heartbeats
 	// show it obeyed. Optional trailing field.
 	Order DrainOrder
+	// ACL is the client credentials, part of the cluster config (sent with
+	// it). Optional trailing field, left out when empty.
+	ACL ACL
 }
 
 // DrainOrder is an operator's order to a node, carried by a heartbeat reply.
@@ -543,7 +546,8 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	drain := len(m.Draining) > 0 || m.Order != DrainNone
+	acl := m.ConfigEpoch != 0 && !m.ACL.empty()
+	drain := len(m.Draining) > 0 || m.Order != DrainNone || acl
 	if m.ConfigEpoch != 0 || drain {
 		dst = appendUvarint(dst, m.ConfigEpoch)
 		dst = appendStrings(dst, m.ClientOff)
@@ -552,6 +556,9 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	if drain {
 		dst = appendStrings(dst, m.Draining)
 		dst = append(dst, byte(m.Order))
+	}
+	if acl {
+		dst = m.ACL.append(dst)
 	}
 	return dst
 }
@@ -568,7 +575,7 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
-	m.Draining, m.Order = nil, DrainNone
+	m.Draining, m.Order, m.ACL = nil, DrainNone, ACL{}
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
@@ -580,6 +587,9 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 		if m.Order > DrainCancel {
 			r.fail("drain order")
 		}
+	}
+	if r.more() {
+		m.ACL.read(&r)
 	}
 	return r.done()
 }

@@ -1,7 +1,5 @@
 package proto
 
-import "encoding/binary"
-
 // OwnerLen is the size of an Owner.
 const OwnerLen = 16
 
@@ -27,9 +25,21 @@ func appendOwner(dst []byte, o Owner) []byte { return append(dst, o[:]...) }
 
 func (r *reader) owner(what string) Owner {
 	var o Owner
-	binary.BigEndian.PutUint64(o[:8], r.fixed64(what))
-	binary.BigEndian.PutUint64(o[8:], r.fixed64(what))
+	r.fixed(what, o[:])
 	return o
+}
+
+// fixed reads len(dst) bytes into dst.
+func (r *reader) fixed(what string, dst []byte) {
+	if r.err != nil {
+		return
+	}
+	if len(r.s)-r.off < len(dst) {
+		r.fail(what)
+		return
+	}
+	copy(dst, r.s[r.off:])
+	r.off += len(dst)
 }
 
 // appendOwners appends the owners of n publishers, owner(i) for each, as a

@@ -46,7 +46,10 @@ func samples() []Message {
 		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
 			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}},
 			ConfigEpoch: 1<<32 | 7, ClientOff: []string{"10.0.0.1", "10.0.0.2"}, PushStopped: true,
-			Draining: []string{"s/1"}, Order: DrainStart},
+			Draining: []string{"s/1"}, Order: DrainStart, ACL: ACL{Enforce: true, Credentials: []Credential{
+				{Name: "orders-svc", TokenHash: [32]byte{1, 31: 2}, App: "orders", Publish: []string{"com.example.orders.*"}, Subscribe: []string{"*"}},
+				{Name: "ro", App: "ro"},
+			}}},
 		&rev,
 		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
 		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},
