@@ -58,6 +58,7 @@ func (r *registry) held(ip string) bool {
 func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
 	s.setClientOff(c.ClientOff)
 	s.pusher.setStopped(c.PushStopped)
+	s.auth.setACL(c.ACL)
 }
 
 // setClientOff makes ips the client-off list. The publishers of IPs newly

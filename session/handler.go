@@ -76,6 +76,10 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.PushAck:
 		h.s.pusher.ack(cc, m)
 	case *proto.AppRevision:
+		if res, ok := h.s.auth.allowApp(cc, m); !ok {
+			h.answer(c, reqID, res)
+			return
+		}
 		h.s.apps.register(c, reqID, m)
 	default:
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("%s is not a client request", m.Type()))
@@ -92,9 +96,11 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		h.reply(c, reqID, proto.CodeBadRequest, "protocol version 0")
 		return
 	}
-	if cfg.ClientToken != "" && m.Token != cfg.ClientToken {
-		authRefused.Inc()
-		h.reply(c, reqID, proto.CodeUnauthorized, "wrong or missing client token")
+	cred, refusal := h.s.auth.handshake(cc.ip, m)
+	if refusal != nil {
+		h.answer(c, reqID, *refusal)
+		// Flushed before the close takes effect, as below.
+		_ = c.Close(ErrUnauthorized)
 		return
 	}
 	if code, msg := h.s.limits.handshake(cc); code != proto.CodeOK {
@@ -108,6 +114,9 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	c.Establish()
 	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
 	cc.owner = ownerOf(m.ClientID, m.Secret)
+	if cred != nil {
+		cc.cred, cc.credHash, cc.appName = cred.Name, cred.TokenHash, cred.App
+	}
 	if cc.zone == "" {
 		cc.zone = cfg.Zone
 	}

@@ -63,6 +63,9 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 	if p.Zone == "" {
 		p.Zone = cc.zone
 	}
+	if res, ok := s.auth.allow(cc, opPublish, p.DataInfoID, p.AppName); !ok {
+		return res
+	}
 	if p.AppName == "" {
 		p.AppName = cc.appName
 	}
@@ -125,6 +128,9 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 	if !m.Scope.Valid() {
 		badRequests.Inc()
 		return proto.Result{Code: proto.CodeBadRequest, Message: fmt.Sprintf("unknown scope %d", m.Scope)}
+	}
+	if res, ok := s.auth.allow(cc, opSubscribe, m.DataInfoID, ""); !ok {
+		return res
 	}
 	zone := m.Zone
 	if zone == "" {

@@ -31,6 +31,7 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
+	auth     *authState // auth.go
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
+	s.auth = newAuthState(cfg.ClientToken, s.log)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
 	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
