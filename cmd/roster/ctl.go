@@ -32,6 +32,17 @@ Commands:
                             node's slots move elsewhere, a session's clients move to other sessions;
                             the node stays up, drained, until undrain or a restart
   undrain NODE...           let drained nodes take work again
+  acl list                  the client credentials (never their tokens) and whether they are enforced
+  acl create NAME --app APP [--publish P,...] [--subscribe P,...]
+                            a credential of application APP that may publish and subscribe to the
+                            dataIds matching the patterns ("*" any run of characters, "?" one); prints
+                            its token, this once (client.Config.Token)
+  acl update NAME [--app APP] [--publish P,...] [--subscribe P,...]
+                            replace what is given (--publish= clears the list); the token stays
+  acl rotate NAME           a new token for the credential; the old one stops working
+  acl delete NAME           remove the credential; its clients' next operations are refused
+  acl enforce on|off        on: every client must present a credential's token (off: clients
+                            without one are let in, those with one are held to it)
 
 The meta leader is found among --meta. Every request carries the admin token
 (--admin-token, --admin-token-file or $ROSTER_ADMIN_TOKEN) as a bearer token and the
@@ -48,6 +59,8 @@ type ctl struct {
 	json   bool
 	out    io.Writer
 	client *http.Client
+	// aclFlags are the flags of `acl create|update`.
+	aclFlags *aclFlags
 }
 
 func runCtl(args []string, out io.Writer) error {
@@ -63,6 +76,10 @@ func runCtl(args []string, out io.Writer) error {
 	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "the same as --"+opshttp.FlagAdminToken)
 	fs.StringVar(&tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token; replaces --"+opshttp.FlagAdminToken)
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of tables, for scripts")
+	var af aclFlags
+	fs.StringVar(&af.app, "app", "", "acl create|update: the application the credential is bound to")
+	fs.StringVar(&af.publish, "publish", "", "acl create|update: comma-separated dataId patterns the credential may publish to")
+	fs.StringVar(&af.subscribe, "subscribe", "", "acl create|update: comma-separated dataId patterns the credential may subscribe to")
 	// Flags may follow the command too (roster ctl status --json).
 	var pos []string
 	for {
@@ -92,6 +109,9 @@ func runCtl(args []string, out io.Writer) error {
 		fs.Usage()
 		return flag.ErrHelp
 	}
+	af.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { af.set[f.Name] = true })
+	c.aclFlags = &af
 	ctx, cancel := context.WithTimeout(context.Background(), 3*ctlTimeout)
 	defer cancel()
 	return c.run(ctx, pos[0], pos[1:])
@@ -137,6 +157,12 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 			return err
 		}
 		return c.drain(ctx, args, cmd == "undrain")
+	case "acl":
+		f := c.aclFlags
+		if f == nil {
+			f = &aclFlags{}
+		}
+		return c.acl(ctx, args, f)
 	case "push":
 		if err := need(1, "stop, resume or status"); err != nil {
 			return err
