@@ -106,7 +106,9 @@ func (s *Server) fillNodeConfigLocked(hb *proto.NodeHeartbeat, reply *proto.Node
 	reply.ConfigEpoch = c.epoch
 	reply.ClientOff = c.clientOff
 	reply.PushStopped = c.pushStopped
-	reply.ACL = c.acl
+	if hb.Role == proto.RoleSession {
+		reply.ACL = c.acl // sessions check credentials; nobody else needs their hashes
+	}
 }
 
 // updateNodeConfig changes the cluster config as leader: change edits a

@@ -16,8 +16,11 @@ type Config struct {
 	MetaAddrs  []string // meta nodes' RPC addresses
 	Slots      int      // slots in the cluster; must match the data nodes
 
-	Zone        string // zone given to clients that do not name one
-	ClientToken string // when set, clients must present it in the handshake
+	Zone string // zone given to clients that do not name one
+	// ClientToken, when set, is a token every client must present in its
+	// handshake, unless it presents an application credential's (see
+	// auth.go; with credentials enforced, only a credential's will do).
+	ClientToken string
 	// Admin says who may use the HTTP admin endpoints and protected reads.
 	Admin opshttp.AdminConfig
 

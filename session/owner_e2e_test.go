@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestRegistrationsAreOwned(t *testing.T) {
 		var d struct {
 			Publishers []proto.Publisher `json:"publishers"`
 		}
-		if err := opshttp.GetJSON(ctx(t), "http://"+c.Sessions[i].HTTPAddr()+"/digest/pub/data/query?dataInfoId="+urlEscape(id), &d); err != nil {
+		if err := opshttp.GetJSON(ctx(t), "http://"+c.Sessions[i].HTTPAddr()+"/digest/pub/data/query?dataInfoId="+url.QueryEscape(id), &d); err != nil {
 			t.Fatal(err)
 		}
 		return d.Publishers
@@ -111,16 +112,3 @@ func TestRegistrationsAreOwned(t *testing.T) {
 		t.Fatalf("the owner's publisher moved to registerId %s", id)
 	}
 }
-
-func urlEscape(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '#' {
-			b = append(b, "%23"...)
-		} else {
-			b = append(b, s[i])
-		}
-	}
-	return string(b)
-}
-

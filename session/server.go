@@ -31,7 +31,7 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
-	auth     *authState // auth.go
+	auth     *authState   // auth.go
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
