@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -227,18 +228,24 @@ func (s *Server) handleACLChange(op aclOp) http.HandlerFunc {
 			res.Credential = credentialJSON(&cred)
 			return aclCredentialPrefix + name, encodeCredential(&cred), true
 		})
-		if err == nil {
-			err = refusal
-		}
-		if e, ok := err.(*aclError); ok {
-			opshttp.WriteError(w, e.status, e.msg)
-			return
-		}
-		if err != nil {
-			writeConfigError(w, err)
-			return
-		}
 		res.Success = true
+		answerACL(w, err, refusal, res)
+	}
+}
+
+// answerACL answers a credential change: the refusal the change found, or
+// the error of writing it, or res.
+func answerACL(w http.ResponseWriter, err, refusal error, res any) {
+	if err == nil {
+		err = refusal
+	}
+	var e *aclError
+	switch {
+	case errors.As(err, &e):
+		opshttp.WriteError(w, e.status, e.msg)
+	case err != nil:
+		writeConfigError(w, err)
+	default:
 		opshttp.WriteJSON(w, http.StatusOK, res)
 	}
 }
@@ -272,18 +279,7 @@ func (s *Server) handleACLEnforce(w http.ResponseWriter, r *http.Request) {
 		}
 		return aclEnforceKey, []byte(value), true
 	})
-	if err == nil {
-		err = refusal
-	}
-	if e, ok := err.(*aclError); ok {
-		opshttp.WriteError(w, e.status, e.msg)
-		return
-	}
-	if err != nil {
-		writeConfigError(w, err)
-		return
-	}
-	opshttp.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "enforce": on})
+	answerACL(w, err, refusal, map[string]any{"success": true, "enforce": on})
 }
 
 func (s *Server) handleACLQuery(w http.ResponseWriter, r *http.Request) {
