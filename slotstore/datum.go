@@ -29,7 +29,14 @@ func newDatum(id string) *datum {
 // d.mu must be held.
 func (d *datum) put(s *Store, rec *record) bool {
 	rid := rec.RegisterID()
-	if old, ok := d.pubs[rid]; ok {
+	old, ok := d.pubs[rid]
+	return d.putOver(s, rid, rec, old, ok)
+}
+
+// putOver is put once rid, rec's register id, was looked up: old is its
+// live record if ok. d.mu must be held.
+func (d *datum) putOver(s *Store, rid string, rec, old *record, ok bool) bool {
+	if ok {
 		if !newer(rec.Version, rec.TS, old.Version, old.TS) {
 			return false
 		}

@@ -29,11 +29,12 @@ func (s *Store) Write(sessionID string, kind proto.OpKind, p *proto.Publisher) (
 	now := s.now().UnixNano()
 	var err error
 	v, changed := s.update(p.DataInfoID, func(d *datum) bool {
-		if err = d.check(p.RegisterID, p.Owner, p.Version); err != nil {
+		old, live := d.pubs[p.RegisterID] // looked up once: this is every client write's path
+		if err = d.checkOver(p.RegisterID, old, live, p.Owner, p.Version); err != nil {
 			return false
 		}
 		if rec != nil {
-			return d.putFromOwner(s, rec)
+			return d.putFromOwnerOver(s, p.RegisterID, rec, old, live)
 		}
 		return d.remove(s, session, false, p.RegisterID, p.Version, p.RegisterTimestamp, now, p.Owner)
 	})
@@ -43,11 +44,18 @@ func (s *Store) Write(sessionID string, kind proto.OpKind, p *proto.Publisher) (
 // check returns an error when a write of rid by owner w at version v must
 // be refused (see Write). d.mu must be held.
 func (d *datum) check(rid string, w proto.Owner, v uint64) error {
+	old, live := d.pubs[rid]
+	return d.checkOver(rid, old, live, w, v)
+}
+
+// checkOver is check once rid was looked up: old is its live record if
+// live. d.mu must be held.
+func (d *datum) checkOver(rid string, old *record, live bool, w proto.Owner, v uint64) error {
 	var (
 		owner proto.Owner
 		held  uint64
 	)
-	if old, ok := d.pubs[rid]; ok {
+	if live {
 		owner, held = old.Owner(), old.Version
 	} else if t, ok := d.tombs[rid]; ok {
 		owner, held = t.owner, t.version
