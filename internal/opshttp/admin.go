@@ -53,11 +53,10 @@ type AdminConfig struct {
 }
 
 var (
-	adminRefused   = metrics.NewCounter(`roster_http_admin_refused_total{reason="unauthorized"}`)
-	adminBrowser   = metrics.NewCounter(`roster_http_admin_refused_total{reason="browser"}`)
-	readsRefused   = metrics.NewCounter(`roster_http_admin_refused_total{reason="protected_read"}`)
-	adminWrites    = metrics.NewCounter(`roster_http_admin_writes_total`)
-	adminAuditDrop = metrics.NewCounter(`roster_http_admin_refusals_not_logged_total`)
+	adminRefused = metrics.NewCounter(`roster_http_admin_refused_total{reason="unauthorized"}`)
+	adminBrowser = metrics.NewCounter(`roster_http_admin_refused_total{reason="browser"}`)
+	readsRefused = metrics.NewCounter(`roster_http_admin_refused_total{reason="protected_read"}`)
+	adminWrites  = metrics.NewCounter(`roster_http_admin_writes_total`)
 )
 
 // ReadTokenFile returns the token in path: its content without surrounding
@@ -244,11 +243,7 @@ func (g *guard) audit(r *http.Request, who string, status int, took time.Duratio
 		"form", formSummary(r), "status", status, "took", took.Round(time.Microsecond)}
 	if refusal != "" {
 		args = append(args, "refused", refusal)
-		if g.log.Enabled(r.Context(), slog.LevelWarn) {
-			g.refusals.Warn(g.log, "admin request refused", args...)
-		} else {
-			adminAuditDrop.Inc()
-		}
+		g.refusals.Warn(g.log, "admin request refused", args...)
 		return
 	}
 	g.log.Info("admin request", args...)

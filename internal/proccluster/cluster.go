@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -189,6 +190,12 @@ func (c *Cluster) args(role Role, rpc, http string) []string {
 	o := c.opts
 	a := append([]string{string(role)}, addrFlags(role, rpc, http)...)
 	a = append(a, "--log-level", o.LogLevel)
+	if !loopbackAddr(http) {
+		// A node outside loopback (the chaos runner's network namespace:
+		// a private link of this machine's) has no admin token to start
+		// with; its admin endpoints still answer this machine only.
+		a = append(a, "--admin-insecure")
+	}
 	if o.Slots > 0 {
 		a = append(a, "--slots", strconv.Itoa(o.Slots))
 	}
@@ -294,4 +301,10 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		wg.Wait()
 	}
 	return errors.Join(errs...)
+}
+
+// loopbackAddr reports whether hostport is on a loopback address.
+func loopbackAddr(hostport string) bool {
+	ap, err := netip.ParseAddrPort(hostport)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
