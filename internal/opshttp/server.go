@@ -1,6 +1,13 @@
 // Package opshttp is the HTTP server every role runs for operations:
 // GET /health/check, GET /metrics (Prometheus text) and the role's own
 // admin and query endpoints, all answering JSON with lowerCamelCase fields.
+//
+// Access (admin.go, AdminConfig): admin writes need the admin token or,
+// without one, a request from the node's own machine that no web page can
+// make (AdminHeader, a loopback Host, no foreign Origin); a node whose HTTP
+// address is not loopback-only does not start without a token unless told
+// to; reads that expose registerIds, client IPs or topology can be put
+// behind the token; every admin request is written to an audit log line.
 package opshttp
 
 import (
