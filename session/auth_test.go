@@ -75,3 +75,26 @@ func TestAuthFailuresBounded(t *testing.T) {
 		t.Fatalf("%d IPs tracked, bound %d", n, maxAuthFailureIPs)
 	}
 }
+
+// FuzzHandshakeAuth: whatever a client sends, only the exact shared token
+// or a credential's exact token gets in, and nothing panics.
+func FuzzHandshakeAuth(f *testing.F) {
+	token := acl.NewToken("orders-svc")
+	f.Add("", "")
+	f.Add(token, "orders")
+	f.Add("orders-svc.", "")
+	f.Add("s3cret", "x")
+	f.Fuzz(func(t *testing.T, tok, app string) {
+		st := newAuthState("s3cret", slog.New(slog.DiscardHandler))
+		st.setACL(proto.ACL{Credentials: []proto.Credential{{Name: "orders-svc", App: "orders", TokenHash: acl.HashToken(token)}}})
+		cred, res := st.handshake("10.0.0.1", &proto.Handshake{Token: tok, AppName: app})
+		switch {
+		case res == nil && cred == nil && tok != "s3cret":
+			t.Fatalf("token %q let in without a credential", tok)
+		case res == nil && cred != nil && (tok != token || app != "" && app != "orders"):
+			t.Fatalf("token %q app %q let in as %s", tok, app, cred.Name)
+		case res != nil && (tok == "s3cret" || tok == token && (app == "" || app == "orders")):
+			t.Fatalf("token %q app %q refused: %s", tok, app, res.Message)
+		}
+	})
+}

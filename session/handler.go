@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roster-registry/roster/netio"
@@ -114,8 +115,8 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	c.Establish()
 	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
 	cc.owner = ownerOf(m.ClientID, m.Secret)
-	if cred != nil {
-		cc.cred, cc.credHash, cc.appName = cred.Name, cred.TokenHash, cred.App
+	if cred != nil { // copies: the credentials' strings are part of a heartbeat reply's frame
+		cc.cred, cc.credHash, cc.appName = strings.Clone(cred.Name), cred.TokenHash, strings.Clone(cred.App)
 	}
 	if cc.zone == "" {
 		cc.zone = cfg.Zone

@@ -218,10 +218,7 @@ func (r *registry) del(k regKey) {
 func (r *registry) unpublish(k regKey, w proto.Owner, version uint64, now time.Time) verdict {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old, held := r.get(k)
-	if !held {
-		old = nil
-	}
+	old, held := r.get(k) // old is nil when not held
 	if v := r.judge(k, old, w, version); v.code != proto.CodeOK {
 		return v
 	}
@@ -263,10 +260,7 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) verdict {
 	k := regKey{p.DataInfoID, p.RegisterID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old, held := r.get(k)
-	if !held {
-		old = nil
-	}
+	old, held := r.get(k) // old is nil when not held
 	if v := r.judge(k, old, p.Owner, p.Version); v.code != proto.CodeOK {
 		return v
 	}
