@@ -24,10 +24,10 @@ func retryable(code proto.Code) bool {
 // call sends a registration request on the ready connection and waits for
 // the session to accept it, retrying across timeouts, reconnects and
 // temporary refusals (e.g. the session's rate limit) with backoff until ctx
-// is done or the client is closed. CodeStaleVersion counts as accepted: the
-// session already holds a newer version. A definite refusal comes back as a
-// *ServerError; when ctx ends after a temporary refusal, the error wraps
-// both ctx's cause and that refusal (errors.Is(err, ErrRateLimited)).
+// is done or the client is closed. A definite refusal (CodeStaleVersion
+// included: see Publisher.send) comes back as a *ServerError; when ctx ends
+// after a temporary refusal, the error wraps both ctx's cause and that
+// refusal (errors.Is(err, ErrRateLimited)).
 func (c *Client) call(ctx context.Context, m proto.Message) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -49,9 +49,6 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 			timeouts++
 		}
 		if se := serverError(err); se != nil {
-			if se.Code == proto.CodeStaleVersion {
-				return nil
-			}
 			if !retryable(se.Code) {
 				return se
 			}

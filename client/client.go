@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,10 @@ type Client struct {
 	cfg  Config
 	log  *slog.Logger
 	conn *netio.Client
+	// secret proves to every session, on every connection, that this is
+	// the client that registered its registerIds (proto.Handshake.Secret):
+	// drawn per Client, never shown.
+	secret string
 
 	// ctx ends when Close is called; it bounds every background goroutine.
 	ctx    context.Context
@@ -81,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		pushLog: netio.LogThrottle{Every: 10 * time.Second},
 		cfg:     cfg,
 		log:     cfg.Logger,
+		secret:  rand.Text(),
 		pubs:    make(map[*Publisher]struct{}),
 		subs:    make(map[*Subscriber]struct{}),
 		byKey:   make(map[subKey][]*Subscriber),

@@ -25,7 +25,10 @@ type Config struct {
 	AppName string
 	// ClientID identifies this client across reconnects; random when empty.
 	ClientID string
-	// Token is the session's shared secret, if it requires one.
+	// Token proves the client may use the registry: the sessions' shared
+	// --client-token, or the token of an application credential (roster
+	// ctl acl create), whose permissions then bound what it may publish
+	// and subscribe to.
 	Token string
 	// TLS, when set, connects to the sessions with TLS: set RootCAs to the
 	// CA of the sessions' certificates (ServerName defaults to each
@@ -34,6 +37,14 @@ type Config struct {
 	// a trusted network. A plaintext client is refused by a TLS-only
 	// session with an error saying so, and a TLS client by a plaintext one.
 	TLS *tls.Config
+
+	// OnRefusal, when set, is called when the registry refuses a
+	// registration the client sends again in the background after a
+	// reconnect (its registerId taken over, a permission revoked): the
+	// error names it and wraps a *ServerError. It runs on the reconnecting
+	// goroutine, so it must be quick. Publisher.Err and Subscriber.Err
+	// report the same.
+	OnRefusal func(error)
 	// LocalAddr is the local IP address to connect from (the client IP the
 	// sessions see); "" lets the system choose.
 	LocalAddr string

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -76,6 +77,7 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 		Zone:      c.cfg.Zone,
 		Encodings: proto.EncodingZstd | proto.EncodingS2,
 		Token:     c.cfg.Token,
+		Secret:    c.secret,
 	}
 	// The session gives a connection HandshakeTimeout (10 s by default) to
 	// handshake: a busy one still answers within it, and giving up earlier
@@ -97,15 +99,19 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 // not keep the others from being restored. Only a lost link fails the
 // replay (see replayOne).
 func (c *Client) replay(ctx context.Context, l *netio.Link) error {
+	type item struct {
+		r replayed
+		m proto.Message
+	}
 	c.mu.RLock()
-	msgs := make([]proto.Message, 0, len(c.pubs)+len(c.subs))
+	msgs := make([]item, 0, len(c.pubs)+len(c.subs))
 	for p := range c.pubs {
-		if m := p.message(); m != nil {
-			msgs = append(msgs, m)
+		if m := p.registration(); m != nil {
+			msgs = append(msgs, item{p, m})
 		}
 	}
 	for s := range c.subs {
-		msgs = append(msgs, s.message())
+		msgs = append(msgs, item{s, s.registration()})
 	}
 	c.mu.RUnlock()
 	if len(msgs) == 0 {
@@ -116,7 +122,7 @@ func (c *Client) replay(ctx context.Context, l *netio.Link) error {
 	defer cancel(nil)
 	sem := make(chan struct{}, replayParallelism)
 	var wg sync.WaitGroup
-	for _, m := range msgs {
+	for _, it := range msgs {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -126,7 +132,12 @@ func (c *Client) replay(ctx context.Context, l *netio.Link) error {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := c.replayOne(ctx, l, m); err != nil {
+			err := it.r.resend(it.m, func(m proto.Message) error { return c.replayOne(ctx, l, m) })
+			var r *replayRefusal
+			switch {
+			case errors.As(err, &r):
+				c.backgroundRefusal(it.r, r.se)
+			case err != nil:
 				cancel(err)
 			}
 		})
@@ -139,11 +150,26 @@ func (c *Client) replay(ctx context.Context, l *netio.Link) error {
 	return nil
 }
 
+// replayRefusal is a definite refusal of one registration of a replay: it
+// is reported on its publisher or subscriber and the replay goes on.
+type replayRefusal struct{ se *ServerError }
+
+func (r *replayRefusal) Error() string { return r.se.Error() }
+func (r *replayRefusal) Unwrap() error { return r.se }
+func (r *replayRefusal) As(v any) bool {
+	if p, ok := v.(**ServerError); ok {
+		*p = r.se
+		return true
+	}
+	return false
+}
+
 // replayOne sends one registration of a replay. One that is rate-limited
 // or not answered in time is retried on the same link with backoff: the
 // session is alive (KeepAlive closes a link to a dead one) but busy, and
 // failing the connection would start the whole replay again, on top of
-// the load that made it slow.
+// the load that made it slow. A definite refusal comes back as a
+// *replayRefusal (a stale version too: see Publisher.send).
 func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) error {
 	delay := c.cfg.BackoffMin
 	timeouts := 0
@@ -159,15 +185,12 @@ func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) 
 			c.replayLog.Log(c.log, slog.LevelInfo, "session is slow to answer the replay, retrying", "addr", l.Addr(), "err", err)
 		case se == nil:
 			return err
-		case se.Code == proto.CodeStaleVersion:
-			return nil
 		case se.Code == proto.CodeRateLimited:
 			c.replayLog.Log(c.log, slog.LevelInfo, "session rate-limits the replay, slowing down", "addr", l.Addr(), "err", se)
 		case retryable(se.Code):
 			return se
 		default:
-			c.log.Warn("session refused a replayed registration", "type", m.Type(), "err", se)
-			return nil
+			return &replayRefusal{se: se}
 		}
 		t := time.NewTimer(jitter(delay))
 		select {

@@ -12,6 +12,18 @@
 // a tombstone after Unpublish, so a late or replayed older registration never
 // wins over a newer one.
 //
+// Registrations are owned: every connection's handshake carries a random
+// secret drawn per Client, from which sessions know it for the client that
+// registered its registerIds, wherever it reconnects; no other client can
+// overwrite or remove them. The SDK never reports success for a
+// registration the registry refused: Publish, Republish and Subscribe
+// return the refusal (errors.Is with ErrForbidden, ErrOwned,
+// ErrUnauthorized, ...), and one met while replaying after a reconnect is
+// kept on the registration (Publisher.Err, Subscriber.Err) and passed to
+// Config.OnRefusal. Where the fix is the client's own state it re-asserts it
+// first: above a newer version the session holds, or under a new registerId
+// when a session holds its one for another client.
+//
 // Subscribers receive pushes from the session, each list with a version: a
 // subscriber takes only a list newer than the one it holds. After a
 // reconnect, a replayed subscription says which version it holds: a

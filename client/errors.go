@@ -43,14 +43,29 @@ var (
 	// proto.CodeUnavailable, e.g. a session at its connection limit; the
 	// client retries on the next session of its list.
 	ErrUnavailable = errors.New("session unavailable")
+	// ErrForbidden matches (errors.Is) a ServerError with
+	// proto.CodeForbidden: the client's credential lacks the permission
+	// (the message names it). It is not retried.
+	ErrForbidden = errors.New("forbidden")
+	// ErrOwned matches (errors.Is) a ServerError with proto.CodeOwned: the
+	// registerId belongs to another client. A Publisher or Subscriber
+	// first goes on under a new registerId; this is what is left when the
+	// new one was refused too.
+	ErrOwned = errors.New("registerId owned by another client")
+	// ErrStaleVersion matches (errors.Is) a ServerError with
+	// proto.CodeStaleVersion: the session holds a newer version of the
+	// publisher than the one sent, even after the client re-asserted its
+	// own above it.
+	ErrStaleVersion = errors.New("stale version")
 )
 
 // ServerError is a request refused by the session. Use errors.As to read the
-// code, or errors.Is with ErrUnauthorized, ErrRateLimited, ErrTooLarge or
-// ErrUnavailable.
+// code, or errors.Is with ErrUnauthorized, ErrForbidden, ErrOwned, ErrRateLimited,
+// ErrTooLarge, ErrUnavailable or ErrStaleVersion.
 type ServerError struct {
 	Code    proto.Code
 	Message string
+	Hint    string // e.g. the version held, for proto.CodeStaleVersion
 }
 
 // Error returns the code and the session's message.
@@ -72,6 +87,12 @@ func (e *ServerError) Is(target error) bool {
 		return e.Code == proto.CodeTooLarge
 	case ErrUnavailable:
 		return e.Code == proto.CodeUnavailable
+	case ErrForbidden:
+		return e.Code == proto.CodeForbidden
+	case ErrOwned:
+		return e.Code == proto.CodeOwned
+	case ErrStaleVersion:
+		return e.Code == proto.CodeStaleVersion
 	}
 	return false
 }
@@ -107,5 +128,5 @@ func serverError(err error) *ServerError {
 	if !errors.As(err, &r) {
 		return nil
 	}
-	return &ServerError{Code: r.Code, Message: r.Message}
+	return &ServerError{Code: r.Code, Message: r.Message, Hint: r.Hint}
 }

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,6 +37,7 @@ type fakeSession struct {
 	acks       []proto.PushAck
 	heartbeats int
 	reject     map[proto.Type]proto.Code // answers to registrations of a type
+	ownedIDs   map[string]bool           // registerIds another client holds: CodeOwned
 	swallow    map[proto.Type]int        // registrations of a type to leave unanswered
 }
 
@@ -150,11 +153,15 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 		reply(code)
 		return
 	}
+	if id := registerIDOf(m); fs.ownedIDs[id] {
+		reply(proto.CodeOwned)
+		return
+	}
 	switch m := m.(type) {
 	case *proto.Publisher:
 		fs.pubLog = append(fs.pubLog, *m)
 		if old, ok := fs.pubs[m.RegisterID]; ok && old.Version > m.Version {
-			reply(proto.CodeStaleVersion)
+			_ = c.Reply(f.Header.RequestID, &proto.Result{Code: proto.CodeStaleVersion, Hint: strconv.FormatUint(old.Version, 10)})
 			return
 		}
 		fs.pubs[m.RegisterID] = *m
@@ -219,4 +226,27 @@ func (fs *fakeSession) connCount() int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return len(fs.conns)
+}
+
+// dropConns closes every handshaken connection: the clients reconnect and replay.
+func (fs *fakeSession) dropConns() {
+	fs.mu.Lock()
+	conns := make([]*netio.Conn, 0, len(fs.conns))
+	for _, c := range fs.conns {
+		conns = append(conns, c)
+	}
+	fs.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close(errors.New("dropped by the test"))
+	}
+}
+
+func registerIDOf(m proto.Message) string {
+	switch m := m.(type) {
+	case *proto.Publisher:
+		return m.RegisterID
+	case *proto.Subscriber:
+		return m.RegisterID
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -27,13 +28,15 @@ type Publication struct {
 type Publisher struct {
 	c          *Client
 	dataInfoID string
-	registerID string
 	attrs      []proto.Attr
 
-	mu      sync.Mutex
-	version uint64
-	data    []string // replaced, never changed in place: messages share it
-	removed bool
+	mu         sync.Mutex
+	registerID string // new when another client holds it (see send)
+	version    uint64
+	data       []string // replaced, never changed in place: messages share it
+	removed    bool
+
+	refusal refusal // see Err
 }
 
 // Publish records a publication and registers it with the session. It
@@ -62,12 +65,95 @@ func (c *Client) Publish(ctx context.Context, p Publication) (*Publisher, error)
 	c.pubs[pub] = struct{}{}
 	c.mu.Unlock()
 
-	if err := c.call(ctx, pub.message()); err != nil {
+	if err := pub.send(pub.message(), func(m proto.Message) error { return c.call(ctx, m) }); err != nil {
 		pub.forget(err)
 		return nil, fmt.Errorf("cannot publish %s: %w", id, err)
 	}
 	return pub, nil
 }
+
+// send sends m, a registration of p, through try, and re-asserts p's state
+// once where a refusal says how:
+//
+//   - a stale version: the session holds a newer version of p's registerId.
+//     If it is no newer than p's own, it is p's own later registration (a
+//     replay and a Republish crossing): accepted. Otherwise p goes on above
+//     the version held.
+//   - CodeOwned: the registerId is another client's (a copy a client left
+//     on this session, see session/owner.go): p goes on under a new one.
+//
+// Any other answer is returned as is; an accepted one clears Err.
+func (p *Publisher) send(m *proto.Publisher, try func(proto.Message) error) error {
+	if m == nil {
+		return nil // removed meanwhile
+	}
+	err := try(m)
+	if se := serverError(err); se != nil {
+		var next *proto.Publisher
+		switch se.Code {
+		case proto.CodeStaleVersion:
+			var ours bool
+			if next, ours = p.reassert(m, se); ours {
+				err = nil
+			} else if next != nil {
+				p.c.log.Warn("session holds a newer version of a publisher, re-asserting it", "dataInfoId", p.dataInfoID,
+					"registerId", m.RegisterID, "sent", m.Version, "held", se.Hint, "now", next.Version)
+			}
+		case proto.CodeOwned:
+			if next = p.renew(m.RegisterID); next != nil {
+				p.c.log.Warn("session says another client holds a publisher's registerId, going on under a new one",
+					"dataInfoId", p.dataInfoID, "registerId", m.RegisterID, "now", next.RegisterID)
+			}
+		}
+		if next != nil {
+			err = try(next)
+		}
+	}
+	if err == nil {
+		p.refusal.set(nil)
+	}
+	return err
+}
+
+// renew gives p a new registerId, unless it has had one since old or was
+// removed, and returns its registration.
+func (p *Publisher) renew(old string) *proto.Publisher {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.removed || p.registerID != old {
+		return nil
+	}
+	p.registerID = rand.Text()
+	return p.messageLocked()
+}
+
+// reassert decides what to do after a stale answer to m: ours when the
+// version held is no newer than p's, else a registration of p above the
+// version held (nil when p was removed, or the hint is missing or out of
+// range).
+func (p *Publisher) reassert(m *proto.Publisher, se *ServerError) (next *proto.Publisher, ours bool) {
+	held, err := strconv.ParseUint(se.Hint, 10, 64)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.removed:
+		return nil, true
+	case err != nil: // an older session: it names no version
+		return nil, true
+	case held <= p.version:
+		return nil, true
+	case held >= proto.MaxPublisherVersion:
+		return nil, false
+	}
+	p.version = held + 1
+	return p.messageLocked(), false
+}
+
+// Err returns the registry's refusal of this publisher when the client
+// registered it again in the background (after a reconnect, on another
+// session perhaps), or nil when its last registration was accepted. A
+// refusal found then is also logged and passed to Config.OnRefusal.
+func (p *Publisher) Err() error { return p.refusal.get() }
 
 // Republish replaces the published data, with the next version. On error
 // the new data stays recorded (unless the session refused it) and reaches
@@ -87,7 +173,7 @@ func (p *Publisher) Republish(ctx context.Context, data ...string) error {
 	m := p.messageLocked()
 	p.mu.Unlock()
 
-	err := p.c.call(ctx, m)
+	err := p.send(m, func(m proto.Message) error { return p.c.call(ctx, m) })
 	if err == nil {
 		return nil
 	}
@@ -124,8 +210,13 @@ func (p *Publisher) Unpublish(ctx context.Context) error {
 // DataInfoID returns the key the publication is registered under.
 func (p *Publisher) DataInfoID() string { return p.dataInfoID }
 
-// RegisterID returns the publication's unique id.
-func (p *Publisher) RegisterID() string { return p.registerID }
+// RegisterID returns the publication's unique id. It changes if a session
+// refuses it as another client's (the publication goes on under a new one).
+func (p *Publisher) RegisterID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.registerID
+}
 
 // Version returns the publication's current version.
 func (p *Publisher) Version() uint64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,146 @@ func TestClosedClient(t *testing.T) {
 	}
 	if err := p.Unpublish(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Unpublish after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestRepublishReassertsOverANewerVersion: the session holds a newer version
+// of the publisher than the client (as another client could leave one
+// before registrations were owned). Republish used to report success while
+// the registry kept the other version; now the client re-asserts its own
+// above it, and says so only once the session took it.
+func TestRepublishReassertsOverANewerVersion(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	ctx := testCtx(t)
+	p, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"mine:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) {
+		fs.pubs[p.RegisterID()] = proto.Publisher{DataInfoID: svcID, RegisterID: p.RegisterID(), Version: 50, Data: []string{"theirs"}}
+	})
+	if err := p.Republish(ctx, "mine:2"); err != nil {
+		t.Fatalf("Republish over a newer version: %v", err)
+	}
+	fs.with(func(fs *fakeSession) {
+		if got := fs.pubs[p.RegisterID()]; got.Version != 51 || !slices.Equal(got.Data, []string{"mine:2"}) {
+			t.Fatalf("session holds version %d %v, want 51 [mine:2]", got.Version, got.Data)
+		}
+	})
+	if p.Version() != 51 {
+		t.Fatalf("publisher version %d, want 51", p.Version())
+	}
+	// Its own newer registration crossing an older one is no refusal.
+	fs.with(func(fs *fakeSession) {
+		fs.pubs[p.RegisterID()] = proto.Publisher{DataInfoID: svcID, RegisterID: p.RegisterID(), Version: 51}
+	})
+	if err := p.send(&proto.Publisher{DataInfoID: svcID, RegisterID: p.RegisterID(), Version: 50}, func(m proto.Message) error {
+		return c.call(ctx, m)
+	}); err != nil {
+		t.Fatalf("an older registration of its own: %v", err)
+	}
+}
+
+// TestRefusedRepublishIsAnError: a registration the session refuses is an
+// error (errors.Is ErrForbidden), never a success.
+func TestRefusedRepublishIsAnError(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	ctx := testCtx(t)
+	p, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) { fs.reject[proto.TypePublisher] = proto.CodeForbidden })
+	if err := p.Republish(ctx, "b"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("Republish refused as forbidden: %v", err)
+	}
+	if _, err := c.Publish(ctx, Publication{DataID: "svc"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("Publish refused as forbidden: %v", err)
+	}
+}
+
+// TestReplayRefusalIsReported: a registration the session refuses during
+// the replay after a reconnect is reported on its publisher or subscriber
+// (Err) and to Config.OnRefusal, and cleared once accepted again.
+func TestReplayRefusalIsReported(t *testing.T) {
+	fs := newFakeSession(t)
+	refusals := make(chan error, 4)
+	c := newTestClient(t, Config{OnRefusal: func(err error) { refusals <- err }}, fs.addr())
+	ctx := testCtx(t)
+	p, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) { fs.reject[proto.TypePublisher] = proto.CodeForbidden })
+	fs.dropConns()
+	select {
+	case err := <-refusals:
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), p.RegisterID()) {
+			t.Fatalf("OnRefusal got %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no refusal reported")
+	}
+	if err := p.Err(); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("Publisher.Err after a refused replay: %v", err)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("Subscriber.Err after an accepted replay: %v", err)
+	}
+	fs.with(func(fs *fakeSession) { delete(fs.reject, proto.TypePublisher) })
+	if err := p.Republish(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Err(); err != nil {
+		t.Fatalf("Publisher.Err after an accepted registration: %v", err)
+	}
+}
+
+// TestOwnedRegisterIDIsRenewed: a session that holds the registerId for
+// another client refuses it (CodeOwned); the publisher and the subscriber
+// go on under new registerIds rather than fail.
+func TestOwnedRegisterIDIsRenewed(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	ctx := testCtx(t)
+	p, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := p.RegisterID()
+	fs.with(func(fs *fakeSession) { fs.ownedIDs = map[string]bool{taken: true} })
+	if err := p.Republish(ctx, "b"); err != nil {
+		t.Fatalf("Republish of a taken registerId: %v", err)
+	}
+	if p.RegisterID() == taken {
+		t.Fatal("the publisher kept the taken registerId")
+	}
+	fs.with(func(fs *fakeSession) {
+		if got := fs.pubs[p.RegisterID()]; !slices.Equal(got.Data, []string{"b"}) {
+			t.Fatalf("session holds %+v under the new registerId", got)
+		}
+	})
+	s, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	takenSub := s.RegisterID()
+	fs.with(func(fs *fakeSession) { fs.ownedIDs[takenSub] = true })
+	fs.dropConns()
+	waitFor(t, "the subscriber to replay under a new registerId", func() bool {
+		found := false
+		fs.with(func(fs *fakeSession) { _, found = fs.subs[s.RegisterID()] })
+		return s.RegisterID() != takenSub && found && s.Err() == nil
+	})
+	// Taken everywhere: the error says so.
+	fs.with(func(fs *fakeSession) { fs.reject[proto.TypePublisher] = proto.CodeOwned })
+	if err := p.Republish(ctx, "c"); !errors.Is(err, ErrOwned) {
+		t.Fatalf("Republish refused twice: %v", err)
 	}
 }

@@ -55,7 +55,6 @@ type Subscription struct {
 type Subscriber struct {
 	c          *Client
 	dataInfoID string
-	registerID string
 	scope      proto.Scope
 	key        subKey
 	handler    func(Update)
@@ -63,11 +62,14 @@ type Subscriber struct {
 	// A subscriber has no goroutine of its own while idle (a process may
 	// hold a million): apply starts one when the list changes and none is
 	// running, and it exits once the handler saw the newest list.
-	mu      sync.Mutex
-	list    *pubList // nil until the first push
-	seen    uint64   // the version the handler last received
-	running bool     // a handler goroutine is running
-	stopped bool     // Unsubscribe or Close: no handler call starts any more
+	mu         sync.Mutex
+	registerID string   // new when another client holds it (see resend)
+	list       *pubList // nil until the first push
+	seen       uint64   // the version the handler last received
+	running    bool     // a handler goroutine is running
+	stopped    bool     // Unsubscribe or Close: no handler call starts any more
+
+	refusal refusal // see Err
 }
 
 // Subscribe records a subscription, registers it with the session and
@@ -113,7 +115,7 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 	c.byKey[sub.key] = append(subs, sub)
 	c.mu.Unlock()
 
-	if err := c.call(ctx, sub.message()); err != nil {
+	if err := sub.resend(sub.message(), func(m proto.Message) error { return c.call(ctx, m) }); err != nil {
 		if m, rerr := sub.remove(); rerr == nil && !errors.As(err, new(*ServerError)) {
 			c.unregisterLater(m)
 		}
@@ -152,8 +154,26 @@ func (s *Subscriber) Current() (Update, bool) {
 // DataInfoID returns the key the subscription is registered under.
 func (s *Subscriber) DataInfoID() string { return s.dataInfoID }
 
-// RegisterID returns the subscription's unique id.
-func (s *Subscriber) RegisterID() string { return s.registerID }
+// RegisterID returns the subscription's unique id. It changes if a session
+// refuses it as another client's (the subscription goes on under a new one).
+func (s *Subscriber) RegisterID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.registerID
+}
+
+// renew gives s a new registerId, unless it has had one since old or was
+// stopped, and returns its registration.
+func (s *Subscriber) renew(old string) *proto.Subscriber {
+	s.mu.Lock()
+	if s.stopped || s.registerID != old {
+		s.mu.Unlock()
+		return nil
+	}
+	s.registerID = rand.Text()
+	s.mu.Unlock()
+	return s.message()
+}
 
 // remove drops the subscriber from the client, stops its handler and
 // returns its unregister message.
@@ -185,7 +205,7 @@ func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 	case !live:
 		return nil, ErrUnsubscribed
 	}
-	return &proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.registerID}, nil
+	return &proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.RegisterID()}, nil
 }
 
 // message is the subscriber's registration. Replayed after a reconnect, it
@@ -194,7 +214,7 @@ func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 func (s *Subscriber) message() *proto.Subscriber {
 	m := &proto.Subscriber{
 		DataInfoID: s.dataInfoID,
-		RegisterID: s.registerID,
+		RegisterID: s.RegisterID(),
 		Zone:       s.c.cfg.Zone,
 		Scope:      s.scope,
 		AppName:    s.c.cfg.AppName,

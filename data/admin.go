@@ -21,7 +21,7 @@ func (s *Server) adminRoutes() {
 		}
 		return s.agent.View(), true
 	})
-	s.http.Handle("GET /digest/pub/ip/query", s.handlePubsByIP)
+	s.http.HandleRead("GET /digest/pub/ip/query", s.handlePubsByIP)
 }
 
 // IPPublisherJSON is a publisher of GET /digest/pub/ip/query: where it is

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -61,9 +62,8 @@ type Config struct {
 	// list meanwhile, while clients reconnect and replay. Default
 	// DefaultReplayWindow; negative: none.
 	ReplayWindow time.Duration
-	// AdminToken is the bearer token the state-changing HTTP endpoints
-	// require; without one they answer loopback clients only.
-	AdminToken string
+	// Admin says who may use the HTTP admin endpoints and protected reads.
+	Admin opshttp.AdminConfig
 	// DrainTimeout, when positive, makes Stop drain first: the node says it
 	// is draining, meta moves its slots elsewhere (synced followers are
 	// promoted first), and Stop goes on once the table gives the node no

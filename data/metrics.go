@@ -11,6 +11,8 @@ type serverMetrics struct {
 	set                *metrics.Set
 	writes             *metrics.Counter // ops applied (led here), changed or not
 	notLeader          *metrics.Counter // ops refused: another node leads the slot
+	forbidden          *metrics.Counter // ops refused: the registerId belongs to another client
+	badVersion         *metrics.Counter // ops refused: version out of range or too far ahead
 	notifies           *metrics.Counter // ChangeNotify frames sent
 	fetches            *metrics.Counter // datums served
 	fetchesUnavailable *metrics.Counter // fetches refused while a slot syncs after a leader change
@@ -33,6 +35,8 @@ func newServerMetrics(s *Server) *serverMetrics {
 		set:                set,
 		writes:             set.NewCounter("roster_data_writes_applied_total"),
 		notLeader:          set.NewCounter("roster_data_writes_not_leader_total"),
+		forbidden:          set.NewCounter(`roster_data_writes_refused_total{reason="owned"}`),
+		badVersion:         set.NewCounter(`roster_data_writes_refused_total{reason="version"}`),
 		notifies:           set.NewCounter("roster_data_notifies_sent_total"),
 		fetches:            set.NewCounter("roster_data_datum_fetches_total"),
 		fetchesUnavailable: set.NewCounter("roster_data_datum_fetches_unavailable_total"),

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 // rpcHandler serves sessions and peer data nodes on the RPC port, each
@@ -182,14 +184,18 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 			v       proto.DatumVersion
 			changed bool
 		)
-		switch op.Kind {
-		case proto.OpPut:
-			if wb.Replica {
-				v, changed = s.store.Put(wb.SessionID, p)
-			} else {
-				v, changed = s.store.PutFromOwner(wb.SessionID, p)
+		switch {
+		case !wb.Replica:
+			// A client's write: refused if its registerId is another
+			// client's, or its version out of range (slotstore.Write).
+			var err error
+			if v, changed, err = s.store.Write(wb.SessionID, op.Kind, p); err != nil {
+				res.Codes[i] = s.refuseWrite(wb.SessionID, op, err)
+				continue
 			}
-		case proto.OpRemove:
+		case op.Kind == proto.OpPut:
+			v, changed = s.store.Put(wb.SessionID, p)
+		default:
 			v, changed = s.store.Remove(owner, p.DataInfoID, p.RegisterID, p.Version, p.RegisterTimestamp)
 		}
 		res.Codes[i] = proto.CodeOK
@@ -215,6 +221,21 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 		s.notify(dedupe(changes))
 		s.forward(wb.SessionID, t.Epoch(), &fwd)
 	}
+}
+
+// refuseWrite counts and logs (throttled) a client's write the store
+// refused and returns its code for the session.
+func (s *Server) refuseWrite(session string, op *proto.WriteOp, err error) proto.Code {
+	code := proto.CodeBadRequest
+	if errors.Is(err, slotstore.ErrOwned) {
+		code = proto.CodeOwned
+		s.m.forbidden.Inc()
+	} else {
+		s.m.badVersion.Inc()
+	}
+	s.refusedLog.Warn(s.log, "refused a client's write", "session", session, "op", op.Kind,
+		"dataInfoId", op.Publisher.DataInfoID, "registerId", op.Publisher.RegisterID, "version", op.Publisher.Version, "err", err)
+	return code
 }
 
 // versionsOf answers an Interest: the current version of each of ids that

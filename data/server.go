@@ -49,7 +49,8 @@ type Server struct {
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
-	refuse                         netio.Refuser // requests a node may not make
+	refuse                         netio.Refuser     // requests a node may not make
+	refusedLog                     netio.LogThrottle // writes refused for their owner or version
 
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool
@@ -99,10 +100,10 @@ func New(cfg Config) (*Server, error) {
 		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
-	s.http.Handle("GET /digest/datum/query", s.handleDatum)
-	s.http.Handle("GET /digest/slot/status", s.handleSlotStatus)
+	s.http.HandleRead("GET /digest/datum/query", s.handleDatum)
+	s.http.HandleRead("GET /digest/slot/status", s.handleSlotStatus)
 	return s, nil
 }
 

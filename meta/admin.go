@@ -12,7 +12,7 @@ import (
 // adminRoutes registers the operator queries meta adds to DESIGN.md §6
 // (see docs/http-api.md).
 func (s *Server) adminRoutes() {
-	s.http.Handle("GET /openapi/v1/slot/table/status", s.handleSlotTableStatus)
+	s.http.HandleRead("GET /openapi/v1/slot/table/status", s.handleSlotTableStatus)
 }
 
 // FollowerStatusJSON is a follower of a slot and whether, by its last

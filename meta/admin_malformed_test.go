@@ -40,6 +40,7 @@ func TestAdminEndpointsRefuseMalformedInput(t *testing.T) {
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
+		opshttp.SetAdminHeaders(req, "")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)

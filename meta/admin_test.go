@@ -47,7 +47,7 @@ func TestSlotTableStatus(t *testing.T) {
 // TestAdminToken checks --admin-token end to end on meta's admin
 // endpoints: a missing or wrong bearer token gets 401 and changes nothing.
 func TestAdminTokenGuardsClientOffAndPush(t *testing.T) {
-	s, err := New(Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Slots: testSlots, AdminToken: "s3cret",
+	s, err := New(Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Slots: testSlots, Admin: opshttp.AdminConfig{Token: "s3cret"},
 		Store: openStore(t, filepath.Join(t.TempDir(), "meta.db")), LeaderLease: 900 * time.Millisecond, Credentials: testCreds, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

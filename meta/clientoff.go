@@ -18,7 +18,7 @@ const maxBadIPsShown = 10
 func (s *Server) clientOffRoutes() {
 	s.http.HandleAdmin("POST /api/clientManager/clientOff", s.handleClientOff(true))
 	s.http.HandleAdmin("POST /api/clientManager/clientOpen", s.handleClientOff(false))
-	s.http.Handle("GET /api/clientManager/query", s.handleClientOffQuery)
+	s.http.HandleRead("GET /api/clientManager/query", s.handleClientOffQuery)
 }
 
 // ClientOffResultJSON answers POST /api/clientManager/clientOff and clientOpen.

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,15 +12,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/proto"
 )
 
-// postForm posts form to path on s and returns the status and body.
+// postForm posts form to path on s as an admin request and returns the
+// status and body.
 func postForm(t *testing.T, s *Server, path string, form url.Values) (int, string) {
 	t.Helper()
-	resp, err := http.PostForm("http://"+s.HTTPAddr()+path, form)
+	return adminCall(t, s, http.MethodPost, path, form)
+}
+
+// adminCall sends an admin request as roster ctl does (no token) and
+// returns the status and body.
+func adminCall(t *testing.T, s *Server, method, path string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := opshttp.DoAdmin(context.Background(), method, "http://"+s.HTTPAddr()+path, form, "")
 	if err != nil {
-		t.Fatalf("cannot post %s: %v", path, err)
+		t.Fatalf("cannot send %s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
@@ -38,9 +39,8 @@ type Config struct {
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
 	LeaderLease time.Duration
-	// AdminToken is the bearer token the state-changing HTTP endpoints
-	// require; without one they answer loopback clients only.
-	AdminToken string
+	// Admin says who may use the HTTP admin endpoints and protected reads.
+	Admin opshttp.AdminConfig
 	// Credentials authenticate the nodes that heartbeat here (certificates
 	// or the cluster secret); required: meta takes no unauthenticated node.
 	Credentials netio.Credentials

@@ -128,7 +128,7 @@ func (s *Server) drainReplyLocked(hb *proto.NodeHeartbeat, reply *proto.NodeHear
 func (s *Server) drainRoutes() {
 	s.http.HandleAdmin("POST /api/node/drain", s.handleDrainOrder(proto.DrainStart))
 	s.http.HandleAdmin("POST /api/node/undrain", s.handleDrainOrder(proto.DrainCancel))
-	s.http.Handle("GET /api/node/drain", s.handleDrainQuery)
+	s.http.HandleRead("GET /api/node/drain", s.handleDrainQuery)
 }
 
 // DrainNodeJSON is a node as GET /api/node/drain and the drain orders show

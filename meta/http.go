@@ -9,11 +9,11 @@ import (
 )
 
 func (s *Server) routes() {
-	s.http.Handle("GET /meta/leader/query", s.handleLeader)
-	s.http.Handle("GET /openapi/v1/slot/table/content", s.handleSlotTable)
-	s.http.Handle("GET /digest/session/node/query", s.handleNodes(proto.RoleSession))
-	s.http.Handle("GET /digest/data/node/query", s.handleNodes(proto.RoleData))
-	s.http.Handle("GET /digest/meta/node/query", s.handleMetaNodes)
+	s.http.HandleRead("GET /meta/leader/query", s.handleLeader)
+	s.http.HandleRead("GET /openapi/v1/slot/table/content", s.handleSlotTable)
+	s.http.HandleRead("GET /digest/session/node/query", s.handleNodes(proto.RoleSession))
+	s.http.HandleRead("GET /digest/data/node/query", s.handleNodes(proto.RoleData))
+	s.http.HandleRead("GET /digest/meta/node/query", s.handleMetaNodes)
 	s.configRoutes()
 }
 

@@ -57,6 +57,12 @@ func newServerMetrics(s *Server) *serverMetrics {
 			return float64(len(s.reg.data))
 		}
 	}
+	set.NewGauge("roster_meta_credentials", func() float64 {
+		if c := s.ncfg.cur.Load(); c != nil {
+			return float64(len(c.acl.Credentials)) // at most proto.MaxCredentials
+		}
+		return 0
+	})
 	set.NewGauge(`roster_meta_nodes{role="session"}`, count(proto.RoleSession))
 	set.NewGauge(`roster_meta_nodes{role="data"}`, count(proto.RoleData))
 	return m

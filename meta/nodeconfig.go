@@ -36,6 +36,7 @@ type nodeConfig struct {
 	clientOff   []string            // sorted, canonical
 	off         map[string]struct{} // the same IPs, as a set
 	pushStopped bool
+	acl         proto.ACL // credentials sorted by name (acl.go)
 }
 
 // nodeConfigs is the Server's cluster config. mu serialises the admin
@@ -53,7 +54,7 @@ const configWriteTimeout = 10 * time.Second
 // loadNodeConfig reads the cluster config from the store for a leadership
 // of lease epoch leaseEpoch and makes it current.
 func (s *Server) loadNodeConfig(ctx context.Context, leaseEpoch uint64) error {
-	c, err := readNodeConfig(ctx, s.cfg.Store)
+	c, err := s.readNodeConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,8 @@ func (s *Server) loadNodeConfig(ctx context.Context, leaseEpoch uint64) error {
 }
 
 // readNodeConfig reads the stored cluster config (without epochs).
-func readNodeConfig(ctx context.Context, st store.Store) (*nodeConfig, error) {
+func (s *Server) readNodeConfig(ctx context.Context) (*nodeConfig, error) {
+	st := s.cfg.Store
 	off, _, err := st.GetConfig(ctx, clientOffKey)
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the client-off list: %w", err)
@@ -75,6 +77,13 @@ func readNodeConfig(ctx context.Context, st store.Store) (*nodeConfig, error) {
 	}
 	c := &nodeConfig{pushStopped: string(stopped) == "1"}
 	c.setClientOff(strings.Fields(string(off)))
+	var bad []string
+	if c.acl, bad, err = readACL(ctx, st); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		s.log.Error("stored credentials that are not valid are ignored: they let no client in", "keys", bad)
+	}
 	return c, nil
 }
 
@@ -97,11 +106,15 @@ func (s *Server) fillNodeConfigLocked(hb *proto.NodeHeartbeat, reply *proto.Node
 	reply.ConfigEpoch = c.epoch
 	reply.ClientOff = c.clientOff
 	reply.PushStopped = c.pushStopped
+	if hb.Role == proto.RoleSession {
+		reply.ACL = c.acl // sessions check credentials; nobody else needs their hashes
+	}
 }
 
 // updateNodeConfig changes the cluster config as leader: change edits a
-// copy and returns the store key and value to write, or ok false when
-// nothing changes. The copy becomes current once the store has it.
+// copy and returns the store key and value to write (a nil value deletes
+// the key), or ok false when nothing changes. The copy becomes current once
+// the store has it.
 func (s *Server) updateNodeConfig(ctx context.Context, change func(c *nodeConfig) (key string, value []byte, ok bool)) error {
 	s.ncfg.mu.Lock()
 	defer s.ncfg.mu.Unlock()
@@ -119,7 +132,11 @@ func (s *Server) updateNodeConfig(ctx context.Context, change func(c *nodeConfig
 	if !ok {
 		return nil
 	}
-	if err := s.cfg.Store.PutConfig(ctx, key, value, fence); err != nil {
+	write := func() error { return s.cfg.Store.PutConfig(ctx, key, value, fence) }
+	if value == nil {
+		write = func() error { return s.cfg.Store.DeleteConfig(ctx, key, fence) }
+	}
+	if err := write(); err != nil {
 		return fmt.Errorf("cannot save %s: %w", key, err)
 	}
 	next.epoch = cur.epoch + 1
@@ -129,7 +146,8 @@ func (s *Server) updateNodeConfig(ctx context.Context, change func(c *nodeConfig
 		return fmt.Errorf("cannot apply %s: %w", key, errLeadershipChanged)
 	}
 	s.log.Info("cluster config changed", "key", key, "configEpoch", next.epoch,
-		"clientOff", len(next.clientOff), "pushStopped", next.pushStopped)
+		"clientOff", len(next.clientOff), "pushStopped", next.pushStopped,
+		"credentials", len(next.acl.Credentials), "aclEnforced", next.acl.Enforce)
 	return nil
 }
 
@@ -142,7 +160,7 @@ func (s *Server) storedNodeConfig(ctx context.Context) (*nodeConfig, error) {
 	if c := s.ncfg.cur.Load(); leading && c != nil && c.leaseEpoch == epoch {
 		return c, nil
 	}
-	return readNodeConfig(ctx, s.cfg.Store)
+	return s.readNodeConfig(ctx)
 }
 
 // notLeaderError refuses a config change on a node that does not lead.
@@ -167,10 +185,11 @@ func writeConfigError(w http.ResponseWriter, err error) {
 	opshttp.WriteJSON(w, status, map[string]any{"success": false, "error": err.Error()})
 }
 
-// configRoutes registers the client-off and push switch endpoints.
+// configRoutes registers the client-off, push switch and credential endpoints.
 func (s *Server) configRoutes() {
 	s.clientOffRoutes()
 	s.pushSwitchRoutes()
+	s.aclRoutes()
 }
 
 // sortedKeys returns the keys of set, sorted.

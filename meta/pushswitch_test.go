@@ -23,13 +23,7 @@ func TestPushSwitchEndpoints(t *testing.T) {
 	}
 	sw := func(method, path string, want bool) {
 		t.Helper()
-		var code int
-		var body string
-		if method == http.MethodPost {
-			code, body = postForm(t, s, path, url.Values{})
-		} else {
-			code = httpGet(t, s, path, nil)
-		}
+		code, body := adminCall(t, s, method, path, url.Values{})
 		if code != http.StatusOK {
 			t.Fatalf("%s %s: status %d: %s", method, path, code, body)
 		}

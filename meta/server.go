@@ -90,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.routes()
 	s.adminRoutes()
 	s.drainRoutes()

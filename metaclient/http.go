@@ -36,9 +36,9 @@ func HandleNodeLists(h *opshttp.Server, metaAddrs []string, view func() (View, b
 			opshttp.WriteJSON(w, http.StatusOK, out)
 		}
 	}
-	h.Handle("GET /digest/session/node/query", nodes(func(v View) []proto.NodeInfo { return v.Sessions }))
-	h.Handle("GET /digest/data/node/query", nodes(func(v View) []proto.NodeInfo { return v.DataNodes }))
-	h.Handle("GET /digest/meta/node/query", func(w http.ResponseWriter, _ *http.Request) {
+	h.HandleRead("GET /digest/session/node/query", nodes(func(v View) []proto.NodeInfo { return v.Sessions }))
+	h.HandleRead("GET /digest/data/node/query", nodes(func(v View) []proto.NodeInfo { return v.DataNodes }))
+	h.HandleRead("GET /digest/meta/node/query", func(w http.ResponseWriter, _ *http.Request) {
 		out := make([]MetaAddrJSON, len(metaAddrs))
 		for i, a := range metaAddrs {
 			out[i] = MetaAddrJSON{RPCAddr: a}

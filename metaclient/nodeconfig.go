@@ -13,6 +13,8 @@ type NodeConfig struct {
 	ClientOff []string
 	// PushStopped stops every push to clients until it is cleared.
 	PushStopped bool
+	// ACL is the client credentials sessions check.
+	ACL proto.ACL
 }
 
 // mergeConfig takes the config a leader's reply carries, if any, into v.
@@ -20,5 +22,5 @@ func mergeConfig(v *View, r *proto.NodeHeartbeatReply) {
 	if r.ConfigEpoch == 0 || r.ConfigEpoch == v.Config.Epoch {
 		return
 	}
-	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped}
+	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped, ACL: r.ACL}
 }

@@ -27,8 +27,15 @@ type Handshake struct {
 	AppName   string
 	Zone      string
 	Encodings Encoding // compressions the client accepts on pushes
-	Token     string   // optional shared secret
+	Token     string   // optional: the session's shared client token, or an application credential's token
+	// Secret proves the client is the one that registered its registerIds
+	// before (see Owner): the SDK draws one per process and sends it on
+	// every connection. Optional trailing field; at most MaxSecretLen bytes.
+	Secret string
 }
+
+// MaxSecretLen bounds Handshake.Secret.
+const MaxSecretLen = 256
 
 func (*Handshake) Type() Type { return TypeHandshake }
 
@@ -38,7 +45,11 @@ func (m *Handshake) AppendBody(dst []byte) []byte {
 	dst = appendString(dst, m.AppName)
 	dst = appendString(dst, m.Zone)
 	dst = append(dst, byte(m.Encodings))
-	return appendString(dst, m.Token)
+	dst = appendString(dst, m.Token)
+	if m.Secret != "" {
+		dst = appendString(dst, m.Secret)
+	}
+	return dst
 }
 
 func (m *Handshake) Unmarshal(body []byte) error {
@@ -54,6 +65,12 @@ func (m *Handshake) Unmarshal(body []byte) error {
 		Zone:      r.string("zone"),
 		Encodings: Encoding(r.byte1("encodings")),
 		Token:     r.string("token"),
+	}
+	if r.more() {
+		m.Secret = r.string("secret")
+		if len(m.Secret) > MaxSecretLen {
+			r.fail("secret")
+		}
 	}
 	return r.done()
 }
@@ -124,11 +141,14 @@ const (
 	CodeTooLarge     Code = 8
 	CodeStaleEpoch   Code = 9  // the sender's epoch is lower than the receiver's
 	CodeNoHandshake  Code = 10 // a request arrived before the handshake
-	CodeStaleVersion Code = 11 // a register lost to a newer version; not an error for the client
+	CodeStaleVersion Code = 11 // a register lost to a newer version; Hint is the version held
+	CodeForbidden    Code = 12 // the client's credential lacks the permission; the message names it
+	CodeOwned        Code = 13 // the registerId belongs to another client (see Owner)
 )
 
 var codeNames = [...]string{"ok", "bad request", "unauthorized", "not leader", "unknown message type",
-	"internal error", "unavailable", "rate limited", "too large", "stale epoch", "no handshake", "stale version"}
+	"internal error", "unavailable", "rate limited", "too large", "stale epoch", "no handshake", "stale version",
+	"forbidden", "registerId owned by another client"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {
@@ -188,6 +208,9 @@ type Publisher struct {
 	Attrs             []Attr
 	Version           uint64 // client counter, +1 on every republish
 	RegisterTimestamp int64  // unix ms, stamped by the session
+	// Owner is the owning client, set by the session; not part of this
+	// message's encoding (see Owner).
+	Owner Owner
 }
 
 func (*Publisher) Type() Type { return TypePublisher }
@@ -236,6 +259,7 @@ func (m *Publisher) readInto(r *reader, arena *[]string) {
 	}
 	m.Version = r.uvarint("version")
 	m.RegisterTimestamp = r.varint("register timestamp")
+	m.Owner = Owner{}
 }
 
 // UnregisterPublisher removes a publisher. Version is the publisher's version

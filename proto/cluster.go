@@ -16,7 +16,9 @@ type WriteOp struct {
 
 // WriteBatch carries writes from a session to a slot leader (or, with
 // Replica set, from a leader to its followers). Ops of one slot are applied in
-// order. SessionID names the owning session, unique per session process.
+// order. SessionID names the owning session, unique per session process. The
+// ops' Publisher.Owner travel in an optional trailing list (left out when
+// every one is unknown).
 type WriteBatch struct {
 	SessionID      string
 	SlotTableEpoch uint64
@@ -35,7 +37,7 @@ func (m *WriteBatch) AppendBody(dst []byte) []byte {
 		dst = append(dst, byte(m.Ops[i].Kind))
 		dst = m.Ops[i].Publisher.AppendBody(dst)
 	}
-	return dst
+	return appendOwners(dst, len(m.Ops), func(i int) Owner { return m.Ops[i].Publisher.Owner })
 }
 
 func (m *WriteBatch) Unmarshal(body []byte) error {
@@ -54,6 +56,7 @@ func (m *WriteBatch) Unmarshal(body []byte) error {
 		}
 		op.Publisher.readInto(&r, &arena)
 	}
+	readOwners(&r, n, func(i int, o Owner) { m.Ops[i].Publisher.Owner = o })
 	return r.done()
 }
 
@@ -333,7 +336,9 @@ type SlotDiff struct {
 	Publishers []Publisher
 	// Owners, when set, names the session owning each publisher (parallel
 	// to Publishers): a leader answering its follower sends them so the
-	// follower keeps per-session ownership. Optional trailing field.
+	// follower keeps per-session ownership. Optional trailing field,
+	// followed by another: the publishers' client owners (Publisher.Owner),
+	// left out when every one is unknown.
 	Owners []string
 }
 
@@ -342,10 +347,11 @@ func (*SlotDiff) Type() Type { return TypeSlotDiff }
 func (m *SlotDiff) AppendBody(dst []byte) []byte {
 	dst = appendUvarint(dst, uint64(m.Slot))
 	dst = appendPublishers(dst, m.Publishers)
-	if len(m.Owners) > 0 {
+	clients := appendOwners(nil, len(m.Publishers), func(i int) Owner { return m.Publishers[i].Owner })
+	if len(m.Owners) > 0 || len(clients) > 0 {
 		dst = appendStrings(dst, m.Owners)
 	}
-	return dst
+	return append(dst, clients...)
 }
 
 func (m *SlotDiff) Unmarshal(body []byte) error {
@@ -356,6 +362,7 @@ func (m *SlotDiff) Unmarshal(body []byte) error {
 	if r.more() {
 		m.Owners = r.strings("owners", nil)
 	}
+	readOwners(&r, len(m.Publishers), func(i int, o Owner) { m.Publishers[i].Owner = o })
 	return r.done()
 }
 
@@ -528,6 +535,9 @@ type NodeHeartbeatReply struct {
 	// that sent the heartbeat; meta repeats it until the node's heartbeats
 	// show it obeyed. Optional trailing field.
 	Order DrainOrder
+	// ACL is the client credentials, part of the cluster config (sent with
+	// it). Optional trailing field, left out when empty.
+	ACL ACL
 }
 
 // DrainOrder is an operator's order to a node, carried by a heartbeat reply.
@@ -550,7 +560,8 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	drain := len(m.Draining) > 0 || m.Order != DrainNone
+	acl := m.ConfigEpoch != 0 && !m.ACL.empty()
+	drain := len(m.Draining) > 0 || m.Order != DrainNone || acl
 	if m.ConfigEpoch != 0 || drain {
 		dst = appendUvarint(dst, m.ConfigEpoch)
 		dst = appendStrings(dst, m.ClientOff)
@@ -559,6 +570,9 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	if drain {
 		dst = appendStrings(dst, m.Draining)
 		dst = append(dst, byte(m.Order))
+	}
+	if acl {
+		dst = m.ACL.append(dst)
 	}
 	return dst
 }
@@ -575,7 +589,7 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
-	m.Draining, m.Order = nil, DrainNone
+	m.Draining, m.Order, m.ACL = nil, DrainNone, ACL{}
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
@@ -587,6 +601,9 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 		if m.Order > DrainCancel {
 			r.fail("drain order")
 		}
+	}
+	if r.more() {
+		m.ACL.read(&r)
 	}
 	return r.done()
 }

@@ -18,3 +18,6 @@ var (
 // ErrInvalidAppRevision is wrapped by AppRevision.Check for a record that
 // must not be stored.
 var ErrInvalidAppRevision = errors.New("invalid app revision")
+
+// ErrInvalidCredential is wrapped by Credential.Check.
+var ErrInvalidCredential = errors.New("invalid credential")

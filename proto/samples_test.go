@@ -14,10 +14,12 @@ func samples() []Message {
 		{ID: 0, Leader: "127.0.0.1:9620", LeaderEpoch: 2, Followers: []string{"127.0.0.2:9620"}},
 		{ID: 1, Leader: "127.0.0.2:9620", LeaderEpoch: 1, Followers: []string{}},
 	}}
+	owned := pub // Owner travels only in the messages between nodes
+	owned.Owner = Owner{1, 2, 3, 15: 0xff}
 	svcs := []AppService{{Interface: "i1", Params: []Attr{{"timeout", "3000"}}}, {Interface: "i2", Params: []Attr{}}}
 	rev := AppRevision{Revision: AppRevisionOf("echo", svcs), App: "echo", Services: svcs}
 	return []Message{
-		&Handshake{Version: 1, ClientID: "c-1", AppName: "app", Zone: "z", Encodings: EncodingZstd | EncodingS2, Token: "t"},
+		&Handshake{Version: 1, ClientID: "c-1", AppName: "app", Zone: "z", Encodings: EncodingZstd | EncodingS2, Token: "t", Secret: "s"},
 		&HandshakeReply{Version: 1, ServerID: "s-1", Encodings: EncodingZstd, HeartbeatMs: 1000, IdleMs: 15000},
 		&Heartbeat{UnixMs: -5},
 		&Result{Code: CodeNotLeader, Message: "slot 3 moved", Hint: "127.0.0.1:9620"},
@@ -31,7 +33,7 @@ func samples() []Message {
 			Removed:    []string{"x"}, Count: 1, Hash: 0xdeadbeefcafe},
 		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true, Held: 1 << 50},
 		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
-			{Kind: OpPut, Publisher: pub}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
+			{Kind: OpPut, Publisher: owned}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
 		&WriteResult{SlotTableEpoch: 4, Codes: []Code{CodeOK, CodeNotLeader}},
 		&ChangeNotify{Changes: []DatumVersion{{"d1", 1, 7}, {"d2", 1 << 40, 1 << 63}}},
 		&DatumFetch{DataInfoID: "d"},
@@ -40,13 +42,16 @@ func samples() []Message {
 		&DigestRequest{Slot: 255, SessionID: "s", SlotTableEpoch: 3},
 		&SlotDigest{Slot: 3, Entries: []DigestEntry{{"d", 2, 99}}},
 		&DiffRequest{Slot: 3, SessionID: "s", DataInfoIDs: []string{"d"}},
-		&SlotDiff{Slot: 3, Publishers: []Publisher{pub}, Owners: []string{"s/1"}},
+		&SlotDiff{Slot: 3, Publishers: []Publisher{owned, pub}, Owners: []string{"s/1", ""}},
 		&table,
 		&NodeHeartbeat{Role: RoleData, Node: NodeInfo{"127.0.0.1:9620/42", "127.0.0.1:9620", "127.0.0.1:9622"}, SlotTableEpoch: 6, Synced: []uint32{1, 200}, ConfigEpoch: 1<<32 | 7, Draining: true},
 		&NodeHeartbeatReply{MetaEpoch: 3, LeaseMs: 5000, SlotTable: &table,
 			Sessions: []NodeInfo{{"s/1", "127.0.0.1:9600", "127.0.0.1:9603"}}, DataNodes: []NodeInfo{{"a/1", "a", "b"}},
 			ConfigEpoch: 1<<32 | 7, ClientOff: []string{"10.0.0.1", "10.0.0.2"}, PushStopped: true,
-			Draining: []string{"s/1"}, Order: DrainStart},
+			Draining: []string{"s/1"}, Order: DrainStart, ACL: ACL{Enforce: true, Credentials: []Credential{
+				{Name: "orders-svc", TokenHash: [32]byte{1, 31: 2}, App: "orders", Publish: []string{"com.example.orders.*"}, Subscribe: []string{"*"}},
+				{Name: "ro", App: "ro"},
+			}}},
 		&rev,
 		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
 		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},

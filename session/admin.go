@@ -16,8 +16,8 @@ import (
 // what one client IP publishes and subscribes to.
 func (s *Server) adminRoutes() {
 	metaclient.HandleNodeLists(s.http, s.cfg.MetaAddrs, func() (metaclient.View, bool) { return s.view(), true })
-	s.http.Handle("GET /digest/connections/query", s.handleConnections)
-	s.http.Handle("GET /digest/ip/query", s.handleIP)
+	s.http.HandleRead("GET /digest/connections/query", s.handleConnections)
+	s.http.HandleRead("GET /digest/ip/query", s.handleIP)
 }
 
 // IPCountJSON counts the connections of one client IP and what they hold.

@@ -68,7 +68,7 @@ func (m *metaCaller) get(ctx context.Context) (*netio.Link, error) {
 	}
 	// Dialing under mu: concurrent callers wait for this link rather than
 	// each opening their own.
-	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{MaxFrame: m.s.cfg.MaxFrame, Logger: m.s.log, Auth: m.s.auth, PeerRole: proto.RoleMeta})
+	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{MaxFrame: m.s.cfg.MaxFrame, Logger: m.s.log, Auth: m.s.nodeAuth, PeerRole: proto.RoleMeta})
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to meta %s: %w", addr, err)
 	}

@@ -58,6 +58,7 @@ func (r *registry) held(ip string) bool {
 func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
 	s.setClientOff(c.ClientOff)
 	s.pusher.setStopped(c.PushStopped)
+	s.auth.setACL(c.ACL)
 }
 
 // setClientOff makes ips the client-off list. The publishers of IPs newly
@@ -90,7 +91,7 @@ func (s *Server) setClientOff(ips []string) {
 				case isOff && !wasOff:
 					held++
 					ops = append(ops, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(),
+						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(), Owner: p.Owner(),
 					}})
 				case wasOff && !isOff:
 					released++

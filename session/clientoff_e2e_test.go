@@ -31,13 +31,7 @@ func clientAt(t *testing.T, ip, session string) *client.Client {
 func metaAdmin(t *testing.T, c *testcluster.Cluster, method, path string, form url.Values) {
 	t.Helper()
 	u := "http://" + c.Meta.HTTPAddr() + path
-	var resp *http.Response
-	var err error
-	if method == http.MethodPost {
-		resp, err = http.PostForm(u, form)
-	} else {
-		resp, err = http.Get(u)
-	}
+	resp, err := opshttp.DoAdmin(context.Background(), method, u, form, "")
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

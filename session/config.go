@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -16,9 +17,13 @@ type Config struct {
 	MetaAddrs  []string // meta nodes' RPC addresses
 	Slots      int      // slots in the cluster; must match the data nodes
 
-	Zone        string // zone given to clients that do not name one
-	ClientToken string // when set, clients must present it in the handshake
-	AdminToken  string // bearer token of the state-changing HTTP endpoints; none: loopback clients only
+	Zone string // zone given to clients that do not name one
+	// ClientToken, when set, is a token every client must present in its
+	// handshake, unless it presents an application credential's (see
+	// auth.go; with credentials enforced, only a credential's will do).
+	ClientToken string
+	// Admin says who may use the HTTP admin endpoints and protected reads.
+	Admin opshttp.AdminConfig
 
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats

@@ -19,6 +19,11 @@ type clientConn struct {
 	// Set once by the handshake, read after handshaken is seen true.
 	clientID, appName, zone string
 	enc                     proto.Encoding
+	owner                   proto.Owner // see owner.go
+	// The credential the client presented (auth.go), "" for none, and
+	// its token's hash then, to notice a rotation.
+	cred     string
+	credHash [proto.TokenHashLen]byte
 
 	// Admission (limits.go); used on the connection's event loop only.
 	overLimit int           // when non-zero, the connection count at accept, over the limit

@@ -3,6 +3,9 @@
 // that data nodes are repaired from), forwards publisher writes to slot leaders
 // in ordered batches, and pushes changed datums to subscribers.
 //
+// Who may do what is decided here too: client credentials and their
+// permissions (auth.go) and the owners of registrations (owner.go).
+//
 // # Versions
 //
 // A pushed list carries a version, and a client takes only a list newer
@@ -39,5 +42,7 @@
 // than maxHeldAhead is not a registry's version and is ignored.
 //
 // Lock order: registry.mu before subGroup.mu before clientConn.mu. The
-// datumEntry.mu is never held together with any of them.
+// datumEntry.mu is never held together with any of them. forwarder.mu is
+// never held with registry.mu: a slot leader's refusal is applied to the
+// registry after the forwarder's lock is released.
 package session

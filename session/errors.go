@@ -10,4 +10,7 @@ var (
 	// ErrTooManyConns is why a client connection over Config.MaxConns was
 	// closed: after its handshake was refused, or on accept when far over.
 	ErrTooManyConns = errors.New("too many client connections")
+	// ErrUnauthorized is why a client connection was closed after its
+	// handshake was refused (auth.go).
+	ErrUnauthorized = errors.New("client authentication failed")
 )

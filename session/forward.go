@@ -213,6 +213,13 @@ func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, 
 func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (refused int) {
 	table := f.s.table()
 	now := time.Now()
+	var forbidden []proto.Publisher
+	defer func() {
+		// Out of f.mu: the registry's lock is never taken under it.
+		for i := range forbidden {
+			f.s.reg.dropRefused(&forbidden[i])
+		}
+	}()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	i := 0
@@ -233,6 +240,15 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
 				keep = append(keep, q.ops[j])
 				refused++
+			case proto.CodeOwned:
+				// Another client's registerId, which this session did not
+				// hold when its client wrote it (the session would have
+				// refused it then): forgotten here too, so neither this
+				// session's anti-entropy nor its digest carries it on.
+				writesForbidden.Inc()
+				forbidden = append(forbidden, q.ops[j].Publisher)
+				f.s.refusals.leader.Warn(f.s.log, "slot leader refused a client's write of another client's registerId",
+					"dataInfoId", q.ops[j].Publisher.DataInfoID, "registerId", q.ops[j].Publisher.RegisterID, "clientIp", q.ops[j].Publisher.ClientIP)
 			default:
 				writesDropped.Inc()
 				f.s.logThrottled("data node refused a write", "code", code, "dataInfoId", q.ops[j].Publisher.DataInfoID)

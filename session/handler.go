@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roster-registry/roster/netio"
@@ -62,23 +63,24 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.Handshake:
 		h.handshake(c, cc, reqID, m)
 	case *proto.Publisher:
-		code, msg := h.s.limits.publisher(cc, m)
-		if code == proto.CodeOK {
-			code, msg = h.s.publish(cc, m)
+		if code, msg := h.s.limits.publisher(cc, m); code != proto.CodeOK {
+			h.reply(c, reqID, code, msg)
+			return
 		}
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.publish(cc, m))
 	case *proto.UnregisterPublisher:
-		code, msg := h.s.unpublish(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.unpublish(cc, m))
 	case *proto.Subscriber:
-		code, msg := h.s.subscribe(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.subscribe(cc, m))
 	case *proto.UnregisterSubscriber:
-		code, msg := h.s.unsubscribe(cc, m)
-		h.reply(c, reqID, code, msg)
+		h.answer(c, reqID, h.s.unsubscribe(cc, m))
 	case *proto.PushAck:
 		h.s.pusher.ack(cc, m)
 	case *proto.AppRevision:
+		if res, ok := h.s.auth.allowApp(cc, m); !ok {
+			h.answer(c, reqID, res)
+			return
+		}
 		h.s.apps.register(c, reqID, m)
 	default:
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("%s is not a client request", m.Type()))
@@ -95,9 +97,11 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		h.reply(c, reqID, proto.CodeBadRequest, "protocol version 0")
 		return
 	}
-	if cfg.ClientToken != "" && m.Token != cfg.ClientToken {
-		authRefused.Inc()
-		h.reply(c, reqID, proto.CodeUnauthorized, "wrong or missing client token")
+	cred, refusal := h.s.auth.handshake(cc.ip, m)
+	if refusal != nil {
+		h.answer(c, reqID, *refusal)
+		// Flushed before the close takes effect, as below.
+		_ = c.Close(ErrUnauthorized)
 		return
 	}
 	if code, msg := h.s.limits.handshake(cc); code != proto.CodeOK {
@@ -110,6 +114,10 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.limiter = h.s.limits.connLimiter()
 	c.Establish()
 	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
+	cc.owner = ownerOf(m.ClientID, m.Secret)
+	if cred != nil { // copies: the credentials' strings are part of a heartbeat reply's frame
+		cc.cred, cc.credHash, cc.appName = strings.Clone(cred.Name), cred.TokenHash, strings.Clone(cred.App)
+	}
 	if cc.zone == "" {
 		cc.zone = cfg.Zone
 	}
@@ -125,8 +133,12 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 }
 
 func (h clientHandler) reply(c *netio.Conn, reqID uint64, code proto.Code, msg string) {
+	h.answer(c, reqID, proto.Result{Code: code, Message: msg})
+}
+
+func (h clientHandler) answer(c *netio.Conn, reqID uint64, res proto.Result) {
 	if reqID == 0 {
 		return
 	}
-	_ = c.Reply(reqID, &proto.Result{Code: code, Message: msg})
+	_ = c.Reply(reqID, &res)
 }

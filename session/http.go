@@ -10,8 +10,8 @@ import (
 
 func (s *Server) routes() {
 	s.http.Handle("GET /api/servers/query", s.handleServers)
-	s.http.Handle("GET /digest/pub/data/query", s.handlePubs)
-	s.http.Handle("GET /digest/sub/data/query", s.handleSubs)
+	s.http.HandleRead("GET /digest/pub/data/query", s.handlePubs)
+	s.http.HandleRead("GET /digest/sub/data/query", s.handleSubs)
 }
 
 // handleServers lists the client addresses of every live session, for

@@ -72,7 +72,7 @@ func (l *links) open(ctx context.Context, addr string) *dataLink {
 			HeartbeatInterval: time.Second,
 			Handler:           func(lk *netio.Link, f netio.Frame) { s.onDataFrame(lk, f) },
 			Logger:            s.log,
-			Auth:              s.auth,
+			Auth:              s.nodeAuth,
 			PeerRole:          proto.RoleData,
 		},
 		OnConnect: func(ctx context.Context, lk *netio.Link) error {

@@ -128,9 +128,41 @@ type registry struct {
 	off    atomic.Pointer[ipSet] // client-off IPs, see clientoff.go
 }
 
+// tomb is an unpublished registerId. owner is the removed publisher's or,
+// when this session did not hold it, the remover's. A tomb orders only its
+// owner's writes (see owner.go).
 type tomb struct {
 	version uint64
 	at      time.Time
+	owner   proto.Owner
+}
+
+// verdict is a registry's answer to a registration.
+type verdict struct {
+	code proto.Code // CodeOK, or CodeStaleVersion, CodeOwned, CodeBadRequest
+	held uint64     // for CodeStaleVersion: the version held
+	msg  string     // for CodeBadRequest
+}
+
+var accepted = verdict{code: proto.CodeOK}
+
+// judge decides a write of k by owner w at version v against what the
+// registry holds: old, its live publisher (nil if none), or its tombstone.
+// r.mu must be held.
+func (r *registry) judge(k regKey, old *publisher, w proto.Owner, v uint64) verdict {
+	held := uint64(0)
+	if old != nil {
+		if !old.Owner().Allows(w) {
+			return verdict{code: proto.CodeOwned}
+		}
+		held = old.Version
+	} else if t, ok := r.tombs[k]; ok && t.owner.Allows(w) {
+		held = t.version
+	}
+	if msg := proto.CheckVersionStep(v, held); msg != "" {
+		return verdict{code: proto.CodeBadRequest, msg: msg}
+	}
+	return accepted
 }
 
 func newRegistry(slots int) *registry {
@@ -188,24 +220,34 @@ func (r *registry) del(k regKey) {
 	}
 }
 
-// unpublish drops a publisher and leaves a tombstone at version, so that a
-// registration of an older version arriving late is refused.
-func (r *registry) unpublish(k regKey, version uint64, now time.Time) {
+// unpublish drops a publisher for owner w and leaves a tombstone at
+// version, so that a registration of an older version arriving late is
+// refused. It refuses another client's publisher (judge).
+func (r *registry) unpublish(k regKey, w proto.Owner, version uint64, now time.Time) verdict {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.get(k); ok {
+	old, held := r.get(k) // old is nil when not held
+	if v := r.judge(k, old, w, version); v.code != proto.CodeOK {
+		return v
+	}
+	next := tomb{version: version, at: now, owner: w}
+	if held {
 		if old.Version > version {
-			return
+			return accepted
 		}
 		r.del(k)
 		old.conn.dropPub(k)
+		next.owner = old.Owner()
 	}
-	if t, ok := r.tombs[k]; !ok || t.version < version {
-		if !ok { // copies: k's strings are part of a decoded frame
-			k = regKey{strings.Clone(k.dataInfoID), strings.Clone(k.registerID)}
-		}
-		r.tombs[k] = tomb{version: version, at: now}
+	t, ok := r.tombs[k]
+	if ok && (t.version >= version || !t.owner.Allows(next.owner)) {
+		return accepted // an older removal, or another client's tombstone: kept for its owner
 	}
+	if !ok { // copies: k's strings are part of a decoded frame
+		k = regKey{strings.Clone(k.dataInfoID), strings.Clone(k.registerID)}
+	}
+	r.tombs[k] = next
+	return accepted
 }
 
 // compactTombs forgets tombstones older than before.
@@ -220,24 +262,43 @@ func (r *registry) compactTombs(before time.Time) {
 }
 
 // putPublisher records p for conn unless the session already holds a newer
-// version of it. It returns false for a stale registration.
-func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) bool {
+// version of it (CodeStaleVersion), it is another client's (CodeOwned,
+// see judge) or its version is out of range (CodeBadRequest).
+func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) verdict {
 	k := regKey{p.DataInfoID, p.RegisterID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t, ok := r.tombs[k]; ok && t.version >= p.Version {
-		return false
+	old, held := r.get(k) // old is nil when not held
+	if v := r.judge(k, old, p.Owner, p.Version); v.code != proto.CodeOK {
+		return v
 	}
-	if old, ok := r.get(k); ok {
+	if held {
 		if old.Version > p.Version {
-			return false
+			return verdict{code: proto.CodeStaleVersion, held: old.Version}
 		}
 		if old.conn != conn {
 			old.conn.dropPub(k)
 		}
+	} else if t, ok := r.tombs[k]; ok && t.owner.Allows(p.Owner) && t.version >= p.Version {
+		return verdict{code: proto.CodeStaleVersion, held: t.version}
 	}
 	conn.addPub(r.set(p.DataInfoID, newPublisher(conn, &p)))
-	return true
+	return accepted
+}
+
+// dropRefused forgets publisher p if the registry still holds that very
+// registration (owner and version) after its slot leader refused it: it was
+// another client's registerId, which this session did not hold.
+func (r *registry) dropRefused(p *proto.Publisher) {
+	k := regKey{p.DataInfoID, p.RegisterID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old, ok := r.get(k)
+	if !ok || old.Owner() != p.Owner || old.Version != p.Version {
+		return
+	}
+	r.del(k)
+	old.conn.dropPub(k)
 }
 
 // removeOwned drops a publisher of a closed connection unless another
@@ -296,22 +357,29 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 }
 
 // addSubscriber records s; it returns whether its group is new on this
-// session (so data nodes must learn the interest). The registerId kept is a
-// copy: the decoded frame it comes from would otherwise stay in memory for
-// as long as the subscription.
-func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, bool) {
+// session (so data nodes must learn the interest), or ok false, with
+// nothing recorded, when the registerId is another client's subscriber
+// (owned by its connection's owner). The registerId kept is a copy: the
+// decoded frame it comes from would otherwise stay in memory for as long as
+// the subscription.
+func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (_ *subGroup, isNew, ok bool) {
 	s.registerID = strings.Clone(s.registerID)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	g, ok := r.groups[dataInfoID]
-	if !ok {
+	g, exists := r.groups[dataInfoID]
+	if !exists {
 		g = &subGroup{dataInfoID: strings.Clone(dataInfoID), subs: make(map[string]*subscriber),
 			byConn: make(map[*clientConn]*subscriber)}
 		r.groups[g.dataInfoID] = g
 	}
 	g.mu.Lock()
+	old, had := g.subs[s.registerID]
+	if had && old.conn.owner != s.conn.owner {
+		g.mu.Unlock()
+		return g, false, false // a group with another's subscriber is not empty: nothing to undo
+	}
 	var left *clientConn // a connection the registerId moved away from, left with none in g
-	if old, ok := g.subs[s.registerID]; ok && old.conn != s.conn && g.unindex(old) {
+	if had && old.conn != s.conn && g.unindex(old) {
 		left = old.conn
 	}
 	first := g.put(s)
@@ -322,7 +390,20 @@ func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (*subGroup, b
 	if first {
 		s.conn.addSub(g)
 	}
-	return g, !ok
+	return g, !exists, true
+}
+
+// subscriberOwner reports whether conn's client may unsubscribe k: true when
+// there is no such subscriber or its connection's client is conn's.
+func (r *registry) subscriberOwner(conn *clientConn, k regKey) bool {
+	g := r.group(k.dataInfoID)
+	if g == nil {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s, ok := g.subs[k.registerID]
+	return !ok || s.conn.owner == conn.owner
 }
 
 // removeSubscriber drops a subscriber owned by conn; it returns whether its

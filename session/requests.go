@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 	"unique"
 
@@ -53,81 +54,112 @@ func (s *Server) validPublisher(p *proto.Publisher) string {
 // publish records a client's publisher and queues it for its slot leader.
 // The reply goes out once the session holds it: the session is the source
 // of truth from which data nodes are written and repaired.
-func (s *Server) publish(cc *clientConn, p *proto.Publisher) (proto.Code, string) {
+func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 	if msg := s.validPublisher(p); msg != "" {
 		badRequests.Inc()
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	p.ClientIP = cc.ip
 	if p.Zone == "" {
 		p.Zone = cc.zone
 	}
+	if res, ok := s.auth.allow(cc, opPublish, p.DataInfoID, p.AppName); !ok {
+		return res
+	}
 	if p.AppName == "" {
 		p.AppName = cc.appName
 	}
 	p.RegisterTimestamp = s.now()
-	if !s.reg.putPublisher(cc, *p) {
-		return proto.CodeStaleVersion, "a newer version is registered"
+	p.Owner = cc.owner
+	k := regKey{p.DataInfoID, p.RegisterID}
+	switch v := s.reg.putPublisher(cc, *p); v.code {
+	case proto.CodeOK:
+	case proto.CodeStaleVersion:
+		// Hint: the version held, above which the client can re-assert
+		// its publisher.
+		return proto.Result{Code: v.code, Message: "a newer version is registered", Hint: strconv.FormatUint(v.held, 10)}
+	case proto.CodeOwned:
+		return s.refuseOwned(cc, "publish", k)
+	default:
+		return s.refuseVersion(cc, k, v.msg)
 	}
 	published.Inc()
 	if s.reg.held(p.ClientIP) {
 		heldPublishes.Inc()
-		return proto.CodeOK, "" // kept, not forwarded: client off (clientoff.go)
+		return proto.Result{} // kept, not forwarded: client off (clientoff.go)
 	}
 	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: *p})
-	return proto.CodeOK, ""
+	return proto.Result{}
 }
 
-func (s *Server) unpublish(cc *clientConn, m *proto.UnregisterPublisher) (proto.Code, string) {
+func (s *Server) unpublish(cc *clientConn, m *proto.UnregisterPublisher) proto.Result {
 	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	if msg := validID("registerId", m.RegisterID); msg != "" {
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	// The tombstone goes to the data node even if this session does not hold
 	// the publisher (the client may have published through another session).
-	s.reg.unpublish(regKey{m.DataInfoID, m.RegisterID}, m.Version, time.Now())
+	k := regKey{m.DataInfoID, m.RegisterID}
+	switch v := s.reg.unpublish(k, cc.owner, m.Version, time.Now()); v.code {
+	case proto.CodeOK:
+	case proto.CodeOwned:
+		return s.refuseOwned(cc, "unpublish", k)
+	default:
+		return s.refuseVersion(cc, k, v.msg)
+	}
 	unpublished.Inc()
 	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-		DataInfoID: m.DataInfoID, RegisterID: m.RegisterID, Version: m.Version, RegisterTimestamp: s.now(),
+		DataInfoID: m.DataInfoID, RegisterID: m.RegisterID, Version: m.Version, RegisterTimestamp: s.now(), Owner: cc.owner,
 	}})
-	return proto.CodeOK, ""
+	return proto.Result{}
 }
 
-func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) (proto.Code, string) {
+func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
 		badRequests.Inc()
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	if msg := validID("registerId", m.RegisterID); msg != "" {
 		badRequests.Inc()
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	if !m.Scope.Valid() {
 		badRequests.Inc()
-		return proto.CodeBadRequest, fmt.Sprintf("unknown scope %d", m.Scope)
+		return proto.Result{Code: proto.CodeBadRequest, Message: fmt.Sprintf("unknown scope %d", m.Scope)}
+	}
+	if res, ok := s.auth.allow(cc, opSubscribe, m.DataInfoID, ""); !ok {
+		return res
 	}
 	zone := m.Zone
 	if zone == "" {
 		zone = cc.zone
 	}
 	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: unique.Make(zone), scope: m.Scope, returning: m.Held != 0}
-	if _, isNew := s.reg.addSubscriber(m.DataInfoID, sub); isNew {
+	_, isNew, ok := s.reg.addSubscriber(m.DataInfoID, sub)
+	if !ok {
+		return s.refuseOwned(cc, "subscribe", regKey{m.DataInfoID, m.RegisterID})
+	}
+	if isNew {
 		s.interest.set(m.DataInfoID, true)
 		s.apps.watch(m.DataInfoID)
 	}
 	subscribed.Inc()
 	s.pusher.subscribed(m.DataInfoID)
-	return proto.CodeOK, ""
+	return proto.Result{}
 }
 
-func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) (proto.Code, string) {
+func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) proto.Result {
 	if msg := validID("dataInfoId", m.DataInfoID); msg != "" {
-		return proto.CodeBadRequest, msg
+		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
-	s.dropSub(cc, regKey{m.DataInfoID, m.RegisterID})
-	return proto.CodeOK, ""
+	k := regKey{m.DataInfoID, m.RegisterID}
+	if !s.reg.subscriberOwner(cc, k) {
+		return s.refuseOwned(cc, "unsubscribe", k)
+	}
+	s.dropSub(cc, k)
+	return proto.Result{}
 }
 
 func (s *Server) dropSub(cc *clientConn, k regKey) {
@@ -157,7 +189,7 @@ func (s *Server) dropConn(cc *clientConn) {
 			continue
 		}
 		s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.Version, RegisterTimestamp: s.now(),
+			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.Version, RegisterTimestamp: s.now(), Owner: p.Owner(),
 		}})
 	}
 }

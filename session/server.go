@@ -31,18 +31,20 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
+	auth     *authState   // auth.go
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
-	rpc   *netio.Server
-	auth  *netio.Auth // this session to meta and the data nodes
-	http  *opshttp.Server
-	agent atomic.Pointer[metaclient.Agent] // set in Start, after the listener is up
+	rpc      *netio.Server
+	nodeAuth *netio.Auth // this session to meta and the data nodes
+	http     *opshttp.Server
+	agent    atomic.Pointer[metaclient.Agent] // set in Start, after the listener is up
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	warnLog netio.LogThrottle // logThrottled's
+	warnLog  netio.LogThrottle // logThrottled's
+	refusals refusalLogs       // owner.go
 }
 
 // New returns a session node; Start runs it.
@@ -58,7 +60,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create session: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session"), auth: auth}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session"), nodeAuth: auth, refusals: newRefusalLogs()}
 	s.reg = newRegistry(cfg.Slots)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
@@ -71,8 +73,9 @@ func New(cfg Config) (*Server, error) {
 		TLS: cfg.ClientTLS,
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
+	s.auth = newAuthState(cfg.ClientToken, s.log)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
-	s.http.SetAdminToken(cfg.AdminToken)
+	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
 	s.routes()
 	return s, nil
@@ -94,12 +97,12 @@ func (s *Server) Start(ctx context.Context) error {
 		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
 	})
-	if err := s.auth.SetSelf(s.self().ID, rpcAddr); err != nil {
+	if err := s.nodeAuth.SetSelf(s.self().ID, rpcAddr); err != nil {
 		_ = s.Stop(ctx)
 		return fmt.Errorf("cannot join the cluster: %w", err)
 	}
 	agent := metaclient.New(metaclient.Config{
-		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.auth, Logger: s.log,
+		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.nodeAuth, Logger: s.log,
 		Interval: metaHeartbeat,
 		OnDrainOrder: func(on bool) {
 			if on {

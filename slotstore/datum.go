@@ -29,7 +29,14 @@ func newDatum(id string) *datum {
 // d.mu must be held.
 func (d *datum) put(s *Store, rec *record) bool {
 	rid := rec.RegisterID()
-	if old, ok := d.pubs[rid]; ok {
+	old, ok := d.pubs[rid]
+	return d.putOver(s, rid, rec, old, ok)
+}
+
+// putOver is put once rid, rec's register id, was looked up: old is its
+// live record if ok. d.mu must be held.
+func (d *datum) putOver(s *Store, rid string, rec, old *record, ok bool) bool {
+	if ok {
 		if !newer(rec.Version, rec.TS, old.Version, old.TS) {
 			return false
 		}
@@ -54,11 +61,12 @@ func (d *datum) put(s *Store, rec *record) bool {
 }
 
 // remove unpublishes rid if (version, ts) orders after what the datum knows
-// of it, leaving a tombstone either way. A session that does not own the live
-// publisher removes it only with a higher version: a late cleanup by the
-// session a client left must not drop what it re-registered elsewhere.
-// sessionID "" skips that check. d.mu must be held.
-func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool, rid string, version uint64, ts, now int64) bool {
+// of it, leaving a tombstone either way (owned by the removed publisher's
+// owner, or by the remover's when there was none). A session that does not
+// own the live publisher removes it only with a higher version: a late
+// cleanup by the session a client left must not drop what it re-registered
+// elsewhere. sessionID "" skips that check. d.mu must be held.
+func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool, rid string, version uint64, ts, now int64, owner proto.Owner) bool {
 	if old, ok := d.pubs[rid]; ok {
 		if !newer(version, ts, old.Version, old.TS) || !anySession && old.session != session && version <= old.Version {
 			return false
@@ -68,21 +76,26 @@ func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool,
 	}
 	if t, ok := d.tombs[rid]; ok {
 		if newer(version, ts, t.version, t.ts) {
+			if !t.owner.IsZero() {
+				owner = t.owner
+			}
 			// Keyed by a clone: storing under rid would keep its frame alive.
-			d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now}
+			d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now, owner: owner}
 		}
 		return false
 	}
 	if d.tombs == nil {
 		d.tombs = make(map[string]tomb)
 	}
-	d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now}
+	d.tombs[strings.Clone(rid)] = tomb{version: version, ts: ts, at: now, owner: owner}
 	s.tombs.Inc()
 	return false
 }
 
-// dropLive replaces the live record old of rid by tombstone t. d.mu must be held.
+// dropLive replaces the live record old of rid by tombstone t, owned by
+// old's owner. d.mu must be held.
 func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
+	t.owner = old.Owner()
 	delete(d.pubs, rid)
 	d.data -= old.DataCount()
 	d.hash ^= old.Hash()

@@ -15,11 +15,12 @@ type record struct {
 }
 
 // tomb remembers an unpublished register id so a late, older publish of it
-// is dropped.
+// is dropped, and who owned it, so another client cannot take it over.
 type tomb struct {
 	version uint64
 	ts      int64
-	at      int64 // local unix ns of the removal, for compaction
+	at      int64       // local unix ns of the removal, for compaction
+	owner   proto.Owner // the removed publisher's, or the remover's
 }
 
 // newer reports whether (v1, ts1) orders after (v2, ts2).

@@ -85,7 +85,10 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 				changed = true
 			}
 		}
-		for _, rec := range recs {
+		for rid, rec := range recs {
+			if d.check(rid, rec.Owner(), rec.Version) != nil {
+				continue // another client's registerId: not this session's to restore
+			}
 			if d.putFromOwner(s, rec) {
 				changed = true
 			}
@@ -140,9 +143,16 @@ func (d *datum) force(s *Store, old, rec *record) {
 // be held.
 func (d *datum) putFromOwner(s *Store, rec *record) bool {
 	rid := rec.RegisterID()
+	old, ok := d.pubs[rid]
+	return d.putFromOwnerOver(s, rid, rec, old, ok)
+}
+
+// putFromOwnerOver is putFromOwner once rid was looked up (see putOver).
+// d.mu must be held.
+func (d *datum) putFromOwnerOver(s *Store, rid string, rec, old *record, ok bool) bool {
 	if t, ok := d.tombs[rid]; ok && t.version == rec.Version && t.ts == rec.TS {
 		delete(d.tombs, rid)
 		s.tombs.Dec()
 	}
-	return d.put(s, rec)
+	return d.putOver(s, rid, rec, old, ok)
 }

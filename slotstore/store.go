@@ -80,13 +80,13 @@ func (s *Store) Put(sessionID string, p *proto.Publisher) (proto.DatumVersion, b
 // PutFromOwner is Put for a write that comes straight from the session
 // holding p, not a replica: that session still holds this very
 // registration, so a follower copy's drop of it (see ReplaceOwned) does not
-// hide it.
+// hide it. It is Write without the reason of a refusal.
 func (s *Store) PutFromOwner(sessionID string, p *proto.Publisher) (proto.DatumVersion, bool) {
-	if p == nil || p.DataInfoID == "" || p.RegisterID == "" {
-		return s.Put(sessionID, p)
+	if p == nil {
+		return proto.DatumVersion{}, false
 	}
-	rec := newRecord(unique.Make(sessionID), p)
-	return s.update(p.DataInfoID, func(d *datum) bool { return d.putFromOwner(s, rec) })
+	v, changed, _ := s.Write(sessionID, proto.OpPut, p)
+	return v, changed
 }
 
 // Remove unpublishes registerID of dataInfoID when (version, ts) orders after
@@ -102,7 +102,7 @@ func (s *Store) Remove(sessionID string, dataInfoID, registerID string, version 
 	session := unique.Make(sessionID)
 	now := s.now().UnixNano()
 	return s.update(dataInfoID, func(d *datum) bool {
-		return d.remove(s, session, sessionID == "", registerID, version, ts, now)
+		return d.remove(s, session, sessionID == "", registerID, version, ts, now, proto.Owner{})
 	})
 }
 

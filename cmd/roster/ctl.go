@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
 )
 
 const ctlHelp = `Operates a running cluster over its HTTP admin API (docs/http-api.md).
@@ -30,9 +32,22 @@ Commands:
                             node's slots move elsewhere, a session's clients move to other sessions;
                             the node stays up, drained, until undrain or a restart
   undrain NODE...           let drained nodes take work again
+  acl list                  the client credentials (never their tokens) and whether they are enforced
+  acl create NAME --app APP [--publish P,...] [--subscribe P,...]
+                            a credential of application APP that may publish and subscribe to the
+                            dataIds matching the patterns ("*" any run of characters, "?" one); prints
+                            its token, this once (client.Config.Token)
+  acl update NAME [--app APP] [--publish P,...] [--subscribe P,...]
+                            replace what is given (--publish= clears the list); the token stays
+  acl rotate NAME           a new token for the credential; the old one stops working
+  acl delete NAME           remove the credential; its clients' next operations are refused
+  acl enforce on|off        on: every client must present a credential's token (off: clients
+                            without one are let in, those with one are held to it)
 
-The meta leader is found among --meta; admin commands send --token as a bearer
-token (a node started without --admin-token takes admin requests from 127.0.0.1 only).`
+The meta leader is found among --meta. Every request carries the admin token
+(--admin-token, --admin-token-file or $ROSTER_ADMIN_TOKEN) as a bearer token and the
+X-Roster-Admin header; a node started without an admin token takes admin requests
+from its own machine only.`
 
 // ctlTimeout bounds every request ctl makes.
 const ctlTimeout = 10 * time.Second
@@ -44,6 +59,8 @@ type ctl struct {
 	json   bool
 	out    io.Writer
 	client *http.Client
+	// aclFlags are the flags of `acl create|update`.
+	aclFlags *aclFlags
 }
 
 func runCtl(args []string, out io.Writer) error {
@@ -52,11 +69,17 @@ func runCtl(args []string, out io.Writer) error {
 		fmt.Fprintf(fs.Output(), "Usage: roster ctl [flags] COMMAND [ARGS]\n\n%s\n\nFlags:\n", ctlHelp)
 		fs.PrintDefaults()
 	}
-	var metas string
+	var metas, tokenFile string
 	c := &ctl{out: out, client: &http.Client{Timeout: ctlTimeout}}
 	fs.StringVar(&metas, "meta", "http://127.0.0.1:9615", "comma-separated meta HTTP addresses; the leader among them answers")
-	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, opshttp.FlagAdminToken, os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "the same as --"+opshttp.FlagAdminToken)
+	fs.StringVar(&tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token; replaces --"+opshttp.FlagAdminToken)
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of tables, for scripts")
+	var af aclFlags
+	fs.StringVar(&af.app, "app", "", "acl create|update: the application the credential is bound to")
+	fs.StringVar(&af.publish, "publish", "", "acl create|update: comma-separated dataId patterns the credential may publish to")
+	fs.StringVar(&af.subscribe, "subscribe", "", "acl create|update: comma-separated dataId patterns the credential may subscribe to")
 	// Flags may follow the command too (roster ctl status --json).
 	var pos []string
 	for {
@@ -69,6 +92,13 @@ func runCtl(args []string, out io.Writer) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	if tokenFile != "" {
+		t, err := opshttp.ReadTokenFile(tokenFile)
+		if err != nil {
+			return err
+		}
+		c.token = t
+	}
 	for _, m := range splitList(metas) {
 		c.metas = append(c.metas, baseURL(m))
 	}
@@ -79,6 +109,9 @@ func runCtl(args []string, out io.Writer) error {
 		fs.Usage()
 		return flag.ErrHelp
 	}
+	af.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { af.set[f.Name] = true })
+	c.aclFlags = &af
 	ctx, cancel := context.WithTimeout(context.Background(), 3*ctlTimeout)
 	defer cancel()
 	return c.run(ctx, pos[0], pos[1:])
@@ -124,6 +157,12 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 			return err
 		}
 		return c.drain(ctx, args, cmd == "undrain")
+	case "acl":
+		f := c.aclFlags
+		if f == nil {
+			f = &aclFlags{}
+		}
+		return c.acl(ctx, args, f)
 	case "push":
 		if err := need(1, "stop, resume or status"); err != nil {
 			return err
@@ -161,9 +200,7 @@ func (c *ctl) call(ctx context.Context, method, u string, form url.Values) ([]by
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	opshttp.SetAdminHeaders(req, c.token)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach %s: %w", u, err)
@@ -182,7 +219,7 @@ func (c *ctl) call(ctx context.Context, method, u string, form url.Values) ([]by
 			msg = e.Error
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
-			msg += " (pass --token)"
+			msg += " (pass --" + opshttp.FlagAdminToken + ")"
 		}
 		return nil, fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, msg)
 	}

@@ -20,9 +20,12 @@ func runIntegrated(args []string) error {
 	var df dataFlags
 	var sf sessionFlags
 	var nf nodeFlags
-	mf.register(fs, "", "127.0.0.1:9610")
-	df.register(fs, "127.0.0.1:9620")
-	sf.register(fs)
+	// The HTTP servers listen on loopback by default: with no admin token,
+	// a node serving HTTP beyond loopback refuses to start (opshttp). The
+	// internal RPC ports (meta, data) are loopback-only too.
+	mf.register(fs, "", "127.0.0.1:9610", "127.0.0.1")
+	df.register(fs, "127.0.0.1:9620", "127.0.0.1")
+	sf.register(fs, "127.0.0.1")
 	nf.register(fs, false, true)
 	log, err := nf.parse(fs, args)
 	if err != nil {
@@ -62,7 +65,7 @@ func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, creds neti
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
-		AdminToken: n.adminToken, Logger: log}
+		Admin: n.admin, Logger: log}
 	sf.limits.apply(&c)
 	if clientTLS != nil {
 		c.ClientTLS = clientTLS.Certs

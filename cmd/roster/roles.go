@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-registry/roster/data"
 	"github.com/roster-registry/roster/internal/certs"
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/netio"
@@ -27,9 +28,9 @@ type metaFlags struct {
 	leaderLease    time.Duration
 }
 
-func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault string) {
+func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHost string) {
 	fs.StringVar(&f.addr, "meta-addr", addrDefault, "meta RPC listen address (nodes heartbeat here)")
-	fs.StringVar(&f.httpAddr, "meta-http-addr", ":9615", "meta HTTP address (health, metrics, slot table, admin)")
+	fs.StringVar(&f.httpAddr, "meta-http-addr", httpHost+":9615", "meta HTTP address (health, metrics, slot table, admin); "+httpAddrHelp)
 	fs.StringVar(&f.storeURL, "store", storeDefault, "meta store: sqlite:///path/to/meta.db or mysql://user:pass@tcp(host:3306)/db")
 	fs.IntVar(&f.replicas, "replicas", 2, "copies of each slot: one leader and replicas-1 followers on other data nodes")
 	fs.DurationVar(&f.nodeLease, "node-lease", 5*time.Second, "a data or session node not heard from for this long is dead")
@@ -42,9 +43,9 @@ type dataFlags struct {
 	replayWindow        time.Duration
 }
 
-func (f *dataFlags) register(fs *flag.FlagSet, addrDefault string) {
+func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 	fs.StringVar(&f.addr, "data-addr", addrDefault, "data RPC listen address (sessions write and fetch here)")
-	fs.StringVar(&f.httpAddr, "data-http-addr", ":9622", "data HTTP address (health, metrics, datum queries)")
+	fs.StringVar(&f.httpAddr, "data-http-addr", httpHost+":9622", "data HTTP address (health, metrics, datum queries); "+httpAddrHelp)
 	fs.DurationVar(&f.repair, "follower-repair", data.DefaultRepairInterval, "how often a follower compares each slot it follows with the leader (digest, then diff) and repairs it")
 	fs.DurationVar(&f.antiEntropy, "session-sync", data.DefaultSyncInterval, "how often a slot leader compares its publishers with every session's and repairs them")
 	fs.DurationVar(&f.replayWindow, "replay-window", data.DefaultReplayWindow,
@@ -55,33 +56,34 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault string) {
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
-		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, AdminToken: n.adminToken, Credentials: creds, Logger: log}
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
 	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, Store: st, Slots: n.slots, Replicas: f.replicas,
-		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AdminToken: n.adminToken, Credentials: creds, Logger: log}
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
-// nodeFlags are the flags every role command has: logging, the admin
-// token, the node credentials, the slot count, and (per command) the meta
+// nodeFlags are the flags every role command has: logging, admin access,
+// the node credentials, the slot count, and (per command) the meta
 // addresses or the directory of the SQLite store.
 type nodeFlags struct {
-	log        logFlags
-	auth       nodeAuthFlags
-	adminToken string
-	slots      int
-	metaAddrs  string
-	dataDir    string
-	drain      time.Duration
-	memory     memoryLimitFlag
+	log       logFlags
+	auth      nodeAuthFlags
+	admin     opshttp.AdminConfig
+	tokenFile string // --admin-token-file, read by parse into admin.Token
+	slots     int
+	metaAddrs string
+	dataDir   string
+	drain     time.Duration
+	memory    memoryLimitFlag
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.log.register(fs)
 	f.memory.register(fs)
 	f.auth.register(fs)
-	registerAdminToken(fs, &f.adminToken)
+	registerAdmin(fs, &f.admin, &f.tokenFile)
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
 		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
@@ -96,6 +98,9 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 // parse parses args, sets the memory limit and returns the logger they ask for.
 func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := readAdminTokenFile(&f.admin, f.tokenFile); err != nil {
 		return nil, err
 	}
 	log, err := f.log.logger(os.Stderr)
@@ -157,9 +162,9 @@ func (f *sessionLimitFlags) apply(c *session.Config) {
 	c.MaxConns, c.HandshakeTimeout = f.maxConns, f.handshakeTimeout
 }
 
-func (f *sessionFlags) register(fs *flag.FlagSet) {
+func (f *sessionFlags) register(fs *flag.FlagSet, httpHost string) {
 	fs.StringVar(&f.addr, "session-addr", ":9600", "session client listen address (SDK clients connect here)")
-	fs.StringVar(&f.httpAddr, "session-http-addr", ":9603", "session HTTP address (health, metrics, /api/servers/query, digests)")
+	fs.StringVar(&f.httpAddr, "session-http-addr", httpHost+":9603", "session HTTP address (health, metrics, /api/servers/query, digests); "+httpAddrHelp)
 	fs.StringVar(&f.zone, "zone", "DEFAULT_ZONE", "zone given to clients that do not name one")
 	fs.StringVar(&f.token, "client-token", "", "when set, clients must present this token in their handshake")
 	fs.DurationVar(&f.heartbeat, "client-heartbeat", 5*time.Second, "client heartbeat interval; a client silent for 3 intervals is dropped and its publishers removed")
@@ -177,11 +182,35 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.clientTLS.register(fs)
 }
 
-// registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN
-// so the token need not show in the process list.
-func registerAdminToken(fs *flag.FlagSet, token *string) {
-	fs.StringVar(token, "admin-token", os.Getenv("ROSTER_ADMIN_TOKEN"), "bearer token the HTTP admin endpoints (client off/open, push switch) require; "+
-		"empty: they answer requests from 127.0.0.1 only (default $ROSTER_ADMIN_TOKEN)")
+// httpAddrHelp ends the help of every HTTP address flag.
+const httpAddrHelp = "beyond loopback it needs --admin-token or --admin-token-file (or --admin-insecure)"
+
+// registerAdmin adds the flags of admin access. --admin-token defaults to
+// $ROSTER_ADMIN_TOKEN so the token need not show in the process list;
+// --admin-token-file keeps it off the command line and the environment.
+func registerAdmin(fs *flag.FlagSet, c *opshttp.AdminConfig, tokenFile *string) {
+	fs.StringVar(&c.Token, opshttp.FlagAdminToken, os.Getenv("ROSTER_ADMIN_TOKEN"),
+		"bearer token the HTTP admin endpoints (client off/open, push switch, drain, credentials) and profiles require; "+
+			"empty: they answer requests from this machine only, and a node whose HTTP address is not loopback-only refuses "+
+			"to start unless --admin-insecure (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token (surrounding white space ignored); replaces --admin-token")
+	fs.BoolVar(&c.Insecure, opshttp.FlagAdminInsecure, false, "start without an admin token although the HTTP address is not loopback-only: "+
+		"the admin endpoints then answer requests from this machine only (that carry the X-Roster-Admin header and come from no web page)")
+	fs.BoolVar(&c.ProtectReads, opshttp.FlagProtectReads, false, "require the admin token on the HTTP reads that expose registerIds, client IPs "+
+		"and topology too (digests, node lists, slot table, connections, /metrics); needs --admin-token or --admin-token-file")
+}
+
+// readAdminTokenFile sets c.Token from path, if given.
+func readAdminTokenFile(c *opshttp.AdminConfig, path string) error {
+	if path == "" {
+		return nil
+	}
+	t, err := opshttp.ReadTokenFile(path)
+	if err != nil {
+		return err
+	}
+	c.Token = t
+	return nil
 }
 
 func defaultStore(dataDir string) string {
@@ -206,7 +235,7 @@ func runMeta(args []string) error {
 	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
 	var mf metaFlags
 	var nf nodeFlags
-	mf.register(fs, "", ":9610")
+	mf.register(fs, "", ":9610", "")
 	nf.register(fs, false, true)
 	log, err := nf.parse(fs, args)
 	if err != nil {
@@ -232,7 +261,7 @@ func runData(args []string) error {
 	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
 	var df dataFlags
 	var nf nodeFlags
-	df.register(fs, ":9620")
+	df.register(fs, ":9620", "")
 	nf.register(fs, true, false)
 	log, err := nf.parse(fs, args)
 	if err != nil {
@@ -255,7 +284,7 @@ func runSession(args []string) error {
 	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
 	var sf sessionFlags
 	var nf nodeFlags
-	sf.register(fs)
+	sf.register(fs, "")
 	nf.register(fs, true, false)
 	log, err := nf.parse(fs, args)
 	if err != nil {

@@ -1,11 +1,17 @@
 // Package opshttp is the HTTP server every role runs for operations:
 // GET /health/check, GET /metrics (Prometheus text) and the role's own
 // admin and query endpoints, all answering JSON with lowerCamelCase fields.
+//
+// Access (admin.go, AdminConfig): admin writes need the admin token or,
+// without one, a request from the node's own machine that no web page can
+// make (AdminHeader, a loopback Host, no foreign Origin); a node whose HTTP
+// address is not loopback-only does not start without a token unless told
+// to; reads that expose registerIds, client IPs or topology can be put
+// behind the token; every admin request is written to an audit log line.
 package opshttp
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,59 +20,101 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/netio"
 )
 
 // MaxBody bounds every request body the admin endpoints read.
 const MaxBody = 1 << 20
 
-var (
-	adminRefused     = metrics.NewCounter(`roster_http_admin_refused_total`)
-	adminBadRequests = metrics.NewCounter(`roster_http_admin_bad_requests_total`)
-)
+var adminBadRequests = metrics.NewCounter(`roster_http_admin_bad_requests_total`)
 
 // Health reports whether a role is serving, with details for the response.
 type Health func() (ok bool, detail any)
 
 // Server is a role's operations HTTP server.
 type Server struct {
-	mux        *http.ServeMux
-	srv        *http.Server
-	ln         net.Listener
-	addr       string
-	logger     *slog.Logger
-	adminToken string
+	mux    *http.ServeMux
+	srv    *http.Server
+	ln     net.Listener
+	addr   string
+	logger *slog.Logger
+	guard  guard
 }
 
-// SetAdminToken sets the bearer token that HandleAdmin endpoints require.
-// With none, they answer only clients on the loopback interface. Call it
-// before Start.
-func (s *Server) SetAdminToken(token string) { s.adminToken = token }
+// SetAdmin sets who may use the admin endpoints and protected reads (see
+// AdminConfig); by default, loopback clients only and open reads. Call it
+// before Start, which refuses to start with a config unsafe for its address.
+func (s *Server) SetAdmin(c AdminConfig) { s.guard.cfg = c }
 
 // HandleAdmin registers an endpoint that changes state. It requires
-// "Authorization: Bearer <token>" when a token is set, and a loopback client
-// otherwise; anything else gets 401 and changes nothing. The request's form
-// is parsed before h runs: a malformed one gets 400, a body over MaxBody 413,
-// and h is not called.
+// "Authorization: Bearer <token>" when a token is set; without one, a
+// request from this machine that is not a web page's (see AdminConfig.Token
+// and AdminHeader). Anything else gets 401 (403 for a possible web page's
+// request) and changes nothing. The request's form is parsed before h runs:
+// a malformed one gets 400, a body over MaxBody 413, and h is not called.
+// Every admin request is written to an audit log line (refusals throttled).
 func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			adminRefused.Inc()
-			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
-			WriteError(w, http.StatusUnauthorized, "admin endpoint: a valid bearer token is required (or, with no --admin-token set, a request from 127.0.0.1)")
+		start := time.Now()
+		who, refusal, browser := s.guard.admit(r)
+		if refusal != "" {
+			status := http.StatusUnauthorized
+			if browser {
+				status = http.StatusForbidden
+				adminBrowser.Inc()
+			} else {
+				adminRefused.Inc()
+				w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+			}
+			WriteError(w, status, "admin endpoint: "+refusal)
+			s.guard.audit(r, who, status, time.Since(start), refusal)
 			return
 		}
+		sw := &statusWriter{ResponseWriter: w}
+		// The body is read through w itself: MaxBytesReader tells the
+		// server to close the connection through an interface sw hides.
 		if status, msg := readAdminBody(w, r); status != 0 {
 			adminBadRequests.Inc()
-			WriteError(w, status, msg)
+			WriteError(sw, status, msg)
+		} else {
+			adminWrites.Inc()
+			h(sw, r)
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK // the handler wrote nothing: net/http answers 200
+		}
+		s.guard.audit(r, who, sw.status, time.Since(start), "")
+	})
+}
+
+// HandleRead registers a read endpoint that exposes what an attacker
+// could use (registerIds, client IPs, topology): open, or behind the token
+// with AdminConfig.ProtectReads.
+func (s *Server) HandleRead(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, s.protect(s.guard.admitRead, h))
+}
+
+// HandlePrivate registers a read only operators may make: with the token,
+// or without one from this machine (profiles, credentials).
+func (s *Server) HandlePrivate(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, s.protect(s.guard.admitPrivate, h))
+}
+
+// protect answers 401 when admit refuses a request, and calls h otherwise.
+func (s *Server) protect(admit func(*http.Request) string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if why := admit(r); why != "" {
+			readsRefused.Inc()
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+			WriteError(w, http.StatusUnauthorized, why)
 			return
 		}
 		h(w, r)
-	})
+	}
 }
 
 // readAdminBody parses the form of an admin request and reads any other
@@ -95,26 +143,14 @@ func readAdminBody(w http.ResponseWriter, r *http.Request) (int, string) {
 	return http.StatusBadRequest, "cannot read the request: " + err.Error()
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	if s.adminToken != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.adminToken)) == 1
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
 // New returns a server for addr ("127.0.0.1:0" picks a port) with
 // /health/check answering from health and /metrics.
 func New(addr string, health Health, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger}
+	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger,
+		guard: guard{log: logger.With("audit", "admin"), refusals: netio.LogThrottle{Every: 10 * time.Second}}}
 	s.mux.HandleFunc("GET /health/check", func(w http.ResponseWriter, r *http.Request) {
 		ok, detail := health()
 		status := http.StatusOK
@@ -125,10 +161,12 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 	})
 	// Profiles of a live role, for operators chasing a hot spot (CPU, heap)
 	// or a latency (the execution trace shows what a goroutine waited on).
-	s.HandleAdmin("GET /debug/pprof/", pprof.Index)
-	s.HandleAdmin("GET /debug/pprof/profile", pprof.Profile)
-	s.HandleAdmin("GET /debug/pprof/trace", pprof.Trace)
-	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+	// Served like admin endpoints (they cost CPU and expose internals) but,
+	// being reads, without AdminHeader: go tool pprof sends no header.
+	s.HandlePrivate("GET /debug/pprof/", pprof.Index)
+	s.HandlePrivate("GET /debug/pprof/profile", pprof.Profile)
+	s.HandlePrivate("GET /debug/pprof/trace", pprof.Trace)
+	s.HandleRead("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		metrics.WritePrometheus(w, true)
 	})
@@ -143,6 +181,10 @@ func (s *Server) Start(ctx context.Context) error {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen for HTTP on %s: %w", s.addr, err)
+	}
+	if err := s.guard.cfg.check(ln.Addr()); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("cannot serve HTTP on %s: %w", s.addr, err)
 	}
 	s.ln = ln
 	s.addr = ln.Addr().String()

@@ -12,7 +12,7 @@ func TestAdminEndpointsNeedTheToken(t *testing.T) {
 	f := func(token, sent string, want int) {
 		t.Helper()
 		s := New("127.0.0.1:0", func() (bool, any) { return true, nil }, nil)
-		s.SetAdminToken(token)
+		s.SetAdmin(AdminConfig{Token: token})
 		changed := false
 		s.HandleAdmin("POST /change", func(w http.ResponseWriter, r *http.Request) { changed = true })
 		if err := s.Start(context.Background()); err != nil {
@@ -20,9 +20,7 @@ func TestAdminEndpointsNeedTheToken(t *testing.T) {
 		}
 		defer s.Stop(context.Background())
 		req, _ := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/change", nil)
-		if sent != "" {
-			req.Header.Set("Authorization", "Bearer "+sent)
-		}
+		SetAdminHeaders(req, sent)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -54,6 +52,7 @@ func TestAdminEndpointsRefuseBadBodies(t *testing.T) {
 		before := called
 		req, _ := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/change", body)
 		req.Header.Set("Content-Type", contentType)
+		SetAdminHeaders(req, "")
 		if chunked {
 			req.ContentLength = -1 // sent chunked: the size is known only by reading
 		}

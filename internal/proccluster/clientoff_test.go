@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/client"
+	"github.com/roster-registry/roster/internal/opshttp"
 )
 
 // TestClientOffAcrossMetaFailover takes a client IP off, kills -9 the meta
@@ -64,7 +65,7 @@ func TestClientOffAcrossMetaFailover(t *testing.T) {
 	}
 	admin := func(n *Node, path, ips string) {
 		t.Helper()
-		resp, err := http.PostForm(n.HTTPURL(path), url.Values{"ips": {ips}})
+		resp, err := opshttp.DoAdmin(ctx, http.MethodPost, n.HTTPURL(path), url.Values{"ips": {ips}}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

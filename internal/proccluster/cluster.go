@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -206,6 +207,12 @@ func (c *Cluster) args(role Role, rpc, http string, creds []string) []string {
 	o := c.opts
 	a := append([]string{string(role)}, addrFlags(role, rpc, http)...)
 	a = append(a, "--log-level", o.LogLevel)
+	if !loopbackAddr(http) {
+		// A node outside loopback (the chaos runner's network namespace:
+		// a private link of this machine's) has no admin token to start
+		// with; its admin endpoints still answer this machine only.
+		a = append(a, "--admin-insecure")
+	}
 	if o.Slots > 0 {
 		a = append(a, "--slots", strconv.Itoa(o.Slots))
 	}
@@ -327,4 +334,10 @@ func eachNode(nodes []*Node, f func(*Node) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// loopbackAddr reports whether hostport is on a loopback address.
+func loopbackAddr(hostport string) bool {
+	ap, err := netip.ParseAddrPort(hostport)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }

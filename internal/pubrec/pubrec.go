@@ -13,9 +13,11 @@ import (
 
 // origin is what the publishers of one client process share. It is interned
 // with package unique: one copy per distinct value, held weakly, so a client
-// IP that leaves the fleet does not stay in an interner forever.
+// IP that leaves the fleet does not stay in an interner forever. The owner
+// is per client process too, so keeping it here costs a record nothing.
 type origin struct {
 	zone, appName, clientIP string
+	owner                   proto.Owner
 }
 
 // Rec is a publisher without its dataInfoId (the key it is stored under).
@@ -68,7 +70,7 @@ func Make(p *proto.Publisher) Rec {
 	}
 	return Rec{
 		blob:    b.String(),
-		origin:  unique.Make(origin{zone: p.Zone, appName: p.AppName, clientIP: p.ClientIP}),
+		origin:  unique.Make(origin{zone: p.Zone, appName: p.AppName, clientIP: p.ClientIP, owner: p.Owner}),
 		Version: p.Version,
 		TS:      p.RegisterTimestamp,
 	}
@@ -85,6 +87,9 @@ func (r *Rec) Zone() string { return r.origin.Value().zone }
 
 // ClientIP returns the address of the publisher's client.
 func (r *Rec) ClientIP() string { return r.origin.Value().clientIP }
+
+// Owner returns the client that owns the publisher (see proto.Owner).
+func (r *Rec) Owner() proto.Owner { return r.origin.Value().owner }
 
 // Hash is the publisher's contribution to digests and list hashes.
 func (r *Rec) Hash() uint64 { return proto.PublisherHash(r.RegisterID(), r.Version) }
@@ -120,6 +125,7 @@ func (r *Rec) Fill(dataInfoID string, p *proto.Publisher, data *[]string) {
 		ClientIP:          o.clientIP,
 		Version:           r.Version,
 		RegisterTimestamp: r.TS,
+		Owner:             o.owner,
 	}
 	start := len(*data)
 	for n := br.uvarint(); n > 0; n-- {

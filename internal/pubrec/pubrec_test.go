@@ -11,11 +11,11 @@ import (
 func TestRoundTrip(t *testing.T) {
 	for _, p := range []proto.Publisher{
 		{DataInfoID: "d", RegisterID: "r", Zone: "z", AppName: "a", ClientIP: "1.2.3.4", Version: 3, RegisterTimestamp: 7,
-			Data: []string{"x", "", string(make([]byte, 300))}, Attrs: []proto.Attr{{Key: "k", Value: "v"}}},
+			Data: []string{"x", "", string(make([]byte, 300))}, Attrs: []proto.Attr{{Key: "k", Value: "v"}}, Owner: proto.Owner{9, 15: 1}},
 		{DataInfoID: "d", RegisterID: string(make([]byte, 200))}, // no data, no attributes
 	} {
 		r := Make(&p)
-		if r.RegisterID() != p.RegisterID || r.DataCount() != len(p.Data) || r.ClientIP() != p.ClientIP || r.Zone() != p.Zone {
+		if r.RegisterID() != p.RegisterID || r.DataCount() != len(p.Data) || r.ClientIP() != p.ClientIP || r.Zone() != p.Zone || r.Owner() != p.Owner {
 			t.Fatalf("accessors of %+v", r)
 		}
 		if got := r.AppendData([]string{"before"}); !reflect.DeepEqual(got, append([]string{"before"}, p.Data...)) {

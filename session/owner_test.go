@@ -1,0 +1,64 @@
+package session
+
+import (
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+func TestOwnerOf(t *testing.T) {
+	a := ownerOf("client-1", "secret")
+	if a != ownerOf("client-1", "secret") {
+		t.Fatal("the same client got two owners")
+	}
+	for _, o := range []proto.Owner{ownerOf("client-1", "other"), ownerOf("client-2", "secret"), ownerOf("client-1secret", ""),
+		ownerOf("", "client-1secret"), ownerOf("", ""), proto.Owner{}} {
+		if o == a {
+			t.Fatalf("owner %x shared by another client", o)
+		}
+	}
+	if ownerOf("", "") == ownerOf("", "") {
+		t.Fatal("two clients with neither id nor secret share an owner")
+	}
+}
+
+// TestRegistryJudgesOwners: the session refuses another client's write of
+// a publisher it holds, but not on the strength of a tombstone, which may
+// be an attacker's (the slot leader decides); versions step within bounds.
+func TestRegistryJudgesOwners(t *testing.T) {
+	r := newRegistry(16)
+	conn := func(o byte) *clientConn {
+		return &clientConn{pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{}), owner: proto.Owner{o}}
+	}
+	victim, thief := conn(1), conn(2)
+	put := func(cc *clientConn, rid string, v uint64, want proto.Code) {
+		t.Helper()
+		p := proto.Publisher{DataInfoID: "d", RegisterID: rid, Version: v, Owner: cc.owner}
+		if got := r.putPublisher(cc, p); got.code != want {
+			t.Fatalf("put %s v%d by %x: %s, want %s", rid, v, cc.owner[0], got.code, want)
+		}
+	}
+	unpub := func(cc *clientConn, rid string, v uint64, want proto.Code) {
+		t.Helper()
+		if got := r.unpublish(regKey{"d", rid}, cc.owner, v, time.Now()); got.code != want {
+			t.Fatalf("unpublish %s v%d by %x: %s, want %s", rid, v, cc.owner[0], got.code, want)
+		}
+	}
+	put(victim, "r1", 1, proto.CodeOK)
+	put(thief, "r1", 9, proto.CodeOwned)
+	unpub(thief, "r1", 9, proto.CodeOwned)
+	put(victim, "r1", 2, proto.CodeOK)
+	put(victim, "r1", 1, proto.CodeStaleVersion)
+	put(victim, "r1", 3+proto.MaxVersionStep, proto.CodeBadRequest)
+	unpub(victim, "r1", 3, proto.CodeOK)
+	put(victim, "r1", 3, proto.CodeStaleVersion) // its own tombstone orders it
+	put(thief, "r1", 9, proto.CodeOK)            // another's tombstone: for the slot leader to judge
+
+	// A thief's unpublish of a registerId not held here leaves a tombstone
+	// that orders only the thief's writes: the owner arriving later is not
+	// held back by it, whatever its version.
+	unpub(thief, "r2", proto.MaxPublisherVersion, proto.CodeOK)
+	put(victim, "r2", 5, proto.CodeOK)
+	put(thief, "r2", 6, proto.CodeOwned)
+}
