@@ -113,7 +113,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.name = s.cfg.AdvertiseAddr
 	if s.name == "" {
-		s.name = metaclient.Advertise(s.rpc.Addr())
+		s.name = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	}
 	s.agent = metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs,
@@ -121,7 +121,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Node: proto.NodeInfo{
 			ID:       s.name + "/" + strconv.FormatInt(time.Now().UnixNano(), 10),
 			RPCAddr:  s.name,
-			HTTPAddr: metaclient.Advertise(s.http.Addr()),
+			HTTPAddr: metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr()),
 		},
 		Interval: s.cfg.HeartbeatInterval,
 		Logger:   s.cfg.Logger,

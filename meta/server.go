@@ -99,7 +99,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	owner := s.cfg.AdvertiseAddr
 	if owner == "" {
-		owner = metaclient.Advertise(s.rpc.Addr())
+		owner = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	}
 	// Under mu: a node may already be heartbeating, and replies read owner.
 	s.mu.Lock()

@@ -83,10 +83,10 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.rpc.Stop(ctx)
 		return fmt.Errorf("cannot start session HTTP: %w", err)
 	}
-	rpcAddr := metaclient.Advertise(s.rpc.Addr())
+	rpcAddr := metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	s.node.Store(&proto.NodeInfo{
 		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
+		RPCAddr: rpcAddr, HTTPAddr: metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr()),
 	})
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Logger: s.log,

@@ -34,6 +34,11 @@ Commands:
 The meta leader is found among --meta; admin commands send --token as a bearer
 token (a node started without --admin-token takes admin requests from 127.0.0.1 only).`
 
+// ctlEnvPrefix prefixes the environment variables of ctl's flags
+// (ROSTER_CTL_META): ctl's --meta takes HTTP addresses, a server's RPC ones,
+// and both may run with the same environment (inside a pod).
+const ctlEnvPrefix = "ROSTER_CTL_"
+
 // ctlTimeout bounds every request ctl makes.
 const ctlTimeout = 10 * time.Second
 
@@ -55,7 +60,7 @@ func runCtl(args []string, out io.Writer) error {
 	var metas string
 	c := &ctl{out: out, client: &http.Client{Timeout: ctlTimeout}}
 	fs.StringVar(&metas, "meta", "http://127.0.0.1:9615", "comma-separated meta HTTP addresses; the leader among them answers")
-	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, "token", "", "admin bearer token ($ROSTER_CTL_TOKEN, else $ROSTER_ADMIN_TOKEN)")
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of tables, for scripts")
 	// Flags may follow the command too (roster ctl status --json).
 	var pos []string
@@ -68,6 +73,12 @@ func runCtl(args []string, out io.Writer) error {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if err := applySources(fs, ctlEnvPrefix); err != nil {
+		return err
+	}
+	if c.token == "" {
+		c.token = os.Getenv("ROSTER_ADMIN_TOKEN")
 	}
 	for _, m := range splitList(metas) {
 		c.metas = append(c.metas, baseURL(m))

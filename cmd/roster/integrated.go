@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"log/slog"
 
 	"github.com/roster-registry/roster/data"
@@ -9,17 +10,28 @@ import (
 	"github.com/roster-registry/roster/session"
 )
 
-func runIntegrated(args []string) error {
+// integratedFlags are the flags of `roster integrated`: every role's.
+type integratedFlags struct {
+	mf metaFlags
+	df dataFlags
+	sf sessionFlags
+	nf nodeFlags
+}
+
+func newIntegratedFlags() (*flag.FlagSet, *integratedFlags) {
 	fs := newFlagSet("integrated", "Runs meta, data and session in one process, with the SQLite meta store under --data-dir.\n"+
 		"The roles talk over loopback exactly as they would across machines.")
-	var mf metaFlags
-	var df dataFlags
-	var sf sessionFlags
-	var nf nodeFlags
-	mf.register(fs, "")
-	df.register(fs)
-	sf.register(fs)
-	nf.register(fs, false, true)
+	f := &integratedFlags{}
+	f.mf.register(fs, "")
+	f.df.register(fs)
+	f.sf.register(fs)
+	f.nf.register(fs, false, true)
+	return fs, f
+}
+
+func runIntegrated(args []string) error {
+	fs, f := newIntegratedFlags()
+	mf, df, sf, nf := &f.mf, &f.df, &f.sf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
@@ -29,16 +41,16 @@ func runIntegrated(args []string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := meta.New(mf.config(st, &nf, log))
+	m, err := meta.New(mf.config(st, nf, log))
 	if err != nil {
 		return err
 	}
-	metaAddr := []string{metaclient.Advertise(mf.addr)}
-	d, err := data.New(df.config(metaAddr, &nf, log))
+	metaAddr := []string{metaclient.AdvertiseOn(nf.advertise, mf.addr)}
+	d, err := data.New(df.config(metaAddr, nf, log))
 	if err != nil {
 		return err
 	}
-	s, err := session.New(sessionConfig(sf, metaAddr, &nf, log))
+	s, err := session.New(sessionConfig(*sf, metaAddr, nf, log))
 	if err != nil {
 		return err
 	}
@@ -46,7 +58,7 @@ func runIntegrated(args []string) error {
 }
 
 func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, log *slog.Logger) session.Config {
-	c := session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
+	c := session.Config{ClientAddr: sf.addr, HTTPAddr: sf.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,

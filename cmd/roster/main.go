@@ -143,10 +143,16 @@ func splitList(s string) []string {
 	return out
 }
 
+// sourcesHelp tells where else than the command line a flag may come from.
+const sourcesHelp = `Every flag may also come from the environment, as ROSTER_ and its name in upper case with
+dashes as underscores (--data-addr: ROSTER_DATA_ADDR), or from the YAML file named by --config
+(or $ROSTER_CONFIG), its name as the key. The command line wins over the environment, which wins
+over the file. --admin-token-file and --client-token-file read a secret from a file.`
+
 func newFlagSet(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: roster %s [flags]\n\n%s\n\nFlags:\n", name, help)
+		fmt.Fprintf(fs.Output(), "Usage: roster %s [flags]\n\n%s\n\n%s\n\nFlags:\n", name, help, sourcesHelp)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/roster-registry/roster/data"
@@ -47,12 +50,12 @@ func (f *dataFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, log *slog.Logger) data.Config {
-	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
+	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		RepairInterval: f.repair, SyncInterval: f.antiEntropy, AdminToken: n.adminToken, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, log *slog.Logger) meta.Config {
-	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, Store: st, Slots: n.slots, Replicas: f.replicas,
+	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, Store: st, Slots: n.slots, Replicas: f.replicas,
 		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AdminToken: n.adminToken, Logger: log}
 }
 
@@ -67,12 +70,16 @@ type nodeFlags struct {
 	dataDir    string
 	drain      time.Duration
 	memory     memoryLimitFlag
+	advertise  string
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.log.register(fs)
 	f.memory.register(fs)
 	registerAdminToken(fs, &f.adminToken)
+	fs.StringVar(&f.advertise, "advertise-addr", "", "host (IP or DNS name, no port) other nodes and clients reach this node at: its addresses "+
+		"are advertised to meta with this host and the ports it listens on; default: the listen host, or this machine's first "+
+		"global unicast IPv4 address when listening on all interfaces (set it behind NAT, in containers, or to use DNS names)")
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
 		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
@@ -84,11 +91,18 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	}
 }
 
-// parse parses args, sets the memory limit and returns the logger they ask for.
+// parse parses args (with the environment and --config, see config.go),
+// sets the memory limit and returns the logger they ask for.
 func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
-	if err := fs.Parse(args); err != nil {
+	registerConfig(fs)
+	if err := parseFlags(fs, args, envPrefix); err != nil {
 		return nil, err
 	}
+	host, err := advertiseHost(f.advertise)
+	if err != nil {
+		return nil, err
+	}
+	f.advertise = host
 	log, err := f.log.logger(os.Stderr)
 	if err != nil {
 		return nil, err
@@ -166,11 +180,31 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.limits.register(fs)
 }
 
-// registerAdminToken adds --admin-token, defaulting to $ROSTER_ADMIN_TOKEN
+// registerAdminToken adds --admin-token. Like every flag it may come from
+// $ROSTER_ADMIN_TOKEN, and --admin-token-file reads it from a file (config.go),
 // so the token need not show in the process list.
 func registerAdminToken(fs *flag.FlagSet, token *string) {
-	fs.StringVar(token, "admin-token", os.Getenv("ROSTER_ADMIN_TOKEN"), "bearer token the HTTP admin endpoints (client off/open, push switch) require; "+
-		"empty: they answer requests from 127.0.0.1 only (default $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(token, "admin-token", "", "bearer token the HTTP admin endpoints (client off/open, push switch, drain) require; "+
+		"empty: they answer requests from 127.0.0.1 only")
+}
+
+// advertiseHost checks --advertise-addr: a host without a port (the ports
+// are those the node listens on); brackets around an IPv6 address are dropped.
+func advertiseHost(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil || strings.ContainsAny(s, "/ ") {
+		return "", fmt.Errorf("invalid --advertise-addr %q: want a host (IP or DNS name) without a port; the ports are those of the listen flags", s)
+	}
+	if ip, err := netip.ParseAddr(s); err == nil && (ip.IsUnspecified() || ip.IsMulticast()) {
+		return "", fmt.Errorf("invalid --advertise-addr %q: other nodes cannot reach an unspecified or multicast address", s)
+	}
+	return s, nil
 }
 
 func defaultStore(dataDir string) string {
