@@ -51,7 +51,7 @@ func main() {
 	case "ctl":
 		err = runCtl(args, os.Stdout)
 	case "version", "--version", "-v":
-		fmt.Println("roster", buildinfo.Version)
+		fmt.Println("roster", buildinfo.Get())
 	case "help", "--help", "-h":
 		fmt.Print(usage)
 	default:
@@ -117,7 +117,7 @@ func serveDraining(log *slog.Logger, drain time.Duration, roles ...role) error {
 		started++
 	}
 	if err == nil {
-		log.Info("roster is serving; SIGINT or SIGTERM stops it", "version", buildinfo.Version)
+		log.Info("roster is serving; SIGINT or SIGTERM stops it", "version", buildinfo.Get().Version)
 		<-ctx.Done()
 		log.Info("stopping")
 	}
