@@ -30,7 +30,7 @@ const maxConfigBytes = 1 << 20
 // secretFlags are the flags whose value may instead be read from a file
 // named by --<flag>-file, so it shows neither in the process list nor in
 // the environment of the process.
-var secretFlags = []string{"admin-token", "client-token"}
+var secretFlags = []string{"admin-token", "client-token", "store"}
 
 // envName is the environment variable of a flag.
 func envName(prefix, flagName string) string {

@@ -132,7 +132,7 @@ func everyFlagConfig(t *testing.T, fs *flag.FlagSet, set map[string]string) stri
 // TestIntegratedConfigEveryFlag: a file holding every flag of `roster
 // integrated` is accepted, and every key is applied.
 func TestIntegratedConfigEveryFlag(t *testing.T) {
-	fs, f := newIntegratedFlags()
+	fs, f := commandFlags("integrated")
 	fs.SetOutput(io.Discard)
 	registerConfig(fs)
 	cfg := everyFlagConfig(t, fs, map[string]string{"zone": "CFG_ZONE", "meta-http-addr": "127.0.0.1:19615", "push-debounce": "35ms"})

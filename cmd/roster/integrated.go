@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"log/slog"
 
 	"github.com/roster-registry/roster/data"
@@ -10,27 +9,8 @@ import (
 	"github.com/roster-registry/roster/session"
 )
 
-// integratedFlags are the flags of `roster integrated`: every role's.
-type integratedFlags struct {
-	mf metaFlags
-	df dataFlags
-	sf sessionFlags
-	nf nodeFlags
-}
-
-func newIntegratedFlags() (*flag.FlagSet, *integratedFlags) {
-	fs := newFlagSet("integrated", "Runs meta, data and session in one process, with the SQLite meta store under --data-dir.\n"+
-		"The roles talk over loopback exactly as they would across machines.")
-	f := &integratedFlags{}
-	f.mf.register(fs, "")
-	f.df.register(fs)
-	f.sf.register(fs)
-	f.nf.register(fs, false, true)
-	return fs, f
-}
-
 func runIntegrated(args []string) error {
-	fs, f := newIntegratedFlags()
+	fs, f := commandFlags("integrated")
 	mf, df, sf, nf := &f.mf, &f.df, &f.sf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {

@@ -147,7 +147,7 @@ func splitList(s string) []string {
 const sourcesHelp = `Every flag may also come from the environment, as ROSTER_ and its name in upper case with
 dashes as underscores (--data-addr: ROSTER_DATA_ADDR), or from the YAML file named by --config
 (or $ROSTER_CONFIG), its name as the key. The command line wins over the environment, which wins
-over the file. --admin-token-file and --client-token-file read a secret from a file.`
+over the file. --admin-token-file, --client-token-file and --store-file read a secret from a file.`
 
 func newFlagSet(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -77,7 +77,7 @@ func TestIntegratedProcessFromConfig(t *testing.T) {
 		wild[i], adv[i] = ":"+port, "localhost:"+port
 	}
 	token := writeFile(t, "admin-token", "cfg-s3cret\n")
-	fs, _ := newIntegratedFlags()
+	fs, _ := commandFlags("integrated")
 	registerConfig(fs)
 	cfg := everyFlagConfig(t, fs, map[string]string{
 		"meta-addr": a[0], "meta-http-addr": a[1], "data-addr": wild[2], "data-http-addr": wild[3],

@@ -225,12 +225,51 @@ func openStore(url, dataDir string) (store.Store, error) {
 	return st, nil
 }
 
+// serverCommands are the commands that run roles.
+var serverCommands = []string{"integrated", "meta", "data", "session"}
+
+// roleFlags are the flags of a server command: those of the roles it runs.
+type roleFlags struct {
+	mf metaFlags
+	df dataFlags
+	sf sessionFlags
+	nf nodeFlags
+}
+
+// commandFlags returns the flag set of a server command (serverCommands)
+// and where its values land; deploy/ is checked against these.
+func commandFlags(cmd string) (*flag.FlagSet, *roleFlags) {
+	f := &roleFlags{}
+	var fs *flag.FlagSet
+	switch cmd {
+	case "integrated":
+		fs = newFlagSet(cmd, "Runs meta, data and session in one process, with the SQLite meta store under --data-dir.\n"+
+			"The roles talk over loopback exactly as they would across machines.")
+		f.mf.register(fs, "")
+		f.df.register(fs)
+		f.sf.register(fs)
+		f.nf.register(fs, false, true)
+	case "meta":
+		fs = newFlagSet(cmd, "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
+		f.mf.register(fs, "")
+		f.nf.register(fs, false, true)
+	case "data":
+		fs = newFlagSet(cmd, "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
+		f.df.register(fs)
+		f.nf.register(fs, true, false)
+	case "session":
+		fs = newFlagSet(cmd, "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
+		f.sf.register(fs)
+		f.nf.register(fs, true, false)
+	default:
+		panic("commandFlags: not a server command: " + cmd)
+	}
+	return fs, f
+}
+
 func runMeta(args []string) error {
-	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
-	var mf metaFlags
-	var nf nodeFlags
-	mf.register(fs, "")
-	nf.register(fs, false, true)
+	fs, f := commandFlags("meta")
+	mf, nf := &f.mf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
@@ -240,7 +279,7 @@ func runMeta(args []string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := meta.New(mf.config(st, &nf, log))
+	m, err := meta.New(mf.config(st, nf, log))
 	if err != nil {
 		return err
 	}
@@ -248,16 +287,13 @@ func runMeta(args []string) error {
 }
 
 func runData(args []string) error {
-	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
-	var df dataFlags
-	var nf nodeFlags
-	df.register(fs)
-	nf.register(fs, true, false)
+	fs, f := commandFlags("data")
+	df, nf := &f.df, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg := df.config(splitList(nf.metaAddrs), &nf, log)
+	cfg := df.config(splitList(nf.metaAddrs), nf, log)
 	cfg.DrainTimeout = nf.drain
 	d, err := data.New(cfg)
 	if err != nil {
@@ -267,16 +303,13 @@ func runData(args []string) error {
 }
 
 func runSession(args []string) error {
-	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
-	var sf sessionFlags
-	var nf nodeFlags
-	sf.register(fs)
-	nf.register(fs, true, false)
+	fs, f := commandFlags("session")
+	sf, nf := &f.sf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cfg := sessionConfig(sf, splitList(nf.metaAddrs), &nf, log)
+	cfg := sessionConfig(*sf, splitList(nf.metaAddrs), nf, log)
 	cfg.DrainTimeout = nf.drain
 	s, err := session.New(cfg)
 	if err != nil {
