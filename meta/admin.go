@@ -45,12 +45,16 @@ type NodeBalanceJSON struct {
 // SlotTableStatusJSON is the answer of GET /openapi/v1/slot/table/status:
 // the table as this node holds it, with sync status and balance.
 type SlotTableStatusJSON struct {
-	IsLeader      bool              `json:"isLeader"` // only a leader's table is current
-	Epoch         uint64            `json:"epoch"`
-	Slots         []SlotStatusJSON  `json:"slots"`
-	UnsyncedSlots int               `json:"unsyncedSlots"`
-	Leaderless    int               `json:"leaderlessSlots"`
-	DataNodes     []NodeBalanceJSON `json:"dataNodes"`
+	IsLeader      bool             `json:"isLeader"` // only a leader's table is current
+	Epoch         uint64           `json:"epoch"`
+	Slots         []SlotStatusJSON `json:"slots"`
+	UnsyncedSlots int              `json:"unsyncedSlots"`
+	Leaderless    int              `json:"leaderlessSlots"`
+	// UnderReplicated counts the slots with fewer live copies (leader and
+	// followers on registered data nodes) than Replicas.
+	UnderReplicated int               `json:"underReplicatedSlots"`
+	Replicas        int               `json:"replicas"`
+	DataNodes       []NodeBalanceJSON `json:"dataNodes"`
 }
 
 func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
@@ -66,9 +70,12 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Lock()
 	out.IsLeader = s.isLeaderLocked(time.Now())
+	out.Replicas = s.cfg.Replicas
+	live := make(map[string]bool, len(s.reg.data))
 	for _, d := range s.reg.data {
 		n := node(d.RPCAddr)
 		n.ID, n.HTTPAddr = d.ID, d.HTTPAddr
+		live[d.RPCAddr] = true
 	}
 	if t := s.table; t != nil {
 		out.Epoch = t.Epoch
@@ -92,6 +99,18 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 			}
 			if !js.Synced {
 				out.UnsyncedSlots++
+			}
+			copies := 0
+			if live[sl.Leader] {
+				copies++
+			}
+			for _, f := range sl.Followers {
+				if live[f] {
+					copies++
+				}
+			}
+			if copies < s.cfg.Replicas {
+				out.UnderReplicated++
 			}
 			out.Slots = append(out.Slots, js)
 		}

@@ -18,19 +18,23 @@ type serverMetrics struct {
 	tableSaves      *metrics.Counter
 	tableSaveErrors *metrics.Counter
 	leaseErrors     *metrics.Counter
+	// catalogNodeErrors counts the sessions and data nodes that did not
+	// answer a catalog fan-out (catalog.go).
+	catalogNodeErrors *metrics.Counter
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
 	set := metrics.NewSet()
 	m := &serverMetrics{
-		set:             set,
-		heartbeats:      set.NewCounter("roster_meta_node_heartbeats_total"),
-		notLeader:       set.NewCounter("roster_meta_not_leader_replies_total"),
-		expired:         set.NewCounter("roster_meta_node_leases_expired_total"),
-		tableChanges:    set.NewCounter("roster_meta_slot_table_changes_total"),
-		tableSaves:      set.NewCounter("roster_meta_slot_table_saves_total"),
-		tableSaveErrors: set.NewCounter("roster_meta_slot_table_save_errors_total"),
-		leaseErrors:     set.NewCounter("roster_meta_leader_lease_errors_total"),
+		set:               set,
+		heartbeats:        set.NewCounter("roster_meta_node_heartbeats_total"),
+		notLeader:         set.NewCounter("roster_meta_not_leader_replies_total"),
+		expired:           set.NewCounter("roster_meta_node_leases_expired_total"),
+		tableChanges:      set.NewCounter("roster_meta_slot_table_changes_total"),
+		tableSaves:        set.NewCounter("roster_meta_slot_table_saves_total"),
+		tableSaveErrors:   set.NewCounter("roster_meta_slot_table_save_errors_total"),
+		leaseErrors:       set.NewCounter("roster_meta_leader_lease_errors_total"),
+		catalogNodeErrors: set.NewCounter("roster_meta_catalog_node_errors_total"),
 	}
 	set.NewGauge("roster_meta_is_leader", func() float64 {
 		if s.IsLeader() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/roster-registry/roster/catalog"
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/metaclient"
@@ -25,10 +26,13 @@ type Server struct {
 	http    *opshttp.Server
 	m       *serverMetrics
 	persist *persister
+	catalog *catalog.Fanout // catalog.go
 
 	// owner is the advertised RPC address, set by Start under mu; it never
 	// changes after, so the goroutines Start launches read it without mu.
 	owner string
+	// httpAdvertise is the advertised HTTP address, set like owner.
+	httpAdvertise string
 
 	mu         sync.Mutex // see the package doc for what it guards
 	leading    bool       // holds the store lease, at least until deadline
@@ -36,12 +40,15 @@ type Server struct {
 	lapsed     bool       // the deadline passed while leading; logged once
 	leaseEpoch uint64
 	lease      store.Lease // as last read from the store
-	graceUntil time.Time   // no node is removed before this
-	graceOver  bool
-	presumed   []string // data nodes presumed alive during the grace period
-	reg        registry
-	table      *proto.SlotTable // current table; never modified once set
-	slotSince  []uint64         // per slot, the table epoch its replicas last changed at
+	// leaderAddrs is what the leader of lease.Epoch recorded of its
+	// addresses, as a follower read it (leaderaddr.go).
+	leaderAddrs leaderAddrs
+	graceUntil  time.Time // no node is removed before this
+	graceOver   bool
+	presumed    []string // data nodes presumed alive during the grace period
+	reg         registry
+	table       *proto.SlotTable // current table; never modified once set
+	slotSince   []uint64         // per slot, the table epoch its replicas last changed at
 	// maxNodeEpoch is the highest table epoch a node reported; the next
 	// table is issued above it.
 	maxNodeEpoch uint64
@@ -82,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 	s.routes()
 	s.adminRoutes()
 	s.drainRoutes()
+	s.catalogRoutes()
 	return s, nil
 }
 
@@ -109,6 +117,9 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.rpc.Stop(context.Background())
 		return fmt.Errorf("cannot start meta server: %w", err)
 	}
+	s.mu.Lock()
+	s.httpAdvertise = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr())
+	s.mu.Unlock()
 	metrics.RegisterSet(s.m.set)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -185,18 +185,26 @@ func WriteError(w http.ResponseWriter, status int, msg string) {
 
 // GetJSON fetches url and decodes its JSON body into v; used by tests and ctl.
 func GetJSON(ctx context.Context, url string, v any) error {
+	return GetJSONWith(ctx, http.DefaultClient, 64<<20, url, v)
+}
+
+// GetJSONWith is GetJSON with a client and a bound on the answer's size.
+func GetJSONWith(ctx context.Context, client *http.Client, maxBody int64, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("cannot build request for %s: %w", url, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot get %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", url, err)
+	}
+	if int64(len(body)) > maxBody {
+		return fmt.Errorf("cannot read %s: answer over %d bytes", url, maxBody)
 	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("cannot get %s: status %d: %s", url, resp.StatusCode, body)
