@@ -236,3 +236,16 @@ type Detail struct {
 	Sessions    int          `json:"sessions"`
 	Failed      []NodeError  `json:"failed,omitempty"`
 }
+
+// Node is a data or session node with its health, as GET
+// /api/catalog/nodes shows it.
+type Node struct {
+	ID       string `json:"id"`
+	Role     string `json:"role"`
+	RPCAddr  string `json:"rpcAddr"`
+	HTTPAddr string `json:"httpAddr"`
+	Healthy  bool   `json:"healthy"`
+	// Health is the node's own /health/check detail; absent when it did not answer.
+	Health map[string]any `json:"health,omitempty"`
+	Error  string         `json:"error,omitempty"`
+}

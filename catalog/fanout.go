@@ -2,11 +2,13 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/roster-registry/roster/internal/opshttp"
 )
 
 // Fanout asks many nodes' HTTP servers at once, bounded in time, answer
@@ -22,9 +24,9 @@ func NewFanout(timeout time.Duration) *Fanout {
 	return &Fanout{client: &http.Client{Timeout: timeout}, maxBody: 32 << 20, parallel: 16}
 }
 
-// Each calls get for every node (an HTTP base URL), at most f.parallel at
-// once, and returns the nodes whose call failed.
-func (f *Fanout) Each(ctx context.Context, nodes []string, get func(ctx context.Context, base string) error) []NodeError {
+// Each calls get for every node (a key the caller knows it by, passed
+// back), at most f.parallel at once, and returns the nodes whose call failed.
+func (f *Fanout) Each(ctx context.Context, nodes []string, get func(ctx context.Context, node string) error) []NodeError {
 	var (
 		mu     sync.Mutex
 		failed []NodeError
@@ -48,7 +50,45 @@ func (f *Fanout) Each(ctx context.Context, nodes []string, get func(ctx context.
 	return failed
 }
 
-// Get fetches u and decodes its JSON answer into v.
+// Get fetches u and decodes its JSON answer into v; an answer other than
+// 2xx is an error carrying its status and body.
 func (f *Fanout) Get(ctx context.Context, u string, v any) error {
-	return opshttp.GetJSONWith(ctx, f.client, f.maxBody, u, v)
+	status, err := f.fetch(ctx, u, v, true)
+	if err == nil && status/100 != 2 {
+		err = fmt.Errorf("cannot get %s: status %d", u, status)
+	}
+	return err
+}
+
+// GetStatus fetches u and decodes its JSON answer into v whatever its
+// status, which it returns.
+func (f *Fanout) GetStatus(ctx context.Context, u string, v any) (int, error) {
+	return f.fetch(ctx, u, v, false)
+}
+
+func (f *Fanout) fetch(ctx context.Context, u string, v any, need2xx bool) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, fmt.Errorf("cannot build request for %s: %w", u, err)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("cannot get %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBody+1))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("cannot read %s: %w", u, err)
+	}
+	if int64(len(body)) > f.maxBody {
+		return resp.StatusCode, fmt.Errorf("cannot read %s: answer over %d bytes", u, f.maxBody)
+	}
+	if need2xx && resp.StatusCode/100 != 2 {
+		msg := strings.TrimSpace(string(body[:min(len(body), 512)]))
+		return resp.StatusCode, fmt.Errorf("cannot get %s: status %d: %s", u, resp.StatusCode, msg)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return resp.StatusCode, fmt.Errorf("cannot decode %s: %w", u, err)
+	}
+	return resp.StatusCode, nil
 }

@@ -21,6 +21,8 @@ func (s *Server) catalogRoutes() {
 	s.catalog = catalog.NewFanout(catalogTimeout / 2)
 	s.http.Handle("GET /api/catalog/services", s.handleCatalogServices)
 	s.http.Handle("GET /api/catalog/service", s.handleCatalogService)
+	s.http.Handle("GET /api/catalog/nodes", s.handleCatalogNodes)
+	s.http.Handle("GET /api/catalog/connections", s.handleCatalogConnections)
 }
 
 // notLeader answers 503 on a follower, naming the leader (both addresses

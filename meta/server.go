@@ -90,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 	s.adminRoutes()
 	s.drainRoutes()
 	s.catalogRoutes()
+	s.consoleRoutes()
 	return s, nil
 }
 

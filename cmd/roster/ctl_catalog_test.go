@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -223,6 +224,20 @@ func TestCtlFollowerFindsLeader(t *testing.T) {
 	out, err := ctlRun(t, "--meta="+follower.HTTPAddr(), "status")
 	if err != nil || !strings.Contains(out, "follower") || !strings.Contains(out, "leader") {
 		t.Fatalf("status table: %v\n%s", err, out)
+	}
+	// The console works through the follower: its API is forwarded to the leader.
+	var page catalog.Page
+	if err := opshttp.GetJSON(ctx, "http://"+follower.HTTPAddr()+"/console/api/api/catalog/services", &page); err != nil || page.Sessions != 1 {
+		t.Fatalf("console API through a follower: %+v %v", page, err)
+	}
+	resp, err := http.Get("http://" + follower.HTTPAddr() + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "app.js") || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Fatalf("console page: %d %q %s", resp.StatusCode, resp.Header, body)
 	}
 	// A catalog request to a follower is refused, naming the leader.
 	err = opshttp.GetJSON(ctx, "http://"+follower.HTTPAddr()+"/api/catalog/services", &catalog.Page{})

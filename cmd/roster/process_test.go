@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,6 +101,9 @@ func TestIntegratedProcessFromConfig(t *testing.T) {
 	defer cancel()
 	base := "http://" + a[1]
 	err := proccluster.Poll(ctx, 100*time.Millisecond, "data and session registered with meta", func(ctx context.Context) (bool, error) {
+		if !p.Running() {
+			return false, fmt.Errorf("roster exited: %v", p.ExitErr())
+		}
 		var datas, sessions []meta.NodeJSON
 		if opshttp.GetJSON(ctx, base+"/digest/data/node/query", &datas) != nil ||
 			opshttp.GetJSON(ctx, base+"/digest/session/node/query", &sessions) != nil {
