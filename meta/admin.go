@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/proto"
 )
 
 // adminRoutes registers the operator queries meta adds to DESIGN.md §6
@@ -100,16 +101,7 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 			if !js.Synced {
 				out.UnsyncedSlots++
 			}
-			copies := 0
-			if live[sl.Leader] {
-				copies++
-			}
-			for _, f := range sl.Followers {
-				if live[f] {
-					copies++
-				}
-			}
-			if copies < s.cfg.Replicas {
+			if liveCopies(sl, live) < s.cfg.Replicas {
 				out.UnderReplicated++
 			}
 			out.Slots = append(out.Slots, js)
@@ -121,4 +113,53 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	slices.SortFunc(out.DataNodes, func(a, b NodeBalanceJSON) int { return cmp.Compare(a.RPCAddr, b.RPCAddr) })
 	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+// liveCopies counts the copies of a slot on live data nodes.
+func liveCopies(sl proto.SlotAssignment, live map[string]bool) int {
+	n := 0
+	if live[sl.Leader] {
+		n++
+	}
+	for _, f := range sl.Followers {
+		if live[f] {
+			n++
+		}
+	}
+	return n
+}
+
+// SlotHealth counts the slots of the leader's table by trouble.
+type SlotHealth struct {
+	Slots, Leaderless, Unsynced, UnderReplicated int
+}
+
+// slotHealthLocked counts the current table's slots without a leader,
+// with a follower not synced, and with fewer live copies than the replicas.
+// s.mu must be held.
+func (s *Server) slotHealthLocked() SlotHealth {
+	var h SlotHealth
+	if s.table == nil {
+		return h
+	}
+	live := make(map[string]bool, len(s.reg.data))
+	for _, d := range s.reg.data {
+		live[d.RPCAddr] = true
+	}
+	h.Slots = len(s.table.Slots)
+	for _, sl := range s.table.Slots {
+		if sl.Leader == "" {
+			h.Leaderless++
+		}
+		for _, f := range sl.Followers {
+			if !s.syncedLocked(f, sl.ID) {
+				h.Unsynced++
+				break
+			}
+		}
+		if liveCopies(sl, live) < s.cfg.Replicas {
+			h.UnderReplicated++
+		}
+	}
+	return h
 }

@@ -61,6 +61,35 @@ func newServerMetrics(s *Server) *serverMetrics {
 			return float64(len(s.reg.data))
 		}
 	}
+	// The leader's view of its table and config; 0 on followers, so that
+	// max() over every meta node is the leader's.
+	health := func(pick func(SlotHealth) int) func() float64 {
+		return func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !s.isLeaderLocked(time.Now()) {
+				return 0
+			}
+			return float64(pick(s.slotHealthLocked()))
+		}
+	}
+	set.NewGauge(`roster_meta_slots`, health(func(h SlotHealth) int { return h.Slots }))
+	set.NewGauge(`roster_meta_slots_leaderless`, health(func(h SlotHealth) int { return h.Leaderless }))
+	set.NewGauge(`roster_meta_slots_unsynced`, health(func(h SlotHealth) int { return h.Unsynced }))
+	set.NewGauge(`roster_meta_slots_under_replicated`, health(func(h SlotHealth) int { return h.UnderReplicated }))
+	set.NewGauge(`roster_meta_push_stopped`, func() float64 {
+		c := s.ncfg.cur.Load()
+		if c == nil || !c.pushStopped || !s.IsLeader() {
+			return 0
+		}
+		return 1
+	})
+	set.NewGauge(`roster_meta_client_off_ips`, func() float64 {
+		if c := s.ncfg.cur.Load(); c != nil && s.IsLeader() {
+			return float64(len(c.clientOff))
+		}
+		return 0
+	})
 	set.NewGauge(`roster_meta_nodes{role="session"}`, count(proto.RoleSession))
 	set.NewGauge(`roster_meta_nodes{role="data"}`, count(proto.RoleData))
 	return m

@@ -270,10 +270,30 @@ func TestCtlOneDataNode(t *testing.T) {
 	if err := opshttp.GetJSON(context.Background(), "http://"+c.Meta.HTTPAddr()+"/api/node/drain", &draining); err != nil || len(draining) != 0 {
 		t.Fatalf("the refused drain was ordered: %+v %v", draining, err)
 	}
-	for _, step := range []struct{ args, want string }{{"push status", "pushes: running"}, {"push stop", ""}, {"push status", "pushes: STOPPED"}, {"push resume", ""}} {
+	metric := func(want string) {
+		t.Helper()
+		resp, err := http.Get("http://" + c.Meta.HTTPAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "\n"+want+"\n") {
+			t.Fatalf("meta /metrics lacks %q", want)
+		}
+	}
+	metric("roster_meta_slots_under_replicated 16")
+	metric("roster_meta_slots_leaderless 0")
+	for _, step := range []struct{ args, want, metric string }{
+		{"push status", "pushes: running", "roster_meta_push_stopped 0"}, {"push stop", "", "roster_meta_push_stopped 1"},
+		{"push status", "pushes: STOPPED", ""}, {"push resume", "", "roster_meta_push_stopped 0"},
+	} {
 		out, err := ctlRun(t, append([]string{m}, strings.Fields(step.args)...)...)
 		if err != nil || !strings.Contains(out, step.want) {
 			t.Fatalf("%s: %v\n%s", step.args, err, out)
+		}
+		if step.metric != "" {
+			metric(step.metric)
 		}
 	}
 }
