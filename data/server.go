@@ -88,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:      cfg.Logger,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.SetRole("data")
 	s.http.SetAdminToken(cfg.AdminToken)
 	s.adminRoutes()
 	s.http.Handle("GET /digest/datum/query", s.handleDatum)

@@ -5,8 +5,32 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/proto"
 )
+
+func init() {
+	opshttp.Describe(map[string]string{
+		"roster_meta_is_leader":                    "1 while this meta node holds the leader lease.",
+		"roster_meta_slot_table_epoch":             "Epoch of the slot table this meta node holds.",
+		"roster_meta_nodes":                        "Live nodes by role, as the leader sees them (0 on followers).",
+		"roster_meta_slots":                        "Slots of the leader's table (0 on followers).",
+		"roster_meta_slots_leaderless":             "Slots without a leader in the leader's table (0 on followers).",
+		"roster_meta_slots_unsynced":               "Slots with a follower that has not caught up with its leader (0 on followers).",
+		"roster_meta_slots_under_replicated":       "Slots with fewer live copies than --replicas (0 on followers).",
+		"roster_meta_push_stopped":                 "1 while the cluster-wide push switch is off (leader only).",
+		"roster_meta_client_off_ips":               "Client IPs on the client-off list (leader only).",
+		"roster_meta_store_seconds":                "Latency of meta store calls by operation, failed ones included.",
+		"roster_meta_node_heartbeats_total":        "Node heartbeats answered.",
+		"roster_meta_not_leader_replies_total":     "Heartbeats answered with the leader's address by a follower.",
+		"roster_meta_node_leases_expired_total":    "Nodes removed for not heartbeating within --node-lease.",
+		"roster_meta_slot_table_changes_total":     "New slot tables computed.",
+		"roster_meta_slot_table_saves_total":       "Slot tables saved to the store.",
+		"roster_meta_slot_table_save_errors_total": "Failed slot table saves.",
+		"roster_meta_leader_lease_errors_total":    "Failed attempts to take or renew the leader lease.",
+		"roster_meta_catalog_node_errors_total":    "Sessions and data nodes that did not answer a catalog request.",
+	})
+}
 
 // serverMetrics are one Server's metrics, registered while it runs.
 type serverMetrics struct {

@@ -77,7 +77,8 @@ func New(cfg Config) (*Server, error) {
 		reg: newRegistry(),
 	}
 	s.m = newServerMetrics(s)
-	s.persist = newPersister(cfg.Store, s.log, s.m)
+	s.cfg.Store = newTimedStore(cfg.Store, s.m.set)
+	s.persist = newPersister(s.cfg.Store, s.log, s.m)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:        "meta",
 		Addr:        cfg.RPCAddr,
@@ -85,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:      cfg.Logger,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.SetRole("meta")
 	s.http.SetAdminToken(cfg.AdminToken)
 	s.routes()
 	s.adminRoutes()

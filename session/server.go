@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
@@ -31,6 +33,7 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
+	gauges   *metrics.Set // gauges.go; registered while running
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc   *netio.Server
@@ -66,9 +69,11 @@ func New(cfg Config) (*Server, error) {
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
+	s.http.SetRole("session")
 	s.http.SetAdminToken(cfg.AdminToken)
 	s.adminRoutes()
 	s.routes()
+	s.gauges = newGauges(s)
 	return s, nil
 }
 
@@ -116,6 +121,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.pusher.debounce.Run)
 	s.goRun(s.pusher.pushLoop)
 	s.goRun(s.apps.run)
+	metrics.RegisterSet(s.gauges)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
 }
@@ -146,6 +152,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.links.closeAll()
 	errs = append(errs, s.http.Stop(ctx))
 	s.wg.Wait()
+	metrics.UnregisterSet(s.gauges, true)
 	return errors.Join(errs...)
 }
 

@@ -40,6 +40,7 @@ type Server struct {
 	addr       string
 	logger     *slog.Logger
 	adminToken string
+	role       string // whose metrics /metrics exports (metrics.go)
 }
 
 // SetAdminToken sets the bearer token that HandleAdmin endpoints require.
@@ -128,10 +129,7 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 	s.HandleAdmin("GET /debug/pprof/", pprof.Index)
 	s.HandleAdmin("GET /debug/pprof/profile", pprof.Profile)
 	s.HandleAdmin("GET /debug/pprof/trace", pprof.Trace)
-	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		metrics.WritePrometheus(w, true)
-	})
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	return s
 }
 
@@ -151,6 +149,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.addr = ln.Addr().String()
+	s.claimShared()
 	s.srv = &http.Server{Handler: http.MaxBytesHandler(s.mux, MaxBody), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -168,6 +167,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.releaseShared()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return fmt.Errorf("cannot stop HTTP server: %w", err)
 	}
