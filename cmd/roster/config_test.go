@@ -154,3 +154,28 @@ func TestIntegratedConfigEveryFlag(t *testing.T) {
 		t.Fatalf("file values not applied: zone %q meta-http-addr %q push-debounce %v", f.sf.zone, f.mf.httpAddr, f.sf.debounce)
 	}
 }
+
+// FuzzConfigFile: any file content is applied or refused with an error,
+// never a panic, and only to flags the command has.
+func FuzzConfigFile(f *testing.F) {
+	f.Add("data-addr: \":1\"\nmeta: [a, b]\n")
+	f.Add("node-lease: 5s\nadmin-token: x\n")
+	f.Add("- x\n")
+	f.Add("meta: {a: [b]}\n")
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fs, _, _, _, _ := testFlagSet()
+		values, err := readConfig(p, fs)
+		if err != nil {
+			return
+		}
+		for k := range values {
+			if fs.Lookup(k) == nil || k == "config" {
+				t.Fatalf("key %q accepted", k)
+			}
+		}
+	})
+}
