@@ -43,11 +43,24 @@ func registerConfig(fs *flag.FlagSet) {
 	fs.String("config", "", "YAML file whose keys are the names of this command's flags (\"data-addr: :9620\"; a list "+
 		"value is joined with commas); the environment (ROSTER_DATA_ADDR) wins over the file, the command line over both")
 	for _, name := range secretFlags {
-		if fs.Lookup(name) != nil {
-			fs.String(name+"-file", "", "read --"+name+" from this file (its first line), so the secret shows in no process list or environment")
+		// A command may define its own --<flag>-file: it then reads it itself.
+		if fs.Lookup(name) != nil && fs.Lookup(name+"-file") == nil {
+			fs.Var(new(secretFile), name+"-file", "read --"+name+" from this file (its first line), so the secret shows in no process list or environment")
 		}
 	}
 }
+
+// secretFile is the value of a --<flag>-file that registerConfig added.
+type secretFile struct{ path string }
+
+func (f *secretFile) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.path
+}
+
+func (f *secretFile) Set(s string) error { f.path = s; return nil }
 
 // parseFlags parses args and then, for every flag not given on the command
 // line, applies its environment variable or else its config file key. An
@@ -166,6 +179,9 @@ func readSecretFiles(fs *flag.FlagSet) error {
 	for _, name := range secretFlags {
 		ff := fs.Lookup(name + "-file")
 		if ff == nil || ff.Value.String() == "" {
+			continue
+		}
+		if _, ours := ff.Value.(*secretFile); !ours {
 			continue
 		}
 		if fs.Lookup(name).Value.String() != "" {

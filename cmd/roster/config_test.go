@@ -179,3 +179,18 @@ func FuzzConfigFile(f *testing.F) {
 		}
 	})
 }
+
+// TestOwnSecretFileFlag: a command that defines its own --<flag>-file
+// keeps it (registerConfig neither redefines it nor reads the file).
+func TestOwnSecretFileFlag(t *testing.T) {
+	fs := flag.NewFlagSet("own", flag.ContinueOnError)
+	token := fs.String("admin-token", "", "")
+	own := fs.String("admin-token-file", "", "")
+	registerConfig(fs)
+	if err := parseFlags(fs, []string{"--admin-token-file", "/nonexistent"}, envPrefix); err != nil {
+		t.Fatal(err)
+	}
+	if *own != "/nonexistent" || *token != "" {
+		t.Fatalf("own flag %q, token %q", *own, *token)
+	}
+}
