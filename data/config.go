@@ -36,7 +36,11 @@ type Config struct {
 	HTTPAddr string // operations HTTP; "127.0.0.1:0" picks a port
 	// AdvertiseAddr names this node in the slot table and is what sessions
 	// dial; default: the bound RPC address (see metaclient.Advertise).
-	AdvertiseAddr     string
+	AdvertiseAddr string
+	// AdvertiseHost is the host (IP or DNS name) other nodes reach this
+	// node at; its RPC and HTTP addresses are advertised with it and their
+	// bound ports (metaclient.AdvertiseOn). AdvertiseAddr wins for RPC.
+	AdvertiseHost     string
 	MetaAddrs         []string      // meta RPC addresses; required
 	Slots             int           // slots of the cluster; default 256, must match meta's
 	HeartbeatInterval time.Duration // to meta; default 1s

@@ -61,6 +61,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	slotGauge("roster_data_slots_followed_unsynced", func(_, _, _, u int) int { return u })
 	set.NewGauge("roster_data_slots_led_settling", func() float64 { return float64(s.slots.settling(time.Now())) })
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
+	set.NewGauge("roster_data_replica_queued_ops", func() float64 { return float64(s.peers.queuedOps()) })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {
 		if t := s.table.Load(); t != nil {

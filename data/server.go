@@ -100,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.SetRole("data")
 	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
 	s.http.HandleRead("GET /digest/datum/query", s.handleDatum)
@@ -125,12 +126,12 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.name = s.cfg.AdvertiseAddr
 	if s.name == "" {
-		s.name = metaclient.Advertise(s.rpc.Addr())
+		s.name = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	}
 	self := proto.NodeInfo{
 		ID:       s.name + "/" + strconv.FormatInt(time.Now().UnixNano(), 10),
 		RPCAddr:  s.name,
-		HTTPAddr: metaclient.Advertise(s.http.Addr()),
+		HTTPAddr: metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr()),
 	}
 	if err := s.auth.SetSelf(self.ID, self.RPCAddr); err != nil {
 		_ = s.http.Stop(context.Background())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/proto"
 )
 
 // adminRoutes registers the operator queries meta adds to DESIGN.md §6
@@ -45,12 +46,16 @@ type NodeBalanceJSON struct {
 // SlotTableStatusJSON is the answer of GET /openapi/v1/slot/table/status:
 // the table as this node holds it, with sync status and balance.
 type SlotTableStatusJSON struct {
-	IsLeader      bool              `json:"isLeader"` // only a leader's table is current
-	Epoch         uint64            `json:"epoch"`
-	Slots         []SlotStatusJSON  `json:"slots"`
-	UnsyncedSlots int               `json:"unsyncedSlots"`
-	Leaderless    int               `json:"leaderlessSlots"`
-	DataNodes     []NodeBalanceJSON `json:"dataNodes"`
+	IsLeader      bool             `json:"isLeader"` // only a leader's table is current
+	Epoch         uint64           `json:"epoch"`
+	Slots         []SlotStatusJSON `json:"slots"`
+	UnsyncedSlots int              `json:"unsyncedSlots"`
+	Leaderless    int              `json:"leaderlessSlots"`
+	// UnderReplicated counts the slots with fewer live copies (leader and
+	// followers on registered data nodes) than Replicas.
+	UnderReplicated int               `json:"underReplicatedSlots"`
+	Replicas        int               `json:"replicas"`
+	DataNodes       []NodeBalanceJSON `json:"dataNodes"`
 }
 
 func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
@@ -66,9 +71,12 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Lock()
 	out.IsLeader = s.isLeaderLocked(time.Now())
+	out.Replicas = s.cfg.Replicas
+	live := make(map[string]bool, len(s.reg.data))
 	for _, d := range s.reg.data {
 		n := node(d.RPCAddr)
 		n.ID, n.HTTPAddr = d.ID, d.HTTPAddr
+		live[d.RPCAddr] = true
 	}
 	if t := s.table; t != nil {
 		out.Epoch = t.Epoch
@@ -93,6 +101,9 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 			if !js.Synced {
 				out.UnsyncedSlots++
 			}
+			if liveCopies(sl, live) < s.cfg.Replicas {
+				out.UnderReplicated++
+			}
 			out.Slots = append(out.Slots, js)
 		}
 	}
@@ -102,4 +113,53 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	slices.SortFunc(out.DataNodes, func(a, b NodeBalanceJSON) int { return cmp.Compare(a.RPCAddr, b.RPCAddr) })
 	opshttp.WriteJSON(w, http.StatusOK, out)
+}
+
+// liveCopies counts the copies of a slot on live data nodes.
+func liveCopies(sl proto.SlotAssignment, live map[string]bool) int {
+	n := 0
+	if live[sl.Leader] {
+		n++
+	}
+	for _, f := range sl.Followers {
+		if live[f] {
+			n++
+		}
+	}
+	return n
+}
+
+// SlotHealth counts the slots of the leader's table by trouble.
+type SlotHealth struct {
+	Slots, Leaderless, Unsynced, UnderReplicated int
+}
+
+// slotHealthLocked counts the current table's slots without a leader,
+// with a follower not synced, and with fewer live copies than the replicas.
+// s.mu must be held.
+func (s *Server) slotHealthLocked() SlotHealth {
+	var h SlotHealth
+	if s.table == nil {
+		return h
+	}
+	live := make(map[string]bool, len(s.reg.data))
+	for _, d := range s.reg.data {
+		live[d.RPCAddr] = true
+	}
+	h.Slots = len(s.table.Slots)
+	for _, sl := range s.table.Slots {
+		if sl.Leader == "" {
+			h.Leaderless++
+		}
+		for _, f := range sl.Followers {
+			if !s.syncedLocked(f, sl.ID) {
+				h.Unsynced++
+				break
+			}
+		}
+		if liveCopies(sl, live) < s.cfg.Replicas {
+			h.UnderReplicated++
+		}
+	}
+	return h
 }

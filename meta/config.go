@@ -31,6 +31,10 @@ type Config struct {
 	// its name as lease owner; default: the bound RPC address (see
 	// metaclient.Advertise). It must be unique among the meta nodes.
 	AdvertiseAddr string
+	// AdvertiseHost is the host (IP or DNS name) others reach this node at;
+	// its RPC and HTTP addresses are advertised with it and their bound
+	// ports (metaclient.AdvertiseOn). AdvertiseAddr wins for RPC.
+	AdvertiseHost string
 	Store         store.Store // required; the Server does not close it
 	Slots         int         // slots of the cluster, a power of two; default 256
 	Replicas      int         // replicas per slot, leader included; default 2

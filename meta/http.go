@@ -35,6 +35,9 @@ type LeaderInfo struct {
 	Epoch     uint64    `json:"epoch"`
 	IsLeader  bool      `json:"isLeader"`
 	ExpiresAt time.Time `json:"expiresAt"` // by the database's clock
+	// LeaderHTTPAddr is the leader's HTTP address, when this node knows it
+	// (the leader records it in the store; followers read it).
+	LeaderHTTPAddr string `json:"leaderHttpAddr,omitempty"`
 }
 
 func (s *Server) handleLeader(w http.ResponseWriter, _ *http.Request) {
@@ -42,6 +45,7 @@ func (s *Server) handleLeader(w http.ResponseWriter, _ *http.Request) {
 	info := LeaderInfo{Epoch: s.lease.Epoch, IsLeader: s.isLeaderLocked(time.Now()), ExpiresAt: s.lease.ExpiresAt}
 	if s.lease.Active() || info.IsLeader {
 		info.Leader = s.lease.Owner
+		info.LeaderHTTPAddr = s.leaderHTTPLocked(info.IsLeader)
 	}
 	s.mu.Unlock()
 	opshttp.WriteJSON(w, http.StatusOK, info)
@@ -113,11 +117,12 @@ func (s *Server) handleMetaNodes(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	leading := s.isLeaderLocked(time.Now())
 	leader := s.leaderHintLocked()
-	self := s.owner
+	leaderHTTP := s.leaderHTTPLocked(false)
+	self, selfHTTP := s.owner, s.httpAdvertise
 	s.mu.Unlock()
-	out := []MetaNodeJSON{{RPCAddr: self, HTTPAddr: s.http.Addr(), IsLeader: leading, Self: true}}
+	out := []MetaNodeJSON{{RPCAddr: self, HTTPAddr: selfHTTP, IsLeader: leading, Self: true}}
 	if leader != "" {
-		out = append(out, MetaNodeJSON{RPCAddr: leader, IsLeader: true})
+		out = append(out, MetaNodeJSON{RPCAddr: leader, HTTPAddr: leaderHTTP, IsLeader: true})
 	}
 	opshttp.WriteJSON(w, http.StatusOK, out)
 }

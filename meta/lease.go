@@ -45,6 +45,7 @@ func (s *Server) campaign(ctx context.Context) {
 			s.stepDownLocked("lease held by " + l.Owner)
 		}
 		s.mu.Unlock()
+		s.learnLeaderAddrs(cctx, l)
 		return
 	}
 	takeOver := !s.leading || s.leaseEpoch != l.Epoch
@@ -62,6 +63,7 @@ func (s *Server) campaign(ctx context.Context) {
 			s.log.Warn("cannot take over as meta leader", "err", err)
 			return
 		}
+		s.publishLeaderAddrs(cctx, l.Epoch)
 	}
 
 	s.mu.Lock()

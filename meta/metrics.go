@@ -5,8 +5,32 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/proto"
 )
+
+func init() {
+	opshttp.Describe(map[string]string{
+		"roster_meta_is_leader":                    "1 while this meta node holds the leader lease.",
+		"roster_meta_slot_table_epoch":             "Epoch of the slot table this meta node holds.",
+		"roster_meta_nodes":                        "Live nodes by role, as the leader sees them (0 on followers).",
+		"roster_meta_slots":                        "Slots of the leader's table (0 on followers).",
+		"roster_meta_slots_leaderless":             "Slots without a leader in the leader's table (0 on followers).",
+		"roster_meta_slots_unsynced":               "Slots with a follower that has not caught up with its leader (0 on followers).",
+		"roster_meta_slots_under_replicated":       "Slots with fewer live copies than --replicas (0 on followers).",
+		"roster_meta_push_stopped":                 "1 while the cluster-wide push switch is off (leader only).",
+		"roster_meta_client_off_ips":               "Client IPs on the client-off list (leader only).",
+		"roster_meta_store_seconds":                "Latency of meta store calls by operation, failed ones included.",
+		"roster_meta_node_heartbeats_total":        "Node heartbeats answered.",
+		"roster_meta_not_leader_replies_total":     "Heartbeats answered with the leader's address by a follower.",
+		"roster_meta_node_leases_expired_total":    "Nodes removed for not heartbeating within --node-lease.",
+		"roster_meta_slot_table_changes_total":     "New slot tables computed.",
+		"roster_meta_slot_table_saves_total":       "Slot tables saved to the store.",
+		"roster_meta_slot_table_save_errors_total": "Failed slot table saves.",
+		"roster_meta_leader_lease_errors_total":    "Failed attempts to take or renew the leader lease.",
+		"roster_meta_catalog_node_errors_total":    "Sessions and data nodes that did not answer a catalog request.",
+	})
+}
 
 // serverMetrics are one Server's metrics, registered while it runs.
 type serverMetrics struct {
@@ -18,19 +42,23 @@ type serverMetrics struct {
 	tableSaves      *metrics.Counter
 	tableSaveErrors *metrics.Counter
 	leaseErrors     *metrics.Counter
+	// catalogNodeErrors counts the sessions and data nodes that did not
+	// answer a catalog fan-out (catalog.go).
+	catalogNodeErrors *metrics.Counter
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
 	set := metrics.NewSet()
 	m := &serverMetrics{
-		set:             set,
-		heartbeats:      set.NewCounter("roster_meta_node_heartbeats_total"),
-		notLeader:       set.NewCounter("roster_meta_not_leader_replies_total"),
-		expired:         set.NewCounter("roster_meta_node_leases_expired_total"),
-		tableChanges:    set.NewCounter("roster_meta_slot_table_changes_total"),
-		tableSaves:      set.NewCounter("roster_meta_slot_table_saves_total"),
-		tableSaveErrors: set.NewCounter("roster_meta_slot_table_save_errors_total"),
-		leaseErrors:     set.NewCounter("roster_meta_leader_lease_errors_total"),
+		set:               set,
+		heartbeats:        set.NewCounter("roster_meta_node_heartbeats_total"),
+		notLeader:         set.NewCounter("roster_meta_not_leader_replies_total"),
+		expired:           set.NewCounter("roster_meta_node_leases_expired_total"),
+		tableChanges:      set.NewCounter("roster_meta_slot_table_changes_total"),
+		tableSaves:        set.NewCounter("roster_meta_slot_table_saves_total"),
+		tableSaveErrors:   set.NewCounter("roster_meta_slot_table_save_errors_total"),
+		leaseErrors:       set.NewCounter("roster_meta_leader_lease_errors_total"),
+		catalogNodeErrors: set.NewCounter("roster_meta_catalog_node_errors_total"),
 	}
 	set.NewGauge("roster_meta_is_leader", func() float64 {
 		if s.IsLeader() {
@@ -60,6 +88,35 @@ func newServerMetrics(s *Server) *serverMetrics {
 	set.NewGauge("roster_meta_credentials", func() float64 {
 		if c := s.ncfg.cur.Load(); c != nil {
 			return float64(len(c.acl.Credentials)) // at most proto.MaxCredentials
+		}
+		return 0
+	})
+	// The leader's view of its table and config; 0 on followers, so that
+	// max() over every meta node is the leader's.
+	health := func(pick func(SlotHealth) int) func() float64 {
+		return func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !s.isLeaderLocked(time.Now()) {
+				return 0
+			}
+			return float64(pick(s.slotHealthLocked()))
+		}
+	}
+	set.NewGauge(`roster_meta_slots`, health(func(h SlotHealth) int { return h.Slots }))
+	set.NewGauge(`roster_meta_slots_leaderless`, health(func(h SlotHealth) int { return h.Leaderless }))
+	set.NewGauge(`roster_meta_slots_unsynced`, health(func(h SlotHealth) int { return h.Unsynced }))
+	set.NewGauge(`roster_meta_slots_under_replicated`, health(func(h SlotHealth) int { return h.UnderReplicated }))
+	set.NewGauge(`roster_meta_push_stopped`, func() float64 {
+		c := s.ncfg.cur.Load()
+		if c == nil || !c.pushStopped || !s.IsLeader() {
+			return 0
+		}
+		return 1
+	})
+	set.NewGauge(`roster_meta_client_off_ips`, func() float64 {
+		if c := s.ncfg.cur.Load(); c != nil && s.IsLeader() {
+			return float64(len(c.clientOff))
 		}
 		return 0
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/roster-registry/roster/catalog"
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/metaclient"
@@ -28,10 +29,13 @@ type Server struct {
 	http    *opshttp.Server
 	m       *serverMetrics
 	persist *persister
+	catalog *catalog.Fanout // catalog.go
 
 	// owner is the advertised RPC address, set by Start under mu; it never
 	// changes after, so the goroutines Start launches read it without mu.
 	owner string
+	// httpAdvertise is the advertised HTTP address, set like owner.
+	httpAdvertise string
 
 	mu         sync.Mutex // see the package doc for what it guards
 	leading    bool       // holds the store lease, at least until deadline
@@ -39,12 +43,15 @@ type Server struct {
 	lapsed     bool       // the deadline passed while leading; logged once
 	leaseEpoch uint64
 	lease      store.Lease // as last read from the store
-	graceUntil time.Time   // no node is removed before this
-	graceOver  bool
-	presumed   []string // data nodes presumed alive during the grace period
-	reg        registry
-	table      *proto.SlotTable // current table; never modified once set
-	slotSince  []uint64         // per slot, the table epoch its replicas last changed at
+	// leaderAddrs is what the leader of lease.Epoch recorded of its
+	// addresses, as a follower read it (leaderaddr.go).
+	leaderAddrs leaderAddrs
+	graceUntil  time.Time // no node is removed before this
+	graceOver   bool
+	presumed    []string // data nodes presumed alive during the grace period
+	reg         registry
+	table       *proto.SlotTable // current table; never modified once set
+	slotSince   []uint64         // per slot, the table epoch its replicas last changed at
 	// maxNodeEpoch is the highest table epoch a node reported; the next
 	// table is issued above it.
 	maxNodeEpoch uint64
@@ -79,7 +86,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.refuse = netio.Refuser{Metric: "roster_meta_unauthorized_total", Logger: s.log}
 	s.m = newServerMetrics(s)
-	s.persist = newPersister(cfg.Store, s.log, s.m)
+	s.cfg.Store = newTimedStore(cfg.Store, s.m.set)
+	s.persist = newPersister(s.cfg.Store, s.log, s.m)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:          "meta",
 		Addr:          cfg.RPCAddr,
@@ -90,10 +98,13 @@ func New(cfg Config) (*Server, error) {
 		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
+	s.http.SetRole("meta")
 	s.http.SetAdmin(cfg.Admin)
 	s.routes()
 	s.adminRoutes()
 	s.drainRoutes()
+	s.catalogRoutes()
+	s.consoleRoutes()
 	return s, nil
 }
 
@@ -111,7 +122,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	owner := s.cfg.AdvertiseAddr
 	if owner == "" {
-		owner = metaclient.Advertise(s.rpc.Addr())
+		owner = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	}
 	if err := s.auth.SetSelf(owner+"/"+strconv.FormatInt(time.Now().UnixNano(), 36), owner); err != nil {
 		_ = s.rpc.Stop(context.Background())
@@ -125,6 +136,9 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.rpc.Stop(context.Background())
 		return fmt.Errorf("cannot start meta server: %w", err)
 	}
+	s.mu.Lock()
+	s.httpAdvertise = metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr())
+	s.mu.Unlock()
 	metrics.RegisterSet(s.m.set)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -25,6 +25,21 @@ func Advertise(bound string) string {
 	return net.JoinHostPort(localIP(), port)
 }
 
+// AdvertiseOn is Advertise with the host peers reach this machine at, when
+// the operator named one (--advertise-addr: a pod IP, a DNS name, a
+// NAT-ed address): the bound port with that host. Without a host it is
+// Advertise.
+func AdvertiseOn(host, bound string) string {
+	if host == "" {
+		return Advertise(bound)
+	}
+	_, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return bound
+	}
+	return net.JoinHostPort(host, port)
+}
+
 func localIP() string {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {

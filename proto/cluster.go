@@ -1,5 +1,7 @@
 package proto
 
+import "log/slog"
+
 // OpKind is the kind of one write in a WriteBatch.
 type OpKind uint8
 
@@ -433,6 +435,9 @@ func (r Role) String() string {
 	}
 	return "role " + itoa(uint64(r))
 }
+
+// LogValue logs a role by name: slog's JSON handler would print the number.
+func (r Role) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // NodeInfo names a node. ID is unique per process (address and start time),
 // so a restarted node is a new node: what the old process owned can be told

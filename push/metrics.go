@@ -6,9 +6,14 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 )
 
+// latencyBuckets are the upper bounds of roster_push_latency_seconds, a
+// classic Prometheus histogram (histogram_quantile reads it): fine around
+// the debounce (20 ms) and the one-second target, up to a minute.
+var latencyBuckets = []float64{.005, .01, .02, .03, .05, .075, .1, .2, .3, .5, .75, 1, 2, 5, 10, 30, 60}
+
 var (
 	merged  = metrics.NewCounter(`roster_push_debounce_merged_total`)
-	latency = metrics.NewHistogram(`roster_push_latency_seconds`)
+	latency = metrics.NewPrometheusHistogramExt(`roster_push_latency_seconds`, latencyBuckets)
 )
 
 // ObserveAck records the latency of an acknowledged push of a datum

@@ -15,7 +15,11 @@ type Config struct {
 	ClientAddr string   // client-facing RPC address (default port 9600); "127.0.0.1:0" picks one
 	HTTPAddr   string   // operations HTTP address (default port 9603)
 	MetaAddrs  []string // meta nodes' RPC addresses
-	Slots      int      // slots in the cluster; must match the data nodes
+	// AdvertiseHost is the host (IP or DNS name) clients and nodes reach
+	// this session at; its client and HTTP addresses are advertised with it
+	// and their bound ports (metaclient.AdvertiseOn). Default: detected.
+	AdvertiseHost string
+	Slots         int // slots in the cluster; must match the data nodes
 
 	Zone string // zone given to clients that do not name one
 	// ClientToken, when set, is a token every client must present in its

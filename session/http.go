@@ -12,6 +12,7 @@ func (s *Server) routes() {
 	s.http.Handle("GET /api/servers/query", s.handleServers)
 	s.http.HandleRead("GET /digest/pub/data/query", s.handlePubs)
 	s.http.HandleRead("GET /digest/sub/data/query", s.handleSubs)
+	s.http.HandleRead("GET /digest/services/query", s.handleServices)
 }
 
 // handleServers lists the client addresses of every live session, for

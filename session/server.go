@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
@@ -32,6 +34,7 @@ type Server struct {
 	drain    drainState // drain.go
 	limits   *admission
 	auth     *authState   // auth.go
+	gauges   *metrics.Set // gauges.go; registered while running
 	clock    atomic.Int64 // last RegisterTimestamp handed out
 
 	rpc      *netio.Server
@@ -75,9 +78,11 @@ func New(cfg Config) (*Server, error) {
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.auth = newAuthState(cfg.ClientToken, s.log)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
+	s.http.SetRole("session")
 	s.http.SetAdmin(cfg.Admin)
 	s.adminRoutes()
 	s.routes()
+	s.gauges = newGauges(s)
 	return s, nil
 }
 
@@ -92,10 +97,10 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.rpc.Stop(ctx)
 		return fmt.Errorf("cannot start session HTTP: %w", err)
 	}
-	rpcAddr := metaclient.Advertise(s.rpc.Addr())
+	rpcAddr := metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.rpc.Addr())
 	s.node.Store(&proto.NodeInfo{
 		ID:      rpcAddr + "/" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		RPCAddr: rpcAddr, HTTPAddr: metaclient.Advertise(s.http.Addr()),
+		RPCAddr: rpcAddr, HTTPAddr: metaclient.AdvertiseOn(s.cfg.AdvertiseHost, s.http.Addr()),
 	})
 	if err := s.nodeAuth.SetSelf(s.self().ID, rpcAddr); err != nil {
 		_ = s.Stop(ctx)
@@ -129,6 +134,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.pusher.debounce.Run)
 	s.goRun(s.pusher.pushLoop)
 	s.goRun(s.apps.run)
+	metrics.RegisterSet(s.gauges)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
 }
@@ -159,6 +165,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.links.closeAll()
 	errs = append(errs, s.http.Stop(ctx))
 	s.wg.Wait()
+	metrics.UnregisterSet(s.gauges, true)
 	return errors.Join(errs...)
 }
 

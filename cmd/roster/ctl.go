@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/roster-registry/roster/internal/opshttp"
@@ -19,8 +21,13 @@ import (
 const ctlHelp = `Operates a running cluster over its HTTP admin API (docs/http-api.md).
 
 Commands:
-  status                    meta leader, nodes, and slot balance per data node
-  slots                     the slot table with each follower's sync status
+  status                    meta nodes, slot table health, slot balance per data node, sessions
+  slots [--unsynced]        the slot table with each follower's sync status (--unsynced: only
+                            slots without a leader, with an unsynced follower or under-replicated)
+  services [PREFIX]         every service (dataInfoId) with its publisher and subscriber counts
+  subs DATAINFOID           the subscribers of a dataInfoId on every session
+  watch DATAID              subscribe through a session and print every push as it arrives
+                            (until interrupted, or --count pushes)
   datum DATAINFOID          the publishers of a dataInfoId, from its slot's leader data node
   conns                     client connections per session and per client IP
   ip IP                     what the clients of an IP publish and subscribe to, per session
@@ -28,9 +35,11 @@ Commands:
   client-off IP...          cut the clients of these IPs off (their publishers are removed)
   client-open IP...         let the clients of these IPs back
   push stop|resume|status   the global push switch
-  drain NODE...             drain nodes (RPC or HTTP address, or id) and wait until drained: a data
-                            node's slots move elsewhere, a session's clients move to other sessions;
-                            the node stays up, drained, until undrain or a restart
+  drain NODE...             drain nodes (RPC or HTTP address, or id) and wait until drained (at most
+                            --timeout), printing progress: a data node's slots move elsewhere, a
+                            session's clients move to other sessions; the node stays up, drained,
+                            until undrain or a restart. Draining every data node (or session) is
+                            refused without --force
   undrain NODE...           let drained nodes take work again
   acl list                  the client credentials (never their tokens) and whether they are enforced
   acl create NAME --app APP [--publish P,...] [--subscribe P,...]
@@ -44,38 +53,63 @@ Commands:
   acl enforce on|off        on: every client must present a credential's token (off: clients
                             without one are let in, those with one are held to it)
 
-The meta leader is found among --meta. Every request carries the admin token
-(--admin-token, --admin-token-file or $ROSTER_ADMIN_TOKEN) as a bearer token and the
-X-Roster-Admin header; a node started without an admin token takes admin requests
-from its own machine only.`
+The meta leader is found among --meta (a follower names it). Every request carries the
+admin token (--admin-token, --admin-token-file, $ROSTER_CTL_TOKEN or $ROSTER_ADMIN_TOKEN) as
+a bearer token and the X-Roster-Admin header; a node started without an admin token takes
+admin requests from its own machine only. Every flag may also be set as ROSTER_CTL_<FLAG>
+(ROSTER_CTL_META). A bare DATAID stands for DATAID#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP.`
+
+
+// ctlEnvPrefix prefixes the environment variables of ctl's flags
+// (ROSTER_CTL_META): ctl's --meta takes HTTP addresses, a server's RPC ones,
+// and both may run with the same environment (inside a pod).
+const ctlEnvPrefix = "ROSTER_CTL_"
 
 // ctlTimeout bounds every request ctl makes.
 const ctlTimeout = 10 * time.Second
 
+// drainTimeoutDefault bounds `ctl drain` when --timeout is not given: a
+// data node holding many slots moves them in rounds.
+const drainTimeoutDefault = 10 * time.Minute
+
 // ctl is one run of `roster ctl`.
 type ctl struct {
-	metas  []string // meta HTTP base URLs
-	token  string
-	json   bool
-	out    io.Writer
-	client *http.Client
+	metas       []string // meta HTTP base URLs
+	token       string
+	json        bool
+	out         io.Writer
+	errOut      io.Writer // progress and warnings, apart from what --json prints
+	client      *http.Client
+	timeout     time.Duration
+	force       bool
+	unsynced    bool
+	count       int    // watch: pushes to print before exiting; 0: until interrupted
+	clientToken string // watch: the sessions' --client-token
 	// aclFlags are the flags of `acl create|update`.
 	aclFlags *aclFlags
 }
 
-func runCtl(args []string, out io.Writer) error {
+func runCtl(args []string, out io.Writer) error { return runCtlTo(args, out, os.Stderr) }
+
+// runCtlTo is runCtl printing progress and warnings to errOut.
+func runCtlTo(args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("ctl", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: roster ctl [flags] COMMAND [ARGS]\n\n%s\n\nFlags:\n", ctlHelp)
 		fs.PrintDefaults()
 	}
 	var metas, tokenFile string
-	c := &ctl{out: out, client: &http.Client{Timeout: ctlTimeout}}
-	fs.StringVar(&metas, "meta", "http://127.0.0.1:9615", "comma-separated meta HTTP addresses; the leader among them answers")
-	fs.StringVar(&c.token, opshttp.FlagAdminToken, os.Getenv("ROSTER_ADMIN_TOKEN"), "admin bearer token (default $ROSTER_ADMIN_TOKEN)")
-	fs.StringVar(&c.token, "token", os.Getenv("ROSTER_ADMIN_TOKEN"), "the same as --"+opshttp.FlagAdminToken)
+	c := &ctl{out: out, errOut: errOut, client: &http.Client{Timeout: ctlTimeout}}
+	fs.StringVar(&metas, "meta", "http://127.0.0.1:9615", "comma-separated meta HTTP addresses; the leader among them answers, or the one a follower names")
+	fs.StringVar(&c.token, opshttp.FlagAdminToken, "", "admin bearer token ($ROSTER_CTL_TOKEN, else $ROSTER_ADMIN_TOKEN)")
+	fs.StringVar(&c.token, "token", "", "the same as --"+opshttp.FlagAdminToken)
 	fs.StringVar(&tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token; replaces --"+opshttp.FlagAdminToken)
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of tables, for scripts")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long; default 10m for drain, none for watch, 30s otherwise")
+	fs.BoolVar(&c.force, "force", false, "drain: drain even the last data node or session that is not draining")
+	fs.BoolVar(&c.unsynced, "unsynced", false, "slots: only slots without a leader, with an unsynced follower or under-replicated")
+	fs.IntVar(&c.count, "count", 0, "watch: exit after printing this many pushes; 0: until interrupted")
+	fs.StringVar(&c.clientToken, "client-token", "", "watch: the token sessions require of clients (their --client-token)")
 	var af aclFlags
 	fs.StringVar(&af.app, "app", "", "acl create|update: the application the credential is bound to")
 	fs.StringVar(&af.publish, "publish", "", "acl create|update: comma-separated dataId patterns the credential may publish to")
@@ -92,12 +126,18 @@ func runCtl(args []string, out io.Writer) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	if err := applySources(fs, ctlEnvPrefix); err != nil {
+		return err
+	}
 	if tokenFile != "" {
 		t, err := opshttp.ReadTokenFile(tokenFile)
 		if err != nil {
 			return err
 		}
 		c.token = t
+	}
+	if c.token == "" {
+		c.token = os.Getenv("ROSTER_ADMIN_TOKEN")
 	}
 	for _, m := range splitList(metas) {
 		c.metas = append(c.metas, baseURL(m))
@@ -112,8 +152,23 @@ func runCtl(args []string, out io.Writer) error {
 	af.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { af.set[f.Name] = true })
 	c.aclFlags = &af
-	ctx, cancel := context.WithTimeout(context.Background(), 3*ctlTimeout)
-	defer cancel()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	timeout := c.timeout
+	if timeout == 0 {
+		switch pos[0] {
+		case "drain":
+			timeout = drainTimeoutDefault
+		case "watch":
+		default:
+			timeout = 3 * ctlTimeout
+		}
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	return c.run(ctx, pos[0], pos[1:])
 }
 
@@ -129,6 +184,22 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.status(ctx)
 	case "slots":
 		return c.slots(ctx)
+	case "services":
+		prefix := ""
+		if len(args) > 0 {
+			prefix = args[0]
+		}
+		return c.services(ctx, prefix)
+	case "subs":
+		if err := need(1, "DATAINFOID"); err != nil {
+			return err
+		}
+		return c.subs(ctx, args[0])
+	case "watch":
+		if err := need(1, "DATAID"); err != nil {
+			return err
+		}
+		return c.watch(ctx, args[0])
 	case "datum":
 		if err := need(1, "DATAINFOID"); err != nil {
 			return err
@@ -171,7 +242,7 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		case "stop", "resume":
 			return c.metaCall(ctx, http.MethodPost, "/api/push/"+args[0], url.Values{}, "")
 		case "status":
-			return c.metaCall(ctx, http.MethodGet, "/api/push/status", nil, "")
+			return c.pushStatus(ctx)
 		}
 		return fmt.Errorf("ctl push: unknown action %q (stop, resume or status)", args[0])
 	}
@@ -234,6 +305,14 @@ func (c *ctl) get(ctx context.Context, u string, v any) error {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("cannot decode the answer of %s: %w", u, err)
+	}
+	return nil
+}
+
+// printJSONLine writes v on one line (a stream of events).
+func (c *ctl) printJSONLine(v any) error {
+	if err := json.NewEncoder(c.out).Encode(v); err != nil {
+		return fmt.Errorf("cannot write JSON: %w", err)
 	}
 	return nil
 }

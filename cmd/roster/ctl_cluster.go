@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,11 +18,11 @@ import (
 	"github.com/roster-registry/roster/slotstore"
 )
 
-// leader returns the base URL of the meta node among c.metas that leads,
-// with what it says of its lease.
+// leader returns the base URL of the meta node that leads, with what it
+// says of its lease: one of c.metas, or the one a follower among them names.
 func (c *ctl) leader(ctx context.Context) (string, meta.LeaderInfo, error) {
 	var errs []error
-	hint := ""
+	hint, hintHTTP := "", ""
 	for _, m := range c.metas {
 		var info meta.LeaderInfo
 		if err := c.get(ctx, m+"/meta/leader/query", &info); err != nil {
@@ -34,8 +35,21 @@ func (c *ctl) leader(ctx context.Context) (string, meta.LeaderInfo, error) {
 		if info.Leader != "" {
 			hint = info.Leader
 		}
+		if info.LeaderHTTPAddr != "" {
+			hintHTTP = baseURL(info.LeaderHTTPAddr)
+		}
 	}
-	if hint != "" {
+	if hintHTTP != "" {
+		var info meta.LeaderInfo
+		err := c.get(ctx, hintHTTP+"/meta/leader/query", &info)
+		if err == nil && info.IsLeader {
+			return hintHTTP, info, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%s, named leader by a follower, does not lead (an election may be under way; try again)", hintHTTP)
+		}
+		errs = append(errs, err)
+	} else if hint != "" {
 		errs = append(errs, fmt.Errorf("no meta node of --meta leads; the leader is %s (RPC address): add its HTTP address to --meta", hint))
 	} else if len(errs) == 0 {
 		errs = append(errs, errors.New("no meta node of --meta leads (an election may be under way; try again)"))
@@ -56,14 +70,50 @@ func (c *ctl) tableStatus(ctx context.Context) (string, meta.LeaderInfo, meta.Sl
 
 // StatusJSON is what `ctl status --json` prints.
 type StatusJSON struct {
-	Leader          meta.LeaderInfo        `json:"leader"`
-	SlotTableEpoch  uint64                 `json:"slotTableEpoch"`
-	Slots           int                    `json:"slots"`
-	LeaderlessSlots int                    `json:"leaderlessSlots"`
-	UnsyncedSlots   int                    `json:"unsyncedSlots"`
-	DataNodes       []meta.NodeBalanceJSON `json:"dataNodes"`
-	Sessions        []meta.NodeJSON        `json:"sessions"`
-	Draining        []meta.DrainNodeJSON   `json:"draining"` // nodes draining or ordered to
+	Leader               meta.LeaderInfo        `json:"leader"`
+	Metas                []MetaStatusJSON       `json:"metas"`
+	SlotTableEpoch       uint64                 `json:"slotTableEpoch"`
+	Slots                int                    `json:"slots"`
+	Replicas             int                    `json:"replicas"`
+	LeaderlessSlots      int                    `json:"leaderlessSlots"`
+	UnsyncedSlots        int                    `json:"unsyncedSlots"`
+	UnderReplicatedSlots int                    `json:"underReplicatedSlots"`
+	DataNodes            []meta.NodeBalanceJSON `json:"dataNodes"`
+	Sessions             []meta.NodeJSON        `json:"sessions"`
+	Draining             []meta.DrainNodeJSON   `json:"draining"` // nodes draining or ordered to
+}
+
+// MetaStatusJSON is a meta node as `ctl status` saw it: each of --meta,
+// and the leader when a follower named it.
+type MetaStatusJSON struct {
+	URL      string `json:"url"`
+	RPCAddr  string `json:"rpcAddr,omitempty"`
+	IsLeader bool   `json:"isLeader"`
+	Error    string `json:"error,omitempty"` // unreachable
+}
+
+// metaStatus asks every meta node of --meta (and the leader at leaderURL)
+// what it is.
+func (c *ctl) metaStatus(ctx context.Context, leaderURL string) []MetaStatusJSON {
+	urls := c.metas
+	if !slices.Contains(urls, leaderURL) {
+		urls = append(slices.Clone(urls), leaderURL)
+	}
+	out := make([]MetaStatusJSON, 0, len(urls))
+	for _, u := range urls {
+		ms := MetaStatusJSON{URL: u}
+		var nodes []meta.MetaNodeJSON
+		if err := c.get(ctx, u+"/digest/meta/node/query", &nodes); err != nil {
+			ms.Error = err.Error()
+		}
+		for _, n := range nodes {
+			if n.Self {
+				ms.RPCAddr, ms.IsLeader = n.RPCAddr, n.IsLeader
+			}
+		}
+		out = append(out, ms)
+	}
+	return out
 }
 
 func (c *ctl) status(ctx context.Context) error {
@@ -71,8 +121,9 @@ func (c *ctl) status(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	out := StatusJSON{Leader: info, SlotTableEpoch: st.Epoch, Slots: len(st.Slots), LeaderlessSlots: st.Leaderless,
-		UnsyncedSlots: st.UnsyncedSlots, DataNodes: st.DataNodes}
+	out := StatusJSON{Leader: info, Metas: c.metaStatus(ctx, m), SlotTableEpoch: st.Epoch, Slots: len(st.Slots),
+		Replicas: st.Replicas, LeaderlessSlots: st.Leaderless, UnsyncedSlots: st.UnsyncedSlots,
+		UnderReplicatedSlots: st.UnderReplicated, DataNodes: st.DataNodes}
 	if err := c.get(ctx, m+"/digest/session/node/query", &out.Sessions); err != nil {
 		return err
 	}
@@ -84,8 +135,20 @@ func (c *ctl) status(ctx context.Context) error {
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "meta leader\t%s (epoch %d, %s)\n", info.Leader, info.Epoch, m)
-	fmt.Fprintf(tw, "slot table\tepoch %d, %d slots, %d without leader, %d with unsynced followers\n",
-		out.SlotTableEpoch, out.Slots, out.LeaderlessSlots, out.UnsyncedSlots)
+	fmt.Fprintf(tw, "slot table\tepoch %d, %d slots, %d replicas each: %d without leader, %d with unsynced followers, %d under-replicated\n",
+		out.SlotTableEpoch, out.Slots, out.Replicas, out.LeaderlessSlots, out.UnsyncedSlots, out.UnderReplicatedSlots)
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "META\tRPC\tROLE")
+	for _, ms := range out.Metas {
+		role := "follower"
+		switch {
+		case ms.Error != "":
+			role = "unreachable: " + ms.Error
+		case ms.IsLeader:
+			role = "leader"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", ms.URL, ms.RPCAddr, role)
+	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "DATA NODE\tHTTP\tLEADERS\tFOLLOWERS\tSYNCED")
 	for _, n := range out.DataNodes {
@@ -119,11 +182,21 @@ func (c *ctl) slots(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.unsynced {
+		live := map[string]bool{}
+		for _, n := range st.DataNodes {
+			live[n.RPCAddr] = n.ID != ""
+		}
+		st.Slots = slices.DeleteFunc(st.Slots, func(sl meta.SlotStatusJSON) bool { return healthySlot(sl, live, st.Replicas) })
+	}
 	if c.json {
 		return c.printJSON(st)
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "epoch %d\n", st.Epoch)
+	if c.unsynced {
+		fmt.Fprintf(tw, "%d slots without a leader, with an unsynced follower or under-replicated\n", len(st.Slots))
+	}
 	fmt.Fprintln(tw, "SLOT\tLEADER\tLEADER EPOCH\tFOLLOWERS")
 	for _, sl := range st.Slots {
 		fs := make([]string, len(sl.Followers))
@@ -142,12 +215,48 @@ func (c *ctl) slots(ctx context.Context) error {
 	return tw.Flush()
 }
 
+// healthySlot reports whether a slot has a live leader and replicas-1 live,
+// synced followers.
+func healthySlot(sl meta.SlotStatusJSON, live map[string]bool, replicas int) bool {
+	if sl.Leader == "" || !live[sl.Leader] || !sl.Synced {
+		return false
+	}
+	n := 1
+	for _, f := range sl.Followers {
+		if live[f.Node] {
+			n++
+		}
+	}
+	return n >= replicas
+}
+
+// pushStatus prints whether pushes run.
+func (c *ctl) pushStatus(ctx context.Context) error {
+	m, _, err := c.leader(ctx)
+	if err != nil {
+		return err
+	}
+	var st struct {
+		Stopped bool `json:"stopped"`
+	}
+	if err := c.get(ctx, m+"/api/push/status", &st); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(st)
+	}
+	if st.Stopped {
+		_, err = fmt.Fprintln(c.out, "pushes: STOPPED cluster-wide (roster ctl push resume starts them again)")
+	} else {
+		_, err = fmt.Fprintln(c.out, "pushes: running")
+	}
+	return err
+}
+
 // datum shows a dataInfoId as its slot's leader holds it. A bare dataId
 // takes the default instance id and group.
 func (c *ctl) datum(ctx context.Context, id string) error {
-	if !strings.Contains(id, slotstore.Separator) {
-		id = slotstore.DataInfoID(id, "", "")
-	}
+	id = fullID(id)
 	_, _, st, err := c.tableStatus(ctx)
 	if err != nil {
 		return err

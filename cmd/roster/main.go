@@ -54,7 +54,7 @@ func main() {
 	case "cert":
 		err = runCert(args, os.Stdout)
 	case "version", "--version", "-v":
-		fmt.Println("roster", buildinfo.Version)
+		fmt.Println("roster", buildinfo.Get())
 	case "help", "--help", "-h":
 		fmt.Print(usage)
 	default:
@@ -120,7 +120,7 @@ func serveDraining(log *slog.Logger, drain time.Duration, roles ...role) error {
 		started++
 	}
 	if err == nil {
-		log.Info("roster is serving; SIGINT or SIGTERM stops it", "version", buildinfo.Version)
+		log.Info("roster is serving; SIGINT or SIGTERM stops it", "version", buildinfo.Get().Version)
 		<-ctx.Done()
 		log.Info("stopping")
 	}
@@ -146,10 +146,16 @@ func splitList(s string) []string {
 	return out
 }
 
+// sourcesHelp tells where else than the command line a flag may come from.
+const sourcesHelp = `Every flag may also come from the environment, as ROSTER_ and its name in upper case with
+dashes as underscores (--data-addr: ROSTER_DATA_ADDR), or from the YAML file named by --config
+(or $ROSTER_CONFIG), its name as the key. The command line wins over the environment, which wins
+over the file. --admin-token-file, --client-token-file and --store-file read a secret from a file.`
+
 func newFlagSet(name, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: roster %s [flags]\n\n%s\n\nFlags:\n", name, help)
+		fmt.Fprintf(fs.Output(), "Usage: roster %s [flags]\n\n%s\n\n%s\n\nFlags:\n", name, help, sourcesHelp)
 		fs.PrintDefaults()
 	}
 	return fs

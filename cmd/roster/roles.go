@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/roster-registry/roster/data"
@@ -55,12 +58,12 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
-	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, MetaAddrs: metaAddrs, Slots: n.slots,
+	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
-	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, Store: st, Slots: n.slots, Replicas: f.replicas,
+	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, Store: st, Slots: n.slots, Replicas: f.replicas,
 		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
@@ -77,6 +80,7 @@ type nodeFlags struct {
 	dataDir   string
 	drain     time.Duration
 	memory    memoryLimitFlag
+	advertise string
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
@@ -84,6 +88,9 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.memory.register(fs)
 	f.auth.register(fs)
 	registerAdmin(fs, &f.admin, &f.tokenFile)
+	fs.StringVar(&f.advertise, "advertise-addr", "", "host (IP or DNS name, no port) other nodes and clients reach this node at: its addresses "+
+		"are advertised to meta with this host and the ports it listens on; default: the listen host, or this machine's first "+
+		"global unicast IPv4 address when listening on all interfaces (set it behind NAT, in containers, or to use DNS names)")
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
 		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
@@ -95,14 +102,21 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	}
 }
 
-// parse parses args, sets the memory limit and returns the logger they ask for.
+// parse parses args (with the environment and --config, see config.go),
+// sets the memory limit and returns the logger they ask for.
 func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
-	if err := fs.Parse(args); err != nil {
+	registerConfig(fs)
+	if err := parseFlags(fs, args, envPrefix); err != nil {
 		return nil, err
 	}
 	if err := readAdminTokenFile(&f.admin, f.tokenFile); err != nil {
 		return nil, err
 	}
+	host, err := advertiseHost(f.advertise)
+	if err != nil {
+		return nil, err
+	}
+	f.advertise = host
 	log, err := f.log.logger(os.Stderr)
 	if err != nil {
 		return nil, err
@@ -189,10 +203,10 @@ const httpAddrHelp = "beyond loopback it needs --admin-token or --admin-token-fi
 // $ROSTER_ADMIN_TOKEN so the token need not show in the process list;
 // --admin-token-file keeps it off the command line and the environment.
 func registerAdmin(fs *flag.FlagSet, c *opshttp.AdminConfig, tokenFile *string) {
-	fs.StringVar(&c.Token, opshttp.FlagAdminToken, os.Getenv("ROSTER_ADMIN_TOKEN"),
+	fs.StringVar(&c.Token, opshttp.FlagAdminToken, "",
 		"bearer token the HTTP admin endpoints (client off/open, push switch, drain, credentials) and profiles require; "+
 			"empty: they answer requests from this machine only, and a node whose HTTP address is not loopback-only refuses "+
-			"to start unless --admin-insecure (default $ROSTER_ADMIN_TOKEN)")
+			"to start unless --admin-insecure (also $ROSTER_ADMIN_TOKEN, like every flag; --admin-token-file keeps it out of the process list)")
 	fs.StringVar(tokenFile, opshttp.FlagAdminTokenFile, "", "file holding the admin token (surrounding white space ignored); replaces --admin-token")
 	fs.BoolVar(&c.Insecure, opshttp.FlagAdminInsecure, false, "start without an admin token although the HTTP address is not loopback-only: "+
 		"the admin endpoints then answer requests from this machine only (that carry the X-Roster-Admin header and come from no web page)")
@@ -213,6 +227,25 @@ func readAdminTokenFile(c *opshttp.AdminConfig, path string) error {
 	return nil
 }
 
+// advertiseHost checks --advertise-addr: a host without a port (the ports
+// are those the node listens on); brackets around an IPv6 address are dropped.
+func advertiseHost(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil || strings.ContainsAny(s, "/ ") {
+		return "", fmt.Errorf("invalid --advertise-addr %q: want a host (IP or DNS name) without a port; the ports are those of the listen flags", s)
+	}
+	if ip, err := netip.ParseAddr(s); err == nil && (ip.IsUnspecified() || ip.IsMulticast()) {
+		return "", fmt.Errorf("invalid --advertise-addr %q: other nodes cannot reach an unspecified or multicast address", s)
+	}
+	return s, nil
+}
+
 func defaultStore(dataDir string) string {
 	return "sqlite://" + filepath.Join(dataDir, "meta.db")
 }
@@ -231,12 +264,56 @@ func openStore(url, dataDir string) (store.Store, error) {
 	return st, nil
 }
 
+// serverCommands are the commands that run roles.
+var serverCommands = []string{"integrated", "meta", "data", "session"}
+
+// roleFlags are the flags of a server command: those of the roles it runs.
+type roleFlags struct {
+	mf metaFlags
+	df dataFlags
+	sf sessionFlags
+	nf nodeFlags
+}
+
+// commandFlags returns the flag set of a server command (serverCommands)
+// and where its values land; deploy/ is checked against these.
+func commandFlags(cmd string) (*flag.FlagSet, *roleFlags) {
+	f := &roleFlags{}
+	var fs *flag.FlagSet
+	switch cmd {
+	case "integrated":
+		fs = newFlagSet(cmd, "Runs meta, data and session in one process, with the SQLite meta store under --data-dir.\n"+
+			"The roles talk over loopback exactly as they would across machines: their RPC ports bind 127.0.0.1 unless\n"+
+			"told otherwise, and their links are authenticated with a secret of this process unless --cluster-secret-file\n"+
+			"or --tls-* are given (a TLS certificate must then name all three roles: `roster cert node --role meta,data,session`).")
+		// The HTTP servers listen on loopback by default: with no admin
+		// token, a node serving HTTP beyond loopback refuses to start
+		// (opshttp). The internal RPC ports (meta, data) are loopback-only too.
+		f.mf.register(fs, "", "127.0.0.1:9610", "127.0.0.1")
+		f.df.register(fs, "127.0.0.1:9620", "127.0.0.1")
+		f.sf.register(fs, "127.0.0.1")
+		f.nf.register(fs, false, true)
+	case "meta":
+		fs = newFlagSet(cmd, "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
+		f.mf.register(fs, "", ":9610", "")
+		f.nf.register(fs, false, true)
+	case "data":
+		fs = newFlagSet(cmd, "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
+		f.df.register(fs, ":9620", "")
+		f.nf.register(fs, true, false)
+	case "session":
+		fs = newFlagSet(cmd, "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
+		f.sf.register(fs, "")
+		f.nf.register(fs, true, false)
+	default:
+		panic("commandFlags: not a server command: " + cmd)
+	}
+	return fs, f
+}
+
 func runMeta(args []string) error {
-	fs := newFlagSet("meta", "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
-	var mf metaFlags
-	var nf nodeFlags
-	mf.register(fs, "", ":9610", "")
-	nf.register(fs, false, true)
+	fs, f := commandFlags("meta")
+	mf, nf := &f.mf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
@@ -250,7 +327,7 @@ func runMeta(args []string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := meta.New(mf.config(st, &nf, creds, log))
+	m, err := meta.New(mf.config(st, nf, creds, log))
 	if err != nil {
 		return err
 	}
@@ -258,11 +335,8 @@ func runMeta(args []string) error {
 }
 
 func runData(args []string) error {
-	fs := newFlagSet("data", "Runs a data node: holds the publishers of the slots the meta leader assigns it.")
-	var df dataFlags
-	var nf nodeFlags
-	df.register(fs, ":9620", "")
-	nf.register(fs, true, false)
+	fs, f := commandFlags("data")
+	df, nf := &f.df, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
@@ -271,7 +345,7 @@ func runData(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := df.config(splitList(nf.metaAddrs), &nf, creds, log)
+	cfg := df.config(splitList(nf.metaAddrs), nf, creds, log)
 	cfg.DrainTimeout = nf.drain
 	d, err := data.New(cfg)
 	if err != nil {
@@ -281,11 +355,8 @@ func runData(args []string) error {
 }
 
 func runSession(args []string) error {
-	fs := newFlagSet("session", "Runs a session node: serves SDK clients, forwards their writes, pushes changes.")
-	var sf sessionFlags
-	var nf nodeFlags
-	sf.register(fs, "")
-	nf.register(fs, true, false)
+	fs, f := commandFlags("session")
+	sf, nf := &f.sf, &f.nf
 	log, err := nf.parse(fs, args)
 	if err != nil {
 		return err
@@ -298,7 +369,7 @@ func runSession(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := sessionConfig(sf, splitList(nf.metaAddrs), &nf, creds, clientLoader, log)
+	cfg := sessionConfig(*sf, splitList(nf.metaAddrs), nf, creds, clientLoader, log)
 	cfg.DrainTimeout = nf.drain
 	s, err := session.New(cfg)
 	if err != nil {

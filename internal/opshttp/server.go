@@ -43,6 +43,7 @@ type Server struct {
 	addr   string
 	logger *slog.Logger
 	guard  guard
+	role   string // whose metrics /metrics exports (metrics.go)
 }
 
 // SetAdmin sets who may use the admin endpoints and protected reads (see
@@ -166,12 +167,14 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 	s.HandlePrivate("GET /debug/pprof/", pprof.Index)
 	s.HandlePrivate("GET /debug/pprof/profile", pprof.Profile)
 	s.HandlePrivate("GET /debug/pprof/trace", pprof.Trace)
-	s.HandleRead("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		metrics.WritePrometheus(w, true)
-	})
+	s.HandleRead("GET /metrics", s.handleMetrics)
 	return s
 }
+
+// ServeHTTP serves r with the server's endpoints, as if it arrived on its
+// port: for a handler that forwards requests to its own server (meta's
+// console API).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Handle registers a handler, with a Go 1.22 pattern such as "GET /path".
 func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
@@ -188,6 +191,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.addr = ln.Addr().String()
+	s.claimShared()
 	s.srv = &http.Server{Handler: http.MaxBytesHandler(s.mux, MaxBody), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -205,6 +209,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.releaseShared()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return fmt.Errorf("cannot stop HTTP server: %w", err)
 	}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/roster-registry/roster/client"
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/internal/proccluster"
+)
+
+// chromium returns the path of a Chromium to drive, or skips the test
+// (fails it in CI, where .ci/run installs one).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no chromium in PATH: .ci/run installs Debian's chromium for the console tests")
+	}
+	t.Skip("no chromium in PATH: the console's browser tests need it (apt-get install chromium)")
+	return ""
+}
+
+// browser starts a headless Chromium for the test.
+func browser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1360, 1000),
+		// This machine has no network: Chromium's own connections would be refused at every start.
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// TestConsoleInBrowser opens the console of a real `roster integrated` in
+// headless Chromium, publishes and subscribes through the SDK, and checks
+// that every page shows it; as admin (logged in through the form) it stops
+// and resumes pushes and cuts an IP off. A screenshot of each page is
+// written to $ROSTER_CONSOLE_SCREENSHOTS (an absolute path: the README's
+// are made with ROSTER_CONSOLE_SCREENSHOTS=$PWD/docs/console) or a
+// temporary directory.
+func TestConsoleInBrowser(t *testing.T) {
+	exe := chromium(t)
+	bin := rosterBinary(t)
+	dir := t.TempDir()
+	a := freeAddrs(t, 6)
+	const token = "console-s3cret"
+	p := &proccluster.Process{Name: "integrated", Path: bin, LogPath: filepath.Join(dir, "roster.log"), Args: []string{"integrated",
+		"--meta-addr", a[0], "--meta-http-addr", a[1], "--data-addr", a[2], "--data-http-addr", a[3],
+		"--session-addr", a[4], "--session-http-addr", a[5], "--data-dir", filepath.Join(dir, "var"), "--slots", "64",
+		"--admin-token-file", writeFile(t, "token", token+"\n")}}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := p.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := "http://" + a[1]
+	if err := proccluster.Poll(ctx, 100*time.Millisecond, "the session to hold a slot table", func(ctx context.Context) (bool, error) {
+		if !p.Running() {
+			return false, fmt.Errorf("roster exited: %v", p.ExitErr())
+		}
+		var h map[string]any
+		return opshttp.GetJSON(ctx, "http://"+a[5]+"/health/check", &h) == nil, nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, p.LogTail(20))
+	}
+	cl, err := client.New(ctx, client.Config{Sessions: []string{a[4]}, AppName: "checkout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i, id := range []string{"com.example.Cart:1.0", "com.example.Payment:2.1", "com.example.Search:1.0"} {
+		for j := 0; j <= i; j++ {
+			if _, err := cl.Publish(ctx, client.Publication{DataID: id, Data: []string{fmt.Sprintf("10.0.%d.%d:8080", i, j+1)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := cl.Subscribe(ctx, client.Subscription{DataID: "com.example.Payment:2.1", Scope: client.ScopeDataCenter}, func(client.Update) {}); err != nil {
+		t.Fatal(err)
+	}
+
+	shots := os.Getenv("ROSTER_CONSOLE_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bctx := browser(t, exe)
+	bctx, bcancel := context.WithTimeout(bctx, 90*time.Second)
+	defer bcancel()
+	type step = chromedp.Action[chromedp.Void]
+	shot := func(name string) step {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(shots, "console-"+name+".png"), png, 0o644)
+			}
+			return chromedp.Void{}, err
+		}
+	}
+	// waitText waits until the element sel exists and its text contains want.
+	waitText := func(sel, want string) step {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			for {
+				tctx, cancel := context.WithTimeout(ctx, time.Second)
+				text, err := chromedp.Text(chromedp.CSS(sel))(tctx, tg)
+				cancel()
+				if err == nil && strings.Contains(text, want) {
+					return chromedp.Void{}, nil
+				}
+				select {
+				case <-ctx.Done():
+					return chromedp.Void{}, fmt.Errorf("%s never showed %q (last: %.300q, %v)", sel, want, text, err)
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+	}
+	// retry repeats a step whose element the page replaced meanwhile (it
+	// re-renders on every poll that finds the cluster changed).
+	retry := func(a step) step {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			for i := 0; ; i++ {
+				tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_, err := a(tctx, tg)
+				cancel()
+				if err == nil || i == 20 || !strings.Contains(err.Error(), "node") {
+					return chromedp.Void{}, err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	fail := func(what string, err error) {
+		t.Helper()
+		page, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\npage: %.2000s", what, err, page)
+	}
+	run := func(what string, steps ...step) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			fail(what, err)
+		}
+	}
+	text := func(what string, sel chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, sel)
+		if err != nil {
+			fail(what, err)
+		}
+		return v
+	}
+	payment := "com.example.Payment:2.1#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+	run("services page",
+		chromedp.Navigate(base+"/console/"),
+		waitText("main", payment),
+		waitText("main tbody", "com.example.Search:1.0"),
+		shot("services"))
+	row := text("service counts", chromedp.Text(chromedp.Search(`//tr[td/a[contains(., "Payment")]]`)))
+	if f := strings.Fields(row); len(f) != 3 || f[1] != "2" || f[2] != "1" {
+		t.Fatalf("Payment row %q: want 2 publishers and 1 subscriber", row)
+	}
+	run("prefix search",
+		retry(chromedp.SetValue(chromedp.CSS("#prefix"), "com.example.Se")),
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](`document.getElementById("prefix").dispatchEvent(new Event("change"))`)(ctx, tg)
+			return chromedp.Void{}, err
+		},
+		waitText("main tbody", "Search"))
+	run("prefix filter", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			got, err := chromedp.Text(chromedp.CSS("main tbody"))(ctx, tg)
+			if err == nil && !strings.Contains(got, "Payment") {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("prefix com.example.Se still lists Payment: %q (%v)", got, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+	run("service page",
+		chromedp.Navigate(base+"/console/#/service/"+strings.ReplaceAll(payment, "#", "%23")),
+		waitText("main", "10.0.1.2:8080"),
+		waitText("main", "checkout"),
+		waitText("main", "dataCenter"),
+		shot("service"))
+	run("nodes page",
+		chromedp.Navigate(base+"/console/#/nodes"),
+		waitText("main", "healthy"),
+		waitText("main", a[4][strings.LastIndexByte(a[4], ':'):]),
+		shot("nodes"))
+	run("slots page",
+		chromedp.Navigate(base+"/console/#/slots"),
+		waitText("main", "64 slots"),
+		shot("slots"))
+	slots, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#slot-grid .slot").length`))
+	if err != nil || slots != 64 {
+		t.Fatalf("slot grid shows %d slots (%v), want 64", slots, err)
+	}
+	run("connections page",
+		chromedp.Navigate(base+"/console/#/sessions"),
+		waitText("main", "127.0.0.1"),
+		shot("connections"))
+
+	// Admin: refused before login, done after.
+	run("config page", chromedp.Navigate(base+"/console/#/config"), waitText("#push-state", "running"),
+		retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#banner", "Log in as admin first"))
+	run("login",
+		retry(chromedp.Click(chromedp.CSS("#login-open"))),
+		retry(chromedp.SendKeys(chromedp.CSS("#login-token"), token)),
+		retry(chromedp.Click(chromedp.CSS("#login-ok"))),
+		waitText("#auth", "admin"))
+	run("stop pushes", retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "STOPPED"))
+	var st struct {
+		Stopped bool `json:"stopped"`
+	}
+	if err := opshttp.GetJSON(ctx, base+"/api/push/status", &st); err != nil || !st.Stopped {
+		t.Fatalf("push status after the console stopped pushes: %+v %v", st, err)
+	}
+	run("client off",
+		retry(chromedp.SendKeys(chromedp.CSS("#off-ips"), "10.0.0.66")),
+		retry(chromedp.Click(chromedp.CSS("#off-add"))),
+		waitText("main table", "10.0.0.66"),
+		shot("config"))
+	run("resume pushes", retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "running"))
+	href := text("location", chromedp.Location())
+	stored := text("sessionStorage", chromedp.Evaluate[string](`sessionStorage.getItem("roster.adminToken")`))
+	if strings.Contains(href, token) || stored != token {
+		t.Fatalf("token in URL %q or not in sessionStorage %q", href, stored)
+	}
+}

@@ -1,0 +1,50 @@
+package data
+
+import "github.com/roster-registry/roster/internal/opshttp"
+
+func init() {
+	opshttp.Describe(map[string]string{
+		"roster_data_publishers":                      "Live publishers this data node holds (led and followed slots).",
+		"roster_data_tombstones":                      "Unpublished registerIds remembered until compaction.",
+		"roster_data_replica_queued_ops":              "Replica writes queued to followers and not sent yet: replication lag, in writes.",
+		"roster_data_replica_ops_sent_total":          "Replica writes streamed to followers.",
+		"roster_data_replica_ops_dropped_total":       "Replica writes not streamed (queue full, link down): left to repair.",
+		"roster_data_replica_ops_applied_total":       "Replica writes applied from a leader's stream.",
+		"roster_data_slots_led_healthy":               "Slots this node leads that are healthy.",
+		"roster_data_slots_led_syncing":               "Slots this node leads that still compare with sessions after a promotion.",
+		"roster_data_slots_followed_synced":           "Slots this node follows that caught up with their leader.",
+		"roster_data_slots_followed_unsynced":         "Slots this node follows that have not caught up yet.",
+		"roster_data_slot_table_epoch":                "Epoch of the slot table this node holds.",
+		"roster_data_writes_applied_total":            "Writes applied to slots this node leads.",
+		"roster_data_writes_not_leader_total":         "Writes refused because another node leads the slot.",
+		"roster_data_connections":                     "Open connections to this data node (sessions and peers).",
+		"roster_data_datum_fetches_total":             "Datums served to sessions.",
+		"roster_data_datum_fetches_unavailable_total": "Fetches refused while a slot compares with sessions after a promotion.",
+		"roster_data_follower_repaired_datums_total":  "Datums a follower copied from its leader by digest repair.",
+		"roster_data_handover_writes_total":           "Writes of a former leader applied by the new one.",
+		"roster_data_notifies_sent_total":             "Change notices sent to sessions.",
+		"roster_data_session_repaired_datums_total":   "Datums changed by comparing slots with sessions.",
+		"roster_data_session_syncs_total":             "Slot comparisons with a session.",
+		"roster_data_sessions_removed_total":          "Sessions whose publishers were removed when their lease ended.",
+		"roster_data_sync_errors_total":               "Failed repairs and session comparisons.",
+	})
+}
+
+// queuedOps counts the replica ops queued to every follower and not sent
+// yet: how far replication lags behind this leader, in writes. Taken
+// peer by peer (peerPool.mu is never held while taking a peer's mu).
+func (pp *peerPool) queuedOps() int {
+	pp.mu.Lock()
+	peers := make([]*peer, 0, len(pp.m))
+	for _, p := range pp.m {
+		peers = append(peers, p)
+	}
+	pp.mu.Unlock()
+	n := 0
+	for _, p := range peers {
+		p.mu.Lock()
+		n += p.ops
+		p.mu.Unlock()
+	}
+	return n
+}

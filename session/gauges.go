@@ -1,0 +1,95 @@
+package session
+
+import (
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+)
+
+func init() {
+	opshttp.Describe(map[string]string{
+		"roster_session_clients":             "Client connections of this session.",
+		"roster_session_max_clients":         "Client connections this session accepts (--session-max-clients; -1: no limit).",
+		"roster_session_publishers":          "Publishers this session holds for its clients.",
+		"roster_session_subscribers":         "Subscribers this session holds for its clients.",
+		"roster_session_subscribed_services": "dataInfoIds with at least one subscriber on this session.",
+		"roster_session_push_stopped":        "1 while this session applies the cluster-wide push switch.",
+		"roster_session_client_off_ips":      "Client IPs on the client-off list this session applies.",
+		"roster_push_latency_seconds": "Age of a datum version when the client acknowledged its push (the data leader's " +
+			"clock at the change to this session's at the ack).",
+		"roster_push_debounce_merged_total":                  "Change notices merged into a pending fetch by the debounce.",
+		"roster_session_pushes_total":                        "Push frames sent to clients.",
+		"roster_session_push_acks_total":                     "Push acknowledgements received from clients.",
+		"roster_session_auth_refused_total":                  "Handshakes refused for a wrong client token.",
+		"roster_session_bad_requests_total":                  "Malformed client requests.",
+		"roster_session_change_notifies_total":               "Change notices received from data nodes.",
+		"roster_session_client_conns_opened_total":           "Client connections opened.",
+		"roster_session_client_conns_closed_total":           "Client connections closed.",
+		"roster_session_client_moves_sent_total":             "Move messages sent to clients while draining.",
+		"roster_session_client_off_held_publishes_total":     "Publishes of client-off IPs held back from data nodes.",
+		"roster_session_client_off_held_total":               "Publishers hidden when their client IP was cut off.",
+		"roster_session_client_off_released_total":           "Publishers released when their client IP was opened.",
+		"roster_session_conns_closed_on_accept_total":        "Connections closed at once, far over --session-max-clients.",
+		"roster_session_datum_fetches_total":                 "Datums fetched from data leaders.",
+		"roster_session_datum_fetch_errors_total":            "Failed datum fetches.",
+		"roster_session_limit_refusals_total":                "Requests refused by an admission limit, by limit (its flag).",
+		"roster_session_publish_total":                       "Publisher registrations received.",
+		"roster_session_unpublish_total":                     "Publisher unregistrations received.",
+		"roster_session_subscribe_total":                     "Subscriber registrations received.",
+		"roster_session_push_errors_total":                   "Pushes that could not be written.",
+		"roster_session_pushes_paused_slow_consumer_total":   "Pushes held back from a client with too many bytes unwritten.",
+		"roster_session_sync_answers_total":                  "Digest and diff answers to data nodes.",
+		"roster_session_version_scans_total":                 "Version scans against data leaders.",
+		"roster_session_writes_queued_total":                 "Publisher writes queued for a slot leader.",
+		"roster_session_writes_forwarded_total":              "Publisher writes a slot leader acknowledged.",
+		"roster_session_writes_replayed_total":               "Acknowledged writes resent to a slot's new leader.",
+		"roster_session_writes_dropped_total":                "Publisher writes a data node refused for good (logged, throttled).",
+		"roster_session_delta_frames_total":                  "Push frames carrying a delta instead of the full list.",
+		"roster_session_push_bytes_total":                    "Push bytes written to clients (after compression).",
+		"roster_session_push_frame_bytes_uncompressed_total": "Push frame bytes before compression.",
+	})
+}
+
+// newGauges returns the gauges of one session server, registered while it
+// runs: what it holds, against its limits, and the cluster config it applies.
+func newGauges(s *Server) *metrics.Set {
+	set := metrics.NewSet()
+	set.NewGauge(`roster_session_clients`, func() float64 { return float64(s.rpc.ConnCount()) })
+	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.cfg.MaxConns) }) // -1: no limit
+	set.NewGauge(`roster_session_publishers`, func() float64 {
+		pubs, _ := s.reg.counts()
+		return float64(pubs)
+	})
+	set.NewGauge(`roster_session_subscribed_services`, func() float64 {
+		_, groups := s.reg.counts()
+		return float64(groups)
+	})
+	set.NewGauge(`roster_session_subscribers`, func() float64 { return float64(s.reg.subscribers()) })
+	set.NewGauge(`roster_session_push_stopped`, func() float64 {
+		if s.PushStopped() {
+			return 1
+		}
+		return 0
+	})
+	set.NewGauge(`roster_session_client_off_ips`, func() float64 {
+		if off := s.reg.off.Load(); off != nil {
+			return float64(len(*off))
+		}
+		return 0
+	})
+	return set
+}
+
+// subscribers counts the subscribers of every group: one lock per group,
+// registry.mu before subGroup.mu.
+func (r *registry) subscribers() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for _, g := range r.groups {
+		g.mu.Lock()
+		n += len(g.subs)
+		g.mu.Unlock()
+	}
+	return n
+}
