@@ -59,7 +59,6 @@ a bearer token and the X-Roster-Admin header; a node started without an admin to
 admin requests from its own machine only. Every flag may also be set as ROSTER_CTL_<FLAG>
 (ROSTER_CTL_META). A bare DATAID stands for DATAID#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP.`
 
-
 // ctlEnvPrefix prefixes the environment variables of ctl's flags
 // (ROSTER_CTL_META): ctl's --meta takes HTTP addresses, a server's RPC ones,
 // and both may run with the same environment (inside a pod).
