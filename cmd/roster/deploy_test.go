@@ -323,6 +323,11 @@ func TestKubernetesManifests(t *testing.T) {
 				onMount(s+"-file", "secret")
 			}
 		}
+		// A node of a cluster refuses to start without node credentials.
+		if p.value("cluster-secret-file") == "" && p.value("tls-cert") == "" {
+			t.Fatalf("%s: roster %s needs --cluster-secret-file (or --tls-*) on a secret volume", where, role)
+		}
+		onMount("cluster-secret-file", "secret")
 		if role == "meta" && p.value("store-file") == "" && p.value("store") == "" {
 			t.Fatalf("%s: a meta node in a cluster needs a MySQL --store (or --store-file)", where)
 		}
@@ -433,6 +438,19 @@ func TestSystemdUnit(t *testing.T) {
 	if len(exec) < 2 || exec[1] != "%i" {
 		t.Fatalf("ExecStart %q: want the binary then %%i", unit["ExecStart"])
 	}
+	// LoadCredential may repeat, which readKeys (the last value of a key)
+	// does not keep: the credentials' names are read from the file itself.
+	b, err := os.ReadFile(filepath.Join(deployDir, "systemd", "roster@.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "LoadCredential="); ok {
+			name, _, _ := strings.Cut(v, ":")
+			creds = append(creds, name)
+		}
+	}
 	stop, err := time.ParseDuration(unit["TimeoutStopSec"])
 	if err != nil {
 		t.Fatalf("TimeoutStopSec %q: %v", unit["TimeoutStopSec"], err)
@@ -447,8 +465,11 @@ func TestSystemdUnit(t *testing.T) {
 		if want := "/etc/roster/" + cmd + ".yaml"; p.value("config") != want {
 			t.Fatalf("roster@%s: --config %q, want %q", cmd, p.value("config"), want)
 		}
-		if !strings.HasSuffix(p.value("admin-token-file"), "/admin-token") || !strings.HasPrefix(unit["LoadCredential"], "admin-token:") {
+		if !strings.HasSuffix(p.value("admin-token-file"), "/admin-token") || !slices.Contains(creds, "admin-token") {
 			t.Fatalf("roster@%s: the admin token must come from the admin-token credential", cmd)
+		}
+		if !strings.HasSuffix(p.value("cluster-secret-file"), "/cluster-secret") || !slices.Contains(creds, "cluster-secret") {
+			t.Fatalf("roster@%s: the cluster secret must come from the cluster-secret credential", cmd)
 		}
 		if p.fs.Lookup("drain-timeout") != nil {
 			checkConfigFile(t, "deploy/config", filepath.Join(deployDir, "config", cmd+".yaml"), cmd)
