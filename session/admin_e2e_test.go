@@ -8,6 +8,7 @@ import (
 
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/session"
 )
 
@@ -39,7 +40,8 @@ func TestSessionAdminAccess(t *testing.T) {
 		t.Fatalf("digest with the token: %d", code)
 	}
 
-	s, err := session.New(session.Config{ClientAddr: "127.0.0.1:0", HTTPAddr: ":0", MetaAddrs: []string{c.Meta.RPCAddr()}, Logger: quiet})
+	s, err := session.New(session.Config{ClientAddr: "127.0.0.1:0", HTTPAddr: ":0", MetaAddrs: []string{c.Meta.RPCAddr()},
+		Credentials: c.Credentials(proto.RoleSession, "127.0.0.1:0"), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

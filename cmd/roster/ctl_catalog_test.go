@@ -18,6 +18,7 @@ import (
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/meta"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -201,7 +202,8 @@ func TestCtlWatch(t *testing.T) {
 // leader through the address the leader recorded, and status lists both.
 func TestCtlFollowerFindsLeader(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
-	follower, err := meta.New(meta.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: c.Store(), Slots: 16, Logger: c.Logger()})
+	follower, err := meta.New(meta.Config{RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: c.Store(), Slots: 16,
+		Credentials: c.Credentials(proto.RoleMeta, "127.0.0.1:0"), Logger: c.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
