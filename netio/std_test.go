@@ -105,11 +105,12 @@ func TestStdAcceptSurvivesErrors(t *testing.T) {
 		fl.fails.Store(5)
 		return fl, nil
 	}
+	// Counted before Start: the accept loop meets the failures at once.
+	before := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get()
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Stop(context.Background()) })
-	before := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get()
 	l := dialLink(t, s.Addr(), LinkConfig{})
 	if _, err := l.Request(context.Background(), pub([]byte("x"))); err != nil {
 		t.Fatal(err)
