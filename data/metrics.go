@@ -62,6 +62,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	set.NewGauge("roster_data_slots_led_settling", func() float64 { return float64(s.slots.settling(time.Now())) })
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
 	set.NewGauge("roster_data_replica_queued_ops", func() float64 { return float64(s.peers.queuedOps()) })
+	set.NewGauge("roster_data_replica_lag_seconds", func() float64 { return s.peers.lag(time.Now()).Seconds() })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {
 		if t := s.table.Load(); t != nil {

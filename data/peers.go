@@ -29,10 +29,12 @@ type peer struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run has returned
 
-	mu    sync.Mutex
-	queue []*proto.WriteBatch // replica batches not yet sent
-	ops   int                 // ops in queue
-	wake  chan struct{}       // one slot: queue went from empty to not empty
+	mu      sync.Mutex
+	queue   []*proto.WriteBatch // replica batches not yet sent
+	ops     int                 // ops in queue
+	since   time.Time           // when the oldest batch of queue was queued; zero when queue is empty
+	sending time.Time           // when the oldest batch being sent was queued; zero when none is
+	wake    chan struct{}       // one slot: queue went from empty to not empty
 }
 
 // peerPool keeps one peer per data node address.
@@ -119,6 +121,9 @@ func (p *peer) enqueue(wb *proto.WriteBatch) bool {
 		p.mu.Unlock()
 		return false
 	}
+	if len(p.queue) == 0 {
+		p.since = time.Now()
+	}
 	p.queue = append(p.queue, wb)
 	p.ops += len(wb.Ops)
 	p.mu.Unlock()
@@ -146,8 +151,12 @@ func (p *peer) run(ctx context.Context) {
 		p.mu.Lock()
 		batches := p.queue
 		p.queue, p.ops = nil, 0
+		p.sending, p.since = p.since, time.Time{}
 		p.mu.Unlock()
 		p.send(ctx, mergeBySession(batches))
+		p.mu.Lock()
+		p.sending = time.Time{}
+		p.mu.Unlock()
 	}
 }
 

@@ -1,12 +1,17 @@
 package data
 
-import "github.com/roster-registry/roster/internal/opshttp"
+import (
+	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+)
 
 func init() {
 	opshttp.Describe(map[string]string{
 		"roster_data_publishers":                      "Live publishers this data node holds (led and followed slots).",
 		"roster_data_tombstones":                      "Unpublished registerIds remembered until compaction.",
 		"roster_data_replica_queued_ops":              "Replica writes queued to followers and not sent yet: replication lag, in writes.",
+		"roster_data_replica_lag_seconds":             "Age of the oldest replica write queued or being sent to a follower: replication lag, in time (0 when every follower has all writes).",
 		"roster_data_replica_ops_sent_total":          "Replica writes streamed to followers.",
 		"roster_data_replica_ops_dropped_total":       "Replica writes not streamed (queue full, link down): left to repair.",
 		"roster_data_replica_ops_applied_total":       "Replica writes applied from a leader's stream.",
@@ -34,17 +39,48 @@ func init() {
 // yet: how far replication lags behind this leader, in writes. Taken
 // peer by peer (peerPool.mu is never held while taking a peer's mu).
 func (pp *peerPool) queuedOps() int {
-	pp.mu.Lock()
-	peers := make([]*peer, 0, len(pp.m))
-	for _, p := range pp.m {
-		peers = append(peers, p)
-	}
-	pp.mu.Unlock()
 	n := 0
-	for _, p := range peers {
+	for _, p := range pp.peers() {
 		p.mu.Lock()
 		n += p.ops
 		p.mu.Unlock()
 	}
 	return n
+}
+
+// lag is how long the oldest replica write not yet acknowledged by any
+// follower has waited at now: the replication lag in time, which a count of
+// queued writes does not give (a few writes stuck behind a dead link for a
+// minute matter more than thousands sent within a millisecond).
+func (pp *peerPool) lag(now time.Time) time.Duration {
+	var lag time.Duration
+	for _, p := range pp.peers() {
+		lag = max(lag, p.lag(now))
+	}
+	return lag
+}
+
+func (p *peer) lag(now time.Time) time.Duration {
+	p.mu.Lock()
+	oldest := p.sending
+	if oldest.IsZero() {
+		oldest = p.since
+	}
+	p.mu.Unlock()
+	if oldest.IsZero() {
+		return 0
+	}
+	return max(now.Sub(oldest), 0)
+}
+
+// peers is a copy of the pool's peers, so that a peer's mu is never taken
+// under peerPool.mu.
+func (pp *peerPool) peers() []*peer {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	peers := make([]*peer, 0, len(pp.m))
+	for _, p := range pp.m {
+		peers = append(peers, p)
+	}
+	return peers
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"testing"
+	"time"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -40,5 +41,32 @@ func TestUnsyncFollowed(t *testing.T) {
 	st.markSynced(1, "a", 3)
 	if got := st.synced(); len(got) != 1 || got[0] != 1 {
 		t.Fatalf("synced after a repair: %v", got)
+	}
+}
+
+// TestReplicaLag: the lag is the age of the oldest write queued or being
+// sent, so writes waiting behind a slow or dead link show as time.
+func TestReplicaLag(t *testing.T) {
+	p := &peer{s: &Server{cfg: Config{ReplicaQueue: 100}}, wake: make(chan struct{}, 1)}
+	pp := &peerPool{m: map[string]*peer{"a": p}}
+	now := time.Now()
+	if got := pp.lag(now); got != 0 {
+		t.Fatalf("lag of an empty queue = %v", got)
+	}
+	p.enqueue(&proto.WriteBatch{Ops: make([]proto.WriteOp, 1)})
+	first := p.since
+	p.enqueue(&proto.WriteBatch{Ops: make([]proto.WriteOp, 1)})
+	if p.since != first {
+		t.Fatalf("a second batch moved the queue's age from %v to %v", first, p.since)
+	}
+	if got := pp.lag(first.Add(5 * time.Second)); got != 5*time.Second {
+		t.Fatalf("lag 5 s after the first write was queued = %v", got)
+	}
+	// run took the batches: they are being sent, and a newer write queued
+	// meanwhile does not hide them.
+	p.sending, p.since, p.queue = p.since, time.Time{}, nil
+	p.enqueue(&proto.WriteBatch{Ops: make([]proto.WriteOp, 1)})
+	if got := pp.lag(first.Add(7 * time.Second)); got != 7*time.Second {
+		t.Fatalf("lag while the first batches are sent = %v", got)
 	}
 }
