@@ -123,24 +123,26 @@ func TestConsoleInBrowser(t *testing.T) {
 			return chromedp.Void{}, err
 		}
 	}
-	// waitText waits until the element sel exists and its text contains want.
-	waitText := func(sel, want string) step {
+	// waitFor waits until read finds its element (what) and its text
+	// contains want; waitText reads the element of a CSS selector.
+	waitFor := func(read chromedp.Action[string], what, want string) step {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			for {
 				tctx, cancel := context.WithTimeout(ctx, time.Second)
-				text, err := chromedp.Text(chromedp.CSS(sel))(tctx, tg)
+				text, err := read(tctx, tg)
 				cancel()
 				if err == nil && strings.Contains(text, want) {
 					return chromedp.Void{}, nil
 				}
 				select {
 				case <-ctx.Done():
-					return chromedp.Void{}, fmt.Errorf("%s never showed %q (last: %.300q, %v)", sel, want, text, err)
+					return chromedp.Void{}, fmt.Errorf("%s never showed %q (last: %.300q, %v)", what, want, text, err)
 				case <-time.After(100 * time.Millisecond):
 				}
 			}
 		}
 	}
+	waitText := func(sel, want string) step { return waitFor(chromedp.Text(chromedp.CSS(sel)), sel, want) }
 	// retry repeats a step whose element the page replaced meanwhile (it
 	// re-renders on every poll that finds the cluster changed).
 	retry := func(a step) step {
@@ -250,6 +252,34 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitText("main table", "10.0.0.66"),
 		shot("config"))
 	run("resume pushes", retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "running"))
+	// Drain and undrain the session from the nodes page; meta records the
+	// order, the page shows it, and undrain takes it back.
+	sessionButton := chromedp.Search(fmt.Sprintf(`//tr[td[contains(., %q)]]//button`, a[4]))
+	drainOf := func() (orders []struct {
+		ID    string `json:"id"`
+		Order string `json:"order"`
+	}) {
+		t.Helper()
+		if err := opshttp.GetJSON(ctx, base+"/api/node/drain", &orders); err != nil {
+			t.Fatal(err)
+		}
+		return orders
+	}
+	run("drain the session",
+		chromedp.Navigate(base+"/console/#/nodes"),
+		waitText("main", a[4]),
+		retry(chromedp.Click(sessionButton)),
+		waitFor(chromedp.Text(sessionButton), "the session's button", "Undrain"),
+		shot("nodes-draining"))
+	if orders := drainOf(); len(orders) != 1 || !strings.Contains(orders[0].ID, a[4]) {
+		t.Fatalf("drain orders after the console drained %s: %+v", a[4], orders)
+	}
+	run("undrain the session",
+		retry(chromedp.Click(sessionButton)),
+		waitFor(chromedp.Text(sessionButton), "the session's button", "Drain"))
+	if orders := drainOf(); len(orders) != 0 {
+		t.Fatalf("drain orders after the console undrained %s: %+v", a[4], orders)
+	}
 	href := text("location", chromedp.Location())
 	stored := text("sessionStorage", chromedp.Evaluate[string](`sessionStorage.getItem("roster.adminToken")`))
 	if strings.Contains(href, token) || stored != token {
