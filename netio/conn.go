@@ -32,11 +32,16 @@ type Conn struct {
 	opened   int64        // coarse clock at accept; set before the conn is published
 	// established is set by Establish: HandshakeTimeout no longer applies.
 	established atomic.Bool
-	queued      atomic.Int64 // bytes in out
-	gnetOut     atomic.Int64 // gnet's outbound buffer as last seen on the loop
-	nextReq     atomic.Uint64
-	closing     atomic.Bool // a close reason is set: stop reading
-	pend        pending
+	// frameAt is the coarse clock when bytes of a frame not yet complete
+	// arrived, 0 between frames: the sweep closes a connection whose peer
+	// keeps a frame unfinished for FrameTimeout (a trickle of bytes keeps
+	// the idle timeout away, not this one).
+	frameAt atomic.Int64
+	queued  atomic.Int64 // bytes in out
+	gnetOut atomic.Int64 // gnet's outbound buffer as last seen on the loop
+	nextReq atomic.Uint64
+	closing atomic.Bool // a close reason is set: stop reading
+	pend    pending
 
 	mu        sync.Mutex // guards the fields below
 	out       outQueue   // frames not yet handed to gnet

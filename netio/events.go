@@ -117,7 +117,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 		body := buf[proto.HeaderSize:total]
 		if h.Flags.Compressed() {
-			if body, err = proto.Decompress(h.Flags, body, s.maxFrame); err != nil {
+			if body, err = s.inflate(c, h, body); err != nil {
 				e.badFrame(c, err)
 				action = gnet.Close
 				break
@@ -137,6 +137,14 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		s.m.framesIn.Add(frames)
 		s.m.bytesIn.Add(bytes)
 	}
+	// What is left is the start of a frame: its clock starts now, unless
+	// it had started already (no frame completed since).
+	switch {
+	case gc.InboundBuffered() == 0:
+		c.frameAt.Store(0)
+	case frames > 0 || c.frameAt.Load() == 0:
+		c.frameAt.Store(s.clock())
+	}
 	c.flush()
 	return action
 }
@@ -149,43 +157,11 @@ func (e *events) badFrame(c *Conn, err error) {
 	s.badLog.log(s.log, slog.LevelWarn, "closing connection after a bad frame", "remote", c.RemoteAddr(), "err", err)
 }
 
-// OnTick advances the coarse clock and closes connections that have been
-// silent for longer than IdleTimeout or not established within
-// HandshakeTimeout. It runs on gnet's ticker goroutine.
+// OnTick sweeps the connections (Server.sweep). It runs on gnet's ticker
+// goroutine.
 func (e *events) OnTick() (time.Duration, gnet.Action) {
-	s := e.s
-	now := int64(time.Since(s.epoch))
-	s.now.Store(now)
-	// Times come from the coarse clock, up to one tick behind the truth:
-	// one tick of slack keeps a connection open for at least the timeout.
-	idle := int64(s.cfg.IdleTimeout + s.tick)
-	handshake := int64(s.cfg.HandshakeTimeout + s.tick)
-	timedOut := 0
-	s.conns.Range(func(_ uint64, c *Conn) bool {
-		switch {
-		case s.cfg.IdleTimeout > 0 && now-c.lastRead.Load() > idle:
-			if c.t.unread() {
-				// The peer did send: its bytes wait for an event loop
-				// too busy to read them yet.
-				c.lastRead.Store(now)
-				break
-			}
-			if c.Close(ErrIdleTimeout) == nil {
-				s.m.idleCloses.Inc()
-			}
-		case s.cfg.HandshakeTimeout > 0 && !c.established.Load() && now-c.opened > handshake:
-			if c.Close(ErrHandshakeTimeout) == nil {
-				s.m.handshakeTimeouts.Inc()
-				timedOut++
-			}
-		}
-		return true
-	})
-	if timedOut > 0 {
-		s.handshakeLog.log(s.log, slog.LevelWarn, "closed connections that did not complete the handshake in time",
-			"count", timedOut, "timeout", s.cfg.HandshakeTimeout)
-	}
-	return s.tick, gnet.None
+	e.s.sweep()
+	return e.s.tick, gnet.None
 }
 
 func (s *Server) stopping() bool {

@@ -18,6 +18,10 @@ type frameReader struct {
 	hdr      [proto.HeaderSize]byte
 	scratch  []byte
 	peeked   int // bytes of the last frame still in br, discarded on the next call
+	// inbound, when set, is the server connection the frames arrive on:
+	// its server's inflate policy applies (a Link trusts its server to
+	// send what it asked for, only bounded by maxFrame).
+	inbound *Conn
 }
 
 // badFrameError is a frame that cannot be read: the connection must close.
@@ -62,8 +66,13 @@ func (r *frameReader) next() (Frame, error) {
 	}
 	f := Frame{Header: h, Body: body}
 	if h.Flags.Compressed() {
-		if f.Body, err = proto.Decompress(h.Flags, body, r.maxFrame); err != nil {
-			return Frame{}, &badFrameError{fmt.Errorf("cannot decompress: %w", err)}
+		if r.inbound != nil {
+			f.Body, err = r.inbound.srv.inflate(r.inbound, h, body)
+		} else if f.Body, err = proto.Decompress(h.Flags, body, r.maxFrame); err != nil {
+			err = fmt.Errorf("cannot decompress: %w", err)
+		}
+		if err != nil {
+			return Frame{}, &badFrameError{err}
 		}
 	}
 	return f, nil

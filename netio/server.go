@@ -63,7 +63,15 @@ type ServerConfig struct {
 	MaxConns        int           // connections at once; 0 = no bound
 	MaxConnsPerIP   int           // from one IP address; 0 = no bound
 	MaxConnsPerPeer int           // from one authenticated node; 0 = DefaultMaxConnsPerPeer, < 0 = no bound
-	FrameTimeout    time.Duration // a frame begun must be complete within this; 0 = DefaultStdFrameTimeout, < 0 = never
+	FrameTimeout    time.Duration // a frame begun must be complete within this; 0 = DefaultFrameTimeout, < 0 = never
+
+	// MaxInflateRatio bounds a compressed frame from a peer: its body may
+	// not inflate to more than this many times its size on the wire (or
+	// minInflate, whichever is more), so a tiny frame cannot make the
+	// server decompress MaxFrame bytes. 0 = DefaultMaxInflateRatio, < 0 =
+	// only MaxFrame bounds it. Compressed frames are refused outright
+	// before a connection is established (Conn.Establish).
+	MaxInflateRatio int
 
 	// std serves on net even without Auth or TLS: the tests and benchmarks
 	// that compare the two servers.
@@ -94,7 +102,8 @@ type Server struct {
 	epoch    time.Time
 	now      atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
 
-	badLog, slowLog, gnetLog, handshakeLog throttle
+	// One throttle per kind of line.
+	badLog, slowLog, gnetLog, handshakeLog, frameLog throttle
 
 	std *stdServer // non-nil: served on net and crypto/tls, not gnet (std.go)
 
@@ -133,6 +142,12 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.FrameTimeout == 0 {
+		cfg.FrameTimeout = DefaultFrameTimeout
+	}
+	if cfg.MaxInflateRatio == 0 {
+		cfg.MaxInflateRatio = DefaultMaxInflateRatio
 	}
 	s := &Server{
 		cfg:        cfg,

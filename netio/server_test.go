@@ -184,6 +184,7 @@ func TestServerCompressedFrames(t *testing.T) {
 	got := make(chan []byte, 1)
 	l := dialLink(t, s.Addr(), LinkConfig{Handler: func(_ *Link, f Frame) { got <- bytes.Clone(f.Body) }})
 	waitFor(t, "conn", func() bool { return h.anyConn() != nil })
+	h.anyConn().Establish() // compressed frames come after the handshake
 	body := bytes.Repeat([]byte("10.0.0.1:12200?weight=100;"), 500)
 	recv := func() []byte {
 		select {
@@ -630,5 +631,57 @@ func TestEventLoopsGetProcsOfTheirOwn(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != base {
 		t.Fatalf("GOMAXPROCS %d after the servers stopped, want %d", got, base)
+	}
+}
+
+// TestServerInflateBounds: a compressed frame before the handshake closes
+// the connection, and after it a frame may inflate to MaxInflateRatio
+// times its size (or minInflate) and no more: a few hundred bytes that
+// would inflate to megabytes (a compression bomb) close it too.
+func TestServerInflateBounds(t *testing.T) {
+	small := bytes.Repeat([]byte("10.0.0.1:12200;"), 100)
+	bomb := make([]byte, 4<<20)
+	for _, tc := range []struct {
+		name      string
+		establish bool
+		body      []byte
+		want      error // nil: dispatched
+	}{
+		{"before the handshake", false, small, errCompressedEarly},
+		{"established", true, small, nil},
+		{"bomb", true, bomb, proto.ErrFrameTooLarge},
+	} {
+		for _, enc := range []proto.Encoding{proto.EncodingZstd, proto.EncodingS2} {
+			h := newTestHandler()
+			s := startServer(t, ServerConfig{}, h)
+			c := dialRaw(t, s.Addr())
+			waitFor(t, "conn", func() bool { return h.anyConn() != nil })
+			if tc.establish {
+				h.anyConn().Establish()
+			}
+			frame := proto.AppendCompressed(nil, frameOf(0, newRaw(proto.TypeSubscriber, tc.body)), enc)
+			if tc.want != nil && len(frame)*DefaultMaxInflateRatio >= len(tc.body) && tc.establish {
+				t.Fatalf("%s: %d-byte frame is no bomb", tc.name, len(frame))
+			}
+			if _, err := c.Write(frame); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				waitFor(t, tc.name+" dispatched", func() bool { return h.frames.Load() == 1 })
+				continue
+			}
+			waitClosedByPeer(t, c)
+			waitFor(t, tc.name+" refused", func() bool {
+				for _, err := range h.closeReasons() {
+					if errors.Is(err, ErrBadFrame) && errors.Is(err, tc.want) {
+						return true
+					}
+				}
+				return false
+			})
+			if h.frames.Load() != 0 {
+				t.Fatalf("%s (encoding %d): the frame was dispatched", tc.name, enc)
+			}
+		}
 	}
 }

@@ -25,7 +25,7 @@ const (
 	NodeMaxConns           = 10000
 	NodeMaxConnsPerIP      = 1000
 	DefaultMaxConnsPerPeer = 16
-	DefaultStdFrameTimeout = 30 * time.Second
+	DefaultFrameTimeout    = 30 * time.Second
 	// defaultAuthTimeout bounds the TLS and node handshakes when the
 	// server has no HandshakeTimeout.
 	defaultAuthTimeout = 10 * time.Second
@@ -60,13 +60,10 @@ type stdServer struct {
 
 	// One throttle per kind of line: accept errors, connections over a
 	// cap, refused handshakes (node, TLS), unfinished frames.
-	acceptLog, capLog, authLog, tlsLog, frameLog throttle
+	acceptLog, capLog, authLog, tlsLog throttle
 }
 
 func newStdServer(cfg *ServerConfig) *stdServer {
-	if cfg.FrameTimeout == 0 {
-		cfg.FrameTimeout = DefaultStdFrameTimeout
-	}
 	std := &stdServer{
 		tls:         cfg.TLS,
 		auth:        cfg.Auth,
@@ -410,9 +407,8 @@ func (s *Server) closeStd(c *Conn, err error) {
 	s.h.OnClose(c, reason)
 }
 
-// sweepStd advances the coarse clock and closes connections silent for
-// IdleTimeout, not established within HandshakeTimeout, or in the middle
-// of a frame for FrameTimeout.
+// sweepStd advances the coarse clock and sweeps the connections (sweep)
+// every tick until the server stops.
 func (s *Server) sweepStd() {
 	std := s.std
 	defer std.wg.Done()
@@ -422,43 +418,13 @@ func (s *Server) sweepStd() {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	idle := int64(s.cfg.IdleTimeout + s.tick)
-	handshake := int64(s.cfg.HandshakeTimeout + s.tick)
-	frame := int64(s.cfg.FrameTimeout + s.tick) // negative: never
 	for {
 		select {
 		case <-std.quit:
 			return
 		case <-t.C:
 		}
-		now := int64(time.Since(s.epoch))
-		s.now.Store(now)
-		s.conns.Range(func(_ uint64, c *Conn) bool {
-			sc := c.t.(*stdConn)
-			switch started := sc.frameAt.Load(); {
-			case started != 0 && frame > 0 && now-started > frame:
-				if c.Close(ErrFrameTimeout) == nil {
-					metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, "frame_timeout")).Inc()
-					std.frameLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete a frame in time",
-						"remote", c.RemoteAddr(), "timeout", s.cfg.FrameTimeout)
-				}
-			case s.cfg.IdleTimeout > 0 && now-c.lastRead.Load() > idle:
-				if sc.unread() {
-					c.lastRead.Store(now)
-					break
-				}
-				if c.Close(ErrIdleTimeout) == nil {
-					s.m.idleCloses.Inc()
-				}
-			case s.cfg.HandshakeTimeout > 0 && !c.established.Load() && now-c.opened > handshake:
-				if c.Close(ErrHandshakeTimeout) == nil {
-					s.m.handshakeTimeouts.Inc()
-					s.handshakeLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete the handshake in time",
-						"remote", c.RemoteAddr(), "timeout", s.cfg.HandshakeTimeout)
-				}
-			}
-			return true
-		})
+		s.sweep()
 	}
 }
 

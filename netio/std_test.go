@@ -36,16 +36,18 @@ func TestStdServer(t *testing.T) {
 		"StartError":           TestServerStartError,
 		"OutboundTotal":        TestServerOutboundTotal,
 		"WriteShared":          TestWriteSharedReachesEveryConnection,
+		"FrameTimeout":         TestServerFrameTimeout,
+		"InflateBounds":        TestServerInflateBounds,
 	} {
 		t.Run(name, f)
 	}
 }
 
-// TestStdFrameTimeout: a peer that starts a frame and trickles the rest
+// TestServerFrameTimeout: a peer that starts a frame and trickles the rest
 // (never idle long enough for the idle timeout) is closed.
-func TestStdFrameTimeout(t *testing.T) {
+func TestServerFrameTimeout(t *testing.T) {
 	h := newTestHandler()
-	s := startServer(t, ServerConfig{Name: "test-frame-timeout", std: true, FrameTimeout: 100 * time.Millisecond, IdleTimeout: time.Hour}, h)
+	s := startServer(t, ServerConfig{Name: "test-frame-timeout", FrameTimeout: 100 * time.Millisecond, IdleTimeout: time.Hour}, h)
 	c := dialRaw(t, s.Addr())
 	frame := frameOf(1, pub([]byte("slowly")))
 	stop := make(chan struct{})

@@ -7,7 +7,6 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
@@ -25,11 +24,6 @@ type stdConn struct {
 	wake  chan struct{} // one slot: a flush is due
 	done  chan struct{} // closed by close
 	once  sync.Once
-	// frameAt is the coarse clock when bytes of a frame not yet complete
-	// arrived, 0 between frames: the sweep closes a connection whose peer
-	// keeps a frame unfinished for FrameTimeout (a trickle of bytes keeps
-	// the idle timeout away, not this one).
-	frameAt atomic.Int64
 }
 
 func newStdConn(raw, rw net.Conn) *stdConn {
@@ -97,7 +91,7 @@ func (sc *stdConn) writeLoop(c *Conn, wg *sync.WaitGroup) {
 // on the Conn).
 func (sc *stdConn) readLoop(c *Conn) error {
 	s := c.srv
-	r := frameReader{br: bufio.NewReaderSize(stdReader{sc: sc, c: c}, linkReadBuffer), maxFrame: s.maxFrame}
+	r := frameReader{br: bufio.NewReaderSize(stdReader{sc: sc, c: c}, linkReadBuffer), maxFrame: s.maxFrame, inbound: c}
 	frames, bytes := 0, 0
 	for {
 		if r.br.Buffered() == r.peeked && frames > 0 { // about to wait for the peer
@@ -120,9 +114,9 @@ func (sc *stdConn) readLoop(c *Conn) error {
 		// What is left in the buffer once this frame is discarded: nothing
 		// (between frames), or the start of the next one.
 		if r.br.Buffered() == r.peeked {
-			sc.frameAt.Store(0)
+			c.frameAt.Store(0)
 		} else {
-			sc.frameAt.Store(s.clock())
+			c.frameAt.Store(s.clock())
 		}
 		if c.closing.Load() {
 			return nil
@@ -142,8 +136,8 @@ func (r stdReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		now := r.c.srv.clock()
 		r.c.lastRead.Store(now)
-		if r.sc.frameAt.Load() == 0 {
-			r.sc.frameAt.Store(now)
+		if r.c.frameAt.Load() == 0 {
+			r.c.frameAt.Store(now)
 		}
 	}
 	return n, err

@@ -23,12 +23,30 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"golang.org/x/net/netutil"
 
 	"github.com/roster-registry/roster/netio"
 )
 
 // MaxBody bounds every request body the admin endpoints read.
 const MaxBody = 1 << 20
+
+// Bounds of every role's HTTP server, so that clients that connect and send
+// nothing, or headers a byte at a time, hold a bounded number of
+// descriptors for a bounded time. There is no write timeout: a CPU profile
+// or trace (/debug/pprof) writes for as long as it was asked to run.
+const (
+	// MaxConns bounds the server's open connections; past it, new ones
+	// wait in the listen backlog until one closes.
+	MaxConns          = 1024
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second // headers and body
+	idleTimeout       = 2 * time.Minute  // between requests of a kept-alive connection
+	maxHeaderBytes    = 64 << 10
+)
+
+// openConns counts the open connections of every role's HTTP server.
+var openConns = metrics.NewGauge(`roster_http_connections`, nil)
 
 var adminBadRequests = metrics.NewCounter(`roster_http_admin_bad_requests_total`)
 
@@ -44,6 +62,8 @@ type Server struct {
 	logger *slog.Logger
 	guard  guard
 	role   string // whose metrics /metrics exports (metrics.go)
+	// maxConns is MaxConns; tests lower it.
+	maxConns int
 }
 
 // SetAdmin sets who may use the admin endpoints and protected reads (see
@@ -150,7 +170,7 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger,
+	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger, maxConns: MaxConns,
 		guard: guard{log: logger.With("audit", "admin"), refusals: netio.LogThrottle{Every: 10 * time.Second}}}
 	s.mux.HandleFunc("GET /health/check", func(w http.ResponseWriter, r *http.Request) {
 		ok, detail := health()
@@ -189,10 +209,25 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = ln.Close()
 		return fmt.Errorf("cannot serve HTTP on %s: %w", s.addr, err)
 	}
-	s.ln = ln
 	s.addr = ln.Addr().String()
+	ln = netutil.LimitListener(ln, s.maxConns)
+	s.ln = ln
 	s.claimShared()
-	s.srv = &http.Server{Handler: http.MaxBytesHandler(s.mux, MaxBody), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{
+		Handler:           http.MaxBytesHandler(s.mux, MaxBody),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				openConns.Inc()
+			case http.StateClosed, http.StateHijacked:
+				openConns.Dec()
+			}
+		},
+	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("HTTP server stopped", "addr", s.addr, "err", err)

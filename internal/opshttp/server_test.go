@@ -3,6 +3,8 @@ package opshttp
 import (
 	"context"
 	"io"
+	"net"
+	"time"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,4 +76,38 @@ func TestAdminEndpointsRefuseBadBodies(t *testing.T) {
 	f("application/octet-stream", big(), false, http.StatusRequestEntityTooLarge)
 	f("application/octet-stream", big(), true, http.StatusRequestEntityTooLarge)
 	f("application/octet-stream", strings.NewReader("small"), true, http.StatusOK)
+}
+
+// TestConnectionCap: clients that connect and send nothing hold at most the
+// server's connection cap; others wait in the backlog (not refused, no
+// descriptor held) and are served once one of those closes.
+func TestConnectionCap(t *testing.T) {
+	s := New("127.0.0.1:0", func() (bool, any) { return true, nil }, nil)
+	s.maxConns = 2
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	get := func(timeout time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		var h map[string]any
+		return GetJSON(ctx, "http://"+s.Addr()+"/health/check", &h)
+	}
+	if err := get(300 * time.Millisecond); err == nil {
+		t.Fatal("a request was served while idle connections held the whole cap")
+	}
+	idle[0].Close()
+	if err := get(5 * time.Second); err != nil {
+		t.Fatalf("a request after an idle connection closed: %v", err)
+	}
 }
