@@ -4,10 +4,10 @@ import (
 	"context"
 	"io"
 	"net"
-	"time"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAdminEndpointsNeedTheToken(t *testing.T) {
