@@ -92,6 +92,10 @@ type Agent struct {
 	// operator's (Config.OnDrainOrder); heartbeats say draining if either holds.
 	stopping atomic.Bool
 	ordered  atomic.Bool
+	// unserving: the node cannot serve its clients (SetServing); its
+	// heartbeats say draining meanwhile, so meta leaves it out of the
+	// session lists.
+	unserving atomic.Bool
 	kick     chan struct{} // one slot: heartbeat now
 
 	tableOnce  sync.Once
@@ -187,7 +191,19 @@ func (a *Agent) HeartbeatNow() {
 }
 
 // Draining reports whether the node's heartbeats say it is draining.
-func (a *Agent) Draining() bool { return a.stopping.Load() || a.ordered.Load() }
+func (a *Agent) Draining() bool {
+	return a.stopping.Load() || a.ordered.Load() || a.unserving.Load()
+}
+
+// SetServing tells whether the node can serve its clients: a session
+// whose client listener failed heartbeats as draining until it serves
+// again (meta leaves draining sessions out of the lists clients fetch),
+// without starting a drain of its own.
+func (a *Agent) SetServing(ok bool) {
+	if a.unserving.Swap(!ok) != !ok {
+		a.HeartbeatNow()
+	}
+}
 
 // DrainOrdered reports whether an operator ordered the node to drain.
 func (a *Agent) DrainOrdered() bool { return a.ordered.Load() }

@@ -2,6 +2,7 @@ package metaclient
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -271,4 +272,45 @@ func TestAgentSendsSynced(t *testing.T) {
 		defer fake.mu.Unlock()
 		return slices.Equal(got, []uint32{1, 3})
 	})
+}
+
+// TestAgentNotServingHeartbeatsDraining: a node that cannot serve its
+// clients heartbeats as draining until it serves again, and an operator's
+// drain order is not lost meanwhile.
+func TestAgentNotServingHeartbeatsDraining(t *testing.T) {
+	var draining bool // guarded by fake.mu
+	fake, addr := startFake(t, func(hb *proto.NodeHeartbeat) proto.Message {
+		draining = hb.Draining
+		return &proto.NodeHeartbeatReply{MetaEpoch: 1, LeaseMs: 300}
+	})
+	a := New(Config{
+		MetaAddrs: []string{addr},
+		Role:      proto.RoleSession,
+		Node:      testNode,
+		Auth:      testAuth(t, proto.RoleSession, testNode.ID, testNode.RPCAddr),
+		Interval:  time.Hour, // only SetServing's own heartbeats
+		Logger:    quiet,
+	})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	atMeta := func(want bool) {
+		t.Helper()
+		waitFor(t, fmt.Sprintf("draining=%v at meta", want), func() bool {
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			return draining == want
+		})
+	}
+	a.SetServing(false)
+	if !a.Draining() {
+		t.Fatal("not draining while not serving")
+	}
+	atMeta(true)
+	a.SetServing(true)
+	if a.Draining() {
+		t.Fatal("still draining once serving again")
+	}
+	atMeta(false)
 }

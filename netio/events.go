@@ -25,9 +25,16 @@ func (e *events) OnBoot(eng gnet.Engine) gnet.Action {
 	if s.state == serverStopped {
 		return gnet.Shutdown
 	}
+	restarted := s.booted
 	s.eng, s.booted, s.addr = eng, true, addr
 	s.now.Store(int64(time.Since(s.epoch)))
-	close(s.bootedC)
+	if restarted {
+		s.setDown(nil)
+		s.log.Info("listening again", "addr", addr)
+	} else {
+		s.m.listenerUp.Set(1)
+		close(s.bootedC)
+	}
 	return gnet.None
 }
 

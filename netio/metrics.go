@@ -24,6 +24,8 @@ type serverMetrics struct {
 	// handshakeTimeouts counts conns closed for not completing their
 	// handshake within HandshakeTimeout.
 	handshakeTimeouts *metrics.Counter
+	listenerUp        *metrics.Gauge   // 1 while the listener accepts, 0 while it is being started again
+	listenerRestarts  *metrics.Counter // times the listener stopped under the server and was started again
 }
 
 func newServerMetrics(server string) *serverMetrics {
@@ -39,5 +41,7 @@ func newServerMetrics(server string) *serverMetrics {
 		slowCutoffs:       metrics.GetOrCreateCounter(name("slow_consumer_cutoffs_total")),
 		idleCloses:        metrics.GetOrCreateCounter(name("idle_closes_total")),
 		handshakeTimeouts: metrics.GetOrCreateCounter(name("handshake_timeouts_total")),
+		listenerUp:        metrics.GetOrCreateGauge(name("listener_up"), nil),
+		listenerRestarts:  metrics.GetOrCreateCounter(name("listener_restarts_total")),
 	}
 }

@@ -46,6 +46,10 @@ type ServerConfig struct {
 	// RequestTimeout bounds Conn.Request when its ctx has no deadline; 0 = 10s.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger // nil = slog.Default()
+	// OnListener, when set, is called when the listener stops serving
+	// (with why) and when it serves again (nil); see Serving. It runs on
+	// the server's goroutines and must be quick.
+	OnListener func(err error)
 
 	// Auth, when set, makes this a node port: every connection runs the
 	// node handshake (certificates, cluster secret) before the handler
@@ -114,7 +118,10 @@ type Server struct {
 	addr    string
 	bootedC chan struct{}
 	doneC   chan struct{}
-	runErr  error // set before doneC is closed
+	runErr  error         // set before doneC is closed
+	stopC   chan struct{} // closed by Stop: a restart of the engine waits no more
+
+	down atomic.Pointer[error] // why the listener cannot serve; nil when it serves (Serving)
 }
 
 const (
@@ -161,6 +168,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		epoch:      time.Now(),
 		bootedC:    make(chan struct{}),
 		doneC:      make(chan struct{}),
+		stopC:      make(chan struct{}),
 	}
 	if cfg.Auth != nil || cfg.TLS != nil || cfg.std {
 		s.std = newStdServer(&s.cfg)
@@ -199,21 +207,7 @@ func (s *Server) Start(ctx context.Context) error {
 		gnet.WithTicker(s.tick > 0),
 		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog}),
 	}
-	go func() {
-		addLoops(s.cfg.Loops)
-		err := gnet.Run(&events{s}, "tcp://"+s.cfg.Addr, opts...)
-		addLoops(-s.cfg.Loops)
-		s.mu.Lock()
-		stopping := s.state == serverStopped
-		s.runErr = err
-		s.mu.Unlock()
-		if !stopping && s.booted0() {
-			// gnet stops its engine when accept fails (e.g. out of file
-			// descriptors); nothing is served after this.
-			s.log.Error("event loops stopped unexpectedly", "addr", s.Addr(), "err", err)
-		}
-		close(s.doneC)
-	}()
+	go s.runGnet(opts)
 	select {
 	case <-s.bootedC:
 		return nil
@@ -225,10 +219,64 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 }
 
-func (s *Server) booted0() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.booted
+// runGnet runs gnet's engine until the server stops. gnet stops its
+// engine, closing every connection, when accept fails (out of file
+// descriptors, say): the engine is then started again on the same address
+// after a pause that doubles up to acceptBackoffMax, and meanwhile Serving
+// says the listener is down.
+func (s *Server) runGnet(opts []gnet.Option) {
+	defer close(s.doneC)
+	addr := s.cfg.Addr
+	var delay time.Duration
+	for {
+		addLoops(s.cfg.Loops)
+		err := gnet.Run(&events{s}, "tcp://"+addr, opts...)
+		addLoops(-s.cfg.Loops)
+		s.mu.Lock()
+		stopping, booted := s.state == serverStopped, s.booted
+		s.runErr = err
+		s.mu.Unlock()
+		if stopping || !booted {
+			return
+		}
+		addr = s.Addr() // the port it had: clients know that one
+		delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+		s.setDown(fmt.Errorf("%s listener on %s stopped (%v); starting it again", s.cfg.Name, addr, err))
+		s.log.Error("event loops stopped unexpectedly; starting them again", "addr", addr, "retryIn", delay, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-s.stopC:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// setDown records why the listener cannot serve (nil: it serves).
+func (s *Server) setDown(err error) {
+	if err == nil {
+		s.down.Store(nil)
+		s.m.listenerUp.Set(1)
+	} else {
+		s.down.Store(&err)
+		s.m.listenerUp.Set(0)
+		s.m.listenerRestarts.Inc()
+	}
+	if s.cfg.OnListener != nil {
+		s.cfg.OnListener(err)
+	}
+}
+
+// Serving reports whether the server accepts connections: nil, or why
+// not (its listener stopped and is being started again). A role's health
+// check answers 503 with it, and a session leaves the session lists
+// meanwhile.
+func (s *Server) Serving() error {
+	if p := s.down.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Addr is the address the server listens on (the actual port after Start).
@@ -252,6 +300,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Unlock()
 	if prev == serverNew {
 		return nil
+	}
+	if prev == serverRunning {
+		close(s.stopC)
 	}
 	if prev == serverRunning {
 		s.conns.Range(func(_ uint64, c *Conn) bool {

@@ -105,6 +105,7 @@ func (s *Server) startStd(ctx context.Context) error {
 	std.mu.Unlock()
 	s.mu.Lock()
 	s.booted, s.addr = true, ln.Addr().String()
+	s.m.listenerUp.Set(1) // the accept loop never gives the listener up
 	close(s.bootedC)
 	s.mu.Unlock()
 	std.wg.Add(2)

@@ -97,6 +97,11 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		h.reply(c, reqID, proto.CodeBadRequest, "protocol version 0")
 		return
 	}
+	if msg := validHandshake(m); msg != "" {
+		badRequests.Inc()
+		h.reply(c, reqID, proto.CodeBadRequest, msg)
+		return
+	}
 	cred, refusal := h.s.auth.handshake(cc.ip, m)
 	if refusal != nil {
 		h.answer(c, reqID, *refusal)
@@ -113,7 +118,9 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	}
 	cc.limiter = h.s.limits.connLimiter()
 	c.Establish()
-	cc.clientID, cc.appName, cc.zone = m.ClientID, m.AppName, m.Zone
+	// Copies: the connection keeps them for its life, and a substring
+	// would keep the whole handshake frame.
+	cc.clientID, cc.appName, cc.zone = strings.Clone(m.ClientID), strings.Clone(m.AppName), strings.Clone(m.Zone)
 	cc.owner = ownerOf(m.ClientID, m.Secret)
 	if cred != nil { // copies: the credentials' strings are part of a heartbeat reply's frame
 		cc.cred, cc.credHash, cc.appName = strings.Clone(cred.Name), cred.TokenHash, strings.Clone(cred.App)

@@ -27,6 +27,18 @@ func validID(kind, v string) string {
 	return ""
 }
 
+// validHandshake bounds what a connection keeps of its handshake: a client
+// id, an application name and a zone of at most maxIDLen bytes each (the
+// client id may be empty: old SDKs send none).
+func validHandshake(m *proto.Handshake) string {
+	for _, f := range []struct{ kind, v string }{{"clientId", m.ClientID}, {"appName", m.AppName}, {"zone", m.Zone}} {
+		if len(f.v) > maxIDLen {
+			return fmt.Sprintf("%s is %d bytes, limit %d", f.kind, len(f.v), maxIDLen)
+		}
+	}
+	return ""
+}
+
 func (s *Server) validPublisher(p *proto.Publisher) string {
 	if msg := validID("dataInfoId", p.DataInfoID); msg != "" {
 		return msg

@@ -74,6 +74,11 @@ func New(cfg Config) (*Server, error) {
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
 		TLS: cfg.ClientTLS,
+		OnListener: func(err error) {
+			if agent := s.agent.Load(); agent != nil {
+				agent.SetServing(err == nil)
+			}
+		},
 	}, clientHandler{s})
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.auth = newAuthState(cfg.ClientToken, s.log)
@@ -225,6 +230,10 @@ func (s *Server) health() (bool, any) {
 	detail := map[string]any{
 		"clients": s.rpc.ConnCount(), "publishers": pubs, "subscribedDataInfoIds": groups,
 		"pendingWrites": s.fwd.pending(), "slotTableEpoch": t.Epoch(), "draining": s.Draining(),
+	}
+	if err := s.rpc.Serving(); err != nil {
+		detail["listener"] = err.Error()
+		return false, detail
 	}
 	return t.Epoch() > 0, detail
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,14 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 
 	before := rawLink(t, addr, false)
 	wantCode(t, netio.Call(ctx(t), before, pub("d", "r", 1, "x"), new(proto.Result)), proto.CodeNoHandshake)
+	// A connection keeps its handshake's client id, app and zone: each is bounded.
+	for _, hs := range []*proto.Handshake{
+		{Version: proto.ProtocolVersion, ClientID: strings.Repeat("c", 513)},
+		{Version: proto.ProtocolVersion, ClientID: "c", AppName: strings.Repeat("a", 513)},
+		{Version: proto.ProtocolVersion, ClientID: "c", Zone: strings.Repeat("z", 513)},
+	} {
+		wantCode(t, netio.Call(ctx(t), rawLink(t, addr, false), hs, new(proto.HandshakeReply)), proto.CodeBadRequest)
+	}
 
 	l := rawLink(t, addr, true)
 	wantCode(t, netio.Call(ctx(t), l, pub("", "r", 1, "x"), new(proto.Result)), proto.CodeBadRequest)
