@@ -96,7 +96,7 @@ type Agent struct {
 	// heartbeats say draining meanwhile, so meta leaves it out of the
 	// session lists.
 	unserving atomic.Bool
-	kick     chan struct{} // one slot: heartbeat now
+	kick      chan struct{} // one slot: heartbeat now
 
 	tableOnce  sync.Once
 	tableReady chan struct{} // closed once a table with a slot leader is known
