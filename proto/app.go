@@ -99,6 +99,15 @@ func AppRevisionOf(app string, services []AppService) string {
 }
 
 // Service returns the service of m for an interface, or nil.
+// Clone returns a copy of m that shares no memory with it: decoded strings
+// are substrings of their frame, and a record kept for long must not keep
+// the frame it came in (or a reply of many records) alive.
+func (m *AppRevision) Clone() AppRevision {
+	var c AppRevision
+	_ = c.Unmarshal(m.AppendBody(nil)) // its own encoding always decodes
+	return c
+}
+
 func (m *AppRevision) Service(iface string) *AppService {
 	lo, hi := 0, len(m.Services)
 	for lo < hi { // Services are sorted: binary search

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,9 +27,10 @@ import (
 // reserved); appState.mu is a leaf, nothing is locked or called while it is
 // held.
 type appState struct {
-	s    *Server
-	meta *metaCaller
-	wake chan struct{} // asks run to query meta for pending names
+	s        *Server
+	inflight atomic.Int64 // app revision registrations waiting for meta
+	meta     *metaCaller
+	wake     chan struct{} // asks run to query meta for pending names
 	// nUnsettled counts the entries of unsettled, so that pushes skip the
 	// lock when there are none (the usual case).
 	nUnsettled atomic.Int64
@@ -42,6 +44,15 @@ type appState struct {
 	unsettled  map[string]*unsettled         // watched interfaces not pushed yet (see settled)
 	follow     map[string]map[string]bool    // application dataInfoId → watched interfaces it serves
 }
+
+const (
+	// maxAppRegistrations bounds the app revision registrations a session
+	// has waiting for meta at once.
+	maxAppRegistrations = 256
+	// maxRegisteredRevisions bounds the set of revisions known to be
+	// stored in meta through this session.
+	maxRegisteredRevisions = 65536
+)
 
 func newAppState(s *Server) *appState {
 	return &appState{
@@ -69,20 +80,34 @@ func (a *appState) register(c *netio.Conn, reqID uint64, m *proto.AppRevision) {
 		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeOK})
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(a.s.ctx, 10*time.Second)
+	// Each registration waits for meta on a goroutine: bounded, so that
+	// clients (already rate-limited one by one) cannot pile them up.
+	if a.inflight.Add(1) > maxAppRegistrations {
+		a.inflight.Add(-1)
+		limitRefused[limitAppRegistrations].Inc()
+		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeRateLimited,
+			Message: fmt.Sprintf("%d app revision registrations in flight on this session; retry later", maxAppRegistrations)})
+		return
+	}
+	rev := m.Clone()
+	a.s.goRun(func(ctx context.Context) {
+		defer a.inflight.Add(-1)
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		if err := a.meta.call(ctx, m, new(proto.Result)); err != nil {
-			a.s.logThrottled("cannot register app revision", "app", m.App, "revision", m.Revision, "err", err)
+		if err := a.meta.call(ctx, &rev, new(proto.Result)); err != nil {
+			a.s.logThrottled("cannot register app revision", "app", rev.App, "revision", rev.Revision, "err", err)
 			_ = c.Reply(reqID, &proto.Result{Code: proto.CodeUnavailable, Message: err.Error()})
 			return
 		}
 		a.mu.Lock()
-		a.registered[m.Revision] = true
+		if len(a.registered) >= maxRegisteredRevisions {
+			clear(a.registered) // only spares meta a call: it knows them all
+		}
+		a.registered[rev.Revision] = true
 		a.mu.Unlock()
-		a.learn([]proto.AppRevision{*m}, nil)
+		a.learn([]proto.AppRevision{rev}, nil)
 		_ = c.Reply(reqID, &proto.Result{Code: proto.CodeOK})
-	}()
+	})
 }
 
 // watch starts resolving a newly subscribed interface.
@@ -160,7 +185,8 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 	for i := range revs {
 		r := &revs[i]
 		if _, ok := a.revs[r.Revision]; !ok {
-			a.revs[r.Revision] = r
+			c := r.Clone() // kept for good: not a piece of the frame it came in
+			a.revs[c.Revision] = &c
 			newRevs = true
 		}
 		delete(a.wantRevs, r.Revision)

@@ -527,3 +527,30 @@ func TestLimitsRefuseWithClearErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAppRevisionsRateLimited: app revisions (each a write to meta's
+// store) count against a connection's registration rate like publishers,
+// with the same refusal.
+func TestAppRevisionsRateLimited(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
+		cfg.ConnRegisterRate, cfg.ConnRegisterBurst = 0.001, 3
+	}})
+	l := rawLink(t, c.SessionAddrs()[0], true)
+	limited := 0
+	for i := range 10 {
+		svcs := []proto.AppService{{Interface: fmt.Sprintf("com.example.I%d#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", i)}}
+		rev := &proto.AppRevision{App: "flood", Services: svcs, Revision: proto.AppRevisionOf("flood", svcs)}
+		err := netio.Call(ctx(t), l, rev, new(proto.Result))
+		var r *proto.Result
+		switch {
+		case err == nil:
+		case errors.As(err, &r) && r.Code == proto.CodeRateLimited && strings.Contains(r.Message, session.FlagConnRegisterRate):
+			limited++
+		default:
+			t.Fatalf("app revision %d: %v", i, err)
+		}
+	}
+	if limited != 7 {
+		t.Fatalf("%d of 10 app revisions refused for the rate, want 7 (burst 3)", limited)
+	}
+}

@@ -217,7 +217,9 @@ func (a *admission) publisher(cc *clientConn, p *proto.Publisher) (proto.Code, s
 // registration rate limits.
 func isRegistration(t proto.Type) bool {
 	switch t {
-	case proto.TypePublisher, proto.TypeUnregisterPublisher, proto.TypeSubscriber, proto.TypeUnregisterSubscriber:
+	case proto.TypePublisher, proto.TypeUnregisterPublisher, proto.TypeSubscriber, proto.TypeUnregisterSubscriber,
+		// Each app revision is a write to meta's store.
+		proto.TypeAppRevision:
 		return true
 	}
 	return false

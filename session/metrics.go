@@ -47,15 +47,17 @@ const (
 	limitPublishers
 	limitDataBytes
 	limitConns
+	limitAppRegistrations
 	numLimits
 )
 
 var limitRefused = [numLimits]*metrics.Counter{
-	limitConnRate:   metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_register_rate"}`),
-	limitNodeRate:   metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_register_rate"}`),
-	limitPublishers: metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_publishers"}`),
-	limitDataBytes:  metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_data_bytes"}`),
-	limitConns:      metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients"}`),
+	limitConnRate:         metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_register_rate"}`),
+	limitNodeRate:         metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_register_rate"}`),
+	limitPublishers:       metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_publishers"}`),
+	limitDataBytes:        metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_data_bytes"}`),
+	limitConns:            metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients"}`),
+	limitAppRegistrations: metrics.NewCounter(`roster_session_limit_refusals_total{limit="app_registrations_in_flight"}`),
 }
 
 // connsClosedOnAccept counts connections closed at once for being far over
