@@ -6,11 +6,22 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/roster-registry/roster/internal/opshttp"
 )
 
-// maxBadIPsShown bounds the malformed IPs named in a 400 answer.
-const maxBadIPsShown = 10
+// clientOffRefused counts client-off requests refused for the list's bound.
+var clientOffRefused = metrics.NewCounter("roster_meta_client_off_refused_total")
+
+const (
+	// maxBadIPsShown bounds the malformed IPs named in a 400 answer.
+	maxBadIPsShown = 10
+	// MaxClientOff bounds the client-off list: every node receives it in
+	// heartbeat replies, which must stay far below the frame limit (at
+	// most ~40 bytes an IP: 400 KB), and every session checks it.
+	MaxClientOff = 10_000
+)
 
 // clientOffRoutes registers SOFARegistry's client-off endpoints: the
 // publishers of the listed client IPs disappear from every subscriber's
@@ -40,6 +51,7 @@ func (s *Server) handleClientOff(off bool) http.HandlerFunc {
 			return
 		}
 		var res ClientOffResultJSON
+		full := false
 		err = s.updateNodeConfig(r.Context(), func(c *nodeConfig) (string, []byte, bool) {
 			set := make(map[string]struct{}, len(c.off)+len(ips))
 			for ip := range c.off {
@@ -57,6 +69,10 @@ func (s *Server) handleClientOff(off bool) http.HandlerFunc {
 				}
 			}
 			res.Total = len(set)
+			if off && res.Total > MaxClientOff {
+				full = true
+				return "", nil, false
+			}
 			if res.Changed == 0 {
 				return "", nil, false
 			}
@@ -66,6 +82,12 @@ func (s *Server) handleClientOff(off bool) http.HandlerFunc {
 		})
 		if err != nil {
 			writeConfigError(w, err)
+			return
+		}
+		if full {
+			clientOffRefused.Inc()
+			opshttp.WriteError(w, http.StatusConflict, fmt.Sprintf(
+				"the client-off list would hold %d IPs, limit %d: nothing changed (open some first)", res.Total, MaxClientOff))
 			return
 		}
 		res.Success = true

@@ -124,6 +124,18 @@ func TestClientOffEndpoints(t *testing.T) {
 	if n := len(queryClientOff(t, s)); n != 5002 {
 		t.Fatalf("%d IPs on the list, want 5002", n)
 	}
+	// Past MaxClientOff nothing is added, and the answer says why.
+	more := make([]string, MaxClientOff-5002+1)
+	for i := range more {
+		more[i] = fmt.Sprintf("10.2.%d.%d", i/250, i%250)
+	}
+	code, body := postForm(t, s, "/api/clientManager/clientOff", url.Values{"ips": {strings.Join(more, ",")}})
+	if code != http.StatusConflict || !strings.Contains(body, "limit 10000") {
+		t.Fatalf("client-off past the limit: status %d: %s", code, body)
+	}
+	if n := len(queryClientOff(t, s)); n != 5002 {
+		t.Fatalf("%d IPs on the list after a refused request, want 5002", n)
+	}
 
 	// A node gets the list in its heartbeat reply, and again only when it changes.
 	hb := &proto.NodeHeartbeat{Role: proto.RoleSession, Node: proto.NodeInfo{ID: "s/1", RPCAddr: "127.0.0.1:1"}}

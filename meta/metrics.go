@@ -20,6 +20,7 @@ func init() {
 		"roster_meta_slots_under_replicated":       "Slots with fewer live copies than --replicas (0 on followers).",
 		"roster_meta_push_stopped":                 "1 while the cluster-wide push switch is off (leader only).",
 		"roster_meta_client_off_ips":               "Client IPs on the client-off list (leader only).",
+		"roster_meta_client_off_refused_total":     "Client-off requests refused because the list would pass its limit (10,000 IPs).",
 		"roster_meta_store_seconds":                "Latency of meta store calls by operation, failed ones included.",
 		"roster_meta_node_heartbeats_total":        "Node heartbeats answered.",
 		"roster_meta_not_leader_replies_total":     "Heartbeats answered with the leader's address by a follower.",
