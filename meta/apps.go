@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roster-registry/roster/netio"
@@ -25,6 +27,14 @@ const (
 	// maxAppQuery bounds the revisions plus interfaces of one AppQuery.
 	maxAppQuery     = 4096
 	appStoreTimeout = 5 * time.Second
+	// maxAppCache bounds each of the index's caches (revisions,
+	// interfaces): sessions ask for whatever names their clients
+	// subscribe to, so a cache of every name asked would grow with
+	// clients' input. A full cache is dropped and refilled from the store.
+	maxAppCache = 65536
+	// maxAppRequests bounds the app requests served at once (each a
+	// goroutine waiting for the store); more are answered unavailable.
+	maxAppRequests = 64
 )
 
 // appIndex caches the app metadata of the store for the leader. Revisions
@@ -35,10 +45,14 @@ const (
 // mu is held across store calls: it serialises the read-modify-write of
 // interface entries. It is never held together with Server.mu.
 type appIndex struct {
+	inflight atomic.Int64 // requests being served (serveApps)
+	// Sizes of the caches, readable without mu (which store calls hold).
+	nRevs, nIfaces atomic.Int64
+
 	mu     sync.Mutex
 	epoch  uint64
-	revs   map[string]*proto.AppRevision
-	ifaces map[string][]string // interface → sorted app names
+	revs   map[string]*proto.AppRevision // copies: they outlive their frames
+	ifaces map[string][]string           // interface → sorted app names
 }
 
 // appEntry is an interface's entry in the store, as JSON.
@@ -55,7 +69,14 @@ func (s *Server) serveApps(c *netio.Conn, id uint64, f netio.Frame) {
 		reply(c, id, &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()})
 		return
 	}
+	a := &s.apps
+	if a.inflight.Add(1) > maxAppRequests {
+		a.inflight.Add(-1)
+		reply(c, id, &proto.Result{Code: proto.CodeUnavailable, Message: fmt.Sprintf("%d app requests in progress; retry later", maxAppRequests)})
+		return
+	}
 	go func() {
+		defer a.inflight.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), appStoreTimeout)
 		defer cancel()
 		switch m := m.(type) {
@@ -114,7 +135,7 @@ func (s *Server) putAppRevision(ctx context.Context, m *proto.AppRevision) proto
 		if err != nil {
 			return unavailable(fmt.Errorf("cannot index app %s under %s: %w", m.App, svc.Interface, err))
 		}
-		a.ifaces[svc.Interface] = apps
+		a.cacheAppsLocked(svc.Interface, apps)
 	}
 	return &proto.Result{Code: proto.CodeOK}
 }
@@ -159,8 +180,22 @@ func (a *appIndex) resetLocked(epoch uint64) {
 	}
 	if a.ifaces == nil || a.epoch != epoch {
 		a.ifaces = make(map[string][]string)
+		a.nIfaces.Store(0)
 		a.epoch = epoch
 	}
+}
+
+// cacheAppsLocked caches the applications of iface (a copy of the name),
+// dropping the cache first when it is full. a.mu must be held.
+func (a *appIndex) cacheAppsLocked(iface string, apps []string) {
+	if _, ok := a.ifaces[iface]; !ok {
+		if len(a.ifaces) >= maxAppCache {
+			clear(a.ifaces)
+		}
+		iface = strings.Clone(iface)
+	}
+	a.ifaces[iface] = apps
+	a.nIfaces.Store(int64(len(a.ifaces)))
 }
 
 // revisionLocked returns a revision from the cache or the store, nil when
@@ -189,11 +224,16 @@ func (a *appIndex) revisionLocked(ctx context.Context, s *Server, rev string, pu
 		if err := s.cfg.Store.PutConfig(ctx, key, put.AppendBody(nil), a.epoch); err != nil {
 			return nil, fmt.Errorf("cannot store app revision %s: %w", rev, err)
 		}
-		r = put
+		c := put.Clone()
+		r = &c
 	default:
 		return nil, nil
 	}
-	a.revs[rev] = r
+	if len(a.revs) >= maxAppCache {
+		clear(a.revs)
+	}
+	a.revs[r.Revision] = r
+	a.nRevs.Store(int64(len(a.revs)))
 	return r, nil
 }
 
@@ -218,7 +258,7 @@ func (a *appIndex) appsLocked(ctx context.Context, s *Server, iface string) ([]s
 		}
 		slices.Sort(apps)
 	}
-	a.ifaces[iface] = apps
+	a.cacheAppsLocked(iface, apps)
 	return apps, nil
 }
 

@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -94,4 +95,23 @@ func TestAppRevisionsAndIndex(t *testing.T) {
 	stopMeta(t, m1)
 	waitLeader(t, m2)
 	check(m2.RPCAddr())
+}
+
+// TestAppCacheBounded: the interface cache (filled by whatever names
+// sessions ask about) never passes maxAppCache entries.
+func TestAppCacheBounded(t *testing.T) {
+	var a appIndex
+	a.resetLocked(1)
+	for i := range maxAppCache + 10 {
+		a.cacheAppsLocked(fmt.Sprintf("interface-%07d", i), nil)
+		if len(a.ifaces) > maxAppCache {
+			t.Fatalf("%d interfaces cached, limit %d", len(a.ifaces), maxAppCache)
+		}
+	}
+	if n := a.nIfaces.Load(); n != int64(len(a.ifaces)) || n == 0 {
+		t.Fatalf("size gauge %d, cache %d", n, len(a.ifaces))
+	}
+	if _, ok := a.ifaces[fmt.Sprintf("interface-%07d", maxAppCache+9)]; !ok {
+		t.Fatal("the newest interface is not cached")
+	}
 }

@@ -21,6 +21,8 @@ func init() {
 		"roster_meta_push_stopped":                 "1 while the cluster-wide push switch is off (leader only).",
 		"roster_meta_client_off_ips":               "Client IPs on the client-off list (leader only).",
 		"roster_meta_client_off_refused_total":     "Client-off requests refused because the list would pass its limit (10,000 IPs).",
+		"roster_meta_app_cache_entries":            "Entries of the leader's app-discovery caches (at most 65,536 each; a full cache is dropped and refilled from the store).",
+		"roster_meta_app_requests_in_flight":       "App revision and app query requests being served (at most 64; more are answered unavailable).",
 		"roster_meta_store_seconds":                "Latency of meta store calls by operation, failed ones included.",
 		"roster_meta_node_heartbeats_total":        "Node heartbeats answered.",
 		"roster_meta_not_leader_replies_total":     "Heartbeats answered with the leader's address by a follower.",
@@ -121,6 +123,9 @@ func newServerMetrics(s *Server) *serverMetrics {
 		}
 		return 0
 	})
+	set.NewGauge(`roster_meta_app_cache_entries{cache="revisions"}`, func() float64 { return float64(s.apps.nRevs.Load()) })
+	set.NewGauge(`roster_meta_app_cache_entries{cache="interfaces"}`, func() float64 { return float64(s.apps.nIfaces.Load()) })
+	set.NewGauge(`roster_meta_app_requests_in_flight`, func() float64 { return float64(s.apps.inflight.Load()) })
 	set.NewGauge(`roster_meta_nodes{role="session"}`, count(proto.RoleSession))
 	set.NewGauge(`roster_meta_nodes{role="data"}`, count(proto.RoleData))
 	return m
