@@ -3,6 +3,7 @@ package meta
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -150,6 +151,29 @@ func (r *registry) dataAddrs() []string {
 
 // heartbeat registers hb's node and returns the reply: a NodeHeartbeatReply,
 // or a Result when this node does not lead or hb is invalid.
+// Bounds of the table epoch a node may report. The next table's epoch is
+// one above the highest reported, so an epoch near the top of uint64 would
+// wrap it to 0 and freeze every node on its table. A node's table is at
+// most a predecessor leader's unsaved changes ahead of the saved one: a
+// handful, never maxEpochLead.
+const (
+	maxEpoch     = 1 << 62
+	maxEpochLead = 1 << 20
+)
+
+// checkEpochLocked says why a reported table epoch is refused, "" when it
+// is in range. s.mu must be held.
+func (s *Server) checkEpochLocked(epoch uint64) string {
+	switch {
+	case epoch > maxEpoch:
+		return fmt.Sprintf("slot table epoch %d is out of range (at most %d)", epoch, uint64(maxEpoch))
+	case s.table != nil && epoch > s.table.Epoch+maxEpochLead:
+		return fmt.Sprintf("slot table epoch %d is %d ahead of the current table's %d (at most %d)",
+			epoch, epoch-s.table.Epoch, s.table.Epoch, maxEpochLead)
+	}
+	return ""
+}
+
 func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if hb.Role != proto.RoleSession && hb.Role != proto.RoleData || hb.Node.ID == "" || hb.Node.RPCAddr == "" {
 		return &proto.Result{Code: proto.CodeBadRequest, Message: "a node heartbeat needs a session or data role, a node id and an RPC address"}
@@ -160,6 +184,9 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if !s.isLeaderLocked(now) {
 		s.m.notLeader.Inc()
 		return &proto.Result{Code: proto.CodeNotLeader, Message: "this meta node does not lead", Hint: s.leaderHintLocked()}
+	}
+	if msg := s.checkEpochLocked(hb.SlotTableEpoch); msg != "" {
+		return &proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	s.m.heartbeats.Inc()
 	changed, replaced := s.reg.renew(hb, now.Add(s.cfg.NodeLease))

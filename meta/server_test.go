@@ -36,7 +36,7 @@ func testAuth(t testing.TB, role proto.Role, id, addr string) *netio.Auth {
 
 const testSlots = 16
 
-func openStore(t *testing.T, path string) store.Store {
+func openStore(t testing.TB, path string) store.Store {
 	t.Helper()
 	st, err := store.OpenSQLite(path)
 	if err != nil {
@@ -46,7 +46,7 @@ func openStore(t *testing.T, path string) store.Store {
 	return st
 }
 
-func startMeta(t *testing.T, st store.Store) *Server {
+func startMeta(t testing.TB, st store.Store) *Server {
 	t.Helper()
 	s, err := New(Config{
 		RPCAddr:     "127.0.0.1:0",
@@ -68,7 +68,7 @@ func startMeta(t *testing.T, st store.Store) *Server {
 	return s
 }
 
-func stopMeta(t *testing.T, s *Server) {
+func stopMeta(t testing.TB, s *Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -106,7 +106,7 @@ func stopAgent(t *testing.T, a *metaclient.Agent) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -117,7 +117,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func waitLeader(t *testing.T, s *Server) {
+func waitLeader(t testing.TB, s *Server) {
 	t.Helper()
 	waitFor(t, "meta to lead", s.IsLeader)
 }

@@ -37,6 +37,9 @@ type Conn struct {
 	// keeps a frame unfinished for FrameTimeout (a trickle of bytes keeps
 	// the idle timeout away, not this one).
 	frameAt atomic.Int64
+	// partial is the size of the unfinished frame reserved against the
+	// server's MaxPartialBytes (budget.go), 0 for none.
+	partial atomic.Int64
 	queued  atomic.Int64 // bytes in out
 	gnetOut atomic.Int64 // gnet's outbound buffer as last seen on the loop
 	nextReq atomic.Uint64

@@ -76,6 +76,7 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 			reason = ErrClosed
 		}
 	}
+	s.release(c)
 	c.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
 	s.conns.Delete(c.id)
 	s.count.Add(-1)
@@ -108,7 +109,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		if err != nil {
 			break
 		}
-		h, err := proto.ParseHeader(hb, s.maxFrame)
+		h, err := proto.ParseHeader(hb, s.frameLimit(c))
 		if err != nil {
 			e.badFrame(c, err)
 			action = gnet.Close
@@ -116,8 +117,13 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 		total := proto.HeaderSize + int(h.Length)
 		if avail < total {
+			if !s.reserve(c, total) {
+				c.setReason(ErrPartialBudget)
+				action = gnet.Close
+			}
 			break
 		}
+		s.release(c)
 		buf, err := gc.Peek(total)
 		if err != nil {
 			break

@@ -44,7 +44,11 @@ func (r *frameReader) next() (Frame, error) {
 	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
 		return Frame{}, err
 	}
-	h, err := proto.ParseHeader(r.hdr[:], r.maxFrame)
+	limit := r.maxFrame
+	if r.inbound != nil {
+		limit = r.inbound.srv.frameLimit(r.inbound)
+	}
+	h, err := proto.ParseHeader(r.hdr[:], limit)
 	if err != nil {
 		return Frame{}, &badFrameError{err}
 	}
@@ -56,6 +60,12 @@ func (r *frameReader) next() (Frame, error) {
 		}
 		r.peeked = n
 	} else {
+		if r.inbound != nil { // before the buffer is made: the budget bounds it
+			if !r.inbound.srv.reserve(r.inbound, proto.HeaderSize+n) {
+				return Frame{}, ErrPartialBudget
+			}
+			defer r.inbound.srv.release(r.inbound)
+		}
 		if cap(r.scratch) < n {
 			r.scratch = make([]byte, n)
 		}

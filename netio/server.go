@@ -76,6 +76,11 @@ type ServerConfig struct {
 	// only MaxFrame bounds it. Compressed frames are refused outright
 	// before a connection is established (Conn.Establish).
 	MaxInflateRatio int
+	// MaxPartialBytes bounds the bytes of frames begun and not finished
+	// (over 64 KiB each) across all connections: a connection whose frame
+	// would pass it is closed. 0 = DefaultMaxPartialBytes, < 0 = no bound
+	// but MaxFrame per connection.
+	MaxPartialBytes int
 
 	// std serves on net even without Auth or TLS: the tests and benchmarks
 	// that compare the two servers.
@@ -121,7 +126,8 @@ type Server struct {
 	runErr  error         // set before doneC is closed
 	stopC   chan struct{} // closed by Stop: a restart of the engine waits no more
 
-	down atomic.Pointer[error] // why the listener cannot serve; nil when it serves (Serving)
+	down    atomic.Pointer[error] // why the listener cannot serve; nil when it serves (Serving)
+	partial atomic.Int64          // bytes reserved by unfinished frames (budget.go)
 }
 
 const (
@@ -155,6 +161,9 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 	}
 	if cfg.MaxInflateRatio == 0 {
 		cfg.MaxInflateRatio = DefaultMaxInflateRatio
+	}
+	if cfg.MaxPartialBytes == 0 {
+		cfg.MaxPartialBytes = DefaultMaxPartialBytes
 	}
 	s := &Server{
 		cfg:        cfg,

@@ -685,3 +685,59 @@ func TestServerInflateBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestServerPartialFrameBudget: a frame over PreHandshakeMaxFrame before
+// the handshake is a bad frame; after it, the frames begun and not
+// finished across all connections are bounded by MaxPartialBytes: one that
+// would pass it closes its connection, and a finished frame frees its share.
+func TestServerPartialFrameBudget(t *testing.T) {
+	h := newTestHandler()
+	s := startServer(t, ServerConfig{MaxPartialBytes: 200 << 10, IdleTimeout: time.Hour}, h)
+	const size = 150 << 10
+	frame := frameOf(1, newRaw(proto.TypePublisher, bytes.Repeat([]byte("x"), size)))
+
+	early := dialRaw(t, s.Addr())
+	if _, err := early.Write(frame[:proto.HeaderSize]); err != nil {
+		t.Fatal(err)
+	}
+	waitClosedByPeer(t, early)
+
+	established := func() net.Conn {
+		t.Helper()
+		before := h.opened.Load()
+		c := dialRaw(t, s.Addr())
+		waitFor(t, "conn", func() bool { return h.opened.Load() > before })
+		h.mu.Lock()
+		for _, sc := range h.conns {
+			sc.Establish()
+		}
+		h.mu.Unlock()
+		return c
+	}
+	a := established()
+	if _, err := a.Write(frame[:len(frame)/2]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a's frame reserved", func() bool { return s.PartialBytes() == int64(len(frame)) })
+	b := established()
+	if _, err := b.Write(frame[:len(frame)/2]); err != nil {
+		t.Fatal(err)
+	}
+	waitClosedByPeer(t, b)
+	if _, err := a.Write(frame[len(frame)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a's frame", func() bool { return h.frames.Load() == 1 })
+	waitFor(t, "a's share freed", func() bool { return s.PartialBytes() == 0 })
+	c := established()
+	if _, err := c.Write(frame); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a frame within the budget again", func() bool { return h.frames.Load() == 2 })
+	for _, err := range h.closeReasons() {
+		if errors.Is(err, ErrPartialBudget) {
+			return
+		}
+	}
+	t.Fatalf("no connection closed for the budget: %v", h.closeReasons())
+}

@@ -401,6 +401,7 @@ func (s *Server) closeStd(c *Conn, err error) {
 			reason = ErrClosed
 		}
 	}
+	s.release(c)
 	c.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
 	s.conns.Delete(c.id)
 	s.count.Add(-1)

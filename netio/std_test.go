@@ -38,6 +38,7 @@ func TestStdServer(t *testing.T) {
 		"WriteShared":          TestWriteSharedReachesEveryConnection,
 		"FrameTimeout":         TestServerFrameTimeout,
 		"InflateBounds":        TestServerInflateBounds,
+		"PartialFrameBudget":   TestServerPartialFrameBudget,
 	} {
 		t.Run(name, f)
 	}
