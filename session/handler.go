@@ -75,6 +75,15 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.UnregisterSubscriber:
 		h.answer(c, reqID, h.s.unsubscribe(cc, m))
 	case *proto.PushAck:
+		// A Resync costs a full push, or a fetch from the data leader: it
+		// takes a token of the registration limits (a reconnecting client's
+		// resyncs fit their burst). One-way, so a refusal is counted and
+		// logged, not answered; the client's retry asks again.
+		if m.Resync {
+			if code, _ := h.s.limits.register(cc); code != proto.CodeOK {
+				return
+			}
+		}
 		h.s.pusher.ack(cc, m)
 	case *proto.AppRevision:
 		if res, ok := h.s.auth.allowApp(cc, m); !ok {

@@ -554,3 +554,31 @@ func TestAppRevisionsRateLimited(t *testing.T) {
 		t.Fatalf("%d of 10 app revisions refused for the rate, want 7 (burst 3)", limited)
 	}
 }
+
+// TestResyncAcksRateLimited: a push ack that asks for a resync (a full
+// push, or a fetch from the data leader) takes a registration token like a
+// registration; a flood of them is refused and counted.
+func TestResyncAcksRateLimited(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
+		cfg.ConnRegisterRate, cfg.ConnRegisterBurst = 0.001, 3
+	}})
+	l := rawLink(t, c.SessionAddrs()[0], true)
+	id := "resync#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
+	if err := netio.Call(ctx(t), l, &proto.Subscriber{DataInfoID: id, RegisterID: "s1", Scope: proto.ScopeDataCenter}, new(proto.Result)); err != nil {
+		t.Fatal(err)
+	}
+	limit := `roster_session_limit_refusals_total{limit="client_register_rate"}`
+	before := counter(t, limit)
+	for range 10 {
+		if err := l.Send(&proto.PushAck{DataInfoID: id, Resync: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for counter(t, limit)-before < 8 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v resync acks refused, want 8 of 10 (burst 3, one taken by the subscription)", counter(t, limit)-before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

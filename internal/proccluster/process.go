@@ -34,6 +34,16 @@ type Process struct {
 	paused  bool
 }
 
+// Pid is the process id of the current run, 0 when it is not running.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil || !p.runningLocked() {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Start starts the process. It fails if the process is running.
 func (p *Process) Start() error {
 	p.mu.Lock()
