@@ -54,7 +54,14 @@ lint:
 clean:
 	rm -rf $(BIN) var
 
-.PHONY: bench-compare bench-storm
+.PHONY: bench-compare bench-storm hostile
+
+## hostile: cheap hostile inputs against one `roster integrated` node (compression bombs, frames dribbled,
+## idle and slow connections on every port, floods of app revisions and client-off IPs, descriptor
+## exhaustion), one class at a time, while a legitimate client publishes and subscribes; writes
+## bench/results/hostile-<date>.md (peak heap and fds, health, legitimate push p99, retained heap).
+hostile: build
+	$(GO) run ./bench/hostile --bin $(BIN)/roster $(HOSTILE_FLAGS)
 
 ## bench-storm: the push-at-scale benchmark (1M publishers, 1M subscribers over 2,000 connections on one
 ## integrated node: steady churn, a storm of 1,000 services, the storm without compression and without

@@ -90,14 +90,15 @@ func New(cfg Config) (*Server, error) {
 	s.refuse = netio.Refuser{Metric: "roster_data_unauthorized_total", Logger: s.log}
 	s.peers = newPeerPool(s)
 	s.m = newServerMetrics(s)
+	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:          "data",
 		Addr:          cfg.RPCAddr,
 		IdleTimeout:   cfg.IdleTimeout,
 		Logger:        cfg.Logger,
 		Auth:          auth,
-		MaxConns:      netio.NodeMaxConns,
-		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
+		MaxConns:      maxConns,
+		MaxConnsPerIP: maxPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetRole("data")

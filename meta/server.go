@@ -88,14 +88,15 @@ func New(cfg Config) (*Server, error) {
 	s.m = newServerMetrics(s)
 	s.cfg.Store = newTimedStore(cfg.Store, s.m.set)
 	s.persist = newPersister(s.cfg.Store, s.log, s.m)
+	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:          "meta",
 		Addr:          cfg.RPCAddr,
 		IdleTimeout:   3 * cfg.NodeLease,
 		Logger:        cfg.Logger,
 		Auth:          auth,
-		MaxConns:      netio.NodeMaxConns,
-		MaxConnsPerIP: netio.NodeMaxConnsPerIP,
+		MaxConns:      maxConns,
+		MaxConnsPerIP: maxPerIP,
 	}, rpcHandler{s})
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetRole("meta")

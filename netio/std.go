@@ -19,9 +19,9 @@ import (
 
 // Bounds of the std server (ServerConfig).
 const (
-	// NodeMaxConns and NodeMaxConnsPerIP are the roles' bounds of a node
-	// port: far above a cluster's nodes (each holds a link or two to
-	// another), far below what exhausts a process's descriptors.
+	// NodeMaxConns and NodeMaxConnsPerIP are the most NodeConnCaps gives a
+	// node port: far above a cluster's nodes (each holds a link or two to
+	// another).
 	NodeMaxConns           = 10000
 	NodeMaxConnsPerIP      = 1000
 	DefaultMaxConnsPerPeer = 16

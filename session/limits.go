@@ -61,7 +61,7 @@ const (
 // descriptors would stop the client listener for good (gnet gives up
 // accepting), so the session refuses clients well before that.
 func DefaultMaxConns() int {
-	n := openFilesLimit()
+	n := netio.OpenFilesLimit()
 	if n <= 0 || n/2 > maxDefaultConns {
 		return maxDefaultConns
 	}

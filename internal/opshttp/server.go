@@ -36,8 +36,9 @@ const MaxBody = 1 << 20
 // descriptors for a bounded time. There is no write timeout: a CPU profile
 // or trace (/debug/pprof) writes for as long as it was asked to run.
 const (
-	// MaxConns bounds the server's open connections; past it, new ones
-	// wait in the listen backlog until one closes.
+	// MaxConns bounds the server's open connections (netio.FDShare of the
+	// process's descriptors, at most this); past it, new ones wait in the
+	// listen backlog until one closes.
 	MaxConns          = 1024
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second // headers and body
@@ -170,7 +171,7 @@ func New(addr string, health Health, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger, maxConns: MaxConns,
+	s := &Server{mux: http.NewServeMux(), addr: addr, logger: logger, maxConns: netio.FDShare(16, MaxConns),
 		guard: guard{log: logger.With("audit", "admin"), refusals: netio.LogThrottle{Every: 10 * time.Second}}}
 	s.mux.HandleFunc("GET /health/check", func(w http.ResponseWriter, r *http.Request) {
 		ok, detail := health()

@@ -1,12 +1,12 @@
 //go:build unix
 
-package session
+package netio
 
 import "syscall"
 
-// openFilesLimit is the soft RLIMIT_NOFILE (which Go raises to the hard
+// OpenFilesLimit is the soft RLIMIT_NOFILE (which Go raises to the hard
 // limit at start-up); 0 when unknown.
-func openFilesLimit() int {
+func OpenFilesLimit() int {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<30 {
 		return 0

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package session
-
-// openFilesLimit is unknown on this platform.
-func openFilesLimit() int { return 0 }
