@@ -7,9 +7,12 @@ import (
 	"time"
 )
 
-// Debouncer merges bursts of change notices per key. A notice is delivered
-// Delay after the last one of its burst, but never later than MaxDelay after
-// the first, so continuous churn still flows; the newest version wins.
+// Debouncer merges bursts of change notices per key. The first change of a
+// quiet key (none fired within Delay) is delivered at once: a single change
+// costs no timer. Changes that follow within Delay of a delivery are
+// merged and delivered Delay after the last one of their burst, but never
+// later than MaxDelay after its first, so continuous churn still flows;
+// the newest version wins.
 type Debouncer struct {
 	delay, maxDelay time.Duration
 	fire            func(key string, version uint64)
@@ -17,7 +20,12 @@ type Debouncer struct {
 	mu      sync.Mutex
 	pending map[string]*change
 	queue   dueQueue
-	wake    chan struct{}
+	// recent holds when each key last fired, for Delay: a change within
+	// it waits (trailing edge), any other fires at once (leading edge).
+	// Run drops entries older than Delay.
+	recent map[string]time.Time
+	pruned time.Time
+	wake   chan struct{}
 }
 
 type change struct {
@@ -25,13 +33,14 @@ type change struct {
 	version uint64
 	first   time.Time
 	due     time.Time
+	leading bool // due at once: later changes before it fires join it
 }
 
 // NewDebouncer returns a debouncer calling fire from Run's goroutine. A
 // delay of 0 fires at once (still merging what arrives while fire runs).
 func NewDebouncer(delay, maxDelay time.Duration, fire func(key string, version uint64)) *Debouncer {
 	return &Debouncer{delay: delay, maxDelay: max(maxDelay, delay), fire: fire,
-		pending: make(map[string]*change), wake: make(chan struct{}, 1)}
+		pending: make(map[string]*change), recent: make(map[string]time.Time), wake: make(chan struct{}, 1)}
 }
 
 // Add records a change of key to version.
@@ -39,15 +48,25 @@ func (d *Debouncer) Add(key string, version uint64) {
 	now := time.Now()
 	d.mu.Lock()
 	c, ok := d.pending[key]
-	if ok {
+	switch {
+	case ok && c.leading:
+		merged.Inc()
+		c.version = max(c.version, version)
+		d.mu.Unlock()
+		return // due at once already
+	case ok:
 		merged.Inc()
 		c.version = max(c.version, version)
 		c.due = now.Add(d.delay)
 		if limit := c.first.Add(d.maxDelay); limit.Before(c.due) {
 			c.due = limit
 		}
-	} else {
+	default:
 		c = &change{key: key, version: version, first: now, due: now.Add(d.delay)}
+		if last, hot := d.recent[key]; !hot || now.Sub(last) >= d.delay {
+			c.due, c.leading = now, true
+			leading.Inc()
+		}
 		d.pending[key] = c
 	}
 	// Re-pushed on every change: stale queue entries are skipped on pop.
@@ -87,7 +106,16 @@ func (d *Debouncer) Run(ctx context.Context) {
 			}
 			heap.Pop(&d.queue)
 			delete(d.pending, top.c.key)
+			d.recent[top.c.key] = now
 			ready = append(ready, top.c)
+		}
+		if len(d.recent) > 0 && now.Sub(d.pruned) >= d.delay {
+			for k, at := range d.recent {
+				if now.Sub(at) >= d.delay {
+					delete(d.recent, k)
+				}
+			}
+			d.pruned = now
 		}
 		d.mu.Unlock()
 		for i, c := range ready {

@@ -13,16 +13,31 @@ var latencyBuckets = []float64{.005, .01, .02, .03, .05, .075, .1, .2, .3, .5, .
 
 var (
 	merged  = metrics.NewCounter(`roster_push_debounce_merged_total`)
+	leading = metrics.NewCounter(`roster_push_debounce_leading_total`)
 	latency = metrics.NewPrometheusHistogramExt(`roster_push_latency_seconds`, latencyBuckets)
+	e2e     = metrics.NewPrometheusHistogramExt(`roster_push_e2e_latency_seconds`, latencyBuckets)
 )
 
-// ObserveAck records the latency of an acknowledged push of a datum
-// version. Datum versions are time-based (unix ms << 16 | seq, stamped by
-// the data leader when the change was applied), so the version itself says
-// when the change happened: no clock is carried on the wire.
-func ObserveAck(version uint64, now time.Time) {
+// ObserveLatency records the push latency of an acknowledged push on the
+// session's clock: from when the session learned of the change (a data
+// node's notice, or the fetch that found it), or from the push itself for a
+// subscriber's first list, to the client's ack. A list that changed long
+// ago costs a new subscriber nothing.
+func ObserveLatency(d time.Duration) {
+	if d >= 0 && d < time.Hour {
+		latency.Update(d.Seconds())
+	}
+}
+
+// ObserveEndToEnd records the age of a datum version when its push was
+// acknowledged. Datum versions are time-based (unix ms << 16 | seq,
+// stamped by the data leader when the change was applied), so the version
+// itself says when the change happened; the figure compares the data
+// leader's clock with this session's (exact when they are one machine) and
+// counts a new subscriber's first push from the list's last change.
+func ObserveEndToEnd(version uint64, now time.Time) {
 	changed := time.UnixMilli(int64(version >> 16))
 	if d := now.Sub(changed); d >= 0 && d < time.Hour {
-		latency.Update(d.Seconds())
+		e2e.Update(d.Seconds())
 	}
 }

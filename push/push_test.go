@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
@@ -38,9 +39,49 @@ func TestDebouncerMergesBursts(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.Equal(got["a"], []uint64{10}) || !slices.Equal(got["b"], []uint64{5}) {
+	// The burst fires at most twice (its first change at once, the rest
+	// merged), ending with its newest version.
+	if a := got["a"]; len(a) == 0 || len(a) > 2 || a[len(a)-1] != 10 || !slices.Equal(got["b"], []uint64{5}) {
 		t.Fatalf("fired %v", got)
 	}
+}
+
+// TestDebouncerLeadingEdge: the first change of a quiet key fires at once;
+// changes within Delay of a firing wait for the trailing edge and merge;
+// after Delay of quiet, a change fires at once again. Fake time
+// (testing/synctest): the times are exact.
+func TestDebouncerLeadingEdge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type fire struct {
+			v  uint64
+			at time.Duration
+		}
+		start := time.Now()
+		var fired []fire
+		var mu sync.Mutex
+		d := NewDebouncer(20*time.Millisecond, 200*time.Millisecond, func(_ string, v uint64) {
+			mu.Lock()
+			fired = append(fired, fire{v, time.Since(start)})
+			mu.Unlock()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go d.Run(ctx)
+		d.Add("k", 1)
+		synctest.Wait()
+		d.Add("k", 2) // within Delay of the firing: trailing
+		time.Sleep(5 * time.Millisecond)
+		d.Add("k", 3)
+		time.Sleep(100 * time.Millisecond) // quiet for longer than Delay
+		d.Add("k", 4)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		want := []fire{{1, 0}, {3, 25 * time.Millisecond}, {4, 105 * time.Millisecond}}
+		if !slices.Equal(fired, want) {
+			t.Fatalf("fired %v, want %v", fired, want)
+		}
+	})
 }
 
 func TestDebouncerCapsDelayUnderChurn(t *testing.T) {

@@ -15,9 +15,12 @@ func init() {
 		"roster_session_subscribed_services": "dataInfoIds with at least one subscriber on this session.",
 		"roster_session_push_stopped":        "1 while this session applies the cluster-wide push switch.",
 		"roster_session_client_off_ips":      "Client IPs on the client-off list this session applies.",
-		"roster_push_latency_seconds": "Age of a datum version when the client acknowledged its push (the data leader's " +
-			"clock at the change to this session's at the ack).",
+		"roster_push_latency_seconds": "Push latency on this session's clock: from the session learning of a change (or, " +
+			"for a subscriber's first list, its push) to the client's ack.",
+		"roster_push_e2e_latency_seconds": "Age of a datum version when the client acknowledged its push: the data leader's " +
+			"clock at the change to this session's at the ack (exact when both are one machine).",
 		"roster_push_debounce_merged_total":                  "Change notices merged into a pending fetch by the debounce.",
+		"roster_push_debounce_leading_total":                 "Changes of a quiet datum fetched at once (the debounce's leading edge).",
 		"roster_session_pushes_total":                        "Push frames sent to clients.",
 		"roster_session_push_acks_total":                     "Push acknowledgements received from clients.",
 		"roster_session_auth_refused_total":                  "Handshakes refused for a wrong client token.",

@@ -42,13 +42,17 @@ type pastVersion struct {
 // from it: each (version, zone filter, encoding) is encoded and compressed
 // once, and the same immutable bytes go to every connection.
 type datumEntry struct {
-	mu       sync.Mutex
-	datum    *proto.Datum // nil until the first fetch; Publishers only for application datums (see own)
-	hash     uint64       // datum.Hash(): one version can name two contents across a leader hand-over
-	version  uint64       // version pushed to clients (never 0)
-	want     uint64       // newest version announced and not yet fetched
-	gen      uint64       // counts fetch requests, so one arriving mid-fetch is not lost
-	fetching bool
+	mu      sync.Mutex
+	datum   *proto.Datum // nil until the first fetch; Publishers only for application datums (see own)
+	hash    uint64       // datum.Hash(): one version can name two contents across a leader hand-over
+	version uint64       // version pushed to clients (never 0)
+	// noticed is when the session learned of a change not yet in version
+	// (unix ns, 0: none); learned is that time for version itself: where
+	// the push latency of version starts.
+	noticed, learned int64
+	want             uint64 // newest version announced and not yet fetched
+	gen              uint64 // counts fetch requests, so one arriving mid-fetch is not lost
+	fetching         bool
 	// settleUntil (unix ns) is when the datum's slot stops settling after
 	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
 	// then a returning subscriber keeps the list it holds.
@@ -73,6 +77,11 @@ func (e *datumEntry) advance(version uint64, pubs []proto.PushPublisher) {
 		}
 	}
 	e.version, e.pubs, e.frames = version, pubs, nil
+	e.learned = e.noticed
+	if e.learned == 0 {
+		e.learned = time.Now().UnixNano()
+	}
+	e.noticed = 0
 }
 
 // pusher fetches changed datums once and pushes them to subscribers, with
@@ -157,6 +166,9 @@ func (p *pusher) changed(v proto.DatumVersion) {
 		return
 	}
 	e.want = max(e.want, v.Version)
+	if e.noticed == 0 {
+		e.noticed = time.Now().UnixNano()
+	}
 	e.gen++
 	start := !e.fetching
 	e.fetching = true
@@ -567,7 +579,20 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 		return
 	}
 	resync, refetch := false, false
-	held := m.Held != 0 && heldValid(m.Held, time.Now())
+	now := time.Now()
+	// Where this version's push latency starts (ack, below); read before
+	// g.mu: the entry's lock is never taken under it.
+	var learned int64
+	if e, ok := p.cache.Load(m.DataInfoID); ok {
+		e.mu.Lock()
+		if e.version == m.Version {
+			learned = e.learned
+		}
+		e.mu.Unlock()
+	}
+	var firstSent int64 // the latest first push among the subscribers acked now
+	acked := false
+	held := m.Held != 0 && heldValid(m.Held, now)
 	if m.Resync && m.Held != 0 {
 		heldAcks.Inc()
 		if !held {
@@ -597,12 +622,18 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 		// Only the subscribers the push went to: one that subscribed on this
 		// connection after it was sent never got it, and must get its own.
 		if m.Version > sub.acked && m.Version <= sub.sent {
-			sub.acked = m.Version
+			if sub.acked == 0 {
+				firstSent = max(firstSent, sub.sentAt)
+			}
+			sub.acked, acked = m.Version, true
 		}
 	}
 	g.mu.Unlock()
 	acks.Inc()
-	push.ObserveAck(m.Version, time.Now())
+	if acked && learned != 0 {
+		push.ObserveLatency(now.Sub(time.Unix(0, max(learned, firstSent))))
+	}
+	push.ObserveEndToEnd(m.Version, now)
 	switch {
 	case refetch:
 		// The client holds a newer list than this session: the session

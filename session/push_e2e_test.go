@@ -288,3 +288,27 @@ func TestUnackedPushIsResentInASettledGroup(t *testing.T) {
 	next("full list after a resync")
 	next("resend of the unacked resync")
 }
+
+// TestPushLatencyStartsAtTheSession: a subscriber that comes to a list
+// last changed long ago records the push's own latency, not the list's
+// age (that is the end-to-end figure's).
+func TestPushLatencyStartsAtTheSession(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	publish(t, newClient(t, c.SessionAddrs(), ""), "aged", "10.0.0.1:1")
+	const age = 1500 * time.Millisecond
+	time.Sleep(age) // not a wait for a condition: the age of the list the subscriber will get
+	lat0, e2e0 := counter(t, "roster_push_latency_seconds_sum"), counter(t, "roster_push_e2e_latency_seconds_sum")
+	n0 := counter(t, "roster_push_latency_seconds_count")
+	waitList(t, subscribe(t, newClient(t, c.SessionAddrs(), ""), "aged", client.ScopeDataCenter), "10.0.0.1:1")
+	deadline := time.Now().Add(10 * time.Second)
+	for counter(t, "roster_push_latency_seconds_count") == n0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriber's ack was never observed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lat, e2e := counter(t, "roster_push_latency_seconds_sum")-lat0, counter(t, "roster_push_e2e_latency_seconds_sum")-e2e0
+	if e2e-lat < (age - 100*time.Millisecond).Seconds() {
+		t.Fatalf("push latency %.3fs, end-to-end %.3fs: the push latency counts the list's age", lat, e2e)
+	}
+}
