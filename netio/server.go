@@ -180,7 +180,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		stopC:      make(chan struct{}),
 	}
 	if cfg.Auth != nil || cfg.TLS != nil || cfg.std {
-		s.std = newStdServer(&s.cfg)
+		s.std = newStdServer(&s.cfg, s.stopC)
 	}
 	// The sweep is coarse on purpose: a connection is closed between a
 	// timeout and 1.5× that timeout.
@@ -249,16 +249,30 @@ func (s *Server) runGnet(opts []gnet.Option) {
 			return
 		}
 		addr = s.Addr() // the port it had: clients know that one
-		delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+		delay = nextBackoff(delay)
 		s.setDown(fmt.Errorf("%s listener on %s stopped (%v); starting it again", s.cfg.Name, addr, err))
 		s.log.Error("event loops stopped unexpectedly; starting them again", "addr", addr, "retryIn", delay, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-s.stopC:
-			t.Stop()
+		if !pause(delay, s.stopC) {
 			return
 		}
+	}
+}
+
+// nextBackoff is the pause after another failed accept (or engine run):
+// doubling from acceptBackoffMin up to acceptBackoffMax.
+func nextBackoff(d time.Duration) time.Duration {
+	return min(max(2*d, acceptBackoffMin), acceptBackoffMax)
+}
+
+// pause waits d, or until quit is closed: then it reports false.
+func pause(d time.Duration, quit <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-quit:
+		return false
 	}
 }
 

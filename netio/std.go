@@ -48,8 +48,8 @@ type stdServer struct {
 	maxConns, maxPerIP, maxPerPeer int // <= 0: no cap
 	authTimeout                    time.Duration
 
-	wg   sync.WaitGroup // the accept loop, the sweep, every connection's goroutines
-	quit chan struct{}  // closed by Stop
+	wg   sync.WaitGroup  // the accept loop, the sweep, every connection's goroutines
+	quit <-chan struct{} // the Server's stopC, closed by Stop
 
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
@@ -63,7 +63,7 @@ type stdServer struct {
 	acceptLog, capLog, authLog, tlsLog throttle
 }
 
-func newStdServer(cfg *ServerConfig) *stdServer {
+func newStdServer(cfg *ServerConfig, quit <-chan struct{}) *stdServer {
 	std := &stdServer{
 		tls:         cfg.TLS,
 		auth:        cfg.Auth,
@@ -71,7 +71,7 @@ func newStdServer(cfg *ServerConfig) *stdServer {
 		maxPerIP:    cfg.MaxConnsPerIP,
 		maxPerPeer:  cfg.MaxConnsPerPeer,
 		authTimeout: cfg.HandshakeTimeout,
-		quit:        make(chan struct{}),
+		quit:        quit,
 		perIP:       make(map[netip.Addr]int),
 		perPeer:     make(map[string]int),
 		pending:     make(map[net.Conn]struct{}),
@@ -123,11 +123,6 @@ func (s *Server) startStd(ctx context.Context) error {
 func (s *Server) stopStd() {
 	std := s.std
 	std.mu.Lock()
-	select {
-	case <-std.quit:
-	default:
-		close(std.quit)
-	}
 	if std.ln != nil {
 		_ = std.ln.Close()
 	}
@@ -154,14 +149,10 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			if errors.Is(err, net.ErrClosed) || s.stopping() {
 				return
 			}
-			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
+			delay = nextBackoff(delay)
 			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", s.cfg.Name)).Inc()
 			std.acceptLog.log(s.log, slog.LevelError, "cannot accept a connection; retrying", "addr", s.Addr(), "retryIn", delay, "err", err)
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-std.quit:
-				t.Stop()
+			if !pause(delay, std.quit) {
 				return
 			}
 			continue
