@@ -1,6 +1,8 @@
 package data
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/roster-registry/roster/internal/opshttp"
@@ -78,9 +80,5 @@ func (p *peer) lag(now time.Time) time.Duration {
 func (pp *peerPool) peers() []*peer {
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	peers := make([]*peer, 0, len(pp.m))
-	for _, p := range pp.m {
-		peers = append(peers, p)
-	}
-	return peers
+	return slices.Collect(maps.Values(pp.m))
 }
