@@ -206,4 +206,17 @@ func grow[T any](s []T, n int) []T {
 }
 
 // done reports the sticky error; trailing bytes are allowed (newer peers).
-func (r *reader) done() error { return r.err }
+// MaxTrailingBytes bounds the bytes a message may carry after the fields
+// this build reads: room for the optional fields a later protocol version
+// appends (each message's decoder reads the ones it knows), not for a
+// body of junk whose decoded strings would keep the whole frame alive.
+const MaxTrailingBytes = 4 << 10
+
+// done is the decoding's outcome: its first error, or ErrTrailingBytes
+// when more than MaxTrailingBytes are left unread.
+func (r *reader) done() error {
+	if r.err == nil && len(r.s)-r.off > MaxTrailingBytes {
+		return fmt.Errorf("%d bytes after the message, at most %d: %w: %w", len(r.s)-r.off, MaxTrailingBytes, ErrTrailingBytes, ErrMalformed)
+	}
+	return r.err
+}

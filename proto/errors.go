@@ -13,6 +13,9 @@ var (
 	ErrUnsupportedVersion = errors.New("unsupported frame version")
 	// ErrUnknownEncoding is returned for a compression flag this build cannot decode.
 	ErrUnknownEncoding = errors.New("unknown body encoding")
+	// ErrTrailingBytes is wrapped (with ErrMalformed) by a decoding error for
+	// more than MaxTrailingBytes after a message's fields.
+	ErrTrailingBytes = errors.New("trailing bytes")
 )
 
 // ErrInvalidAppRevision is wrapped by AppRevision.Check for a record that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -188,5 +189,19 @@ func TestMinPublisherSize(t *testing.T) {
 		if err := New(m.Type()).Unmarshal(m.AppendBody(nil)); err != nil {
 			t.Fatalf("%s of minimal elements: %v", m.Type(), err)
 		}
+	}
+}
+
+// TestTrailingBytesBounded: a message may carry up to MaxTrailingBytes of
+// fields a later version adds; more is malformed.
+func TestTrailingBytesBounded(t *testing.T) {
+	body := (&Handshake{Version: ProtocolVersion, ClientID: "c", Secret: "s"}).AppendBody(nil)
+	var h Handshake
+	if err := h.Unmarshal(append(slices.Clone(body), make([]byte, MaxTrailingBytes)...)); err != nil {
+		t.Fatalf("%d trailing bytes: %v", MaxTrailingBytes, err)
+	}
+	err := h.Unmarshal(append(slices.Clone(body), make([]byte, MaxTrailingBytes+1)...))
+	if !errors.Is(err, ErrTrailingBytes) || !errors.Is(err, ErrMalformed) {
+		t.Fatalf("%d trailing bytes: %v", MaxTrailingBytes+1, err)
 	}
 }

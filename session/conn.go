@@ -27,6 +27,8 @@ type clientConn struct {
 
 	// Admission (limits.go); used on the connection's event loop only.
 	overLimit int           // when non-zero, the connection count at accept, over the limit
+	overIP    int           // when non-zero, the count from this IP at accept, over its limit
+	ipCounted bool          // counted in admission.perIP (released on close)
 	limiter   *rate.Limiter // registration rate of this connection; nil: none
 
 	mu     sync.Mutex

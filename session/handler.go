@@ -27,6 +27,7 @@ func (h clientHandler) OnClose(c *netio.Conn, err error) {
 		return
 	}
 	connsClosed.Inc()
+	h.s.limits.release(cc)
 	h.s.dropConn(cc)
 }
 

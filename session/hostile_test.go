@@ -582,3 +582,31 @@ func TestResyncAcksRateLimited(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestConnsPerIPLimited: one IP may hold MaxConnsPerIP client
+// connections; the handshake of one more is refused, naming the limit, and
+// a connection closed frees its place.
+func TestConnsPerIPLimited(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
+		cfg.MaxConns, cfg.MaxConnsPerIP = 100, 2
+	}})
+	addr := c.SessionAddrs()[0]
+	l1 := rawLink(t, addr, true)
+	rawLink(t, addr, true)
+	third := func() error {
+		return netio.Call(ctx(t), rawLink(t, addr, false), &proto.Handshake{Version: proto.ProtocolVersion, ClientID: "third"}, new(proto.HandshakeReply))
+	}
+	err := third()
+	var r *proto.Result
+	if !errors.As(err, &r) || r.Code != proto.CodeUnavailable || !strings.Contains(r.Message, session.FlagMaxConnsPerIP) {
+		t.Fatalf("third connection from one IP: %v", err)
+	}
+	l1.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for third() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("a closed connection did not free its place")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

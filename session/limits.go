@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -27,6 +28,7 @@ const (
 	FlagMaxPublishersPerConn = "client-max-publishers"
 	FlagMaxDataBytes         = "client-max-data-bytes"
 	FlagMaxConns             = "session-max-clients"
+	FlagMaxConnsPerIP        = "session-max-clients-per-ip"
 	FlagHandshakeTimeout     = "client-handshake-timeout"
 )
 
@@ -88,6 +90,12 @@ func (c *Config) setLimitDefaults() {
 	if c.MaxConns == 0 {
 		c.MaxConns = DefaultMaxConns()
 	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = -1
+		if c.MaxConns > 0 {
+			c.MaxConnsPerIP = max(c.MaxConns/4, 16)
+		}
+	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
@@ -111,12 +119,17 @@ type admission struct {
 	rpc  *netio.Server
 	node *rate.Limiter // nil: no session-wide rate limit
 
+	// perIP counts the connections from each client IP (MaxConnsPerIP).
+	mu    sync.Mutex
+	perIP map[string]int
+
 	// One throttle per limit, so a flood against one does not hide another.
-	connRateLog, nodeRateLog, pubsLog, dataLog, connsLog, acceptLog netio.LogThrottle
+	connRateLog, nodeRateLog, pubsLog, dataLog, connsLog, acceptLog, ipLog netio.LogThrottle
 }
 
 func newAdmission(cfg *Config, log *slog.Logger, rpc *netio.Server) *admission {
-	return &admission{cfg: cfg, log: log, rpc: rpc, node: newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst)}
+	return &admission{cfg: cfg, log: log, rpc: rpc, node: newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst),
+		perIP: make(map[string]int)}
 }
 
 // hardMaxConns is the count of open connections past which a new one is
@@ -131,6 +144,9 @@ func (a *admission) hardMaxConns() int {
 // connection so that its handshake is refused with a clear error; far over
 // it closes the connection at once. It reports whether the connection stays.
 func (a *admission) accept(c *netio.Conn, cc *clientConn) bool {
+	if !a.acceptIP(c, cc) {
+		return false
+	}
 	if a.cfg.MaxConns < 0 {
 		return true
 	}
@@ -149,9 +165,62 @@ func (a *admission) accept(c *netio.Conn, cc *clientConn) bool {
 	return true
 }
 
-// handshake refuses the handshake of a connection accepted over MaxConns;
-// code is CodeOK when the handshake may proceed.
+// acceptIP counts a connection from its IP. Over MaxConnsPerIP it marks
+// it so that its handshake is refused; far over it closes it at once (as
+// accept does for MaxConns). It reports whether the connection stays.
+func (a *admission) acceptIP(c *netio.Conn, cc *clientConn) bool {
+	limit := a.cfg.MaxConnsPerIP
+	if limit < 0 {
+		return true
+	}
+	a.mu.Lock()
+	if len(a.perIP) >= maxTrackedIPs && a.perIP[cc.ip] == 0 {
+		a.mu.Unlock()
+		return true // more IPs than any cap on connections lets in: MaxConns bounds them
+	}
+	a.perIP[cc.ip]++
+	n := a.perIP[cc.ip]
+	a.mu.Unlock()
+	cc.ipCounted = true
+	switch {
+	case n <= limit:
+	case n > limit+max(limit/8, 16):
+		connsClosedOnAccept.Inc()
+		a.ipLog.Log(a.log, slog.LevelWarn, "closing client connection on accept: far over the per-IP connection limit",
+			"remote", c.RemoteAddr(), "connections", n, "limit", limit, "flag", "--"+FlagMaxConnsPerIP)
+		_ = c.Close(ErrTooManyConns)
+		return false
+	default:
+		cc.overIP = n
+	}
+	return true
+}
+
+// maxTrackedIPs bounds the per-IP table: above it, new IPs are not counted.
+const maxTrackedIPs = 1 << 16
+
+// release forgets a closed connection's share of its IP's count.
+func (a *admission) release(cc *clientConn) {
+	if !cc.ipCounted {
+		return
+	}
+	a.mu.Lock()
+	if a.perIP[cc.ip]--; a.perIP[cc.ip] <= 0 {
+		delete(a.perIP, cc.ip)
+	}
+	a.mu.Unlock()
+}
+
+// handshake refuses the handshake of a connection accepted over MaxConns
+// or MaxConnsPerIP; code is CodeOK when the handshake may proceed.
 func (a *admission) handshake(cc *clientConn) (proto.Code, string) {
+	if cc.overIP != 0 {
+		limitRefused[limitConnsPerIP].Inc()
+		a.ipLog.Log(a.log, slog.LevelWarn, "refused a client: too many connections from its IP",
+			"remote", cc.c.RemoteAddr(), "connections", cc.overIP, "limit", a.cfg.MaxConnsPerIP, "flag", "--"+FlagMaxConnsPerIP)
+		return proto.CodeUnavailable, fmt.Sprintf("session has %d client connections from %s, limit %d (--%s); try another session",
+			cc.overIP, cc.ip, a.cfg.MaxConnsPerIP, FlagMaxConnsPerIP)
+	}
 	if cc.overLimit == 0 {
 		return proto.CodeOK, ""
 	}

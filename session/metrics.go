@@ -48,6 +48,7 @@ const (
 	limitDataBytes
 	limitConns
 	limitAppRegistrations
+	limitConnsPerIP
 	numLimits
 )
 
@@ -58,6 +59,7 @@ var limitRefused = [numLimits]*metrics.Counter{
 	limitDataBytes:        metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_data_bytes"}`),
 	limitConns:            metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients"}`),
 	limitAppRegistrations: metrics.NewCounter(`roster_session_limit_refusals_total{limit="app_registrations_in_flight"}`),
+	limitConnsPerIP:       metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients_per_ip"}`),
 }
 
 // connsClosedOnAccept counts connections closed at once for being far over

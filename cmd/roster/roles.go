@@ -144,6 +144,7 @@ type sessionLimitFlags struct {
 	connBurst, nodeBurst int
 	maxPubs, maxData     int
 	maxConns             int
+	maxConnsPerIP        int
 	handshakeTimeout     time.Duration
 }
 
@@ -165,6 +166,9 @@ func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxConns, session.FlagMaxConns, session.DefaultMaxConns(),
 		"client connections this session serves; the handshake of one more is refused so the client tries another session "+
 			"(by default half the open-files limit, at most 50000); -1: no limit")
+	fs.IntVar(&f.maxConnsPerIP, session.FlagMaxConnsPerIP, 0,
+		"client connections this session serves from one IP; more are refused at their handshake (0: a quarter of --"+
+			session.FlagMaxConns+", at least 16); -1: no limit")
 	fs.DurationVar(&f.handshakeTimeout, session.FlagHandshakeTimeout, session.DefaultHandshakeTimeout,
 		"a client connection that has not completed its handshake this long after connecting is closed")
 }
@@ -173,7 +177,7 @@ func (f *sessionLimitFlags) apply(c *session.Config) {
 	c.ConnRegisterRate, c.ConnRegisterBurst = f.connRate, f.connBurst
 	c.NodeRegisterRate, c.NodeRegisterBurst = f.nodeRate, f.nodeBurst
 	c.MaxPublishersPerConn, c.MaxDataBytes = f.maxPubs, f.maxData
-	c.MaxConns, c.HandshakeTimeout = f.maxConns, f.handshakeTimeout
+	c.MaxConns, c.MaxConnsPerIP, c.HandshakeTimeout = f.maxConns, f.maxConnsPerIP, f.handshakeTimeout
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet, httpHost string) {
