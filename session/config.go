@@ -54,6 +54,7 @@ type Config struct {
 	NodeRegisterRate     float64       // ... of all connections together; default 100,000
 	NodeRegisterBurst    int           // ... its burst; default 200,000
 	MaxPublishersPerConn int           // publishers one connection may hold; default 20,000
+	MaxServicesPerConn   int           // services (dataInfoIds) one connection may subscribe to; default 20,000
 	MaxConns             int           // client connections; default DefaultMaxConns()
 	MaxConnsPerIP        int           // client connections from one IP; default a quarter of MaxConns (at least 16)
 	HandshakeTimeout     time.Duration // a connection that has not handshaken by then is closed; default 10s

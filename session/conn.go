@@ -62,6 +62,18 @@ func (cc *clientConn) dropPub(k regKey) {
 	cc.mu.Unlock()
 }
 
+// subCount is the number of services (groups) cc subscribes to, and
+// whether it subscribes to id already.
+func (cc *clientConn) subCount(id string, reg *registry) (n int, holds bool) {
+	g := reg.group(id)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if g != nil {
+		_, holds = cc.subs[g]
+	}
+	return len(cc.subs), holds
+}
+
 func (cc *clientConn) addSub(g *subGroup) {
 	cc.mu.Lock()
 	cc.subs[g] = struct{}{}

@@ -72,6 +72,10 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.UnregisterPublisher:
 		h.answer(c, reqID, h.s.unpublish(cc, m))
 	case *proto.Subscriber:
+		if code, msg := h.s.limits.subscriber(cc, h.s.reg, m); code != proto.CodeOK {
+			h.reply(c, reqID, code, msg)
+			return
+		}
 		h.answer(c, reqID, h.s.subscribe(cc, m))
 	case *proto.UnregisterSubscriber:
 		h.answer(c, reqID, h.s.unsubscribe(cc, m))

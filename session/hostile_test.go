@@ -610,3 +610,26 @@ func TestConnsPerIPLimited(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSubscribedServicesPerConnLimited: a connection subscribes to at most
+// MaxServicesPerConn services (each an interest at a data node, fetches and
+// pushes); more are refused naming the flag; another subscriber of a
+// service it has is not a new service.
+func TestSubscribedServicesPerConnLimited(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) { cfg.MaxServicesPerConn = 2 }})
+	l := rawLink(t, c.SessionAddrs()[0], true)
+	sub := func(svc, reg string) error {
+		return netio.Call(ctx(t), l, &proto.Subscriber{DataInfoID: svc + "#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", RegisterID: reg,
+			Scope: proto.ScopeDataCenter}, new(proto.Result))
+	}
+	for _, s := range [][2]string{{"a", "1"}, {"b", "2"}, {"a", "3"}} {
+		if err := sub(s[0], s[1]); err != nil {
+			t.Fatalf("subscription %v: %v", s, err)
+		}
+	}
+	err := sub("c", "4")
+	var r *proto.Result
+	if !errors.As(err, &r) || r.Code != proto.CodeTooLarge || !strings.Contains(r.Message, session.FlagMaxServicesPerConn) {
+		t.Fatalf("a third service: %v", err)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	FlagNodeRegisterRate     = "session-register-rate"
 	FlagNodeRegisterBurst    = "session-register-burst"
 	FlagMaxPublishersPerConn = "client-max-publishers"
+	FlagMaxServicesPerConn   = "client-max-subscribed-services"
 	FlagMaxDataBytes         = "client-max-data-bytes"
 	FlagMaxConns             = "session-max-clients"
 	FlagMaxConnsPerIP        = "session-max-clients-per-ip"
@@ -86,6 +87,9 @@ func (c *Config) setLimitDefaults() {
 	}
 	if c.MaxPublishersPerConn == 0 {
 		c.MaxPublishersPerConn = DefaultMaxPublishersPerConn
+	}
+	if c.MaxServicesPerConn == 0 {
+		c.MaxServicesPerConn = DefaultMaxPublishersPerConn
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = DefaultMaxConns()
@@ -278,6 +282,23 @@ func (a *admission) publisher(cc *clientConn, p *proto.Publisher) (proto.Code, s
 				"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "app", cc.appName, "limit", limit)
 			return proto.CodeTooLarge, fmt.Sprintf("connection holds %d publishers, limit %d (--%s)", held, limit, FlagMaxPublishersPerConn)
 		}
+	}
+	return proto.CodeOK, ""
+}
+
+// subscriber checks a subscription against the number of services one
+// connection may subscribe to: each is an interest at a data node, a fetch
+// and pushes. Code is CodeOK when it may be registered.
+func (a *admission) subscriber(cc *clientConn, reg *registry, m *proto.Subscriber) (proto.Code, string) {
+	limit := a.cfg.MaxServicesPerConn
+	if limit < 0 {
+		return proto.CodeOK, ""
+	}
+	if n, holds := cc.subCount(m.DataInfoID, reg); !holds && n >= limit {
+		limitRefused[limitServices].Inc()
+		a.pubsLog.Log(a.log, slog.LevelWarn, "refused a subscriber over the per-connection limit of services",
+			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "app", cc.appName, "limit", limit)
+		return proto.CodeTooLarge, fmt.Sprintf("connection subscribes to %d services, limit %d (--%s)", n, limit, FlagMaxServicesPerConn)
 	}
 	return proto.CodeOK, ""
 }

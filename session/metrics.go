@@ -49,6 +49,7 @@ const (
 	limitConns
 	limitAppRegistrations
 	limitConnsPerIP
+	limitServices
 	numLimits
 )
 
@@ -60,6 +61,7 @@ var limitRefused = [numLimits]*metrics.Counter{
 	limitConns:            metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients"}`),
 	limitAppRegistrations: metrics.NewCounter(`roster_session_limit_refusals_total{limit="app_registrations_in_flight"}`),
 	limitConnsPerIP:       metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients_per_ip"}`),
+	limitServices:         metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_subscribed_services"}`),
 }
 
 // connsClosedOnAccept counts connections closed at once for being far over

@@ -143,6 +143,7 @@ type sessionLimitFlags struct {
 	connRate, nodeRate   float64
 	connBurst, nodeBurst int
 	maxPubs, maxData     int
+	maxServices          int
 	maxConns             int
 	maxConnsPerIP        int
 	handshakeTimeout     time.Duration
@@ -161,6 +162,8 @@ func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
 		"registrations all clients together may send at once above the session's rate; -1: no limit")
 	fs.IntVar(&f.maxPubs, session.FlagMaxPublishersPerConn, session.DefaultMaxPublishersPerConn,
 		"publishers one client connection may hold; more are refused; -1: no limit")
+	fs.IntVar(&f.maxServices, session.FlagMaxServicesPerConn, session.DefaultMaxPublishersPerConn,
+		"services (dataInfoIds) one client connection may subscribe to; more are refused; -1: no limit")
 	fs.IntVar(&f.maxData, session.FlagMaxDataBytes, 256<<10,
 		"total data bytes of one publisher; a larger one is refused")
 	fs.IntVar(&f.maxConns, session.FlagMaxConns, session.DefaultMaxConns(),
@@ -176,7 +179,7 @@ func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
 func (f *sessionLimitFlags) apply(c *session.Config) {
 	c.ConnRegisterRate, c.ConnRegisterBurst = f.connRate, f.connBurst
 	c.NodeRegisterRate, c.NodeRegisterBurst = f.nodeRate, f.nodeBurst
-	c.MaxPublishersPerConn, c.MaxDataBytes = f.maxPubs, f.maxData
+	c.MaxPublishersPerConn, c.MaxServicesPerConn, c.MaxDataBytes = f.maxPubs, f.maxServices, f.maxData
 	c.MaxConns, c.MaxConnsPerIP, c.HandshakeTimeout = f.maxConns, f.maxConnsPerIP, f.handshakeTimeout
 }
 
