@@ -29,7 +29,7 @@ const (
 	nodeLease = 400 * time.Millisecond
 )
 
-func startMeta(t *testing.T) *meta.Server {
+func startMeta(t testing.TB) *meta.Server {
 	t.Helper()
 	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
@@ -51,7 +51,7 @@ func startMeta(t *testing.T) *meta.Server {
 	return m
 }
 
-func startData(t *testing.T, m *meta.Server, opts ...func(*Config)) *Server {
+func startData(t testing.TB, m *meta.Server, opts ...func(*Config)) *Server {
 	t.Helper()
 	cfg := Config{
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()},
@@ -73,7 +73,7 @@ func startData(t *testing.T, m *meta.Server, opts ...func(*Config)) *Server {
 	return s
 }
 
-func stop(t *testing.T, f func(context.Context) error) {
+func stop(t testing.TB, f func(context.Context) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -82,7 +82,7 @@ func stop(t *testing.T, f func(context.Context) error) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
