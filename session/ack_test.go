@@ -15,7 +15,7 @@ import (
 // connection after the push went out (it never received it).
 func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
 	s := &Server{reg: newRegistry(16)}
-	p := &pusher{s: s}
+	p := &pusher{s: s, cache: xsync.NewMapOf[string, *datumEntry]()}
 	cc := &clientConn{pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{})}
 	first := &subscriber{registerID: "s1", conn: cc}
 	s.reg.addSubscriber("d", first)

@@ -121,7 +121,7 @@ var attacks = []attack{
 			<-ctx.Done()
 			return 1, fmt.Sprintf("answers %v", codes)
 		}},
-	{"fd-exhaustion", "3,000 idle connections over the client, data and HTTP ports of a node limited to 1,024 descriptors",
+	{"fd-exhaustion", "3,000 idle connections over the client, data and HTTP ports of the node (its open-files limit in the header)",
 		func(ctx context.Context, t *target) (int64, string) {
 			var n atomic.Int64
 			var wg sync.WaitGroup
@@ -133,13 +133,23 @@ var attacks = []attack{
 		}},
 }
 
-// flood runs n workers, each dialing and running feed until ctx ends,
+// intensity scales the attacks: the workers of each (scale) and the pause
+// before a worker dials again after the target closed its connection
+// (redial). A short run on a shared machine (TestHostileShort) must not
+// use up the loopback's ephemeral ports for everyone else with hundreds of
+// thousands of refused connections.
+var intensity = struct {
+	scale  float64
+	redial time.Duration
+}{1, 10 * time.Millisecond}
+
+// flood runs n workers (times intensity.scale), each dialing and running feed until ctx ends,
 // dialing again whenever the target closes its connection. It returns the
 // connections opened.
 func flood(ctx context.Context, n int, dial func(ctx context.Context) (net.Conn, error), feed func(context.Context, net.Conn) error) int64 {
 	var opened atomic.Int64
 	var wg sync.WaitGroup
-	for range n {
+	for range max(1, int(float64(n)*intensity.scale)) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				c, err := dial(ctx)
@@ -152,7 +162,7 @@ func flood(ctx context.Context, n int, dial func(ctx context.Context) (net.Conn,
 				_ = feed(ctx, c)
 				stop()
 				c.Close()
-				sleep(ctx, 10*time.Millisecond)
+				sleep(ctx, intensity.redial)
 			}
 		})
 	}

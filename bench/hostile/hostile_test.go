@@ -29,7 +29,10 @@ func TestHostileShort(t *testing.T) {
 	if err := proccluster.BuildRoster(ctx, root, bin); err != nil {
 		t.Fatal(err)
 	}
-	const nofile = 1024
+	// A fifth of the workers, pausing between refused connections, and a
+	// target with a smaller descriptor limit they can still exhaust.
+	intensity.scale, intensity.redial = 0.2, 200*time.Millisecond
+	const nofile = 512
 	rep, err := runAll(ctx, bin, attacks, 2*time.Second, 2*time.Second, nofile)
 	if err != nil {
 		t.Fatal(err)
