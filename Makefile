@@ -54,7 +54,17 @@ lint:
 clean:
 	rm -rf $(BIN) var
 
-.PHONY: bench-compare bench-storm hostile
+.PHONY: bench-compare bench-storm hostile bench-ci
+
+## bench-ci: what every CI run prints after the tests, never a pass/fail on a figure: each micro-benchmark
+## once, then bench-compare's small scenario (roster and etcd side by side; etcd from Debian's etcd-server,
+## skipped with a message when it cannot be installed), its table printed. Reports go to $(BENCH_CI_DIR).
+BENCH_CI_DIR ?= $(or $(TMPDIR),/tmp)/roster-bench-ci
+bench-ci: build
+	@mkdir -p $(BENCH_CI_DIR)
+	-$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem $(PKGS) 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' || true
+	-$(GO) run ./bench/compare --bin $(BIN) --results $(BENCH_CI_DIR) --scenarios small --targets roster,etcd --budget 8m --date ci \
+		&& sed -n '/^## small/,/^## /p' $(BENCH_CI_DIR)/ci.md
 
 ## hostile: cheap hostile inputs against one `roster integrated` node (compression bombs, frames dribbled,
 ## idle and slow connections on every port, floods of app revisions and client-off IPs, descriptor

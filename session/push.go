@@ -36,6 +36,7 @@ const historyLen = 4
 type pastVersion struct {
 	version uint64
 	pubs    []proto.PushPublisher
+	learned int64 // datumEntry.learned of that version
 }
 
 // datumEntry is the session's copy of one datum and the push frames built
@@ -71,7 +72,7 @@ func (e *datumEntry) advance(version uint64, pubs []proto.PushPublisher) {
 		version = e.version + 1
 	}
 	if e.version != 0 {
-		e.history = append(e.history, pastVersion{e.version, e.pubs})
+		e.history = append(e.history, pastVersion{e.version, e.pubs, e.learned})
 		if len(e.history) > historyLen {
 			e.history = e.history[1:]
 		}
@@ -82,6 +83,21 @@ func (e *datumEntry) advance(version uint64, pubs []proto.PushPublisher) {
 		e.learned = time.Now().UnixNano()
 	}
 	e.noticed = 0
+}
+
+// learnedAt is when the session learned of version (the latest or one in
+// history; a slow client acks a version the datum has moved on from), 0
+// when it is not known any more. e.mu must be held.
+func (e *datumEntry) learnedAt(version uint64) int64 {
+	if version == e.version {
+		return e.learned
+	}
+	for i := len(e.history) - 1; i >= 0; i-- {
+		if e.history[i].version == version {
+			return e.history[i].learned
+		}
+	}
+	return 0
 }
 
 // pusher fetches changed datums once and pushes them to subscribers, with
@@ -585,9 +601,7 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	var learned int64
 	if e, ok := p.cache.Load(m.DataInfoID); ok {
 		e.mu.Lock()
-		if e.version == m.Version {
-			learned = e.learned
-		}
+		learned = e.learnedAt(m.Version)
 		e.mu.Unlock()
 	}
 	var firstSent int64 // the latest first push among the subscribers acked now
