@@ -54,6 +54,13 @@ type Config struct {
 	// may take twice as long. A connection is dropped when nothing at all
 	// (no reply, no push) arrives within RequestTimeout of a heartbeat.
 	RequestTimeout time.Duration
+	// ConnectInBackground makes New return as soon as the Config is valid,
+	// without waiting for a session: the client connects on its own, and
+	// Publish and Subscribe wait for the connection (bounded by their ctx).
+	// A session refusing the handshake is then reported in the log and
+	// retried. New still fetches ServersURL first (bounded by
+	// RequestTimeout).
+	ConnectInBackground bool
 	// Logger receives connection events; slog.Default() when nil.
 	Logger *slog.Logger
 	// BackoffMin and BackoffMax bound the delay between reconnect attempts

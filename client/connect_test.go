@@ -31,7 +31,7 @@ func TestReconnectReplaysEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := c.Publish(ctx, Publication{DataID: "gone"})
+	gone, err := c.Publish(ctx, Publication{DataID: "gone", Data: []string{"g:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
