@@ -315,3 +315,50 @@ func TestSlowHandlerBlocksOnlyItsSubscriber(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionZone: a ScopeZone subscription may name its own zone,
+// which is registered and filters its pushes; a malformed one is refused.
+func TestSubscriptionZone(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "home"}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Zone: "away"}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) {
+		if m := fs.subs[s.RegisterID()]; m.Zone != "away" || m.Scope != proto.ScopeZone {
+			t.Errorf("registered %+v, want zone away", m)
+		}
+	})
+	fs.push(fullPush(s.DataInfoID(), "away", 1, pp("p1", "away", 1, "a:1")))
+	if u := rec.waitVersion(t, 1); !slices.Equal(u.Addresses(), []string{"a:1"}) {
+		t.Errorf("update %+v", u)
+	}
+	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Zone: "a\nb"}, rec.handle); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Subscribe with a malformed zone: %v, want ErrInvalid", err)
+	}
+}
+
+// TestUnsubscribeLaterDoesNotWait: UnsubscribeLater returns while the
+// session does not answer the removal, which it receives.
+func TestUnsubscribeLaterDoesNotWait(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, func(Update) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) { fs.swallow[proto.TypeUnregisterSubscriber] = 1 })
+	if err := s.UnsubscribeLater(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnsubscribeLater(); !errors.Is(err, ErrUnsubscribed) {
+		t.Errorf("second UnsubscribeLater: %v, want ErrUnsubscribed", err)
+	}
+	waitFor(t, "the removal", func() bool {
+		var n int
+		fs.with(func(fs *fakeSession) { n = fs.swallow[proto.TypeUnregisterSubscriber] })
+		return n == 0
+	})
+}

@@ -2,7 +2,6 @@ package grpcresolver
 
 import (
 	"net/url"
-	"time"
 
 	"github.com/roster-registry/roster/client"
 )
@@ -16,14 +15,10 @@ type options struct {
 	group      string
 	instanceID string
 	params     url.Values
-	// closeTimeout bounds the unsubscribe sent when a resolver closes.
-	closeTimeout time.Duration
 }
 
-const defaultCloseTimeout = 5 * time.Second
-
 func newOptions(opts []Option) options {
-	o := options{closeTimeout: defaultCloseTimeout}
+	var o options
 	for _, f := range opts {
 		f(&o)
 	}
