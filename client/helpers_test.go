@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -14,9 +13,6 @@ import (
 )
 
 func quietLogger() *slog.Logger {
-	if os.Getenv("DEBUGLOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
