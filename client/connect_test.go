@@ -43,7 +43,7 @@ func TestReconnectReplaysEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, nil)
+	s2, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeZone}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,16 @@ import (
 // Scope says which publishers a subscriber receives.
 type Scope uint8
 
+// ScopeDataCenter is the zero value, the default: a subscriber sees every
+// publisher of its data center whatever the client's Zone, as a Nacos or
+// Consul user expects; a zone-local view is asked for with ScopeZone.
 const (
-	// ScopeZone (the default) receives only publishers of the client's zone.
-	ScopeZone Scope = iota
-	// ScopeDataCenter receives publishers of every zone of the data center.
-	ScopeDataCenter
+	// ScopeDataCenter (the default) receives publishers of every zone of
+	// the data center.
+	ScopeDataCenter Scope = iota
+	// ScopeZone receives only publishers of one zone: Subscription.Zone,
+	// or the client's.
+	ScopeZone
 	// ScopeGlobal receives every publisher; within one data center it is
 	// the same as ScopeDataCenter.
 	ScopeGlobal

@@ -218,7 +218,7 @@ func TestZoneAndDataCenterDispatch(t *testing.T) {
 	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())
 	ctx := testCtx(t)
 	var zoneRec, dcRec recorder
-	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, zoneRec.handle); err != nil {
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeZone}, zoneRec.handle); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeDataCenter}, dcRec.handle); err != nil {
@@ -322,7 +322,7 @@ func TestSubscriptionZone(t *testing.T) {
 	fs := newFakeSession(t)
 	c := newTestClient(t, Config{Zone: "home"}, fs.addr())
 	var rec recorder
-	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Zone: "away"}, rec.handle)
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeZone, Zone: "away"}, rec.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestSubscriptionZone(t *testing.T) {
 	if u := rec.waitVersion(t, 1); !slices.Equal(u.Addresses(), []string{"a:1"}) {
 		t.Errorf("update %+v", u)
 	}
-	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Zone: "a\nb"}, rec.handle); !errors.Is(err, ErrInvalid) {
+	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeZone, Zone: "a\nb"}, rec.handle); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Subscribe with a malformed zone: %v, want ErrInvalid", err)
 	}
 }
@@ -361,4 +361,25 @@ func TestUnsubscribeLaterDoesNotWait(t *testing.T) {
 		fs.with(func(fs *fakeSession) { n = fs.swallow[proto.TypeUnregisterSubscriber] })
 		return n == 0
 	})
+}
+
+// TestDefaultScopeIsDataCenter: a subscription without a Scope sees every
+// zone of the data center, whatever the client's Zone.
+func TestDefaultScopeIsDataCenter(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) {
+		if m := fs.subs[s.RegisterID()]; m.Scope != proto.ScopeDataCenter {
+			t.Errorf("registered %+v, want scope dataCenter", m)
+		}
+	})
+	fs.push(fullPush(svcID, "", 1, pp("p1", "zA", 1, "a:1"), pp("p2", "zB", 1, "b:1")))
+	if u := rec.waitVersion(t, 1); !slices.Equal(u.Addresses(), []string{"a:1", "b:1"}) {
+		t.Errorf("got %v", u.Addresses())
+	}
 }

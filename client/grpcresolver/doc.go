@@ -17,7 +17,7 @@
 //
 // Every parameter is optional and overrides the Builder's option of the
 // same meaning; scope is zone, dataCenter or global, and zone (a zone other
-// than the client's) goes with scope=zone. The data id may also be a whole
+// than the client's) implies scope=zone. The data id may also be a whole
 // dataInfoId, "dataId#@#instance#@#group"; a "#" in a data id may be
 // written as is or as %23. The authority must be empty (the registry is the
 // Builder's client). A target that breaks these rules fails at once with

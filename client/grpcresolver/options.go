@@ -25,8 +25,8 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// WithScope sets which publishers a resolver sees (client.ScopeZone, the
-// SDK's default, when not given).
+// WithScope sets which publishers a resolver sees (client.ScopeDataCenter,
+// the SDK's default, when not given).
 func WithScope(s client.Scope) Option { return func(o *options) { o.scope = s } }
 
 // WithGroup sets the group of the dataInfoId (client.DefaultGroup when empty).

@@ -46,6 +46,9 @@ func parseTarget(u url.URL, o options) (client.Subscription, error) {
 	if err != nil {
 		return sub, invalid(u, "malformed query")
 	}
+	if q.Has("zone") && !q.Has("scope") {
+		sub.Scope = client.ScopeZone // a zone asks for that zone's publishers
+	}
 	for k, vs := range q {
 		if len(vs) != 1 {
 			return sub, invalid(u, "parameter "+clip(k)+" given more than once")

@@ -25,7 +25,8 @@ func TestParseTarget(t *testing.T) {
 	ok("roster:///svc", options{group: "g", scope: client.ScopeGlobal}, client.Subscription{DataID: "svc", Group: "g", Scope: client.ScopeGlobal})
 	ok("roster:///svc?group=g&instance=i&scope=dataCenter", options{group: "x"},
 		client.Subscription{DataID: "svc", Group: "g", InstanceID: "i", Scope: client.ScopeDataCenter})
-	ok("roster:///svc?zone=z1&scope=zone", options{scope: client.ScopeGlobal}, client.Subscription{DataID: "svc", Zone: "z1"})
+	ok("roster:///svc?zone=z1&scope=zone", options{scope: client.ScopeGlobal}, client.Subscription{DataID: "svc", Scope: client.ScopeZone, Zone: "z1"})
+	ok("roster:///svc?zone=z1", options{}, client.Subscription{DataID: "svc", Scope: client.ScopeZone, Zone: "z1"})
 	ok("roster:///a.b%23c", options{}, client.Subscription{DataID: "a.b#c"})
 	ok("roster:///a#@#i#@#g?scope=global", options{group: "x"}, client.Subscription{DataID: "a", InstanceID: "i", Group: "g", Scope: client.ScopeGlobal})
 	ok("roster:///a%23@%23i%23@%23g", options{}, client.Subscription{DataID: "a", InstanceID: "i", Group: "g"})
