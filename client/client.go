@@ -45,6 +45,7 @@ type Client struct {
 	// good; set before the connection starts, a no-op after New returned.
 	refuse context.CancelCauseFunc
 
+	state  atomic.Int32 // a State (state.go)
 	moving atomic.Bool // a session asked to move: the next disconnect is expected (move.go)
 	// heldAcks: the session speaks proto.VersionHeld, so a push not taken
 	// for holding a newer list is acknowledged as such (push.go).
@@ -142,6 +143,7 @@ func (c *Client) Close() error {
 		subs = append(subs, s)
 	}
 	c.mu.Unlock()
+	c.setState(StateClosed) // before the link closes: no "connecting" then
 
 	c.cancel()
 	for _, s := range subs {

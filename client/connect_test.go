@@ -233,3 +233,30 @@ func TestReplayRetriesUnansweredOnSameConnection(t *testing.T) {
 		}
 	})
 }
+
+// TestState: State and OnStateChange follow connecting, connected, a lost
+// connection and Close.
+func TestState(t *testing.T) {
+	fs := newFakeSession(t)
+	fs.refuse.Store(uint32(proto.CodeUnavailable))
+	changes := make(chan State, 16)
+	c := newTestClient(t, Config{ConnectInBackground: true, OnStateChange: func(s State) { changes <- s }}, fs.addr())
+	if s := c.State(); s != StateConnecting {
+		t.Fatalf("State before a session answered = %v", s)
+	}
+	fs.refuse.Store(0)
+	if s := <-changes; s != StateConnected || c.State() != StateConnected {
+		t.Fatalf("change %v, State %v; want connected", s, c.State())
+	}
+	fs.dropConns()
+	if s := <-changes; s != StateConnecting {
+		t.Fatalf("change %v after a lost connection, want connecting", s)
+	}
+	if s := <-changes; s != StateConnected {
+		t.Fatalf("change %v after the reconnect, want connected", s)
+	}
+	_ = c.Close()
+	if s := <-changes; s != StateClosed || c.State() != StateClosed {
+		t.Fatalf("change %v, State %v after Close; want closed", s, c.State())
+	}
+}
