@@ -46,7 +46,7 @@ type Client struct {
 	refuse context.CancelCauseFunc
 
 	state  atomic.Int32 // a State (state.go)
-	moving atomic.Bool // a session asked to move: the next disconnect is expected (move.go)
+	moving atomic.Bool  // a session asked to move: the next disconnect is expected (move.go)
 	// heldAcks: the session speaks proto.VersionHeld, so a push not taken
 	// for holding a newer list is acknowledged as such (push.go).
 	heldAcks atomic.Bool
