@@ -45,7 +45,8 @@ type Client struct {
 	// good; set before the connection starts, a no-op after New returned.
 	refuse context.CancelCauseFunc
 
-	moving atomic.Bool // a session asked to move: the next disconnect is expected (move.go)
+	state  atomic.Int32 // a State (state.go)
+	moving atomic.Bool  // a session asked to move: the next disconnect is expected (move.go)
 	// heldAcks: the session speaks proto.VersionHeld, so a push not taken
 	// for holding a newer list is acknowledged as such (push.go).
 	heldAcks atomic.Bool
@@ -63,11 +64,18 @@ type subKey struct {
 	zone       string
 }
 
-// New connects to a session and returns a ready client. It waits until a
-// session accepted the handshake or ctx is done; a session refusing the
-// handshake (wrong token: errors.Is(err, ErrUnauthorized)) fails it at once.
-// After New returns, the client reconnects on its own until Close.
+// New checks cfg, connects to a session and returns a ready client. A
+// Config that cannot work fails at once with an error matching ErrInvalid
+// that names the field. New then waits until a session accepted the
+// handshake or ctx is done (not at all with Config.ConnectInBackground); a
+// session refusing the handshake (wrong token: errors.Is(err,
+// ErrUnauthorized)) fails it at once, and on timeout the error wraps ctx's
+// and says what the last attempt met. After New returns, the client
+// reconnects on its own until Close.
 func New(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("cannot create client: %w", err)
+	}
 	cfg = cfg.withDefaults()
 	addrs := cfg.Sessions
 	if cfg.ServersURL != "" {
@@ -96,6 +104,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	defer refuse(nil)
 	c.refuse = refuse
 	c.conn = netio.NewClient(c.connConfig(addrs))
+	if cfg.ConnectInBackground {
+		// Start with a context already done launches the connection loop
+		// and returns without waiting for it.
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = c.conn.Start(done)
+		return c, nil
+	}
 	if err := c.conn.Start(startCtx); err != nil {
 		cause := context.Cause(startCtx)
 		last := c.lastError()
@@ -127,6 +143,7 @@ func (c *Client) Close() error {
 		subs = append(subs, s)
 	}
 	c.mu.Unlock()
+	c.setState(StateClosed) // before the link closes: no "connecting" then
 
 	c.cancel()
 	for _, s := range subs {

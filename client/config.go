@@ -54,6 +54,18 @@ type Config struct {
 	// may take twice as long. A connection is dropped when nothing at all
 	// (no reply, no push) arrives within RequestTimeout of a heartbeat.
 	RequestTimeout time.Duration
+	// OnStateChange, when set, is called with the client's new State each
+	// time it changes (connected, connecting again after a lost
+	// connection, closed). It runs on the connecting goroutine (or on
+	// Close's), so it must be quick and must not call Close.
+	OnStateChange func(State)
+	// ConnectInBackground makes New return as soon as the Config is valid,
+	// without waiting for a session: the client connects on its own, and
+	// Publish and Subscribe wait for the connection (bounded by their ctx).
+	// A session refusing the handshake is then reported in the log and
+	// retried. New still fetches ServersURL first (bounded by
+	// RequestTimeout).
+	ConnectInBackground bool
 	// Logger receives connection events; slog.Default() when nil.
 	Logger *slog.Logger
 	// BackoffMin and BackoffMax bound the delay between reconnect attempts

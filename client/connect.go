@@ -56,10 +56,12 @@ func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
 		return err
 	}
 	c.log.Info("connected to session", "addr", l.Addr(), "server", reply.ServerID)
+	c.setState(StateConnected)
 	return nil
 }
 
 func (c *Client) onDisconnect(err error) {
+	c.setState(StateConnecting)
 	if c.moving.Swap(false) {
 		return // asked to move: logged by onMove
 	}

@@ -31,7 +31,7 @@ func TestReconnectReplaysEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := c.Publish(ctx, Publication{DataID: "gone"})
+	gone, err := c.Publish(ctx, Publication{DataID: "gone", Data: []string{"g:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestReconnectReplaysEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, nil)
+	s2, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeZone}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,4 +232,31 @@ func TestReplayRetriesUnansweredOnSameConnection(t *testing.T) {
 			t.Errorf("%d connections accepted; want the replay finished on the first", fs.accepted)
 		}
 	})
+}
+
+// TestState: State and OnStateChange follow connecting, connected, a lost
+// connection and Close.
+func TestState(t *testing.T) {
+	fs := newFakeSession(t)
+	fs.refuse.Store(uint32(proto.CodeUnavailable))
+	changes := make(chan State, 16)
+	c := newTestClient(t, Config{ConnectInBackground: true, OnStateChange: func(s State) { changes <- s }}, fs.addr())
+	if s := c.State(); s != StateConnecting {
+		t.Fatalf("State before a session answered = %v", s)
+	}
+	fs.refuse.Store(0)
+	if s := <-changes; s != StateConnected || c.State() != StateConnected {
+		t.Fatalf("change %v, State %v; want connected", s, c.State())
+	}
+	fs.dropConns()
+	if s := <-changes; s != StateConnecting {
+		t.Fatalf("change %v after a lost connection, want connecting", s)
+	}
+	if s := <-changes; s != StateConnected {
+		t.Fatalf("change %v after the reconnect, want connected", s)
+	}
+	_ = c.Close()
+	if s := <-changes; s != StateClosed || c.State() != StateClosed {
+		t.Fatalf("change %v, State %v after Close; want closed", s, c.State())
+	}
 }

@@ -17,7 +17,8 @@ const dataInfoSep = "#@#"
 // DataInfoID returns dataID + "#@#" + instanceID + "#@#" + group, the key
 // under which the registry stores a service. Empty instanceID and group take
 // their defaults. It fails with ErrInvalidDataID for an empty dataID or a
-// part that contains the separator.
+// part that contains the separator, or parts over 512 bytes together (that
+// error also matches ErrTooLarge).
 func DataInfoID(dataID, instanceID, group string) (string, error) {
 	if strings.TrimSpace(dataID) == "" {
 		return "", fmt.Errorf("%w: empty", ErrInvalidDataID)
@@ -30,8 +31,12 @@ func DataInfoID(dataID, instanceID, group string) (string, error) {
 	}
 	for _, part := range [...]string{dataID, instanceID, group} {
 		if strings.Contains(part, dataInfoSep) {
-			return "", fmt.Errorf("%w: %q contains %q", ErrInvalidDataID, part, dataInfoSep)
+			return "", fmt.Errorf("%w: %q contains %q", ErrInvalidDataID, clip(part), dataInfoSep)
 		}
 	}
-	return dataID + dataInfoSep + instanceID + dataInfoSep + group, nil
+	id := dataID + dataInfoSep + instanceID + dataInfoSep + group
+	if len(id) > maxIDLen {
+		return "", &limitError{fmt.Sprintf("data id, instance id and group are %d bytes together, limit %d", len(id), maxIDLen), ErrInvalidDataID}
+	}
+	return id, nil
 }

@@ -9,18 +9,31 @@ import (
 var (
 	// ErrClosed is returned by every operation on a closed Client.
 	ErrClosed = errors.New("client closed")
-	// ErrInvalidDataID is returned for an empty data id, or a data id, group
-	// or instance id containing the dataInfoId separator "#@#".
-	ErrInvalidDataID = errors.New("invalid data id")
-	// ErrInvalidScope is returned for a Scope outside the known values.
-	ErrInvalidScope = errors.New("invalid scope")
+	// ErrInvalid matches (errors.Is) every error of a request or a Config
+	// that cannot succeed as it is, found by the client (the message names
+	// the field) or refused by the session as a bad request: ErrInvalidDataID,
+	// ErrInvalidScope, ErrNoSessions, ErrInvalidApp, ErrEmptyData and the
+	// client's limits (which also match ErrTooLarge). It is never retried.
+	ErrInvalid = errors.New("invalid")
+	// ErrInvalidDataID is returned for an empty data id, a data id, group
+	// or instance id containing the dataInfoId separator "#@#", or the three
+	// over 512 bytes together. It matches ErrInvalid.
+	ErrInvalidDataID error = invalidError("invalid data id")
+	// ErrInvalidScope is returned for a Scope outside the known values. It
+	// matches ErrInvalid.
+	ErrInvalidScope error = invalidError("invalid scope")
 	// ErrNoSessions is returned by New when the configuration names no
-	// session address and no ServersURL, or the ServersURL lists none.
-	ErrNoSessions = errors.New("no session address")
+	// session address and no ServersURL, or the ServersURL lists none. It
+	// matches ErrInvalid.
+	ErrNoSessions error = invalidError("no session address")
 	// ErrInvalidApp is returned by PublishApp for an App without an
 	// address or services, with an interface listed twice, or in the
-	// reserved group proto.AppGroup.
-	ErrInvalidApp = errors.New("invalid app")
+	// reserved group proto.AppGroup. It matches ErrInvalid.
+	ErrInvalidApp error = invalidError("invalid app")
+	// ErrEmptyData is returned by Publish and Republish for no data or an
+	// empty entry: subscribers could not tell it from no publisher.
+	// Unpublish removes a publication. It matches ErrInvalid.
+	ErrEmptyData error = invalidError("empty data")
 	// ErrUnpublished is returned by Republish after Unpublish.
 	ErrUnpublished = errors.New("publisher already unpublished")
 	// ErrUnsubscribed is returned by Unsubscribe called twice.
@@ -59,8 +72,14 @@ var (
 	ErrStaleVersion = errors.New("stale version")
 )
 
+// invalidError is a sentinel that also matches ErrInvalid.
+type invalidError string
+
+func (e invalidError) Error() string        { return string(e) }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
 // ServerError is a request refused by the session. Use errors.As to read the
-// code, or errors.Is with ErrUnauthorized, ErrForbidden, ErrOwned, ErrRateLimited,
+// code, or errors.Is with ErrInvalid (a bad request), ErrUnauthorized, ErrForbidden, ErrOwned, ErrRateLimited,
 // ErrTooLarge, ErrUnavailable or ErrStaleVersion.
 type ServerError struct {
 	Code    proto.Code
@@ -68,17 +87,20 @@ type ServerError struct {
 	Hint    string // e.g. the version held, for proto.CodeStaleVersion
 }
 
-// Error returns the code and the session's message.
+// Error returns the code and the session's message, cut to a bounded
+// length (a session may repeat the request's input).
 func (e *ServerError) Error() string {
 	if e.Message == "" {
 		return "session refused: " + e.Code.String()
 	}
-	return "session refused: " + e.Code.String() + ": " + e.Message
+	return "session refused: " + e.Code.String() + ": " + clip(e.Message)
 }
 
 // Is lets errors.Is match the sentinel of the error's code.
 func (e *ServerError) Is(target error) bool {
 	switch target {
+	case ErrInvalid:
+		return e.Code == proto.CodeBadRequest
 	case ErrUnauthorized:
 		return e.Code == proto.CodeUnauthorized
 	case ErrRateLimited:

@@ -99,7 +99,7 @@ func TestRateLimitedPublishIsRetried(t *testing.T) {
 	ls := newLimitingSession(t, proto.CodeRateLimited, "registration rate limit of one connection exceeded")
 	c := newTestClient(t, Config{}, ls.srv.Addr())
 	ls.refuse.Store(3)
-	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc"}); err != nil {
+	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc", Data: []string{"a:1"}}); err != nil {
 		t.Fatalf("Publish: %v, want success after the rate limit let it through", err)
 	}
 	if n := ls.refused.Load(); n != 3 {
@@ -110,7 +110,7 @@ func TestRateLimitedPublishIsRetried(t *testing.T) {
 	ls.refuse.Store(1 << 40)
 	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
 	defer cancel()
-	_, err := c.Publish(ctx, Publication{DataID: "svc2"})
+	_, err := c.Publish(ctx, Publication{DataID: "svc2", Data: []string{"a:1"}})
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("Publish: %v, want DeadlineExceeded and ErrRateLimited", err)
 	}
@@ -141,7 +141,7 @@ func TestRateLimitedReplayKeepsTheConnection(t *testing.T) {
 	c := newTestClient(t, Config{}, ls.srv.Addr())
 	const pubs = 20
 	for i := range pubs {
-		if _, err := c.Publish(testCtx(t), Publication{DataID: "svc", InstanceID: string(rune('a' + i))}); err != nil {
+		if _, err := c.Publish(testCtx(t), Publication{DataID: "svc", InstanceID: string(rune('a' + i)), Data: []string{"a:1"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,8 +18,11 @@ type Publication struct {
 	DataID     string // required, e.g. "com.example.demo:1.0"
 	Group      string // DefaultGroup when empty
 	InstanceID string // DefaultInstanceID when empty
-	// Data is the published list, usually addresses like "10.0.0.1:12200".
-	Data  []string
+	// Data is the published list, usually addresses like "10.0.0.1:12200":
+	// at least one entry, none empty (ErrEmptyData), at most 1024.
+	Data []string
+	// Attrs are the publisher's attributes: at most 64, 16 KiB in all
+	// (over it: ErrTooLarge).
 	Attrs map[string]string
 }
 
@@ -48,6 +51,9 @@ func (c *Client) Publish(ctx context.Context, p Publication) (*Publisher, error)
 	id, err := DataInfoID(p.DataID, p.InstanceID, p.Group)
 	if err != nil {
 		return nil, fmt.Errorf("cannot publish: %w", err)
+	}
+	if err := validPublication(p.Data, p.Attrs); err != nil {
+		return nil, fmt.Errorf("cannot publish %s: %w", clip(id), err)
 	}
 	pub := &Publisher{
 		c:          c,
@@ -155,12 +161,16 @@ func (p *Publisher) reassert(m *proto.Publisher, se *ServerError) (next *proto.P
 // refusal found then is also logged and passed to Config.OnRefusal.
 func (p *Publisher) Err() error { return p.refusal.get() }
 
-// Republish replaces the published data, with the next version. On error
+// Republish replaces the published data, with the next version; data must
+// not be empty (ErrEmptyData: Unpublish removes a publication). On error
 // the new data stays recorded (unless the session refused it) and reaches
 // the registry with the next replay.
 func (p *Publisher) Republish(ctx context.Context, data ...string) error {
 	if p.c.ctx.Err() != nil {
 		return fmt.Errorf("cannot republish %s: %w", p.dataInfoID, ErrClosed)
+	}
+	if err := validData(data); err != nil {
+		return fmt.Errorf("cannot republish %s: %w", p.dataInfoID, err)
 	}
 	p.mu.Lock()
 	if p.removed {

@@ -120,7 +120,7 @@ func TestPublishStaleVersionIsAccepted(t *testing.T) {
 	fs := newFakeSession(t)
 	c := newTestClient(t, Config{}, fs.addr())
 	fs.with(func(fs *fakeSession) { fs.reject[proto.TypePublisher] = proto.CodeStaleVersion })
-	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc"}); err != nil {
+	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc", Data: []string{"a:1"}}); err != nil {
 		t.Fatalf("Publish answered with CodeStaleVersion: %v, want success", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestPublishTimesOutWithoutSessionAndUnregisters(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
 	defer cancel()
-	_, err := c.Publish(ctx, Publication{DataID: "svc"})
+	_, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a:1"}})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Publish: %v, want DeadlineExceeded", err)
 	}
@@ -153,7 +153,7 @@ func TestClosedClient(t *testing.T) {
 	fs := newFakeSession(t)
 	c := newTestClient(t, Config{}, fs.addr())
 	ctx := testCtx(t)
-	p, err := c.Publish(ctx, Publication{DataID: "svc"})
+	p, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestClosedClient(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, err := c.Publish(ctx, Publication{DataID: "svc"}); !errors.Is(err, ErrClosed) {
+	if _, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a:1"}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Publish after Close: %v, want ErrClosed", err)
 	}
 	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, nil); !errors.Is(err, ErrClosed) {
@@ -229,7 +229,7 @@ func TestRefusedRepublishIsAnError(t *testing.T) {
 	if err := p.Republish(ctx, "b"); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("Republish refused as forbidden: %v", err)
 	}
-	if _, err := c.Publish(ctx, Publication{DataID: "svc"}); !errors.Is(err, ErrForbidden) {
+	if _, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a:1"}}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("Publish refused as forbidden: %v", err)
 	}
 }

@@ -33,9 +33,11 @@ func fetchServers(ctx context.Context, url string, timeout time.Duration) ([]str
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxServersBody)).Decode(&list); err != nil {
 		return nil, fmt.Errorf("cannot decode session list: %w", err)
 	}
+	// An entry that is not host:port (nothing from the network is
+	// trusted) is skipped: the others may still work.
 	out := list[:0]
 	for _, a := range list {
-		if a != "" {
+		if validAddr(a) == nil {
 			out = append(out, a)
 		}
 	}

@@ -19,7 +19,7 @@ func TestServersURL(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	c := newTestClient(t, Config{ServersURL: srv.URL + "/api/servers/query"})
-	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc"}); err != nil {
+	if _, err := c.Publish(testCtx(t), Publication{DataID: "svc", Data: []string{"a:1"}}); err != nil {
 		t.Fatalf("cannot publish through the listed session: %v", err)
 	}
 

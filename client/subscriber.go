@@ -13,11 +13,16 @@ import (
 // Scope says which publishers a subscriber receives.
 type Scope uint8
 
+// ScopeDataCenter is the zero value, the default: a subscriber sees every
+// publisher of its data center whatever the client's Zone, as a Nacos or
+// Consul user expects; a zone-local view is asked for with ScopeZone.
 const (
-	// ScopeZone (the default) receives only publishers of the client's zone.
-	ScopeZone Scope = iota
-	// ScopeDataCenter receives publishers of every zone of the data center.
-	ScopeDataCenter
+	// ScopeDataCenter (the default) receives publishers of every zone of
+	// the data center.
+	ScopeDataCenter Scope = iota
+	// ScopeZone receives only publishers of one zone: Subscription.Zone,
+	// or the client's.
+	ScopeZone
 	// ScopeGlobal receives every publisher; within one data center it is
 	// the same as ScopeDataCenter.
 	ScopeGlobal
@@ -49,6 +54,9 @@ type Subscription struct {
 	Group      string // DefaultGroup when empty
 	InstanceID string // DefaultInstanceID when empty
 	Scope      Scope
+	// Zone is the zone a ScopeZone subscription sees; Config.Zone when
+	// empty. Other scopes ignore it.
+	Zone string
 }
 
 // Subscriber is one live subscription.
@@ -101,6 +109,12 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 	}
 	if scope == proto.ScopeZone {
 		sub.key.zone = c.cfg.Zone
+		if s.Zone != "" {
+			if msg := validName(s.Zone); msg != "" {
+				return nil, fmt.Errorf("cannot subscribe to %s: %w: zone %q: %s", id, ErrInvalid, clip(s.Zone), msg)
+			}
+			sub.key.zone = s.Zone
+		}
 	}
 
 	c.mu.Lock()
@@ -137,6 +151,20 @@ func (s *Subscriber) Unsubscribe(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
 	}
+	return nil
+}
+
+// UnsubscribeLater removes the subscription and stops its handler at once,
+// and sends the removal in the background (until the session confirms it,
+// a minute passes or the Client is closed): for a caller that must not
+// block, such as a gRPC resolver closing while the registry is
+// unreachable. It returns ErrUnsubscribed or ErrClosed as Unsubscribe.
+func (s *Subscriber) UnsubscribeLater() error {
+	m, err := s.remove()
+	if err != nil {
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+	}
+	s.c.unregisterLater(m)
 	return nil
 }
 
@@ -212,10 +240,14 @@ func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 // names the version of the list held, which the session leaves in place
 // while a restarted registry is still being rebuilt (proto.Subscriber.Held).
 func (s *Subscriber) message() *proto.Subscriber {
+	zone := s.key.zone // a ScopeZone subscription's own zone
+	if zone == "" {
+		zone = s.c.cfg.Zone
+	}
 	m := &proto.Subscriber{
 		DataInfoID: s.dataInfoID,
 		RegisterID: s.RegisterID(),
-		Zone:       s.c.cfg.Zone,
+		Zone:       zone,
 		Scope:      s.scope,
 		AppName:    s.c.cfg.AppName,
 		Version:    1,

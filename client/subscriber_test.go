@@ -218,7 +218,7 @@ func TestZoneAndDataCenterDispatch(t *testing.T) {
 	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())
 	ctx := testCtx(t)
 	var zoneRec, dcRec recorder
-	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc"}, zoneRec.handle); err != nil {
+	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeZone}, zoneRec.handle); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Subscribe(ctx, Subscription{DataID: "svc", Scope: ScopeDataCenter}, dcRec.handle); err != nil {
@@ -313,5 +313,73 @@ func TestSlowHandlerBlocksOnlyItsSubscriber(t *testing.T) {
 		if fast.updates[i].Version <= fast.updates[i-1].Version {
 			t.Fatalf("versions out of order: %d after %d", fast.updates[i].Version, fast.updates[i-1].Version)
 		}
+	}
+}
+
+// TestSubscriptionZone: a ScopeZone subscription may name its own zone,
+// which is registered and filters its pushes; a malformed one is refused.
+func TestSubscriptionZone(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "home"}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeZone, Zone: "away"}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) {
+		if m := fs.subs[s.RegisterID()]; m.Zone != "away" || m.Scope != proto.ScopeZone {
+			t.Errorf("registered %+v, want zone away", m)
+		}
+	})
+	fs.push(fullPush(s.DataInfoID(), "away", 1, pp("p1", "away", 1, "a:1")))
+	if u := rec.waitVersion(t, 1); !slices.Equal(u.Addresses(), []string{"a:1"}) {
+		t.Errorf("update %+v", u)
+	}
+	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeZone, Zone: "a\nb"}, rec.handle); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Subscribe with a malformed zone: %v, want ErrInvalid", err)
+	}
+}
+
+// TestUnsubscribeLaterDoesNotWait: UnsubscribeLater returns while the
+// session does not answer the removal, which it receives.
+func TestUnsubscribeLaterDoesNotWait(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, func(Update) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) { fs.swallow[proto.TypeUnregisterSubscriber] = 1 })
+	if err := s.UnsubscribeLater(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnsubscribeLater(); !errors.Is(err, ErrUnsubscribed) {
+		t.Errorf("second UnsubscribeLater: %v, want ErrUnsubscribed", err)
+	}
+	waitFor(t, "the removal", func() bool {
+		var n int
+		fs.with(func(fs *fakeSession) { n = fs.swallow[proto.TypeUnregisterSubscriber] })
+		return n == 0
+	})
+}
+
+// TestDefaultScopeIsDataCenter: a subscription without a Scope sees every
+// zone of the data center, whatever the client's Zone.
+func TestDefaultScopeIsDataCenter(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{Zone: "zA"}, fs.addr())
+	var rec recorder
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.with(func(fs *fakeSession) {
+		if m := fs.subs[s.RegisterID()]; m.Scope != proto.ScopeDataCenter {
+			t.Errorf("registered %+v, want scope dataCenter", m)
+		}
+	})
+	fs.push(fullPush(svcID, "", 1, pp("p1", "zA", 1, "a:1"), pp("p2", "zB", 1, "b:1")))
+	if u := rec.waitVersion(t, 1); !slices.Equal(u.Addresses(), []string{"a:1", "b:1"}) {
+		t.Errorf("got %v", u.Addresses())
 	}
 }

@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"google.golang.org/grpc/resolver"
 
 	"github.com/roster-registry/roster/client"
 )
 
-// Scheme is the target scheme the Builder resolves: "roster:///<data id>".
+// Scheme is the target scheme the Builder resolves:
+// "roster:///dataId?group=&instance=&zone=&scope=", whose parameters, all
+// optional, override the Builder's options; scope is zone, dataCenter or
+// global.
 const Scheme = "roster"
 
 // Builder builds resolvers that subscribe through one roster client. Pass it
@@ -34,14 +35,13 @@ func (*Builder) Scheme() string { return Scheme }
 // Build starts a resolver for target. It returns at once: the subscription
 // is made in the background, and RPCs wait for its first push.
 func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolver.BuildOptions) (resolver.Resolver, error) {
-	dataID := strings.TrimPrefix(target.Endpoint(), "/")
-	sub := client.Subscription{DataID: dataID, Group: b.opts.group, InstanceID: b.opts.instanceID, Scope: b.opts.scope}
 	// Checked here so a malformed target fails grpc.NewClient's first use
 	// at once instead of never resolving.
-	if _, err := client.DataInfoID(sub.DataID, sub.InstanceID, sub.Group); err != nil {
-		return nil, fmt.Errorf("cannot resolve %q: %w", target.URL.String(), err)
+	sub, err := parseTarget(target.URL, b.opts)
+	if err != nil {
+		return nil, err
 	}
-	r := &rosterResolver{cc: cc, c: b.c, sub: sub, closeTimeout: b.opts.closeTimeout, done: make(chan struct{})}
+	r := &rosterResolver{cc: cc, c: b.c, sub: sub, done: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.subscribe()
 	return r, nil
@@ -49,10 +49,9 @@ func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 
 // rosterResolver feeds one channel with the pushes of one subscription.
 type rosterResolver struct {
-	cc           resolver.ClientConn
-	c            *client.Client
-	sub          client.Subscription
-	closeTimeout time.Duration
+	cc  resolver.ClientConn
+	c   *client.Client
+	sub client.Subscription
 
 	ctx    context.Context // ends with Close; bounds the subscribe
 	cancel context.CancelFunc
@@ -87,15 +86,14 @@ func (r *rosterResolver) push(u client.Update) {
 // ResolveNow does nothing: the registry pushes every change.
 func (*rosterResolver) ResolveNow(resolver.ResolveNowOptions) {}
 
-// Close unsubscribes. A push being handled may still reach the channel,
-// which ignores it once closed.
+// Close unsubscribes without waiting for the registry (the roster client
+// sends the removal in the background), so closing a channel never blocks
+// on an unreachable registry. A push being handled may still reach the
+// channel, which ignores it once closed.
 func (r *rosterResolver) Close() {
 	r.cancel()
 	<-r.done
-	if r.s == nil {
-		return
+	if r.s != nil {
+		_ = r.s.UnsubscribeLater()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.closeTimeout)
-	defer cancel()
-	_ = r.s.Unsubscribe(ctx) // on failure the client retries in the background
 }

@@ -11,6 +11,19 @@
 //		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 //		grpc.WithTransportCredentials(insecure.NewCredentials()))
 //
+// The target names the subscription:
+//
+//	roster:///dataId?group=&instance=&zone=&scope=
+//
+// Every parameter is optional and overrides the Builder's option of the
+// same meaning; scope is zone, dataCenter or global, and zone (a zone other
+// than the client's) implies scope=zone. The data id may also be a whole
+// dataInfoId, "dataId#@#instance#@#group"; a "#" in a data id may be
+// written as is or as %23. The authority must be empty (the registry is the
+// Builder's client). A target that breaks these rules fails at once with
+// ErrInvalidTarget, saying why. Closing a channel never waits for the
+// registry: the unsubscribe is sent in the background by the client.
+//
 // Servers publish themselves with Register. A published string may carry a
 // scheme and query parameters ("grpc://10.0.0.1:12200?weight=100"): the
 // resolver dials the bare host:port and keeps the rest as attributes, read

@@ -2,7 +2,6 @@ package grpcresolver
 
 import (
 	"net/url"
-	"time"
 
 	"github.com/roster-registry/roster/client"
 )
@@ -16,22 +15,18 @@ type options struct {
 	group      string
 	instanceID string
 	params     url.Values
-	// closeTimeout bounds the unsubscribe sent when a resolver closes.
-	closeTimeout time.Duration
 }
 
-const defaultCloseTimeout = 5 * time.Second
-
 func newOptions(opts []Option) options {
-	o := options{closeTimeout: defaultCloseTimeout}
+	var o options
 	for _, f := range opts {
 		f(&o)
 	}
 	return o
 }
 
-// WithScope sets which publishers a resolver sees (client.ScopeZone, the
-// SDK's default, when not given).
+// WithScope sets which publishers a resolver sees (client.ScopeDataCenter,
+// the SDK's default, when not given).
 func WithScope(s client.Scope) Option { return func(o *options) { o.scope = s } }
 
 // WithGroup sets the group of the dataInfoId (client.DefaultGroup when empty).

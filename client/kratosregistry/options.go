@@ -5,7 +5,7 @@ import "github.com/roster-registry/roster/client"
 // Option tunes a Registry.
 type Option func(*Registry)
 
-// WithScope sets which publishers discovery sees (client.ScopeZone, the
+// WithScope sets which publishers discovery sees (client.ScopeDataCenter, the
 // SDK's default, when not given).
 func WithScope(s client.Scope) Option { return func(r *Registry) { r.scope = s } }
 
