@@ -83,7 +83,7 @@ func (s *Server) applyInterest(sc *sessConn, m *proto.Interest) *proto.Result {
 	if n, limit := sc.sizeAfter(m), s.cfg.MaxInterestsPerConn; limit >= 0 && n > limit {
 		s.m.interestRefused.Inc()
 		s.interestLog.Warn(s.log, "refused an interest: the connection's interest set would pass its limit",
-			"session", sc.session, "remote", sc.c.RemoteAddr(), "size", n, "limit", limit, "flag", "--"+FlagMaxInterestsPerConn)
+			"session", sc.session, "size", n, "limit", limit, "flag", "--"+FlagMaxInterestsPerConn)
 		return &proto.Result{Code: proto.CodeTooLarge, Message: fmt.Sprintf(
 			"interest set of this connection would hold %d dataInfoIds, limit %d (--%s)", n, limit, FlagMaxInterestsPerConn)}
 	}
