@@ -19,6 +19,12 @@ const (
 	DefaultRepairInterval    = 5 * time.Second
 	DefaultSyncInterval      = 30 * time.Second
 	DefaultReplicaQueue      = 1 << 16
+	// DefaultMaxInterestsPerConn is Config.MaxInterestsPerConn's default:
+	// far more services than a session's clients subscribe to (a session
+	// takes at most 20,000 per client connection, and a registry of a
+	// million services is large), small enough that one connection cannot
+	// hold gigabytes of ids.
+	DefaultMaxInterestsPerConn = 1 << 21
 	// DefaultReplayWindow is Config.ReplayWindow's default: twice the SDK's
 	// longest wait between two reconnect attempts (5 s), so a client that
 	// lost its session when the registry went down has tried again at least
@@ -59,6 +65,11 @@ type Config struct {
 	// ReplicaQueue bounds the ops waiting to be streamed to one follower;
 	// beyond it they are dropped (and counted), and repair catches up.
 	ReplicaQueue int
+	// MaxInterestsPerConn bounds the dataInfoIds one session connection
+	// may ask notifies for (its interest set): an Interest that would pass
+	// it is refused (CodeTooLarge, naming the flag). Zero: the default;
+	// negative: no limit.
+	MaxInterestsPerConn int
 	// ReplayWindow is how long a slot this node rebuilt from nothing (it
 	// came to lead it holding no copy: the whole data tier restarted, or
 	// every copy was lost) settles: fetches say so (proto.Datum.SettleMs),
@@ -110,6 +121,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ReplicaQueue <= 0 {
 		c.ReplicaQueue = DefaultReplicaQueue
+	}
+	if c.MaxInterestsPerConn == 0 {
+		c.MaxInterestsPerConn = DefaultMaxInterestsPerConn
 	}
 	switch {
 	case c.ReplayWindow == 0:

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -57,18 +58,34 @@ func (x interestIndex) remove(id string, sc *sessConn) {
 	})
 }
 
+// size is the count of dataInfoIds some connection is interested in.
+func (x interestIndex) size() int { return x.m.Size() }
+
 // get returns the connections interested in id; the slice must not be modified.
 func (x interestIndex) get(id string) []*sessConn {
 	v, _ := x.m.Load(id)
 	return v
 }
 
-// applyInterest changes the connection's interest set as m says.
-func (s *Server) applyInterest(sc *sessConn, m *proto.Interest) {
+// FlagMaxInterestsPerConn is the flag of Config.MaxInterestsPerConn, as
+// cmd/roster registers it; refusals quote it.
+const FlagMaxInterestsPerConn = "data-max-interests-per-session"
+
+// applyInterest changes the connection's interest set as m says. An
+// Interest that would take the set past Config.MaxInterestsPerConn changes
+// nothing and returns the refusal to answer with.
+func (s *Server) applyInterest(sc *sessConn, m *proto.Interest) *proto.Result {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.closed {
-		return
+		return nil
+	}
+	if n, limit := sc.sizeAfter(m), s.cfg.MaxInterestsPerConn; limit >= 0 && n > limit {
+		s.m.interestRefused.Inc()
+		s.interestLog.Warn(s.log, "refused an interest: the connection's interest set would pass its limit",
+			"session", sc.session, "size", n, "limit", limit, "flag", "--"+FlagMaxInterestsPerConn)
+		return &proto.Result{Code: proto.CodeTooLarge, Message: fmt.Sprintf(
+			"interest set of this connection would hold %d dataInfoIds, limit %d (--%s)", n, limit, FlagMaxInterestsPerConn)}
 	}
 	if m.Reset {
 		keep := make(map[string]struct{}, len(m.Add))
@@ -101,6 +118,24 @@ func (s *Server) applyInterest(sc *sessConn, m *proto.Interest) {
 			}
 		}
 	}
+	return nil
+}
+
+// sizeAfter is the size of sc's interest set once m is applied, or more:
+// it neither subtracts m.Remove nor looks for an id listed twice in m.Add
+// (a session sends each once), so it costs no allocation. Called with
+// sc.mu held.
+func (sc *sessConn) sizeAfter(m *proto.Interest) int {
+	n := len(sc.ids)
+	if m.Reset {
+		n = 0
+	}
+	for _, id := range m.Add {
+		if _, held := sc.ids[id]; (m.Reset || !held) && id != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // dropInterest forgets a closed connection's interests.

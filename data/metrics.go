@@ -27,6 +27,7 @@ type serverMetrics struct {
 	sessionSyncs     *metrics.Counter // (slot, session) comparisons
 	sessionRepaired  *metrics.Counter // datums changed by them
 	syncErrors       *metrics.Counter // failed repairs and session comparisons
+	interestRefused  *metrics.Counter // Interests refused: the connection's set would pass its limit
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -51,6 +52,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		sessionSyncs:     set.NewCounter("roster_data_session_syncs_total"),
 		sessionRepaired:  set.NewCounter("roster_data_session_repaired_datums_total"),
 		syncErrors:       set.NewCounter("roster_data_sync_errors_total"),
+		interestRefused:  set.NewCounter("roster_data_interest_refused_total"),
 	}
 	slotGauge := func(name string, pick func(healthy, syncing, synced, unsynced int) int) {
 		set.NewGauge(name, func() float64 { return float64(pick(s.slots.counts())) })
@@ -63,6 +65,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
 	set.NewGauge("roster_data_replica_queued_ops", func() float64 { return float64(s.peers.queuedOps()) })
 	set.NewGauge("roster_data_replica_lag_seconds", func() float64 { return s.peers.lag(time.Now()).Seconds() })
+	set.NewGauge("roster_data_interests", func() float64 { return float64(s.interest.size()) })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {
 		if t := s.table.Load(); t != nil {

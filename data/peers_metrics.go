@@ -12,6 +12,8 @@ func init() {
 	opshttp.Describe(map[string]string{
 		"roster_data_publishers":                      "Live publishers this data node holds (led and followed slots).",
 		"roster_data_tombstones":                      "Unpublished registerIds remembered until compaction.",
+		"roster_data_interests":                       "dataInfoIds some session connection asks notifies for.",
+		"roster_data_interest_refused_total":          "Interests refused: the session connection's interest set would pass --data-max-interests-per-session.",
 		"roster_data_replica_queued_ops":              "Replica writes queued to followers and not sent yet: replication lag, in writes.",
 		"roster_data_replica_lag_seconds":             "Age of the oldest replica write queued or being sent to a follower: replication lag, in time (0 when every follower has all writes).",
 		"roster_data_replica_ops_sent_total":          "Replica writes streamed to followers.",

@@ -91,7 +91,10 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		if sc, ok := c.Value().(*sessConn); ok {
-			s.applyInterest(sc, &m)
+			if refusal := s.applyInterest(sc, &m); refusal != nil {
+				reply(c, id, refusal)
+				return
+			}
 		}
 		reply(c, id, s.versionsOf(m.Add))
 	case proto.TypeDatumFetch:

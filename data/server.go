@@ -51,6 +51,7 @@ type Server struct {
 	replicaLog, repairLog, syncLog netio.LogThrottle
 	refuse                         netio.Refuser     // requests a node may not make
 	refusedLog                     netio.LogThrottle // writes refused for their owner or version
+	interestLog                    netio.LogThrottle // Interests refused for the connection's limit
 
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool

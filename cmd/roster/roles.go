@@ -44,6 +44,7 @@ type dataFlags struct {
 	addr, httpAddr      string
 	repair, antiEntropy time.Duration
 	replayWindow        time.Duration
+	maxInterests        int
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
@@ -55,11 +56,14 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 		"after the whole registry restarted (a slot led with no copy left), how long clients are given to reconnect and replay their "+
 			"publishers (the SDK retries at least every 5 s): meanwhile a subscriber that held a list keeps it, so no live publisher "+
 			"vanishes from it; then it gets the registry's, without the publishers of clients that did not come back; negative: none")
+	fs.IntVar(&f.maxInterests, data.FlagMaxInterestsPerConn, data.DefaultMaxInterestsPerConn,
+		"dataInfoIds one session connection may ask notifies for; an interest past it is refused; negative: no limit")
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
-		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow, Admin: n.admin, Credentials: creds, Logger: log}
+		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow,
+		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {

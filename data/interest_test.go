@@ -1,0 +1,43 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// TestInterestSetBounded: a session connection's interest set holds at
+// most MaxInterestsPerConn dataInfoIds; an Interest that would pass it is
+// refused whole (CodeTooLarge naming the flag, counted), a Reset within it
+// is accepted, and the index's size is what the connection holds.
+func TestInterestSetBounded(t *testing.T) {
+	d := startData(t, startMeta(t), func(c *Config) { c.MaxInterestsPerConn = 3 })
+	fs := dialSession(t, d.RPCAddr(), sessA)
+	fs.interest(t, true, dataInfoID(1), dataInfoID(2))
+	refused := func(reset bool, add ...string) {
+		t.Helper()
+		err := netio.Call(context.Background(), fs.link, &proto.Interest{Reset: reset, Add: add}, new(proto.ChangeNotify))
+		var r *proto.Result
+		if !errors.As(err, &r) || r.Code != proto.CodeTooLarge || !strings.Contains(r.Message, FlagMaxInterestsPerConn) {
+			t.Fatalf("interest in %d more: want %s naming --%s, got %v", len(add), proto.CodeTooLarge, FlagMaxInterestsPerConn, err)
+		}
+	}
+	before := d.m.interestRefused.Get()
+	refused(false, dataInfoID(3), dataInfoID(4))
+	refused(true, dataInfoID(1), dataInfoID(2), dataInfoID(3), dataInfoID(4))
+	if got := d.m.interestRefused.Get() - before; got != 2 {
+		t.Fatalf("%d refusals counted, want 2", got)
+	}
+	if n := d.interest.size(); n != 2 {
+		t.Fatalf("index holds %d ids after refusals, want the 2 held before", n)
+	}
+	fs.interest(t, false, dataInfoID(1), dataInfoID(3)) // one new: 3, at the limit
+	fs.interest(t, true, dataInfoID(4), dataInfoID(5), dataInfoID(6))
+	if n := d.interest.size(); n != 3 {
+		t.Fatalf("index holds %d ids after a reset to 3, want 3", n)
+	}
+}
