@@ -99,16 +99,7 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 func TestStdAcceptSurvivesErrors(t *testing.T) {
 	const name = "test-accept-errors"
 	s := NewServer(ServerConfig{Name: name, Addr: "127.0.0.1:0", std: true, Logger: quiet}, newTestHandler())
-	inner := s.std.listen
-	s.std.listen = func(ctx context.Context, addr string) (net.Listener, error) {
-		ln, err := inner(ctx, addr)
-		if err != nil {
-			return nil, err
-		}
-		fl := &flakyListener{Listener: ln}
-		fl.fails.Store(5)
-		return fl, nil
-	}
+	listenFlaky(s, 5, false)
 	// Counted before Start: the accept loop meets the failures at once.
 	before := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get()
 	if err := s.Start(context.Background()); err != nil {
@@ -121,6 +112,24 @@ func TestStdAcceptSurvivesErrors(t *testing.T) {
 	}
 	if got := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get() - before; got != 5 {
 		t.Fatalf("%d accept errors counted, want 5", got)
+	}
+}
+
+// listenFlaky makes s listen on a flakyListener failing its first fails
+// accepts, with the TCP listener's deadline when deadlines is set.
+func listenFlaky(s *Server, fails int64, deadlines bool) {
+	inner := s.std.listen
+	s.std.listen = func(ctx context.Context, addr string) (net.Listener, error) {
+		ln, err := inner(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		fl := &flakyListener{Listener: ln}
+		fl.fails.Store(fails)
+		if deadlines {
+			return deadlineListener{fl}, nil
+		}
+		return fl, nil
 	}
 }
 
@@ -141,19 +150,7 @@ func TestStdAcceptFailuresReportDown(t *testing.T) {
 			var seen []error
 			s := NewServer(ServerConfig{Name: "test-" + name, Addr: "127.0.0.1:0", std: true, Logger: quiet,
 				OnListener: func(err error) { mu.Lock(); seen = append(seen, err); mu.Unlock() }}, newTestHandler())
-			inner := s.std.listen
-			s.std.listen = func(ctx context.Context, addr string) (net.Listener, error) {
-				ln, err := inner(ctx, addr)
-				if err != nil {
-					return nil, err
-				}
-				fl := &flakyListener{Listener: ln}
-				fl.fails.Store(acceptDownAfter + 2)
-				if deadlines {
-					return deadlineListener{fl}, nil
-				}
-				return fl, nil
-			}
+			listenFlaky(s, acceptDownAfter+2, deadlines)
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
