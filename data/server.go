@@ -26,8 +26,11 @@ type Server struct {
 	store *slotstore.Store
 	rpc   *netio.Server
 	auth  *netio.Auth
-	http  *opshttp.Server
-	m     *serverMetrics
+	// serving is rpc.Serving (whether the node port accepts connections,
+	// for health); tests replace it.
+	serving func() error
+	http    *opshttp.Server
+	m       *serverMetrics
 
 	// name is the advertised RPC address, this node's name in the slot
 	// table. Start sets it after listening, so a frame may arrive first:
@@ -101,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		MaxConns:      maxConns,
 		MaxConnsPerIP: maxPerIP,
 	}, rpcHandler{s})
+	s.serving = s.rpc.Serving
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetRole("data")
 	s.http.SetAdmin(cfg.Admin)
@@ -238,9 +242,13 @@ func (s *Server) onView(v metaclient.View) {
 	}
 }
 
-// health is ok once the node holds a slot table. Slots still syncing are
+// health is ok once the node holds a slot table and its node port accepts
+// connections (not when out of descriptors, say). Slots still syncing are
 // served meanwhile, so they show in the detail only.
 func (s *Server) health() (bool, any) {
+	if err := s.serving(); err != nil {
+		return false, map[string]any{"listener": err.Error()}
+	}
 	t := s.table.Load()
 	if t == nil {
 		return false, map[string]any{"reason": "no slot table yet"}

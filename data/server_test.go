@@ -441,3 +441,18 @@ func TestGoneSessionRemoved(t *testing.T) {
 		t.Fatalf("%d publishers left", d.Store().Count())
 	}
 }
+
+// TestHealthNamesADownListener: a node port that cannot accept (out of
+// descriptors, say) makes health fail, naming it, and pass again after.
+func TestHealthNamesADownListener(t *testing.T) {
+	s := startData(t, startMeta(t))
+	down := errors.New("data listener on 127.0.0.1:1 cannot accept (too many open files); retrying")
+	s.serving = func() error { return down }
+	if ok, detail := s.health(); ok || !strings.Contains(fmt.Sprint(detail), down.Error()) {
+		t.Fatalf("health %v %v with the listener down, want false naming it", ok, detail)
+	}
+	s.serving = s.rpc.Serving
+	if ok, detail := s.health(); !ok {
+		t.Fatalf("health %v %v with the listener up again", ok, detail)
+	}
+}

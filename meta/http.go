@@ -17,8 +17,12 @@ func (s *Server) routes() {
 	s.configRoutes()
 }
 
-// health is ok when this node leads or knows a leader to send nodes to.
+// health is ok when this node's port accepts connections (not when out of
+// descriptors, say) and it leads or knows a leader to send nodes to.
 func (s *Server) health() (bool, any) {
+	if err := s.serving(); err != nil {
+		return false, map[string]any{"listener": err.Error()}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	leading := s.isLeaderLocked(time.Now())

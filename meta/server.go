@@ -21,10 +21,13 @@ import (
 
 // Server is one meta node. Create it with New, then Start and Stop it once.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	rpc     *netio.Server
-	auth    *netio.Auth
+	cfg  Config
+	log  *slog.Logger
+	rpc  *netio.Server
+	auth *netio.Auth
+	// serving is rpc.Serving (whether the node port accepts connections,
+	// for health); tests replace it.
+	serving func() error
 	refuse  netio.Refuser // requests a node may not make
 	http    *opshttp.Server
 	m       *serverMetrics
@@ -98,6 +101,7 @@ func New(cfg Config) (*Server, error) {
 		MaxConns:      maxConns,
 		MaxConnsPerIP: maxPerIP,
 	}, rpcHandler{s})
+	s.serving = s.rpc.Serving
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, cfg.Logger)
 	s.http.SetRole("meta")
 	s.http.SetAdmin(cfg.Admin)

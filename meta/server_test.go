@@ -2,9 +2,11 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,5 +341,21 @@ func TestRestartedDataNodeLosesLeadership(t *testing.T) {
 	}
 	if after.Epoch != before.Epoch+1 {
 		t.Fatalf("epoch %d -> %d, want one step", before.Epoch, after.Epoch)
+	}
+}
+
+// TestHealthNamesADownListener: a node port that cannot accept (out of
+// descriptors, say) makes health fail, naming it, and pass again after.
+func TestHealthNamesADownListener(t *testing.T) {
+	s := startMeta(t, openStore(t, filepath.Join(t.TempDir(), "meta.db")))
+	waitLeader(t, s)
+	down := errors.New("meta listener on 127.0.0.1:1 cannot accept (too many open files); retrying")
+	s.serving = func() error { return down }
+	if ok, detail := s.health(); ok || !strings.Contains(fmt.Sprint(detail), down.Error()) {
+		t.Fatalf("health %v %v with the listener down, want false naming it", ok, detail)
+	}
+	s.serving = s.rpc.Serving
+	if ok, detail := s.health(); !ok {
+		t.Fatalf("health %v %v with the listener up again", ok, detail)
 	}
 }

@@ -24,8 +24,8 @@ type serverMetrics struct {
 	// handshakeTimeouts counts conns closed for not completing their
 	// handshake within HandshakeTimeout.
 	handshakeTimeouts *metrics.Counter
-	listenerUp        *metrics.Gauge   // 1 while the listener accepts, 0 while it is being started again
-	listenerRestarts  *metrics.Counter // times the listener stopped under the server and was started again
+	listenerUp        *metrics.Gauge   // 1 while the listener accepts, 0 while its accepts fail or it is being started again
+	listenerRestarts  *metrics.Counter // times gnet's listener stopped under the server and was started again
 }
 
 func newServerMetrics(server string) *serverMetrics {

@@ -250,6 +250,7 @@ func (s *Server) runGnet(opts []gnet.Option) {
 		}
 		addr = s.Addr() // the port it had: clients know that one
 		delay = nextBackoff(delay)
+		s.m.listenerRestarts.Inc()
 		s.setDown(fmt.Errorf("%s listener on %s stopped (%v); starting it again", s.cfg.Name, addr, err))
 		s.log.Error("event loops stopped unexpectedly; starting them again", "addr", addr, "retryIn", delay, "err", err)
 		if !pause(delay, s.stopC) {
@@ -284,7 +285,6 @@ func (s *Server) setDown(err error) {
 	} else {
 		s.down.Store(&err)
 		s.m.listenerUp.Set(0)
-		s.m.listenerRestarts.Inc()
 	}
 	if s.cfg.OnListener != nil {
 		s.cfg.OnListener(err)
@@ -292,7 +292,8 @@ func (s *Server) setDown(err error) {
 }
 
 // Serving reports whether the server accepts connections: nil, or why
-// not (its listener stopped and is being started again). A role's health
+// not (gnet's listener stopped and is being started again; the std
+// server's accepts keep failing). A role's health
 // check answers 503 with it, and a session leaves the session lists
 // meanwhile.
 func (s *Server) Serving() error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -33,6 +34,10 @@ const (
 	// pause that doubles from acceptBackoffMin up to acceptBackoffMax.
 	acceptBackoffMin = 5 * time.Millisecond
 	acceptBackoffMax = time.Second
+	// acceptDownAfter is how many accepts in a row must fail before the
+	// listener is reported down (Serving, listener_up): one failure is a
+	// blip, a run of them an outage.
+	acceptDownAfter = 3
 )
 
 // stdServer is the state of a Server that serves on Go's net and
@@ -105,7 +110,7 @@ func (s *Server) startStd(ctx context.Context) error {
 	std.mu.Unlock()
 	s.mu.Lock()
 	s.booted, s.addr = true, ln.Addr().String()
-	s.m.listenerUp.Set(1) // the accept loop never gives the listener up
+	s.m.listenerUp.Set(1) // until accepts fail (acceptLoop)
 	close(s.bootedC)
 	s.mu.Unlock()
 	std.wg.Add(2)
@@ -138,26 +143,45 @@ func (s *Server) stopStd() {
 
 // acceptLoop accepts until the listener is closed. An accept error (out of
 // file descriptors, say) is logged and retried after a growing pause: the
-// listener is never given up while the server runs.
+// listener is never given up while the server runs. After acceptDownAfter
+// failures in a row it is reported down (Serving) until an accept succeeds
+// or, where the listener has deadlines, a wait of acceptBackoffMax meets no
+// error: nobody was refused meanwhile.
 func (s *Server) acceptLoop(ln net.Listener) {
 	std := s.std
 	defer std.wg.Done()
 	var delay time.Duration
+	failed := 0
 	for {
 		raw, err := ln.Accept()
+		if err != nil && (errors.Is(err, net.ErrClosed) || s.stopping()) {
+			return
+		}
+		if err != nil && failed >= acceptDownAfter && errors.Is(err, os.ErrDeadlineExceeded) {
+			s.acceptRecovered(ln)
+			failed, delay = 0, 0
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) || s.stopping() {
-				return
-			}
+			failed++
 			delay = nextBackoff(delay)
 			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", s.cfg.Name)).Inc()
 			std.acceptLog.log(s.log, slog.LevelError, "cannot accept a connection; retrying", "addr", s.Addr(), "retryIn", delay, "err", err)
+			if failed == acceptDownAfter {
+				s.setDown(fmt.Errorf("%s listener on %s cannot accept (%w); retrying", s.cfg.Name, s.Addr(), err))
+			}
 			if !pause(delay, std.quit) {
 				return
 			}
+			if failed >= acceptDownAfter {
+				setAcceptDeadline(ln, time.Now().Add(acceptBackoffMax))
+			}
 			continue
 		}
-		delay = 0
+		if failed >= acceptDownAfter {
+			s.acceptRecovered(ln)
+		}
+		failed, delay = 0, 0
 		ip := remoteOf(raw).Addr()
 		if limit, which := std.admit(raw, ip); limit != 0 {
 			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, which)).Inc()
@@ -167,6 +191,21 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		}
 		std.wg.Add(2) // the reader (serveStd) and, once it runs, the writer
 		go s.serveStd(raw, ip)
+	}
+}
+
+// acceptRecovered reports a listener that was down serving again.
+func (s *Server) acceptRecovered(ln net.Listener) {
+	setAcceptDeadline(ln, time.Time{})
+	s.setDown(nil)
+	s.log.Info("accepting again", "addr", s.Addr())
+}
+
+// setAcceptDeadline sets ln's accept deadline when it has one (a TCP
+// listener does; a test's wrapper may not).
+func setAcceptDeadline(ln net.Listener, t time.Time) {
+	if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok {
+		_ = d.SetDeadline(t)
 	}
 }
 

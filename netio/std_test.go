@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -98,16 +99,7 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 func TestStdAcceptSurvivesErrors(t *testing.T) {
 	const name = "test-accept-errors"
 	s := NewServer(ServerConfig{Name: name, Addr: "127.0.0.1:0", std: true, Logger: quiet}, newTestHandler())
-	inner := s.std.listen
-	s.std.listen = func(ctx context.Context, addr string) (net.Listener, error) {
-		ln, err := inner(ctx, addr)
-		if err != nil {
-			return nil, err
-		}
-		fl := &flakyListener{Listener: ln}
-		fl.fails.Store(5)
-		return fl, nil
-	}
+	listenFlaky(s, 5, false)
 	// Counted before Start: the accept loop meets the failures at once.
 	before := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get()
 	if err := s.Start(context.Background()); err != nil {
@@ -121,6 +113,72 @@ func TestStdAcceptSurvivesErrors(t *testing.T) {
 	if got := metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", name)).Get() - before; got != 5 {
 		t.Fatalf("%d accept errors counted, want 5", got)
 	}
+}
+
+// listenFlaky makes s listen on a flakyListener failing its first fails
+// accepts, with the TCP listener's deadline when deadlines is set.
+func listenFlaky(s *Server, fails int64, deadlines bool) {
+	inner := s.std.listen
+	s.std.listen = func(ctx context.Context, addr string) (net.Listener, error) {
+		ln, err := inner(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		fl := &flakyListener{Listener: ln}
+		fl.fails.Store(fails)
+		if deadlines {
+			return deadlineListener{fl}, nil
+		}
+		return fl, nil
+	}
+}
+
+// deadlineListener is a flakyListener with the TCP listener's deadline.
+type deadlineListener struct{ *flakyListener }
+
+func (l deadlineListener) SetDeadline(t time.Time) error {
+	return l.Listener.(*net.TCPListener).SetDeadline(t)
+}
+
+// TestStdAcceptFailuresReportDown: accepts failing in a row put the std
+// listener down (Serving, OnListener, listener_up) until an accept succeeds
+// or, on a listener with deadlines, a wait meets no failure.
+func TestStdAcceptFailuresReportDown(t *testing.T) {
+	f := func(name string, deadlines, dial bool) {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []error
+			s := NewServer(ServerConfig{Name: "test-" + name, Addr: "127.0.0.1:0", std: true, Logger: quiet,
+				OnListener: func(err error) { mu.Lock(); seen = append(seen, err); mu.Unlock() }}, newTestHandler())
+			listenFlaky(s, acceptDownAfter+2, deadlines)
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Stop(context.Background()) })
+			up := metrics.GetOrCreateGauge(fmt.Sprintf("roster_netio_listener_up{server=%q}", "test-"+name), nil)
+			waitFor(t, "the listener reported down", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 1 })
+			if dial {
+				if s.Serving() == nil || up.Get() != 0 {
+					t.Fatalf("down reported, but Serving is %v and listener_up %v", s.Serving(), up.Get())
+				}
+				l := dialLink(t, s.Addr(), LinkConfig{})
+				if _, err := l.Request(context.Background(), pub([]byte("x"))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, "the listener reported up", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 2 })
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != 2 || seen[0] == nil || !errors.Is(seen[0], syscall.EMFILE) || seen[1] != nil {
+				t.Fatalf("OnListener saw %v, want [EMFILE, nil]", seen)
+			}
+			if s.Serving() != nil || up.Get() != 1 {
+				t.Fatalf("up reported, but Serving is %v and listener_up %v", s.Serving(), up.Get())
+			}
+		})
+	}
+	f("up-at-next-accept", false, true)
+	f("up-after-a-quiet-wait", true, false)
 }
 
 // TestStdStopClosesHandshakes: Stop does not wait for connections still in

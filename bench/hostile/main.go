@@ -165,10 +165,10 @@ func (rep *report) markdown() string {
 	b.WriteString("**Legitimate workload** throughout: one SDK client republishes a service every 50 ms with its send time in the data,\n" +
 		"another subscribes to it and times each newer push (both clocks this machine's).\n")
 	fmt.Fprintf(&b, "**Each attack** runs for %s while the target is sampled every 250 ms (heap in use from its /metrics, descriptors from\n"+
-		"/proc, the session's /health/check); then, 3 s after it stopped and a GC in the target, the heap it retains.\n"+
+		"/proc, the session's /health/check, all asked from 127.0.0.2, the attacks coming from 127.0.0.1); then, 3 s after it\n"+
+		"stopped and a GC in the target, the heap it retains.\n"+
 		"A connection the target closes is dialed again at once, so *connections used* also measures the churn the target\n"+
-		"absorbed. *health not 200* counts samples whose check got no 200 within 2 s, including checks that waited in the\n"+
-		"backlog of an HTTP port whose connection cap the attack held.\n\n", rep.duration)
+		"absorbed. *health not 200* counts samples whose check got no 200 within 2 s.\n\n", rep.duration)
 	b.WriteString("| attack | connections used | peak heap MiB | peak RSS MiB | peak fds | health not 200 (samples) | legit push p50 / p99 ms | legit pushes / failed writes | retained heap MiB | healthy after |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range append([]result{rep.base}, rep.results...) {

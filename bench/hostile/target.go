@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,6 +26,14 @@ type target struct {
 }
 
 const adminToken = "hostile-run-admin-token"
+
+// prober samples the target's health and metrics from 127.0.0.2, another
+// address than the attacks' (as a kubelet or Prometheus would be): an HTTP
+// port bounds each source IP's connections, so one attacker cannot hold
+// every connection a prober needs.
+var prober = &http.Client{Transport: &http.Transport{
+	DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext,
+}}
 
 func startTarget(ctx context.Context, bin, dir string, nofile int) (*target, error) {
 	names := []string{"meta", "meta-http", "data", "data-http", "session", "session-http"}
@@ -79,7 +88,7 @@ func (t *target) healthy(ctx context.Context) int {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["session-http"]+"/health/check", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := prober.Do(req)
 	if err != nil {
 		return 0
 	}
@@ -114,7 +123,7 @@ func (t *target) gc(ctx context.Context) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["meta-http"]+"/debug/pprof/heap?gc=1", nil)
 	opshttp.SetAdminHeaders(req, t.token)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := prober.Do(req); err == nil {
 		resp.Body.Close()
 	}
 }
@@ -125,7 +134,7 @@ func (t *target) metric(ctx context.Context, name string) float64 {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["meta-http"]+"/metrics", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := prober.Do(req)
 	if err != nil {
 		return 0
 	}

@@ -52,6 +52,7 @@ func init() {
 		"roster_http_admin_refused_total":          "Admin HTTP requests refused for a missing or wrong token (or a non-loopback client without one).",
 		"roster_http_admin_bad_requests_total":     "Admin HTTP requests refused for a malformed or oversized form.",
 		"roster_http_connections":                  "Open connections to the process's HTTP servers (each holds at most a sixteenth of the open-files limit, 1024 at most; more wait in the backlog).",
+		"roster_http_refused_total":                "Connections to the process's HTTP servers closed at once, by limit (conns_per_ip: their source IP held a quarter of the server's connection cap).",
 		"roster_netio_conns":                       "Open connections of an RPC server.",
 		"roster_netio_conns_accepted_total":        "Connections an RPC server accepted.",
 		"roster_netio_frames_in_total":             "Frames an RPC server read.",

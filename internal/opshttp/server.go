@@ -38,7 +38,8 @@ const MaxBody = 1 << 20
 const (
 	// MaxConns bounds the server's open connections (netio.FDShare of the
 	// process's descriptors, at most this); past it, new ones wait in the
-	// listen backlog until one closes.
+	// listen backlog until one closes. One source IP holds at most a
+	// quarter of them; past that its new ones are closed at once.
 	MaxConns          = 1024
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second // headers and body
@@ -48,6 +49,9 @@ const (
 
 // openConns counts the open connections of every role's HTTP server.
 var openConns = metrics.NewGauge(`roster_http_connections`, nil)
+
+// refusedPerIP counts connections closed at once for their source IP's cap.
+var refusedPerIP = metrics.NewCounter(`roster_http_refused_total{limit="conns_per_ip"}`)
 
 var adminBadRequests = metrics.NewCounter(`roster_http_admin_bad_requests_total`)
 
@@ -65,6 +69,10 @@ type Server struct {
 	role   string // whose metrics /metrics exports (metrics.go)
 	// maxConns is MaxConns; tests lower it.
 	maxConns int
+	// maxPerIP bounds one source IP's connections (a quarter of maxConns
+	// when 0), so that one source cannot hold the whole cap and keep
+	// health checks and scrapes from other ones waiting.
+	maxPerIP int
 }
 
 // SetAdmin sets who may use the admin endpoints and protected reads (see
@@ -211,7 +219,11 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("cannot serve HTTP on %s: %w", s.addr, err)
 	}
 	s.addr = ln.Addr().String()
-	ln = netutil.LimitListener(ln, s.maxConns)
+	perIP := s.maxPerIP
+	if perIP <= 0 {
+		perIP = max(s.maxConns/4, 1)
+	}
+	ln = netutil.LimitListener(netio.LimitListenerPerIP(ln, perIP, func(net.Addr) { refusedPerIP.Inc() }), s.maxConns)
 	s.ln = ln
 	s.claimShared()
 	s.srv = &http.Server{

@@ -2,10 +2,12 @@ package opshttp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,21 +84,7 @@ func TestAdminEndpointsRefuseBadBodies(t *testing.T) {
 // server's connection cap; others wait in the backlog (not refused, no
 // descriptor held) and are served once one of those closes.
 func TestConnectionCap(t *testing.T) {
-	s := New("127.0.0.1:0", func() (bool, any) { return true, nil }, nil)
-	s.maxConns = 2
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop(context.Background())
-	var idle []net.Conn
-	for range 2 {
-		c, err := net.Dial("tcp", s.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		idle = append(idle, c)
-	}
+	s, idle := startIdle(t, 2, 2)
 	get := func(timeout time.Duration) error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -110,4 +98,50 @@ func TestConnectionCap(t *testing.T) {
 	if err := get(5 * time.Second); err != nil {
 		t.Fatalf("a request after an idle connection closed: %v", err)
 	}
+}
+
+// TestConnectionCapPerIP: one source IP holds at most its share of the
+// connection cap (the rest of its connections are closed at once), so a
+// health check from another address is served meanwhile.
+func TestConnectionCapPerIP(t *testing.T) {
+	s, idle := startIdle(t, 2, 1)
+	// The second is over its IP's cap: closed without a byte. The
+	// deadline only keeps a failing test from hanging.
+	_ = idle[1].SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := idle[1].Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("a connection over its IP's cap read %d bytes, %v; want it closed", n, err)
+	}
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Addr()+"/health/check", nil)
+	resp, err := other.Do(req)
+	if err != nil {
+		t.Fatalf("a health check from another address while one held its cap: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health check answered %d", resp.StatusCode)
+	}
+}
+
+// startIdle starts a server with the connection caps given and opens two
+// connections to it from 127.0.0.1 that send nothing.
+func startIdle(t *testing.T, maxConns, maxPerIP int) (*Server, []net.Conn) {
+	s := New("127.0.0.1:0", func() (bool, any) { return true, nil }, nil)
+	s.maxConns, s.maxPerIP = maxConns, maxPerIP
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		idle = append(idle, c)
+	}
+	return s, idle
 }
