@@ -159,10 +159,39 @@ func TestConsoleInBrowser(t *testing.T) {
 			}
 		}
 	}
+	// act clicks and waits for the effect; an action that failed (the
+	// banner gives the error: under a loaded machine meta may answer
+	// unavailable for a moment) is clicked again, one that is done only
+	// waited for longer. Each banner seen is in the error.
+	act := func(click, effect step) step {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			var banners []string
+			again := true
+			for range 5 {
+				if again {
+					if _, err := click(ctx, tg); err != nil {
+						return chromedp.Void{}, err
+					}
+				}
+				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				_, err := effect(wctx, tg)
+				cancel()
+				if err == nil {
+					return chromedp.Void{}, nil
+				}
+				bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				b, _ := chromedp.Text(chromedp.CSS("#banner"))(bctx, tg)
+				cancel()
+				banners = append(banners, b)
+				again = !strings.HasSuffix(strings.TrimSpace(b), ": done")
+			}
+			return chromedp.Void{}, fmt.Errorf("no effect after 5 tries; banners %q", banners)
+		}
+	}
 	fail := func(what string, err error) {
 		t.Helper()
 		page, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-		t.Fatalf("%s: %v\npage: %.2000s", what, err, page)
+		t.Fatalf("%s: %v\npage: %.2000s\nroster log:\n%s", what, err, page, p.LogTail(30))
 	}
 	run := func(what string, steps ...step) {
 		t.Helper()
@@ -240,7 +269,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		retry(chromedp.SendKeys(chromedp.CSS("#login-token"), token)),
 		retry(chromedp.Click(chromedp.CSS("#login-ok"))),
 		waitText("#auth", "admin"))
-	run("stop pushes", retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "STOPPED"))
+	run("stop pushes", act(retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "STOPPED")))
 	var st struct {
 		Stopped bool `json:"stopped"`
 	}
@@ -252,7 +281,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		retry(chromedp.Click(chromedp.CSS("#off-add"))),
 		waitText("main table", "10.0.0.66"),
 		shot("config"))
-	run("resume pushes", retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "running"))
+	run("resume pushes", act(retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "running")))
 	// Drain and undrain the session from the nodes page; meta records the
 	// order, the page shows it, and undrain takes it back.
 	sessionButton := chromedp.Search(fmt.Sprintf(`//tr[td[contains(., %q)]]//button`, a[4]))
@@ -269,15 +298,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("drain the session",
 		chromedp.Navigate(base+"/console/#/nodes"),
 		waitText("main", a[4]),
-		retry(chromedp.Click(sessionButton)),
-		waitFor(chromedp.Text(sessionButton), "the session's button", "Undrain"),
+		act(retry(chromedp.Click(sessionButton)), waitFor(chromedp.Text(sessionButton), "the session's button", "Undrain")),
 		shot("nodes-draining"))
 	if orders := drainOf(); len(orders) != 1 || !strings.Contains(orders[0].ID, a[4]) {
 		t.Fatalf("drain orders after the console drained %s: %+v", a[4], orders)
 	}
 	run("undrain the session",
-		retry(chromedp.Click(sessionButton)),
-		waitFor(chromedp.Text(sessionButton), "the session's button", "Drain"))
+		act(retry(chromedp.Click(sessionButton)), waitFor(chromedp.Text(sessionButton), "the session's button", "Drain")))
 	if orders := drainOf(); len(orders) != 0 {
 		t.Fatalf("drain orders after the console undrained %s: %+v", a[4], orders)
 	}
