@@ -12,6 +12,7 @@ func init() {
 		"roster_session_max_clients":         "Client connections this session accepts (--session-max-clients; -1: no limit).",
 		"roster_session_publishers":          "Publishers this session holds for its clients.",
 		"roster_session_subscribers":         "Subscribers this session holds for its clients.",
+		"roster_session_tombstones":          "Unpublished registerIds remembered (10 minutes) so that a late older publish does not come back.",
 		"roster_session_subscribed_services": "dataInfoIds with at least one subscriber on this session.",
 		"roster_session_push_stopped":        "1 while this session applies the cluster-wide push switch.",
 		"roster_session_client_off_ips":      "Client IPs on the client-off list this session applies.",
@@ -68,6 +69,7 @@ func newGauges(s *Server) *metrics.Set {
 		return float64(groups)
 	})
 	set.NewGauge(`roster_session_subscribers`, func() float64 { return float64(s.reg.subscribers()) })
+	set.NewGauge(`roster_session_tombstones`, func() float64 { return float64(s.reg.tombstones()) })
 	set.NewGauge(`roster_session_push_stopped`, func() float64 {
 		if s.PushStopped() {
 			return 1

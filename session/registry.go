@@ -251,6 +251,13 @@ func (r *registry) unpublish(k regKey, w proto.Owner, version uint64, now time.T
 }
 
 // compactTombs forgets tombstones older than before.
+// tombstones counts the unpublished registerIds remembered.
+func (r *registry) tombstones() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.tombs)
+}
+
 func (r *registry) compactTombs(before time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
