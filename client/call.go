@@ -79,13 +79,11 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 // where a fixed timeout would have it receive the same request again and
 // again and never see an answer arrive in time. timedOut reports that the
 // wait ran out while ctx had not.
+// The first try is bounded too: a ctx with a far deadline must not let one
+// unanswered request (a session that lost it) wait that long.
 func (c *Client) try(ctx context.Context, r netio.Requester, m proto.Message, timeouts int) (timedOut bool, err error) {
-	tctx := ctx
-	if timeouts > 0 {
-		var cancel context.CancelFunc
-		tctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout<<min(timeouts, 3))
-		defer cancel()
-	}
+	tctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout<<min(timeouts, 3))
+	defer cancel()
 	var res proto.Result
 	err = netio.Call(tctx, r, m, &res)
 	return err != nil && ctx.Err() == nil && (errors.Is(err, netio.ErrTimeout) || tctx.Err() != nil), err

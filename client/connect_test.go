@@ -260,3 +260,17 @@ func TestState(t *testing.T) {
 		t.Fatalf("change %v, State %v after Close; want closed", s, c.State())
 	}
 }
+
+// TestUnansweredRequestRetriedWithinRequestTimeout: a request the session
+// never answers is sent again after RequestTimeout, even when the caller's
+// context has a far deadline (the first try used to wait for that deadline).
+func TestUnansweredRequestRetriedWithinRequestTimeout(t *testing.T) {
+	fs := newFakeSession(t)
+	fs.with(func(fs *fakeSession) { fs.swallow[proto.TypePublisher] = 1 })
+	c := newTestClient(t, Config{RequestTimeout: 100 * time.Millisecond}, fs.addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Publish(ctx, Publication{DataID: "svc", Data: []string{"a:1"}}); err != nil {
+		t.Fatalf("publish with the first request unanswered: %v", err)
+	}
+}
