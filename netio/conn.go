@@ -64,6 +64,9 @@ func (c *Conn) RemoteAddr() string { return c.remote.String() }
 // RemoteIP is the peer's IP address.
 func (c *Conn) RemoteIP() string { return c.remote.Addr().String() }
 
+// RemoteAddrPort is the peer's address (IPv4 unmapped).
+func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.remote }
+
 // SetValue attaches per-connection user state (e.g. the session of a client).
 func (c *Conn) SetValue(v any) { c.value.Store(&v) }
 

@@ -2,7 +2,6 @@ package netio
 
 import (
 	"net"
-	"net/netip"
 	"sync"
 )
 
@@ -12,16 +11,14 @@ import (
 // netutil.LimitListener it keeps one source from holding a server's whole
 // connection cap (an HTTP port's, where health checks must get through).
 func LimitListenerPerIP(ln net.Listener, max int, refused func(net.Addr)) net.Listener {
-	return &perIPListener{Listener: ln, max: max, refused: refused, open: make(map[netip.Addr]int)}
+	return &perIPListener{Listener: ln, max: max, refused: refused}
 }
 
 type perIPListener struct {
 	net.Listener
 	max     int
 	refused func(net.Addr)
-
-	mu   sync.Mutex
-	open map[netip.Addr]int // only IPs with a connection open: bounded by them
+	open    IPCounter
 }
 
 // Accept returns the next connection within its IP's cap; those over it
@@ -33,27 +30,13 @@ func (l *perIPListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := remoteOf(c).Addr()
-		l.mu.Lock()
-		over := l.open[ip] >= l.max
-		if !over {
-			l.open[ip]++
-		}
-		l.mu.Unlock()
-		if !over {
-			return &perIPConn{Conn: c, release: func() { l.release(ip) }}, nil
+		if _, ok := l.open.Acquire(ip, l.max); ok {
+			return &perIPConn{Conn: c, release: func() { l.open.Release(ip) }}, nil
 		}
 		_ = c.Close()
 		if l.refused != nil {
 			l.refused(c.RemoteAddr())
 		}
-	}
-}
-
-func (l *perIPListener) release(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[ip]--; l.open[ip] <= 0 {
-		delete(l.open, ip)
 	}
 }
 

@@ -59,7 +59,7 @@ type stdServer struct {
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
 	total   int
-	perIP   map[netip.Addr]int
+	perIP   IPCounter             // its lock nests under mu
 	perPeer map[string]int        // by role and address
 	pending map[net.Conn]struct{} // accepted, not yet a Conn (in its handshake)
 
@@ -77,7 +77,6 @@ func newStdServer(cfg *ServerConfig, quit <-chan struct{}) *stdServer {
 		maxPerPeer:  cfg.MaxConnsPerPeer,
 		authTimeout: cfg.HandshakeTimeout,
 		quit:        quit,
-		perIP:       make(map[netip.Addr]int),
 		perPeer:     make(map[string]int),
 		pending:     make(map[net.Conn]struct{}),
 		listen: func(ctx context.Context, addr string) (net.Listener, error) {
@@ -219,14 +218,13 @@ func (std *stdServer) admit(raw net.Conn, ip netip.Addr) (limit int, which strin
 		return -1, "stopping"
 	default:
 	}
-	switch {
-	case std.maxConns > 0 && std.total >= std.maxConns:
+	if std.maxConns > 0 && std.total >= std.maxConns {
 		return std.maxConns, "conns"
-	case std.maxPerIP > 0 && std.perIP[ip] >= std.maxPerIP:
+	}
+	if _, ok := std.perIP.Acquire(ip, std.maxPerIP); !ok {
 		return std.maxPerIP, "conns_per_ip"
 	}
 	std.total++
-	std.perIP[ip]++
 	std.pending[raw] = struct{}{}
 	return 0, ""
 }
@@ -237,9 +235,7 @@ func (std *stdServer) release(raw net.Conn, ip netip.Addr) {
 	defer std.mu.Unlock()
 	delete(std.pending, raw)
 	std.total--
-	if std.perIP[ip]--; std.perIP[ip] <= 0 {
-		delete(std.perIP, ip)
-	}
+	std.perIP.Release(ip)
 }
 
 // admitPeer counts a connection of an authenticated node, or refuses it

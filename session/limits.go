@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -123,17 +122,14 @@ type admission struct {
 	rpc  *netio.Server
 	node *rate.Limiter // nil: no session-wide rate limit
 
-	// perIP counts the connections from each client IP (MaxConnsPerIP).
-	mu    sync.Mutex
-	perIP map[string]int
+	perIP netio.IPCounter // connections from each client IP (MaxConnsPerIP)
 
 	// One throttle per limit, so a flood against one does not hide another.
 	connRateLog, nodeRateLog, pubsLog, dataLog, connsLog, acceptLog, ipLog netio.LogThrottle
 }
 
 func newAdmission(cfg *Config, log *slog.Logger, rpc *netio.Server) *admission {
-	return &admission{cfg: cfg, log: log, rpc: rpc, node: newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst),
-		perIP: make(map[string]int)}
+	return &admission{cfg: cfg, log: log, rpc: rpc, node: newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst)}
 }
 
 // hardMaxConns is the count of open connections past which a new one is
@@ -177,42 +173,29 @@ func (a *admission) acceptIP(c *netio.Conn, cc *clientConn) bool {
 	if limit < 0 {
 		return true
 	}
-	a.mu.Lock()
-	if len(a.perIP) >= maxTrackedIPs && a.perIP[cc.ip] == 0 {
-		a.mu.Unlock()
-		return true // more IPs than any cap on connections lets in: MaxConns bounds them
-	}
-	a.perIP[cc.ip]++
-	n := a.perIP[cc.ip]
-	a.mu.Unlock()
-	cc.ipCounted = true
-	switch {
-	case n <= limit:
-	case n > limit+max(limit/8, 16):
+	// Counted up to a hard cap above the limit; connections over the
+	// limit are refused at their handshake, those over the hard cap now.
+	n, ok := a.perIP.Acquire(c.RemoteAddrPort().Addr(), limit+max(limit/8, 16))
+	if !ok {
 		connsClosedOnAccept.Inc()
 		a.ipLog.Log(a.log, slog.LevelWarn, "closing client connection on accept: far over the per-IP connection limit",
-			"remote", c.RemoteAddr(), "connections", n, "limit", limit, "flag", "--"+FlagMaxConnsPerIP)
+			"remote", c.RemoteAddr(), "connections", n+1, "limit", limit, "flag", "--"+FlagMaxConnsPerIP)
 		_ = c.Close(ErrTooManyConns)
 		return false
-	default:
+	}
+	cc.ipCounted = true
+	if n > limit {
 		cc.overIP = n
 	}
 	return true
 }
-
-// maxTrackedIPs bounds the per-IP table: above it, new IPs are not counted.
-const maxTrackedIPs = 1 << 16
 
 // release forgets a closed connection's share of its IP's count.
 func (a *admission) release(cc *clientConn) {
 	if !cc.ipCounted {
 		return
 	}
-	a.mu.Lock()
-	if a.perIP[cc.ip]--; a.perIP[cc.ip] <= 0 {
-		delete(a.perIP, cc.ip)
-	}
-	a.mu.Unlock()
+	a.perIP.Release(cc.c.RemoteAddrPort().Addr())
 }
 
 // handshake refuses the handshake of a connection accepted over MaxConns
