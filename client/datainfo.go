@@ -3,6 +3,8 @@ package client
 import (
 	"fmt"
 	"strings"
+
+	"github.com/roster-registry/roster/proto"
 )
 
 // Defaults of the dataInfoId parts and of the client's zone, as in SOFARegistry.
@@ -35,8 +37,8 @@ func DataInfoID(dataID, instanceID, group string) (string, error) {
 		}
 	}
 	id := dataID + dataInfoSep + instanceID + dataInfoSep + group
-	if len(id) > maxIDLen {
-		return "", &limitError{fmt.Sprintf("data id, instance id and group are %d bytes together, limit %d", len(id), maxIDLen), ErrInvalidDataID}
+	if len(id) > proto.MaxIDLen {
+		return "", &limitError{fmt.Sprintf("data id, instance id and group are %d bytes together, limit %d", len(id), proto.MaxIDLen), ErrInvalidDataID}
 	}
 	return id, nil
 }

@@ -8,18 +8,16 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/roster-registry/roster/proto"
 )
 
-// Limits the client checks before sending, so a request over them fails at
-// once with a sentinel rather than as the session's bad request. They
-// mirror the session's (session/requests.go).
+// Limits of the client's own: the registration limits it checks before
+// sending, so that a request over them fails at once with a sentinel rather
+// than as the session's bad request, are the protocol's (proto.MaxIDLen...).
 const (
-	maxIDLen      = 512      // bytes of a dataInfoId (data id, instance id and group joined)
-	maxDataItems  = 1024     // entries of one publisher's data
-	maxAttrs      = 64       // attributes of one publisher
-	maxAttrsBytes = 16 << 10 // keys and values of one publisher's attributes
-	maxNameLen    = 256      // bytes of a zone, app name or client id
-	maxTokenLen   = 4096     // bytes of a token
+	maxNameLen  = 256  // bytes of a zone, app name or client id
+	maxTokenLen = 4096 // bytes of a token
 	// maxEcho bounds what an error message repeats of the caller's or the
 	// session's input: a 70 KB data id must not come back as a 70 KB error.
 	maxEcho = 128
@@ -114,15 +112,15 @@ func validPublication(data []string, attrs map[string]string) error {
 	if err := validData(data); err != nil {
 		return err
 	}
-	if len(attrs) > maxAttrs {
-		return &limitError{fmt.Sprintf("%d attributes, limit %d", len(attrs), maxAttrs), nil}
+	if len(attrs) > proto.MaxAttrs {
+		return &limitError{fmt.Sprintf("%d attributes, limit %d", len(attrs), proto.MaxAttrs), nil}
 	}
 	n := 0
 	for k, v := range attrs {
 		n += len(k) + len(v)
 	}
-	if n > maxAttrsBytes {
-		return &limitError{fmt.Sprintf("attributes are %d bytes, limit %d", n, maxAttrsBytes), nil}
+	if n > proto.MaxAttrsBytes {
+		return &limitError{fmt.Sprintf("attributes are %d bytes, limit %d", n, proto.MaxAttrsBytes), nil}
 	}
 	return nil
 }
@@ -133,8 +131,8 @@ func validData(data []string) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%w: no data to publish (Unpublish removes a publication)", ErrEmptyData)
 	}
-	if len(data) > maxDataItems {
-		return &limitError{fmt.Sprintf("%d data entries, limit %d", len(data), maxDataItems), nil}
+	if len(data) > proto.MaxDataItems {
+		return &limitError{fmt.Sprintf("%d data entries, limit %d", len(data), proto.MaxDataItems), nil}
 	}
 	for i, d := range data {
 		if d == "" {

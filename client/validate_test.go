@@ -119,7 +119,7 @@ func TestPublishLimits(t *testing.T) {
 		want []error
 	}{
 		{"long data id", Publication{DataID: long, Data: []string{"a:1"}}, []error{ErrTooLarge, ErrInvalidDataID, ErrInvalid}},
-		{"513-byte dataInfoId", Publication{DataID: strings.Repeat("d", maxIDLen), Data: []string{"a:1"}}, []error{ErrTooLarge, ErrInvalidDataID}},
+		{"513-byte dataInfoId", Publication{DataID: strings.Repeat("d", proto.MaxIDLen), Data: []string{"a:1"}}, []error{ErrTooLarge, ErrInvalidDataID}},
 		{"65 attributes", Publication{DataID: "svc", Data: []string{"a:1"}, Attrs: attrs(65, 1)}, []error{ErrTooLarge, ErrInvalid}},
 		{"attribute bytes", Publication{DataID: "svc", Data: []string{"a:1"}, Attrs: attrs(2, 10_000)}, []error{ErrTooLarge}},
 		{"1025 entries", Publication{DataID: "svc", Data: strings.Split(strings.Repeat("a:1,", 1025)[:4*1025-1], ",")}, []error{ErrTooLarge}},

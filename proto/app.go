@@ -192,7 +192,6 @@ func (m *AppQueryReply) Unmarshal(body []byte) error {
 const (
 	MaxAppServices = 4096 // interfaces of one application
 	MaxAppParams   = 64   // params of one interface
-	maxAppIDLen    = 512  // app name and interface dataInfoId
 )
 
 // Check reports why m must not be stored: a revision that is not the hash
@@ -203,14 +202,14 @@ func (m *AppRevision) Check() error {
 		return fmt.Errorf("cannot accept app revision %q: %s: %w", m.Revision, why, ErrInvalidAppRevision)
 	}
 	switch {
-	case m.App == "" || len(m.App) > maxAppIDLen:
+	case m.App == "" || len(m.App) > MaxIDLen:
 		return bad("app name empty or too long")
 	case len(m.Services) == 0 || len(m.Services) > MaxAppServices:
 		return bad(fmt.Sprintf("%d services, want 1 to %d", len(m.Services), MaxAppServices))
 	}
 	for i, s := range m.Services {
 		switch {
-		case s.Interface == "" || len(s.Interface) > maxAppIDLen:
+		case s.Interface == "" || len(s.Interface) > MaxIDLen:
 			return bad("interface empty or too long")
 		case i > 0 && s.Interface <= m.Services[i-1].Interface:
 			return bad("interfaces not sorted or repeated")

@@ -9,31 +9,23 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// Limits on client input; a request over them gets CodeBadRequest.
-const (
-	maxIDLen      = 512
-	maxDataItems  = 1024
-	maxAttrs      = 64
-	maxAttrsBytes = 16 << 10
-)
-
 func validID(kind, v string) string {
 	switch {
 	case v == "":
 		return kind + " is empty"
-	case len(v) > maxIDLen:
-		return fmt.Sprintf("%s is %d bytes, limit %d", kind, len(v), maxIDLen)
+	case len(v) > proto.MaxIDLen:
+		return fmt.Sprintf("%s is %d bytes, limit %d", kind, len(v), proto.MaxIDLen)
 	}
 	return ""
 }
 
 // validHandshake bounds what a connection keeps of its handshake: a client
-// id, an application name and a zone of at most maxIDLen bytes each (the
+// id, an application name and a zone of at most proto.MaxIDLen bytes each (the
 // client id may be empty: old SDKs send none).
 func validHandshake(m *proto.Handshake) string {
 	for _, f := range []struct{ kind, v string }{{"clientId", m.ClientID}, {"appName", m.AppName}, {"zone", m.Zone}} {
-		if len(f.v) > maxIDLen {
-			return fmt.Sprintf("%s is %d bytes, limit %d", f.kind, len(f.v), maxIDLen)
+		if len(f.v) > proto.MaxIDLen {
+			return fmt.Sprintf("%s is %d bytes, limit %d", f.kind, len(f.v), proto.MaxIDLen)
 		}
 	}
 	return ""
@@ -46,19 +38,19 @@ func (s *Server) validPublisher(p *proto.Publisher) string {
 	if msg := validID("registerId", p.RegisterID); msg != "" {
 		return msg
 	}
-	if len(p.Data) > maxDataItems {
-		return fmt.Sprintf("%d data items, limit %d", len(p.Data), maxDataItems)
+	if len(p.Data) > proto.MaxDataItems {
+		return fmt.Sprintf("%d data items, limit %d", len(p.Data), proto.MaxDataItems)
 	}
 	// The data size (Config.MaxDataBytes) is checked by admission.publisher.
-	if len(p.Attrs) > maxAttrs {
-		return fmt.Sprintf("%d attributes, limit %d", len(p.Attrs), maxAttrs)
+	if len(p.Attrs) > proto.MaxAttrs {
+		return fmt.Sprintf("%d attributes, limit %d", len(p.Attrs), proto.MaxAttrs)
 	}
 	n := 0
 	for _, a := range p.Attrs {
 		n += len(a.Key) + len(a.Value)
 	}
-	if n > maxAttrsBytes {
-		return fmt.Sprintf("%d attribute bytes, limit %d", n, maxAttrsBytes)
+	if n > proto.MaxAttrsBytes {
+		return fmt.Sprintf("%d attribute bytes, limit %d", n, proto.MaxAttrsBytes)
 	}
 	return ""
 }
