@@ -45,7 +45,8 @@ const (
 // mu is held across store calls: it serialises the read-modify-write of
 // interface entries. It is never held together with Server.mu.
 type appIndex struct {
-	inflight atomic.Int64 // requests being served (serveApps)
+	inflight atomic.Int64   // requests being served (serveApps)
+	serving  sync.WaitGroup // their goroutines: Stop waits for them once no frame can start one
 	// Sizes of the caches, readable without mu (which store calls hold).
 	nRevs, nIfaces atomic.Int64
 
@@ -75,7 +76,9 @@ func (s *Server) serveApps(c *netio.Conn, id uint64, f netio.Frame) {
 		reply(c, id, &proto.Result{Code: proto.CodeUnavailable, Message: fmt.Sprintf("%d app requests in progress; retry later", maxAppRequests)})
 		return
 	}
+	a.serving.Add(1)
 	go func() {
+		defer a.serving.Done()
 		defer a.inflight.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), appStoreTimeout)
 		defer cancel()

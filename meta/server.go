@@ -183,6 +183,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, s.cfg.Store.Release(ctx, LeaderLeaseName, s.owner))
 	}
 	errs = append(errs, s.rpc.Stop(ctx))
+	s.apps.serving.Wait() // the RPC server is stopped: no frame starts another
 	errs = append(errs, s.http.Stop(ctx))
 	metrics.UnregisterSet(s.m.set, true)
 	if err := errors.Join(errs...); err != nil {
