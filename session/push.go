@@ -36,7 +36,12 @@ const historyLen = 4
 type pastVersion struct {
 	version uint64
 	pubs    []proto.PushPublisher
-	learned int64 // datumEntry.learned of that version
+}
+
+// versionLearned is when the session learned of a version it pushed.
+type versionLearned struct {
+	version uint64
+	at      int64 // unix ns
 }
 
 // datumEntry is the session's copy of one datum and the push frames built
@@ -48,12 +53,15 @@ type datumEntry struct {
 	hash    uint64       // datum.Hash(): one version can name two contents across a leader hand-over
 	version uint64       // version pushed to clients (never 0)
 	// noticed is when the session learned of a change not yet in version
-	// (unix ns, 0: none); learned is that time for version itself: where
-	// the push latency of version starts.
-	noticed, learned int64
-	want             uint64 // newest version announced and not yet fetched
-	gen              uint64 // counts fetch requests, so one arriving mid-fetch is not lost
-	fetching         bool
+	// (unix ns, 0: none): where the push latency of the next version starts.
+	noticed  int64
+	want     uint64 // newest version announced and not yet fetched
+	gen      uint64 // counts fetch requests, so one arriving mid-fetch is not lost
+	fetching bool
+	// learned holds when the session learned of version and of those in
+	// history, newest first: replaced whole by advance, read without mu by
+	// acks on event loops (which must not wait for a frame being built).
+	learned atomic.Pointer[[historyLen + 1]versionLearned]
 	// settleUntil (unix ns) is when the datum's slot stops settling after
 	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
 	// then a returning subscriber keeps the list it holds.
@@ -72,29 +80,33 @@ func (e *datumEntry) advance(version uint64, pubs []proto.PushPublisher) {
 		version = e.version + 1
 	}
 	if e.version != 0 {
-		e.history = append(e.history, pastVersion{e.version, e.pubs, e.learned})
+		e.history = append(e.history, pastVersion{e.version, e.pubs})
 		if len(e.history) > historyLen {
 			e.history = e.history[1:]
 		}
 	}
 	e.version, e.pubs, e.frames = version, pubs, nil
-	e.learned = e.noticed
-	if e.learned == 0 {
-		e.learned = time.Now().UnixNano()
+	var next [historyLen + 1]versionLearned
+	if prev := e.learned.Load(); prev != nil {
+		copy(next[1:], prev[:historyLen])
 	}
+	next[0] = versionLearned{version, e.noticed}
+	if next[0].at == 0 {
+		next[0].at = time.Now().UnixNano()
+	}
+	e.learned.Store(&next)
 	e.noticed = 0
 }
 
-// learnedAt is when the session learned of version (the latest or one in
-// history; a slow client acks a version the datum has moved on from), 0
-// when it is not known any more. e.mu must be held.
+// learnedAt is when the session learned of version (the latest or a recent
+// one: a slow client acks a version the datum has moved on from), 0 when
+// it is not known any more. It takes no lock.
 func (e *datumEntry) learnedAt(version uint64) int64 {
-	if version == e.version {
-		return e.learned
-	}
-	for i := len(e.history) - 1; i >= 0; i-- {
-		if e.history[i].version == version {
-			return e.history[i].learned
+	if l := e.learned.Load(); l != nil {
+		for _, v := range l {
+			if v.version == version {
+				return v.at
+			}
 		}
 	}
 	return 0
@@ -596,13 +608,10 @@ func (p *pusher) ack(cc *clientConn, m *proto.PushAck) {
 	}
 	resync, refetch := false, false
 	now := time.Now()
-	// Where this version's push latency starts (ack, below); read before
-	// g.mu: the entry's lock is never taken under it.
+	// Where this version's push latency starts (ack, below).
 	var learned int64
 	if e, ok := p.cache.Load(m.DataInfoID); ok {
-		e.mu.Lock()
 		learned = e.learnedAt(m.Version)
-		e.mu.Unlock()
 	}
 	var firstSent int64 // the latest first push among the subscribers acked now
 	acked := false
