@@ -37,8 +37,8 @@ func selfUsage() (cpu float64, maxRSS int64) {
 	return tv(ru.Utime) + tv(ru.Stime), ru.Maxrss * 1024
 }
 
-// procRSS reads a process's resident set size from /proc/PID/status.
-func procRSS(pid int) (int64, error) {
+// ProcRSS reads a process's resident set size in bytes from /proc/PID/status.
+func ProcRSS(pid int) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("cannot read status of process %d: %w", pid, err)

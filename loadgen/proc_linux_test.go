@@ -7,8 +7,8 @@ import (
 )
 
 func TestProcFiguresOfSelf(t *testing.T) {
-	if rss, err := procRSS(os.Getpid()); err != nil || rss <= 0 {
-		t.Fatalf("procRSS = %d, %v", rss, err)
+	if rss, err := ProcRSS(os.Getpid()); err != nil || rss <= 0 {
+		t.Fatalf("ProcRSS = %d, %v", rss, err)
 	}
 	if _, err := procCPU(os.Getpid()); err != nil {
 		t.Fatalf("procCPU: %v", err)

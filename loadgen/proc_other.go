@@ -6,6 +6,6 @@ package loadgen
 
 func raiseFileLimit() (uint64, error) { return 0, nil }
 func selfUsage() (float64, int64)     { return 0, 0 }
-func procRSS(int) (int64, error)      { return 0, errNotFound }
+func ProcRSS(int) (int64, error)      { return 0, errNotFound }
 func procCPU(int) (float64, error)    { return 0, errNotFound }
 func pidListening(int) (int, error)   { return 0, errNotFound }

@@ -132,7 +132,7 @@ func rss(pid int) int64 {
 	if pid == 0 {
 		return 0
 	}
-	v, _ := procRSS(pid)
+	v, _ := ProcRSS(pid)
 	return v
 }
 

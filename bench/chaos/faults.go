@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/proccluster"
+	"github.com/roster-registry/roster/loadgen"
 )
 
 // fault is one scripted fault. run injects it under churn, heals it, and
@@ -354,17 +353,8 @@ func maxOutbound(ctx context.Context, n *proccluster.Node, ip string) (int, erro
 
 // rssBytes is the resident memory of a process, 0 when unknown.
 func rssBytes(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return kb << 10
-		}
-	}
-	return 0
+	rss, _ := loadgen.ProcRSS(pid)
+	return int(rss)
 }
 
 // Bulk services carry large data to the stalled readers only, so that

@@ -14,6 +14,7 @@ import (
 
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/proccluster"
+	"github.com/roster-registry/roster/loadgen"
 )
 
 // target is the node under attack: one `roster integrated` process on
@@ -110,7 +111,8 @@ func (t *target) sample(ctx context.Context) sample {
 		if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 			s.fds = len(ents)
 		}
-		s.rss = statusKB(pid, "VmRSS:") * 1024
+		rss, _ := loadgen.ProcRSS(pid)
+		s.rss = float64(rss)
 	}
 	s.heap = t.metric(ctx, "go_memstats_heap_inuse_bytes")
 	return s
@@ -144,20 +146,6 @@ func (t *target) metric(ctx context.Context, name string) float64 {
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return 0
-}
-
-func statusKB(pid int, field string) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
 			return f
 		}
 	}
