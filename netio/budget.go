@@ -55,6 +55,9 @@ func (s *Server) reserve(c *Conn, size int) bool {
 
 // release returns what c reserved: its frame completed, or c closed.
 func (s *Server) release(c *Conn) {
+	if c.partial.Load() == 0 {
+		return // the usual case, on every frame: a load, not a swap
+	}
 	if n := c.partial.Swap(0); n != 0 {
 		s.partial.Add(-n)
 	}
