@@ -84,15 +84,29 @@ func (t *target) stop() error {
 	return t.p.Stop(ctx)
 }
 
+// get asks one of the target's HTTP ports for path, from the prober's
+// address, within timeout; the caller closes the body.
+func (t *target) get(ctx context.Context, timeout time.Duration, port, path string, admin bool) (*http.Response, context.CancelFunc, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs[port]+path, nil)
+	if admin {
+		opshttp.SetAdminHeaders(req, t.token)
+	}
+	resp, err := prober.Do(req)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return resp, cancel, nil
+}
+
 // healthy is the status of the session's /health/check (0: no answer).
 func (t *target) healthy(ctx context.Context) int {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["session-http"]+"/health/check", nil)
-	resp, err := prober.Do(req)
+	resp, cancel, err := t.get(ctx, 2*time.Second, "session-http", "/health/check", false)
 	if err != nil {
 		return 0
 	}
+	defer cancel()
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -121,25 +135,20 @@ func (t *target) sample(ctx context.Context) sample {
 // gc runs a garbage collection in the target (pprof's heap profile with
 // gc=1) so that the heap measured after an attack is what it retains.
 func (t *target) gc(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["meta-http"]+"/debug/pprof/heap?gc=1", nil)
-	opshttp.SetAdminHeaders(req, t.token)
-	if resp, err := prober.Do(req); err == nil {
+	if resp, cancel, err := t.get(ctx, 10*time.Second, "meta-http", "/debug/pprof/heap?gc=1", true); err == nil {
 		resp.Body.Close()
+		cancel()
 	}
 }
 
 // metric reads one unlabelled metric from the process-wide /metrics (meta's
 // port exports the process's go_* metrics).
 func (t *target) metric(ctx context.Context, name string) float64 {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addrs["meta-http"]+"/metrics", nil)
-	resp, err := prober.Do(req)
+	resp, cancel, err := t.get(ctx, 2*time.Second, "meta-http", "/metrics", false)
 	if err != nil {
 		return 0
 	}
+	defer cancel()
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
