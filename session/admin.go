@@ -9,6 +9,7 @@ import (
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // adminRoutes registers the operator queries of docs/http-api.md: the node
@@ -53,7 +54,7 @@ func (s *Server) handleConnections(w http.ResponseWriter, _ *http.Request) {
 		cc.mu.Lock()
 		e.Publishers += len(cc.pubs)
 		cc.mu.Unlock()
-		e.Subscribers += len(cc.subKeys())
+		e.Subscribers += s.push.ClientSubscriberCount(cc.sub)
 		return true
 	})
 	out := ConnectionsJSON{Session: s.ClientAddr(), Connections: n, ByIP: make([]IPCountJSON, 0, len(byIP))}
@@ -97,8 +98,7 @@ type IPJSON struct {
 	Subscribers []IPSubJSON `json:"subscribers"`
 }
 
-// handleIP lists what the connections of one client IP hold. Lock order
-// is registry, group, connection: each connection's keys are copied first.
+// handleIP lists what the connections of one client IP hold.
 func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 	ip := r.URL.Query().Get("ip")
 	if ip == "" {
@@ -106,7 +106,8 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := IPJSON{ClientIP: ip, Connections: []ConnJSON{}, Publishers: []IPPubJSON{}, Subscribers: []IPSubJSON{}}
-	var pubs, subs []regKey
+	var pubs []regKey
+	var subs []push.SubscriberInfo
 	s.rpc.Range(func(c *netio.Conn) bool {
 		cc, ok := c.Value().(*clientConn)
 		if !ok || cc.ip != ip {
@@ -122,7 +123,7 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 			pubs = append(pubs, k)
 		}
 		cc.mu.Unlock()
-		keys := cc.subKeys()
+		keys := s.push.ClientSubscribers(cc.sub)
 		cj.Subscribers = len(keys)
 		subs = append(subs, keys...)
 		out.Connections = append(out.Connections, cj)
@@ -136,18 +137,8 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.reg.mu.RUnlock()
-	for _, k := range subs {
-		g := s.reg.group(k.dataInfoID)
-		if g == nil {
-			continue
-		}
-		g.mu.Lock()
-		if sub, ok := g.subs[k.registerID]; ok {
-			out.Subscribers = append(out.Subscribers, IPSubJSON{DataInfoID: k.dataInfoID, subJSON: subJSON{
-				RegisterID: sub.registerID, Zone: sub.zone.Value(), Scope: proto.Scope(sub.scope).String(),
-				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked}})
-		}
-		g.mu.Unlock()
+	for _, sub := range subs {
+		out.Subscribers = append(out.Subscribers, IPSubJSON{DataInfoID: sub.DataInfoID, subJSON: toSubJSON(sub)})
 	}
 	slices.SortFunc(out.Connections, func(a, b ConnJSON) int { return cmp.Compare(a.RemoteAddr, b.RemoteAddr) })
 	slices.SortFunc(out.Publishers, func(a, b IPPubJSON) int {

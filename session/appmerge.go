@@ -9,9 +9,22 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// fetched is called after a datum was fetched: for a followed application,
-// the interfaces it serves are re-pushed.
-func (a *appState) fetched(id string) {
+// The app state is the push engine's Merger (push.Merger): it merges the
+// instances of the applications serving an interface into its list.
+
+// fetchedApp keeps a followed application datum as fetched: its
+// instances' revisions say which interfaces each serves.
+func (a *appState) fetchedApp(id string, d *proto.Datum) {
+	a.mu.Lock()
+	if len(a.follow[id]) > 0 {
+		a.datums[id] = d
+	}
+	a.mu.Unlock()
+}
+
+// Fetched is called after a datum was fetched: for a followed application,
+// the interfaces it serves are merged and pushed again.
+func (a *appState) Fetched(id string) {
 	a.mu.Lock()
 	if len(a.follow[id]) == 0 { // not an application datum followed here
 		a.mu.Unlock()
@@ -23,23 +36,8 @@ func (a *appState) fetched(id string) {
 	}
 	a.mu.Unlock()
 	for _, iface := range ifaces {
-		a.remerge(iface)
+		a.push.Remerge(iface)
 	}
-}
-
-// remerge rebuilds the pushed list of a watched interface and pushes it if it changed.
-func (a *appState) remerge(iface string) {
-	e, ok := a.s.pusher.cache.Load(iface)
-	if !ok {
-		return
-	}
-	e.mu.Lock()
-	if e.datum != nil {
-		a.relist(iface, e, false)
-	}
-	e.mu.Unlock()
-	// Even unchanged: the list may have become settled (see settled).
-	a.s.pusher.pushGroup(iface)
 }
 
 // unsettled is a watched interface not pushed yet.
@@ -52,43 +50,29 @@ type unsettled struct {
 // interface waits for its applications to be resolved (meta unreachable).
 const appSettleWait = 2 * time.Second
 
-// settled reports whether a subscribed interface may be pushed: once meta
+// Ready reports whether a subscribed interface may be pushed: once meta
 // said which applications serve it and their datums were fetched, so that a
 // new subscriber does not first see a list without the application
 // instances, as if they had gone; or once appSettleWait has passed.
-func (a *appState) settled(iface string) bool {
+func (a *appState) Ready(iface string) bool {
 	if a.nUnsettled.Load() == 0 {
 		return true
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	u, found := a.unsettled[iface]
-	var since time.Time
-	answered := false
-	if found {
-		since, answered = u.since, u.answered
-	}
-	apps := a.ifaces[iface]
-	a.mu.Unlock()
 	if !found {
 		return true
 	}
-	ok := answered
-	for _, app := range apps {
+	ok := u.answered
+	for _, app := range a.ifaces[iface] {
 		if !ok {
 			break
 		}
-		if e, found := a.s.pusher.cache.Load(proto.AppDataInfoID(app)); found {
-			e.mu.Lock()
-			ok = e.datum != nil
-			e.mu.Unlock()
-		} else {
-			ok = false
-		}
+		ok = a.datums[proto.AppDataInfoID(app)] != nil
 	}
-	if ok = ok || time.Since(since) > appSettleWait; ok {
-		a.mu.Lock()
+	if ok = ok || time.Since(u.since) > appSettleWait; ok {
 		a.dropUnsettledLocked(iface)
-		a.mu.Unlock()
 	}
 	return ok
 }
@@ -101,73 +85,50 @@ func (a *appState) dropUnsettledLocked(iface string) {
 	}
 }
 
-// relist sets e's pushed list: the interface's own publishers and the
+// Merge returns the pushed list of id: its own publishers and the
 // instances of the applications serving it, each address with the
 // interface's params as a query, as interface-level publishers would have
 // published it. The version is the highest of the datums merged, so
-// sessions agree on it; it is raised above the last one pushed when the
-// list changed without it growing. Unless force, an unchanged list is left
-// as it is. It reports whether the list was set. e.mu must be held.
-func (a *appState) relist(iface string, e *datumEntry, force bool) bool {
-	d := e.datum
+// sessions agree on it. It runs under the engine's entry lock; a.mu is a
+// leaf.
+func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) ([]proto.PushPublisher, uint64) {
 	a.mu.Lock()
-	apps := a.ifaces[iface]
-	a.mu.Unlock()
-	pubs := slices.Clip(e.own) // appended to below: never into own's array
-	version := max(d.Version, 1)
-	if len(apps) > 0 {
-		datums := make([]*proto.Datum, 0, len(apps))
-		for _, app := range apps {
-			ae, ok := a.s.pusher.cache.Load(proto.AppDataInfoID(app))
-			if !ok {
-				continue
-			}
-			ae.mu.Lock()
-			if ae.datum != nil {
-				datums = append(datums, ae.datum)
-				version = max(version, ae.datum.Version)
-			}
-			ae.mu.Unlock()
-		}
-		pubs = a.appendInstances(pubs, iface, datums)
+	apps := a.ifaces[id]
+	if len(apps) == 0 {
+		a.mu.Unlock()
+		return own, version
 	}
-	if !force && len(pubs) == len(e.pubs) && proto.ListHash(pubs) == proto.ListHash(e.pubs) {
-		return false
-	}
-	e.advance(version, pubs)
-	return true
-}
-
-// appendInstances appends the instances of datums whose revision serves
-// iface. Unknown revisions are noted for run to fetch.
-func (a *appState) appendInstances(pubs []proto.PushPublisher, iface string, datums []*proto.Datum) []proto.PushPublisher {
+	pubs := slices.Clip(own) // appended to below: never into own's array
 	want := false
-	a.mu.Lock()
-	for _, d := range datums {
+	for _, app := range apps {
+		d := a.datums[proto.AppDataInfoID(app)]
+		if d == nil {
+			continue
+		}
+		version = max(version, d.Version)
 		for i := range d.Publishers {
 			p := &d.Publishers[i]
 			rev := revisionOf(p)
 			r, ok := a.revs[rev]
 			if !ok {
+				// Unknown yet: noted for run to fetch.
 				if rev != "" && !a.wantRevs[rev] {
 					a.wantRevs[rev] = true
 					want = true
 				}
 				continue
 			}
-			svc := r.Service(iface)
-			if svc == nil {
-				continue
+			if svc := r.Service(id); svc != nil {
+				pubs = append(pubs, proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version,
+					Data: withParams(p.Data, svc.Params)})
 			}
-			pubs = append(pubs, proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version,
-				Data: withParams(p.Data, svc.Params)})
 		}
 	}
 	a.mu.Unlock()
 	if want {
 		signal(a.wake)
 	}
-	return pubs
+	return pubs, version
 }
 
 func revisionOf(p *proto.Publisher) string {

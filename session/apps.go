@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // appState resolves app-level publications for interface subscribers.
@@ -20,14 +21,13 @@ import (
 // which applications serve it, follows those application datums as it
 // follows subscribed ones (interest, change notices, fetches), and pushes
 // the interface's own publishers merged with the application instances
-// whose revision lists the interface (see relist).
+// whose revision lists the interface (see Merge).
 //
-// Lock order: an interface's datumEntry.mu, then an application's
-// datumEntry.mu (application datums are never interfaces: proto.AppGroup is
-// reserved); appState.mu is a leaf, nothing is locked or called while it is
-// held.
+// appState.mu is a leaf: nothing is locked or called while it is held
+// (the push engine calls Merge and Ready with an entry locked).
 type appState struct {
 	s        *Server
+	push     *push.Engine // set once, before Start
 	inflight atomic.Int64 // app revision registrations waiting for meta
 	meta     *metaCaller
 	wake     chan struct{} // asks run to query meta for pending names
@@ -43,6 +43,7 @@ type appState struct {
 	pending    map[string]bool               // watched interfaces whose apps were never asked
 	unsettled  map[string]*unsettled         // watched interfaces not pushed yet (see settled)
 	follow     map[string]map[string]bool    // application dataInfoId → watched interfaces it serves
+	datums     map[string]*proto.Datum       // followed application datums as last fetched
 }
 
 const (
@@ -60,6 +61,7 @@ func newAppState(s *Server) *appState {
 		revs: make(map[string]*proto.AppRevision), registered: make(map[string]bool),
 		wantRevs: make(map[string]bool), ifaces: make(map[string][]string),
 		pending: make(map[string]bool), unsettled: make(map[string]*unsettled), follow: make(map[string]map[string]bool),
+		datums: make(map[string]*proto.Datum),
 	}
 }
 
@@ -133,6 +135,7 @@ func (a *appState) unwatch(iface string) {
 		delete(a.follow[id], iface)
 		if len(a.follow[id]) == 0 {
 			delete(a.follow, id)
+			delete(a.datums, id)
 			dropped = append(dropped, id)
 		}
 	}
@@ -141,15 +144,15 @@ func (a *appState) unwatch(iface string) {
 	a.dropUnsettledLocked(iface)
 	a.mu.Unlock()
 	for _, id := range dropped {
-		if a.s.reg.group(id) == nil {
+		if !a.push.Subscribed(id) {
 			a.s.interest.set(id, false)
-			a.s.pusher.forget(id)
+			a.push.Forget(id)
 		}
 	}
 }
 
-// follows reports whether an application datum is followed for a watched interface.
-func (a *appState) follows(id string) bool {
+// Follows reports whether an application datum is followed for a watched interface.
+func (a *appState) Follows(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.follow[id]) > 0
@@ -225,9 +228,9 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 	a.mu.Unlock()
 	for _, id := range newApps {
 		a.s.interest.set(id, true)
-		a.s.pusher.refetch(id)
+		a.push.Refetch(id)
 	}
 	for iface := range touched {
-		a.remerge(iface)
+		a.push.Remerge(iface)
 	}
 }

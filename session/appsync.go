@@ -57,27 +57,8 @@ func (a *appState) run(ctx context.Context) {
 // appQueryChunk bounds the names of one AppQuery (meta refuses more than 4096).
 const appQueryChunk = 1024
 
-// repair refetches followed application datums never fetched or whose
-// fetch gave up, as pusher.run does for subscribed ones.
-func (a *appState) repair() {
-	p := a.s.pusher
-	for _, id := range a.followedIDs() {
-		e, ok := p.cache.Load(id)
-		if !ok {
-			p.refetch(id)
-			continue
-		}
-		e.mu.Lock()
-		stuck := !e.fetching && (e.datum == nil || e.want > e.datum.Version)
-		e.mu.Unlock()
-		if stuck {
-			p.refetch(id)
-		}
-	}
-}
-
 // interestIDs returns every dataInfoId data nodes must notify this session
 // of: the subscribed ones and the followed application datums.
 func (s *Server) interestIDs() []string {
-	return append(s.reg.subscribedIDs(), s.apps.followedIDs()...)
+	return append(s.push.SubscribedIDs(), s.apps.followedIDs()...)
 }

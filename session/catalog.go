@@ -5,6 +5,7 @@ import (
 
 	"github.com/roster-registry/roster/catalog"
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/push"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -16,14 +17,14 @@ func (s *Server) handleServices(w http.ResponseWriter, r *http.Request) {
 		opshttp.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	opshttp.WriteJSON(w, http.StatusOK, s.reg.catalog(q))
+	opshttp.WriteJSON(w, http.StatusOK, s.reg.catalog(q, s.push))
 }
 
 // catalog returns the page q selects of the dataInfoIds this session holds
 // publishers or subscribers of, with their counts. It takes the registry's
 // read lock once per slot and once for the subscriber groups, so writers
 // wait for one slot's worth of work at a time, not for a whole scan.
-func (r *registry) catalog(q catalog.Query) catalog.Page {
+func (r *registry) catalog(q catalog.Query, subscribed *push.Engine) catalog.Page {
 	sel := catalog.NewSelector(q)
 	for slot := range r.nslots {
 		r.mu.RLock()
@@ -32,11 +33,7 @@ func (r *registry) catalog(q catalog.Query) catalog.Page {
 		}
 		r.mu.RUnlock()
 	}
-	r.mu.RLock()
-	for id := range r.groups {
-		sel.Offer(id)
-	}
-	r.mu.RUnlock()
+	subscribed.RangeSubscribed(sel.Offer)
 	ids, more := sel.IDs()
 	page := catalog.Page{Services: make([]catalog.Service, 0, len(ids)), More: more}
 	for _, id := range ids {
@@ -45,13 +42,8 @@ func (r *registry) catalog(q catalog.Query) catalog.Page {
 		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
 			e.Publishers = len(set.pubs)
 		}
-		g := r.groups[id]
-		if g != nil {
-			g.mu.Lock() // registry.mu before subGroup.mu
-			e.Subscribers = len(g.subs)
-			g.mu.Unlock()
-		}
 		r.mu.RUnlock()
+		e.Subscribers = subscribed.SubscriberCount(id)
 		if e.Publishers > 0 || e.Subscribers > 0 {
 			page.Services = append(page.Services, e)
 		}

@@ -57,7 +57,7 @@ func (r *registry) held(ip string) bool {
 // agent's goroutine, in order.
 func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
 	s.setClientOff(c.ClientOff)
-	s.pusher.setStopped(c.PushStopped)
+	s.setStopped(c.PushStopped)
 	s.auth.setACL(c.ACL)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // clientConn is the session's state of one client connection.
@@ -31,14 +32,18 @@ type clientConn struct {
 	ipCounted bool          // counted in admission.perIP (released on close)
 	limiter   *rate.Limiter // registration rate of this connection; nil: none
 
+	// sub is the push engine's view of the connection: its subscribers.
+	sub *push.Client
+
 	mu     sync.Mutex
 	pubs   map[regKey]struct{}
-	subs   map[*subGroup]struct{} // the groups it has subscribers in (subGroup.byConn has them)
 	closed bool
 }
 
 func newClientConn(c *netio.Conn) *clientConn {
-	return &clientConn{c: c, ip: c.RemoteIP(), pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{})}
+	cc := &clientConn{c: c, ip: c.RemoteIP(), pubs: make(map[regKey]struct{})}
+	cc.sub = push.NewClient(c, cc)
+	return cc
 }
 
 func (cc *clientConn) addPub(k regKey) {
@@ -62,58 +67,15 @@ func (cc *clientConn) dropPub(k regKey) {
 	cc.mu.Unlock()
 }
 
-// subCount is the number of services (groups) cc subscribes to, and
-// whether it subscribes to id already.
-func (cc *clientConn) subCount(id string, reg *registry) (n int, holds bool) {
-	g := reg.group(id)
+// close marks the connection closed and returns the publishers it held.
+func (cc *clientConn) close() (pubs []regKey) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if g != nil {
-		_, holds = cc.subs[g]
-	}
-	return len(cc.subs), holds
-}
-
-func (cc *clientConn) addSub(g *subGroup) {
-	cc.mu.Lock()
-	cc.subs[g] = struct{}{}
-	cc.mu.Unlock()
-}
-
-func (cc *clientConn) dropSub(g *subGroup) {
-	cc.mu.Lock()
-	delete(cc.subs, g)
-	cc.mu.Unlock()
-}
-
-// subKeys returns the keys of the connection's subscribers.
-func (cc *clientConn) subKeys() []regKey {
-	cc.mu.Lock()
-	groups := make([]*subGroup, 0, len(cc.subs))
-	for g := range cc.subs {
-		groups = append(groups, g)
-	}
-	cc.mu.Unlock()
-	var out []regKey
-	for _, g := range groups {
-		g.mu.Lock()
-		for _, id := range g.onConn(cc) {
-			out = append(out, regKey{g.dataInfoID, id})
-		}
-		g.mu.Unlock()
-	}
-	return out
-}
-
-// close marks the connection closed and returns what it held.
-func (cc *clientConn) close() (pubs, subs []regKey) {
-	cc.mu.Lock()
 	cc.closed = true
 	for k := range cc.pubs {
 		pubs = append(pubs, k)
 	}
-	cc.mu.Unlock()
-	return pubs, cc.subKeys()
+	return pubs
 }
 
 func (cc *clientConn) isClosed() bool {

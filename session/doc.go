@@ -41,8 +41,11 @@
 // replays within the window. A Held further ahead of the session's clock
 // than maxHeldAhead is not a registry's version and is ignored.
 //
-// Lock order: registry.mu before subGroup.mu before clientConn.mu. The
-// datumEntry.mu is never held together with any of them. forwarder.mu is
-// never held with registry.mu: a slot leader's refusal is applied to the
-// registry after the forwarder's lock is released.
+// Pushes are the push engine's (package push): session plugs in the
+// datums it fetches from data nodes (pushsource.go), the application
+// instances it merges into interfaces (appmerge.go) and its client
+// connections; it keeps identity and ownership (the registry of
+// publishers, owners, limits), forwarding and links.
+//
+// Lock order: LOCKS.md at the repository's root.
 package session

@@ -127,7 +127,7 @@ func (s *Server) releaseKept(before time.Time) {
 	d.mu.Unlock()
 	n := 0
 	for _, cc := range kept {
-		pubs, _ := cc.close()
+		pubs := cc.close()
 		for _, k := range pubs {
 			if _, ok := s.reg.removeOwned(cc, k); ok {
 				n++

@@ -61,14 +61,16 @@ func newGauges(s *Server) *metrics.Set {
 	set.NewGauge(`roster_session_clients`, func() float64 { return float64(s.rpc.ConnCount()) })
 	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.cfg.MaxConns) }) // -1: no limit
 	set.NewGauge(`roster_session_publishers`, func() float64 {
-		pubs, _ := s.reg.counts()
-		return float64(pubs)
+		return float64(s.reg.publisherCount())
 	})
 	set.NewGauge(`roster_session_subscribed_services`, func() float64 {
-		_, groups := s.reg.counts()
+		groups, _ := s.push.Counts()
 		return float64(groups)
 	})
-	set.NewGauge(`roster_session_subscribers`, func() float64 { return float64(s.reg.subscribers()) })
+	set.NewGauge(`roster_session_subscribers`, func() float64 {
+		_, subs := s.push.Counts()
+		return float64(subs)
+	})
 	set.NewGauge(`roster_session_tombstones`, func() float64 { return float64(s.reg.tombstones()) })
 	set.NewGauge(`roster_session_push_stopped`, func() float64 {
 		if s.PushStopped() {
@@ -83,18 +85,4 @@ func newGauges(s *Server) *metrics.Set {
 		return 0
 	})
 	return set
-}
-
-// subscribers counts the subscribers of every group: one lock per group,
-// registry.mu before subGroup.mu.
-func (r *registry) subscribers() int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	n := 0
-	for _, g := range r.groups {
-		g.mu.Lock()
-		n += len(g.subs)
-		g.mu.Unlock()
-	}
-	return n
 }

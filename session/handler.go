@@ -72,7 +72,7 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.UnregisterPublisher:
 		h.answer(c, reqID, h.s.unpublish(cc, m))
 	case *proto.Subscriber:
-		if code, msg := h.s.limits.subscriber(cc, h.s.reg, m); code != proto.CodeOK {
+		if code, msg := h.s.limits.subscriber(cc, h.s.push, m); code != proto.CodeOK {
 			h.reply(c, reqID, code, msg)
 			return
 		}
@@ -89,7 +89,7 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 				return
 			}
 		}
-		h.s.pusher.ack(cc, m)
+		h.s.push.Ack(cc.sub, m)
 	case *proto.AppRevision:
 		if res, ok := h.s.auth.allowApp(cc, m); !ok {
 			h.answer(c, reqID, res)
@@ -143,6 +143,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		cc.zone = cfg.Zone
 	}
 	cc.enc = m.Encodings & (proto.EncodingZstd | proto.EncodingS2)
+	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
 	cc.handshaken.Store(true)
 	_ = c.Reply(reqID, &proto.HandshakeReply{
 		Version:     min(m.Version, proto.ProtocolVersion),

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/roster-registry/roster/internal/opshttp"
-	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 func (s *Server) routes() {
@@ -71,6 +71,15 @@ type subJSON struct {
 	HeldVersion   uint64 `json:"heldVersion,omitempty"`
 }
 
+func toSubJSON(sub push.SubscriberInfo) subJSON {
+	j := subJSON{RegisterID: sub.RegisterID, Zone: sub.Zone, Scope: sub.Scope.String(),
+		PushedVersion: sub.Acked, Returning: sub.Returning, HeldVersion: sub.Held}
+	if cc, ok := sub.Client.Ref().(*clientConn); ok {
+		j.ClientIP, j.AppName = cc.ip, cc.appName
+	}
+	return j
+}
+
 func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("dataInfoId")
 	if id == "" {
@@ -78,20 +87,10 @@ func (s *Server) handleSubs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []subJSON{}
-	var version uint64
-	if g := s.reg.group(id); g != nil {
-		g.mu.Lock()
-		for _, sub := range g.subs {
-			out = append(out, subJSON{RegisterID: sub.registerID, Zone: sub.zone.Value(), Scope: proto.Scope(sub.scope).String(),
-				ClientIP: sub.conn.ip, AppName: sub.conn.appName, PushedVersion: sub.acked, Returning: sub.returning, HeldVersion: sub.held})
-		}
-		g.mu.Unlock()
+	for _, sub := range s.push.Subscribers(id) {
+		out = append(out, toSubJSON(sub))
 	}
-	if e, ok := s.pusher.cache.Load(id); ok {
-		e.mu.Lock()
-		version = e.version
-		e.mu.Unlock()
-	}
+	version := s.push.Version(id)
 	sort.Slice(out, func(i, j int) bool { return out[i].RegisterID < out[j].RegisterID })
 	opshttp.WriteJSON(w, http.StatusOK, map[string]any{"dataInfoId": id, "datumVersion": version, "subscribers": out})
 }

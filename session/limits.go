@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // Admission control: what one client connection, and all of them together,
@@ -272,12 +273,12 @@ func (a *admission) publisher(cc *clientConn, p *proto.Publisher) (proto.Code, s
 // subscriber checks a subscription against the number of services one
 // connection may subscribe to: each is an interest at a data node, a fetch
 // and pushes. Code is CodeOK when it may be registered.
-func (a *admission) subscriber(cc *clientConn, reg *registry, m *proto.Subscriber) (proto.Code, string) {
+func (a *admission) subscriber(cc *clientConn, services *push.Engine, m *proto.Subscriber) (proto.Code, string) {
 	limit := a.cfg.MaxServicesPerConn
 	if limit < 0 {
 		return proto.CodeOK, ""
 	}
-	if n, holds := cc.subCount(m.DataInfoID, reg); !holds && n >= limit {
+	if n, holds := services.ClientServices(cc.sub, m.DataInfoID); !holds && n >= limit {
 		limitRefused[limitServices].Inc()
 		a.pubsLog.Log(a.log, slog.LevelWarn, "refused a subscriber over the per-connection limit of services",
 			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "app", cc.appName, "limit", limit)

@@ -87,7 +87,7 @@ func (l *links) open(ctx context.Context, addr string) *dataLink {
 			if err := netio.Call(ctx, lk, &proto.Interest{Reset: true, Add: s.interestIDs()}, &versions); err != nil {
 				return fmt.Errorf("cannot declare interest to %s: %w", addr, err)
 			}
-			s.pusher.changedAll(versions.Changes)
+			s.push.Changed(versions.Changes)
 			signal(dl.wake)
 			return nil
 		},
@@ -221,7 +221,7 @@ func (in *interest) run(ctx context.Context) {
 			}
 			// A change applied before the node knew of this interest was not
 			// notified: the reply carries current versions to catch up on.
-			in.s.pusher.changedAll(versions.Changes)
+			in.s.push.Changed(versions.Changes)
 		})
 	}
 }
@@ -261,7 +261,7 @@ func (l *links) scan(ctx context.Context) {
 					break
 				}
 				scans.Inc()
-				l.s.pusher.changedAll(versions.Changes)
+				l.s.push.Changed(versions.Changes)
 				ids = ids[n:]
 			}
 		}

@@ -2,8 +2,6 @@ package session
 
 import (
 	"github.com/VictoriaMetrics/metrics"
-
-	"github.com/roster-registry/roster/internal/counter"
 )
 
 var (
@@ -19,25 +17,8 @@ var (
 	writesReplayed  = metrics.NewCounter(`roster_session_writes_replayed_total`) // acked writes resent to a slot's new leader
 	writesDropped   = metrics.NewCounter(`roster_session_writes_dropped_total`)
 	notifies        = metrics.NewCounter(`roster_session_change_notifies_total`)
-	fetches         = metrics.NewCounter(`roster_session_datum_fetches_total`)
-	fetchErrors     = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
-	pushErrors      = metrics.NewCounter(`roster_session_push_errors_total`)
-	pushesPaused    = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
 	scans           = metrics.NewCounter(`roster_session_version_scans_total`)
 	syncAnswers     = metrics.NewCounter(`roster_session_sync_answers_total`)
-	heldAcks        = metrics.NewCounter(`roster_session_push_acks_held_newer_total`) // pushes not taken: the client holds a list at least as new
-	badHeld         = metrics.NewCounter(`roster_session_push_acks_bad_held_total`)   // ... and names a version no registry handed out (ignored)
-	versionsRaised  = metrics.NewCounter(`roster_session_push_versions_raised_total`) // datum versions raised above a list a client holds
-)
-
-// Counters of every push, ack and pushed byte: striped, since every event
-// loop adds to them at once.
-var (
-	pushesSent   = counter.GetOrCreate(`roster_session_pushes_total`)
-	pushBytes    = counter.GetOrCreate(`roster_session_push_bytes_total`)
-	deltaPushes  = counter.GetOrCreate(`roster_session_delta_frames_total`)
-	rawPushBytes = counter.GetOrCreate(`roster_session_push_frame_bytes_uncompressed_total`)
-	acks         = counter.GetOrCreate(`roster_session_push_acks_total`)
 )
 
 // Refusals by admission control (limits.go), by limit.

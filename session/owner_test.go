@@ -29,7 +29,7 @@ func TestOwnerOf(t *testing.T) {
 func TestRegistryJudgesOwners(t *testing.T) {
 	r := newRegistry(16)
 	conn := func(o byte) *clientConn {
-		return &clientConn{pubs: make(map[regKey]struct{}), subs: make(map[*subGroup]struct{}), owner: proto.Owner{o}}
+		return &clientConn{pubs: make(map[regKey]struct{}), owner: proto.Owner{o}}
 	}
 	victim, thief := conn(1), conn(2)
 	put := func(cc *clientConn, rid string, v uint64, want proto.Code) {

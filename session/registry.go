@@ -6,110 +6,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unique"
 
 	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
 type regKey struct{ dataInfoID, registerID string }
-
-// subscriber is one client subscription and its push state. The push
-// fields and next are guarded by the group's mutex. A session holds one per
-// subscription, so it is kept small: 80 bytes.
-type subscriber struct {
-	registerID string
-	conn       *clientConn
-	zone       unique.Handle[string] // interned: a zone is shared by most subscribers
-	next       *subscriber           // the next of the group's subscribers on conn
-	// held is a version of a list the client holds and did not replace by
-	// a push of ours, being at least as new (PushAck.Held): pushes to it
-	// must go above it (see doc.go, Versions). 0: none.
-	held uint64
-
-	acked    uint64 // newest version the client acknowledged
-	sent     uint64 // newest version sent and not yet acknowledged
-	sentAt   int64  // when sent went out, unix ns
-	attempts uint32 // unacked sends of `sent`, for retry backoff
-	scope    proto.Scope
-	// returning: the client held a list when it subscribed (a replay after
-	// a reconnect): until it acknowledges a push it keeps that list while
-	// the datum's slot settles after a restart of the registry (doc.go,
-	// Versions).
-	returning bool
-}
-
-// filter is the zone filter of the pushes this subscriber receives.
-func (s *subscriber) filter() string {
-	if s.scope == proto.ScopeZone {
-		return s.zone.Value()
-	}
-	return ""
-}
-
-// subGroup holds every subscriber of one dataInfoId on this session.
-type subGroup struct {
-	dataInfoID string
-	mu         sync.Mutex
-	subs       map[string]*subscriber // by registerId (the subscriber's own string)
-	// byConn indexes subs by connection: an ack concerns one connection's
-	// subscribers, and scanning the whole group per ack is quadratic. A
-	// connection mostly holds one subscriber of a group: the first one,
-	// the others chained through next.
-	byConn map[*clientConn]*subscriber
-	// settledAt is a version every subscriber acknowledged (0: none known).
-	// The retry loop skips the group while it is the cached version: at a
-	// million subscribers, walking every settled group twice a second was
-	// most of an idle session's CPU. Written with mu held; a subscriber
-	// that has not acknowledged it (a new one, a resync) resets it to 0.
-	settledAt atomic.Uint64
-}
-
-// put adds s, replacing the subscriber of the same registerId, and reports
-// whether s is the first of its connection in the group. Lock should be held.
-func (g *subGroup) put(s *subscriber) (firstOnConn bool) {
-	g.settledAt.Store(0)
-	if old, ok := g.subs[s.registerID]; ok {
-		g.unindex(old)
-	}
-	g.subs[s.registerID] = s
-	s.next = g.byConn[s.conn]
-	g.byConn[s.conn] = s
-	return s.next == nil
-}
-
-// unindex drops s from its connection's chain and reports whether that
-// left the connection no subscriber in the group. Lock should be held.
-func (g *subGroup) unindex(s *subscriber) (lastOnConn bool) {
-	head := g.byConn[s.conn]
-	if head == s {
-		head = s.next
-	} else {
-		for p := head; p != nil; p = p.next {
-			if p.next == s {
-				p.next = s.next
-				break
-			}
-		}
-	}
-	s.next = nil
-	if head == nil {
-		delete(g.byConn, s.conn)
-		return true
-	}
-	g.byConn[s.conn] = head
-	return false
-}
-
-// onConn returns the registerIds of cc's subscribers in the group. Lock
-// should be held.
-func (g *subGroup) onConn(cc *clientConn) []string {
-	var out []string
-	for s := g.byConn[cc]; s != nil; s = s.next {
-		out = append(out, s.registerID)
-	}
-	return out
-}
 
 // pubSet is the publishers of one dataInfoId, by registerId.
 type pubSet struct {
@@ -123,8 +25,7 @@ type registry struct {
 	slots  []map[string]*pubSet // slot → dataInfoId → publishers: digests are per slot
 	nslots int
 	npubs  int
-	tombs  map[regKey]tomb // unpublished: a late older publish must not come back
-	groups map[string]*subGroup
+	tombs  map[regKey]tomb       // unpublished: a late older publish must not come back
 	off    atomic.Pointer[ipSet] // client-off IPs, see clientoff.go
 }
 
@@ -167,7 +68,7 @@ func (r *registry) judge(k regKey, old *publisher, w proto.Owner, v uint64) verd
 
 func newRegistry(slots int) *registry {
 	r := &registry{slots: make([]map[string]*pubSet, slots), nslots: slots,
-		tombs: make(map[regKey]tomb), groups: make(map[string]*subGroup)}
+		tombs: make(map[regKey]tomb)}
 	for i := range r.slots {
 		r.slots[i] = make(map[string]*pubSet)
 	}
@@ -363,113 +264,9 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 	return out
 }
 
-// addSubscriber records s; it returns whether its group is new on this
-// session (so data nodes must learn the interest), or ok false, with
-// nothing recorded, when the registerId is another client's subscriber
-// (owned by its connection's owner). The registerId kept is a copy: the
-// decoded frame it comes from would otherwise stay in memory for as long as
-// the subscription.
-func (r *registry) addSubscriber(dataInfoID string, s *subscriber) (_ *subGroup, isNew, ok bool) {
-	s.registerID = strings.Clone(s.registerID)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	g, exists := r.groups[dataInfoID]
-	if !exists {
-		g = &subGroup{dataInfoID: strings.Clone(dataInfoID), subs: make(map[string]*subscriber),
-			byConn: make(map[*clientConn]*subscriber)}
-		r.groups[g.dataInfoID] = g
-	}
-	g.mu.Lock()
-	old, had := g.subs[s.registerID]
-	if had && old.conn.owner != s.conn.owner {
-		g.mu.Unlock()
-		return g, false, false // a group with another's subscriber is not empty: nothing to undo
-	}
-	var left *clientConn // a connection the registerId moved away from, left with none in g
-	if had && old.conn != s.conn && g.unindex(old) {
-		left = old.conn
-	}
-	first := g.put(s)
-	g.mu.Unlock()
-	if left != nil {
-		left.dropSub(g)
-	}
-	if first {
-		s.conn.addSub(g)
-	}
-	return g, !exists, true
-}
-
-// subscriberOwner reports whether conn's client may unsubscribe k: true when
-// there is no such subscriber or its connection's client is conn's.
-func (r *registry) subscriberOwner(conn *clientConn, k regKey) bool {
-	g := r.group(k.dataInfoID)
-	if g == nil {
-		return true
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	s, ok := g.subs[k.registerID]
-	return !ok || s.conn.owner == conn.owner
-}
-
-// removeSubscriber drops a subscriber owned by conn; it returns whether its
-// group became empty (so data nodes can forget the interest).
-func (r *registry) removeSubscriber(conn *clientConn, k regKey) (removed, emptied bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	g, ok := r.groups[k.dataInfoID]
-	if !ok {
-		return false, false
-	}
-	g.mu.Lock()
-	last := false
-	s, ok := g.subs[k.registerID]
-	if ok && s.conn == conn {
-		delete(g.subs, k.registerID)
-		last = g.unindex(s)
-		removed = true
-	}
-	empty := len(g.subs) == 0
-	g.mu.Unlock()
-	if empty {
-		delete(r.groups, k.dataInfoID)
-	}
-	if last {
-		conn.dropSub(g)
-	}
-	return removed, removed && empty
-}
-
-func (r *registry) group(dataInfoID string) *subGroup {
+// publisherCount is the number of publishers held.
+func (r *registry) publisherCount() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.groups[dataInfoID]
-}
-
-// subscribedIDs returns every dataInfoId with subscribers on this session.
-func (r *registry) subscribedIDs() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.groups))
-	for id := range r.groups {
-		out = append(out, id)
-	}
-	return out
-}
-
-func (r *registry) allGroups() []*subGroup {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]*subGroup, 0, len(r.groups))
-	for _, g := range r.groups {
-		out = append(out, g)
-	}
-	return out
-}
-
-func (r *registry) counts() (pubs, groups int) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.npubs, len(r.groups)
+	return r.npubs
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unique"
 
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 func validID(kind, v string) string {
@@ -140,9 +140,8 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 	if zone == "" {
 		zone = cc.zone
 	}
-	sub := &subscriber{registerID: m.RegisterID, conn: cc, zone: unique.Make(zone), scope: m.Scope, returning: m.Held != 0}
-	_, isNew, ok := s.reg.addSubscriber(m.DataInfoID, sub)
-	if !ok {
+	isNew, err := s.push.Subscribe(m.DataInfoID, cc.sub, push.Subscription{RegisterID: m.RegisterID, Zone: zone, Scope: m.Scope, Held: m.Held})
+	if err != nil {
 		return s.refuseOwned(cc, "subscribe", regKey{m.DataInfoID, m.RegisterID})
 	}
 	if isNew {
@@ -150,7 +149,7 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 		s.apps.watch(m.DataInfoID)
 	}
 	subscribed.Inc()
-	s.pusher.subscribed(m.DataInfoID)
+	s.push.PushNew(m.DataInfoID)
 	return proto.Result{}
 }
 
@@ -159,20 +158,21 @@ func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) prot
 		return proto.Result{Code: proto.CodeBadRequest, Message: msg}
 	}
 	k := regKey{m.DataInfoID, m.RegisterID}
-	if !s.reg.subscriberOwner(cc, k) {
+	if owner, ok := s.push.SubscriberOwner(k.dataInfoID, k.registerID); ok && owner != cc.owner {
 		return s.refuseOwned(cc, "unsubscribe", k)
 	}
-	s.dropSub(cc, k)
+	if _, emptied := s.push.Unsubscribe(k.dataInfoID, k.registerID, cc.sub); emptied {
+		s.unsubscribed(k.dataInfoID)
+	}
 	return proto.Result{}
 }
 
-func (s *Server) dropSub(cc *clientConn, k regKey) {
-	if _, emptied := s.reg.removeSubscriber(cc, k); emptied {
-		s.apps.unwatch(k.dataInfoID)
-		if !s.apps.follows(k.dataInfoID) { // still followed for app-level discovery
-			s.interest.set(k.dataInfoID, false)
-			s.pusher.forget(k.dataInfoID)
-		}
+// unsubscribed stops following a dataInfoId its last subscriber here left.
+func (s *Server) unsubscribed(id string) {
+	s.apps.unwatch(id)
+	if !s.apps.Follows(id) { // still followed for app-level discovery
+		s.interest.set(id, false)
+		s.push.Forget(id)
 	}
 }
 
@@ -180,9 +180,9 @@ func (s *Server) dropSub(cc *clientConn, k regKey) {
 // unless a newer connection of the client took them over (replay), in which
 // case removing them would lose a live publication.
 func (s *Server) dropConn(cc *clientConn) {
-	pubs, subs := cc.close()
-	for _, k := range subs {
-		s.dropSub(cc, k)
+	pubs := cc.close()
+	for _, id := range s.push.Drop(cc.sub) {
+		s.unsubscribed(id)
 	}
 	if s.keep(cc) {
 		return // draining: the client is moving to another session (drain.go)

@@ -16,6 +16,7 @@ import (
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -29,7 +30,7 @@ type Server struct {
 	fwd      *forwarder
 	links    *links
 	interest *interest
-	pusher   *pusher
+	push     *push.Engine
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
@@ -46,7 +47,7 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	warnLog  netio.LogThrottle // logThrottled's
+	warnLog  netio.LogThrottles // logThrottled: one throttle per message
 	refusals refusalLogs       // owner.go
 }
 
@@ -68,7 +69,6 @@ func New(cfg Config) (*Server, error) {
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
 	s.interest = newInterest(s)
-	s.pusher = newPusher(s)
 	s.apps = newAppState(s)
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
@@ -80,6 +80,12 @@ func New(cfg Config) (*Server, error) {
 			}
 		},
 	}, clientHandler{s})
+	s.push = push.New(push.Config{
+		Debounce: cfg.Debounce, MaxDebounce: cfg.MaxDebounce, Retry: cfg.PushRetry,
+		PauseAbove: cfg.PausePushAbove, PauseTotal: cfg.PausePushTotal,
+		CompressAbove: cfg.CompressAbove, DisableDelta: cfg.DisableDelta, Logger: s.log,
+	}, datumSource{fetch: s.fetchDatum, reg: s.reg, apps: s.apps}, s.apps, s.rpc)
+	s.apps.push = s.push
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.auth = newAuthState(cfg.ClientToken, s.log)
 	s.http = opshttp.New(cfg.HTTPAddr, s.health, s.log)
@@ -135,14 +141,38 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.goRun(s.interest.run)
 	s.goRun(s.links.scan)
-	s.goRun(s.pusher.run)
-	s.goRun(s.pusher.debounce.Run)
-	s.goRun(s.pusher.pushLoop)
+	s.push.Start()
+	s.goRun(s.maintain)
 	s.goRun(s.apps.run)
 	metrics.RegisterSet(s.gauges)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil
 }
+
+// maintain forgets old tombstones and acknowledged writes, and fetches
+// followed application datums no fetch is under way for, until ctx is done.
+func (s *Server) maintain(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var compacted time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if now.Sub(compacted) > time.Minute {
+				s.reg.compactTombs(now.Add(-tombstoneTTL))
+				compacted = now
+			}
+			s.fwd.forgetAcked(now)
+			s.push.Repair(s.apps.followedIDs())
+		}
+	}
+}
+
+// tombstoneTTL is how long an unpublished registration is remembered; a
+// publish of it delayed longer than this is not expected.
+const tombstoneTTL = 10 * time.Minute
 
 func (s *Server) goRun(fn func(context.Context)) {
 	s.wg.Add(1)
@@ -170,6 +200,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.links.closeAll()
 	errs = append(errs, s.http.Stop(ctx))
 	s.wg.Wait()
+	s.push.Stop()
 	metrics.UnregisterSet(s.gauges, true)
 	return errors.Join(errs...)
 }
@@ -225,10 +256,10 @@ func (s *Server) view() metaclient.View {
 }
 
 func (s *Server) health() (bool, any) {
-	pubs, groups := s.reg.counts()
+	groups, _ := s.push.Counts()
 	t := s.table()
 	detail := map[string]any{
-		"clients": s.rpc.ConnCount(), "publishers": pubs, "subscribedDataInfoIds": groups,
+		"clients": s.rpc.ConnCount(), "publishers": s.reg.publisherCount(), "subscribedDataInfoIds": groups,
 		"pendingWrites": s.fwd.pending(), "slotTableEpoch": t.Epoch(), "draining": s.Draining(),
 	}
 	if err := s.rpc.Serving(); err != nil {
@@ -250,8 +281,8 @@ func (s *Server) now() int64 {
 	}
 }
 
-// logThrottled logs at most one line per second, for errors that can repeat
-// on hot paths.
+// logThrottled logs at most one line per second of each message, for
+// errors that can repeat on hot paths.
 func (s *Server) logThrottled(msg string, args ...any) { s.warnLog.Warn(s.log, msg, args...) }
 
 func (s *Server) fetchDatum(ctx context.Context, id string) (*proto.Datum, error) {
@@ -283,7 +314,7 @@ func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
 		}
 		notifies.Inc()
 		for _, c := range m.Changes {
-			s.pusher.notified(c)
+			s.push.Notify(c)
 		}
 	case proto.TypeDigestRequest, proto.TypeDiffRequest:
 		// Asked by a slot leader checking its copy against ours (sessions

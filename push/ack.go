@@ -1,0 +1,78 @@
+package push
+
+import (
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Ack records a client's acknowledgement for its subscribers of one
+// dataInfoId and zone filter; Resync asks for a full push again. It runs on
+// the connection's event loop and waits for no frame being built.
+func (e *Engine) Ack(c *Client, m *proto.PushAck) {
+	g := e.group(m.DataInfoID)
+	if g == nil {
+		return
+	}
+	resync, refetch := false, false
+	now := time.Now()
+	// Where this version's push latency starts.
+	var learned int64
+	if en, ok := e.cache.Load(m.DataInfoID); ok {
+		learned = en.learnedAt(m.Version)
+	}
+	var firstSent int64 // the latest first push among the subscribers acked now
+	acked := false
+	held := m.Held != 0 && heldValid(m.Held, now)
+	if m.Resync && m.Held != 0 {
+		heldAcks.Inc()
+		if !held {
+			badHeld.Inc()
+			e.heldLog.Warn(e.log, "ignoring the version a client says it holds: ahead of this session's clock by more than a day",
+				"dataInfoId", m.DataInfoID, "held", m.Held, "clientIP", c.conn.RemoteIP())
+		}
+	}
+	g.mu.Lock()
+	for sub := g.byClient[c]; sub != nil; sub = sub.next {
+		if sub.filter() != m.Zone {
+			continue
+		}
+		if m.Resync {
+			if held {
+				sub.held, refetch = max(sub.held, m.Held), true
+			} else if m.Held != 0 {
+				// A version that is no registry's: no new push at once,
+				// the retry backoff paces this subscriber's.
+				sub.acked = 0
+				continue
+			}
+			sub.acked, sub.sent, resync = 0, 0, true
+			continue
+		}
+		// Only the subscribers the push went to: one that subscribed on this
+		// connection after it was sent never got it, and must get its own.
+		if m.Version > sub.acked && m.Version <= sub.sent {
+			if sub.acked == 0 {
+				firstSent = max(firstSent, sub.sentAt)
+			}
+			sub.acked, acked = m.Version, true
+		}
+	}
+	g.mu.Unlock()
+	if m.Resync {
+		e.markUnsettled(g)
+	}
+	acks.Inc()
+	if acked && learned != 0 {
+		ObserveLatency(now.Sub(time.Unix(0, max(learned, firstSent))))
+	}
+	ObserveEndToEnd(m.Version, now)
+	switch {
+	case refetch:
+		// The client holds a newer list than this session: the session
+		// may be behind the data leader. The fetch's push decides.
+		e.Refetch(m.DataInfoID)
+	case resync:
+		e.scheduled.Add(g.id)
+	}
+}

@@ -1,0 +1,248 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/roster-registry/roster/internal/queue"
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// Datum is a datum as a Source fetched it.
+type Datum struct {
+	Version uint64 // the data leader's version; 0: never written
+	Hash    uint64 // proto.Datum.Hash
+	// Settle is how long the datum's slot still settles after its leader
+	// rebuilt it from nothing (proto.Datum.SettleMs).
+	Settle     time.Duration
+	Publishers []proto.PushPublisher // as pushed: the engine keeps them
+}
+
+// Source fetches datums from their data leaders.
+type Source interface {
+	Fetch(ctx context.Context, id string) (Datum, error)
+}
+
+// Merger adds to a datum's list what the session merges into it (the
+// instances of the applications serving an interface), and follows datums
+// nobody subscribes to for that purpose.
+type Merger interface {
+	// Merge returns the list to push for id, given its own publishers at
+	// version, and the version to push it at (at least version). It is
+	// called with id's entry locked: it must not call the engine.
+	Merge(id string, own []proto.PushPublisher, version uint64) ([]proto.PushPublisher, uint64)
+	// Ready reports whether id may be pushed yet (what it merges is known).
+	Ready(id string) bool
+	// Follows reports whether id is wanted without subscribers.
+	Follows(id string) bool
+	// Fetched is told after id was fetched, with no engine lock held.
+	Fetched(id string)
+}
+
+// Sender writes frames to client connections.
+type Sender interface {
+	// WriteShared queues one frame to every connection and returns to how
+	// many it was queued.
+	WriteShared(frame []byte, conns []*netio.Conn) (int, error)
+	// Outbound is the bytes queued to every connection together.
+	Outbound() int64
+}
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	Debounce    time.Duration // see Debouncer; default 20ms
+	MaxDebounce time.Duration // default 200ms
+	Retry       time.Duration // first resend of an unacked push, doubling up to 30s; default 1s
+	// PauseAbove: a connection with more bytes queued gets no pushes until
+	// it drains; PauseTotal: while all connections together have more, one
+	// with any gets none. Defaults 1 MiB and 64 MiB.
+	PauseAbove, PauseTotal int
+	CompressAbove          int  // frames larger are compressed for clients that accept it; default 4 KiB, <0 never
+	DisableDelta           bool // always push full lists
+	FetchWorkers           int  // concurrent fetches; default 64
+	FetchTimeout           time.Duration
+	Logger                 *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Debounce == 0 {
+		c.Debounce = 20 * time.Millisecond
+	}
+	if c.MaxDebounce == 0 {
+		c.MaxDebounce = 200 * time.Millisecond
+	}
+	if c.Retry <= 0 {
+		c.Retry = time.Second
+	}
+	if c.PauseAbove == 0 {
+		c.PauseAbove = 1 << 20
+	}
+	if c.PauseTotal == 0 {
+		c.PauseTotal = 64 << 20
+	}
+	if c.CompressAbove == 0 {
+		c.CompressAbove = 4 << 10
+	}
+	if c.CompressAbove < 0 {
+		c.CompressAbove = math.MaxInt
+	}
+	if c.FetchWorkers <= 0 {
+		c.FetchWorkers = 64
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// ErrOwned refuses a subscription whose registerId is another client's.
+var ErrOwned = errors.New("registerId is another client's subscriber")
+
+// Engine pushes datums to their subscribers: it owns the datum cache
+// (versions, the frames built from them, history for deltas), the
+// subscriber groups with their ack and retry state, the debouncer and the
+// fetch workers. Work waits in explicit queues: groups scheduled for a
+// push, datums to fetch, groups not every subscriber of which acknowledged
+// (the only ones the retry loop visits) and fetches that failed.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	src   Source
+	merge Merger
+	out   Sender
+
+	cache    *xsync.MapOf[string, *entry]
+	debounce *Debouncer
+	stopped  atomic.Bool // the cluster-wide push switch
+
+	mu     sync.RWMutex // guards groups; before group.mu (LOCKS.md)
+	groups map[string]*group
+
+	scheduled *queue.Set[string] // groups to push off the event loops
+	fetches   *queue.Set[string] // datums to fetch
+
+	umu       sync.Mutex // a leaf: guards unsettled, retries and group.unsettled
+	unsettled map[*group]struct{}
+	retries   map[string]time.Time // failed fetches and when to try again
+	retryWake chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
+
+	fetchLog, heldLog netio.LogThrottle
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns an engine; Start runs it.
+func New(cfg Config, src Source, merge Merger, out Sender) *Engine {
+	cfg.setDefaults()
+	e := &Engine{cfg: cfg, log: cfg.Logger, src: src, merge: merge, out: out,
+		cache: xsync.NewMapOf[string, *entry](), groups: make(map[string]*group),
+		scheduled: queue.New[string]("push_scheduled"), fetches: queue.New[string]("push_fetch"),
+		unsettled: make(map[*group]struct{}), retries: make(map[string]time.Time), retryWake: make(chan struct{}, 1)}
+	e.debounce = NewDebouncer(cfg.Debounce, cfg.MaxDebounce, func(id string, version uint64) {
+		e.changed(proto.DatumVersion{DataInfoID: id, Version: version})
+	})
+	return e
+}
+
+// Start runs the engine's goroutines until Stop.
+func (e *Engine) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.goRun(ctx, e.debounce.Run)
+	e.goRun(ctx, e.pushLoop)
+	e.goRun(ctx, e.retryLoop)
+	e.goRun(ctx, e.fetchRetryLoop)
+	for range e.cfg.FetchWorkers {
+		e.goRun(ctx, e.fetchLoop)
+	}
+}
+
+// Stop ends the engine's goroutines and waits for them.
+func (e *Engine) Stop() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.wg.Wait()
+}
+
+func (e *Engine) goRun(ctx context.Context, fn func(context.Context)) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		fn(ctx)
+	}()
+}
+
+// SetStopped applies the cluster-wide push switch. While stopped nothing
+// is sent (fetches go on, so the cache stays current); on resume every
+// group is pushed, which sends each subscriber whatever it has not
+// acknowledged. It reports whether the switch changed.
+func (e *Engine) SetStopped(stop bool) bool {
+	if e.stopped.Swap(stop) == stop {
+		return false
+	}
+	if !stop {
+		for _, id := range e.SubscribedIDs() {
+			e.scheduled.Add(id)
+		}
+	}
+	return true
+}
+
+// Stopped reports whether pushes are stopped cluster-wide.
+func (e *Engine) Stopped() bool { return e.stopped.Load() }
+
+func (e *Engine) entry(id string) *entry {
+	if en, ok := e.cache.Load(id); ok {
+		return en
+	}
+	// A copy: id may be part of a decoded frame, which the key would keep.
+	key := strings.Clone(id)
+	en, _ := e.cache.LoadOrCompute(key, func() *entry { return &entry{id: key} })
+	return en
+}
+
+func (e *Engine) group(id string) *group {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.groups[id]
+}
+
+// markUnsettled puts g in the set the retry loop visits.
+func (e *Engine) markUnsettled(g *group) {
+	e.umu.Lock()
+	if !g.unsettled {
+		g.unsettled = true
+		e.unsettled[g] = struct{}{}
+	}
+	e.umu.Unlock()
+}
+
+// markSettled takes g out of the retry loop's set.
+func (e *Engine) markSettled(g *group) {
+	e.umu.Lock()
+	if g.unsettled {
+		g.unsettled = false
+		delete(e.unsettled, g)
+	}
+	e.umu.Unlock()
+}
+
+// isSettled reports whether g is out of the retry loop's set.
+func (e *Engine) isSettled(g *group) bool {
+	e.umu.Lock()
+	defer e.umu.Unlock()
+	return !g.unsettled
+}

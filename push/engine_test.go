@@ -1,0 +1,320 @@
+package push
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unsafe"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+func subscribe(t *testing.T, e *Engine, id string, c *Client, rid string) {
+	t.Helper()
+	if _, err := e.Subscribe(id, c, Subscription{RegisterID: rid, Scope: proto.ScopeDataCenter}); err != nil {
+		t.Fatal(err)
+	}
+	e.PushNew(id)
+}
+
+func offsets(start time.Time, ps []sentPush) []time.Duration {
+	out := make([]time.Duration, len(ps))
+	for i, p := range ps {
+		out[i] = p.at.Sub(start)
+	}
+	return out
+}
+
+// TestPushRetriedWithBackoffUntilAcked: a new subscriber is pushed at once;
+// unacknowledged, the push is sent again after Retry, then twice as long
+// each time; once acknowledged, nothing more is sent and the group leaves
+// the set the retry loop visits.
+func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, out := newTestEngine(t, Config{Retry: time.Second})
+		src.set("d", Datum{Version: 5, Publishers: pubs("p1")})
+		c := newTestClient("a")
+		start := time.Now()
+		subscribe(t, e, "d", c, "s1")
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		got := out.pushes(c)
+		want := []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}
+		if !slices.Equal(offsets(start, got), want) {
+			t.Fatalf("pushes at %v, want %v", offsets(start, got), want)
+		}
+		if p := got[0].push; p.Version != 5 || len(p.Publishers) != 1 || p.Publishers[0].RegisterID != "p1" {
+			t.Fatalf("pushed %+v", p)
+		}
+		e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 5})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := len(out.pushes(c)); n != 4 {
+			t.Fatalf("%d pushes after the ack, want none more than 4", n)
+		}
+		if g := e.unsettledGroups(); len(g) != 0 {
+			t.Fatalf("%d groups still visited by the retry loop after every subscriber acked", len(g))
+		}
+	})
+}
+
+// TestChangePushedAtOnceAndDeltaFromAcked: a data node's notice of a quiet
+// datum is fetched and pushed with no debounce wait (leading edge), as a
+// delta from the version the subscriber acknowledged.
+func TestChangePushedAtOnceAndDeltaFromAcked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		many := make([]string, 50) // a list a one-entry delta is smaller than
+		for i := range many {
+			many[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
+		}
+		e, src, out := newTestEngine(t, Config{Retry: time.Second, Debounce: 20 * time.Millisecond})
+		src.set("d", Datum{Version: 5, Publishers: pubs(many...)})
+		c := newTestClient("a")
+		subscribe(t, e, "d", c, "s1")
+		synctest.Wait()
+		e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 5})
+		time.Sleep(time.Second)
+
+		src.set("d", Datum{Version: 9, Publishers: pubs(append(many, "new")...)})
+		start := time.Now()
+		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 9})
+		synctest.Wait()
+		got := out.pushes(c)
+		last := got[len(got)-1]
+		if last.push.Version != 9 || last.at != start {
+			t.Fatalf("last push version %d at +%v, want version 9 at once", last.push.Version, last.at.Sub(start))
+		}
+		if last.push.BaseVersion != 5 || len(last.push.Publishers) != 1 || last.push.Count != 51 {
+			t.Fatalf("push of version 9: base %d, %d publishers, count %d; want a delta from 5 with 1 of 51",
+				last.push.BaseVersion, len(last.push.Publishers), last.push.Count)
+		}
+	})
+}
+
+// TestFailedFetchRetriedWithBackoff: a fetch that fails is tried again
+// after 50 ms, then twice as long each time, and its push goes out once it
+// succeeds.
+func TestFailedFetchRetriedWithBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, out := newTestEngine(t, Config{})
+		src.set("d", Datum{Version: 3, Publishers: pubs("p1")})
+		src.fail = map[string]int{"d": 3}
+		c := newTestClient("a")
+		start := time.Now()
+		subscribe(t, e, "d", c, "s1")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		var at []time.Duration
+		for _, f := range src.fetchTimes("d") {
+			at = append(at, f.Sub(start))
+		}
+		want := []time.Duration{0, 50 * time.Millisecond, 150 * time.Millisecond, 350 * time.Millisecond}
+		if !slices.Equal(at, want) {
+			t.Fatalf("fetches at %v, want %v", at, want)
+		}
+		if got := out.pushes(c); len(got) != 1 || got[0].at.Sub(start) != 350*time.Millisecond {
+			t.Fatalf("pushes %v, want one at +350ms", offsets(start, got))
+		}
+	})
+}
+
+// TestStopWaitsForEverything: Stop returns only when every goroutine the
+// engine started has ended (synctest fails a bubble left with goroutines).
+func TestStopWaitsForEverything(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src, out := &fakeSource{}, &fakeSender{}
+		src.set("d", Datum{Version: 1})
+		e := New(Config{}, src, passMerger{}, out)
+		e.Start()
+		c := newTestClient("a")
+		subscribe(t, e, "d", c, "s1")
+		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 2})
+		time.Sleep(time.Second)
+		e.Stop()
+	})
+}
+
+// TestAckCoversOnlySubscribersPushedTo: a push acked on a connection must
+// not count for a subscriber of the same datum that registered on that
+// connection after the push went out (it never received it).
+func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
+	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
+	c := newTestClient("a")
+	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	g := e.group("d")
+	first := g.subs["s1"]
+	first.sent = 7 // pushed version 7
+	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s2"}); err != nil { // before the ack came back
+		t.Fatal(err)
+	}
+	late := g.subs["s2"]
+	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 7})
+	if first.acked != 7 {
+		t.Fatalf("pushed subscriber acked %d, want 7", first.acked)
+	}
+	if late.acked != 0 {
+		t.Fatalf("late subscriber counted as acked at %d: it would never get a push", late.acked)
+	}
+}
+
+func TestHeldVersionBound(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	f := func(v uint64, want bool) {
+		t.Helper()
+		if got := heldValid(v, now); got != want {
+			t.Fatalf("heldValid(%#x) = %v, want %v", v, got, want)
+		}
+	}
+	f(1, true)
+	f(uint64(now.UnixMilli())<<16, true)
+	f(uint64(now.Add(23*time.Hour).UnixMilli())<<16|0xffff, true)
+	f(uint64(now.Add(25*time.Hour).UnixMilli())<<16, false)
+	f(^uint64(0), false)
+}
+
+// TestAckHeld: a resync naming the version the client holds records it, so
+// that pushes go above it, and asks the data leader again (this session may
+// only be behind); one naming a version no registry handed out is not
+// recorded, and the subscriber's next push waits for the retry backoff (a
+// client cannot make the session push in a loop).
+func TestAckHeld(t *testing.T) {
+	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
+	c := newTestClient("a")
+	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	en := e.entry("d")
+	en.fetching = true // a fetch in progress: refetch asks it for one more round
+	sub := e.group("d").subs["s1"]
+
+	held := uint64(time.Now().UnixMilli()) << 16
+	sub.sent, sub.acked = 1, 1
+	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 1, Resync: true, Held: held})
+	if sub.held != held || sub.acked != 0 || sub.sent != 0 {
+		t.Fatalf("after a resync holding %d: held %d, acked %d, sent %d", held, sub.held, sub.acked, sub.sent)
+	}
+	if en.gen != 1 {
+		t.Fatalf("fetches asked after a resync holding a newer list: %d, want 1", en.gen)
+	}
+	sub.sent, sub.acked = 2, 2
+	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 2, Resync: true, Held: ^uint64(0)})
+	if sub.held != held || sub.acked != 0 || sub.sent != 2 || en.gen != 1 {
+		t.Fatalf("after a resync holding a version from the future: held %d, acked %d, sent %d, fetches asked %d", sub.held, sub.acked, sub.sent, en.gen)
+	}
+}
+
+// TestSameVersionOtherContentIsRefetched: across a leader hand-over two
+// leaders can give one version to different contents. A notice naming the
+// cached version with another hash must lead to a fetch; one with the same
+// hash, or without a hash (an older data node), must not.
+func TestSameVersionOtherContentIsRefetched(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, _ := newTestEngine(t, Config{})
+		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("r1")})
+		subscribe(t, e, "d", newTestClient("a"), "s1")
+		synctest.Wait()
+		for i, tc := range []struct {
+			notice  proto.DatumVersion
+			fetches int
+		}{
+			{proto.DatumVersion{DataInfoID: "d", Version: 5, Hash: 77}, 1},
+			{proto.DatumVersion{DataInfoID: "d", Version: 5}, 1},
+			{proto.DatumVersion{DataInfoID: "d", Version: 5, Hash: 78}, 2},
+			{proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 77}, 3},
+		} {
+			time.Sleep(time.Second) // out of the debounce window
+			e.Notify(tc.notice)
+			synctest.Wait()
+			if n := len(src.fetchTimes("d")); n != tc.fetches {
+				t.Fatalf("notice %d %+v: %d fetches, want %d", i, tc.notice, n, tc.fetches)
+			}
+		}
+	})
+}
+
+// TestSubscriberIndexes: a group's subscribers on a client are chained from
+// byClient, and a client lists the groups it has subscribers in; adding,
+// replacing, moving and removing subscribers keeps both exact.
+func TestSubscriberIndexes(t *testing.T) {
+	if n := unsafe.Sizeof(subscriber{}); n > 80 {
+		t.Errorf("subscriber is %d bytes, want at most 80: a session holds one per subscription", n)
+	}
+	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
+	a, b := newTestClient("o"), newTestClient("o")
+	add := func(c *Client, id, rid string) {
+		t.Helper()
+		if _, err := e.Subscribe(id, c, Subscription{RegisterID: rid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(c *Client, want ...string) {
+		t.Helper()
+		var got []string
+		for _, s := range e.ClientSubscribers(c) {
+			got = append(got, s.DataInfoID+"/"+s.RegisterID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("subscribers on the client: %q, want %q", got, want)
+		}
+	}
+	add(a, "d1", "s1")
+	add(a, "d1", "s2")
+	add(a, "d1", "s3")
+	add(a, "d2", "s4")
+	add(b, "d1", "s5")
+	check(a, "d1/s1", "d1/s2", "d1/s3", "d2/s4")
+	check(b, "d1/s5")
+
+	add(a, "d1", "s2") // a re-registration replaces, not duplicates
+	check(a, "d1/s1", "d1/s2", "d1/s3", "d2/s4")
+
+	if removed, _ := e.Unsubscribe("d1", "s2", a); !removed { // the middle of a chain
+		t.Fatal("s2 not removed")
+	}
+	check(a, "d1/s1", "d1/s3", "d2/s4")
+
+	add(b, "d1", "s1") // s1 moves to b
+	check(a, "d1/s3", "d2/s4")
+	check(b, "d1/s1", "d1/s5")
+	if removed, _ := e.Unsubscribe("d1", "s1", a); removed {
+		t.Fatal("a removed a subscriber b holds")
+	}
+
+	e.Unsubscribe("d1", "s3", a)
+	if n, holds := e.ClientServices(a, "d1"); holds || n != 1 {
+		t.Fatalf("a lists %d services, d1 among them: %v; want 1, not d1", n, holds)
+	}
+	e.Unsubscribe("d1", "s1", b)
+	if _, emptied := e.Unsubscribe("d1", "s5", b); !emptied || e.Subscribed("d1") {
+		t.Fatal("group d1 not emptied")
+	}
+	check(a, "d2/s4")
+	check(b)
+	if emptied := e.Drop(a); !slices.Equal(emptied, []string{"d2"}) {
+		t.Fatalf("closing a emptied %q, want d2", emptied)
+	}
+	if groups, subs := e.Counts(); groups != 0 || subs != 0 {
+		t.Fatalf("%d groups, %d subscribers left", groups, subs)
+	}
+}
+
+// TestSubscriberOfAnotherOwnerRefused: a registerId held by another
+// owner's client is not taken over.
+func TestSubscriberOfAnotherOwnerRefused(t *testing.T) {
+	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
+	a, b := newTestClient("a"), newTestClient("b")
+	if _, err := e.Subscribe("d", a, Subscription{RegisterID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Subscribe("d", b, Subscription{RegisterID: "s"}); !errors.Is(err, ErrOwned) {
+		t.Fatalf("another owner's subscribe: %v, want ErrOwned", err)
+	}
+	if owner, ok := e.SubscriberOwner("d", "s"); !ok || owner != a.Owner {
+		t.Fatal("the subscriber changed hands")
+	}
+}

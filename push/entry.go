@@ -1,0 +1,151 @@
+package push
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// historyLen is how many earlier versions of a datum are kept to build
+// delta pushes from: a client more than this many versions behind gets the
+// full list.
+const historyLen = 4
+
+type frameKey struct {
+	filter string
+	enc    proto.Encoding
+	base   uint64 // 0: full list; else a delta from this version
+}
+
+// pastVersion is an earlier version of a datum, for deltas.
+type pastVersion struct {
+	version uint64
+	pubs    []proto.PushPublisher
+}
+
+// versionLearned is when the engine learned of a version it pushed.
+type versionLearned struct {
+	version uint64
+	at      int64 // unix ns
+}
+
+// entry is the engine's copy of one datum and the push frames built from
+// it: each (version, zone filter, encoding, delta base) is encoded and
+// compressed once, and the same immutable bytes go to every connection.
+type entry struct {
+	id string // the cache's key: a string of the engine's own
+
+	mu          sync.Mutex
+	fetched     bool   // a fetch succeeded: the fields below it are the datum's
+	dataVersion uint64 // the data leader's version of the datum
+	hash        uint64 // Datum.Hash: one version can name two contents across a leader hand-over
+	version     uint64 // version pushed to clients (never 0 once fetched)
+	// noticed is when the engine learned of a change not yet in version
+	// (unix ns, 0: none): where the push latency of the next version starts.
+	noticed  int64
+	want     uint64 // newest version announced and not yet fetched
+	gen      uint64 // counts fetch requests, so one arriving mid-fetch is not lost
+	fetching bool   // queued, being fetched, or waiting to retry a failed fetch
+	failures int    // consecutive failed fetches, for the backoff
+	// learned holds when the engine learned of version and of those in
+	// history, newest first: replaced whole by advance, read without mu by
+	// acks on event loops (which must not wait for a frame being built).
+	learned atomic.Pointer[[historyLen + 1]versionLearned]
+	// settleUntil (unix ns) is when the datum's slot stops settling after
+	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
+	// then a returning subscriber keeps the list it holds.
+	settleUntil int64
+	frames      map[frameKey][]byte
+	own         []proto.PushPublisher // the datum's publishers as fetched (all zones)
+	pubs        []proto.PushPublisher // own merged with what the Merger adds
+	history     []pastVersion         // earlier versions, newest last
+}
+
+// advance makes pubs e's list at version, or at the version after e's
+// when version is not above it (pushed versions only grow), keeping the
+// list it replaces for deltas. e.mu must be held.
+func (e *entry) advance(version uint64, pubs []proto.PushPublisher) {
+	if version <= e.version {
+		version = e.version + 1
+	}
+	if e.version != 0 {
+		e.history = append(e.history, pastVersion{e.version, e.pubs})
+		if len(e.history) > historyLen {
+			e.history = e.history[1:]
+		}
+	}
+	e.version, e.pubs, e.frames = version, pubs, nil
+	var next [historyLen + 1]versionLearned
+	if prev := e.learned.Load(); prev != nil {
+		copy(next[1:], prev[:historyLen])
+	}
+	next[0] = versionLearned{version, e.noticed}
+	if next[0].at == 0 {
+		next[0].at = time.Now().UnixNano()
+	}
+	e.learned.Store(&next)
+	e.noticed = 0
+}
+
+// learnedAt is when the engine learned of version (the latest or a recent
+// one: a slow client acks a version the datum has moved on from), 0 when
+// it is not known any more. It takes no lock.
+func (e *entry) learnedAt(version uint64) int64 {
+	if l := e.learned.Load(); l != nil {
+		for _, v := range l {
+			if v.version == version {
+				return v.at
+			}
+		}
+	}
+	return 0
+}
+
+// current reports whether the cached datum is v: the same version and, when
+// v carries one, the same hash. e.mu must be held.
+func (e *entry) current(v proto.DatumVersion) bool {
+	return e.fetched && v.Version == e.dataVersion && (v.Hash == 0 || v.Hash == e.hash)
+}
+
+// stuck reports whether e needs a fetch nobody is doing. e.mu must be held.
+func (e *entry) stuck() bool {
+	return !e.fetching && (!e.fetched || e.want > e.dataVersion)
+}
+
+// settled drops the frames and the earlier versions of e once every
+// subscriber acknowledged version: nobody needs a delta, and a subscriber
+// that comes later gets the full list, which is built again. Across many
+// datums the frames would otherwise hold every list a second time.
+func (e *entry) settled(version uint64) {
+	e.mu.Lock()
+	if e.version == version {
+		e.frames, e.history = nil, nil
+	}
+	e.mu.Unlock()
+}
+
+// raise gives e's list a version above held, the list unchanged, so that a
+// client holding a list at held takes it. It reports whether it did.
+func (e *entry) raise(held uint64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.fetched || e.version > held {
+		return false
+	}
+	e.advance(held+1, e.pubs)
+	return true
+}
+
+// maxHeldAhead bounds how far the version a client says it holds
+// (PushAck.Held) may be ahead of the engine's clock. Versions are times
+// (unix ms << 16), so one further ahead was not handed out by a registry:
+// it is ignored, which keeps a client from pushing a datum's versions to
+// the end of their range.
+const maxHeldAhead = 24 * time.Hour
+
+// heldValid reports whether v may be a version a registry handed out by now.
+func heldValid(v uint64, now time.Time) bool {
+	return v <= uint64(now.Add(maxHeldAhead).UnixMilli())<<16|0xffff
+}

@@ -1,0 +1,213 @@
+package push
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Notify takes a data node's change notice through the debounce. A notice
+// of the cached version with another content (a leader hand-over) asks for
+// a refetch, which the debounce would otherwise merge into "no change".
+func (e *Engine) Notify(v proto.DatumVersion) {
+	if v.Hash != 0 {
+		if en, ok := e.cache.Load(v.DataInfoID); ok {
+			en.mu.Lock()
+			stale := en.fetched && v.Version == en.dataVersion && v.Hash != en.hash
+			en.mu.Unlock()
+			if stale {
+				v.Version = math.MaxUint64
+			}
+		}
+	}
+	e.debounce.Add(v.DataInfoID, v.Version)
+}
+
+// Changed handles the versions a data node reported (a version scan, a
+// link's first exchange): each is fetched unless cached, without debounce.
+func (e *Engine) Changed(vs []proto.DatumVersion) {
+	for _, v := range vs {
+		e.changed(v)
+	}
+}
+
+// Refetch fetches a datum whatever version is cached (after a data node
+// reconnects, or when a subscriber may have missed a change).
+func (e *Engine) Refetch(id string) {
+	e.changed(proto.DatumVersion{DataInfoID: id, Version: math.MaxUint64})
+}
+
+// changed queues a fetch of v unless the cached datum is that version. A
+// version lower than the cached one is fetched too: after a leader
+// hand-over the new leader's versions may be below those its predecessor
+// handed out, and ignoring them would leave subscribers stale. Clients
+// never see a version go down: the pushed version is the engine's own
+// (entry.advance).
+func (e *Engine) changed(v proto.DatumVersion) {
+	id := v.DataInfoID
+	if !e.wanted(id) {
+		return // no subscriber here (the interest update is on its way)
+	}
+	en := e.entry(id)
+	en.mu.Lock()
+	if en.current(v) {
+		en.mu.Unlock()
+		return
+	}
+	en.want = max(en.want, v.Version)
+	if en.noticed == 0 {
+		en.noticed = time.Now().UnixNano()
+	}
+	en.gen++
+	start := !en.fetching
+	en.fetching = true
+	en.mu.Unlock()
+	if start {
+		e.fetches.Add(en.id)
+	}
+}
+
+// wanted reports whether id has subscribers here or is followed.
+func (e *Engine) wanted(id string) bool { return e.Subscribed(id) || e.merge.Follows(id) }
+
+// fetchLoop is one of the fetch workers.
+func (e *Engine) fetchLoop(ctx context.Context) {
+	for {
+		id, ok := e.fetches.Pop()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.fetches.Ready():
+			}
+			continue
+		}
+		e.fetch(ctx, id)
+	}
+}
+
+// fetch fetches id once and pushes it. A fetch asked for meanwhile queues
+// it again; a failed one waits for its backoff in retries.
+func (e *Engine) fetch(ctx context.Context, id string) {
+	en, ok := e.cache.Load(id)
+	if !ok {
+		return // forgotten
+	}
+	if !e.wanted(id) {
+		en.mu.Lock()
+		en.fetching = false
+		en.mu.Unlock()
+		return
+	}
+	en.mu.Lock()
+	asked, queued := en.gen, en.fetching
+	en.mu.Unlock()
+	if !queued {
+		return // a stale retry of an entry forgotten and made again since
+	}
+	fctx, cancel := context.WithTimeout(ctx, e.cfg.FetchTimeout)
+	d, err := e.src.Fetch(fctx, id)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		fetchErrors.Inc()
+		e.fetchLog.Warn(e.log, "cannot fetch datum", "dataInfoId", id, "err", err)
+		en.mu.Lock()
+		en.failures++
+		wait := fetchBackoff(en.failures)
+		en.mu.Unlock()
+		e.umu.Lock()
+		e.retries[en.id] = time.Now().Add(wait)
+		e.umu.Unlock()
+		select {
+		case e.retryWake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	fetchesDone.Inc()
+	en.mu.Lock()
+	en.failures = 0
+	en.settleUntil = 0
+	if d.Settle > 0 {
+		en.settleUntil = time.Now().Add(d.Settle).UnixNano()
+	}
+	if !en.fetched || d.Version != en.dataVersion || d.Hash != en.hash {
+		en.own = d.Publishers
+		en.fetched, en.dataVersion, en.hash = true, d.Version, d.Hash
+		e.relist(en, true)
+	}
+	again := en.gen != asked // a change was announced during the fetch
+	if !again {
+		en.fetching = false
+		en.want = en.dataVersion
+	}
+	en.mu.Unlock()
+	e.pushGroup(id)
+	e.merge.Fetched(id)
+	if again {
+		e.fetches.Add(en.id)
+	}
+}
+
+// fetchBackoff is the wait before the next try after n failed fetches.
+func fetchBackoff(n int) time.Duration {
+	d := 50 * time.Millisecond
+	for i := 1; i < n && d < 2*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 2*time.Second)
+}
+
+// relist sets en's pushed list: its own publishers merged with what the
+// Merger adds, at the higher of their versions (pushed as 1 when the
+// datum was never written, so that clients, which take 0 as "nothing
+// received", still see the empty list). Unless force, an unchanged list
+// is left as it is. It reports whether the list was set. en.mu must be held.
+func (e *Engine) relist(en *entry, force bool) bool {
+	pubs, version := e.merge.Merge(en.id, en.own, max(en.dataVersion, 1))
+	if !force && len(pubs) == len(en.pubs) && proto.ListHash(pubs) == proto.ListHash(en.pubs) {
+		return false
+	}
+	en.advance(version, pubs)
+	return true
+}
+
+// Remerge rebuilds id's pushed list from what the Merger adds now, and
+// pushes it if it changed (or if id became ready to push).
+func (e *Engine) Remerge(id string) {
+	en, ok := e.cache.Load(id)
+	if !ok {
+		return
+	}
+	en.mu.Lock()
+	if en.fetched {
+		e.relist(en, false)
+	}
+	en.mu.Unlock()
+	e.pushGroup(id)
+}
+
+// retryFetches queues the failed fetches whose backoff ended, and returns
+// when the next of the others ends (zero: none).
+func (e *Engine) retryFetches(now time.Time) (next time.Time) {
+	var due []string
+	e.umu.Lock()
+	for id, at := range e.retries {
+		if !now.Before(at) {
+			due = append(due, id)
+			delete(e.retries, id)
+		} else if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	e.umu.Unlock()
+	for _, id := range due {
+		e.fetches.Add(id)
+	}
+	return next
+}

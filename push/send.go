@@ -1,0 +1,229 @@
+package push
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
+)
+
+// maxPushBackoff caps the delay between resends of an unacknowledged push.
+const maxPushBackoff = 30 * time.Second
+
+type pushTarget struct {
+	client *Client
+	filter string
+}
+
+// pushLoop pushes the scheduled groups until ctx is done: off the event
+// loops, and a replay of many subscribers of one group costs one pass.
+func (e *Engine) pushLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.scheduled.Ready():
+		}
+		for _, id := range e.scheduled.TakeAll() {
+			e.pushGroup(id)
+		}
+	}
+}
+
+// pushGroup sends the cached datum to every subscriber of id that has not
+// acknowledged it, unless a send is already out and not yet due for retry.
+// Subscribers on one connection with one zone filter share one frame, and
+// every connection needing the same bytes gets them in one fan-out. A group
+// some subscriber of which has not acknowledged stays in the retry loop's
+// set.
+func (e *Engine) pushGroup(id string) {
+	g := e.group(id)
+	if g == nil {
+		return
+	}
+	en, ok := e.cache.Load(id)
+	if e.stopped.Load() || !ok || !e.merge.Ready(id) {
+		e.markUnsettled(g) // pushed on resume, after the fetch, or once ready
+		return
+	}
+	en.mu.Lock()
+	version := en.version
+	cached := en.fetched
+	fetching := en.fetching
+	now := time.Now().UnixNano()
+	settling := now < en.settleUntil
+	en.mu.Unlock()
+	if !cached {
+		e.markUnsettled(g)
+		return
+	}
+	// above: the newest list a subscriber holds that is at least as new as
+	// version, which the engine's version must pass (session/doc.go).
+	var above uint64
+	// base: the oldest version acknowledged by the subscribers of a target,
+	// which a delta must start from (0 when one has nothing yet).
+	// Allocated only when a subscriber needs a push.
+	var base map[pushTarget]uint64
+	oldest := version // the oldest version a subscriber acknowledged
+	overTotal := e.out.Outbound() > int64(e.cfg.PauseTotal)
+	g.mu.Lock()
+	for _, sub := range g.subs {
+		oldest = min(oldest, sub.acked)
+		if sub.acked >= version {
+			continue
+		}
+		if settling && (sub.returning && sub.acked == 0 || sub.held >= version) {
+			// The registry is being rebuilt and the client's list is from
+			// before: it keeps it while clients replay.
+			continue
+		}
+		if sub.held >= version {
+			// The client would not take this version. Once a fetch
+			// confirmed that the data leader has nothing newer either
+			// (this session may only be behind), the version goes above it.
+			if !fetching {
+				above = max(above, sub.held)
+			}
+			continue
+		}
+		if sub.sent == version && time.Duration(now-sub.sentAt) < e.retryDelay(sub.attempts) {
+			continue
+		}
+		t := pushTarget{sub.client, sub.filter()}
+		if out := t.client.conn.Outbound(); out > e.cfg.PauseAbove || out > 0 && overTotal {
+			// A slow reader: leave it unsent; the retry loop tries again
+			// once its backlog drained, and netio cuts it off if it never
+			// does. Over the total, every reader with a backlog waits:
+			// readers that keep up are still served, and the memory
+			// queued stays bounded however many clients fall behind.
+			pushesPaused.Inc()
+			t.client.conn.Refresh()
+			continue
+		}
+		if sub.sent != version {
+			sub.attempts = 0
+		}
+		sub.sent, sub.sentAt = version, now
+		sub.attempts++
+		if base == nil {
+			base = make(map[pushTarget]uint64)
+		}
+		if b, ok := base[t]; !ok || sub.acked < b {
+			base[t] = sub.acked
+		}
+	}
+	settled := oldest == version // then no subscriber needed a send either
+	g.mu.Unlock()
+	if settled {
+		e.markSettled(g)
+		en.settled(version)
+	} else {
+		e.markUnsettled(g)
+	}
+	if above != 0 {
+		// After the sends below (at version, to the others), every
+		// subscriber gets the list again above what they hold.
+		defer func() {
+			if en.raise(above) {
+				versionsRaised.Inc()
+			}
+			e.pushGroup(id)
+		}()
+	}
+	if len(base) == 0 {
+		return
+	}
+	conns := make(map[frameKey][]*netio.Conn)
+	for t, b := range base {
+		if t.client.isClosed() {
+			continue
+		}
+		k := frameKey{filter: t.filter, enc: proto.Choose(t.client.Enc), base: b}
+		conns[k] = append(conns[k], t.client.conn)
+	}
+	for k, cs := range conns {
+		frame := e.frame(en, k)
+		if frame == nil {
+			continue
+		}
+		n, err := e.out.WriteShared(frame, cs)
+		if err != nil {
+			pushErrors.Inc()
+		}
+		pushesSent.Add(n)
+		pushBytes.Add(n * len(frame))
+	}
+}
+
+// retryDelay is the wait before resending a push sent attempts times.
+func (e *Engine) retryDelay(attempts uint32) time.Duration {
+	d := e.cfg.Retry
+	for i := uint32(1); i < attempts && d < maxPushBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxPushBackoff)
+}
+
+// frame returns the push frame of en's current version for k, building it
+// on first use: the full list for one zone filter, or the delta from
+// k.base when that version is still known and the delta is the smaller
+// frame.
+func (e *Engine) frame(en *entry, k frameKey) []byte {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if !en.fetched {
+		return nil
+	}
+	if f, ok := en.frames[k]; ok {
+		return f
+	}
+	cur := filterZone(en.pubs, k.filter)
+	full := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
+		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur)}
+	f := appendFrame(&full)
+	if k.base != 0 && !e.cfg.DisableDelta {
+		for _, h := range en.history {
+			if h.version != k.base {
+				continue
+			}
+			changed, removed := Delta(filterZone(h.pubs, k.filter), cur)
+			delta := full
+			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
+			if df := appendFrame(&delta); len(df) < len(f) {
+				f = df
+				deltaPushes.Inc()
+			}
+			break
+		}
+	}
+	rawPushBytes.Add(len(f))
+	if k.enc != 0 && len(f) > e.cfg.CompressAbove {
+		f = proto.AppendCompressed(nil, f, k.enc)
+	}
+	if en.frames == nil {
+		en.frames = make(map[frameKey][]byte)
+	}
+	en.frames[k] = f
+	return f
+}
+
+// appendFrame encodes a push in a buffer of its size: frames are kept
+// for fan-out and retries, and growing the buffer would both copy and keep
+// the spare capacity.
+func appendFrame(m *proto.Push) []byte {
+	return proto.AppendFrame(make([]byte, 0, proto.HeaderSize+m.Size()), 0, 0, m)
+}
+
+func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
+	if zone == "" {
+		return pubs
+	}
+	out := make([]proto.PushPublisher, 0, len(pubs))
+	for _, p := range pubs {
+		if p.Zone == zone {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,251 @@
+package push
+
+import (
+	"strings"
+	"unique"
+
+	"github.com/roster-registry/roster/proto"
+)
+
+// Subscribe records a subscriber of id on c, replacing the subscriber of
+// the same registerId. It reports whether id had no subscriber here before
+// (data nodes must learn the interest), or ErrOwned, with nothing
+// recorded, when the registerId is a subscriber of another owner's client.
+// Its first push follows PushNew.
+func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, err error) {
+	// Copies: both strings are part of a decoded frame, which they would keep.
+	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c, zone: unique.Make(s.Zone),
+		scope: s.Scope, returning: s.Held != 0}
+	e.mu.Lock()
+	g, exists := e.groups[id]
+	if !exists {
+		g = newGroup(strings.Clone(id))
+		e.groups[g.id] = g
+	}
+	g.mu.Lock()
+	old, had := g.subs[sub.registerID]
+	if had && old.client.Owner != c.Owner {
+		g.mu.Unlock()
+		e.mu.Unlock()
+		return false, ErrOwned // a group with another's subscriber is not empty: nothing to undo
+	}
+	var left *Client // a client the registerId moved away from, left with none in g
+	if had && old.client != c && g.unindex(old) {
+		left = old.client
+	}
+	first := g.put(sub)
+	g.mu.Unlock()
+	e.mu.Unlock()
+	if left != nil {
+		left.drop(g)
+	}
+	if first {
+		c.add(g)
+	}
+	e.markUnsettled(g)
+	return !exists, nil
+}
+
+// PushNew pushes what is cached of id to its new subscribers, or fetches it.
+func (e *Engine) PushNew(id string) {
+	en := e.entry(id)
+	en.mu.Lock()
+	cached := en.fetched
+	en.mu.Unlock()
+	if cached {
+		e.scheduled.Add(id)
+		return
+	}
+	e.Refetch(id)
+}
+
+// SubscriberOwner returns the owner of the client of id's subscriber
+// registerID, ok false when there is none.
+func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool) {
+	g := e.group(id)
+	if g == nil {
+		return proto.Owner{}, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s, ok := g.subs[registerID]
+	if !ok {
+		return proto.Owner{}, false
+	}
+	return s.client.Owner, true
+}
+
+// Unsubscribe drops c's subscriber registerID of id. It reports whether
+// there was one and whether that left id with no subscriber here.
+func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, ok := e.groups[id]
+	if !ok {
+		return false, false
+	}
+	g.mu.Lock()
+	last := false
+	if s, ok := g.subs[registerID]; ok && s.client == c {
+		delete(g.subs, registerID)
+		last = g.unindex(s)
+		removed = true
+	}
+	empty := len(g.subs) == 0
+	g.mu.Unlock()
+	if empty {
+		delete(e.groups, id)
+		e.markSettled(g)
+	}
+	if last {
+		c.drop(g)
+	}
+	return removed, removed && empty
+}
+
+// Drop forgets a closed client's subscribers and returns the dataInfoIds
+// left with none here.
+func (e *Engine) Drop(c *Client) (emptied []string) {
+	for _, g := range c.close() {
+		e.mu.Lock()
+		g.mu.Lock()
+		for s := g.byClient[c]; s != nil; {
+			next := s.next
+			if g.subs[s.registerID] == s {
+				delete(g.subs, s.registerID)
+			}
+			s.next = nil
+			s = next
+		}
+		delete(g.byClient, c)
+		empty := len(g.subs) == 0
+		g.mu.Unlock()
+		if empty && e.groups[g.id] == g {
+			delete(e.groups, g.id)
+			e.markSettled(g)
+			emptied = append(emptied, g.id)
+		}
+		e.mu.Unlock()
+	}
+	return emptied
+}
+
+// Forget drops the cached datum id once nobody here subscribes to it.
+func (e *Engine) Forget(id string) {
+	if e.group(id) == nil {
+		e.cache.Delete(id)
+	}
+}
+
+// Subscribed reports whether id has subscribers here.
+func (e *Engine) Subscribed(id string) bool { return e.group(id) != nil }
+
+// SubscribedIDs returns every dataInfoId with subscribers here.
+func (e *Engine) SubscribedIDs() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]string, 0, len(e.groups))
+	for id := range e.groups {
+		out = append(out, id)
+	}
+	return out
+}
+
+// RangeSubscribed calls fn with every dataInfoId subscribed here, under
+// the engine's read lock: fn must not call the engine.
+func (e *Engine) RangeSubscribed(fn func(id string)) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for id := range e.groups {
+		fn(id)
+	}
+}
+
+// Counts returns the number of dataInfoIds subscribed here and of subscribers.
+func (e *Engine) Counts() (groups, subscribers int) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, g := range e.groups {
+		g.mu.Lock()
+		subscribers += len(g.subs)
+		g.mu.Unlock()
+	}
+	return len(e.groups), subscribers
+}
+
+// SubscriberCount is the number of subscribers of id here.
+func (e *Engine) SubscriberCount(id string) int {
+	g := e.group(id)
+	if g == nil {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.subs)
+}
+
+// Subscribers describes the subscribers of id.
+func (e *Engine) Subscribers(id string) []SubscriberInfo {
+	g := e.group(id)
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]SubscriberInfo, 0, len(g.subs))
+	for _, s := range g.subs {
+		out = append(out, g.info(s))
+	}
+	return out
+}
+
+// ClientSubscribers describes the subscribers of c.
+func (e *Engine) ClientSubscribers(c *Client) []SubscriberInfo {
+	var out []SubscriberInfo
+	eachOf(c, func(g *group, s *subscriber) { out = append(out, g.info(s)) })
+	return out
+}
+
+// ClientSubscriberCount is the number of subscribers of c.
+func (e *Engine) ClientSubscriberCount(c *Client) int {
+	n := 0
+	eachOf(c, func(*group, *subscriber) { n++ })
+	return n
+}
+
+// eachOf calls fn for every subscriber of c, with its group locked.
+func eachOf(c *Client, fn func(*group, *subscriber)) {
+	c.mu.Lock()
+	groups := make([]*group, 0, len(c.groups))
+	for g := range c.groups {
+		groups = append(groups, g)
+	}
+	c.mu.Unlock()
+	for _, g := range groups {
+		g.mu.Lock()
+		for s := g.byClient[c]; s != nil; s = s.next {
+			fn(g, s)
+		}
+		g.mu.Unlock()
+	}
+}
+
+// ClientServices is the number of services c subscribes to and whether
+// id is one of them.
+func (e *Engine) ClientServices(c *Client, id string) (n int, holds bool) {
+	if g := e.group(id); g != nil {
+		holds = c.has(g)
+	}
+	return c.Services(), holds
+}
+
+// Version is the version of id pushed to its subscribers, 0 for none.
+func (e *Engine) Version(id string) uint64 {
+	en, ok := e.cache.Load(id)
+	if !ok {
+		return 0
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.version
+}

@@ -1,0 +1,101 @@
+package session
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
+)
+
+// datumSource is the push engine's Source: a datum fetched from its slot
+// leader, its publishers as pushed sharing the strings of the registry's
+// own publishers, application datums handed to the app state (it merges
+// their instances into interfaces).
+type datumSource struct {
+	fetch func(ctx context.Context, id string) (*proto.Datum, error)
+	reg   *registry
+	apps  *appState
+}
+
+func (d datumSource) Fetch(ctx context.Context, id string) (push.Datum, error) {
+	raw, err := d.fetch(ctx, id)
+	if err != nil {
+		return push.Datum{}, err
+	}
+	if strings.HasSuffix(id, "#@#"+proto.AppGroup) {
+		d.apps.fetchedApp(id, raw)
+	}
+	return push.Datum{Version: raw.Version, Hash: raw.Hash(), Settle: time.Duration(raw.SettleMs) * time.Millisecond,
+		Publishers: d.reg.pushPublishers(raw)}, nil
+}
+
+// pushPublishers returns d's publishers as pushed. The decoded reply also
+// holds what pushes do not carry (data info ids, client IPs, attributes):
+// nothing of it is kept. The strings of a publisher this session holds at
+// the same version are its registry's; the others are copied into one
+// string.
+func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
+	out := make([]proto.PushPublisher, len(d.Publishers))
+	ndata := 0
+	for i := range d.Publishers {
+		ndata += len(d.Publishers[i].Data)
+	}
+	data := make([]string, 0, ndata)
+	// local[i]: publisher i is taken from the registry.
+	local := make([]bool, len(d.Publishers))
+	n := 0
+	r.mu.RLock()
+	for i := range d.Publishers {
+		dp := &d.Publishers[i]
+		rp, ok := r.get(regKey{d.DataInfoID, dp.RegisterID})
+		if !ok || rp.Version != dp.Version || rp.TS != dp.RegisterTimestamp {
+			n += len(dp.RegisterID) + len(dp.Zone)
+			for _, s := range dp.Data {
+				n += len(s)
+			}
+			continue
+		}
+		local[i] = true
+		out[i] = proto.PushPublisher{RegisterID: rp.RegisterID(), Zone: rp.Zone(), Version: rp.Version}
+		start := len(data)
+		data = rp.AppendData(data)
+		out[i].Data = data[start:len(data):len(data)]
+	}
+	r.mu.RUnlock()
+	if n == 0 {
+		return out
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range d.Publishers {
+		if !local[i] {
+			dp := &d.Publishers[i]
+			b.WriteString(dp.RegisterID)
+			b.WriteString(dp.Zone)
+			for _, s := range dp.Data {
+				b.WriteString(s)
+			}
+		}
+	}
+	all := b.String()
+	take := func(l int) string {
+		s := all[:l]
+		all = all[l:]
+		return s
+	}
+	for i := range d.Publishers {
+		if local[i] {
+			continue
+		}
+		dp := &d.Publishers[i]
+		out[i] = proto.PushPublisher{RegisterID: take(len(dp.RegisterID)), Zone: take(len(dp.Zone)), Version: dp.Version}
+		start := len(data)
+		for _, s := range dp.Data {
+			data = append(data, take(len(s)))
+		}
+		out[i].Data = data[start:len(data):len(data)]
+	}
+	return out
+}
