@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -209,23 +211,18 @@ func (s *Server) syncSession(ctx context.Context, slot uint32, tg target, notify
 // eachParallel calls fn for every item, at most syncParallel at once, and
 // waits for them; it starts no more once ctx ends.
 func eachParallel[T any](ctx context.Context, items []T, fn func(T)) {
-	sem := make(chan struct{}, syncParallel)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(syncParallel)
 	for _, it := range items {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
+		if ctx.Err() != nil {
+			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			fn(it)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // fn returns no error
 }
 
 // sleepCtx waits d and reports false if ctx ended first.

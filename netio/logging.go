@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -104,3 +105,21 @@ func (g gnetLogger) Errorf(format string, args ...any) { g.logf(slog.LevelError,
 // Fatalf implements gnet's logging.Logger without exiting: a library never
 // ends the process.
 func (g gnetLogger) Fatalf(format string, args ...any) { g.logf(slog.LevelError, format, args) }
+
+// LogThrottles throttles each message on its own, as LogThrottle does one:
+// a burst of one warning hides no other. Messages are constants, so the
+// set of throttles is bounded by the code.
+type LogThrottles struct {
+	Every time.Duration
+	m     sync.Map // message → *throttle
+}
+
+// Warn logs msg at warning level unless a line with the same msg went
+// through less than Every ago.
+func (lt *LogThrottles) Warn(l *slog.Logger, msg string, args ...any) {
+	t, ok := lt.m.Load(msg)
+	if !ok {
+		t, _ = lt.m.LoadOrStore(msg, new(throttle))
+	}
+	t.(*throttle).logEvery(l, lt.Every, slog.LevelWarn, msg, args...)
+}
