@@ -145,7 +145,7 @@ func (a *appState) unwatch(iface string) {
 	a.mu.Unlock()
 	for _, id := range dropped {
 		if !a.push.Subscribed(id) {
-			a.s.interest.set(id, false)
+			a.s.interest.update(id)
 			a.push.Forget(id)
 		}
 	}
@@ -227,7 +227,7 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 	}
 	a.mu.Unlock()
 	for _, id := range newApps {
-		a.s.interest.set(id, true)
+		a.s.interest.update(id)
 		a.push.Refetch(id)
 	}
 	for iface := range touched {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster-registry/roster/internal/queue"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -160,45 +161,40 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// interest batches changes of the set of subscribed dataInfoIds and sends
-// them to every data node. Only the newest state of an id is kept, so an
-// add followed by a remove never reaches a node in the wrong order.
+// interest batches changes of the set of dataInfoIds data nodes must
+// notify this session of, and sends them to every data node. What is sent
+// for an id is whether it is wanted when the batch goes out, so an add
+// followed by a remove never reaches a node in the wrong order.
 type interest struct {
 	s       *Server
-	mu      sync.Mutex
-	pending map[string]bool // true: add, false: remove
-	wake    chan struct{}
+	wanted  func(id string) bool
+	changed *queue.Set[string]
 }
 
-func newInterest(s *Server) *interest {
-	return &interest{s: s, pending: make(map[string]bool), wake: make(chan struct{}, 1)}
+func newInterest(s *Server, wanted func(id string) bool) *interest {
+	return &interest{s: s, wanted: wanted, changed: queue.New[string]("session_interest")}
 }
 
-func (in *interest) set(dataInfoID string, on bool) {
-	in.mu.Lock()
-	in.pending[dataInfoID] = on
-	in.mu.Unlock()
-	signal(in.wake)
-}
+// update queues id's interest to be declared again, as wanted says then.
+func (in *interest) update(dataInfoID string) { in.changed.Add(dataInfoID) }
 
 func (in *interest) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-in.wake:
+		case <-in.changed.Ready():
 		}
-		in.mu.Lock()
-		batch := in.pending
-		in.pending = make(map[string]bool)
-		in.mu.Unlock()
 		var m proto.Interest
-		for id, on := range batch {
-			if on {
+		for _, id := range in.changed.TakeAll() {
+			if in.wanted(id) {
 				m.Add = append(m.Add, id)
 			} else {
 				m.Remove = append(m.Remove, id)
 			}
+		}
+		if len(m.Add)+len(m.Remove) == 0 {
+			continue
 		}
 		in.s.links.each(func(dl *dataLink) {
 			if dl.client.Link() == nil {

@@ -145,7 +145,7 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 		return s.refuseOwned(cc, "subscribe", regKey{m.DataInfoID, m.RegisterID})
 	}
 	if isNew {
-		s.interest.set(m.DataInfoID, true)
+		s.interest.update(m.DataInfoID)
 		s.apps.watch(m.DataInfoID)
 	}
 	subscribed.Inc()
@@ -171,7 +171,7 @@ func (s *Server) unsubscribe(cc *clientConn, m *proto.UnregisterSubscriber) prot
 func (s *Server) unsubscribed(id string) {
 	s.apps.unwatch(id)
 	if !s.apps.Follows(id) { // still followed for app-level discovery
-		s.interest.set(id, false)
+		s.interest.update(id)
 		s.push.Forget(id)
 	}
 }

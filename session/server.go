@@ -68,8 +68,8 @@ func New(cfg Config) (*Server, error) {
 	s.reg = newRegistry(cfg.Slots)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
-	s.interest = newInterest(s)
 	s.apps = newAppState(s)
+	s.interest = newInterest(s, func(id string) bool { return s.push.Subscribed(id) || s.apps.Follows(id) })
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
 		IdleTimeout: cfg.IdleTimeout, HandshakeTimeout: cfg.HandshakeTimeout, Logger: s.log,
