@@ -147,7 +147,7 @@ func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
 	}
 	g := e.group("d")
 	first := g.subs["s1"]
-	first.sent = 7 // pushed version 7
+	first.sent = 7                                                                 // pushed version 7
 	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s2"}); err != nil { // before the ack came back
 		t.Fatal(err)
 	}

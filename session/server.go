@@ -48,7 +48,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	warnLog  netio.LogThrottles // logThrottled: one throttle per message
-	refusals refusalLogs       // owner.go
+	refusals refusalLogs        // owner.go
 }
 
 // New returns a session node; Start runs it.
