@@ -70,7 +70,12 @@ type Config struct {
 	DisableDelta           bool // always push full lists
 	FetchWorkers           int  // concurrent fetches; default 64
 	FetchTimeout           time.Duration
-	Logger                 *slog.Logger
+	// Gate, when set, says whether a client may be pushed to now (a push
+	// switch per zone, a gray list): a client it refuses is left unsent,
+	// as a slow reader is, and tried again by the retry loop; call PushAll
+	// when the answer may have changed.
+	Gate   func(c *Client) bool
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -194,11 +199,17 @@ func (e *Engine) SetStopped(stop bool) bool {
 		return false
 	}
 	if !stop {
-		for _, id := range e.SubscribedIDs() {
-			e.scheduled.Add(id)
-		}
+		e.PushAll()
 	}
 	return true
+}
+
+// PushAll schedules a push of every subscribed group, which sends each
+// subscriber whatever it has not acknowledged.
+func (e *Engine) PushAll() {
+	for _, id := range e.SubscribedIDs() {
+		e.scheduled.Add(id)
+	}
 }
 
 // Stopped reports whether pushes are stopped cluster-wide.

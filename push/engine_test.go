@@ -3,6 +3,7 @@ package push
 import (
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -317,4 +318,30 @@ func TestSubscriberOfAnotherOwnerRefused(t *testing.T) {
 	if owner, ok := e.SubscriberOwner("d", "s"); !ok || owner != a.Owner {
 		t.Fatal("the subscriber changed hands")
 	}
+}
+
+// TestGateHoldsPushesUntilOpened: a client the gate refuses gets nothing
+// and its group stays unsettled; once the gate opens, PushAll sends it
+// what it missed.
+func TestGateHoldsPushesUntilOpened(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var open atomic.Bool
+		src, out := &fakeSource{}, &fakeSender{}
+		src.set("d", Datum{Version: 4, Publishers: pubs("p1")})
+		e := New(Config{Gate: func(*Client) bool { return open.Load() }}, src, passMerger{}, out)
+		e.Start()
+		defer e.Stop()
+		c := newTestClient("a")
+		subscribe(t, e, "d", c, "s1")
+		synctest.Wait()
+		if n := len(out.pushes(c)); n != 0 || len(e.unsettledGroups()) != 1 {
+			t.Fatalf("gated client got %d pushes, %d unsettled groups; want 0 and 1", n, len(e.unsettledGroups()))
+		}
+		open.Store(true)
+		e.PushAll()
+		synctest.Wait()
+		if got := out.pushes(c); len(got) != 1 || got[0].push.Version != 4 {
+			t.Fatalf("after the gate opened: %d pushes", len(got))
+		}
+	})
 }

@@ -50,6 +50,7 @@ var (
 	fetchErrors    = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
 	pushErrors     = metrics.NewCounter(`roster_session_push_errors_total`)
 	pushesPaused   = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
+	pushesGated    = metrics.NewCounter(`roster_session_pushes_gated_total`)         // refused by Config.Gate
 	heldAcks       = metrics.NewCounter(`roster_session_push_acks_held_newer_total`) // pushes not taken: the client holds a list at least as new
 	badHeld        = metrics.NewCounter(`roster_session_push_acks_bad_held_total`)   // ... and names a version no registry handed out (ignored)
 	versionsRaised = metrics.NewCounter(`roster_session_push_versions_raised_total`) // datum versions raised above a list a client holds

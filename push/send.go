@@ -91,6 +91,10 @@ func (e *Engine) pushGroup(id string) {
 			continue
 		}
 		t := pushTarget{sub.client, sub.filter()}
+		if e.cfg.Gate != nil && !e.cfg.Gate(t.client) {
+			pushesGated.Inc()
+			continue
+		}
 		if out := t.client.conn.Outbound(); out > e.cfg.PauseAbove || out > 0 && overTotal {
 			// A slow reader: leave it unsent; the retry loop tries again
 			// once its backlog drained, and netio cuts it off if it never
