@@ -22,6 +22,8 @@
 //
 // Server.mu guards the leadership state, the node registry and the current
 // table; it is held only for in-memory work, never across a database call or
-// a network write that could block. persister.mu is separate and never held
-// together with Server.mu.
+// a network write that could block (a handler builds its answer, unlocks,
+// then writes). persister.mu is taken under it (issueLocked queues the
+// table to save) and takes nothing. The whole order: LOCKS.md at the
+// repository's root.
 package meta

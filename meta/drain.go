@@ -172,49 +172,54 @@ func (s *Server) handleDrainOrder(o proto.DrainOrder) http.HandlerFunc {
 			opshttp.WriteError(w, http.StatusBadRequest, "form value addr (a node's RPC or HTTP address, or its id) is required")
 			return
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !s.isLeaderLocked(time.Now()) {
-			opshttp.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"success": false,
-				"error": "this meta node does not lead", "leader": s.leaderHintLocked()})
-			return
-		}
-		var ids []string
-		for _, name := range names {
-			id := s.reg.find(name)
-			if id == "" {
-				opshttp.WriteError(w, http.StatusNotFound, "no live session or data node is named "+name)
-				return
-			}
-			ids = append(ids, id)
-		}
-		out := DrainOrderJSON{Success: true, Nodes: []DrainNodeJSON{}}
-		for _, id := range ids {
-			if s.drainOrders == nil {
-				s.drainOrders = make(map[string]proto.DrainOrder)
-			}
-			if n := s.reg.nodes[id]; n.draining == (o == proto.DrainStart) {
-				delete(s.drainOrders, id) // already so
-			} else {
-				s.drainOrders[id] = o
-			}
-			out.Nodes = append(out.Nodes, s.drainNodeLocked(id))
-		}
-		s.log.Info("drain order", "order", orderName(o), "nodes", ids)
-		opshttp.WriteJSON(w, http.StatusOK, out)
+		status, out := s.drainOrder(o, names)
+		opshttp.WriteJSON(w, status, out)
 	}
+}
+
+// drainOrder records a drain order for the named nodes and returns the
+// answer to write (after s.mu is released: no network write under it).
+func (s *Server) drainOrder(o proto.DrainOrder, names []string) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isLeaderLocked(time.Now()) {
+		return http.StatusServiceUnavailable, map[string]any{"success": false,
+			"error": "this meta node does not lead", "leader": s.leaderHintLocked()}
+	}
+	var ids []string
+	for _, name := range names {
+		id := s.reg.find(name)
+		if id == "" {
+			return http.StatusNotFound, map[string]string{"error": "no live session or data node is named " + name}
+		}
+		ids = append(ids, id)
+	}
+	out := DrainOrderJSON{Success: true, Nodes: []DrainNodeJSON{}}
+	for _, id := range ids {
+		if s.drainOrders == nil {
+			s.drainOrders = make(map[string]proto.DrainOrder)
+		}
+		if n := s.reg.nodes[id]; n.draining == (o == proto.DrainStart) {
+			delete(s.drainOrders, id) // already so
+		} else {
+			s.drainOrders[id] = o
+		}
+		out.Nodes = append(out.Nodes, s.drainNodeLocked(id))
+	}
+	s.log.Info("drain order", "order", orderName(o), "nodes", ids)
+	return http.StatusOK, out
 }
 
 // handleDrainQuery lists the draining nodes and those with an order pending.
 func (s *Server) handleDrainQuery(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := []DrainNodeJSON{}
+	s.mu.Lock()
 	for id, n := range s.reg.nodes {
 		if _, ordered := s.drainOrders[id]; n.draining || ordered {
 			out = append(out, s.drainNodeLocked(id))
 		}
 	}
+	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b DrainNodeJSON) int { return strings.Compare(a.RPCAddr, b.RPCAddr) })
 	opshttp.WriteJSON(w, http.StatusOK, out)
 }

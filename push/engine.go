@@ -73,7 +73,8 @@ type Config struct {
 	// Gate, when set, says whether a client may be pushed to now (a push
 	// switch per zone, a gray list): a client it refuses is left unsent,
 	// as a slow reader is, and tried again by the retry loop; call PushAll
-	// when the answer may have changed.
+	// when the answer may have changed. It runs with a group locked: it
+	// must not call the engine and may take only leaf locks (LOCKS.md).
 	Gate   func(c *Client) bool
 	Logger *slog.Logger
 }

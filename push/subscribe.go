@@ -46,13 +46,11 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 	return !exists, nil
 }
 
-// PushNew pushes what is cached of id to its new subscribers, or fetches it.
+// PushNew pushes what is cached of id to its new subscribers, or fetches
+// it. It runs on event loops and takes no entry lock (one is held while a
+// frame is built and compressed): a datum has a pushed version once fetched.
 func (e *Engine) PushNew(id string) {
-	en := e.entry(id)
-	en.mu.Lock()
-	cached := en.fetched
-	en.mu.Unlock()
-	if cached {
+	if en := e.entry(id); en.learned.Load() != nil {
 		e.scheduled.Add(id)
 		return
 	}

@@ -24,7 +24,7 @@ import (
 // whose revision lists the interface (see Merge).
 //
 // appState.mu is a leaf: nothing is locked or called while it is held
-// (the push engine calls Merge and Ready with an entry locked).
+// (the push engine calls Merge with an entry locked; LOCKS.md).
 type appState struct {
 	s        *Server
 	push     *push.Engine // set once, before Start

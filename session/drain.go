@@ -39,8 +39,9 @@ const (
 	nowhereGrace = 3 * metaHeartbeat
 )
 
-// drainState is the session's draining state. Its mutex is never held
-// with another lock.
+// drainState is the session's draining state. Its mutex is held across a
+// range of the client connections (xsync's bucket locks only) and over no
+// other lock (LOCKS.md).
 type drainState struct {
 	mu       sync.Mutex
 	on       bool
