@@ -52,9 +52,12 @@ func (d *datum) putOver(s *Store, rid string, rec, old *record, ok bool) bool {
 	} else {
 		s.live.Inc()
 	}
-	// Assigning with the new key also replaces a stored key (Go does so for
-	// string keys), so the old blob is not kept alive by the map.
-	d.pubs[rid] = rec
+	// Keyed by the record's own register id, never by rid: a caller's rid
+	// may be a piece of the frame it was decoded from, which the key would
+	// keep alive (a whole write batch per publisher). Assigning with the
+	// new key also replaces a stored key (Go does so for string keys), so
+	// the old blob is not kept alive by the map either.
+	d.pubs[rec.RegisterID()] = rec
 	d.data += rec.DataCount()
 	d.hash ^= rec.Hash()
 	return true

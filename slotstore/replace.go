@@ -131,7 +131,7 @@ func (d *datum) force(s *Store, old, rec *record) {
 		}
 		s.live.Inc()
 	}
-	d.pubs[rid] = rec
+	d.pubs[rec.RegisterID()] = rec // the record's own string (see putOver)
 	d.data += rec.DataCount()
 	d.hash ^= rec.Hash()
 }
