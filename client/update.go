@@ -11,7 +11,8 @@ import (
 // Update is the state of one subscribed service as a handler sees it.
 type Update struct {
 	DataInfoID string
-	// Version is the registry's version of the list; it only grows.
+	// Version is the registry's version of the list; it only grows, except
+	// after a Cached update (the registry may have restarted since).
 	Version uint64
 	// Zones maps a publisher's zone to the data (addresses) published in it,
 	// sorted. A publisher that registered no zone appears under "". The map
@@ -19,6 +20,9 @@ type Update struct {
 	// the process at the same list: read them, append to them (that
 	// copies), but do not change or sort them in place.
 	Zones map[string][]string
+	// Cached: the list was read from Config.CacheDir, no session has
+	// pushed one since; Version is the one it had when written.
+	Cached bool
 }
 
 // Addresses returns the data of every zone, sorted.
