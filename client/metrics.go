@@ -37,8 +37,10 @@ type SubscriptionMetrics struct {
 	Version uint64
 	// Publishers in that list.
 	Publishers int
-	// LastPush is when a push last changed the list; zero before any (a
-	// list served from the cache is not a push).
+	// LastPush is when the process received the list held (the push that
+	// last changed it, to this client or, for the same list, to another
+	// Client of the process); zero before any push (a list served from the
+	// cache is not one).
 	LastPush time.Time
 	// Cached: the list was read from Config.CacheDir and no session has
 	// pushed one since.
@@ -61,17 +63,19 @@ func (c *Client) Metrics() Metrics {
 	m.Subscriptions = make([]SubscriptionMetrics, 0, len(groups))
 	for k, subs := range groups {
 		sm := SubscriptionMetrics{DataInfoID: k.dataInfoID, Zone: k.zone, Subscribers: len(subs)}
-		var last int64
+		var received int64
 		for _, s := range subs {
 			s.mu.Lock()
 			if s.list != nil && (sm.Version == 0 || s.list.version > sm.Version || sm.Cached && !s.cached) {
 				sm.Version, sm.Publishers, sm.Cached = s.list.version, len(s.list.pubs), s.cached
 			}
-			last = max(last, s.pushedAt)
+			if s.list != nil && !s.cached {
+				received = max(received, s.list.received)
+			}
 			s.mu.Unlock()
 		}
-		if last != 0 {
-			sm.LastPush = time.Unix(0, last)
+		if received != 0 {
+			sm.LastPush = time.Unix(0, received)
 		}
 		m.Subscriptions = append(m.Subscriptions, sm)
 	}

@@ -1,8 +1,6 @@
 package client
 
 import (
-	"time"
-
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -17,12 +15,13 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	subs := c.byKey[subKey{dataInfoID: p.DataInfoID, zone: p.Zone}]
+	key := subKey{dataInfoID: p.DataInfoID, zone: p.Zone}
+	subs := c.byKey[key]
 	c.mu.RUnlock()
 
 	resync := false
 	var held uint64
-	memo := applyMemo{now: time.Now().UnixNano()}
+	var memo applyMemo
 	for _, s := range subs {
 		ok, h := s.apply(&p, &memo)
 		switch {
@@ -40,7 +39,7 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 	if memo.taken != nil {
 		c.pushesApplied.Add(1)
 		if c.cache != nil {
-			c.cache.put(subKey{dataInfoID: p.DataInfoID, zone: p.Zone}, memo.taken)
+			c.cache.put(key, memo.taken)
 		}
 	}
 	if memo.keptFrom != 0 {
@@ -63,7 +62,6 @@ type applyMemo struct {
 	full     *pubList
 	from, to *pubList
 
-	now      int64    // time.Now().UnixNano() of the push's receipt
 	taken    *pubList // the list a subscriber took, if any
 	keptFrom uint64   // the version of a non-empty list the push did not empty (PushEmptyProtection)
 }
@@ -122,7 +120,7 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 	if s.cached {
 		s.seen = 0 // the registry's version may be below the cached one
 	}
-	s.list, s.cached, s.pushedAt = next, false, memo.now
+	s.list, s.cached = next, false
 	memo.taken = next
 	start := s.handler != nil && !s.running && !s.stopped
 	if start {

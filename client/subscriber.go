@@ -74,7 +74,6 @@ type Subscriber struct {
 	registerID string   // new when another client holds it (see resend)
 	list       *pubList // nil until the first push
 	seen       uint64   // the version the handler last received
-	pushedAt   int64    // UnixNano of the last push that changed list; 0 before
 	running    bool     // a handler goroutine is running
 	stopped    bool     // Unsubscribe or Close: no handler call starts any more
 	cached     bool     // list came from Config.CacheDir, not from a session

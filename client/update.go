@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -48,6 +49,9 @@ type pubList struct {
 	pubs    map[string]proto.PushPublisher // by RegisterID
 	hash    uint64                         // proto.ListHash of pubs, kept incrementally
 	sum     uint64                         // contentSum of pubs, kept incrementally (share.go)
+	// received is when (UnixNano) the push that built the list arrived;
+	// 0 for a list from Config.CacheDir (Metrics).
+	received int64
 
 	// zones is the data by zone, sorted, as handlers see it: built once
 	// for every subscriber holding the list.
@@ -57,7 +61,7 @@ type pubList struct {
 
 // fullList builds the list carried by a full push.
 func fullList(p *proto.Push) *pubList {
-	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers))}
+	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers)), received: time.Now().UnixNano()}
 	for _, pp := range p.Publishers {
 		l.put(pp)
 	}
@@ -71,7 +75,8 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum}
+	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum,
+		received: time.Now().UnixNano()}
 	for id, pp := range l.pubs {
 		next.pubs[id] = pp
 	}
