@@ -39,6 +39,23 @@ func StartMain(opts Options) (s *Server, err error) {
 	return &Server{c: c, stop: tb.cleanup}, nil
 }
 
+// Main runs a package's tests and Examples against a roster started by
+// StartMain, handed to started first, and returns m.Run's exit code:
+//
+//	func TestMain(m *testing.M) {
+//		os.Exit(testserver.Main(m, testserver.Options{}, func(ts *testserver.Server) { sessions = ts.Sessions() }))
+//	}
+func Main(m *testing.M, opts Options, started func(*Server)) int {
+	ts, err := StartMain(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer ts.Stop()
+	started(ts)
+	return m.Run()
+}
+
 // Stop stops a roster started by StartMain (Start's stops with its test).
 func (s *Server) Stop() {
 	if s.stop != nil {

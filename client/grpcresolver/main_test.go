@@ -1,7 +1,6 @@
 package grpcresolver_test
 
 import (
-	"log"
 	"os"
 	"testing"
 
@@ -13,12 +12,5 @@ import (
 var sessions []string
 
 func TestMain(m *testing.M) {
-	ts, err := testserver.StartMain(testserver.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	sessions = ts.Sessions()
-	code := m.Run()
-	ts.Stop()
-	os.Exit(code)
+	os.Exit(testserver.Main(m, testserver.Options{}, func(ts *testserver.Server) { sessions = ts.Sessions() }))
 }
