@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -171,4 +172,40 @@ func FuzzDecodeCache(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// TestCachedSubscriptionRefusedLater: a subscription served from the cache
+// registers in the background; a refusal then is reported by Err and
+// OnRefusal, as a replayed one's.
+func TestCachedSubscriptionRefusedLater(t *testing.T) {
+	dir := t.TempDir()
+	b, err := encodeCache(subKey{dataInfoID: svcID}, fullList(fullPush(svcID, "", 4, pp("p1", "", 1, "a:1"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(dir, cacheName(subKey{dataInfoID: svcID}), b); err != nil {
+		t.Fatal(err)
+	}
+	fs := newFakeSession(t)
+	fs.refuse.Store(uint32(proto.CodeUnavailable))
+	fs.with(func(fs *fakeSession) { fs.reject[proto.TypeSubscriber] = proto.CodeForbidden })
+	refused := make(chan error, 1)
+	c := newTestClient(t, Config{CacheDir: dir, ConnectInBackground: true, OnRefusal: func(err error) {
+		select {
+		case refused <- err:
+		default:
+		}
+	}}, fs.addr())
+	s, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, nil)
+	if err != nil {
+		t.Fatalf("Subscribe with a cached list and no session: %v", err)
+	}
+	if u, ok := s.Current(); !ok || !u.Cached || u.Version != 4 {
+		t.Fatalf("Current() = %+v, %v", u, ok)
+	}
+	fs.refuse.Store(0)
+	if err := <-refused; !errors.Is(err, ErrForbidden) {
+		t.Fatalf("OnRefusal got %v, want ErrForbidden", err)
+	}
+	waitFor(t, "Err", func() bool { return errors.Is(s.Err(), ErrForbidden) })
 }
