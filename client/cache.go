@@ -115,24 +115,28 @@ func (dc *diskCache) put(k subKey, l *pubList) {
 	}
 }
 
-// run writes pending lists until ctx is done.
+// run writes pending lists until ctx is done, then writes those still
+// pending (Close waits for it: the last lists received are on disk).
 func (dc *diskCache) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			dc.flush()
 			return
 		case <-dc.wake:
 		}
-		dc.mu.Lock()
-		batch := dc.pending
-		dc.pending = make(map[subKey]*pubList, len(batch))
-		dc.mu.Unlock()
-		for k, l := range batch {
-			if ctx.Err() != nil {
-				return
-			}
-			dc.write(k, l)
-		}
+		dc.flush()
+	}
+}
+
+// flush writes the pending lists.
+func (dc *diskCache) flush() {
+	dc.mu.Lock()
+	batch := dc.pending
+	dc.pending = make(map[subKey]*pubList, len(batch))
+	dc.mu.Unlock()
+	for k, l := range batch {
+		dc.write(k, l)
 	}
 }
 

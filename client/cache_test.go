@@ -209,3 +209,20 @@ func TestCachedSubscriptionRefusedLater(t *testing.T) {
 	}
 	waitFor(t, "Err", func() bool { return errors.Is(s.Err(), ErrForbidden) })
 }
+
+// TestCacheWritesPendingOnStop: the lists still pending when the client
+// closes are written before its cache goroutine ends.
+func TestCacheWritesPendingOnStop(t *testing.T) {
+	dc, err := openCache(t.TempDir(), 1<<20, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := subKey{dataInfoID: svcID}
+	dc.pending[k] = fullList(fullPush(svcID, "", 9, pp("p", "", 1, "a:1"))) // no wake-up: only the stop is seen
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dc.run(ctx)
+	if l := dc.load(k); l == nil || l.version != 9 {
+		t.Fatalf("after the stop, the cache holds %+v", l)
+	}
+}
