@@ -83,12 +83,9 @@ func run(out io.Writer, session, service, cacheDir string, timeout time.Duration
 		fmt.Fprintf(out, "%s serves on %s, published as %s\n", b.name, b.addr, b.pub.DataInfoID())
 	}
 
-	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
-		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dial(rc, service)
 	if err != nil {
-		return fmt.Errorf("cannot create gRPC client: %w", err)
+		return err
 	}
 	defer conn.Close()
 
@@ -128,16 +125,26 @@ func offline(out io.Writer, service, cacheDir string, logger *slog.Logger, want 
 		return err
 	}
 	defer rc.Close()
+	conn, err := dial(rc, service)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(out, "a consumer whose registry (%s) does not answer, from its cache:\n", nobody)
+	return expect(out, conn, want, timeout)
+}
+
+// dial returns a gRPC channel to service that resolves it through rc and
+// balances calls over its servers.
+func dial(rc *client.Client, service string) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
 		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return fmt.Errorf("cannot create gRPC client: %w", err)
+		return nil, fmt.Errorf("cannot create gRPC client: %w", err)
 	}
-	defer conn.Close()
-	fmt.Fprintf(out, "a consumer whose registry (%s) does not answer, from its cache:\n", nobody)
-	return expect(out, conn, want, timeout)
+	return conn, nil
 }
 
 func startBackend(rc *client.Client, name, service string, timeout time.Duration) (*backend, error) {
