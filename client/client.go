@@ -51,11 +51,16 @@ type Client struct {
 	// for holding a newer list is acknowledged as such (push.go).
 	heldAcks atomic.Bool
 
+	cache *diskCache // Config.CacheDir; nil without one (cache.go)
+	// Counters of Metrics (metrics.go).
+	pushesApplied, emptyKept atomic.Uint64
+
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout
 
 	pushLog   netio.LogThrottle // Every 10s: malformed pushes and moves, failed acks
 	replayLog netio.LogThrottle // Every 1s: slow or rate-limited replays
+	emptyLog  netio.LogThrottle // Every 10s: pushes kept from emptying a list (PushEmptyProtection)
 }
 
 // subKey is what a push names: a dataInfoId and a zone filter.
@@ -90,16 +95,28 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("cannot create client: %w", ErrNoSessions)
 	}
+	var cache *diskCache
+	if cfg.CacheDir != "" {
+		var err error
+		if cache, err = openCache(cfg.CacheDir, cfg.CacheMaxBytes, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("cannot create client: Config.CacheDir %q: %w", clip(cfg.CacheDir), err)
+		}
+	}
 	c := &Client{
-		pushLog: netio.LogThrottle{Every: 10 * time.Second},
-		cfg:     cfg,
-		log:     cfg.Logger,
-		secret:  rand.Text(),
-		pubs:    make(map[*Publisher]struct{}),
-		subs:    make(map[*Subscriber]struct{}),
-		byKey:   make(map[subKey][]*Subscriber),
+		pushLog:  netio.LogThrottle{Every: 10 * time.Second},
+		emptyLog: netio.LogThrottle{Every: 10 * time.Second},
+		cache:    cache,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		secret:   rand.Text(),
+		pubs:     make(map[*Publisher]struct{}),
+		subs:     make(map[*Subscriber]struct{}),
+		byKey:    make(map[subKey][]*Subscriber),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if cache != nil {
+		c.wg.Go(func() { cache.run(c.ctx) })
+	}
 	startCtx, refuse := context.WithCancelCause(ctx)
 	defer refuse(nil)
 	c.refuse = refuse

@@ -66,6 +66,26 @@ type Config struct {
 	// retried. New still fetches ServersURL first (bounded by
 	// RequestTimeout).
 	ConnectInBackground bool
+	// CacheDir, when set, keeps the last list of every subscription on
+	// disk there (one file per dataInfoId and zone, permissions 0600,
+	// written atomically by a goroutine of the client's). A Subscribe
+	// finding a list there while no session is connected serves it to the
+	// handler at once, marked Update.Cached, and returns without waiting:
+	// the subscription registers when a session accepts the client. The
+	// directory is created (0700) when missing.
+	CacheDir string
+	// CacheMaxBytes bounds the files of CacheDir (64 MiB when zero): New
+	// deletes the oldest beyond it, and a list that would exceed it (or a
+	// list over 4 MiB) is not written, with a log line and
+	// Metrics.Cache.Skipped.
+	CacheMaxBytes int64
+	// PushEmptyProtection keeps a subscription's last non-empty list when
+	// a push would empty it (a registry that lost its data, a bad
+	// deployment): the push is acknowledged, logged and counted
+	// (Metrics.EmptyPushesKept), and the handler keeps the old list until
+	// a non-empty one arrives. Off by default: an empty list is then what
+	// the registry holds.
+	PushEmptyProtection bool
 	// Logger receives connection events; slog.Default() when nil.
 	Logger *slog.Logger
 	// BackoffMin and BackoffMax bound the delay between reconnect attempts
@@ -82,6 +102,10 @@ const (
 	// backgroundTimeout bounds the unregister sent in the background after a
 	// failed Publish, Subscribe or Unpublish.
 	backgroundTimeout = time.Minute
+	// defaultCacheMaxBytes bounds CacheDir when CacheMaxBytes is zero.
+	defaultCacheMaxBytes = 64 << 20
+	// maxCacheFile bounds one list's file in CacheDir, written or read.
+	maxCacheFile = 4 << 20
 	// replayParallelism bounds the registrations in flight while replaying.
 	replayParallelism = 64
 )
@@ -99,6 +123,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.CacheMaxBytes <= 0 {
+		cfg.CacheMaxBytes = defaultCacheMaxBytes
 	}
 	if cfg.BackoffMin <= 0 {
 		cfg.BackoffMin = defaultBackoffMin

@@ -38,6 +38,14 @@
 // the handler is slow), never on the network goroutine: a slow handler
 // delays only its own subscriber.
 //
+// Resilience when the registry is away: Config.CacheDir keeps the last
+// list of every subscription on disk, served (marked Update.Cached) by a
+// client that starts while no session answers; Config.PushEmptyProtection
+// keeps the last non-empty list when a push would empty it. Client.State,
+// Config.OnStateChange and Client.Metrics (or WritePrometheus) tell a
+// readiness probe and a metrics registry how the client is doing, with no
+// metrics library imported.
+//
 // The package imports only the wire format (proto), the transport (netio)
 // and the standard library, never a server package.
 package client

@@ -15,7 +15,8 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	subs := c.byKey[subKey{dataInfoID: p.DataInfoID, zone: p.Zone}]
+	key := subKey{dataInfoID: p.DataInfoID, zone: p.Zone}
+	subs := c.byKey[key]
 	c.mu.RUnlock()
 
 	resync := false
@@ -35,6 +36,17 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 			// as such sessions expect.
 		}
 	}
+	if memo.taken != nil {
+		c.pushesApplied.Add(1)
+		if c.cache != nil {
+			c.cache.put(key, memo.taken)
+		}
+	}
+	if memo.keptFrom != 0 {
+		c.emptyKept.Add(1)
+		c.emptyLog.Warn(c.log, "push-empty protection: keeping the last non-empty list of a service the registry pushed as empty",
+			"dataInfoId", p.DataInfoID, "zone", p.Zone, "version", p.Version, "kept", memo.keptFrom)
+	}
 	// Acked even when no subscriber wants it any more, so the session stops
 	// retrying it.
 	ack := &proto.PushAck{DataInfoID: p.DataInfoID, Zone: p.Zone, Version: p.Version, Resync: resync, Held: held}
@@ -49,6 +61,9 @@ func (c *Client) onPush(l *netio.Link, body []byte) {
 type applyMemo struct {
 	full     *pubList
 	from, to *pubList
+
+	taken    *pubList // the list a subscriber took, if any
+	keptFrom uint64   // the version of a non-empty list the push did not empty (PushEmptyProtection)
 }
 
 // apply brings the subscriber's list to the push's version. It returns
@@ -58,9 +73,16 @@ type applyMemo struct {
 // (a registry that lost the datum in a restart counts its versions from
 // below the one held). In the second case held is the version of the list
 // held, which the full list must exceed. Either way the list stays as it was.
+//
+// A list from Config.CacheDir counts as none: any list of the registry
+// replaces it, except an empty one under PushEmptyProtection, which keeps
+// any non-empty list (and is taken as such: the session must not resend it).
 func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64) {
 	s.mu.Lock()
 	cur := s.list
+	if s.cached {
+		cur = nil
+	}
 	if cur != nil && p.Version <= cur.version {
 		s.mu.Unlock()
 		if p.Full() && p.Count == uint32(len(cur.pubs)) && p.Hash == cur.hash {
@@ -90,7 +112,16 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 		memo.from, memo.to = cur, n
 		next = n
 	}
-	s.list = next
+	if len(next.pubs) == 0 && s.list != nil && len(s.list.pubs) > 0 && s.c.cfg.PushEmptyProtection {
+		memo.keptFrom = s.list.version
+		s.mu.Unlock()
+		return true, 0
+	}
+	if s.cached {
+		s.seen = 0 // the registry's version may be below the cached one
+	}
+	s.list, s.cached = next, false
+	memo.taken = next
 	start := s.handler != nil && !s.running && !s.stopped
 	if start {
 		s.running = true

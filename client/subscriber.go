@@ -76,6 +76,7 @@ type Subscriber struct {
 	seen       uint64   // the version the handler last received
 	running    bool     // a handler goroutine is running
 	stopped    bool     // Unsubscribe or Close: no handler call starts any more
+	cached     bool     // list came from Config.CacheDir, not from a session
 
 	refusal refusal // see Err
 }
@@ -90,6 +91,12 @@ type Subscriber struct {
 // when it falls behind it receives the newest list, skipping the versions in
 // between. It is never called concurrently with itself, nor after
 // Unsubscribe or Close returned, except for a call already in progress.
+//
+// With Config.CacheDir, the list cached for the subscription (if any) is
+// served first, marked Update.Cached; when no session is connected then,
+// Subscribe returns at once and the subscription registers in the
+// background as soon as a session accepts the client (a refusal is then
+// reported by Err and Config.OnRefusal).
 func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Update)) (*Subscriber, error) {
 	id, err := DataInfoID(s.DataID, s.InstanceID, s.Group)
 	if err != nil {
@@ -117,6 +124,13 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 		}
 	}
 
+	if c.cache != nil {
+		if l := c.cache.load(sub.key); l != nil {
+			sub.list, sub.cached = l, true
+		}
+	}
+	fromCache := sub.cached // before a push can reach sub
+
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -129,6 +143,19 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 	c.byKey[sub.key] = append(subs, sub)
 	c.mu.Unlock()
 
+	if fromCache {
+		sub.mu.Lock() // a push may have come first, and started the handler
+		start := handler != nil && !sub.running && !sub.stopped
+		sub.running = sub.running || start
+		sub.mu.Unlock()
+		if start {
+			go sub.run() // as apply starts it, not in c.wg
+		}
+		if c.State() != StateConnected {
+			c.registerLater(sub)
+			return sub, nil
+		}
+	}
 	if err := sub.resend(sub.message(), func(m proto.Message) error { return c.call(ctx, m) }); err != nil {
 		if m, rerr := sub.remove(); rerr == nil && !errors.As(err, new(*ServerError)) {
 			c.unregisterLater(m)
@@ -172,11 +199,14 @@ func (s *Subscriber) UnsubscribeLater() error {
 func (s *Subscriber) Current() (Update, bool) {
 	s.mu.Lock()
 	l := s.list
+	cached := s.cached
 	s.mu.Unlock()
 	if l == nil {
 		return Update{}, false
 	}
-	return l.update(s.dataInfoID), true
+	u := l.update(s.dataInfoID)
+	u.Cached = cached
+	return u, true
 }
 
 // DataInfoID returns the key the subscription is registered under.
@@ -253,7 +283,7 @@ func (s *Subscriber) message() *proto.Subscriber {
 		Version:    1,
 	}
 	s.mu.Lock()
-	if s.list != nil {
+	if s.list != nil && !s.cached { // a cached version is no session's
 		m.Held = s.list.version
 	}
 	s.mu.Unlock()
@@ -280,7 +310,31 @@ func (s *Subscriber) run() {
 			return
 		}
 		s.seen = l.version
+		cached := s.cached
 		s.mu.Unlock()
-		s.handler(l.update(s.dataInfoID))
+		u := l.update(s.dataInfoID)
+		u.Cached = cached
+		s.handler(u)
 	}
+}
+
+// registerLater registers s in the background, until a session accepts
+// or refuses it or the client is closed: for a subscription served from
+// the cache while no session answers.
+func (c *Client) registerLater(s *Subscriber) {
+	c.background(func() {
+		err := s.resend(s.message(), func(m proto.Message) error { return c.call(c.ctx, m) })
+		if se := serverError(err); se != nil {
+			c.backgroundRefusal(s, se)
+			return
+		}
+		c.mu.RLock()
+		_, live := c.subs[s]
+		c.mu.RUnlock()
+		if err == nil && !live {
+			// Unsubscribed while this was in flight: its unregister may
+			// have gone first.
+			c.unregisterLater(&proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.RegisterID()})
+		}
+	})
 }

@@ -158,6 +158,8 @@ func TestOlderPushAsksForNewerList(t *testing.T) {
 	p1, p2 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1")
 	fs.push(fullPush(svcID, "", 1<<40, p1, p2))
 	rec.waitVersion(t, 1<<40)
+	// The handler may run before the ack goes out: f counts acks from here.
+	waitFor(t, "the first ack", func() bool { _, ok := fs.ackFor(svcID, "", 1<<40); return ok })
 
 	f := func(name string, p *proto.Push, resync bool, held uint64) {
 		t.Helper()

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -11,7 +12,8 @@ import (
 // Update is the state of one subscribed service as a handler sees it.
 type Update struct {
 	DataInfoID string
-	// Version is the registry's version of the list; it only grows.
+	// Version is the registry's version of the list; it only grows, except
+	// after a Cached update (the registry may have restarted since).
 	Version uint64
 	// Zones maps a publisher's zone to the data (addresses) published in it,
 	// sorted. A publisher that registered no zone appears under "". The map
@@ -19,6 +21,9 @@ type Update struct {
 	// the process at the same list: read them, append to them (that
 	// copies), but do not change or sort them in place.
 	Zones map[string][]string
+	// Cached: the list was read from Config.CacheDir, no session has
+	// pushed one since; Version is the one it had when written.
+	Cached bool
 }
 
 // Addresses returns the data of every zone, sorted.
@@ -44,6 +49,9 @@ type pubList struct {
 	pubs    map[string]proto.PushPublisher // by RegisterID
 	hash    uint64                         // proto.ListHash of pubs, kept incrementally
 	sum     uint64                         // contentSum of pubs, kept incrementally (share.go)
+	// received is when (UnixNano) the push that built the list arrived;
+	// 0 for a list from Config.CacheDir (Metrics).
+	received int64
 
 	// zones is the data by zone, sorted, as handlers see it: built once
 	// for every subscriber holding the list.
@@ -53,7 +61,7 @@ type pubList struct {
 
 // fullList builds the list carried by a full push.
 func fullList(p *proto.Push) *pubList {
-	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers))}
+	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers)), received: time.Now().UnixNano()}
 	for _, pp := range p.Publishers {
 		l.put(pp)
 	}
@@ -67,7 +75,8 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum}
+	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum,
+		received: time.Now().UnixNano()}
 	for id, pp := range l.pubs {
 		next.pubs[id] = pp
 	}

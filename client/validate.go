@@ -71,7 +71,7 @@ func (cfg *Config) validate() error {
 	for _, f := range [...]struct {
 		name string
 		neg  bool
-	}{{"RequestTimeout", cfg.RequestTimeout < 0}, {"BackoffMin", cfg.BackoffMin < 0}, {"BackoffMax", cfg.BackoffMax < 0}} {
+	}{{"RequestTimeout", cfg.RequestTimeout < 0}, {"BackoffMin", cfg.BackoffMin < 0}, {"BackoffMax", cfg.BackoffMax < 0}, {"CacheMaxBytes", cfg.CacheMaxBytes < 0}} {
 		if f.neg {
 			return fmt.Errorf("%w: Config.%s is negative", ErrInvalid, f.name)
 		}

@@ -26,7 +26,8 @@ type Options struct {
 
 // Server is a running in-process roster.
 type Server struct {
-	c *testcluster.Cluster
+	c    *testcluster.Cluster
+	stop func() // StartMain's; Start's roster stops with its test
 }
 
 // Start starts a roster and waits until its sessions serve clients; it

@@ -59,3 +59,29 @@ func waitList(t *testing.T, ctx context.Context, got <-chan []string, want []str
 		}
 	}
 }
+
+// TestStartMain: a roster started outside a test serves clients until Stop.
+func TestStartMain(t *testing.T) {
+	ts, err := testserver.StartMain(testserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rc, err := client.New(ctx, ts.ClientConfig())
+	if err != nil {
+		ts.Stop()
+		t.Fatal(err)
+	}
+	_ = rc.Close()
+	ts.Stop()
+	ts.Stop() // idempotent
+	cfg := ts.ClientConfig()
+	cfg.RequestTimeout = 200 * time.Millisecond
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	if rc, err := client.New(short, cfg); err == nil {
+		rc.Close()
+		t.Fatal("a client connected to a stopped roster")
+	}
+}

@@ -78,7 +78,9 @@ func (r *rosterResolver) subscribe() {
 // push hands every published list to the channel. An empty list goes as an
 // empty state, not as an error: the service really has no server now, and
 // the balancer must drop the servers it knew (after an error it would keep
-// using them). round_robin then fails RPCs until an address comes back.
+// using them). round_robin then fails RPCs until an address comes back. A
+// client with Config.PushEmptyProtection keeps the last non-empty list
+// instead, and so does the channel.
 func (r *rosterResolver) push(u client.Update) {
 	_ = r.cc.UpdateState(state(u)) // an error only asks for ResolveNow; pushes come anyway
 }

@@ -2,7 +2,9 @@
 // roster (see `make run`) it starts three echo gRPC servers on loopback
 // ports, publishes each through roster, dials roster:///<service> with
 // round_robin and checks that calls reach all three; then it stops one and
-// checks that calls reach only the two left.
+// checks that calls reach only the two left. Its client keeps the lists in a
+// cache directory (client.Config.CacheDir): a second consumer that starts
+// while no session answers calls the servers from that cache.
 //
 //	go run ./examples/grpc-echo [--session 127.0.0.1:9600]
 package main
@@ -15,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -32,7 +35,12 @@ func main() {
 	service := flag.String("service", "com.example.Echo", "data id the echo servers are published under")
 	timeout := flag.Duration("timeout", 10*time.Second, "how long to wait for the session, and for the calls to reach the expected servers")
 	flag.Parse()
-	if err := run(os.Stdout, *session, *service, *timeout); err != nil {
+	cacheDir, err := os.MkdirTemp("", "grpc-echo-cache-")
+	if err == nil {
+		err = run(os.Stdout, *session, *service, cacheDir, *timeout)
+		_ = os.RemoveAll(cacheDir)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "grpc-echo:", err)
 		os.Exit(1)
 	}
@@ -46,11 +54,11 @@ type backend struct {
 	pub  *client.Publisher
 }
 
-func run(out io.Writer, session, service string, timeout time.Duration) error {
+func run(out io.Writer, session, service, cacheDir string, timeout time.Duration) error {
 	// Reconnect warnings would only add noise to a one-shot demo.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	rc, err := client.New(ctx, client.Config{Sessions: []string{session}, AppName: "grpc-echo", Logger: logger})
+	rc, err := client.New(ctx, client.Config{Sessions: []string{session}, AppName: "grpc-echo", Logger: logger, CacheDir: cacheDir})
 	cancel()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -75,16 +83,16 @@ func run(out io.Writer, session, service string, timeout time.Duration) error {
 		fmt.Fprintf(out, "%s serves on %s, published as %s\n", b.name, b.addr, b.pub.DataInfoID())
 	}
 
-	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
-		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dial(rc, service)
 	if err != nil {
-		return fmt.Errorf("cannot create gRPC client: %w", err)
+		return err
 	}
 	defer conn.Close()
 
 	if err := expect(out, conn, names(backends), timeout); err != nil {
+		return err
+	}
+	if err := offline(out, service, cacheDir, logger, names(backends), timeout); err != nil {
 		return err
 	}
 
@@ -100,6 +108,43 @@ func run(out io.Writer, session, service string, timeout time.Duration) error {
 	fmt.Fprintf(out, "stopped %s\n", gone.name)
 
 	return expect(out, conn, names(backends), timeout)
+}
+
+// offline starts a consumer whose registry does not answer (a port nobody
+// listens on): it calls the servers from the lists rc wrote to cacheDir.
+func offline(out io.Writer, service, cacheDir string, logger *slog.Logger, want []string, timeout time.Duration) error {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	nobody := lis.Addr().String()
+	_ = lis.Close()
+	rc, err := client.New(context.Background(), client.Config{Sessions: []string{nobody}, Logger: logger,
+		CacheDir: cacheDir, ConnectInBackground: true})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	conn, err := dial(rc, service)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(out, "a consumer whose registry (%s) does not answer, from its cache:\n", nobody)
+	return expect(out, conn, want, timeout)
+}
+
+// dial returns a gRPC channel to service that resolves it through rc and
+// balances calls over its servers.
+func dial(rc *client.Client, service string) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
+		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("cannot create gRPC client: %w", err)
+	}
+	return conn, nil
 }
 
 func startBackend(rc *client.Client, name, service string, timeout time.Duration) (*backend, error) {

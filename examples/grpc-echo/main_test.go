@@ -13,10 +13,10 @@ import (
 func TestRun(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	var out bytes.Buffer
-	if err := run(&out, c.SessionAddrs()[0], "com.example.Echo", 20*time.Second); err != nil {
+	if err := run(&out, c.SessionAddrs()[0], "com.example.Echo", t.TempDir(), 20*time.Second); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "stopped echo-2") {
+	if !strings.Contains(out.String(), "stopped echo-2") || !strings.Contains(out.String(), "from its cache") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 	t.Log("\n" + out.String())
@@ -29,7 +29,7 @@ func TestRunWithoutSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	err = run(&bytes.Buffer{}, lis.Addr().String(), "com.example.Echo", 200*time.Millisecond)
+	err = run(&bytes.Buffer{}, lis.Addr().String(), "com.example.Echo", t.TempDir(), 200*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "no roster session answered") {
 		t.Fatalf("run without a session: %v", err)
 	}
