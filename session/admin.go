@@ -51,9 +51,7 @@ func (s *Server) handleConnections(w http.ResponseWriter, _ *http.Request) {
 			byIP[cc.ip] = e
 		}
 		e.Connections++
-		cc.mu.Lock()
-		e.Publishers += len(cc.pubs)
-		cc.mu.Unlock()
+		e.Publishers += cc.pubCount()
 		e.Subscribers += s.push.ClientSubscriberCount(cc.sub)
 		return true
 	})
@@ -117,12 +115,9 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 		if cc.handshaken.Load() {
 			cj.ClientID, cj.AppName, cj.Zone = cc.clientID, cc.appName, cc.zone
 		}
-		cc.mu.Lock()
-		cj.Publishers = len(cc.pubs)
-		for k := range cc.pubs {
-			pubs = append(pubs, k)
-		}
-		cc.mu.Unlock()
+		held := cc.pubKeys()
+		cj.Publishers = len(held)
+		pubs = append(pubs, held...)
 		keys := s.push.ClientSubscribers(cc.sub)
 		cj.Subscribers = len(keys)
 		subs = append(subs, keys...)

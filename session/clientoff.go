@@ -95,9 +95,10 @@ func (s *Server) setClientOff(ips []string) {
 					}})
 				case wasOff && !isOff:
 					released++
-					np := p.withTS(s.tick())
-					set.pubs[rid] = np
-					ops = append(ops, proto.WriteOp{Kind: proto.OpPut, Publisher: np.publisher(set.dataInfoID)})
+					// Stamped in place, under the registry's write lock
+					// (records are read under its read lock only).
+					p.TS = s.tick()
+					ops = append(ops, proto.WriteOp{Kind: proto.OpPut, Publisher: p.publisher(set.dataInfoID)})
 				}
 			}
 		}

@@ -35,47 +35,76 @@ type clientConn struct {
 	// sub is the push engine's view of the connection: its subscribers.
 	sub *push.Client
 
+	// mu guards the list of the connection's publishers (publisher.prev,
+	// next: a list through the records, not a map of keys, which cost
+	// more than the record itself) and closed. A leaf (LOCKS.md).
 	mu     sync.Mutex
-	pubs   map[regKey]struct{}
+	pubs   *publisher // the newest; nil for none
+	npubs  int
 	closed bool
 }
 
 func newClientConn(c *netio.Conn) *clientConn {
-	cc := &clientConn{c: c, ip: c.RemoteIP(), pubs: make(map[regKey]struct{})}
+	cc := &clientConn{c: c, ip: c.RemoteIP()}
 	cc.sub = push.NewClient(c, cc)
 	return cc
 }
 
-func (cc *clientConn) addPub(k regKey) {
+// addPub links p, a record the registry holds for cc, into cc's list.
+func (cc *clientConn) addPub(p *publisher) {
 	cc.mu.Lock()
-	cc.pubs[k] = struct{}{}
+	p.prev, p.next = nil, cc.pubs
+	if cc.pubs != nil {
+		cc.pubs.prev = p
+	}
+	cc.pubs = p
+	cc.npubs++
 	cc.mu.Unlock()
 }
 
-// pubCount is the number of publishers the connection holds and whether
-// k is one of them.
-func (cc *clientConn) pubCount(k regKey) (n int, holds bool) {
+// dropPub unlinks p, a record the registry no longer holds for cc.
+func (cc *clientConn) dropPub(p *publisher) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	_, holds = cc.pubs[k]
-	return len(cc.pubs), holds
+	if p.prev == nil && cc.pubs != p {
+		return // not linked
+	}
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		cc.pubs = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	}
+	p.prev, p.next = nil, nil
+	cc.npubs--
 }
 
-func (cc *clientConn) dropPub(k regKey) {
+// pubCount is the number of publishers the connection holds.
+func (cc *clientConn) pubCount() int {
 	cc.mu.Lock()
-	delete(cc.pubs, k)
-	cc.mu.Unlock()
+	defer cc.mu.Unlock()
+	return cc.npubs
+}
+
+// pubKeys returns the keys of the connection's publishers.
+func (cc *clientConn) pubKeys() []regKey {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	out := make([]regKey, 0, cc.npubs)
+	for p := cc.pubs; p != nil; p = p.next {
+		out = append(out, regKey{p.set.dataInfoID, p.RegisterID()})
+	}
+	return out
 }
 
 // close marks the connection closed and returns the publishers it held.
 func (cc *clientConn) close() (pubs []regKey) {
 	cc.mu.Lock()
-	defer cc.mu.Unlock()
 	cc.closed = true
-	for k := range cc.pubs {
-		pubs = append(pubs, k)
-	}
-	return pubs
+	cc.mu.Unlock()
+	return cc.pubKeys()
 }
 
 func (cc *clientConn) isClosed() bool {

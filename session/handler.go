@@ -64,7 +64,7 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	case *proto.Handshake:
 		h.handshake(c, cc, reqID, m)
 	case *proto.Publisher:
-		if code, msg := h.s.limits.publisher(cc, m); code != proto.CodeOK {
+		if code, msg := h.s.limits.publisher(cc, h.s.reg, m); code != proto.CodeOK {
 			h.reply(c, reqID, code, msg)
 			return
 		}

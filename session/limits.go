@@ -248,7 +248,7 @@ func (a *admission) register(cc *clientConn) (proto.Code, string) {
 
 // publisher checks a publisher against the size and count limits of its
 // connection; code is CodeOK when it may be registered.
-func (a *admission) publisher(cc *clientConn, p *proto.Publisher) (proto.Code, string) {
+func (a *admission) publisher(cc *clientConn, reg *registry, p *proto.Publisher) (proto.Code, string) {
 	n := 0
 	for _, d := range p.Data {
 		n += len(d)
@@ -260,7 +260,7 @@ func (a *admission) publisher(cc *clientConn, p *proto.Publisher) (proto.Code, s
 		return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg.MaxDataBytes, FlagMaxDataBytes)
 	}
 	if limit := a.cfg.MaxPublishersPerConn; limit >= 0 {
-		if held, holds := cc.pubCount(regKey{p.DataInfoID, p.RegisterID}); !holds && held >= limit {
+		if held := cc.pubCount(); held >= limit && !reg.holds(cc, regKey{p.DataInfoID, p.RegisterID}) {
 			limitRefused[limitPublishers].Inc()
 			a.pubsLog.Log(a.log, slog.LevelWarn, "refused a publisher over the per-connection limit",
 				"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "app", cc.appName, "limit", limit)

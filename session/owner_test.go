@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestOwnerOf(t *testing.T) {
 func TestRegistryJudgesOwners(t *testing.T) {
 	r := newRegistry(16)
 	conn := func(o byte) *clientConn {
-		return &clientConn{pubs: make(map[regKey]struct{}), owner: proto.Owner{o}}
+		return &clientConn{owner: proto.Owner{o}}
 	}
 	victim, thief := conn(1), conn(2)
 	put := func(cc *clientConn, rid string, v uint64, want proto.Code) {
@@ -61,4 +62,49 @@ func TestRegistryJudgesOwners(t *testing.T) {
 	unpub(thief, "r2", proto.MaxPublisherVersion, proto.CodeOK)
 	put(victim, "r2", 5, proto.CodeOK)
 	put(thief, "r2", 6, proto.CodeOwned)
+}
+
+// TestConnectionPublisherList: a connection lists exactly the publishers
+// the registry holds for it, through replacement on the same connection,
+// a move to another and removals.
+func TestConnectionPublisherList(t *testing.T) {
+	r := newRegistry(16)
+	a, b := &clientConn{owner: proto.Owner{1}}, &clientConn{owner: proto.Owner{1}}
+	put := func(cc *clientConn, rid string, v uint64) {
+		t.Helper()
+		if got := r.putPublisher(cc, proto.Publisher{DataInfoID: "d", RegisterID: rid, Version: v, Owner: cc.owner}); got.code != proto.CodeOK {
+			t.Fatalf("put %s: %s", rid, got.code)
+		}
+	}
+	check := func(cc *clientConn, want ...string) {
+		t.Helper()
+		var got []string
+		for _, k := range cc.pubKeys() {
+			got = append(got, k.dataInfoID+"/"+k.registerID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) || cc.pubCount() != len(want) {
+			t.Fatalf("connection lists %q (count %d), want %q", got, cc.pubCount(), want)
+		}
+	}
+	put(a, "r1", 1)
+	put(a, "r2", 1)
+	put(a, "r3", 1)
+	put(a, "r2", 2) // replaced on the same connection: listed once
+	check(a, "d/r1", "d/r2", "d/r3")
+	put(b, "r2", 3) // moved (a replay on a new connection)
+	check(a, "d/r1", "d/r3")
+	check(b, "d/r2")
+	if _, ok := r.removeOwned(a, regKey{"d", "r2"}); ok {
+		t.Fatal("a removed a publisher b holds")
+	}
+	r.unpublish(regKey{"d", "r1"}, a.owner, 2, time.Now())
+	check(a, "d/r3")
+	if _, ok := r.removeOwned(a, regKey{"d", "r3"}); !ok {
+		t.Fatal("r3 not removed")
+	}
+	check(a)
+	if !r.holds(b, regKey{"d", "r2"}) || r.holds(a, regKey{"d", "r2"}) {
+		t.Fatal("holds disagrees with the registry")
+	}
 }

@@ -11,6 +11,10 @@ import (
 type publisher struct {
 	pubrec.Rec
 	conn *clientConn // owner; a replay on a new connection moves it
+	set  *pubSet     // its dataInfoId's, set once before it is linked
+	// The connection's other publishers (clientConn.pubs), guarded by
+	// conn.mu.
+	prev, next *publisher
 }
 
 func newPublisher(conn *clientConn, p *proto.Publisher) *publisher {
@@ -23,11 +27,4 @@ func (p *publisher) publisher(dataInfoID string) proto.Publisher {
 	var data []string
 	p.Fill(dataInfoID, &out, &data)
 	return out
-}
-
-// withTS returns a copy of p stamped with register timestamp ts.
-func (p *publisher) withTS(ts int64) *publisher {
-	c := *p
-	c.TS = ts
-	return &c
 }

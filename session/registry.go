@@ -85,9 +85,8 @@ func (r *registry) get(k regKey) (*publisher, bool) {
 	return p, ok
 }
 
-// set records p and returns its key, made of strings the registry holds.
-// Lock should be held.
-func (r *registry) set(dataInfoID string, p *publisher) regKey {
+// set records p in dataInfoID's set. Lock should be held.
+func (r *registry) set(dataInfoID string, p *publisher) {
 	byID := r.slots[slotstore.SlotOf(dataInfoID, r.nslots)]
 	set := byID[dataInfoID]
 	if set == nil {
@@ -101,7 +100,15 @@ func (r *registry) set(dataInfoID string, p *publisher) regKey {
 		r.npubs++
 	}
 	set.pubs[id] = p
-	return regKey{set.dataInfoID, id}
+	p.set = set
+}
+
+// holds reports whether cc holds the publisher k.
+func (r *registry) holds(cc *clientConn, k regKey) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.get(k)
+	return ok && p.conn == cc
 }
 
 // Lock should be held.
@@ -137,7 +144,7 @@ func (r *registry) unpublish(k regKey, w proto.Owner, version uint64, now time.T
 			return accepted
 		}
 		r.del(k)
-		old.conn.dropPub(k)
+		old.conn.dropPub(old)
 		next.owner = old.Owner()
 	}
 	t, ok := r.tombs[k]
@@ -184,13 +191,13 @@ func (r *registry) putPublisher(conn *clientConn, p proto.Publisher) verdict {
 		if old.Version > p.Version {
 			return verdict{code: proto.CodeStaleVersion, held: old.Version}
 		}
-		if old.conn != conn {
-			old.conn.dropPub(k)
-		}
+		old.conn.dropPub(old) // replaced, on this connection or another
 	} else if t, ok := r.tombs[k]; ok && t.owner.Allows(p.Owner) && t.version >= p.Version {
 		return verdict{code: proto.CodeStaleVersion, held: t.version}
 	}
-	conn.addPub(r.set(p.DataInfoID, newPublisher(conn, &p)))
+	rec := newPublisher(conn, &p)
+	r.set(p.DataInfoID, rec)
+	conn.addPub(rec)
 	return accepted
 }
 
@@ -206,7 +213,7 @@ func (r *registry) dropRefused(p *proto.Publisher) {
 		return
 	}
 	r.del(k)
-	old.conn.dropPub(k)
+	old.conn.dropPub(old)
 }
 
 // removeOwned drops a publisher of a closed connection unless another
@@ -219,7 +226,7 @@ func (r *registry) removeOwned(conn *clientConn, k regKey) (*publisher, bool) {
 		return nil, false
 	}
 	r.del(k)
-	old.conn.dropPub(k)
+	old.conn.dropPub(old)
 	return old, true
 }
 
