@@ -59,6 +59,7 @@ func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
 	s.setClientOff(c.ClientOff)
 	s.setStopped(c.PushStopped)
 	s.auth.setACL(c.ACL)
+	s.setBlacklist(c.Ops)
 }
 
 // setClientOff makes ips the client-off list. The publishers of IPs newly

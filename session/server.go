@@ -34,9 +34,10 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
-	auth     *authState   // auth.go
-	gauges   *metrics.Set // gauges.go; registered while running
-	clock    atomic.Int64 // last RegisterTimestamp handed out
+	auth     *authState                // auth.go
+	blocked  atomic.Pointer[blacklist] // blacklist.go; nil until meta sent the config
+	gauges   *metrics.Set              // gauges.go; registered while running
+	clock    atomic.Int64              // last RegisterTimestamp handed out
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes

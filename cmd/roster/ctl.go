@@ -35,6 +35,13 @@ Commands:
   client-off IP...          cut the clients of these IPs off (their publishers are removed)
   client-open IP...         let the clients of these IPs back
   push stop|resume|status   the global push switch
+  blacklist list            the blacklisted client IPs and prefixes, and dataInfoId patterns
+  blacklist add|remove ip|publish|subscribe ENTRY...
+                            ip: client IPs or CIDR prefixes refused at handshake (connected
+                            clients of them are cut off); publish, subscribe: patterns ("*",
+                            "?"; matched against the dataId, or the whole dataInfoId when they
+                            hold #@#) refused for publish or subscribe. Applied by every
+                            session within a second
   drain NODE...             drain nodes (RPC or HTTP address, or id) and wait until drained (at most
                             --timeout), printing progress: a data node's slots move elsewhere, a
                             session's clients move to other sessions; the node stays up, drained,
@@ -227,6 +234,8 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 			return err
 		}
 		return c.drain(ctx, args, cmd == "undrain")
+	case "blacklist":
+		return c.blacklist(ctx, args)
 	case "acl":
 		f := c.aclFlags
 		if f == nil {
@@ -306,6 +315,15 @@ func (c *ctl) get(ctx context.Context, u string, v any) error {
 		return fmt.Errorf("cannot decode the answer of %s: %w", u, err)
 	}
 	return nil
+}
+
+// leaderGet fetches path from the meta leader and decodes its JSON into v.
+func (c *ctl) leaderGet(ctx context.Context, path string, v any) error {
+	m, _, err := c.leader(ctx)
+	if err != nil {
+		return err
+	}
+	return c.get(ctx, m+path, v)
 }
 
 // printJSONLine writes v on one line (a stream of events).

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/meta"
+)
+
+// TestCtlBlacklist adds, lists and removes blacklist entries through ctl
+// against an in-process cluster.
+func TestCtlBlacklist(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	m := "--meta=" + c.Meta.HTTPAddr()
+	for _, args := range [][]string{
+		{"blacklist", "add", "ip", "10.0.0.1", "10.2.0.0/16"},
+		{"blacklist", "add", "publish", "com.bad.*"},
+		{"blacklist", "add", "subscribe", "com.secret.Svc"},
+		{"blacklist", "remove", "ip", "10.0.0.1"},
+	} {
+		if out, err := ctlRun(t, append([]string{m}, args...)...); err != nil || !strings.Contains(out, "success") {
+			t.Fatalf("ctl %v: %v\n%s", args, err, out)
+		}
+	}
+	var b meta.BlacklistJSON
+	ctlJSON(t, &b, m, "blacklist", "list")
+	if !slices.Equal(b.IPs, []string{"10.2.0.0/16"}) || !slices.Equal(b.Publish, []string{"com.bad.*"}) || !slices.Equal(b.Subscribe, []string{"com.secret.Svc"}) {
+		t.Fatalf("blacklist list: %+v", b)
+	}
+	out, err := ctlRun(t, m, "blacklist", "list")
+	if err != nil || !strings.Contains(out, "publish    com.bad.*") {
+		t.Fatalf("blacklist list table: %v\n%s", err, out)
+	}
+	if _, err := ctlRun(t, m, "blacklist", "add", "ip", "not-an-ip"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("a malformed entry: %v", err)
+	}
+	if _, err := ctlRun(t, m, "blacklist", "add", "zone", "x"); err == nil || !strings.Contains(err.Error(), "unknown list") {
+		t.Fatalf("an unknown list: %v", err)
+	}
+}

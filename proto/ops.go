@@ -1,0 +1,111 @@
+package proto
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Limits of the operators' lists (see Ops). They bound what meta accepts
+// from an operator and what a session accepts in a heartbeat reply: the
+// lists travel in every config change to every session (at most ~400 KB of
+// IPs and ~256 KB of patterns each).
+const (
+	MaxBlockedIPs = 10_000 // client IPs and prefixes refused at handshake
+	MaxBlockedIDs = 1_000  // dataInfoId patterns in one refusal list
+)
+
+// Ops is the operators' part of the cluster config meta hands to sessions
+// (docs/http-api.md, blacklists).
+type Ops struct {
+	// BlockedIPs are client IPs ("10.1.2.3") and prefixes ("10.1.0.0/16")
+	// whose handshakes are refused; connected clients of them are cut off.
+	BlockedIPs []string
+	// BlockedPublish and BlockedSubscribe are dataInfoId patterns refused
+	// for publish and for subscribe: "*" matches any run of characters,
+	// "?" one; a pattern without "#@#" is matched against the dataId, one
+	// with it against the whole dataInfoId.
+	BlockedPublish, BlockedSubscribe []string
+}
+
+func (o *Ops) empty() bool {
+	return len(o.BlockedIPs) == 0 && len(o.BlockedPublish) == 0 && len(o.BlockedSubscribe) == 0
+}
+
+func (o *Ops) append(dst []byte) []byte {
+	dst = appendStrings(dst, o.BlockedIPs)
+	dst = appendStrings(dst, o.BlockedPublish)
+	return appendStrings(dst, o.BlockedSubscribe)
+}
+
+// read decodes what append wrote; a list over its limit or an entry that
+// fails its check makes the reply malformed.
+func (o *Ops) read(r *reader) {
+	o.BlockedIPs = readChecked(r, "blocked ips", MaxBlockedIPs, CheckBlockedIP)
+	o.BlockedPublish = readChecked(r, "blocked publish patterns", MaxBlockedIDs, CheckBlockedID)
+	o.BlockedSubscribe = readChecked(r, "blocked subscribe patterns", MaxBlockedIDs, CheckBlockedID)
+}
+
+func readChecked(r *reader, what string, limit int, check func(string) error) []string {
+	list := r.strings(what, nil)
+	if len(list) > limit {
+		r.fail(what)
+		return nil
+	}
+	for _, s := range list {
+		if r.err == nil && check(s) != nil {
+			r.fail(what)
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list
+}
+
+// ParseBlockedIP reads a blacklist entry: an IP address or a CIDR prefix,
+// returned as a prefix (an address as a /32 or /128), IPv4-mapped IPv6
+// unmapped and the prefix masked.
+func ParseBlockedIP(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("cannot parse blocked prefix %q: %w", s, ErrMalformed)
+		}
+		a := p.Addr()
+		bits := p.Bits()
+		if a.Is4In6() {
+			if bits < 96 {
+				return netip.Prefix{}, fmt.Errorf("cannot accept blocked prefix %q: an IPv4-mapped prefix shorter than /96: %w", s, ErrMalformed)
+			}
+			a, bits = a.Unmap(), bits-96
+		}
+		if a.Zone() != "" || bits < 8 {
+			// /0 to /7 would refuse a large part of the Internet: a typo,
+			// not a blacklist.
+			return netip.Prefix{}, fmt.Errorf("cannot accept blocked prefix %q: zoned, or shorter than /8: %w", s, ErrMalformed)
+		}
+		return netip.PrefixFrom(a, bits).Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" || a.IsUnspecified() {
+		return netip.Prefix{}, fmt.Errorf("cannot parse blocked IP %q: %w", s, ErrMalformed)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CheckBlockedIP reports why s is not a blacklist entry (ParseBlockedIP).
+func CheckBlockedIP(s string) error {
+	_, err := ParseBlockedIP(s)
+	return err
+}
+
+// CheckBlockedID reports why p is not a blocked dataInfoId pattern: empty,
+// longer than MaxPatternLen, or holding spaces or control characters.
+func CheckBlockedID(p string) error {
+	if p == "" || len(p) > MaxPatternLen || strings.ContainsFunc(p, isControlOrSpace) {
+		return fmt.Errorf("cannot accept pattern %q: a pattern is 1 to %d bytes without spaces: %w", p, MaxPatternLen, ErrMalformed)
+	}
+	return nil
+}
