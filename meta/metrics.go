@@ -21,6 +21,7 @@ func init() {
 		"roster_meta_push_stopped":                 "1 while the cluster-wide push switch is off (leader only).",
 		"roster_meta_client_off_ips":               "Client IPs on the client-off list (leader only).",
 		"roster_meta_client_off_refused_total":     "Client-off requests refused because the list would pass its limit (10,000 IPs).",
+		"roster_meta_ops_list_refused_total":       "Changes of the operators' lists (blacklists, zones off, client-off with subscribers, push-stopped zones, gray list) refused because a list would pass its limit.",
 		"roster_meta_app_cache_entries":            "Entries of the leader's app-discovery caches (at most 65,536 each; a full cache is dropped and refilled from the store).",
 		"roster_meta_app_requests_in_flight":       "App revision and app query requests being served (at most 64; more are answered unavailable).",
 		"roster_meta_store_seconds":                "Latency of meta store calls by operation, failed ones included.",

@@ -85,11 +85,11 @@ func (s *Server) readNodeConfig(ctx context.Context) (*nodeConfig, error) {
 	if len(bad) > 0 {
 		s.log.Error("stored credentials that are not valid are ignored: they let no client in", "keys", bad)
 	}
-	if bad, err = s.readBlacklists(ctx, &c.ops); err != nil {
+	if bad, err = s.readOpsLists(ctx, &c.ops); err != nil {
 		return nil, err
 	}
 	if len(bad) > 0 {
-		s.log.Error("stored blacklist entries that are not valid (or over the limit) are ignored", "entries", bad)
+		s.log.Error("stored entries of the operators' lists that are not valid (or over the limit) are ignored", "entries", bad)
 	}
 	return c, nil
 }

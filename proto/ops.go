@@ -13,6 +13,10 @@ import (
 const (
 	MaxBlockedIPs = 10_000 // client IPs and prefixes refused at handshake
 	MaxBlockedIDs = 1_000  // dataInfoId patterns in one refusal list
+	MaxClientOff  = 10_000 // client-off IPs (NodeHeartbeatReply.ClientOff, Ops.OffWithSub)
+	MaxZones      = 100    // zones in one zone list
+	MaxZoneLen    = 128    // bytes of a zone name
+	MaxGrayIPs    = 1_000  // client IPs on the gray list
 )
 
 // Ops is the operators' part of the cluster config meta hands to sessions
@@ -26,16 +30,39 @@ type Ops struct {
 	// "?" one; a pattern without "#@#" is matched against the dataId, one
 	// with it against the whole dataInfoId.
 	BlockedPublish, BlockedSubscribe []string
+
+	// OffZones are zones whose clients are all off: their publishers are
+	// held back as those of the client-off IPs are.
+	OffZones []string
+	// OffWithSub are client-off IPs (also in the client-off list) whose
+	// subscribers get no pushes either.
+	OffWithSub []string
+	// StoppedZones are zones whose clients get no pushes.
+	StoppedZones []string
+	// GrayIPs are the client IPs still pushed to while pushes are stopped
+	// cluster-wide: a change is tried on a few machines first.
+	GrayIPs []string
+}
+
+// lists returns o's lists in wire order.
+func (o *Ops) lists() []*[]string {
+	return []*[]string{&o.BlockedIPs, &o.BlockedPublish, &o.BlockedSubscribe, &o.OffZones, &o.OffWithSub, &o.StoppedZones, &o.GrayIPs}
 }
 
 func (o *Ops) empty() bool {
-	return len(o.BlockedIPs) == 0 && len(o.BlockedPublish) == 0 && len(o.BlockedSubscribe) == 0
+	for _, l := range o.lists() {
+		if len(*l) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (o *Ops) append(dst []byte) []byte {
-	dst = appendStrings(dst, o.BlockedIPs)
-	dst = appendStrings(dst, o.BlockedPublish)
-	return appendStrings(dst, o.BlockedSubscribe)
+	for _, l := range o.lists() {
+		dst = appendStrings(dst, *l)
+	}
+	return dst
 }
 
 // read decodes what append wrote; a list over its limit or an entry that
@@ -44,6 +71,10 @@ func (o *Ops) read(r *reader) {
 	o.BlockedIPs = readChecked(r, "blocked ips", MaxBlockedIPs, CheckBlockedIP)
 	o.BlockedPublish = readChecked(r, "blocked publish patterns", MaxBlockedIDs, CheckBlockedID)
 	o.BlockedSubscribe = readChecked(r, "blocked subscribe patterns", MaxBlockedIDs, CheckBlockedID)
+	o.OffZones = readChecked(r, "off zones", MaxZones, CheckZone)
+	o.OffWithSub = readChecked(r, "client-off ips with subscribers", MaxClientOff, CheckClientIP)
+	o.StoppedZones = readChecked(r, "push-stopped zones", MaxZones, CheckZone)
+	o.GrayIPs = readChecked(r, "gray ips", MaxGrayIPs, CheckClientIP)
 }
 
 func readChecked(r *reader, what string, limit int, check func(string) error) []string {
@@ -99,6 +130,26 @@ func ParseBlockedIP(s string) (netip.Prefix, error) {
 func CheckBlockedIP(s string) error {
 	_, err := ParseBlockedIP(s)
 	return err
+}
+
+// CheckZone reports why z is not a zone name: empty, longer than
+// MaxZoneLen, or holding spaces, control characters or commas.
+func CheckZone(z string) error {
+	if z == "" || len(z) > MaxZoneLen || strings.ContainsFunc(z, isControlOrSpace) || strings.Contains(z, ",") {
+		return fmt.Errorf("cannot accept zone %q: a zone is 1 to %d bytes without spaces or commas: %w", z, MaxZoneLen, ErrMalformed)
+	}
+	return nil
+}
+
+// CheckClientIP reports why s is not a client IP in canonical form (no
+// port, zone or IPv4-mapped form; not unspecified, multicast or broadcast).
+func CheckClientIP(s string) error {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.String() != s || a.Is4In6() || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() ||
+		a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return fmt.Errorf("cannot accept client IP %q: %w", s, ErrMalformed)
+	}
+	return nil
 }
 
 // CheckBlockedID reports why p is not a blocked dataInfoId pattern: empty,

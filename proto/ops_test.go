@@ -61,4 +61,32 @@ func TestOpsBounded(t *testing.T) {
 	f(Ops{BlockedIPs: []string{"not-an-ip"}}, false)
 	f(Ops{BlockedPublish: []string{"two words"}}, false)
 	f(Ops{BlockedSubscribe: []string{strings.Repeat("p", MaxPatternLen+1)}}, false)
+	f(Ops{OffZones: []string{"a zone"}}, false)
+	f(Ops{StoppedZones: []string{strings.Repeat("z", MaxZoneLen+1)}}, false)
+	zones := make([]string, MaxZones+1)
+	for i := range zones {
+		zones[i] = "z" + itoa(uint64(i))
+	}
+	f(Ops{OffZones: zones[:MaxZones], StoppedZones: zones[:MaxZones]}, true)
+	f(Ops{StoppedZones: zones}, false)
+	f(Ops{GrayIPs: ips[:MaxGrayIPs+1]}, false)
+	f(Ops{GrayIPs: []string{"::ffff:10.0.0.1"}}, false) // not canonical
+	f(Ops{OffWithSub: []string{"224.0.0.1"}}, false)
+}
+
+func TestCheckClientIP(t *testing.T) {
+	f := func(s string, ok bool) {
+		t.Helper()
+		if err := CheckClientIP(s); (err == nil) != ok {
+			t.Fatalf("%q: %v, want ok %v", s, err, ok)
+		}
+	}
+	f("10.0.0.1", true)
+	f("2001:db8::1", true)
+	f("2001:DB8::1", false)
+	f("::ffff:10.0.0.1", false)
+	f("0.0.0.0", false)
+	f("255.255.255.255", false)
+	f("10.0.0.1:80", false)
+	f("", false)
 }

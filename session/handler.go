@@ -150,6 +150,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.enc = m.Encodings & (proto.EncodingZstd | proto.EncodingS2)
 	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
 	cc.handshaken.Store(true)
+	h.s.zoneHandshake(cc)
 	_ = c.Reply(reqID, &proto.HandshakeReply{
 		Version:     min(m.Version, proto.ProtocolVersion),
 		ServerID:    h.s.ID(),

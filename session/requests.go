@@ -91,7 +91,7 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 		return s.refuseVersion(cc, k, v.msg)
 	}
 	published.Inc()
-	if s.reg.held(p.ClientIP) {
+	if s.heldPublisher(cc) {
 		heldPublishes.Inc()
 		return proto.Result{} // kept, not forwarded: client off (clientoff.go)
 	}

@@ -219,16 +219,22 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		}
 		return c.ip(ctx, args[0])
 	case "clients":
-		return c.metaCall(ctx, http.MethodGet, "/api/clientManager/query", nil, "clientOff")
-	case "client-off", "client-open":
+		return c.clients(ctx)
+	case "client-off", "client-off-with-sub", "client-open":
 		if err := need(1, "IP"); err != nil {
 			return err
 		}
-		path := "/api/clientManager/clientOff"
-		if cmd == "client-open" {
-			path = "/api/clientManager/clientOpen"
+		path := map[string]string{"client-off": "clientOff", "client-off-with-sub": "clientOffWithSub", "client-open": "clientOpen"}[cmd]
+		return c.metaCall(ctx, http.MethodPost, "/api/clientManager/"+path, url.Values{"ips": {strings.Join(args, ",")}}, "")
+	case "zone-off", "zone-open":
+		if err := need(1, "ZONE"); err != nil {
+			return err
 		}
-		return c.metaCall(ctx, http.MethodPost, path, url.Values{"ips": {strings.Join(args, ",")}}, "")
+		path := "/api/clientManager/zone/clientOff"
+		if cmd == "zone-open" {
+			path = "/api/clientManager/zone/clientOpen"
+		}
+		return c.metaCall(ctx, http.MethodPost, path, url.Values{"zones": {strings.Join(args, ",")}}, "")
 	case "drain", "undrain":
 		if err := need(1, "NODE"); err != nil {
 			return err
@@ -243,16 +249,7 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		}
 		return c.acl(ctx, args, f)
 	case "push":
-		if err := need(1, "stop, resume or status"); err != nil {
-			return err
-		}
-		switch args[0] {
-		case "stop", "resume":
-			return c.metaCall(ctx, http.MethodPost, "/api/push/"+args[0], url.Values{}, "")
-		case "status":
-			return c.pushStatus(ctx)
-		}
-		return fmt.Errorf("ctl push: unknown action %q (stop, resume or status)", args[0])
+		return c.push(ctx, args)
 	}
 	return fmt.Errorf("ctl: unknown command %q (see roster ctl --help)", cmd)
 }

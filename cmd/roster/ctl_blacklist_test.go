@@ -40,3 +40,34 @@ func TestCtlBlacklist(t *testing.T) {
 		t.Fatalf("an unknown list: %v", err)
 	}
 }
+
+// TestCtlZoneAndGray runs the zone, client-off-with-subscribers and gray
+// commands against an in-process cluster.
+func TestCtlZoneAndGray(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	m := "--meta=" + c.Meta.HTTPAddr()
+	for _, args := range [][]string{
+		{"zone-off", "RZ1", "RZ2"},
+		{"zone-open", "RZ2"},
+		{"client-off-with-sub", "10.0.0.5"},
+		{"client-off", "10.0.0.6"},
+		{"push", "stop", "RZ3"},
+		{"push", "gray", "add", "10.0.0.8"},
+		{"push", "stop"},
+	} {
+		if out, err := ctlRun(t, append([]string{m}, args...)...); err != nil || !strings.Contains(out, "success") {
+			t.Fatalf("ctl %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := ctlRun(t, m, "clients")
+	if want := "client-off IPs: 10.0.0.5, 10.0.0.6\n  with subscribers: 10.0.0.5\nclient-off zones: RZ1\n"; err != nil || out != want {
+		t.Fatalf("clients: %v\n%q, want %q", err, out, want)
+	}
+	out, err = ctlRun(t, m, "push", "status")
+	if want := "pushes: STOPPED cluster-wide but to the gray list: 10.0.0.8\nstopped zones: RZ3\n"; err != nil || out != want {
+		t.Fatalf("push status: %v\n%q, want %q", err, out, want)
+	}
+	if _, err := ctlRun(t, m, "push", "gray", "add", "not-an-ip"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("a malformed gray IP: %v", err)
+	}
+}
