@@ -91,6 +91,12 @@ func (s *Server) readNodeConfig(ctx context.Context) (*nodeConfig, error) {
 	if len(bad) > 0 {
 		s.log.Error("stored entries of the operators' lists that are not valid (or over the limit) are ignored", "entries", bad)
 	}
+	if c.ops.Switches, bad, err = readSwitches(ctx, s); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		s.log.Error("stored switches that are unknown or out of their range are ignored", "keys", bad)
+	}
 	return c, nil
 }
 
@@ -201,6 +207,7 @@ func (s *Server) configRoutes() {
 	s.pushSwitchRoutes()
 	s.aclRoutes()
 	s.blacklistRoutes()
+	s.switchRoutes()
 }
 
 // sortedKeys returns the keys of set, sorted.

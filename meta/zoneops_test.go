@@ -11,6 +11,15 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
+// wantPost posts form to path on s as an admin request and fails the test
+// unless it answers wantCode.
+func wantPost(t *testing.T, s *Server, path string, form url.Values, wantCode int) {
+	t.Helper()
+	if code, body := postForm(t, s, path, form); code != wantCode {
+		t.Fatalf("POST %s %v: status %d, want %d: %s", path, form, code, wantCode, body)
+	}
+}
+
 // TestZoneAndGrayEndpoints: zones off, client-off with subscribers, push
 // switches per zone and the gray list are checked, kept, shown and sent to
 // sessions.
@@ -20,10 +29,7 @@ func TestZoneAndGrayEndpoints(t *testing.T) {
 	waitLeader(t, s)
 	f := func(p string, form url.Values, wantCode int) {
 		t.Helper()
-		code, body := postForm(t, s, p, form)
-		if code != wantCode {
-			t.Fatalf("POST %s %v: status %d, want %d: %s", p, form, code, wantCode, body)
-		}
+		wantPost(t, s, p, form, wantCode)
 	}
 	zones := func(z string) url.Values { return url.Values{"zones": {z}} }
 	ips := func(ip string) url.Values { return url.Values{"ips": {ip}} }

@@ -42,6 +42,8 @@ type Ops struct {
 	// GrayIPs are the client IPs still pushed to while pushes are stopped
 	// cluster-wide: a change is tried on a few machines first.
 	GrayIPs []string
+	// Switches override session flags live (switches.go), sorted by name.
+	Switches []Switch
 }
 
 // lists returns o's lists in wire order.
@@ -55,14 +57,14 @@ func (o *Ops) empty() bool {
 			return false
 		}
 	}
-	return true
+	return len(o.Switches) == 0
 }
 
 func (o *Ops) append(dst []byte) []byte {
 	for _, l := range o.lists() {
 		dst = appendStrings(dst, *l)
 	}
-	return dst
+	return appendSwitches(dst, o.Switches)
 }
 
 // read decodes what append wrote; a list over its limit or an entry that
@@ -75,6 +77,7 @@ func (o *Ops) read(r *reader) {
 	o.OffWithSub = readChecked(r, "client-off ips with subscribers", MaxClientOff, CheckClientIP)
 	o.StoppedZones = readChecked(r, "push-stopped zones", MaxZones, CheckZone)
 	o.GrayIPs = readChecked(r, "gray ips", MaxGrayIPs, CheckClientIP)
+	o.Switches = readSwitches(r)
 }
 
 func readChecked(r *reader, what string, limit int, check func(string) error) []string {

@@ -90,3 +90,30 @@ func TestCheckClientIP(t *testing.T) {
 	f("10.0.0.1:80", false)
 	f("", false)
 }
+
+// TestSwitchesBounded: a known switch out of its range, too many switches
+// or a malformed name make a reply malformed; an unknown name is kept.
+func TestSwitchesBounded(t *testing.T) {
+	f := func(sw []Switch, ok bool) {
+		t.Helper()
+		var m NodeHeartbeatReply
+		err := m.Unmarshal((&NodeHeartbeatReply{ConfigEpoch: 1, Ops: Ops{Switches: sw}}).AppendBody(nil))
+		if (err == nil) != ok {
+			t.Fatalf("%v: %v, want ok %v", sw, err, ok)
+		}
+		if ok && len(m.Ops.Switches) != len(sw) {
+			t.Fatalf("%v decoded as %v", sw, m.Ops.Switches)
+		}
+	}
+	f([]Switch{{"push-debounce", 10_000}, {"client-max-publishers", -1}, {"later-switch", -5}}, true)
+	f([]Switch{{"push-debounce", 10_001}}, false)
+	f([]Switch{{"client-max-publishers", 0}}, false)
+	f([]Switch{{"version-scan", 99}}, false)
+	f([]Switch{{"bad name", 1}}, false)
+	many := make([]Switch, MaxSwitches+1)
+	for i := range many {
+		many[i] = Switch{"s" + itoa(uint64(i)), 1}
+	}
+	f(many, false)
+	f(many[:MaxSwitches], true)
+}

@@ -60,6 +60,7 @@ func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
 	s.setPushGate(c.PushStopped, c.Ops)
 	s.auth.setACL(c.ACL)
 	s.setBlacklist(c.Ops)
+	s.applySwitches(c.Ops.Switches)
 }
 
 // setClientOff makes ips the client-off list (zoneoff.go adds to meta's). The publishers of IPs newly

@@ -16,6 +16,8 @@ func init() {
 		"roster_session_subscribed_services":     "dataInfoIds with at least one subscriber on this session.",
 		"roster_session_push_stopped":            "1 while this session applies the cluster-wide push switch.",
 		"roster_session_client_off_ips":          "Client IPs on the client-off list this session applies (meta's, and those of its clients in client-off zones).",
+		"roster_session_switch":                  "The value of each switch in force (the session's flag unless an operator set it: roster ctl switches).",
+		"roster_session_switches_applied_total":  "Switch sets from meta that changed this session's settings.",
 		"roster_session_client_off_zones":        "Zones whose clients are all off, as this session applies them.",
 		"roster_session_push_stopped_zones":      "Zones whose clients this session pushes nothing to.",
 		"roster_session_push_gray_ips":           "Client IPs this session still pushes to while pushes are stopped cluster-wide (0 unless stopped).",
@@ -66,7 +68,7 @@ func init() {
 func newGauges(s *Server) *metrics.Set {
 	set := metrics.NewSet()
 	set.NewGauge(`roster_session_clients`, func() float64 { return float64(s.rpc.ConnCount()) })
-	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.cfg.MaxConns) }) // -1: no limit
+	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.limits.cfg().MaxConns) }) // -1: no limit
 	set.NewGauge(`roster_session_publishers`, func() float64 {
 		return float64(s.reg.publisherCount())
 	})
@@ -105,6 +107,7 @@ func newGauges(s *Server) *metrics.Set {
 			return 0
 		}
 	}
+	s.switchGauges(set)
 	set.NewGauge(`roster_session_push_stopped_zones`, gate(func(g *pushGate) int { return len(g.zones) }))
 	set.NewGauge(`roster_session_push_held_ips`, gate(func(g *pushGate) int { return len(g.ops.OffWithSub) }))
 	set.NewGauge(`roster_session_push_gray_ips`, gate(func(g *pushGate) int {

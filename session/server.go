@@ -34,12 +34,13 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
-	auth     *authState                // auth.go
-	blocked  atomic.Pointer[blacklist] // blacklist.go; nil until meta sent the config
-	gate     atomic.Pointer[pushGate]  // pushgate.go; nil: nobody held back
-	zoneOff  zoneOffState              // zoneoff.go
-	gauges   *metrics.Set              // gauges.go; registered while running
-	clock    atomic.Int64              // last RegisterTimestamp handed out
+	auth     *authState                     // auth.go
+	blocked  atomic.Pointer[blacklist]      // blacklist.go; nil until meta sent the config
+	gate     atomic.Pointer[pushGate]       // pushgate.go; nil: nobody held back
+	zoneOff  zoneOffState                   // zoneoff.go
+	switches atomic.Pointer[[]proto.Switch] // switches.go: the last meta sent
+	gauges   *metrics.Set                   // gauges.go; registered while running
+	clock    atomic.Int64                   // last RegisterTimestamp handed out
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes

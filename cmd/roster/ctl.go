@@ -48,6 +48,10 @@ Commands:
                             until undrain or a restart. Draining every data node (or session) is
                             refused without --force
   undrain NODE...           let drained nodes take work again
+  switches                  the session settings operators may change live, with the values set
+  switches set NAME VALUE   override the sessions' flag NAME (push-debounce, push-compress-above,
+                            version-scan, the client limits...) on every session within a second
+  switches unset NAME       back to each session's flag
   acl list                  the client credentials (never their tokens) and whether they are enforced
   acl create NAME --app APP [--publish P,...] [--subscribe P,...]
                             a credential of application APP that may publish and subscribe to the
@@ -242,6 +246,8 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.drain(ctx, args, cmd == "undrain")
 	case "blacklist":
 		return c.blacklist(ctx, args)
+	case "switches":
+		return c.switches(ctx, args)
 	case "acl":
 		f := c.aclFlags
 		if f == nil {
@@ -305,6 +311,18 @@ func (c *ctl) call(ctx context.Context, method, u string, form url.Values) ([]by
 // get fetches u and decodes its JSON into v.
 func (c *ctl) get(ctx context.Context, u string, v any) error {
 	b, err := c.call(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("cannot decode the answer of %s: %w", u, err)
+	}
+	return nil
+}
+
+// postJSON posts form to u and decodes the JSON answer into v.
+func (c *ctl) postJSON(ctx context.Context, u string, form url.Values, v any) error {
+	b, err := c.call(ctx, http.MethodPost, u, form)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/meta"
@@ -70,4 +71,26 @@ func TestCtlZoneAndGray(t *testing.T) {
 	if _, err := ctlRun(t, m, "push", "gray", "add", "not-an-ip"); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a malformed gray IP: %v", err)
 	}
+}
+
+// TestCtlSwitches sets, lists and unsets a switch through ctl.
+func TestCtlSwitches(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	m := "--meta=" + c.Meta.HTTPAddr()
+	out, err := ctlRun(t, m, "switches", "set", "push-debounce", "50")
+	if err != nil || !strings.Contains(out, "push-debounce") || !strings.Contains(out, "50  ") {
+		t.Fatalf("switches set: %v\n%s", err, out)
+	}
+	var list []meta.SwitchJSON
+	ctlJSON(t, &list, m, "switches")
+	if i := slices.IndexFunc(list, func(s meta.SwitchJSON) bool { return s.Name == "push-debounce" }); i < 0 || !list[i].Set || list[i].Value != 50 {
+		t.Fatalf("switches: %+v", list)
+	}
+	if _, err := ctlRun(t, m, "switches", "set", "push-debounce", "99999"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("a value out of range: %v", err)
+	}
+	if out, err := ctlRun(t, m, "switches", "unset", "push-debounce"); err != nil || strings.Contains(out, "50  ") {
+		t.Fatalf("switches unset: %v\n%s", err, out)
+	}
+	testcluster.Eventually(t, 10*time.Second, func() bool { v, _ := c.Sessions[0].Switch("push-debounce"); return v == 20 }, "the session back on its flag")
 }
