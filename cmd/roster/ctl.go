@@ -48,6 +48,9 @@ Commands:
                             until undrain or a restart. Draining every data node (or session) is
                             refused without --force
   undrain NODE...           let drained nodes take work again
+  app NAME                  the revisions of an application stored in meta (app-level discovery)
+                            and the interfaces each serves
+  iface INTERFACE           the applications serving an interface (a dataId or dataInfoId)
   switches                  the session settings operators may change live, with the values set
   switches set NAME VALUE   override the sessions' flag NAME (push-debounce, push-compress-above,
                             version-scan, the client limits...) on every session within a second
@@ -248,6 +251,16 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.blacklist(ctx, args)
 	case "switches":
 		return c.switches(ctx, args)
+	case "app":
+		if err := need(1, "APP"); err != nil {
+			return err
+		}
+		return c.app(ctx, args[0])
+	case "iface":
+		if err := need(1, "INTERFACE"); err != nil {
+			return err
+		}
+		return c.iface(ctx, args[0])
 	case "acl":
 		f := c.aclFlags
 		if f == nil {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/meta"
 )
@@ -93,4 +95,32 @@ func TestCtlSwitches(t *testing.T) {
 		t.Fatalf("switches unset: %v\n%s", err, out)
 	}
 	testcluster.Eventually(t, 10*time.Second, func() bool { v, _ := c.Sessions[0].Switch("push-debounce"); return v == 20 }, "the session back on its flag")
+}
+
+// TestCtlApp prints an application's revisions and an interface's apps.
+func TestCtlApp(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl, err := client.New(ctx, client.Config{Sessions: c.SessionAddrs(), Logger: c.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	p, err := cl.PublishApp(ctx, client.App{Name: "alpha", Address: "10.0.0.1:1", Services: []client.AppService{{Interface: "com.example.I1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := "--meta=" + c.Meta.HTTPAddr()
+	out, err := ctlRun(t, m, "app", "alpha")
+	if err != nil || !strings.Contains(out, p.Revision()) || !strings.Contains(out, "com.example.I1#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP") {
+		t.Fatalf("app: %v\n%s", err, out)
+	}
+	out, err = ctlRun(t, m, "iface", "com.example.I1")
+	if err != nil || !strings.Contains(out, "apps: alpha") {
+		t.Fatalf("iface: %v\n%s", err, out)
+	}
+	if out, err = ctlRun(t, m, "app", "nobody"); err != nil || !strings.Contains(out, "no revision") {
+		t.Fatalf("app of an unknown name: %v\n%s", err, out)
+	}
 }
