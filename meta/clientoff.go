@@ -1,18 +1,15 @@
 package meta
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
 
-	"github.com/VictoriaMetrics/metrics"
-
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/proto"
 )
-
-// clientOffRefused counts client-off requests refused for the list's bound.
-var clientOffRefused = metrics.NewCounter("roster_meta_client_off_refused_total")
 
 const (
 	// maxBadIPsShown bounds the malformed IPs named in a 400 answer.
@@ -20,26 +17,25 @@ const (
 	// MaxClientOff bounds the client-off list: every node receives it in
 	// heartbeat replies, which must stay far below the frame limit (at
 	// most ~40 bytes an IP: 400 KB), and every session checks it.
-	MaxClientOff = 10_000
+	MaxClientOff = proto.MaxClientOff
 )
 
 // clientOffRoutes registers SOFARegistry's client-off endpoints: the
 // publishers of the listed client IPs disappear from every subscriber's
-// list until the IPs are opened again.
+// list until the IPs are opened again; with subscribers (clientOffWithSub),
+// the IPs' subscribers get no pushes either.
 func (s *Server) clientOffRoutes() {
-	s.http.HandleAdmin("POST /api/clientManager/clientOff", s.handleClientOff(true))
-	s.http.HandleAdmin("POST /api/clientManager/clientOpen", s.handleClientOff(false))
+	s.http.HandleAdmin("POST /api/clientManager/clientOff", s.handleClientOff(true, false))
+	s.http.HandleAdmin("POST /api/clientManager/clientOffWithSub", s.handleClientOff(true, true))
+	s.http.HandleAdmin("POST /api/clientManager/clientOpen", s.handleClientOff(false, false))
 	s.http.HandleRead("GET /api/clientManager/query", s.handleClientOffQuery)
+	s.zoneOffRoutes()
 }
 
 // ClientOffResultJSON answers POST /api/clientManager/clientOff and clientOpen.
-type ClientOffResultJSON struct {
-	Success bool `json:"success"`
-	Changed int  `json:"changed"` // IPs added to (or removed from) the list
-	Total   int  `json:"total"`   // IPs on the list now
-}
+type ClientOffResultJSON = ListResultJSON
 
-func (s *Server) handleClientOff(off bool) http.HandlerFunc {
+func (s *Server) handleClientOff(off, withSub bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			opshttp.WriteError(w, http.StatusBadRequest, "cannot parse the form: "+err.Error())
@@ -50,50 +46,47 @@ func (s *Server) handleClientOff(off bool) http.HandlerFunc {
 			opshttp.WriteError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		var res ClientOffResultJSON
-		full := false
-		err = s.updateNodeConfig(r.Context(), func(c *nodeConfig) (string, []byte, bool) {
-			set := make(map[string]struct{}, len(c.off)+len(ips))
-			for ip := range c.off {
-				set[ip] = struct{}{}
+		// The with-subscribers list stays within the client-off list: IPs
+		// go on the client-off list first and come off it last. Open takes
+		// them off both.
+		var res ListResultJSON
+		if off {
+			res, err = s.changeClientOff(r.Context(), ips, true)
+			if err == nil && withSub {
+				_, err = s.changeOpsList(r.Context(), offWithSub, ips, true)
 			}
-			for _, ip := range ips {
-				_, had := set[ip]
-				switch {
-				case off && !had:
-					set[ip] = struct{}{}
-					res.Changed++
-				case !off && had:
-					delete(set, ip)
-					res.Changed++
-				}
+		} else {
+			_, err = s.changeOpsList(r.Context(), offWithSub, ips, false)
+			if err == nil {
+				res, err = s.changeClientOff(r.Context(), ips, false)
 			}
-			res.Total = len(set)
-			if off && res.Total > MaxClientOff {
-				full = true
-				return "", nil, false
-			}
-			if res.Changed == 0 {
-				return "", nil, false
-			}
-			list := sortedKeys(set)
-			c.setClientOff(list)
-			return clientOffKey, []byte(strings.Join(list, "\n")), true
-		})
-		if err != nil {
-			writeConfigError(w, err)
-			return
 		}
-		if full {
-			clientOffRefused.Inc()
-			opshttp.WriteError(w, http.StatusConflict, fmt.Sprintf(
-				"the client-off list would hold %d IPs, limit %d: nothing changed (open some first)", res.Total, MaxClientOff))
-			return
-		}
-		res.Success = true
-		opshttp.WriteJSON(w, http.StatusOK, res)
+		writeListChange(w, res, err)
 	}
 }
+
+// changeClientOff adds ips to the client-off list (or removes them), as
+// leader.
+func (s *Server) changeClientOff(ctx context.Context, ips []string, off bool) (ListResultJSON, error) {
+	var res ListResultJSON
+	var full error
+	err := s.updateNodeConfig(ctx, func(c *nodeConfig) (string, []byte, bool) {
+		list, ok := changeList(c.clientOff, ips, off, clientOffList, &res, &full)
+		if !ok {
+			return "", nil, false
+		}
+		c.setClientOff(list)
+		return clientOffKey, []byte(strings.Join(list, "\n")), true
+	})
+	if err == nil {
+		err = full
+	}
+	res.Success = err == nil
+	return res, err
+}
+
+// clientOffList names the client-off list in a refusal.
+var clientOffList = &opsList{name: "client-off", limit: MaxClientOff}
 
 // handleClientOffQuery answers the client-off list as a JSON array.
 func (s *Server) handleClientOffQuery(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,9 @@ const (
 	DefaultReplicas    = 2
 	DefaultNodeLease   = 5 * time.Second
 	DefaultLeaderLease = 10 * time.Second
+	// DefaultAppRevisionRetention keeps an unused app revision a day: an
+	// application rolled back within it finds its record.
+	DefaultAppRevisionRetention = 24 * time.Hour
 )
 
 // LeaderLeaseName is the store lease the meta nodes compete for.
@@ -43,6 +46,10 @@ type Config struct {
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
 	LeaderLease time.Duration
+	// AppRevisionRetention is how long an app revision no instance names
+	// is kept before the cleaner removes it (appclean.go); default
+	// DefaultAppRevisionRetention, negative: never.
+	AppRevisionRetention time.Duration
 	// Admin says who may use the HTTP admin endpoints and protected reads.
 	Admin opshttp.AdminConfig
 	// Credentials authenticate the nodes that heartbeat here (certificates
@@ -78,6 +85,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LeaderLease <= 0 {
 		c.LeaderLease = DefaultLeaderLease
+	}
+	if c.AppRevisionRetention == 0 {
+		c.AppRevisionRetention = DefaultAppRevisionRetention
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

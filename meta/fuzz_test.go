@@ -1,6 +1,8 @@
 package meta
 
 import (
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 
@@ -39,6 +41,29 @@ func FuzzHeartbeatHandler(f *testing.F) {
 				t.Fatalf("table epoch %d after %d", tab.Epoch, last)
 			}
 			last = tab.Epoch
+		}
+	})
+}
+
+// FuzzOpsListValues feeds form values to every operators' list's parser:
+// nothing panics, and every entry it accepts passes the list's check and
+// is canonical already (so one entry is stored one way).
+func FuzzOpsListValues(f *testing.F) {
+	for _, v := range []string{"10.0.0.1,10.0.0.0/8", "::ffff:10.0.0.1/104", "com.bad.*,x#@#*", "RZ1, RZ2", "2001:DB8::1", "a\x00b", ",,"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, k := range opsLists {
+			r := &http.Request{Form: url.Values{"values": {v}}}
+			vals, err := listValues(r, "values", k)
+			if err != nil {
+				continue
+			}
+			for _, x := range vals {
+				if k.check(x) != nil || k.canon(x) != x {
+					t.Fatalf("%s list: accepted %q (canonical %q, check %v)", k.name, x, k.canon(x), k.check(x))
+				}
+			}
 		}
 	})
 }

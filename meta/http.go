@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	s.http.HandleRead("GET /digest/data/node/query", s.handleNodes(proto.RoleData))
 	s.http.HandleRead("GET /digest/meta/node/query", s.handleMetaNodes)
 	s.configRoutes()
+	s.appQueryRoutes()
 }
 
 // health is ok when this node's port accepts connections (not when out of

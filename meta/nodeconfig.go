@@ -37,6 +37,7 @@ type nodeConfig struct {
 	off         map[string]struct{} // the same IPs, as a set
 	pushStopped bool
 	acl         proto.ACL // credentials sorted by name (acl.go)
+	ops         proto.Ops // the operators' lists, for sessions (blacklist.go)
 }
 
 // nodeConfigs is the Server's cluster config. mu serialises the admin
@@ -84,6 +85,18 @@ func (s *Server) readNodeConfig(ctx context.Context) (*nodeConfig, error) {
 	if len(bad) > 0 {
 		s.log.Error("stored credentials that are not valid are ignored: they let no client in", "keys", bad)
 	}
+	if bad, err = s.readOpsLists(ctx, &c.ops); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		s.log.Error("stored entries of the operators' lists that are not valid (or over the limit) are ignored", "entries", bad)
+	}
+	if c.ops.Switches, bad, err = readSwitches(ctx, s); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		s.log.Error("stored switches that are unknown or out of their range are ignored", "keys", bad)
+	}
 	return c, nil
 }
 
@@ -108,6 +121,7 @@ func (s *Server) fillNodeConfigLocked(hb *proto.NodeHeartbeat, reply *proto.Node
 	reply.PushStopped = c.pushStopped
 	if hb.Role == proto.RoleSession {
 		reply.ACL = c.acl // sessions check credentials; nobody else needs their hashes
+		reply.Ops = c.ops
 	}
 }
 
@@ -147,7 +161,8 @@ func (s *Server) updateNodeConfig(ctx context.Context, change func(c *nodeConfig
 	}
 	s.log.Info("cluster config changed", "key", key, "configEpoch", next.epoch,
 		"clientOff", len(next.clientOff), "pushStopped", next.pushStopped,
-		"credentials", len(next.acl.Credentials), "aclEnforced", next.acl.Enforce)
+		"credentials", len(next.acl.Credentials), "aclEnforced", next.acl.Enforce,
+		"blockedIps", len(next.ops.BlockedIPs), "blockedPublish", len(next.ops.BlockedPublish), "blockedSubscribe", len(next.ops.BlockedSubscribe))
 	return nil
 }
 
@@ -185,11 +200,14 @@ func writeConfigError(w http.ResponseWriter, err error) {
 	opshttp.WriteJSON(w, status, map[string]any{"success": false, "error": err.Error()})
 }
 
-// configRoutes registers the client-off, push switch and credential endpoints.
+// configRoutes registers the client-off, push switch, credential and
+// blacklist endpoints.
 func (s *Server) configRoutes() {
 	s.clientOffRoutes()
 	s.pushSwitchRoutes()
 	s.aclRoutes()
+	s.blacklistRoutes()
+	s.switchRoutes()
 }
 
 // sortedKeys returns the keys of set, sorted.

@@ -149,9 +149,10 @@ func (s *Server) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.campaign(ctx)
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.leaseLoop(runCtx)
 	go s.sweepLoop(runCtx)
+	go s.appCleanLoop(runCtx)
 	go func() {
 		defer s.wg.Done()
 		s.persist.run(runCtx)

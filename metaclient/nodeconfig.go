@@ -15,6 +15,8 @@ type NodeConfig struct {
 	PushStopped bool
 	// ACL is the client credentials sessions check.
 	ACL proto.ACL
+	// Ops is the operators' lists sessions apply (blacklists).
+	Ops proto.Ops
 }
 
 // mergeConfig takes the config a leader's reply carries, if any, into v.
@@ -22,5 +24,5 @@ func mergeConfig(v *View, r *proto.NodeHeartbeatReply) {
 	if r.ConfigEpoch == 0 || r.ConfigEpoch == v.Config.Epoch {
 		return
 	}
-	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped, ACL: r.ACL}
+	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped, ACL: r.ACL, Ops: r.Ops}
 }

@@ -541,8 +541,11 @@ type NodeHeartbeatReply struct {
 	// show it obeyed. Optional trailing field.
 	Order DrainOrder
 	// ACL is the client credentials, part of the cluster config (sent with
-	// it). Optional trailing field, left out when empty.
+	// it). Optional trailing field, left out when empty (and Ops is).
 	ACL ACL
+	// Ops is the operators' lists, part of the cluster config (sent with
+	// it, to sessions). Optional trailing field, left out when empty.
+	Ops Ops
 }
 
 // DrainOrder is an operator's order to a node, carried by a heartbeat reply.
@@ -565,7 +568,8 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	acl := m.ConfigEpoch != 0 && !m.ACL.empty()
+	ops := m.ConfigEpoch != 0 && !m.Ops.empty()
+	acl := m.ConfigEpoch != 0 && (!m.ACL.empty() || ops)
 	drain := len(m.Draining) > 0 || m.Order != DrainNone || acl
 	if m.ConfigEpoch != 0 || drain {
 		dst = appendUvarint(dst, m.ConfigEpoch)
@@ -578,6 +582,9 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	if acl {
 		dst = m.ACL.append(dst)
+	}
+	if ops {
+		dst = m.Ops.append(dst)
 	}
 	return dst
 }
@@ -594,7 +601,7 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
-	m.Draining, m.Order, m.ACL = nil, DrainNone, ACL{}
+	m.Draining, m.Order, m.ACL, m.Ops = nil, DrainNone, ACL{}, Ops{}
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
@@ -609,6 +616,9 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	}
 	if r.more() {
 		m.ACL.read(&r)
+	}
+	if r.more() {
+		m.Ops.read(&r)
 	}
 	return r.done()
 }

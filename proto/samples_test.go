@@ -51,7 +51,10 @@ func samples() []Message {
 			Draining: []string{"s/1"}, Order: DrainStart, ACL: ACL{Enforce: true, Credentials: []Credential{
 				{Name: "orders-svc", TokenHash: [32]byte{1, 31: 2}, App: "orders", Publish: []string{"com.example.orders.*"}, Subscribe: []string{"*"}},
 				{Name: "ro", App: "ro"},
-			}}},
+			}}, Ops: Ops{BlockedIPs: []string{"10.0.0.9", "10.1.0.0/16"},
+				BlockedPublish: []string{"com.bad.*"}, BlockedSubscribe: []string{"x#@#*"}, OffZones: []string{"z1"},
+				OffWithSub: []string{"10.0.0.1"}, StoppedZones: []string{"z2", "z3"}, GrayIPs: []string{"10.0.0.5", "2001:db8::1"},
+				Switches: []Switch{{"push-compress-above", -1}, {"push-debounce", 50}, {"some-future-switch", 1 << 40}}}},
 		&rev,
 		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
 		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},

@@ -43,6 +43,14 @@ func NewDebouncer(delay, maxDelay time.Duration, fire func(key string, version u
 		pending: make(map[string]*change), recent: make(map[string]time.Time), wake: make(chan struct{}, 1)}
 }
 
+// SetDelays changes Delay and MaxDelay (a switch, session/switches.go);
+// changes already pending keep their due time.
+func (d *Debouncer) SetDelays(delay, maxDelay time.Duration) {
+	d.mu.Lock()
+	d.delay, d.maxDelay = delay, max(maxDelay, delay)
+	d.mu.Unlock()
+}
+
 // Add records a change of key to version.
 func (d *Debouncer) Add(key string, version uint64) {
 	now := time.Now()

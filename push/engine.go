@@ -131,6 +131,9 @@ type Engine struct {
 	cache    *xsync.MapOf[string, *entry]
 	debounce *Debouncer
 	stopped  atomic.Bool // the cluster-wide push switch
+	// compressAbove is Config.CompressAbove, changed live by
+	// SetCompressAbove.
+	compressAbove atomic.Int64
 
 	mu     sync.RWMutex // guards groups; before group.mu (LOCKS.md)
 	groups map[string]*group
@@ -159,6 +162,7 @@ func New(cfg Config, src Source, merge Merger, out Sender) *Engine {
 	e.debounce = NewDebouncer(cfg.Debounce, cfg.MaxDebounce, func(id string, version uint64) {
 		e.changed(proto.DatumVersion{DataInfoID: id, Version: version})
 	})
+	e.compressAbove.Store(int64(cfg.CompressAbove))
 	return e
 }
 
@@ -211,6 +215,19 @@ func (e *Engine) PushAll() {
 	for _, id := range e.SubscribedIDs() {
 		e.scheduled.Add(id)
 	}
+}
+
+// SetDebounce changes the debounce's delays (Config.Debounce and
+// MaxDebounce); changes already pending keep their due time.
+func (e *Engine) SetDebounce(delay, maxDelay time.Duration) { e.debounce.SetDelays(delay, maxDelay) }
+
+// SetCompressAbove changes Config.CompressAbove (<0: never); frames already
+// built keep theirs.
+func (e *Engine) SetCompressAbove(n int) {
+	if n < 0 {
+		n = math.MaxInt
+	}
+	e.compressAbove.Store(int64(n))
 }
 
 // Stopped reports whether pushes are stopped cluster-wide.

@@ -202,7 +202,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 		}
 	}
 	rawPushBytes.Add(len(f))
-	if k.enc != 0 && len(f) > e.cfg.CompressAbove {
+	if k.enc != 0 && int64(len(f)) > e.compressAbove.Load() {
 		f = proto.AppendCompressed(nil, f, k.enc)
 	}
 	if en.frames == nil {

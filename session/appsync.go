@@ -13,7 +13,8 @@ import (
 // session is learned within that interval.
 func (a *appState) run(ctx context.Context) {
 	defer a.meta.close()
-	t := time.NewTicker(a.s.cfg.ScanInterval)
+	every := a.s.scanInterval()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		all := false
@@ -23,6 +24,10 @@ func (a *appState) run(ctx context.Context) {
 		case <-a.wake:
 		case <-t.C:
 			all = true
+			if d := a.s.scanInterval(); d != every { // a switch changed it
+				every = d
+				t.Reset(d)
+			}
 		}
 		a.mu.Lock()
 		var ifaces, revs []string

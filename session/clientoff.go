@@ -56,12 +56,14 @@ func (r *registry) held(ip string) bool {
 // applyNodeConfig applies the cluster config meta sent; called on the meta
 // agent's goroutine, in order.
 func (s *Server) applyNodeConfig(c metaclient.NodeConfig) {
-	s.setClientOff(c.ClientOff)
-	s.setStopped(c.PushStopped)
+	s.applyClientOff(c.ClientOff, c.Ops.OffZones)
+	s.setPushGate(c.PushStopped, c.Ops)
 	s.auth.setACL(c.ACL)
+	s.setBlacklist(c.Ops)
+	s.applySwitches(c.Ops.Switches)
 }
 
-// setClientOff makes ips the client-off list. The publishers of IPs newly
+// setClientOff makes ips the client-off list (zoneoff.go adds to meta's). The publishers of IPs newly
 // on it are unpublished at their data nodes (and kept here, held); those of
 // IPs newly off it are published again with a fresh RegisterTimestamp,
 // which orders them after the removal. Their clients do nothing either way.

@@ -16,15 +16,7 @@ import (
 // addresses stand for distinct client machines) to one session.
 func clientAt(t *testing.T, ip, session string) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.New(ctx, client.Config{Sessions: []string{session}, LocalAddr: ip, AppName: "test", Logger: quiet,
-		BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
-	if err != nil {
-		t.Skipf("cannot connect from %s (needs the 127.0.0.0/8 loopback of Linux): %v", ip, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return clientIn(t, ip, "", session)
 }
 
 // metaAdmin calls a state-changing meta endpoint and fails the test unless it answers 200.

@@ -13,4 +13,7 @@ var (
 	// ErrUnauthorized is why a client connection was closed after its
 	// handshake was refused (auth.go).
 	ErrUnauthorized = errors.New("client authentication failed")
+	// ErrBlocked is why a client connection was closed: its IP is
+	// blacklisted (blacklist.go).
+	ErrBlocked = errors.New("client IP blacklisted")
 )

@@ -8,14 +8,23 @@ import (
 
 func init() {
 	opshttp.Describe(map[string]string{
-		"roster_session_clients":             "Client connections of this session.",
-		"roster_session_max_clients":         "Client connections this session accepts (--session-max-clients; -1: no limit).",
-		"roster_session_publishers":          "Publishers this session holds for its clients.",
-		"roster_session_subscribers":         "Subscribers this session holds for its clients.",
-		"roster_session_tombstones":          "Unpublished registerIds remembered (10 minutes) so that a late older publish does not come back.",
-		"roster_session_subscribed_services": "dataInfoIds with at least one subscriber on this session.",
-		"roster_session_push_stopped":        "1 while this session applies the cluster-wide push switch.",
-		"roster_session_client_off_ips":      "Client IPs on the client-off list this session applies.",
+		"roster_session_clients":                 "Client connections of this session.",
+		"roster_session_max_clients":             "Client connections this session accepts (--session-max-clients; -1: no limit).",
+		"roster_session_publishers":              "Publishers this session holds for its clients.",
+		"roster_session_subscribers":             "Subscribers this session holds for its clients.",
+		"roster_session_tombstones":              "Unpublished registerIds remembered (10 minutes) so that a late older publish does not come back.",
+		"roster_session_subscribed_services":     "dataInfoIds with at least one subscriber on this session.",
+		"roster_session_push_stopped":            "1 while this session applies the cluster-wide push switch.",
+		"roster_session_client_off_ips":          "Client IPs on the client-off list this session applies (meta's, and those of its clients in client-off zones).",
+		"roster_session_switch":                  "The value of each switch in force (the session's flag unless an operator set it: roster ctl switches).",
+		"roster_session_switches_applied_total":  "Switch sets from meta that changed this session's settings.",
+		"roster_session_client_off_zones":        "Zones whose clients are all off, as this session applies them.",
+		"roster_session_push_stopped_zones":      "Zones whose clients this session pushes nothing to.",
+		"roster_session_push_gray_ips":           "Client IPs this session still pushes to while pushes are stopped cluster-wide (0 unless stopped).",
+		"roster_session_push_held_ips":           "Client-off IPs whose subscribers this session pushes nothing to.",
+		"roster_session_blacklist_entries":       "Entries of the blacklists this session applies (client IPs and prefixes, publish and subscribe patterns).",
+		"roster_session_blacklist_refused_total": "Handshakes, publishes and subscribes refused by a blacklist.",
+		"roster_session_blacklist_closed_total":  "Client connections closed when their IP was blacklisted.",
 		"roster_push_latency_seconds": "Push latency on this session's clock: from the session learning of a change (or, " +
 			"for a subscriber's first list, its push) to the client's ack.",
 		"roster_push_e2e_latency_seconds": "Age of a datum version when the client acknowledged its push: the data leader's " +
@@ -59,7 +68,7 @@ func init() {
 func newGauges(s *Server) *metrics.Set {
 	set := metrics.NewSet()
 	set.NewGauge(`roster_session_clients`, func() float64 { return float64(s.rpc.ConnCount()) })
-	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.cfg.MaxConns) }) // -1: no limit
+	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.limits.cfg().MaxConns) }) // -1: no limit
 	set.NewGauge(`roster_session_publishers`, func() float64 {
 		return float64(s.reg.publisherCount())
 	})
@@ -84,5 +93,28 @@ func newGauges(s *Server) *metrics.Set {
 		}
 		return 0
 	})
+	set.NewGauge(`roster_session_client_off_zones`, func() float64 {
+		if m := s.zoneOff.zones.Load(); m != nil {
+			return float64(len(*m))
+		}
+		return 0
+	})
+	gate := func(n func(g *pushGate) int) func() float64 {
+		return func() float64 {
+			if g := s.gate.Load(); g != nil {
+				return float64(n(g))
+			}
+			return 0
+		}
+	}
+	s.switchGauges(set)
+	set.NewGauge(`roster_session_push_stopped_zones`, gate(func(g *pushGate) int { return len(g.zones) }))
+	set.NewGauge(`roster_session_push_held_ips`, gate(func(g *pushGate) int { return len(g.ops.OffWithSub) }))
+	set.NewGauge(`roster_session_push_gray_ips`, gate(func(g *pushGate) int {
+		if g.stopped {
+			return len(g.ops.GrayIPs)
+		}
+		return 0
+	}))
 	return set
 }

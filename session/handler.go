@@ -116,6 +116,11 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		h.reply(c, reqID, proto.CodeBadRequest, msg)
 		return
 	}
+	if res, refused := h.s.refuseBlockedIP(cc.ip); refused {
+		h.answer(c, reqID, res)
+		_ = c.Close(ErrBlocked) // flushed before the close takes effect, as below
+		return
+	}
 	cred, refusal := h.s.auth.handshake(cc.ip, m)
 	if refusal != nil {
 		h.answer(c, reqID, *refusal)
@@ -145,6 +150,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.enc = m.Encodings & (proto.EncodingZstd | proto.EncodingS2)
 	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
 	cc.handshaken.Store(true)
+	h.s.zoneHandshake(cc)
 	_ = c.Reply(reqID, &proto.HandshakeReply{
 		Version:     min(m.Version, proto.ProtocolVersion),
 		ServerID:    h.s.ID(),

@@ -13,6 +13,7 @@ func (s *Server) routes() {
 	s.http.HandleRead("GET /digest/pub/data/query", s.handlePubs)
 	s.http.HandleRead("GET /digest/sub/data/query", s.handleSubs)
 	s.http.HandleRead("GET /digest/services/query", s.handleServices)
+	s.http.HandleRead("GET /digest/app/revisions", s.handleAppRevisions)
 }
 
 // handleServers lists the client addresses of every live session, for

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -118,10 +119,12 @@ func newLimiter(perSec float64, burst int) *rate.Limiter {
 
 // admission holds the session-wide limits and their log throttles.
 type admission struct {
-	cfg  *Config
+	// cur is the limits in force: the session's Config with the switches
+	// meta sent applied (switches.go); replaced whole, never modified.
+	cur  atomic.Pointer[Config]
 	log  *slog.Logger
 	rpc  *netio.Server
-	node *rate.Limiter // nil: no session-wide rate limit
+	node atomic.Pointer[rate.Limiter] // nil: no session-wide rate limit
 
 	perIP netio.IPCounter // connections from each client IP (MaxConnsPerIP)
 
@@ -130,7 +133,23 @@ type admission struct {
 }
 
 func newAdmission(cfg *Config, log *slog.Logger, rpc *netio.Server) *admission {
-	return &admission{cfg: cfg, log: log, rpc: rpc, node: newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst)}
+	a := &admission{log: log, rpc: rpc}
+	a.cur.Store(cfg)
+	a.node.Store(newLimiter(cfg.NodeRegisterRate, cfg.NodeRegisterBurst))
+	return a
+}
+
+// cfg is the limits in force now.
+func (a *admission) cfg() *Config { return a.cur.Load() }
+
+// set puts limits c in force: the session-wide rate at once, the
+// per-connection rate for connections handshaken from now on, the counts
+// for the next connection or registration.
+func (a *admission) set(c *Config) {
+	old := a.cur.Swap(c)
+	if old.NodeRegisterRate != c.NodeRegisterRate || old.NodeRegisterBurst != c.NodeRegisterBurst {
+		a.node.Store(newLimiter(c.NodeRegisterRate, c.NodeRegisterBurst))
+	}
 }
 
 // hardMaxConns is the count of open connections past which a new one is
@@ -138,7 +157,7 @@ func newAdmission(cfg *Config, log *slog.Logger, rpc *netio.Server) *admission {
 // connections hold a descriptor until they handshake or time out, and a
 // flood of them must not exhaust the descriptors either.
 func (a *admission) hardMaxConns() int {
-	return a.cfg.MaxConns + max(a.cfg.MaxConns/8, 16)
+	return a.cfg().MaxConns + max(a.cfg().MaxConns/8, 16)
 }
 
 // accept is called for a new connection. Over MaxConns it marks the
@@ -148,17 +167,17 @@ func (a *admission) accept(c *netio.Conn, cc *clientConn) bool {
 	if !a.acceptIP(c, cc) {
 		return false
 	}
-	if a.cfg.MaxConns < 0 {
+	if a.cfg().MaxConns < 0 {
 		return true
 	}
 	n := a.rpc.ConnCount()
-	if n <= a.cfg.MaxConns {
+	if n <= a.cfg().MaxConns {
 		return true
 	}
 	if n > a.hardMaxConns() {
 		connsClosedOnAccept.Inc()
 		a.acceptLog.Log(a.log, slog.LevelWarn, "closing client connection on accept: far over the connection limit",
-			"remote", c.RemoteAddr(), "connections", n, "limit", a.cfg.MaxConns, "flag", "--"+FlagMaxConns)
+			"remote", c.RemoteAddr(), "connections", n, "limit", a.cfg().MaxConns, "flag", "--"+FlagMaxConns)
 		_ = c.Close(ErrTooManyConns)
 		return false
 	}
@@ -170,7 +189,7 @@ func (a *admission) accept(c *netio.Conn, cc *clientConn) bool {
 // it so that its handshake is refused; far over it closes it at once (as
 // accept does for MaxConns). It reports whether the connection stays.
 func (a *admission) acceptIP(c *netio.Conn, cc *clientConn) bool {
-	limit := a.cfg.MaxConnsPerIP
+	limit := a.cfg().MaxConnsPerIP
 	if limit < 0 {
 		return true
 	}
@@ -205,23 +224,23 @@ func (a *admission) handshake(cc *clientConn) (proto.Code, string) {
 	if cc.overIP != 0 {
 		limitRefused[limitConnsPerIP].Inc()
 		a.ipLog.Log(a.log, slog.LevelWarn, "refused a client: too many connections from its IP",
-			"remote", cc.c.RemoteAddr(), "connections", cc.overIP, "limit", a.cfg.MaxConnsPerIP, "flag", "--"+FlagMaxConnsPerIP)
+			"remote", cc.c.RemoteAddr(), "connections", cc.overIP, "limit", a.cfg().MaxConnsPerIP, "flag", "--"+FlagMaxConnsPerIP)
 		return proto.CodeUnavailable, fmt.Sprintf("session has %d client connections from %s, limit %d (--%s); try another session",
-			cc.overIP, cc.ip, a.cfg.MaxConnsPerIP, FlagMaxConnsPerIP)
+			cc.overIP, cc.ip, a.cfg().MaxConnsPerIP, FlagMaxConnsPerIP)
 	}
 	if cc.overLimit == 0 {
 		return proto.CodeOK, ""
 	}
 	limitRefused[limitConns].Inc()
 	a.connsLog.Log(a.log, slog.LevelWarn, "refused a client: too many connections",
-		"remote", cc.c.RemoteAddr(), "connections", cc.overLimit, "limit", a.cfg.MaxConns, "flag", "--"+FlagMaxConns)
+		"remote", cc.c.RemoteAddr(), "connections", cc.overLimit, "limit", a.cfg().MaxConns, "flag", "--"+FlagMaxConns)
 	return proto.CodeUnavailable, fmt.Sprintf("session has %d client connections, limit %d (--%s); try another session",
-		cc.overLimit, a.cfg.MaxConns, FlagMaxConns)
+		cc.overLimit, a.cfg().MaxConns, FlagMaxConns)
 }
 
 // connLimiter is the rate limit of a newly handshaken connection; nil for none.
 func (a *admission) connLimiter() *rate.Limiter {
-	return newLimiter(a.cfg.ConnRegisterRate, a.cfg.ConnRegisterBurst)
+	return newLimiter(a.cfg().ConnRegisterRate, a.cfg().ConnRegisterBurst)
 }
 
 // register takes a token from the connection's and the session's buckets
@@ -232,16 +251,16 @@ func (a *admission) register(cc *clientConn) (proto.Code, string) {
 		limitRefused[limitConnRate].Inc()
 		a.connRateLog.Log(a.log, slog.LevelWarn, "client over its registration rate limit",
 			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "app", cc.appName,
-			"rate", a.cfg.ConnRegisterRate, "burst", a.cfg.ConnRegisterBurst)
+			"rate", a.cfg().ConnRegisterRate, "burst", a.cfg().ConnRegisterBurst)
 		return proto.CodeRateLimited, fmt.Sprintf("registration rate limit of one connection exceeded: %g/s, burst %d (--%s, --%s); retry later",
-			a.cfg.ConnRegisterRate, a.cfg.ConnRegisterBurst, FlagConnRegisterRate, FlagConnRegisterBurst)
+			a.cfg().ConnRegisterRate, a.cfg().ConnRegisterBurst, FlagConnRegisterRate, FlagConnRegisterBurst)
 	}
-	if a.node != nil && !a.node.Allow() {
+	if node := a.node.Load(); node != nil && !node.Allow() {
 		limitRefused[limitNodeRate].Inc()
 		a.nodeRateLog.Log(a.log, slog.LevelWarn, "session over its registration rate limit",
-			"remote", cc.c.RemoteAddr(), "rate", a.cfg.NodeRegisterRate, "burst", a.cfg.NodeRegisterBurst)
+			"remote", cc.c.RemoteAddr(), "rate", a.cfg().NodeRegisterRate, "burst", a.cfg().NodeRegisterBurst)
 		return proto.CodeRateLimited, fmt.Sprintf("registration rate limit of the session exceeded: %g/s, burst %d (--%s, --%s); retry later",
-			a.cfg.NodeRegisterRate, a.cfg.NodeRegisterBurst, FlagNodeRegisterRate, FlagNodeRegisterBurst)
+			a.cfg().NodeRegisterRate, a.cfg().NodeRegisterBurst, FlagNodeRegisterRate, FlagNodeRegisterBurst)
 	}
 	return proto.CodeOK, ""
 }
@@ -253,13 +272,13 @@ func (a *admission) publisher(cc *clientConn, reg *registry, p *proto.Publisher)
 	for _, d := range p.Data {
 		n += len(d)
 	}
-	if n > a.cfg.MaxDataBytes {
+	if n > a.cfg().MaxDataBytes {
 		limitRefused[limitDataBytes].Inc()
 		a.dataLog.Log(a.log, slog.LevelWarn, "refused a publisher over the data size limit",
-			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "dataInfoId", p.DataInfoID, "bytes", n, "limit", a.cfg.MaxDataBytes)
-		return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg.MaxDataBytes, FlagMaxDataBytes)
+			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "dataInfoId", p.DataInfoID, "bytes", n, "limit", a.cfg().MaxDataBytes)
+		return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg().MaxDataBytes, FlagMaxDataBytes)
 	}
-	if limit := a.cfg.MaxPublishersPerConn; limit >= 0 {
+	if limit := a.cfg().MaxPublishersPerConn; limit >= 0 {
 		if held := cc.pubCount(); held >= limit && !reg.holds(cc, regKey{p.DataInfoID, p.RegisterID}) {
 			limitRefused[limitPublishers].Inc()
 			a.pubsLog.Log(a.log, slog.LevelWarn, "refused a publisher over the per-connection limit",
@@ -274,7 +293,7 @@ func (a *admission) publisher(cc *clientConn, reg *registry, p *proto.Publisher)
 // connection may subscribe to: each is an interest at a data node, a fetch
 // and pushes. Code is CodeOK when it may be registered.
 func (a *admission) subscriber(cc *clientConn, services *push.Engine, m *proto.Subscriber) (proto.Code, string) {
-	limit := a.cfg.MaxServicesPerConn
+	limit := a.cfg().MaxServicesPerConn
 	if limit < 0 {
 		return proto.CodeOK, ""
 	}

@@ -226,13 +226,18 @@ func (in *interest) run(ctx context.Context) {
 // dataInfoId to its slot leader; the versions it answers with repair any
 // change whose notification was lost (a dropped link, a leader change).
 func (l *links) scan(ctx context.Context) {
-	t := time.NewTicker(l.s.cfg.ScanInterval)
+	every := l.s.scanInterval()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if d := l.s.scanInterval(); d != every { // a switch changed it
+			every = d
+			t.Reset(d)
 		}
 		table := l.s.table()
 		byLeader := make(map[string][]string)

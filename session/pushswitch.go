@@ -7,5 +7,9 @@ func (s *Server) setStopped(stop bool) {
 	}
 }
 
-// PushStopped reports whether pushes are stopped by the cluster-wide switch.
-func (s *Server) PushStopped() bool { return s.push.Stopped() }
+// PushStopped reports whether pushes are stopped by the cluster-wide switch
+// (but to the gray list's IPs, when it has some: pushgate.go).
+func (s *Server) PushStopped() bool {
+	g := s.gate.Load()
+	return s.push.Stopped() || g != nil && g.stopped
+}

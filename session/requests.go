@@ -67,6 +67,9 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 	if p.Zone == "" {
 		p.Zone = cc.zone
 	}
+	if res, refused := s.refuseBlockedID(p.DataInfoID, true); refused {
+		return res
+	}
 	if res, ok := s.auth.allow(cc, opPublish, p.DataInfoID, p.AppName); !ok {
 		return res
 	}
@@ -88,7 +91,7 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 		return s.refuseVersion(cc, k, v.msg)
 	}
 	published.Inc()
-	if s.reg.held(p.ClientIP) {
+	if s.heldPublisher(cc) {
 		heldPublishes.Inc()
 		return proto.Result{} // kept, not forwarded: client off (clientoff.go)
 	}
@@ -132,6 +135,9 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 	if !m.Scope.Valid() {
 		badRequests.Inc()
 		return proto.Result{Code: proto.CodeBadRequest, Message: fmt.Sprintf("unknown scope %d", m.Scope)}
+	}
+	if res, refused := s.refuseBlockedID(m.DataInfoID, false); refused {
+		return res
 	}
 	if res, ok := s.auth.allow(cc, opSubscribe, m.DataInfoID, ""); !ok {
 		return res

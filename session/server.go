@@ -34,9 +34,13 @@ type Server struct {
 	apps     *appState
 	drain    drainState // drain.go
 	limits   *admission
-	auth     *authState   // auth.go
-	gauges   *metrics.Set // gauges.go; registered while running
-	clock    atomic.Int64 // last RegisterTimestamp handed out
+	auth     *authState                     // auth.go
+	blocked  atomic.Pointer[blacklist]      // blacklist.go; nil until meta sent the config
+	gate     atomic.Pointer[pushGate]       // pushgate.go; nil: nobody held back
+	zoneOff  zoneOffState                   // zoneoff.go
+	switches atomic.Pointer[[]proto.Switch] // switches.go: the last meta sent
+	gauges   *metrics.Set                   // gauges.go; registered while running
+	clock    atomic.Int64                   // last RegisterTimestamp handed out
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes
@@ -66,6 +70,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("role", "session"), nodeAuth: auth, refusals: newRefusalLogs()}
 	s.reg = newRegistry(cfg.Slots)
+	s.zoneOff.wake = make(chan struct{}, 1)
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
 	s.apps = newAppState(s)
@@ -84,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		Debounce: cfg.Debounce, MaxDebounce: cfg.MaxDebounce, Retry: cfg.PushRetry,
 		PauseAbove: cfg.PausePushAbove, PauseTotal: cfg.PausePushTotal,
 		CompressAbove: cfg.CompressAbove, DisableDelta: cfg.DisableDelta, Logger: s.log,
+		Gate: s.pushAllowed,
 	}, datumSource{fetch: s.fetchDatum, reg: s.reg, apps: s.apps}, s.apps, s.rpc)
 	s.apps.push = s.push
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
@@ -143,6 +149,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.links.scan)
 	s.push.Start()
 	s.goRun(s.maintain)
+	s.goRun(s.zoneOffLoop)
 	s.goRun(s.apps.run)
 	metrics.RegisterSet(s.gauges)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())

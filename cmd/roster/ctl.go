@@ -35,12 +35,26 @@ Commands:
   client-off IP...          cut the clients of these IPs off (their publishers are removed)
   client-open IP...         let the clients of these IPs back
   push stop|resume|status   the global push switch
+  blacklist list            the blacklisted client IPs and prefixes, and dataInfoId patterns
+  blacklist add|remove ip|publish|subscribe ENTRY...
+                            ip: client IPs or CIDR prefixes refused at handshake (connected
+                            clients of them are cut off); publish, subscribe: patterns ("*",
+                            "?"; matched against the dataId, or the whole dataInfoId when they
+                            hold #@#) refused for publish or subscribe. Applied by every
+                            session within a second
   drain NODE...             drain nodes (RPC or HTTP address, or id) and wait until drained (at most
                             --timeout), printing progress: a data node's slots move elsewhere, a
                             session's clients move to other sessions; the node stays up, drained,
                             until undrain or a restart. Draining every data node (or session) is
                             refused without --force
   undrain NODE...           let drained nodes take work again
+  app NAME                  the revisions of an application stored in meta (app-level discovery)
+                            and the interfaces each serves
+  iface INTERFACE           the applications serving an interface (a dataId or dataInfoId)
+  switches                  the session settings operators may change live, with the values set
+  switches set NAME VALUE   override the sessions' flag NAME (push-debounce, push-compress-above,
+                            version-scan, the client limits...) on every session within a second
+  switches unset NAME       back to each session's flag
   acl list                  the client credentials (never their tokens) and whether they are enforced
   acl create NAME --app APP [--publish P,...] [--subscribe P,...]
                             a credential of application APP that may publish and subscribe to the
@@ -212,21 +226,41 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		}
 		return c.ip(ctx, args[0])
 	case "clients":
-		return c.metaCall(ctx, http.MethodGet, "/api/clientManager/query", nil, "clientOff")
-	case "client-off", "client-open":
+		return c.clients(ctx)
+	case "client-off", "client-off-with-sub", "client-open":
 		if err := need(1, "IP"); err != nil {
 			return err
 		}
-		path := "/api/clientManager/clientOff"
-		if cmd == "client-open" {
-			path = "/api/clientManager/clientOpen"
+		path := map[string]string{"client-off": "clientOff", "client-off-with-sub": "clientOffWithSub", "client-open": "clientOpen"}[cmd]
+		return c.metaCall(ctx, http.MethodPost, "/api/clientManager/"+path, url.Values{"ips": {strings.Join(args, ",")}}, "")
+	case "zone-off", "zone-open":
+		if err := need(1, "ZONE"); err != nil {
+			return err
 		}
-		return c.metaCall(ctx, http.MethodPost, path, url.Values{"ips": {strings.Join(args, ",")}}, "")
+		path := "/api/clientManager/zone/clientOff"
+		if cmd == "zone-open" {
+			path = "/api/clientManager/zone/clientOpen"
+		}
+		return c.metaCall(ctx, http.MethodPost, path, url.Values{"zones": {strings.Join(args, ",")}}, "")
 	case "drain", "undrain":
 		if err := need(1, "NODE"); err != nil {
 			return err
 		}
 		return c.drain(ctx, args, cmd == "undrain")
+	case "blacklist":
+		return c.blacklist(ctx, args)
+	case "switches":
+		return c.switches(ctx, args)
+	case "app":
+		if err := need(1, "APP"); err != nil {
+			return err
+		}
+		return c.app(ctx, args[0])
+	case "iface":
+		if err := need(1, "INTERFACE"); err != nil {
+			return err
+		}
+		return c.iface(ctx, args[0])
 	case "acl":
 		f := c.aclFlags
 		if f == nil {
@@ -234,16 +268,7 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		}
 		return c.acl(ctx, args, f)
 	case "push":
-		if err := need(1, "stop, resume or status"); err != nil {
-			return err
-		}
-		switch args[0] {
-		case "stop", "resume":
-			return c.metaCall(ctx, http.MethodPost, "/api/push/"+args[0], url.Values{}, "")
-		case "status":
-			return c.pushStatus(ctx)
-		}
-		return fmt.Errorf("ctl push: unknown action %q (stop, resume or status)", args[0])
+		return c.push(ctx, args)
 	}
 	return fmt.Errorf("ctl: unknown command %q (see roster ctl --help)", cmd)
 }
@@ -306,6 +331,27 @@ func (c *ctl) get(ctx context.Context, u string, v any) error {
 		return fmt.Errorf("cannot decode the answer of %s: %w", u, err)
 	}
 	return nil
+}
+
+// postJSON posts form to u and decodes the JSON answer into v.
+func (c *ctl) postJSON(ctx context.Context, u string, form url.Values, v any) error {
+	b, err := c.call(ctx, http.MethodPost, u, form)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("cannot decode the answer of %s: %w", u, err)
+	}
+	return nil
+}
+
+// leaderGet fetches path from the meta leader and decodes its JSON into v.
+func (c *ctl) leaderGet(ctx context.Context, path string, v any) error {
+	m, _, err := c.leader(ctx)
+	if err != nil {
+		return err
+	}
+	return c.get(ctx, m+path, v)
 }
 
 // printJSONLine writes v on one line (a stream of events).

@@ -94,12 +94,8 @@ func (c *ctl) aclChange(ctx context.Context, path string, form url.Values) error
 }
 
 func (c *ctl) aclList(ctx context.Context) error {
-	m, _, err := c.leader(ctx)
-	if err != nil {
-		return err
-	}
 	var q meta.ACLJSON
-	if err := c.get(ctx, m+"/api/acl/query", &q); err != nil {
+	if err := c.leaderGet(ctx, "/api/acl/query", &q); err != nil {
 		return err
 	}
 	if c.json {

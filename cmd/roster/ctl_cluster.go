@@ -230,29 +230,6 @@ func healthySlot(sl meta.SlotStatusJSON, live map[string]bool, replicas int) boo
 	return n >= replicas
 }
 
-// pushStatus prints whether pushes run.
-func (c *ctl) pushStatus(ctx context.Context) error {
-	m, _, err := c.leader(ctx)
-	if err != nil {
-		return err
-	}
-	var st struct {
-		Stopped bool `json:"stopped"`
-	}
-	if err := c.get(ctx, m+"/api/push/status", &st); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(st)
-	}
-	if st.Stopped {
-		_, err = fmt.Fprintln(c.out, "pushes: STOPPED cluster-wide (roster ctl push resume starts them again)")
-	} else {
-		_, err = fmt.Fprintln(c.out, "pushes: running")
-	}
-	return err
-}
-
 // datum shows a dataInfoId as its slot's leader holds it. A bare dataId
 // takes the default instance id and group.
 func (c *ctl) datum(ctx context.Context, id string) error {

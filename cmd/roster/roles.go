@@ -29,6 +29,7 @@ type metaFlags struct {
 	replicas       int
 	nodeLease      time.Duration
 	leaderLease    time.Duration
+	appRetention   time.Duration
 }
 
 func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHost string) {
@@ -38,6 +39,8 @@ func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHo
 	fs.IntVar(&f.replicas, "replicas", 2, "copies of each slot: one leader and replicas-1 followers on other data nodes")
 	fs.DurationVar(&f.nodeLease, "node-lease", 5*time.Second, "a data or session node not heard from for this long is dead")
 	fs.DurationVar(&f.leaderLease, "leader-lease", 10*time.Second, "meta leader lease in the store; a leader that cannot renew stops acting after it")
+	fs.DurationVar(&f.appRetention, "app-revision-retention", meta.DefaultAppRevisionRetention,
+		"an app revision no instance names is removed after this long (checked with every session); -1s never")
 }
 
 type dataFlags struct {
@@ -68,7 +71,7 @@ func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credent
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
 	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, Store: st, Slots: n.slots, Replicas: f.replicas,
-		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, Admin: n.admin, Credentials: creds, Logger: log}
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AppRevisionRetention: f.appRetention, Admin: n.admin, Credentials: creds, Logger: log}
 }
 
 // nodeFlags are the flags every role command has: logging, admin access,

@@ -40,6 +40,7 @@ type Options struct {
 	ClientTLS bool
 	Session   func(*session.Config)
 	Data      func(*data.Config)
+	Meta      func(*meta.Config)
 }
 
 // Cluster is a running set of roles.
@@ -101,8 +102,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	c.store = st
 	metaAddr, metaCreds := c.node(proto.RoleMeta, "127.0.0.1:0")
-	c.Meta, err = meta.New(meta.Config{RPCAddr: metaAddr, HTTPAddr: "127.0.0.1:0", Store: st,
-		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Credentials: metaCreds, Logger: c.log})
+	mcfg := meta.Config{RPCAddr: metaAddr, HTTPAddr: "127.0.0.1:0", Store: st,
+		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Credentials: metaCreds, Logger: c.log}
+	if opts.Meta != nil {
+		opts.Meta(&mcfg)
+	}
+	c.Meta, err = meta.New(mcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
