@@ -266,7 +266,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#banner", "Log in as admin first"))
 	run("login",
 		retry(chromedp.Click(chromedp.CSS("#login-open"))),
-		retry(chromedp.SendKeys(chromedp.CSS("#login-token"), token)),
+		retry(chromedp.SetValue(chromedp.CSS("#login-token"), token)), // idempotent: keys typed twice by a retry would double the token (a 401)
 		retry(chromedp.Click(chromedp.CSS("#login-ok"))),
 		waitText("#auth", "admin"))
 	run("stop pushes", act(retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#push-state", "STOPPED")))
@@ -277,7 +277,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("push status after the console stopped pushes: %+v %v", st, err)
 	}
 	run("client off",
-		retry(chromedp.SendKeys(chromedp.CSS("#off-ips"), "10.0.0.66")),
+		retry(chromedp.SetValue(chromedp.CSS("#off-ips"), "10.0.0.66")),
 		retry(chromedp.Click(chromedp.CSS("#off-add"))),
 		waitText("main table", "10.0.0.66"),
 		shot("config"))
