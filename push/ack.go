@@ -33,7 +33,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		}
 	}
 	g.mu.Lock()
-	for sub := g.byClient[c]; sub != nil; sub = sub.next {
+	for sub := c.head(g); sub != nil; sub = sub.next {
 		if sub.filter() != m.Zone {
 			continue
 		}

@@ -8,8 +8,11 @@ import (
 )
 
 // Client is a client connection as the engine sees it: where its pushes
-// go, what it decodes, and the groups it has subscribers in (so that its
-// close drops them without a scan).
+// go, what it decodes, and its subscribers: per group, the first of those
+// on this client, the others chained through subscriber.next. The one map
+// serves both an ack (the client's subscribers of one group) and a close
+// (every group it is in); a map in each group as well cost another entry
+// per subscriber.
 type Client struct {
 	conn *netio.Conn
 	ref  any
@@ -20,15 +23,17 @@ type Client struct {
 	Enc   proto.Encoding
 	Owner proto.Owner
 
-	mu     sync.Mutex // a leaf: see LOCKS.md
-	groups map[*group]struct{}
+	// mu guards heads and closed; the chains hanging from heads are their
+	// groups' (group.mu). A leaf: see LOCKS.md.
+	mu     sync.Mutex
+	heads  map[*group]*subscriber
 	closed bool
 }
 
 // NewClient returns the engine's view of conn. ref is the caller's own
 // state of the connection, handed back in SubscriberInfo.
 func NewClient(conn *netio.Conn, ref any) *Client {
-	return &Client{conn: conn, ref: ref, groups: make(map[*group]struct{})}
+	return &Client{conn: conn, ref: ref, heads: make(map[*group]*subscriber)}
 }
 
 // Ref is the caller's state of the connection given to NewClient.
@@ -38,38 +43,45 @@ func (c *Client) Ref() any { return c.ref }
 func (c *Client) Services() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.groups)
+	return len(c.heads)
 }
 
-func (c *Client) add(g *group) {
-	c.mu.Lock()
-	c.groups[g] = struct{}{}
-	c.mu.Unlock()
-}
-
-func (c *Client) drop(g *group) {
-	c.mu.Lock()
-	delete(c.groups, g)
-	c.mu.Unlock()
-}
-
-func (c *Client) has(g *group) bool {
+// head is the first of c's subscribers in g. g.mu must be held.
+func (c *Client) head(g *group) *subscriber {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.groups[g]
-	return ok
+	return c.heads[g]
+}
+
+// setHead makes s the first of c's subscribers in g, nil for none. g.mu
+// must be held.
+func (c *Client) setHead(g *group, s *subscriber) {
+	c.mu.Lock()
+	if s == nil {
+		delete(c.heads, g)
+	} else {
+		c.heads[g] = s
+	}
+	c.mu.Unlock()
+}
+
+// groups returns the groups c has subscribers in.
+func (c *Client) groups() []*group {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*group, 0, len(c.heads))
+	for g := range c.heads {
+		out = append(out, g)
+	}
+	return out
 }
 
 // close marks c closed and returns its groups.
 func (c *Client) close() []*group {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
-	out := make([]*group, 0, len(c.groups))
-	for g := range c.groups {
-		out = append(out, g)
-	}
-	return out
+	c.mu.Unlock()
+	return c.groups()
 }
 
 func (c *Client) isClosed() bool {

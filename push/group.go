@@ -44,35 +44,31 @@ type group struct {
 
 	mu   sync.Mutex
 	subs map[string]*subscriber // by registerId (the subscriber's own string)
-	// byClient indexes subs by connection: an ack concerns one connection's
-	// subscribers, and scanning the whole group per ack is quadratic. A
-	// connection mostly holds one subscriber of a group: the first one,
-	// the others chained through next.
-	byClient map[*Client]*subscriber
+	// A client's subscribers in the group are chained from its
+	// Client.heads entry through next: an ack concerns one connection's
+	// subscribers, and scanning the whole group per ack is quadratic.
 	// unsettled: the group is in Engine.unsettled (guarded by Engine.umu).
 	unsettled bool
 }
 
 func newGroup(id string) *group {
-	return &group{id: id, subs: make(map[string]*subscriber), byClient: make(map[*Client]*subscriber)}
+	return &group{id: id, subs: make(map[string]*subscriber)}
 }
 
-// put adds s, replacing the subscriber of the same registerId, and reports
-// whether s is the first of its client in the group. g.mu must be held.
-func (g *group) put(s *subscriber) (firstOnClient bool) {
+// put adds s, replacing the subscriber of the same registerId. g.mu must
+// be held.
+func (g *group) put(s *subscriber) {
 	if old, ok := g.subs[s.registerID]; ok {
 		g.unindex(old)
 	}
 	g.subs[s.registerID] = s
-	s.next = g.byClient[s.client]
-	g.byClient[s.client] = s
-	return s.next == nil
+	s.next = s.client.head(g)
+	s.client.setHead(g, s)
 }
 
-// unindex drops s from its client's chain and reports whether that left
-// the client no subscriber in the group. g.mu must be held.
-func (g *group) unindex(s *subscriber) (lastOnClient bool) {
-	head := g.byClient[s.client]
+// unindex drops s from its client's chain. g.mu must be held.
+func (g *group) unindex(s *subscriber) {
+	head := s.client.head(g)
 	if head == s {
 		head = s.next
 	} else {
@@ -84,12 +80,7 @@ func (g *group) unindex(s *subscriber) (lastOnClient bool) {
 		}
 	}
 	s.next = nil
-	if head == nil {
-		delete(g.byClient, s.client)
-		return true
-	}
-	g.byClient[s.client] = head
-	return false
+	s.client.setHead(g, head)
 }
 
 // info describes s for the operations endpoints. g.mu must be held.

@@ -29,19 +29,12 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 		e.mu.Unlock()
 		return false, ErrOwned // a group with another's subscriber is not empty: nothing to undo
 	}
-	var left *Client // a client the registerId moved away from, left with none in g
-	if had && old.client != c && g.unindex(old) {
-		left = old.client
+	if had && old.client != c {
+		g.unindex(old) // moved to c (a replay on a new connection)
 	}
-	first := g.put(sub)
+	g.put(sub)
 	g.mu.Unlock()
 	e.mu.Unlock()
-	if left != nil {
-		left.drop(g)
-	}
-	if first {
-		c.add(g)
-	}
 	e.markUnsettled(g)
 	return !exists, nil
 }
@@ -83,10 +76,9 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 		return false, false
 	}
 	g.mu.Lock()
-	last := false
 	if s, ok := g.subs[registerID]; ok && s.client == c {
 		delete(g.subs, registerID)
-		last = g.unindex(s)
+		g.unindex(s)
 		removed = true
 	}
 	empty := len(g.subs) == 0
@@ -94,9 +86,6 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 	if empty {
 		delete(e.groups, id)
 		e.markSettled(g)
-	}
-	if last {
-		c.drop(g)
 	}
 	return removed, removed && empty
 }
@@ -107,7 +96,7 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 	for _, g := range c.close() {
 		e.mu.Lock()
 		g.mu.Lock()
-		for s := g.byClient[c]; s != nil; {
+		for s := c.head(g); s != nil; {
 			next := s.next
 			if g.subs[s.registerID] == s {
 				delete(g.subs, s.registerID)
@@ -115,7 +104,7 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 			s.next = nil
 			s = next
 		}
-		delete(g.byClient, c)
+		c.setHead(g, nil)
 		empty := len(g.subs) == 0
 		g.mu.Unlock()
 		if empty && e.groups[g.id] == g {
@@ -213,15 +202,9 @@ func (e *Engine) ClientSubscriberCount(c *Client) int {
 
 // eachOf calls fn for every subscriber of c, with its group locked.
 func eachOf(c *Client, fn func(*group, *subscriber)) {
-	c.mu.Lock()
-	groups := make([]*group, 0, len(c.groups))
-	for g := range c.groups {
-		groups = append(groups, g)
-	}
-	c.mu.Unlock()
-	for _, g := range groups {
+	for _, g := range c.groups() {
 		g.mu.Lock()
-		for s := g.byClient[c]; s != nil; s = s.next {
+		for s := c.head(g); s != nil; s = s.next {
 			fn(g, s)
 		}
 		g.mu.Unlock()
@@ -232,7 +215,9 @@ func eachOf(c *Client, fn func(*group, *subscriber)) {
 // id is one of them.
 func (e *Engine) ClientServices(c *Client, id string) (n int, holds bool) {
 	if g := e.group(id); g != nil {
-		holds = c.has(g)
+		g.mu.Lock()
+		holds = c.head(g) != nil
+		g.mu.Unlock()
 	}
 	return c.Services(), holds
 }
