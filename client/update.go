@@ -24,9 +24,12 @@ type Update struct {
 	// Cached: the list was read from Config.CacheDir, no session has
 	// pushed one since; Version is the one it had when written.
 	Cached bool
+
+	list *pubList // the publishers, for Instances; nil in an Update made by hand
 }
 
-// Addresses returns the data of every zone, sorted.
+// Addresses returns the data of every zone, sorted: the simple view of
+// the list. Instances has each publisher with its attributes.
 func (u Update) Addresses() []string {
 	n := 0
 	for _, a := range u.Zones {
@@ -57,6 +60,8 @@ type pubList struct {
 	// for every subscriber holding the list.
 	zonesOnce sync.Once
 	zones     map[string][]string
+	instOnce  sync.Once // inst is built on the first Instances call
+	inst      []Instance
 }
 
 // fullList builds the list carried by a full push.
@@ -121,5 +126,5 @@ func (l *pubList) update(dataInfoID string) Update {
 	})
 	// A map of its own per call: a handler may change it. The slices are
 	// shared (see Update).
-	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones)}
+	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones), list: l}
 }
