@@ -13,6 +13,6 @@
 // structured data (client.Update.Instances; a "weight" in the metadata is
 // the instance's weight to the gRPC resolver of client/grpcresolver) and
 // find the address as is. Instances registered by older versions of this
-// package (fields in each endpoint's query) are still decoded. The package lives apart from client so that
-// the SDK itself never pulls in kratos.
+// package (fields in each endpoint's query) are still decoded. The package
+// lives apart from client so that the SDK itself never pulls in kratos.
 package kratosregistry
