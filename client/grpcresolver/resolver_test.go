@@ -29,7 +29,8 @@ type backend struct {
 	pub  *client.Publisher
 }
 
-func startBackend(t *testing.T, ctx context.Context, rc *client.Client) *backend {
+// startBackend starts a backend and registers it under svc with opts.
+func startBackend(t *testing.T, ctx context.Context, rc *client.Client, svc string, opts ...grpcresolver.Option) *backend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,7 +41,7 @@ func startBackend(t *testing.T, ctx context.Context, rc *client.Client) *backend
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	b := &backend{addr: lis.Addr().String(), srv: srv}
-	b.pub, err = grpcresolver.Register(ctx, rc, service, b.addr, grpcresolver.WithParams(url.Values{"weight": {"100"}}))
+	b.pub, err = grpcresolver.Register(ctx, rc, svc, b.addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestRoundRobinFollowsPushes(t *testing.T) {
 	var backends []*backend
 	want := make(map[string]bool)
 	for range 3 {
-		b := startBackend(t, ctx, rc)
+		b := startBackend(t, ctx, rc, service, grpcresolver.WithParams(url.Values{"weight": {"100"}}))
 		backends = append(backends, b)
 		want[b.addr] = true
 	}

@@ -2,14 +2,12 @@ package grpcresolver_test
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 
@@ -31,20 +29,9 @@ func TestWeightedBalancing(t *testing.T) {
 	defer rc.Close()
 	weights := map[string]int{}
 	for _, w := range []int{10, 20, 30} {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := grpc.NewServer()
-		healthpb.RegisterHealthServer(srv, health.NewServer())
-		go func() { _ = srv.Serve(lis) }()
-		t.Cleanup(srv.Stop)
-		addr := lis.Addr().String()
-		weights[addr] = w
-		if _, err := grpcresolver.Register(ctx, rc, svc, addr,
-			grpcresolver.WithAttrs(map[string]string{client.WeightAttr: strconv.Itoa(w), "version": "v1"})); err != nil {
-			t.Fatal(err)
-		}
+		b := startBackend(t, ctx, rc, svc,
+			grpcresolver.WithAttrs(map[string]string{client.WeightAttr: strconv.Itoa(w), "version": "v1"}))
+		weights[b.addr] = w
 	}
 	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+svc,
 		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
