@@ -76,7 +76,7 @@ func (u Update) Instances() []Instance {
 func (l *pubList) instances() []Instance {
 	l.instOnce.Do(func() {
 		l.inst = make([]Instance, 0, len(l.pubs))
-		for _, pp := range l.pubs {
+		for _, pp := range l.all() {
 			in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: slices.Clip(pp.Data)}
 			if len(pp.Attrs) > 0 {
 				in.Attrs = make(map[string]string, len(pp.Attrs))

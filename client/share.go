@@ -174,7 +174,7 @@ func (l *pubList) deltaKey(p *proto.Push) listKey {
 		if pp, ok := touched[id]; ok {
 			return pp
 		}
-		if pp, ok := l.pubs[id]; ok {
+		if pp, ok := l.get(id); ok {
 			return &pp
 		}
 		return nil
