@@ -21,7 +21,7 @@ const BalancerName = "roster_weighted_round_robin"
 const weightedConfig = `{"loadBalancingConfig":[{"` + BalancerName + `":{}}]}`
 
 func init() {
-	balancer.Register(base.NewBalancerBuilder(BalancerName, wrrBuilder{}, base.Config{HealthCheck: true}))
+	balancer.Register(base.NewBalancerBuilder(BalancerName, wrrBuilder{}, base.Config{}))
 }
 
 // wrrBuilder builds a picker each time the set of ready servers changes.
