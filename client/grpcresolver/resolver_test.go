@@ -48,6 +48,19 @@ func startBackend(t *testing.T, ctx context.Context, rc *client.Client, svc stri
 	return b
 }
 
+// dial returns a channel to svc through rc, round_robin by default.
+func dial(t *testing.T, rc *client.Client, svc string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+svc,
+		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // waitFor calls the service until the set of backends that answered the
 // last calls equals want, or the deadline passes.
 func waitFor(t *testing.T, ctx context.Context, hc healthpb.HealthClient, want map[string]bool) {
@@ -101,13 +114,7 @@ func TestRoundRobinFollowsPushes(t *testing.T) {
 		want[b.addr] = true
 	}
 
-	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
-		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, rc, service)
 	defer conn.Close()
 	hc := healthpb.NewHealthClient(conn)
 

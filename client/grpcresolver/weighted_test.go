@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 
@@ -33,13 +32,7 @@ func TestWeightedBalancing(t *testing.T) {
 			grpcresolver.WithAttrs(map[string]string{client.WeightAttr: strconv.Itoa(w), "version": "v1"}))
 		weights[b.addr] = w
 	}
-	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+svc,
-		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, rc, svc)
 	defer conn.Close()
 	hc := healthpb.NewHealthClient(conn)
 	want := map[string]bool{}
