@@ -25,10 +25,11 @@ type cacheFile struct {
 }
 
 type cachedPubRec struct {
-	RegisterID string   `json:"registerId"`
-	Zone       string   `json:"zone,omitempty"`
-	Version    uint64   `json:"version"`
-	Data       []string `json:"data"`
+	RegisterID string       `json:"registerId"`
+	Zone       string       `json:"zone,omitempty"`
+	Version    uint64       `json:"version"`
+	Data       []string     `json:"data"`
+	Attrs      []proto.Attr `json:"attrs,omitempty"`
 }
 
 const (
@@ -48,8 +49,8 @@ func cacheName(k subKey) string {
 // encodeCache renders l as the file of key k.
 func encodeCache(k subKey, l *pubList) ([]byte, error) {
 	f := cacheFile{DataInfoID: k.dataInfoID, Zone: k.zone, Version: l.version, Publishers: make([]cachedPubRec, 0, len(l.pubs))}
-	for _, pp := range l.pubs {
-		f.Publishers = append(f.Publishers, cachedPubRec{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data})
+	for _, pp := range l.all() {
+		f.Publishers = append(f.Publishers, cachedPubRec{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data, Attrs: pp.Attrs})
 	}
 	return json.Marshal(&f)
 }
@@ -64,14 +65,25 @@ func decodeCache(k subKey, b []byte) (*pubList, error) {
 	if f.DataInfoID != k.dataInfoID || f.Zone != k.zone {
 		return nil, errors.New("the file is another subscription's")
 	}
-	l := &pubList{version: f.Version, pubs: make(map[string]proto.PushPublisher, len(f.Publishers))}
+	l := &pubList{version: f.Version, pubs: make(map[string]pubEntry, len(f.Publishers))}
 	for _, p := range f.Publishers {
-		if p.RegisterID == "" || len(p.RegisterID) > proto.MaxIDLen || len(p.Data) > proto.MaxDataItems {
+		if p.RegisterID == "" || len(p.RegisterID) > proto.MaxIDLen || len(p.Data) > proto.MaxDataItems || !attrsWithinLimits(p.Attrs) {
 			return nil, errors.New("a publisher is over the protocol's limits")
 		}
-		l.put(proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data})
+		if len(p.Attrs) == 0 {
+			p.Attrs = nil
+		}
+		l.put(proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data, Attrs: p.Attrs})
 	}
 	return l, nil
+}
+
+func attrsWithinLimits(attrs []proto.Attr) bool {
+	n := 0
+	for _, a := range attrs {
+		n += len(a.Key) + len(a.Value)
+	}
+	return len(attrs) <= proto.MaxAttrs && n <= proto.MaxAttrsBytes
 }
 
 // readCache reads the list of k from dir; a missing file is (nil, nil).

@@ -33,6 +33,14 @@
 // acknowledged as not taken, naming the version held, and the session then
 // sends its list above it.
 //
+// An Update has two views of the list: Addresses (and Zones), the data of
+// every publisher, for the simple case; and Instances, each publisher with
+// its zone, register id, version, data and attributes
+// (Publication.Attrs), such as a version, tags or a weight (WeightAttr,
+// read by Instance.Weight). Sessions send attributes to clients of
+// protocol version 3 (proto.VersionAttrs) and later; with an older session
+// Attrs are nil.
+//
 // Each subscriber has its own goroutine that calls its handler one update
 // at a time, newest state only (intermediate versions may be skipped when
 // the handler is slow), never on the network goroutine: a slow handler

@@ -118,10 +118,10 @@ func testHandlerSerialAndStopped(t *testing.T, rnd *rand.Rand) {
 	}
 
 	pubs := map[string]uint64{} // the list, by register id: version
-	list := func() []pubEntry {
-		out := make([]pubEntry, 0, len(pubs))
+	list := func() []testPub {
+		out := make([]testPub, 0, len(pubs))
 		for id, v := range pubs {
-			out = append(out, pubEntry{id, v})
+			out = append(out, testPub{id, v})
 		}
 		return out
 	}
@@ -209,12 +209,12 @@ func testHandlerSerialAndStopped(t *testing.T, rnd *rand.Rand) {
 	}
 }
 
-type pubEntry struct {
+type testPub struct {
 	id      string
 	version uint64
 }
 
-func entries(es []pubEntry) []proto.PushPublisher {
+func entries(es []testPub) []proto.PushPublisher {
 	out := make([]proto.PushPublisher, 0, len(es))
 	for _, e := range es {
 		out = append(out, pp(e.id, "z", e.version, fmt.Sprint(e.id, ":", e.version)))

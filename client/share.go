@@ -66,6 +66,12 @@ func contentSum(pp *proto.PushPublisher) uint64 {
 	for _, d := range pp.Data {
 		writeString(d)
 	}
+	binary.LittleEndian.PutUint64(v[:8], uint64(len(pp.Attrs)))
+	_, _ = h.Write(v[:8])
+	for _, a := range pp.Attrs {
+		writeString(a.Key)
+		writeString(a.Value)
+	}
 	return h.Sum64()
 }
 
@@ -168,7 +174,7 @@ func (l *pubList) deltaKey(p *proto.Push) listKey {
 		if pp, ok := touched[id]; ok {
 			return pp
 		}
-		if pp, ok := l.pubs[id]; ok {
+		if pp, ok := l.get(id); ok {
 			return &pp
 		}
 		return nil

@@ -24,9 +24,12 @@ type Update struct {
 	// Cached: the list was read from Config.CacheDir, no session has
 	// pushed one since; Version is the one it had when written.
 	Cached bool
+
+	list *pubList // the publishers, for Instances; nil in an Update made by hand
 }
 
-// Addresses returns the data of every zone, sorted.
+// Addresses returns the data of every zone, sorted: the simple view of
+// the list. Instances has each publisher with its attributes.
 func (u Update) Addresses() []string {
 	n := 0
 	for _, a := range u.Zones {
@@ -46,9 +49,13 @@ func (u Update) Addresses() []string {
 // once they hold the pointer.
 type pubList struct {
 	version uint64
-	pubs    map[string]proto.PushPublisher // by RegisterID
-	hash    uint64                         // proto.ListHash of pubs, kept incrementally
-	sum     uint64                         // contentSum of pubs, kept incrementally (share.go)
+	pubs    map[string]pubEntry // by RegisterID
+	// attrs holds the attributes of the publishers that have some, by
+	// RegisterID; nil when none has. Apart from pubs so that a list entry
+	// costs no more for them (get joins both).
+	attrs map[string][]proto.Attr
+	hash  uint64 // proto.ListHash of pubs, kept incrementally
+	sum   uint64 // contentSum of pubs, kept incrementally (share.go)
 	// received is when (UnixNano) the push that built the list arrived;
 	// 0 for a list from Config.CacheDir (Metrics).
 	received int64
@@ -57,11 +64,40 @@ type pubList struct {
 	// for every subscriber holding the list.
 	zonesOnce sync.Once
 	zones     map[string][]string
+	instOnce  sync.Once // inst is built on the first Instances call
+	inst      []Instance
+}
+
+// pubEntry is a publisher of a list without its register id (the key)
+// and attributes (pubList.attrs).
+type pubEntry struct {
+	zone    string
+	version uint64
+	data    []string
+}
+
+// get returns the publisher of register id id.
+func (l *pubList) get(id string) (proto.PushPublisher, bool) {
+	e, ok := l.pubs[id]
+	if !ok {
+		return proto.PushPublisher{}, false
+	}
+	return proto.PushPublisher{RegisterID: id, Zone: e.zone, Version: e.version, Data: e.data, Attrs: l.attrs[id]}, true
+}
+
+// all returns every publisher of the list.
+func (l *pubList) all() []proto.PushPublisher {
+	out := make([]proto.PushPublisher, 0, len(l.pubs))
+	for id := range l.pubs {
+		pp, _ := l.get(id)
+		out = append(out, pp)
+	}
+	return out
 }
 
 // fullList builds the list carried by a full push.
 func fullList(p *proto.Push) *pubList {
-	l := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(p.Publishers)), received: time.Now().UnixNano()}
+	l := &pubList{version: p.Version, pubs: make(map[string]pubEntry, len(p.Publishers)), received: time.Now().UnixNano()}
 	for _, pp := range p.Publishers {
 		l.put(pp)
 	}
@@ -75,16 +111,17 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	next := &pubList{version: p.Version, pubs: make(map[string]proto.PushPublisher, len(l.pubs)+len(p.Publishers)), hash: l.hash, sum: l.sum,
-		received: time.Now().UnixNano()}
-	for id, pp := range l.pubs {
-		next.pubs[id] = pp
+	next := &pubList{version: p.Version, pubs: make(map[string]pubEntry, len(l.pubs)+len(p.Publishers)), attrs: maps.Clone(l.attrs),
+		hash: l.hash, sum: l.sum, received: time.Now().UnixNano()}
+	for id, e := range l.pubs {
+		next.pubs[id] = e
 	}
 	for _, id := range p.Removed {
-		if old, ok := next.pubs[id]; ok {
+		if old, ok := next.get(id); ok {
 			next.hash ^= proto.PublisherHash(id, old.Version)
 			next.sum ^= contentSum(&old)
 			delete(next.pubs, id)
+			delete(next.attrs, id)
 		}
 	}
 	for _, pp := range p.Publishers {
@@ -98,11 +135,20 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 
 // put adds or replaces one publisher, keeping the hash and sum up to date.
 func (l *pubList) put(pp proto.PushPublisher) {
-	if old, ok := l.pubs[pp.RegisterID]; ok {
+	if old, ok := l.get(pp.RegisterID); ok {
 		l.hash ^= proto.PublisherHash(pp.RegisterID, old.Version)
 		l.sum ^= contentSum(&old)
 	}
-	l.pubs[pp.RegisterID] = pp
+	l.pubs[pp.RegisterID] = pubEntry{zone: pp.Zone, version: pp.Version, data: pp.Data}
+	switch {
+	case len(pp.Attrs) > 0:
+		if l.attrs == nil {
+			l.attrs = make(map[string][]proto.Attr)
+		}
+		l.attrs[pp.RegisterID] = pp.Attrs
+	case l.attrs != nil:
+		delete(l.attrs, pp.RegisterID)
+	}
 	l.hash ^= proto.PublisherHash(pp.RegisterID, pp.Version)
 	l.sum ^= contentSum(&pp)
 }
@@ -111,8 +157,8 @@ func (l *pubList) put(pp proto.PushPublisher) {
 func (l *pubList) update(dataInfoID string) Update {
 	l.zonesOnce.Do(func() {
 		l.zones = make(map[string][]string)
-		for _, pp := range l.pubs {
-			l.zones[pp.Zone] = append(l.zones[pp.Zone], pp.Data...)
+		for _, e := range l.pubs {
+			l.zones[e.zone] = append(l.zones[e.zone], e.data...)
 		}
 		for z, a := range l.zones {
 			slices.Sort(a)
@@ -121,5 +167,5 @@ func (l *pubList) update(dataInfoID string) Update {
 	})
 	// A map of its own per call: a handler may change it. The slices are
 	// shared (see Update).
-	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones)}
+	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones), list: l}
 }

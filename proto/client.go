@@ -1,7 +1,7 @@
 package proto
 
 // ProtocolVersion is the highest protocol version this build speaks.
-const ProtocolVersion = VersionHeld
+const ProtocolVersion = VersionAttrs
 
 // Protocol versions, each what it added.
 const (
@@ -10,6 +10,9 @@ const (
 	// pushes above it (a session of version 1 would push the same list
 	// again at once, and again); Subscriber.Held, Datum.SettleMs.
 	VersionHeld = 2
+	// VersionAttrs: pushes carry the publishers' attributes
+	// (Push.WithAttrs).
+	VersionAttrs = 3
 )
 
 // Encoding is a bit set of body compressions a peer can decode.

@@ -6,6 +6,10 @@ type PushPublisher struct {
 	Zone       string
 	Version    uint64
 	Data       []string
+	// Attrs are the publisher's attributes, nil when it has none. They
+	// change only with Version, so ListHash needs not cover them. Sent
+	// only to clients of VersionAttrs (Push.WithAttrs).
+	Attrs []Attr
 }
 
 // Push delivers a datum to a client. It names no subscriber: the client
@@ -26,6 +30,13 @@ type Push struct {
 	Removed     []string
 	Count       uint32
 	Hash        uint64
+	// WithAttrs writes the publishers' attributes, an optional trailing
+	// part that a client older than VersionAttrs would refuse (a push
+	// with many attributes is over MaxTrailingBytes), so only clients that
+	// negotiated VersionAttrs get it. The part is written only when a
+	// publisher has attributes; a decoded push has WithAttrs when its body
+	// carried the part.
+	WithAttrs bool
 }
 
 func (*Push) Type() Type { return TypePush }
@@ -48,7 +59,43 @@ func (m *Push) AppendBody(dst []byte) []byte {
 	}
 	dst = appendStrings(dst, m.Removed)
 	dst = appendUvarint(dst, uint64(m.Count))
-	return appendUint64(dst, m.Hash)
+	dst = appendUint64(dst, m.Hash)
+	if !m.WithAttrs || !HasAttrs(m.Publishers) {
+		return dst
+	}
+	// The attributes part: the number of publishers with attributes, then
+	// each one's index in Publishers (increasing) and its attributes.
+	// Sparse, so that publishers without attributes cost nothing.
+	k := 0
+	for i := range m.Publishers {
+		if len(m.Publishers[i].Attrs) > 0 {
+			k++
+		}
+	}
+	dst = appendUvarint(dst, uint64(k))
+	for i := range m.Publishers {
+		attrs := m.Publishers[i].Attrs
+		if len(attrs) == 0 {
+			continue
+		}
+		dst = appendUvarint(dst, uint64(i))
+		dst = appendUvarint(dst, uint64(len(attrs)))
+		for _, a := range attrs {
+			dst = appendString(dst, a.Key)
+			dst = appendString(dst, a.Value)
+		}
+	}
+	return dst
+}
+
+// HasAttrs reports whether a publisher of ps has attributes.
+func HasAttrs(ps []PushPublisher) bool {
+	for i := range ps {
+		if len(ps[i].Attrs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Push) Unmarshal(body []byte) error {
@@ -58,7 +105,7 @@ func (m *Push) Unmarshal(body []byte) error {
 	m.Version = r.uvarint("version")
 	m.BaseVersion = r.uvarint("base version")
 	n := r.count("publishers", 4)
-	m.Publishers = grow(m.Publishers, n)
+	m.Publishers = grow(m.Publishers, n) // cleared: no attributes of a previous push
 	arena := make([]string, 0, n)
 	for i := range m.Publishers {
 		p := &m.Publishers[i]
@@ -70,7 +117,47 @@ func (m *Push) Unmarshal(body []byte) error {
 	m.Removed = r.strings("removed", m.Removed)
 	m.Count = r.uint32v("count")
 	m.Hash = r.fixed64("hash")
+	m.WithAttrs = r.more()
+	if m.WithAttrs {
+		m.readAttrs(&r)
+	}
 	return r.done()
+}
+
+// readAttrs reads the attributes part (see AppendBody) into the
+// publishers, within the limits a session enforces on a publisher.
+func (m *Push) readAttrs(r *reader) {
+	k := r.count("attributed publishers", 3)
+	if k > len(m.Publishers) {
+		r.fail("attributed publishers")
+		return
+	}
+	arena := make([]Attr, 0, k)
+	next := 0 // the lowest index the next entry may have
+	for ; k > 0 && r.err == nil; k-- {
+		i := r.uvarint("attributed publisher")
+		if i < uint64(next) || i >= uint64(len(m.Publishers)) {
+			r.fail("attributed publisher")
+			return
+		}
+		next = int(i) + 1
+		n := r.count("attributes", 2)
+		if n == 0 || n > MaxAttrs {
+			r.fail("attributes")
+			return
+		}
+		start, size := len(arena), 0
+		for ; n > 0; n-- {
+			a := Attr{Key: r.string("attribute key"), Value: r.string("attribute value")}
+			size += len(a.Key) + len(a.Value)
+			arena = append(arena, a)
+		}
+		if size > MaxAttrsBytes {
+			r.fail("attributes")
+			return
+		}
+		m.Publishers[i].Attrs = arena[start:len(arena):len(arena)]
+	}
 }
 
 // PublisherHash is one publisher's contribution to ListHash. It depends only

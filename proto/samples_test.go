@@ -29,8 +29,9 @@ func samples() []Message {
 		&Subscriber{DataInfoID: "d", RegisterID: "s", Zone: "z", Scope: ScopeDataCenter, AppName: "a", ClientIP: "1.2.3.4", Version: 2, Held: 1 << 45},
 		&UnregisterSubscriber{DataInfoID: "d", RegisterID: "s"},
 		&Push{DataInfoID: "d", Zone: "z", Version: 10, BaseVersion: 8,
-			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a", "b"}}},
-			Removed:    []string{"x"}, Count: 1, Hash: 0xdeadbeefcafe},
+			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a", "b"}},
+				{RegisterID: "r2", Version: 2, Data: []string{"c"}, Attrs: []Attr{{"weight", "20"}, {"version", "1.2"}}}},
+			Removed: []string{"x"}, Count: 2, Hash: 0xdeadbeefcafe, WithAttrs: true},
 		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true, Held: 1 << 50},
 		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
 			{Kind: OpPut, Publisher: owned}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},

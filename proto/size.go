@@ -58,5 +58,24 @@ func (m *Push) Size() int {
 		p := &m.Publishers[i]
 		n += sizeString(p.RegisterID) + sizeString(p.Zone) + sizeUvarint(p.Version) + sizeStrings(p.Data)
 	}
-	return n + sizeStrings(m.Removed) + sizeUvarint(uint64(m.Count)) + 8
+	n += sizeStrings(m.Removed) + sizeUvarint(uint64(m.Count)) + 8
+	if !m.WithAttrs {
+		return n
+	}
+	k := 0
+	for i := range m.Publishers {
+		attrs := m.Publishers[i].Attrs
+		if len(attrs) == 0 {
+			continue
+		}
+		k++
+		n += sizeUvarint(uint64(i)) + sizeUvarint(uint64(len(attrs)))
+		for _, a := range attrs {
+			n += sizeString(a.Key) + sizeString(a.Value)
+		}
+	}
+	if k == 0 {
+		return n
+	}
+	return n + sizeUvarint(uint64(k))
 }

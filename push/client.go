@@ -17,10 +17,13 @@ type Client struct {
 	conn *netio.Conn
 	ref  any
 
-	// Enc and Owner are set once, by the handshake, before the client's
-	// first subscription: Enc is the compression it accepts, Owner the
-	// identity whose subscribers it may replace.
+	// Enc, Attrs and Owner are set once, by the handshake, before the
+	// client's first subscription: Enc is the compression it accepts,
+	// Attrs whether it decodes the publishers' attributes
+	// (proto.VersionAttrs), Owner the identity whose subscribers it may
+	// replace.
 	Enc   proto.Encoding
+	Attrs bool
 	Owner proto.Owner
 
 	// mu guards heads and closed; the chains hanging from heads are their

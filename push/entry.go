@@ -17,6 +17,7 @@ type frameKey struct {
 	filter string
 	enc    proto.Encoding
 	base   uint64 // 0: full list; else a delta from this version
+	attrs  bool   // with the publishers' attributes (Client.Attrs)
 }
 
 // pastVersion is an earlier version of a datum, for deltas.

@@ -143,7 +143,7 @@ func (e *Engine) pushGroup(id string) {
 		if t.client.isClosed() {
 			continue
 		}
-		k := frameKey{filter: t.filter, enc: proto.Choose(t.client.Enc), base: b}
+		k := frameKey{filter: t.filter, enc: proto.Choose(t.client.Enc), base: b, attrs: t.client.Attrs}
 		conns[k] = append(conns[k], t.client.conn)
 	}
 	for k, cs := range conns {
@@ -172,7 +172,8 @@ func (e *Engine) retryDelay(attempts uint32) time.Duration {
 // frame returns the push frame of en's current version for k, building it
 // on first use: the full list for one zone filter, or the delta from
 // k.base when that version is still known and the delta is the smaller
-// frame.
+// frame; with the publishers' attributes for clients that decode them.
+// A list without attributes has one frame for both kinds of client.
 func (e *Engine) frame(en *entry, k frameKey) []byte {
 	en.mu.Lock()
 	defer en.mu.Unlock()
@@ -183,8 +184,18 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 		return f
 	}
 	cur := filterZone(en.pubs, k.filter)
+	if !proto.HasAttrs(cur) {
+		// Then neither the list nor a delta from it carries attributes:
+		// the frame of the other kind of client has the same bytes.
+		twin := k
+		twin.attrs = !k.attrs
+		if f, ok := en.frames[twin]; ok {
+			en.frames[k] = f
+			return f
+		}
+	}
 	full := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
-		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur)}
+		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur), WithAttrs: k.attrs}
 	f := appendFrame(&full)
 	if k.base != 0 && !e.cfg.DisableDelta {
 		for _, h := range en.history {

@@ -2,11 +2,13 @@ package session_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/session"
 )
 
@@ -53,6 +55,19 @@ func TestAppLevelDiscovery(t *testing.T) {
 	waitList(t, i3, "10.0.0.1:12200?a+b=x%26y&weight=5")
 	for _, pair := range [][2]*client.Subscriber{{i2, j2}, {i3, j3}} {
 		waitList(t, pair[1], addresses(t, pair[0])...)
+	}
+	// The instance keeps its attributes, on this session and the other.
+	for _, s := range []*client.Subscriber{i1, i3} {
+		u, _ := s.Current()
+		found := false
+		for _, in := range u.Instances() {
+			if strings.HasPrefix(in.Data[0], "10.0.0.1:") {
+				found = in.Attrs[proto.AppRevisionAttr] == app.Revision()
+			}
+		}
+		if !found {
+			t.Fatalf("the app instance in %s has no revision attribute: %+v", s.DataInfoID(), u.Instances())
+		}
 	}
 
 	// A second instance of the same app shares the revision record.

@@ -88,7 +88,7 @@ func (a *appState) dropUnsettledLocked(iface string) {
 // Merge returns the pushed list of id: its own publishers and the
 // instances of the applications serving it, each address with the
 // interface's params as a query, as interface-level publishers would have
-// published it. The version is the highest of the datums merged, so
+// published it, and with the instance's attributes. The version is the highest of the datums merged, so
 // sessions agree on it. It runs under the engine's entry lock; a.mu is a
 // leaf.
 func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) ([]proto.PushPublisher, uint64) {
@@ -119,8 +119,12 @@ func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) (
 				continue
 			}
 			if svc := r.Service(id); svc != nil {
-				pubs = append(pubs, proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version,
-					Data: withParams(p.Data, svc.Params)})
+				pp := proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version,
+					Data: withParams(p.Data, svc.Params)}
+				if len(p.Attrs) > 0 { // the instance's own (revision included), kept with the datum
+					pp.Attrs = p.Attrs
+				}
+				pubs = append(pubs, pp)
 			}
 		}
 	}

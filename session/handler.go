@@ -148,11 +148,13 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		cc.zone = cfg.Zone
 	}
 	cc.enc = m.Encodings & (proto.EncodingZstd | proto.EncodingS2)
+	version := min(m.Version, proto.ProtocolVersion)
 	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
+	cc.sub.Attrs = version >= proto.VersionAttrs
 	cc.handshaken.Store(true)
 	h.s.zoneHandshake(cc)
 	_ = c.Reply(reqID, &proto.HandshakeReply{
-		Version:     min(m.Version, proto.ProtocolVersion),
+		Version:     version,
 		ServerID:    h.s.ID(),
 		Encodings:   cc.enc,
 		HeartbeatMs: uint32(cfg.HeartbeatInterval / time.Millisecond),

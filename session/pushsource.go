@@ -32,17 +32,30 @@ func (d datumSource) Fetch(ctx context.Context, id string) (push.Datum, error) {
 }
 
 // pushPublishers returns d's publishers as pushed. The decoded reply also
-// holds what pushes do not carry (data info ids, client IPs, attributes):
-// nothing of it is kept. The strings of a publisher this session holds at
-// the same version are its registry's; the others are copied into one
-// string.
+// holds what pushes do not carry (data info ids, client IPs): nothing of
+// it is kept. The strings of a publisher this session holds at the same
+// version (data and attributes) are its registry's; the others are copied
+// into one string. The data and the attributes of all publishers each
+// share one backing array; a publisher without attributes has nil.
 func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 	out := make([]proto.PushPublisher, len(d.Publishers))
-	ndata := 0
+	ndata, nattrs := 0, 0
 	for i := range d.Publishers {
 		ndata += len(d.Publishers[i].Data)
+		nattrs += len(d.Publishers[i].Attrs)
 	}
 	data := make([]string, 0, ndata)
+	var attrs []proto.Attr
+	if nattrs > 0 {
+		attrs = make([]proto.Attr, 0, nattrs)
+	}
+	// attrsFrom caps the attributes appended from start, nil when none.
+	attrsFrom := func(start int) []proto.Attr {
+		if len(attrs) == start {
+			return nil
+		}
+		return attrs[start:len(attrs):len(attrs)]
+	}
 	// local[i]: publisher i is taken from the registry.
 	local := make([]bool, len(d.Publishers))
 	n := 0
@@ -55,6 +68,9 @@ func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 			for _, s := range dp.Data {
 				n += len(s)
 			}
+			for _, a := range dp.Attrs {
+				n += len(a.Key) + len(a.Value)
+			}
 			continue
 		}
 		local[i] = true
@@ -62,6 +78,9 @@ func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 		start := len(data)
 		data = rp.AppendData(data)
 		out[i].Data = data[start:len(data):len(data)]
+		start = len(attrs)
+		attrs = rp.AppendAttrs(attrs)
+		out[i].Attrs = attrsFrom(start)
 	}
 	r.mu.RUnlock()
 	if n == 0 {
@@ -76,6 +95,10 @@ func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 			b.WriteString(dp.Zone)
 			for _, s := range dp.Data {
 				b.WriteString(s)
+			}
+			for _, a := range dp.Attrs {
+				b.WriteString(a.Key)
+				b.WriteString(a.Value)
 			}
 		}
 	}
@@ -96,6 +119,11 @@ func (r *registry) pushPublishers(d *proto.Datum) []proto.PushPublisher {
 			data = append(data, take(len(s)))
 		}
 		out[i].Data = data[start:len(data):len(data)]
+		start = len(attrs)
+		for _, a := range dp.Attrs {
+			attrs = append(attrs, proto.Attr{Key: take(len(a.Key)), Value: take(len(a.Value))})
+		}
+		out[i].Attrs = attrsFrom(start)
 	}
 	return out
 }

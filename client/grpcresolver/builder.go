@@ -81,8 +81,16 @@ func (r *rosterResolver) subscribe() {
 // using them). round_robin then fails RPCs until an address comes back. A
 // client with Config.PushEmptyProtection keeps the last non-empty list
 // instead, and so does the channel.
+//
+// When an instance has a published weight, the state's service config
+// selects BalancerName; otherwise it has none and the channel's default
+// applies.
 func (r *rosterResolver) push(u client.Update) {
-	_ = r.cc.UpdateState(state(u)) // an error only asks for ResolveNow; pushes come anyway
+	st, weighted := state(u)
+	if weighted {
+		st.ServiceConfig = r.cc.ParseServiceConfig(weightedConfig)
+	}
+	_ = r.cc.UpdateState(st) // an error only asks for ResolveNow; pushes come anyway
 }
 
 // ResolveNow does nothing: the registry pushes every change.

@@ -27,7 +27,17 @@
 // Servers publish themselves with Register. A published string may carry a
 // scheme and query parameters ("grpc://10.0.0.1:12200?weight=100"): the
 // resolver dials the bare host:port and keeps the rest as attributes, read
-// with Params and Zone.
+// with Params and Zone. The publisher's attributes (WithAttrs,
+// client.Publication.Attrs) are the address's Metadata.
+//
+// Weights: a server published with a client.WeightAttr attribute
+// ({"weight": "20"}), or a weight query parameter, has that weight
+// (Weight; 1 when absent or invalid). When any server of a list has one,
+// the resolver's state selects BalancerName, a smooth weighted round
+// robin registered by this package, through its service config: servers
+// of weights 10, 20 and 30 get 1/6, 2/6 and 3/6 of the calls. A list
+// without weights leaves the channel's default policy in place. (A channel
+// with grpc.WithDisableServiceConfig keeps its own policy.)
 //
 // The package lives apart from client so that the SDK itself never pulls
 // in grpc.

@@ -15,6 +15,7 @@ type options struct {
 	group      string
 	instanceID string
 	params     url.Values
+	attrs      map[string]string
 }
 
 func newOptions(opts []Option) options {
@@ -39,3 +40,8 @@ func WithInstanceID(id string) Option { return func(o *options) { o.instanceID =
 // WithParams adds query parameters to the address Register publishes
 // (e.g. weight=100); resolvers hand them to the channel as attributes.
 func WithParams(p url.Values) Option { return func(o *options) { o.params = p } }
+
+// WithAttrs sets the attributes Register publishes with the address
+// (client.Publication.Attrs): resolvers hand them to the channel (Metadata),
+// and a client.WeightAttr attribute is the server's weight (Weight).
+func WithAttrs(a map[string]string) Option { return func(o *options) { o.attrs = a } }

@@ -29,7 +29,8 @@ type backend struct {
 	pub  *client.Publisher
 }
 
-func startBackend(t *testing.T, ctx context.Context, rc *client.Client) *backend {
+// startBackend starts a backend and registers it under svc with opts.
+func startBackend(t *testing.T, ctx context.Context, rc *client.Client, svc string, opts ...grpcresolver.Option) *backend {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,11 +41,24 @@ func startBackend(t *testing.T, ctx context.Context, rc *client.Client) *backend
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	b := &backend{addr: lis.Addr().String(), srv: srv}
-	b.pub, err = grpcresolver.Register(ctx, rc, service, b.addr, grpcresolver.WithParams(url.Values{"weight": {"100"}}))
+	b.pub, err = grpcresolver.Register(ctx, rc, svc, b.addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// dial returns a channel to svc through rc, round_robin by default.
+func dial(t *testing.T, rc *client.Client, svc string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+svc,
+		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // waitFor calls the service until the set of backends that answered the
@@ -95,18 +109,12 @@ func TestRoundRobinFollowsPushes(t *testing.T) {
 	var backends []*backend
 	want := make(map[string]bool)
 	for range 3 {
-		b := startBackend(t, ctx, rc)
+		b := startBackend(t, ctx, rc, service, grpcresolver.WithParams(url.Values{"weight": {"100"}}))
 		backends = append(backends, b)
 		want[b.addr] = true
 	}
 
-	conn, err := grpc.NewClient(grpcresolver.Scheme+":///"+service,
-		grpc.WithResolvers(grpcresolver.NewBuilder(rc)),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, rc, service)
 	defer conn.Close()
 	hc := healthpb.NewHealthClient(conn)
 

@@ -6,12 +6,13 @@
 //	app := kratos.New(kratos.Name("echo"), kratos.Registrar(r), ...)
 //	conn, err := grpc.DialInsecure(ctx, grpc.WithEndpoint("discovery:///echo"), grpc.WithDiscovery(r))
 //
-// An instance is published under its service name, one data string per
-// endpoint, with its id, version and metadata in the query:
-//
-//	grpc://10.0.0.1:9000?isSecure=false&kratos.id=7f..&kratos.md.region=eu&kratos.version=v1.2
-//
-// so roster's other readers (the grpc resolver of client/grpcresolver)
-// still find the address in it. The package lives apart from client so that
-// the SDK itself never pulls in kratos.
+// An instance is published under its service name as one publisher: its
+// endpoints are the data, as given ("grpc://10.0.0.1:9000?isSecure=false"),
+// and its metadata the publisher's attributes, with its id and version
+// under AttrID and AttrVersion. So roster's other readers see them as
+// structured data (client.Update.Instances; a "weight" in the metadata is
+// the instance's weight to the gRPC resolver of client/grpcresolver) and
+// find the address as is. Instances registered by older versions of this
+// package (fields in each endpoint's query) are still decoded. The package
+// lives apart from client so that the SDK itself never pulls in kratos.
 package kratosregistry

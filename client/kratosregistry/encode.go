@@ -1,6 +1,7 @@
 package kratosregistry
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,65 +11,81 @@ import (
 	"github.com/roster-registry/roster/client"
 )
 
-// Query keys that carry a ServiceInstance's fields beside an endpoint's own
-// parameters. Prefixed so they never meet a kratos endpoint parameter
-// (isSecure, weight).
+// Attribute keys that carry a ServiceInstance's id and version beside its
+// metadata, which is published as the publisher's attributes as is (so a
+// "weight" in the metadata is the instance's weight to roster's gRPC
+// resolver too). Metadata may not use them (ErrReservedKey).
 const (
-	keyID       = "kratos.id"
-	keyVersion  = "kratos.version"
+	AttrID      = "kratos.id"
+	AttrVersion = "kratos.version"
+)
+
+// Query keys of the data strings of adapters before attributes were
+// pushed (they put the instance's fields in each endpoint's query); still
+// decoded, so that instances registered by them are found.
+const (
+	keyID       = AttrID
+	keyVersion  = AttrVersion
 	keyMetaPref = "kratos.md."
 )
 
-// encode returns the data strings publishing si: each endpoint with si's
-// id, version and metadata added to its query.
-func encode(si *registry.ServiceInstance) []string {
-	out := make([]string, 0, len(si.Endpoints))
-	for _, ep := range si.Endpoints {
-		base, raw, _ := strings.Cut(ep, "?")
-		// A malformed pair is dropped: the rest still round-trips.
-		q, _ := url.ParseQuery(raw)
-		q.Set(keyID, si.ID)
-		if si.Version != "" {
-			q.Set(keyVersion, si.Version)
+// encode returns what publishes si: its endpoints as data, its id,
+// version and metadata as attributes.
+func encode(si *registry.ServiceInstance) (data []string, attrs map[string]string, err error) {
+	for _, k := range []string{AttrID, AttrVersion} {
+		if _, ok := si.Metadata[k]; ok {
+			return nil, nil, ErrReservedKey
 		}
-		for k, v := range si.Metadata {
-			q.Set(keyMetaPref+k, v)
-		}
-		out = append(out, base+"?"+q.Encode())
 	}
-	return out
+	attrs = make(map[string]string, len(si.Metadata)+2)
+	maps.Copy(attrs, si.Metadata)
+	attrs[AttrID] = si.ID
+	if si.Version != "" {
+		attrs[AttrVersion] = si.Version
+	}
+	return slices.Clone(si.Endpoints), attrs, nil
 }
 
-// decode rebuilds the instances of service from a push. Data strings that
-// carry no instance id (published by another kind of client) each become
-// an instance of their own, named by the string.
+// decode rebuilds the instances of service from a push, in the order of
+// its instances. A publisher with an AttrID attribute is one instance;
+// data strings of other publishers that carry an instance id in their
+// query (older adapters) are grouped by it, and the others (published by
+// another kind of client) each become an instance of their own, named by
+// the string.
 func decode(service string, u client.Update) []*registry.ServiceInstance {
-	zones := make([]string, 0, len(u.Zones))
-	for z := range u.Zones {
-		zones = append(zones, z)
-	}
-	slices.Sort(zones)
 	var out []*registry.ServiceInstance
 	byID := make(map[string]*registry.ServiceInstance)
-	for _, z := range zones {
-		for _, d := range u.Zones[z] {
+	add := func(id, version string, md map[string]string, ep string) {
+		si := byID[id]
+		if si == nil {
+			si = &registry.ServiceInstance{ID: id, Name: service, Version: version, Metadata: md}
+			byID[id] = si
+			out = append(out, si)
+		}
+		if !slices.Contains(si.Endpoints, ep) {
+			si.Endpoints = append(si.Endpoints, ep)
+		}
+	}
+	for _, in := range u.Instances() {
+		if id, ok := in.Attrs[AttrID]; ok {
+			md := maps.Clone(in.Attrs) // the caller's: in.Attrs is shared
+			delete(md, AttrID)
+			delete(md, AttrVersion)
+			for _, ep := range in.Data {
+				add(id, in.Attrs[AttrVersion], md, ep)
+			}
+			continue
+		}
+		for _, d := range in.Data {
 			ep, id, version, md := decodeOne(d)
-			si := byID[id]
-			if si == nil {
-				si = &registry.ServiceInstance{ID: id, Name: service, Version: version, Metadata: md}
-				byID[id] = si
-				out = append(out, si)
-			}
-			if !slices.Contains(si.Endpoints, ep) {
-				si.Endpoints = append(si.Endpoints, ep)
-			}
+			add(id, version, md, ep)
 		}
 	}
 	return out
 }
 
-// decodeOne splits one data string into the endpoint and the instance's
-// fields.
+// decodeOne splits one data string of an older adapter into the endpoint
+// and the instance's fields.
 func decodeOne(d string) (endpoint, id, version string, md map[string]string) {
 	md = make(map[string]string)
 	base, raw, _ := strings.Cut(d, "?")

@@ -9,6 +9,9 @@ var (
 	// ErrNoEndpoints is returned by Register for an instance without
 	// endpoints: it would publish nothing a client could find.
 	ErrNoEndpoints = errors.New("service instance has no endpoints")
+	// ErrReservedKey is returned by Register for an instance whose
+	// metadata uses AttrID or AttrVersion.
+	ErrReservedKey = errors.New("service instance metadata uses a reserved key")
 	// ErrWatcherStopped is returned by Watcher.Next after Stop.
 	ErrWatcherStopped = errors.New("watcher stopped")
 )

@@ -3,6 +3,7 @@ package kratosregistry
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/go-kratos/kratos/v2/registry"
@@ -21,10 +22,17 @@ type Registry struct {
 	// mu is held across a registration's network call so that two calls
 	// for one instance cannot both publish it.
 	mu   sync.Mutex
-	pubs map[instanceKey]*client.Publisher
+	pubs map[instanceKey]registered
 }
 
 type instanceKey struct{ name, id string }
+
+// registered is a publication of an instance and the attributes it was
+// published with (a publisher's attributes are fixed).
+type registered struct {
+	pub   *client.Publisher
+	attrs map[string]string
+}
 
 var (
 	_ registry.Registrar = (*Registry)(nil)
@@ -34,16 +42,18 @@ var (
 // New returns a Registry that publishes and subscribes through c. c stays
 // the caller's; closing it removes every registration of this Registry.
 func New(c *client.Client, opts ...Option) *Registry {
-	r := &Registry{c: c, pubs: make(map[instanceKey]*client.Publisher)}
+	r := &Registry{c: c, pubs: make(map[instanceKey]registered)}
 	for _, o := range opts {
 		o(r)
 	}
 	return r
 }
 
-// Register publishes si under si.Name. Registering the same instance
-// (name and ID) again republishes it with the new endpoints, version and
-// metadata.
+// Register publishes si under si.Name: its endpoints as data, its id,
+// version and metadata as attributes (at most 64, 16 KiB in all; see
+// client.Publication). Registering the same instance (name and ID) again
+// republishes it with the new endpoints; a new version or metadata
+// publishes it anew, then removes the old publication.
 func (r *Registry) Register(ctx context.Context, si *registry.ServiceInstance) error {
 	switch {
 	case si.ID == "":
@@ -51,21 +61,31 @@ func (r *Registry) Register(ctx context.Context, si *registry.ServiceInstance) e
 	case len(si.Endpoints) == 0:
 		return fmt.Errorf("cannot register %s: %w", si, ErrNoEndpoints)
 	}
-	data := encode(si)
+	data, attrs, err := encode(si)
+	if err != nil {
+		return fmt.Errorf("cannot register %s: %w", si, err)
+	}
 	key := instanceKey{si.Name, si.ID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if pub, ok := r.pubs[key]; ok {
-		if err := pub.Republish(ctx, data...); err != nil {
+	old, ok := r.pubs[key]
+	if ok && maps.Equal(old.attrs, attrs) {
+		if err := old.pub.Republish(ctx, data...); err != nil {
 			return fmt.Errorf("cannot register %s: %w", si, err)
 		}
 		return nil
 	}
-	pub, err := r.c.Publish(ctx, client.Publication{DataID: si.Name, Group: r.group, InstanceID: r.instanceID, Data: data})
+	pub, err := r.c.Publish(ctx, client.Publication{DataID: si.Name, Group: r.group, InstanceID: r.instanceID, Data: data, Attrs: attrs})
 	if err != nil {
 		return fmt.Errorf("cannot register %s: %w", si, err)
 	}
-	r.pubs[key] = pub
+	r.pubs[key] = registered{pub, attrs}
+	if ok {
+		// After the new one: watchers never see the instance gone.
+		if err := old.pub.Unpublish(ctx); err != nil {
+			return fmt.Errorf("cannot register %s: removing the previous version: %w", si, err)
+		}
+	}
 	return nil
 }
 
@@ -81,7 +101,7 @@ func (r *Registry) Deregister(ctx context.Context, si *registry.ServiceInstance)
 	if !ok {
 		return nil
 	}
-	if err := pub.Unpublish(ctx); err != nil {
+	if err := pub.pub.Unpublish(ctx); err != nil {
 		return fmt.Errorf("cannot deregister %s: %w", si, err)
 	}
 	return nil

@@ -1,8 +1,11 @@
 // Command grpc-echo shows gRPC load balancing over roster. Against a running
 // roster (see `make run`) it starts three echo gRPC servers on loopback
-// ports, publishes each through roster, dials roster:///<service> with
-// round_robin and checks that calls reach all three; then it stops one and
-// checks that calls reach only the two left. Its client keeps the lists in a
+// ports, publishes each through roster with metadata (a version and a
+// weight of 10, 20 and 30 as attributes), lists the instances as a
+// subscriber sees them (client.Update.Instances), dials
+// roster:///<service> and checks that calls reach all three in proportion
+// to their weights (the resolver selects its weighted balancer); then it
+// stops one and checks that calls reach only the two left. Its client keeps the lists in a
 // cache directory (client.Config.CacheDir): a second consumer that starts
 // while no session answers calls the servers from that cache.
 //
@@ -20,6 +23,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,10 +52,11 @@ func main() {
 
 // backend is one echo server and its registration.
 type backend struct {
-	name string
-	addr string
-	srv  *grpc.Server
-	pub  *client.Publisher
+	name   string
+	addr   string
+	weight int
+	srv    *grpc.Server
+	pub    *client.Publisher
 }
 
 func run(out io.Writer, session, service, cacheDir string, timeout time.Duration) error {
@@ -75,12 +80,15 @@ func run(out io.Writer, session, service, cacheDir string, timeout time.Duration
 		}
 	}()
 	for i := range 3 {
-		b, err := startBackend(rc, fmt.Sprintf("echo-%d", i+1), service, timeout)
+		b, err := startBackend(rc, fmt.Sprintf("echo-%d", i+1), service, 10*(i+1), timeout)
 		if err != nil {
 			return err
 		}
 		backends = append(backends, b)
-		fmt.Fprintf(out, "%s serves on %s, published as %s\n", b.name, b.addr, b.pub.DataInfoID())
+		fmt.Fprintf(out, "%s serves on %s, published as %s with weight %d\n", b.name, b.addr, b.pub.DataInfoID(), b.weight)
+	}
+	if err := listInstances(out, rc, service, len(backends), timeout); err != nil {
+		return err
 	}
 
 	conn, err := dial(rc, service)
@@ -90,6 +98,9 @@ func run(out io.Writer, session, service, cacheDir string, timeout time.Duration
 	defer conn.Close()
 
 	if err := expect(out, conn, names(backends), timeout); err != nil {
+		return err
+	}
+	if err := weighted(out, conn, backends); err != nil {
 		return err
 	}
 	if err := offline(out, service, cacheDir, logger, names(backends), timeout); err != nil {
@@ -147,19 +158,92 @@ func dial(rc *client.Client, service string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-func startBackend(rc *client.Client, name, service string, timeout time.Duration) (*backend, error) {
+// startBackend starts an echo server and publishes it with its metadata:
+// attributes that every subscriber sees, the weight among them.
+func startBackend(rc *client.Client, name, service string, weight int, timeout time.Duration) (*backend, error) {
 	srv, addr, err := startEcho(name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	pub, err := grpcresolver.Register(ctx, rc, service, addr)
+	pub, err := grpcresolver.Register(ctx, rc, service, addr, grpcresolver.WithAttrs(map[string]string{
+		client.WeightAttr: strconv.Itoa(weight),
+		"version":         "1.4.2",
+		"name":            name,
+	}))
 	if err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("cannot publish %s: %w", name, err)
 	}
-	return &backend{name: name, addr: addr, srv: srv, pub: pub}, nil
+	return &backend{name: name, addr: addr, weight: weight, srv: srv, pub: pub}, nil
+}
+
+// listInstances subscribes to service and prints its instances as a
+// subscriber sees them, once all n are there.
+func listInstances(out io.Writer, rc *client.Client, service string, n int, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	updates := make(chan client.Update, 1)
+	sub, err := rc.Subscribe(ctx, client.Subscription{DataID: service}, func(u client.Update) {
+		select {
+		case <-updates: // keep the newest only
+		default:
+		}
+		updates <- u
+	})
+	if err != nil {
+		return fmt.Errorf("cannot subscribe to %s: %w", service, err)
+	}
+	defer func() { _ = sub.Unsubscribe(ctx) }()
+	for {
+		select {
+		case u := <-updates:
+			instances := u.Instances()
+			if len(instances) < n {
+				continue
+			}
+			fmt.Fprintf(out, "instances of %s:\n", service)
+			for _, in := range instances {
+				fmt.Fprintf(out, "  %s  %s  weight=%d  version=%s\n", in.Attrs["name"], strings.Join(in.Data, ","), in.Weight(), in.Attrs["version"])
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not list %d instances within %s", service, n, timeout)
+		}
+	}
+}
+
+// weighted makes as many calls as the weights add up to, ten times, and
+// checks that each server got about its share (the picks of a smooth
+// weighted round robin are exact once every server is ready; a quarter
+// either way leaves room for a reconnect).
+func weighted(out io.Writer, conn *grpc.ClientConn, bs []*backend) error {
+	total := 0
+	for _, b := range bs {
+		total += b.weight
+	}
+	calls := 10 * total
+	counts := make(map[string]int)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range calls {
+		name, err := callEcho(ctx, conn, "hello")
+		if err != nil {
+			return err
+		}
+		counts[name]++
+	}
+	var parts []string
+	for _, b := range bs {
+		want := calls * b.weight / total
+		parts = append(parts, fmt.Sprintf("%s (weight %d)×%d", b.name, b.weight, counts[b.name]))
+		if n := counts[b.name]; n < want*3/4 || n > want*5/4 {
+			return fmt.Errorf("%s of weight %d got %d of %d calls, want about %d", b.name, b.weight, n, calls, want)
+		}
+	}
+	fmt.Fprintf(out, "%d calls by weight: %s\n", calls, strings.Join(parts, " "))
+	return nil
 }
 
 func names(bs []*backend) []string {

@@ -16,7 +16,9 @@ func TestRun(t *testing.T) {
 	if err := run(&out, c.SessionAddrs()[0], "com.example.Echo", t.TempDir(), 20*time.Second); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "stopped echo-2") || !strings.Contains(out.String(), "from its cache") {
+	if !strings.Contains(out.String(), "stopped echo-2") || !strings.Contains(out.String(), "from its cache") ||
+		!strings.Contains(out.String(), "echo-3  127.0.0.1:") || !strings.Contains(out.String(), "weight=30  version=1.4.2") ||
+		!strings.Contains(out.String(), "calls by weight") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 	t.Log("\n" + out.String())

@@ -111,6 +111,23 @@ func (r *Rec) AppendData(dst []string) []string {
 	return dst
 }
 
+// AppendAttrs appends the attributes to dst; their strings alias r's.
+// A record without attributes appends nothing.
+func (r *Rec) AppendAttrs(dst []proto.Attr) []proto.Attr {
+	br := blobReader{r.blob}
+	br.string()
+	for n := br.uvarint(); n > 0; n-- {
+		br.string()
+	}
+	if br.s == "" {
+		return dst
+	}
+	for n := br.uvarint(); n > 0; n-- {
+		dst = append(dst, proto.Attr{Key: br.string(), Value: br.string()})
+	}
+	return dst
+}
+
 // Fill sets p to the publisher of dataInfoID. Data strings are appended to
 // *data and p.Data is capped to them, so one backing array can serve many
 // publishers. Every string aliases r's (immutable) copy.

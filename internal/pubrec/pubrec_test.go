@@ -21,6 +21,9 @@ func TestRoundTrip(t *testing.T) {
 		if got := r.AppendData([]string{"before"}); !reflect.DeepEqual(got, append([]string{"before"}, p.Data...)) {
 			t.Fatalf("AppendData = %q", got)
 		}
+		if got := r.AppendAttrs(nil); !reflect.DeepEqual(got, p.Attrs) {
+			t.Fatalf("AppendAttrs = %v, want %v", got, p.Attrs)
+		}
 		if r.Hash() != proto.PublisherHash(p.RegisterID, p.Version) {
 			t.Fatal("Hash differs from PublisherHash")
 		}
