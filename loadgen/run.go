@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Target == TargetRosterWire {
+		return runWire(ctx, cfg)
+	}
 	log := cfg.Logger
 	if limit, err := raiseFileLimit(); err != nil {
 		log.Warn("cannot raise open-files limit", "err", err)
