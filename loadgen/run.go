@@ -81,12 +81,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := r.res
 	srv := r.server()
 	cpu0, _ := selfUsage()
-	srvCPU0, _ := procCPU(srv)
+	srvCPU0, _ := ProcCPU(srv)
 	res.ServerRSSIdleBytes = rss(srv)
 	defer func() {
 		cpu, maxRSS := selfUsage()
 		res.ClientCPUSeconds, res.ClientMaxRSSBytes = cpu-cpu0, maxRSS
-		if c, err := procCPU(srv); err == nil {
+		if c, err := ProcCPU(srv); err == nil {
 			res.ServerCPUSeconds = c - srvCPU0
 		}
 		res.LastError = r.errs.lastError()

@@ -97,12 +97,12 @@ func (r *wireRunner) run(ctx context.Context) (*Result, error) {
 	}
 	res.ServerPID = srv
 	cpu0, _ := selfUsage()
-	srvCPU0, _ := procCPU(srv)
+	srvCPU0, _ := ProcCPU(srv)
 	res.ServerRSSIdleBytes = rss(srv)
 	defer func() {
 		cpu, maxRSS := selfUsage()
 		res.ClientCPUSeconds, res.ClientMaxRSSBytes = cpu-cpu0, maxRSS
-		if c, err := procCPU(srv); err == nil && srv > 0 {
+		if c, err := ProcCPU(srv); err == nil && srv > 0 {
 			res.ServerCPUSeconds = c - srvCPU0
 		}
 		res.LastError = r.errs.lastError()
