@@ -66,6 +66,10 @@ type Config struct {
 	// ServerPID is the server process whose memory and CPU are reported;
 	// when 0 it is the process listening on the first endpoint's port.
 	ServerPID int
+	// ServerMetrics, when set, is the server's /metrics URL (roster: the
+	// process-wide port, e.g. meta's in integrated); the live heap read
+	// there at the end goes beside the RSS (Result.ServerLiveHeapBytes).
+	ServerMetrics string
 
 	// Progress receives a progress line (rewritten in place on a
 	// terminal); nil for none.

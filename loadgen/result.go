@@ -39,7 +39,7 @@ type Result struct {
 	ChurnPerSecond  float64 `json:"churn_per_s"` // achieved
 	StormServices   int     `json:"storm_services"`
 	StormPublishers int     `json:"storm_publishers,omitempty"` // republished per storm service (roster-wire)
-	StormSendSecond float64 `json:"storm_send_seconds"` // time to send every storm change
+	StormSendSecond float64 `json:"storm_send_seconds"`         // time to send every storm change
 	ChangesSent     int64   `json:"changes_sent"`
 	ChangeErrors    int64   `json:"change_errors"`
 
@@ -67,8 +67,11 @@ type Result struct {
 	Stale           int64   `json:"stale"`
 	ConvergeSeconds float64 `json:"converge_seconds"`
 
-	ServerPID              int     `json:"server_pid,omitempty"`
-	ServerRSSBytes         int64   `json:"server_rss_bytes"`
+	ServerPID      int   `json:"server_pid,omitempty"`
+	ServerRSSBytes int64 `json:"server_rss_bytes"`
+	// ServerLiveHeapBytes is the server's live heap when ServerRSSBytes was
+	// read (Config.ServerMetrics; 0 when unknown).
+	ServerLiveHeapBytes    int64   `json:"server_live_heap_bytes,omitempty"`
 	ServerRSSIdleBytes     int64   `json:"server_rss_idle_bytes"`
 	ServerRSSAfterPubBytes int64   `json:"server_rss_after_pubs_bytes"`
 	ServerCPUSeconds       float64 `json:"server_cpu_seconds"`

@@ -108,6 +108,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.change(ctx)
 	r.converge(ctx)
 	res.ServerRSSBytes = rss(srv)
+	res.ServerLiveHeapBytes = serverLiveHeap(r.cfg)
 	res.LeaseExpirations = r.leaseLosses()
 	res.Completed = res.Failure == ""
 	return res, nil

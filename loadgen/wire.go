@@ -120,6 +120,7 @@ func (r *wireRunner) run(ctx context.Context) (*Result, error) {
 	r.change(ctx)
 	r.converge(ctx)
 	res.ServerRSSBytes = rss(srv)
+	res.ServerLiveHeapBytes = serverLiveHeap(r.cfg)
 	res.Completed = res.Failure == ""
 	r.phase("end")
 	return res, nil

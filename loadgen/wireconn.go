@@ -47,8 +47,8 @@ type wireConn struct {
 	wg     sync.WaitGroup // the reader, the writer and pending retries
 
 	mu      sync.Mutex
-	out     []byte              // frames to write (requests and acks)
-	pending map[uint64]wireReq  // by request id
+	out     []byte             // frames to write (requests and acks)
+	pending map[uint64]wireReq // by request id
 	nextID  uint64
 	wake    chan struct{} // one slot: out has frames
 	hello   chan *proto.HandshakeReply

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,28 +86,12 @@ func forceGC(ctx context.Context, n node) {
 	}
 }
 
-// liveHeap reads go_gc_heap_live_bytes from the node's /metrics (its
-// shared port exports the process's go_* metrics).
+// liveHeap reads the node's live heap from its /metrics (its shared port
+// exports the process's go_* metrics); 0 when it cannot be read.
 func liveHeap(ctx context.Context, n node) int64 {
 	if n.http == "" {
 		return selfLiveHeap()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.http+"/metrics", nil)
-	if err != nil {
-		return 0
-	}
-	resp, err := httpc.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_heap_live_bytes "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int64(f)
-		}
-	}
-	return 0
+	v, _ := loadgen.LiveHeap(ctx, "http://"+n.http+"/metrics")
+	return v
 }

@@ -64,6 +64,8 @@ func run(args []string) (int, error) {
 	fs.DurationVar(&cfg.ConvergeTimeout, "converge-timeout", loadgen.DefaultConvergeTimeout, "bound on each wait for every subscriber to hold what was published")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", loadgen.DefaultLeaseTTL, "etcd lease TTL of each connection's publishers")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process to read memory and CPU from (default: the process listening on the first endpoint's port)")
+	fs.StringVar(&cfg.ServerMetrics, "server-metrics", "", "the server's /metrics URL (roster: the process-wide HTTP port, e.g. meta's in integrated); "+
+		"its live heap (go_gc_heap_live_bytes) at the end is reported beside the RSS")
 	fs.StringVar(&out, "out", "", "write the JSON result to this file (default: stdout)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
