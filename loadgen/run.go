@@ -453,11 +453,8 @@ func (r *runner) change(ctx context.Context) {
 	if cfg.Duration == 0 || cfg.PubsPerService == 0 {
 		return
 	}
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	start := time.Now()
 	pushes0 := r.pushes()
-	var churned atomic.Int64
 	p := startProgress(cfg.Progress, meter{label: "run", total: int64(cfg.Duration.Seconds()),
 		done: func() int64 { return int64(time.Since(start).Seconds()) },
 		detail: func(el time.Duration) string {
@@ -465,36 +462,9 @@ func (r *runner) change(ctx context.Context) {
 		}})
 	defer p.finish()
 
-	var wg sync.WaitGroup
-	if cfg.Churn > 0 {
-		jobs := make(chan int)
-		workers := min(len(r.conns)*cfg.Inflight, 512)
-		for range workers {
-			wg.Go(func() {
-				for n := range jobs {
-					if r.republish(ctx, n, kindChurn) {
-						churned.Add(1)
-					}
-				}
-			})
-		}
-		wg.Go(func() {
-			defer close(jobs)
-			r.pace(runCtx, start, jobs)
-		})
-	}
-	if cfg.Storm > 0 {
-		wg.Go(func() {
-			sleepCtx(runCtx, cfg.Duration/2)
-			if runCtx.Err() != nil {
-				return
-			}
-			r.storm(ctx)
-		})
-	}
-	wg.Wait()
-	<-runCtx.Done()
-	res.ChurnPerSecond = float64(churned.Load()) / max(time.Since(start).Seconds(), 1e-9)
+	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512),
+		func(ctx context.Context, n int) bool { return r.republish(ctx, n, kindChurn) }, r.storm)
+	res.ChurnPerSecond = float64(churned) / max(secs, 1e-9)
 	res.ChangesSent = r.changes.Load()
 	res.ChangeErrors = r.changeErr.Load()
 }
@@ -506,29 +476,6 @@ func (r *runner) pushes() int64 {
 		n += rec.pushes.Load()
 	}
 	return n
-}
-
-// pace sends cfg.Churn random publishers a second to jobs until ctx ends;
-// when the workers fall behind it waits, so the achieved rate is reported.
-func (r *runner) pace(ctx context.Context, start time.Time, jobs chan<- int) {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	var sent int64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		due := int64(time.Since(start).Seconds() * r.cfg.Churn)
-		for ; sent < due; sent++ {
-			select {
-			case jobs <- rand.IntN(len(r.pubs)):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
 }
 
 // storm republishes one random publisher of each of cfg.Storm consecutive

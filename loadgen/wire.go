@@ -27,11 +27,17 @@ type wireRunner struct {
 
 	conns  []*wireConn
 	groups []map[int32]*wireGroup // by connection
+	recs   []*recorder            // wireRecorders, shared by the connections
 
 	pubsOK, pubsFailed, subsOK, subsFailed atomic.Int64
 	changes, changesOK, changeErr          atomic.Int64
 	retries, pushErrors                    atomic.Int64
 }
+
+// wireRecorders is how many latency recorders the connections share: a
+// recorder's histograms take 320 KB, too much for each of thousands of
+// connections, and a sampled push takes its lock for one record only.
+const wireRecorders = 16
 
 // groupsPerService is how many groups a service's subscribers make.
 func (r *wireRunner) groupsPerService() int {
@@ -59,6 +65,9 @@ func runWire(ctx context.Context, cfg Config) (*Result, error) {
 			Pubs: cfg.Pubs(), Subs: cfg.Subs(), DataBytes: cfg.DataBytes},
 		book: newWireBook(cfg.Services, cfg.PubsPerService, cfg.DataBytes)}
 	r.errs.log = log
+	for range wireRecorders {
+		r.recs = append(r.recs, newRecorder())
+	}
 	r.buildGroups()
 	return r.run(ctx)
 }
@@ -380,8 +389,6 @@ func (r *wireRunner) change(ctx context.Context) {
 	if cfg.Duration == 0 || cfg.PubsPerService == 0 {
 		return
 	}
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	start := time.Now()
 	p := startProgress(cfg.Progress, meter{label: "run", total: int64(cfg.Duration.Seconds()),
 		done: func() int64 { return int64(time.Since(start).Seconds()) },
@@ -389,58 +396,15 @@ func (r *wireRunner) change(ctx context.Context) {
 			return fmt.Sprintf("%s changes/s", si(float64(r.changes.Load())/el.Seconds()))
 		}})
 	defer p.finish()
-	var churned atomic.Int64
-	var wg sync.WaitGroup
-	if cfg.Churn > 0 {
-		jobs := make(chan int)
-		for range min(len(r.conns)*cfg.Inflight, 512) {
-			wg.Go(func() {
-				for n := range jobs {
-					if r.publish(ctx, n, kindChurn) {
-						r.changes.Add(1)
-						churned.Add(1)
-					}
-				}
-			})
+	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512), func(ctx context.Context, n int) bool {
+		if !r.publish(ctx, n, kindChurn) {
+			return false
 		}
-		wg.Go(func() {
-			defer close(jobs)
-			r.pace(runCtx, start, jobs)
-		})
-	}
-	if cfg.Storm > 0 {
-		wg.Go(func() {
-			sleepCtx(runCtx, cfg.Duration/2)
-			if runCtx.Err() == nil {
-				r.storm(ctx)
-			}
-		})
-	}
-	wg.Wait()
-	<-runCtx.Done()
-	res.ChurnPerSecond = float64(churned.Load()) / max(time.Since(start).Seconds(), 1e-9)
+		r.changes.Add(1)
+		return true
+	}, r.storm)
+	res.ChurnPerSecond = float64(churned) / max(secs, 1e-9)
 	res.ChangesSent = r.changes.Load()
-}
-
-// pace sends cfg.Churn random publishers a second to jobs until ctx ends.
-func (r *wireRunner) pace(ctx context.Context, start time.Time, jobs chan<- int) {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	var sent int64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for due := int64(time.Since(start).Seconds() * r.cfg.Churn); sent < due; sent++ {
-			select {
-			case jobs <- rand.IntN(r.cfg.Pubs()):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
 }
 
 // storm republishes StormPubs publishers of each of Storm consecutive
@@ -470,11 +434,7 @@ func (r *wireRunner) converge(ctx context.Context) {
 	res.Lost, res.Stale = r.waitConverged(ctx, "converge")
 	res.ConvergeSeconds = time.Since(start).Seconds()
 	res.ChangeErrors = r.changeErr.Load()
-	recs := make([]*recorder, 0, len(r.conns))
-	for _, c := range r.conns {
-		recs = append(recs, c.rec)
-	}
-	m := merge(recs)
+	m := merge(r.recs)
 	res.PushLatency = summarize(m.all)
 	if r.cfg.Churn > 0 {
 		c := summarize(m.churn)

@@ -58,7 +58,8 @@ type wireConn struct {
 	moves    atomic.Int64
 	closeErr atomic.Pointer[error]
 
-	// rec times the pushes of sampled groups.
+	// rec times the pushes of sampled groups; shared with other
+	// connections (wireRecorders).
 	rec *recorder
 }
 
@@ -77,7 +78,7 @@ func dialWire(ctx context.Context, r *wireRunner, index int, addr string, tlsCfg
 	c := &wireConn{r: r, conn: conn, index: index, groups: groups,
 		window: make(chan struct{}, r.cfg.Inflight), done: make(chan struct{}),
 		pending: make(map[uint64]wireReq), wake: make(chan struct{}, 1), hello: make(chan *proto.HandshakeReply, 1),
-		rec: newRecorder()}
+		rec: r.recs[index%len(r.recs)]}
 	c.wg.Add(2)
 	go c.write()
 	go c.read()
@@ -205,7 +206,7 @@ func (c *wireConn) heartbeat(every time.Duration) {
 
 func (c *wireConn) read() {
 	defer c.wg.Done()
-	br := bufio.NewReaderSize(c.conn, 64<<10)
+	br := bufio.NewReaderSize(c.conn, 16<<10)
 	hb := make([]byte, proto.HeaderSize)
 	var body []byte
 	var p proto.Push
