@@ -14,6 +14,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -59,6 +60,8 @@ type options struct {
 	Sessions    int           `json:"sessions"`
 	Replicas    int           `json:"replicas"`
 	MemLimit    string        `json:"memory_limit"`
+	DataLimit   string        `json:"data_memory_limit,omitempty"`
+	SessLimit   string        `json:"session_memory_limit,omitempty"`
 	GOGC        string        `json:"gogc,omitempty"`
 	Inflight    int           `json:"inflight"`
 	Sample      int           `json:"latency_sample"`
@@ -93,6 +96,8 @@ func run() error {
 	flag.IntVar(&o.Sessions, "sessions", 2, "session nodes")
 	flag.IntVar(&o.Replicas, "replicas", 2, "copies of each slot (leader included)")
 	flag.StringVar(&o.MemLimit, "memory-limit", "auto", "every node's --memory-limit")
+	flag.StringVar(&o.DataLimit, "data-memory-limit", "", "the data nodes' --memory-limit (default: --memory-limit), e.g. 14% each when they hold most of the machine")
+	flag.StringVar(&o.SessLimit, "session-memory-limit", "", "the sessions' --memory-limit (default: --memory-limit)")
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC of every node (empty: the Go default, 100)")
 	flag.IntVar(&o.Inflight, "inflight", 32, "requests in flight per load generator connection")
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
@@ -122,8 +127,8 @@ func run() error {
 		Metas: 1, Datas: o.Datas, Sessions: o.Sessions, Replicas: o.Replicas, LogLevel: "warn", Logf: logf,
 		Args: map[proccluster.Role][]string{
 			proccluster.RoleMeta:    {"--memory-limit", o.MemLimit},
-			proccluster.RoleData:    {"--memory-limit", o.MemLimit},
-			proccluster.RoleSession: {"--memory-limit", o.MemLimit},
+			proccluster.RoleData:    {"--memory-limit", cmp.Or(o.DataLimit, o.MemLimit)},
+			proccluster.RoleSession: {"--memory-limit", cmp.Or(o.SessLimit, o.MemLimit)},
 		},
 	}
 	if o.GOGC != "" {
