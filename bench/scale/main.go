@@ -151,6 +151,7 @@ func run() error {
 		return fmt.Errorf("cannot bring the cluster up: %w", err)
 	}
 	rep := &report{Options: o, Env: collectEnv(), Nodes: nodesOf(c)}
+	rep.Env.LoadStart = loadAvg()
 	rep.Command = fmt.Sprintf("SCALE_PUBS=%d SCALE_SUBS=%d make bench-scale", o.Pubs, o.Subs)
 	logf("cluster up: %d nodes; loading %d publishers and %d subscribers", len(rep.Nodes)-1, o.Pubs, o.Subs)
 
@@ -189,7 +190,9 @@ func run() error {
 		SubsPerService: max(o.Subs/(o.Pubs/o.PerService), 1), DataBytes: o.DataBytes,
 		Churn: o.Churn, Storm: min(o.Storm, o.Pubs/o.PerService), StormPubs: o.StormPubs, Duration: o.Duration,
 		SubsSharing: o.SubsSharing, LatencySample: o.Sample, Inflight: o.Inflight,
-		RegisterTimeout: o.Budget, ConvergeTimeout: 10 * time.Minute,
+		// Registration gives up before the budget, so a run too big for it
+		// still ends with its figures.
+		RegisterTimeout: max(o.Budget-5*time.Minute, o.Budget/2), ConvergeTimeout: 10 * time.Minute,
 		ServerPID: c.Sessions()[0].Pid(), Progress: os.Stderr,
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnPhase: func(p string) { sampleAt(p, true) },
@@ -197,6 +200,15 @@ func run() error {
 	rep.Result, err = loadgen.Run(ctx, cfg)
 	scancel()
 	wg.Wait()
+	if _, ok := rep.phase("end"); !ok {
+		// A run stopped short (its bound, an error): what the nodes hold
+		// where it stopped is the figure of how far it got.
+		fctx, fcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		u := sample(fctx, rep.Nodes, true)
+		fcancel()
+		rep.Phases = append(rep.Phases, point{Seconds: time.Since(start).Seconds(), Phase: "stopped", Usage: u})
+	}
+	rep.Env.LoadEnd = loadAvg()
 	if err != nil {
 		rep.Note = err.Error()
 	}

@@ -37,6 +37,21 @@ type env struct {
 	MemGiB float64 `json:"mem_gib"`
 	Go     string  `json:"go"`
 	Roster string  `json:"roster"`
+	// Load averages (1 minute) at the start and the end: the machine is
+	// shared, and other work slows every node.
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func collectEnv() env {
@@ -72,12 +87,16 @@ func rosterVersion(bin string) string {
 
 const mib = 1 << 20
 
-// phase returns the sample taken at the end of the named phase.
+// phase returns the sample taken at the end of the named phase; for a
+// run stopped short, "settled" and "end" fall back to where it stopped.
 func (r *report) phase(name string) (point, bool) {
 	for _, p := range r.Phases {
 		if p.Phase == name {
 			return p, true
 		}
+	}
+	if name == "settled" || name == "end" {
+		return r.phase("stopped")
 	}
 	return point{}, false
 }
@@ -156,8 +175,8 @@ func (r *report) markdown(plotErr error) string {
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	o, res := r.Options, r.Result
 	p("# Scale: %s publishers + %s subscribers on one machine (%s)\n\n", si(o.Pubs), si(o.Subs), o.Date)
-	p("`%s` (bench/scale). Machine: %s, %d cores, %.1f GiB; %s; roster %s. Elapsed %s.\n\n",
-		r.Command, r.Env.CPU, r.Env.Cores, r.Env.MemGiB, r.Env.Go, r.Env.Roster, r.Elapsed)
+	p("`%s` (bench/scale). Machine: %s, %d cores, %.1f GiB, shared (load average %s at the start, %s at the end); %s; roster %s. Elapsed %s.\n\n",
+		r.Command, r.Env.CPU, r.Env.Cores, r.Env.MemGiB, r.Env.LoadStart, r.Env.LoadEnd, r.Env.Go, r.Env.Roster, r.Elapsed)
 	gogc := "Go default (100)"
 	if o.GOGC != "" {
 		gogc = o.GOGC
