@@ -88,14 +88,14 @@ func rosterVersion(bin string) string {
 const mib = 1 << 20
 
 // phase returns the sample taken at the end of the named phase; for a
-// run stopped short, "settled" and "end" fall back to where it stopped.
+// run stopped short, the phases it did not reach fall back to where it stopped.
 func (r *report) phase(name string) (point, bool) {
 	for _, p := range r.Phases {
 		if p.Phase == name {
 			return p, true
 		}
 	}
-	if name == "settled" || name == "end" {
+	if name == "pubs" || name == "settled" || name == "end" {
 		return r.phase("stopped")
 	}
 	return point{}, false
