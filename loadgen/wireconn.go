@@ -123,7 +123,7 @@ func (c *wireConn) fail(err error) {
 }
 
 func (c *wireConn) close() {
-	c.fail(errors.New("closed by loadgen"))
+	c.fail(errClosing)
 	c.wg.Wait()
 }
 
