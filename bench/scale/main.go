@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +68,7 @@ type options struct {
 	Sample      int           `json:"latency_sample"`
 	Budget      time.Duration `json:"budget_ns"`
 	Tag         string        `json:"tag,omitempty"`
+	MinAvail    int64         `json:"min_available_bytes"`
 }
 
 func envInt(name string, def int) int {
@@ -102,7 +104,15 @@ func run() error {
 	flag.IntVar(&o.Inflight, "inflight", 32, "requests in flight per load generator connection")
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
+	var minAvailMiB int64
+	var rerender string
+	flag.StringVar(&rerender, "rerender", "", "only rewrite the report and plot of this raw result (a scale-*.json written before)")
+	flag.Int64Var(&minAvailMiB, "min-available", 2048, "stop the run when the machine's available memory (MemAvailable) falls below this many MiB")
 	flag.Parse()
+	o.MinAvail = minAvailMiB << 20
+	if rerender != "" {
+		return rewrite(rerender, o.Bin)
+	}
 	if o.PerService <= 0 || o.Pubs < o.PerService || o.Subs <= 0 {
 		return fmt.Errorf("want --pubs a multiple of --pubs-per-service (%d) and --subs > 0", o.PerService)
 	}
@@ -111,6 +121,10 @@ func run() error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
+	// The run also stops when the machine's available memory runs low: the
+	// machine is shared, and the figure is how far the run got.
+	ctx, stopLow := context.WithCancelCause(ctx)
+	defer stopLow(nil)
 
 	work, err := os.MkdirTemp("", "bench-scale-")
 	if err != nil {
@@ -181,6 +195,10 @@ func run() error {
 				return
 			case <-t.C:
 				sampleAt("", false)
+				if avail, ok := memAvailable(); ok && avail < o.MinAvail {
+					stopLow(fmt.Errorf("memory ran low: %d MiB available on the machine, below --min-available %d MiB",
+						avail>>20, o.MinAvail>>20))
+				}
 			}
 		}
 	})
@@ -221,7 +239,7 @@ func run() error {
 		rep.note("stopped: %v", context.Cause(ctx))
 	}
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
-	return rep.write(o.Results)
+	return rep.write(o.Results, true)
 }
 
 // note adds to the report's note.
@@ -234,6 +252,23 @@ func (r *report) note(format string, a ...any) {
 
 func runtimeGC() { runtime.GC() }
 
+// memAvailable reads MemAvailable from /proc/meminfo.
+func memAvailable() (int64, bool) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
 func selfLiveHeap() int64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
@@ -241,6 +276,22 @@ func selfLiveHeap() int64 {
 		return 0
 	}
 	return int64(s[0].Value.Uint64())
+}
+
+// rewrite writes the report and plot of a raw result again (after a
+// change of the report's form) beside it.
+func rewrite(path, bin string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	var r report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("cannot parse %s: %w", path, err)
+	}
+	r.Options.Bin = bin
+	r.Options.Tag = strings.TrimPrefix(strings.TrimSuffix(filepath.Base(path), ".json"), "scale-"+r.Options.Date+"-")
+	return r.write(filepath.Dir(path), false)
 }
 
 // writeJSON writes v to path.

@@ -136,14 +136,19 @@ func (r *report) name() string {
 	return "scale-" + r.Options.Date + "-" + tag
 }
 
-func (r *report) write(dir string) error {
-	r.Env.Roster = rosterVersion(r.Options.Bin)
+// write writes the report, its plot and (with raw) its JSON into dir.
+func (r *report) write(dir string, raw bool) error {
+	if raw {
+		r.Env.Roster = rosterVersion(r.Options.Bin)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create %s: %w", dir, err)
 	}
 	base := filepath.Join(dir, r.name())
-	if err := writeJSON(base+".json", r); err != nil {
-		return err
+	if raw {
+		if err := writeJSON(base+".json", r); err != nil {
+			return err
+		}
 	}
 	plotErr := r.plot(base + "-memory.png")
 	md := r.markdown(plotErr)
@@ -176,7 +181,7 @@ func (r *report) markdown(plotErr error) string {
 	o, res := r.Options, r.Result
 	p("# Scale: %s publishers + %s subscribers on one machine (%s)\n\n", si(o.Pubs), si(o.Subs), o.Date)
 	p("`%s` (bench/scale). Machine: %s, %d cores, %.1f GiB, shared (load average %s at the start, %s at the end); %s; roster %s. Elapsed %s.\n\n",
-		r.Command, r.Env.CPU, r.Env.Cores, r.Env.MemGiB, r.Env.LoadStart, r.Env.LoadEnd, r.Env.Go, r.Env.Roster, r.Elapsed)
+		r.Command, r.Env.CPU, r.Env.Cores, r.Env.MemGiB, cmp.Or(r.Env.LoadStart, "?"), cmp.Or(r.Env.LoadEnd, "?"), r.Env.Go, r.Env.Roster, r.Elapsed)
 	gogc := "Go default (100)"
 	if o.GOGC != "" {
 		gogc = o.GOGC
@@ -262,10 +267,13 @@ func (r *report) markdown(plotErr error) string {
 	for _, shape := range []struct{ pubs, subs float64 }{{10e6, 10e6}, {10e6, 40e6}} {
 		dataB := d.pubRSS * shape.pubs
 		sessB := s.pubRSS*shape.pubs + s.subRSS*shape.subs
-		p("- %s publishers + %s subscribers: data nodes %.1f GiB in all (%d replicas), sessions %.1f GiB in all; "+
-			"on machines of %.0f GiB kept 70%% full: %.0f data and %.0f session machines, or %.1f such machines for everything.\n",
-			si(int(shape.pubs)), si(int(shape.subs)), dataB/(1<<30), o.Replicas, sessB/(1<<30), r.Env.MemGiB,
-			ceil(dataB/(0.7*r.Env.MemGiB*(1<<30))), ceil(sessB/(0.7*r.Env.MemGiB*(1<<30))), (dataB+sessB)/(0.7*r.Env.MemGiB*(1<<30)))
+		machine := 0.7 * r.Env.MemGiB * (1 << 30)
+		// Replicas need as many data machines, however small the data.
+		p("- %s publishers + %s subscribers: data nodes %.1f GiB in all (%d replicas; %.1f GiB live), sessions %.1f GiB in all "+
+			"(%.1f GiB live); on machines of %.0f GiB kept 70%% full: %.0f data and %.0f session machines.\n",
+			si(int(shape.pubs)), si(int(shape.subs)), dataB/(1<<30), o.Replicas, d.pubLive*shape.pubs/(1<<30), sessB/(1<<30),
+			(s.pubLive*shape.pubs+s.subLive*shape.subs)/(1<<30), r.Env.MemGiB,
+			max(ceil(dataB/machine), float64(o.Replicas)), max(ceil(sessB/machine), 1))
 	}
 	if plotErr != nil {
 		p("\n(no plot: %v)\n", plotErr)
