@@ -267,24 +267,7 @@ func (r *runner) register(ctx context.Context) bool {
 	res.RegisterRate = rate(res.PubsRegistered+res.SubsRegistered, res.RegisterSeconds)
 	res.RegisterErrors = r.errs.count.Load()
 
-	if rctx.Err() != nil {
-		why := "was interrupted"
-		if ctx.Err() == nil {
-			why = "did not finish within " + cfg.RegisterTimeout.String()
-		}
-		res.Failure = fmt.Sprintf("registration %s: %d of %d publishers and %d of %d subscribers registered",
-			why, res.PubsRegistered, res.Pubs, res.SubsRegistered, res.Subs)
-		if res.RegisterErrors > 0 {
-			res.Failure += fmt.Sprintf("; %d registrations failed (last error: %s)", res.RegisterErrors, r.errs.lastError())
-		}
-		res.ServerRSSBytes = rss(res.ServerPID)
-		return false
-	}
-	if res.RegisterErrors > 0 {
-		// The run goes on with what registered, but it is not a clean one.
-		res.Failure = fmt.Sprintf("%d registrations failed (last error: %s)", res.RegisterErrors, r.errs.lastError())
-	}
-	return true
+	return registered(ctx, rctx, cfg, res, r.errs.lastError())
 }
 
 // leaseLosses sums the leases the connections lost (etcd only).
@@ -349,41 +332,15 @@ func parallel(ctx context.Context, n, width int, f func(ctx context.Context, i i
 func (r *runner) settle(ctx context.Context) bool {
 	start := time.Now()
 	lost, stale := r.waitConverged(ctx, "settle")
-	r.res.SettleSeconds = time.Since(start).Seconds()
-	if lost+stale > 0 {
-		r.res.Lost, r.res.Stale = lost, stale
-		r.res.Failure = fmt.Sprintf("subscribers did not receive the initial lists within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, lost, stale)
-		r.res.ServerRSSBytes = rss(r.res.ServerPID)
-		return false
-	}
-	return true
+	return settled(r.cfg, r.res, start, lost, stale)
 }
 
 // converge waits after the run until every subscriber holds what was
 // published, then counts what is still lost or stale.
 func (r *runner) converge(ctx context.Context) {
 	start := time.Now()
-	r.res.Lost, r.res.Stale = r.waitConverged(ctx, "converge")
-	r.res.ConvergeSeconds = time.Since(start).Seconds()
-	m := merge(r.recs)
-	r.res.PushesReceived = m.pushes
-	r.res.PushLatency = summarize(m.all)
-	if r.cfg.Churn > 0 {
-		c := summarize(m.churn)
-		r.res.ChurnLatency = &c
-	}
-	if r.res.StormServices > 0 {
-		s := summarize(m.storm)
-		r.res.StormLatency = &s
-	}
-	if ctx.Err() != nil && r.res.Failure == "" {
-		r.res.Failure = "interrupted"
-	}
-	if r.res.Lost+r.res.Stale > 0 && r.res.Failure == "" {
-		r.res.Failure = fmt.Sprintf("subscribers did not converge within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, r.res.Lost, r.res.Stale)
-	}
+	lost, stale := r.waitConverged(ctx, "converge")
+	r.res.PushesReceived = converged(ctx, r.cfg, r.res, start, lost, stale, r.recs).pushes
 }
 
 // waitConverged polls the subscribers that still differ from what was

@@ -302,20 +302,7 @@ func (r *wireRunner) register(ctx context.Context) bool {
 	res.RegisterRate = rate(res.PubsRegistered+res.SubsRegistered, res.RegisterSeconds)
 	res.RegisterErrors = r.pubsFailed.Load() + r.subsFailed.Load()
 
-	if rctx.Err() != nil {
-		why := "was interrupted"
-		if ctx.Err() == nil {
-			why = "did not finish within " + cfg.RegisterTimeout.String()
-		}
-		res.Failure = fmt.Sprintf("registration %s: %d of %d publishers and %d of %d subscribers registered",
-			why, res.PubsRegistered, res.Pubs, res.SubsRegistered, res.Subs)
-		res.ServerRSSBytes = rss(cfg.ServerPID)
-		return false
-	}
-	if res.RegisterErrors > 0 {
-		res.Failure = fmt.Sprintf("%d registrations failed (last error: %s)", res.RegisterErrors, r.errs.lastError())
-	}
-	return true
+	return registered(ctx, rctx, cfg, res, r.errs.lastError())
 }
 
 // waitFor polls cond until it holds or ctx ends.
@@ -329,15 +316,7 @@ func (r *wireRunner) waitFor(ctx context.Context, cond func() bool) {
 func (r *wireRunner) settle(ctx context.Context) bool {
 	start := time.Now()
 	lost, stale := r.waitConverged(ctx, "settle")
-	r.res.SettleSeconds = time.Since(start).Seconds()
-	if lost+stale > 0 {
-		r.res.Lost, r.res.Stale = lost, stale
-		r.res.Failure = fmt.Sprintf("subscribers did not receive the initial lists within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, lost, stale)
-		r.res.ServerRSSBytes = rss(r.cfg.ServerPID)
-		return false
-	}
-	return true
+	return settled(r.cfg, r.res, start, lost, stale)
 }
 
 // differs counts the subscribers of g that do not hold what was
@@ -438,29 +417,11 @@ func (r *wireRunner) storm(ctx context.Context) {
 // converge waits after the run until every subscriber holds what was
 // published, then reports what is lost or stale and the latencies.
 func (r *wireRunner) converge(ctx context.Context) {
-	res := r.res
 	start := time.Now()
-	res.Lost, res.Stale = r.waitConverged(ctx, "converge")
-	res.ConvergeSeconds = time.Since(start).Seconds()
-	res.ChangeErrors = r.changeErr.Load()
-	m := merge(r.recs)
-	res.PushLatency = summarize(m.all)
-	if r.cfg.Churn > 0 {
-		c := summarize(m.churn)
-		res.ChurnLatency = &c
-	}
-	if res.StormServices > 0 {
-		s := summarize(m.storm)
-		res.StormLatency = &s
-	}
-	if ctx.Err() != nil && res.Failure == "" {
-		res.Failure = "interrupted"
-	}
-	if res.Lost+res.Stale > 0 && res.Failure == "" {
-		res.Failure = fmt.Sprintf("subscribers did not converge within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, res.Lost, res.Stale)
-	}
-	if n := r.pushErrors.Load(); n > 0 && res.Failure == "" {
-		res.Failure = fmt.Sprintf("%d pushes were malformed or did not match what was published", n)
+	lost, stale := r.waitConverged(ctx, "converge")
+	converged(ctx, r.cfg, r.res, start, lost, stale, r.recs)
+	r.res.ChangeErrors = r.changeErr.Load()
+	if n := r.pushErrors.Load(); n > 0 && r.res.Failure == "" {
+		r.res.Failure = fmt.Sprintf("%d pushes were malformed or did not match what was published", n)
 	}
 }
