@@ -79,6 +79,17 @@ hostile: build
 bench-storm: build
 	bash bench/storm.sh
 
+## bench-scale: a process cluster on this machine (1 meta on SQLite, 3 data nodes with 2 replicas, 2 sessions) loaded by
+## the protocol-level load generator with SCALE_PUBS publishers and SCALE_SUBS subscribers (1M each by default; 10M is the
+## issue-18 target and needs most of a 24 GiB machine), then churn with a storm of 1,000 services × 100 publishers;
+## writes bench/results/scale-<date>-<pubs>-<subs>.md (RSS, live heap, bytes per record, CPU per role; registration
+## rate; push latency; lost and stale). SCALE_FLAGS: more flags of bench/scale (go run ./bench/scale --help).
+.PHONY: bench-scale
+SCALE_PUBS ?= 1000000
+SCALE_SUBS ?= 1000000
+bench-scale: build
+	SCALE_PUBS=$(SCALE_PUBS) SCALE_SUBS=$(SCALE_SUBS) $(GO) run ./bench/scale --bin $(BIN)/roster --results bench/results $(SCALE_FLAGS)
+
 # BENCHCOUNT: runs of each micro-benchmark in `make bench` (benchstat wants 5 or more to quote medians).
 BENCHCOUNT ?= 1
 

@@ -12,6 +12,11 @@ import (
 const (
 	TargetRoster = "roster"
 	TargetEtcd   = "etcd"
+	// TargetRosterWire drives roster's sessions speaking the client
+	// protocol directly: one connection carries many publishers and
+	// subscribers, and loadgen keeps a few bytes per record instead of an
+	// SDK object, so one machine can simulate tens of millions of records.
+	TargetRosterWire = "roster-wire"
 )
 
 // Config describes one load scenario. Zero fields take the defaults below.
@@ -30,6 +35,21 @@ type Config struct {
 	Storm    int           // services republished at once in the middle of the run (one publisher each)
 	Duration time.Duration // length of the run after registration
 
+	// StormPubs (roster-wire) is how many publishers of each storm service
+	// are republished, as an application's redeploy does; 0 or 1: one.
+	StormPubs int
+	// SubsSharing (roster-wire) is how many subscribers of one service share
+	// a connection (a client process subscribing for several of its
+	// components): they take the same pushes. 0 or 1: one per connection.
+	SubsSharing int
+	// LatencySample (roster-wire) times the pushes of one in this many
+	// groups of subscribers (every group's convergence is checked); 0 or 1: all.
+	LatencySample int
+	// OnPhase (roster-wire), when set, is called as phases end: "pubs"
+	// (publishers registered), "settled" (every subscriber holds its list)
+	// and "end"; a caller samples the servers there.
+	OnPhase func(phase string)
+
 	// Inflight is the number of registrations in flight per connection.
 	Inflight int
 	// RegisterTimeout bounds registration; past it the result is partial.
@@ -46,6 +66,10 @@ type Config struct {
 	// ServerPID is the server process whose memory and CPU are reported;
 	// when 0 it is the process listening on the first endpoint's port.
 	ServerPID int
+	// ServerMetrics, when set, is the server's /metrics URL (roster: the
+	// process-wide port, e.g. meta's in integrated); the live heap read
+	// there at the end goes beside the RSS (Result.ServerLiveHeapBytes).
+	ServerMetrics string
 
 	// Progress receives a progress line (rewritten in place on a
 	// terminal); nil for none.
@@ -86,6 +110,9 @@ func (c Config) withDefaults() Config {
 	if c.Duration < 0 {
 		c.Duration = 0
 	}
+	if c.SubsSharing <= 0 {
+		c.SubsSharing = 1
+	}
 	if c.Inflight <= 0 {
 		c.Inflight = DefaultInflight
 	}
@@ -112,6 +139,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: negative publishers or subscribers per service", ErrInvalidConfig)
 	case c.Churn < 0 || c.Storm < 0:
 		return fmt.Errorf("%w: negative churn or storm", ErrInvalidConfig)
+	case c.Target != TargetRosterWire && (c.StormPubs > 1 || c.SubsSharing > 1):
+		return fmt.Errorf("%w: storm publishers and shared subscriber connections are for target %s", ErrInvalidConfig, TargetRosterWire)
 	case c.Storm > c.Services:
 		return fmt.Errorf("%w: storm of %d services, only %d exist", ErrInvalidConfig, c.Storm, c.Services)
 	case c.Services*c.PubsPerService >= 1<<30:

@@ -13,4 +13,6 @@ var (
 var (
 	errNotFound = errors.New("not found")
 	errNoField  = errors.New("field missing")
+	// errClosing ends the roster-wire connections when a run is over.
+	errClosing = errors.New("closed by loadgen")
 )

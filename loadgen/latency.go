@@ -67,10 +67,16 @@ func (r *recorder) record(st *subState, newest int64, kind byte, now time.Time) 
 		return
 	}
 	st.newest = newest
+	r.recordAt(newest, kind, now)
+}
+
+// recordAt records the latency of a change of kind sent at sent (unix ns)
+// and seen at now; initial publications are not changes and not recorded.
+func (r *recorder) recordAt(sent int64, kind byte, now time.Time) {
 	if kind != kindChurn && kind != kindStorm {
 		return
 	}
-	us := max(now.UnixNano()-newest, 0) / int64(time.Microsecond)
+	us := max(now.UnixNano()-sent, 0) / int64(time.Microsecond)
 	us = min(max(us, histMinUs), histMaxUs)
 	r.mu.Lock()
 	h := r.churn

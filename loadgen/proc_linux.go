@@ -64,8 +64,8 @@ func ProcRSS(pid int) (int64, error) {
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// procCPU reads a process's user+system CPU seconds from /proc/PID/stat.
-func procCPU(pid int) (float64, error) {
+// ProcCPU reads a process's user+system CPU seconds from /proc/PID/stat.
+func ProcCPU(pid int) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("cannot read stat of process %d: %w", pid, err)

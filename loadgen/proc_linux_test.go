@@ -10,8 +10,8 @@ func TestProcFiguresOfSelf(t *testing.T) {
 	if rss, err := ProcRSS(os.Getpid()); err != nil || rss <= 0 {
 		t.Fatalf("ProcRSS = %d, %v", rss, err)
 	}
-	if _, err := procCPU(os.Getpid()); err != nil {
-		t.Fatalf("procCPU: %v", err)
+	if _, err := ProcCPU(os.Getpid()); err != nil {
+		t.Fatalf("ProcCPU: %v", err)
 	}
 	if cpu, maxRSS := selfUsage(); cpu <= 0 || maxRSS <= 0 {
 		t.Fatalf("selfUsage = %v, %d", cpu, maxRSS)

@@ -7,5 +7,5 @@ package loadgen
 func raiseFileLimit() (uint64, error) { return 0, nil }
 func selfUsage() (float64, int64)     { return 0, 0 }
 func ProcRSS(int) (int64, error)      { return 0, errNotFound }
-func procCPU(int) (float64, error)    { return 0, errNotFound }
+func ProcCPU(int) (float64, error)    { return 0, errNotFound }
 func pidListening(int) (int, error)   { return 0, errNotFound }

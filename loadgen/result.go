@@ -38,11 +38,23 @@ type Result struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	ChurnPerSecond  float64 `json:"churn_per_s"` // achieved
 	StormServices   int     `json:"storm_services"`
-	StormSendSecond float64 `json:"storm_send_seconds"` // time to send every storm change
+	StormPublishers int     `json:"storm_publishers,omitempty"` // republished per storm service (roster-wire)
+	StormSendSecond float64 `json:"storm_send_seconds"`         // time to send every storm change
 	ChangesSent     int64   `json:"changes_sent"`
 	ChangeErrors    int64   `json:"change_errors"`
 
 	PushesReceived int64 `json:"pushes_received"`
+	// Groups (roster-wire) is the groups of subscribers (of one service on
+	// one connection: they take the same pushes); SampledGroups of them are
+	// timed. Retries counts requests the sessions refused for now (rate
+	// limits) and that were sent again; PushErrors counts pushes that were
+	// malformed or whose entries, count or hash did not match what was
+	// published; ConnsLost counts connections that ended during the run.
+	Groups        int   `json:"groups,omitempty"`
+	SampledGroups int   `json:"sampled_groups,omitempty"`
+	Retries       int64 `json:"retries,omitempty"`
+	PushErrors    int64 `json:"push_errors,omitempty"`
+	ConnsLost     int   `json:"conns_lost,omitempty"`
 	// PushLatency covers every change of the run; ChurnLatency and
 	// StormLatency split it by kind.
 	PushLatency  Latency  `json:"push_latency_ms"`
@@ -55,8 +67,11 @@ type Result struct {
 	Stale           int64   `json:"stale"`
 	ConvergeSeconds float64 `json:"converge_seconds"`
 
-	ServerPID              int     `json:"server_pid,omitempty"`
-	ServerRSSBytes         int64   `json:"server_rss_bytes"`
+	ServerPID      int   `json:"server_pid,omitempty"`
+	ServerRSSBytes int64 `json:"server_rss_bytes"`
+	// ServerLiveHeapBytes is the server's live heap when ServerRSSBytes was
+	// read (Config.ServerMetrics; 0 when unknown).
+	ServerLiveHeapBytes    int64   `json:"server_live_heap_bytes,omitempty"`
 	ServerRSSIdleBytes     int64   `json:"server_rss_idle_bytes"`
 	ServerRSSAfterPubBytes int64   `json:"server_rss_after_pubs_bytes"`
 	ServerCPUSeconds       float64 `json:"server_cpu_seconds"`

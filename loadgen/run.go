@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Target == TargetRosterWire {
+		return runWire(ctx, cfg)
+	}
 	log := cfg.Logger
 	if limit, err := raiseFileLimit(); err != nil {
 		log.Warn("cannot raise open-files limit", "err", err)
@@ -78,12 +81,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := r.res
 	srv := r.server()
 	cpu0, _ := selfUsage()
-	srvCPU0, _ := procCPU(srv)
+	srvCPU0, _ := ProcCPU(srv)
 	res.ServerRSSIdleBytes = rss(srv)
 	defer func() {
 		cpu, maxRSS := selfUsage()
 		res.ClientCPUSeconds, res.ClientMaxRSSBytes = cpu-cpu0, maxRSS
-		if c, err := procCPU(srv); err == nil {
+		if c, err := ProcCPU(srv); err == nil {
 			res.ServerCPUSeconds = c - srvCPU0
 		}
 		res.LastError = r.errs.lastError()
@@ -105,6 +108,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.change(ctx)
 	r.converge(ctx)
 	res.ServerRSSBytes = rss(srv)
+	res.ServerLiveHeapBytes = serverLiveHeap(r.cfg)
 	res.LeaseExpirations = r.leaseLosses()
 	res.Completed = res.Failure == ""
 	return res, nil
@@ -263,24 +267,7 @@ func (r *runner) register(ctx context.Context) bool {
 	res.RegisterRate = rate(res.PubsRegistered+res.SubsRegistered, res.RegisterSeconds)
 	res.RegisterErrors = r.errs.count.Load()
 
-	if rctx.Err() != nil {
-		why := "was interrupted"
-		if ctx.Err() == nil {
-			why = "did not finish within " + cfg.RegisterTimeout.String()
-		}
-		res.Failure = fmt.Sprintf("registration %s: %d of %d publishers and %d of %d subscribers registered",
-			why, res.PubsRegistered, res.Pubs, res.SubsRegistered, res.Subs)
-		if res.RegisterErrors > 0 {
-			res.Failure += fmt.Sprintf("; %d registrations failed (last error: %s)", res.RegisterErrors, r.errs.lastError())
-		}
-		res.ServerRSSBytes = rss(res.ServerPID)
-		return false
-	}
-	if res.RegisterErrors > 0 {
-		// The run goes on with what registered, but it is not a clean one.
-		res.Failure = fmt.Sprintf("%d registrations failed (last error: %s)", res.RegisterErrors, r.errs.lastError())
-	}
-	return true
+	return registered(ctx, rctx, cfg, res, r.errs.lastError())
 }
 
 // leaseLosses sums the leases the connections lost (etcd only).
@@ -345,41 +332,15 @@ func parallel(ctx context.Context, n, width int, f func(ctx context.Context, i i
 func (r *runner) settle(ctx context.Context) bool {
 	start := time.Now()
 	lost, stale := r.waitConverged(ctx, "settle")
-	r.res.SettleSeconds = time.Since(start).Seconds()
-	if lost+stale > 0 {
-		r.res.Lost, r.res.Stale = lost, stale
-		r.res.Failure = fmt.Sprintf("subscribers did not receive the initial lists within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, lost, stale)
-		r.res.ServerRSSBytes = rss(r.res.ServerPID)
-		return false
-	}
-	return true
+	return settled(r.cfg, r.res, start, lost, stale)
 }
 
 // converge waits after the run until every subscriber holds what was
 // published, then counts what is still lost or stale.
 func (r *runner) converge(ctx context.Context) {
 	start := time.Now()
-	r.res.Lost, r.res.Stale = r.waitConverged(ctx, "converge")
-	r.res.ConvergeSeconds = time.Since(start).Seconds()
-	m := merge(r.recs)
-	r.res.PushesReceived = m.pushes
-	r.res.PushLatency = summarize(m.all)
-	if r.cfg.Churn > 0 {
-		c := summarize(m.churn)
-		r.res.ChurnLatency = &c
-	}
-	if r.res.StormServices > 0 {
-		s := summarize(m.storm)
-		r.res.StormLatency = &s
-	}
-	if ctx.Err() != nil && r.res.Failure == "" {
-		r.res.Failure = "interrupted"
-	}
-	if r.res.Lost+r.res.Stale > 0 && r.res.Failure == "" {
-		r.res.Failure = fmt.Sprintf("subscribers did not converge within %s: %d lost, %d stale",
-			r.cfg.ConvergeTimeout, r.res.Lost, r.res.Stale)
-	}
+	lost, stale := r.waitConverged(ctx, "converge")
+	r.res.PushesReceived = converged(ctx, r.cfg, r.res, start, lost, stale, r.recs).pushes
 }
 
 // waitConverged polls the subscribers that still differ from what was
@@ -449,11 +410,8 @@ func (r *runner) change(ctx context.Context) {
 	if cfg.Duration == 0 || cfg.PubsPerService == 0 {
 		return
 	}
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	start := time.Now()
 	pushes0 := r.pushes()
-	var churned atomic.Int64
 	p := startProgress(cfg.Progress, meter{label: "run", total: int64(cfg.Duration.Seconds()),
 		done: func() int64 { return int64(time.Since(start).Seconds()) },
 		detail: func(el time.Duration) string {
@@ -461,36 +419,9 @@ func (r *runner) change(ctx context.Context) {
 		}})
 	defer p.finish()
 
-	var wg sync.WaitGroup
-	if cfg.Churn > 0 {
-		jobs := make(chan int)
-		workers := min(len(r.conns)*cfg.Inflight, 512)
-		for range workers {
-			wg.Go(func() {
-				for n := range jobs {
-					if r.republish(ctx, n, kindChurn) {
-						churned.Add(1)
-					}
-				}
-			})
-		}
-		wg.Go(func() {
-			defer close(jobs)
-			r.pace(runCtx, start, jobs)
-		})
-	}
-	if cfg.Storm > 0 {
-		wg.Go(func() {
-			sleepCtx(runCtx, cfg.Duration/2)
-			if runCtx.Err() != nil {
-				return
-			}
-			r.storm(ctx)
-		})
-	}
-	wg.Wait()
-	<-runCtx.Done()
-	res.ChurnPerSecond = float64(churned.Load()) / max(time.Since(start).Seconds(), 1e-9)
+	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512),
+		func(ctx context.Context, n int) bool { return r.republish(ctx, n, kindChurn) }, r.storm)
+	res.ChurnPerSecond = float64(churned) / max(secs, 1e-9)
 	res.ChangesSent = r.changes.Load()
 	res.ChangeErrors = r.changeErr.Load()
 }
@@ -502,29 +433,6 @@ func (r *runner) pushes() int64 {
 		n += rec.pushes.Load()
 	}
 	return n
-}
-
-// pace sends cfg.Churn random publishers a second to jobs until ctx ends;
-// when the workers fall behind it waits, so the achieved rate is reported.
-func (r *runner) pace(ctx context.Context, start time.Time, jobs chan<- int) {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	var sent int64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		due := int64(time.Since(start).Seconds() * r.cfg.Churn)
-		for ; sent < due; sent++ {
-			select {
-			case jobs <- rand.IntN(len(r.pubs)):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
 }
 
 // storm republishes one random publisher of each of cfg.Storm consecutive

@@ -173,7 +173,7 @@ func runOne(ctx context.Context, o options, s scenario, target, work string, beg
 	out := filepath.Join(work, s.name+"-"+target+".json")
 	rctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	cmd := exec.CommandContext(rctx, filepath.Join(o.bin, "roster-loadgen"), s.loadgenArgs(target, srv.endpoints, srv.pid(), out)...)
+	cmd := exec.CommandContext(rctx, filepath.Join(o.bin, "roster-loadgen"), s.loadgenArgs(target, srv.endpoints, srv.pid(), srv.metrics, out)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// A million subscribers' lists make a large heap; a soft limit makes
 	// the collector work harder instead of doubling it.

@@ -82,6 +82,12 @@ var metrics = []metric{
 	{label: "lost entries after convergence", get: ran(func(r *loadgen.Result) float64 { return float64(r.Lost) })},
 	{label: "stale entries after convergence", get: ran(func(r *loadgen.Result) float64 { return float64(r.Stale) })},
 	{label: "server RSS at the end", unit: "MiB", get: field(func(r *loadgen.Result) float64 { return float64(r.ServerRSSBytes) / (1 << 20) }), better: -1},
+	{label: "server RSS / live heap at the end (roster only: go_gc_heap_live_bytes)", get: func(r *loadgen.Result) (float64, bool) {
+		if r.ServerLiveHeapBytes <= 0 || r.ServerRSSBytes <= 0 {
+			return 0, false
+		}
+		return float64(r.ServerRSSBytes) / float64(r.ServerLiveHeapBytes), true
+	}, digits: 2},
 	{label: "server memory per publisher", unit: "B", get: perPublisher, better: -1},
 	{label: "server memory per registration (publishers + subscribers)", unit: "B", get: perRegistration, better: -1},
 	{label: "server CPU", unit: "s", get: field(func(r *loadgen.Result) float64 { return r.ServerCPUSeconds }), digits: 1},

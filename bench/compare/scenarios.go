@@ -66,7 +66,7 @@ func (s scenario) wallBound(target string) time.Duration {
 }
 
 // loadgenArgs are roster-loadgen's flags for s against one server.
-func (s scenario) loadgenArgs(target string, endpoints []string, pid int, out string) []string {
+func (s scenario) loadgenArgs(target string, endpoints []string, pid int, metrics, out string) []string {
 	eps := ""
 	for i, e := range endpoints {
 		if i > 0 {
@@ -81,6 +81,7 @@ func (s scenario) loadgenArgs(target string, endpoints []string, pid int, out st
 		"--data-bytes", strconv.Itoa(s.dataBytes), "--churn", fmt.Sprint(s.churn), "--storm", strconv.Itoa(s.storm),
 		"--duration", s.duration.String(), "--register-timeout", s.registerTimeout[system(target)].String(),
 		"--converge-timeout", s.convergeTimeout.String(), "--server-pid", strconv.Itoa(pid), "--out", out,
+		"--server-metrics", metrics,
 	}
 }
 

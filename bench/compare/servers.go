@@ -23,6 +23,7 @@ type server struct {
 	name      string
 	cmd       *exec.Cmd
 	endpoints []string // what loadgen connects to
+	metrics   string   // the /metrics URL exporting the process's live heap ("" when none does)
 	done      chan struct{}
 	waitErr   error
 }
@@ -119,6 +120,8 @@ func startRoster(ctx context.Context, bin, dir string, log io.Writer, useTLS boo
 		return nil, err
 	}
 	s.endpoints = []string{loopback(p[0])}
+	// In integrated, meta's port is the one exporting the process's go_* metrics.
+	s.metrics = "http://" + loopback(p[3]) + "/metrics"
 	if err := waitHealthy(ctx, s, "http://"+loopback(p[1])+"/health/check"); err != nil {
 		s.stop()
 		return nil, err

@@ -44,7 +44,8 @@ func run(args []string) (int, error) {
 	var cfg loadgen.Config
 	var endpoints, out, logLevel string
 	var quiet bool
-	fs.StringVar(&cfg.Target, "target", loadgen.TargetRoster, "registry to drive: roster (through its Go SDK) or etcd (leases and prefix watches)")
+	fs.StringVar(&cfg.Target, "target", loadgen.TargetRoster, "registry to drive: roster (through its Go SDK), roster-wire (roster's sessions at the protocol level: "+
+		"a few bytes per record, for tens of millions of records) or etcd (leases and prefix watches)")
 	fs.StringVar(&endpoints, "endpoints", "", "comma-separated server addresses: roster sessions (default 127.0.0.1:9600) or etcd client URLs (default http://127.0.0.1:2379)")
 	fs.StringVar(&cfg.Scenario, "scenario", "custom", "scenario name written in the result")
 	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, "client connections; publishers and subscribers are spread over them round-robin")
@@ -54,12 +55,17 @@ func run(args []string) (int, error) {
 	fs.IntVar(&cfg.DataBytes, "data-bytes", loadgen.DefaultDataBytes, "size each published string is padded to")
 	fs.Float64Var(&cfg.Churn, "churn", 100, "republishes per second during the run")
 	fs.IntVar(&cfg.Storm, "storm", 0, "services republished at once (one publisher each) in the middle of the run")
+	fs.IntVar(&cfg.StormPubs, "storm-pubs", 1, "publishers of each storm service republished (roster-wire; an application's redeploy republishes all)")
+	fs.IntVar(&cfg.SubsSharing, "subs-sharing", 1, "subscribers of one service sharing a connection (roster-wire)")
+	fs.IntVar(&cfg.LatencySample, "latency-sample", 1, "time the pushes of one in this many subscriber groups (roster-wire; convergence is checked on all)")
 	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "length of the run after registration (0: register and check convergence only)")
 	fs.IntVar(&cfg.Inflight, "inflight", loadgen.DefaultInflight, "registrations in flight per connection")
 	fs.DurationVar(&cfg.RegisterTimeout, "register-timeout", loadgen.DefaultRegisterTimeout, "bound on registration; past it the run stops with a partial result")
 	fs.DurationVar(&cfg.ConvergeTimeout, "converge-timeout", loadgen.DefaultConvergeTimeout, "bound on each wait for every subscriber to hold what was published")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", loadgen.DefaultLeaseTTL, "etcd lease TTL of each connection's publishers")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process to read memory and CPU from (default: the process listening on the first endpoint's port)")
+	fs.StringVar(&cfg.ServerMetrics, "server-metrics", "", "the server's /metrics URL (roster: the process-wide HTTP port, e.g. meta's in integrated); "+
+		"its live heap (go_gc_heap_live_bytes) at the end is reported beside the RSS")
 	fs.StringVar(&out, "out", "", "write the JSON result to this file (default: stdout)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")

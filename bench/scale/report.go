@@ -1,0 +1,349 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"image/color"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/roster-registry/roster/loadgen"
+)
+
+// report is what the run measured; it is written as Markdown, a plot and JSON.
+type report struct {
+	Options options         `json:"options"`
+	Env     env             `json:"env"`
+	Command string          `json:"command"`
+	Nodes   []node          `json:"nodes"`
+	Phases  []point         `json:"phases"` // idle, pubs, settled, end: after a GC in every node
+	Series  []point         `json:"series"` // every 5 s
+	Result  *loadgen.Result `json:"result"`
+	Note    string          `json:"note,omitempty"`
+	Elapsed string          `json:"elapsed"`
+}
+
+type env struct {
+	CPU    string  `json:"cpu"`
+	Cores  int     `json:"cores"`
+	MemGiB float64 `json:"mem_gib"`
+	Go     string  `json:"go"`
+	Roster string  `json:"roster"`
+	// Load averages (1 minute) at the start and the end: the machine is
+	// shared, and other work slows every node.
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+func collectEnv() env {
+	e := env{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				e.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					kb, _ := strconv.ParseFloat(f[0], 64)
+					e.MemGiB = kb / (1 << 20)
+				}
+			}
+		}
+	}
+	return e
+}
+
+func rosterVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+const mib = 1 << 20
+
+// phase returns the sample taken at the end of the named phase; for a
+// run stopped short, the phases it did not reach fall back to where it stopped.
+func (r *report) phase(name string) (point, bool) {
+	for _, p := range r.Phases {
+		if p.Phase == name {
+			return p, true
+		}
+	}
+	if name == "pubs" || name == "settled" || name == "end" {
+		return r.phase("stopped")
+	}
+	return point{}, false
+}
+
+// roleSum adds up a field of the nodes of role at p.
+func (r *report) roleSum(p point, role string, f func(usage) float64) float64 {
+	var s float64
+	for i, n := range r.Nodes {
+		if n.Role == role && i < len(p.Usage) {
+			s += f(p.Usage[i])
+		}
+	}
+	return s
+}
+
+func live(u usage) float64  { return float64(u.LiveHeap) }
+func rssOf(u usage) float64 { return float64(u.RSS) }
+func cpuOf(u usage) float64 { return u.CPU }
+
+// perRecord is the growth of f over role's nodes between two phases, per record.
+func (r *report) perRecord(role, from, to string, records int, f func(usage) float64) (float64, bool) {
+	a, ok1 := r.phase(from)
+	b, ok2 := r.phase(to)
+	if !ok1 || !ok2 || records <= 0 {
+		return 0, false
+	}
+	return (r.roleSum(b, role, f) - r.roleSum(a, role, f)) / float64(records), true
+}
+
+// name is the report's base name: scale-<date>-<pubs>-<subs>, so runs of
+// several sizes on one day keep their reports; --tag replaces the sizes.
+func (r *report) name() string {
+	tag := r.Options.Tag
+	if tag == "" {
+		tag = si(r.Options.Pubs) + "-" + si(r.Options.Subs)
+	}
+	return "scale-" + r.Options.Date + "-" + tag
+}
+
+// write writes the report, its plot and (with raw) its JSON into dir.
+func (r *report) write(dir string, raw bool) error {
+	if raw {
+		r.Env.Roster = rosterVersion(r.Options.Bin)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	base := filepath.Join(dir, r.name())
+	if raw {
+		if err := writeJSON(base+".json", r); err != nil {
+			return err
+		}
+	}
+	plotErr := r.plot(base + "-memory.png")
+	md := r.markdown(plotErr)
+	if err := os.WriteFile(base+".md", []byte(md), 0o644); err != nil {
+		return fmt.Errorf("cannot write report: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "report: %s.md\n", base)
+	return nil
+}
+
+func mb(v float64) string { return strconv.FormatFloat(v/mib, 'f', 0, 64) }
+
+func ratio(a, b float64) string {
+	if b <= 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(a/b, 'f', 2, 64)
+}
+
+func lat(l *loadgen.Latency) string {
+	if l == nil || l.Count == 0 {
+		return "– | – | – | 0"
+	}
+	return fmt.Sprintf("%.0f | %.0f | %.0f | %d", l.P50, l.P99, l.Max, l.Count)
+}
+
+func (r *report) markdown(plotErr error) string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	o, res := r.Options, r.Result
+	p("# Scale: %s publishers + %s subscribers on one machine (%s)\n\n", si(o.Pubs), si(o.Subs), o.Date)
+	p("`%s` (bench/scale). Machine: %s, %d cores, %.1f GiB, shared (load average %s at the start, %s at the end); %s; roster %s. Elapsed %s.\n\n",
+		r.Command, r.Env.CPU, r.Env.Cores, r.Env.MemGiB, cmp.Or(r.Env.LoadStart, "?"), cmp.Or(r.Env.LoadEnd, "?"), r.Env.Go, r.Env.Roster, r.Elapsed)
+	gogc := "Go default (100)"
+	if o.GOGC != "" {
+		gogc = o.GOGC
+	}
+	p("**Cluster**: processes on this machine: 1 meta (SQLite store), %d data nodes (every slot on %d replicas), %d sessions; "+
+		"`--memory-limit %s` on every node (data nodes %s, sessions %s), GOGC %s. **Load**: the protocol-level load generator (loadgen's `roster-wire` target, "+
+		"in the bench process) over %d connections: %d services × %d publishers, %d subscribers per service (%d of a service on a "+
+		"connection), %d-byte data, register ids of 24 bytes. Then %s of churn at %.0f republishes/s with, half way, a storm: "+
+		"%d services × %d publishers republished at once (an application's redeploy). Latency is timed on 1 in %d subscriber groups "+
+		"(from the send of a service's last change until the group holds exactly the published list); lost and stale are checked "+
+		"on every subscriber by version and list hash, every full push entry by entry.\n\n",
+		o.Datas, o.Replicas, o.Sessions, o.MemLimit, cmp.Or(o.DataLimit, o.MemLimit), cmp.Or(o.SessLimit, o.MemLimit), gogc, o.Conns, o.Pubs/o.PerService, o.PerService, max(o.Subs/(o.Pubs/o.PerService), 1),
+		o.SubsSharing, o.DataBytes, o.Duration, o.Churn, o.Storm, o.StormPubs, o.Sample)
+	if r.Note != "" {
+		p("**Note**: %s\n\n", r.Note)
+	}
+	if res == nil {
+		p("No result: the load generator could not run.\n")
+		return b.String()
+	}
+	status := "completed"
+	if !res.Completed {
+		status = "**not completed**: " + res.Failure
+	}
+	p("## Registration, pushes, convergence\n\nRun %s.\n\n", status)
+	p("| figure | value |\n|---|---:|\n")
+	p("| publishers registered | %d of %d |\n| subscribers registered | %d of %d |\n", res.PubsRegistered, res.Pubs, res.SubsRegistered, res.Subs)
+	p("| publisher registration rate | %.0f /s (%.0f s) |\n| subscriber registration rate | %.0f /s (%.0f s) |\n",
+		res.PubRegisterRate, res.PubRegisterSeconds, res.SubRegisterRate, res.SubRegisterSeconds)
+	p("| registrations refused for now and retried (rate limits) | %d |\n| settle (last subscription → every list complete) | %.1f s |\n", res.Retries, res.SettleSeconds)
+	p("| changes sent (churn + storm) | %d (churn achieved %.0f/s; storm sent in %.1f s) |\n", res.ChangesSent, res.ChurnPerSecond, res.StormSendSecond)
+	p("| pushes received | %d |\n| lost / stale subscribers | %d / %d |\n| pushes not matching what was published | %d |\n| connections lost | %d |\n\n",
+		res.PushesReceived, res.Lost, res.Stale, res.PushErrors, res.ConnsLost)
+	p("| push latency, ms | p50 | p99 | max | samples |\n|---|---:|---:|---:|---:|\n")
+	p("| storm | %s |\n| churn | %s |\n\n", lat(res.StormLatency), lat(res.ChurnLatency))
+
+	p("## Memory and CPU per node\n\nAt the end of each phase, after a garbage collection in every node (live heap: `go_gc_heap_live_bytes`). " +
+		"CPU is since the process started.\n\n")
+	p("| phase | node | RSS MiB | live heap MiB | RSS / live | CPU s | fds |\n|---|---|---:|---:|---:|---:|---:|\n")
+	for _, ph := range r.Phases {
+		for i, n := range r.Nodes {
+			if i >= len(ph.Usage) {
+				continue
+			}
+			u := ph.Usage[i]
+			p("| %s | %s | %s | %s | %s | %.0f | %d |\n", ph.Phase, n.Name, mb(float64(u.RSS)), mb(float64(u.LiveHeap)), ratio(float64(u.RSS), float64(u.LiveHeap)), u.CPU, u.FDs)
+		}
+	}
+	p("\n## Bytes per record, per role\n\nGrowth summed over a role's nodes between phases, divided by the records added: " +
+		"publishers between idle and `pubs` (data nodes: between idle and the end, once every follower caught up; the figure counts every replica and the data and ids), subscribers between `pubs` and `settled` (on data nodes, that is the sessions' interest in each service, not a per-subscriber cost).\n\n")
+	p("| role | per publisher, live heap | per publisher, RSS | per subscriber, live heap | per subscriber, RSS |\n|---|---:|---:|---:|---:|\n")
+	type cost struct{ pubLive, pubRSS, subLive, subRSS float64 }
+	costs := map[string]cost{}
+	for _, role := range []string{"data", "session", "meta"} {
+		var c cost
+		// A data node's followers may still be catching up when the
+		// publishers are registered: its cost is read at the end.
+		pubsAt := "pubs"
+		if role == "data" {
+			pubsAt = "end"
+		}
+		c.pubLive, _ = r.perRecord(role, "idle", pubsAt, res.PubsRegistered, live)
+		c.pubRSS, _ = r.perRecord(role, "idle", pubsAt, res.PubsRegistered, rssOf)
+		c.subLive, _ = r.perRecord(role, "pubs", "settled", res.SubsRegistered, live)
+		c.subRSS, _ = r.perRecord(role, "pubs", "settled", res.SubsRegistered, rssOf)
+		costs[role] = c
+		p("| %s | %.0f B | %.0f B | %.0f B | %.0f B |\n", role, c.pubLive, c.pubRSS, c.subLive, c.subRSS)
+	}
+	if o.Replicas > 0 {
+		p("\nData per publisher per replica: %.0f B live (%d replicas).\n", costs["data"].pubLive/float64(o.Replicas), o.Replicas)
+	}
+	if end, ok := r.phase("end"); ok {
+		p("\n**RSS / live heap at the end, per role** (target ≤ 1.3):")
+		for _, role := range []string{"meta", "data", "session", "loadgen"} {
+			p(" %s %s;", role, ratio(r.roleSum(end, role, rssOf), r.roleSum(end, role, live)))
+		}
+		p(" CPU seconds over the run: data %.0f, session %.0f, meta %.0f, loadgen %.0f.\n",
+			r.roleSum(end, "data", cpuOf), r.roleSum(end, "session", cpuOf), r.roleSum(end, "meta", cpuOf), r.roleSum(end, "loadgen", cpuOf))
+	}
+	p("\n## What SOFARegistry's production counts would need\n\nSOFA's production cluster holds 10M publishers and 40M subscribers. " +
+		"At the costs measured here (RSS, which includes the collector's headroom):\n\n")
+	d, s := costs["data"], costs["session"]
+	for _, shape := range []struct{ pubs, subs float64 }{{10e6, 10e6}, {10e6, 40e6}} {
+		dataB := d.pubRSS * shape.pubs
+		sessB := s.pubRSS*shape.pubs + s.subRSS*shape.subs
+		machine := 0.7 * r.Env.MemGiB * (1 << 30)
+		// Replicas need as many data machines, however small the data.
+		p("- %s publishers + %s subscribers: data nodes %.1f GiB in all (%d replicas; %.1f GiB live), sessions %.1f GiB in all "+
+			"(%.1f GiB live); on machines of %.0f GiB kept 70%% full: %.0f data and %.0f session machines.\n",
+			si(int(shape.pubs)), si(int(shape.subs)), dataB/(1<<30), o.Replicas, d.pubLive*shape.pubs/(1<<30), sessB/(1<<30),
+			(s.pubLive*shape.pubs+s.subLive*shape.subs)/(1<<30), r.Env.MemGiB,
+			max(ceil(dataB/machine), float64(o.Replicas)), max(ceil(sessB/machine), 1))
+	}
+	if plotErr != nil {
+		p("\n(no plot: %v)\n", plotErr)
+	} else {
+		p("\n![memory over time](%s-memory.png)\n", r.name())
+	}
+	p("\nRaw figures: `%s.json`.\n", r.name())
+	return b.String()
+}
+
+func ceil(v float64) float64 {
+	if v <= 0 {
+		return 0
+	}
+	n := float64(int(v))
+	if n < v {
+		n++
+	}
+	return n
+}
+
+// si writes a count the short way: 1M, 250k, 10,000 stays 10k.
+func si(n int) string {
+	switch {
+	case n >= 1e6 && n%1e5 == 0:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + "M"
+	case n >= 1e3 && n%100 == 0:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+var roleColors = map[string]color.Color{
+	"meta": color.RGBA{R: 127, G: 127, B: 127, A: 255}, "data": color.RGBA{R: 31, G: 119, B: 180, A: 255},
+	"session": color.RGBA{R: 214, G: 39, B: 40, A: 255}, "loadgen": color.RGBA{R: 44, G: 160, B: 44, A: 255},
+}
+
+// plot draws each node's RSS (solid) and live heap (dashed) over the run.
+func (r *report) plot(path string) error {
+	if len(r.Series) < 2 {
+		return fmt.Errorf("fewer than two samples")
+	}
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("Memory per node: %s publishers + %s subscribers (RSS solid, live heap dashed)", si(r.Options.Pubs), si(r.Options.Subs))
+	pl.X.Label.Text = "seconds"
+	pl.Y.Label.Text = "MiB"
+	pl.Legend.Top, pl.Legend.Left = true, true
+	for i, n := range r.Nodes {
+		rssPts := make(plotter.XYs, 0, len(r.Series))
+		livePts := make(plotter.XYs, 0, len(r.Series))
+		for _, s := range r.Series {
+			if i < len(s.Usage) {
+				rssPts = append(rssPts, plotter.XY{X: s.Seconds, Y: float64(s.Usage[i].RSS) / mib})
+				livePts = append(livePts, plotter.XY{X: s.Seconds, Y: float64(s.Usage[i].LiveHeap) / mib})
+			}
+		}
+		for k, pts := range []plotter.XYs{rssPts, livePts} {
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return err
+			}
+			l.Color = roleColors[n.Role]
+			l.Width = vg.Points(1)
+			if k == 1 {
+				l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			} else {
+				pl.Legend.Add(n.Name, l)
+			}
+			pl.Add(l)
+		}
+	}
+	return pl.Save(18*vg.Centimeter, 11*vg.Centimeter, path)
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/roster-registry/roster/loadgen"
+)
+
+// TestBytesPerRecord: growth summed over a role's nodes between phases,
+// per record; a run stopped short is read where it stopped.
+func TestBytesPerRecord(t *testing.T) {
+	nodes := []node{{Name: "data-0", Role: "data"}, {Name: "data-1", Role: "data"}, {Name: "session-0", Role: "session"}}
+	at := func(phase string, data, sess int64) point {
+		return point{Phase: phase, Usage: []usage{{LiveHeap: data, RSS: 2 * data}, {LiveHeap: data, RSS: 2 * data}, {LiveHeap: sess, RSS: 3 * sess}}}
+	}
+	r := &report{Nodes: nodes, Options: options{Replicas: 2, Pubs: 1000, Subs: 2000, PerService: 10},
+		Result: &loadgen.Result{PubsRegistered: 1000, SubsRegistered: 2000, Completed: true},
+		Phases: []point{at("idle", 1000, 1000), at("pubs", 101_000, 301_000), at("settled", 101_000, 501_000), at("end", 151_000, 501_000)}}
+	f := func(role, from, to string, records int, get func(usage) float64, want float64) {
+		t.Helper()
+		got, ok := r.perRecord(role, from, to, records, get)
+		if !ok || got != want {
+			t.Errorf("%s %s→%s: %v (%v), want %v", role, from, to, got, ok, want)
+		}
+	}
+	f("data", "idle", "end", 1000, live, 300)
+	f("data", "idle", "end", 1000, rssOf, 600)
+	f("session", "idle", "pubs", 1000, live, 300)
+	f("session", "pubs", "settled", 2000, live, 100)
+	f("session", "pubs", "settled", 2000, rssOf, 300)
+	md := r.markdown(nil)
+	for _, want := range []string{"| data | 300 B | 600 B |", "| session | 300 B | 900 B | 100 B | 300 B |", "Data per publisher per replica: 150 B live"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+
+	// Stopped while registering subscribers: "settled" and "end" are where it stopped.
+	r.Phases = []point{at("idle", 1000, 1000), at("pubs", 101_000, 301_000), at("stopped", 121_000, 401_000)}
+	r.Result.SubsRegistered = 500
+	f("session", "pubs", "settled", 500, live, 200)
+	f("data", "idle", "end", 1000, live, 240)
+	if _, ok := r.perRecord("session", "pubs", "settled", 0, live); ok {
+		t.Error("a figure per record of no records")
+	}
+}
+
+func TestSI(t *testing.T) {
+	for n, want := range map[int]string{10_000_000: "10M", 1_500_000: "1.5M", 250_000: "250k", 20_000: "20k", 1234: "1234", 999: "999"} {
+		if got := si(n); got != want {
+			t.Errorf("si(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/internal/proccluster"
+	"github.com/roster-registry/roster/loadgen"
+)
+
+// usage is one node's (or the load generator's) state at one moment.
+type usage struct {
+	RSS      int64   `json:"rss_bytes"`
+	LiveHeap int64   `json:"live_heap_bytes"` // go_gc_heap_live_bytes: what the last GC marked live
+	CPU      float64 `json:"cpu_seconds"`     // since the process started
+	FDs      int     `json:"fds"`
+}
+
+// node is a process the report follows.
+type node struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	pid  int
+	http string // "" for the load generator (itself)
+}
+
+// point is every node's usage at one time of the run.
+type point struct {
+	Seconds float64 `json:"seconds"`
+	Phase   string  `json:"phase"`
+	Usage   []usage `json:"usage"` // by node
+}
+
+var httpc = &http.Client{Timeout: 30 * time.Second}
+
+func nodesOf(c *proccluster.Cluster) []node {
+	var out []node
+	for _, n := range c.Nodes() {
+		out = append(out, node{Name: n.Name, Role: string(n.Role), pid: n.Pid(), http: n.HTTPAddr})
+	}
+	return append(out, node{Name: "loadgen", Role: "loadgen", pid: os.Getpid()})
+}
+
+// sample reads every node's usage; with gc it first runs a collection in
+// each (through the admin pprof endpoint, which answers on loopback) so the
+// live heap is exact rather than as of the last cycle.
+func sample(ctx context.Context, nodes []node, gc bool) []usage {
+	out := make([]usage, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() {
+			if gc {
+				forceGC(ctx, n)
+			}
+			u := usage{}
+			u.RSS, _ = loadgen.ProcRSS(n.pid)
+			u.CPU, _ = loadgen.ProcCPU(n.pid)
+			if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", n.pid)); err == nil {
+				u.FDs = len(ents)
+			}
+			u.LiveHeap = liveHeap(ctx, n)
+			out[i] = u
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func forceGC(ctx context.Context, n node) {
+	if n.http == "" {
+		runtimeGC()
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.http+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return
+	}
+	opshttp.SetAdminHeaders(req, "")
+	if resp, err := httpc.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// liveHeap reads the node's live heap from its /metrics (its shared port
+// exports the process's go_* metrics); 0 when it cannot be read.
+func liveHeap(ctx context.Context, n node) int64 {
+	if n.http == "" {
+		return selfLiveHeap()
+	}
+	v, _ := loadgen.LiveHeap(ctx, "http://"+n.http+"/metrics")
+	return v
+}

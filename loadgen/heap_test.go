@@ -1,0 +1,27 @@
+package loadgen
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestLiveHeap(t *testing.T) {
+	body := "# HELP go_gc_heap_live_bytes x\n# TYPE go_gc_heap_live_bytes gauge\ngo_gc_heap_live_bytes_other 5\ngo_gc_heap_live_bytes 1.2345e+06\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/none" {
+			w.Write([]byte("go_memstats_heap_alloc_bytes 7\n"))
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	v, err := LiveHeap(context.Background(), srv.URL+"/metrics")
+	if err != nil || v != 1234500 {
+		t.Fatalf("live heap %d, %v; want 1234500", v, err)
+	}
+	if v, err := LiveHeap(context.Background(), srv.URL+"/none"); err == nil {
+		t.Fatalf("no metric: %d, no error", v)
+	}
+}

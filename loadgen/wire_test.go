@@ -1,0 +1,159 @@
+package loadgen
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/roster-registry/roster/internal/testcluster"
+	"github.com/roster-registry/roster/proto"
+)
+
+// TestWireAgainstRoster runs a small scenario at the protocol level, with
+// churn and a storm that republishes whole services, against an in-process
+// cluster of two sessions and two data nodes: every subscriber must end
+// with what was published, by version and hash, and the sampled groups
+// must have timed pushes of both kinds.
+func TestWireAgainstRoster(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Sessions: 2, DataNodes: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var phases []string
+	res, err := Run(ctx, Config{
+		Target:          TargetRosterWire,
+		Endpoints:       c.SessionAddrs(),
+		Scenario:        "wire",
+		Conns:           4,
+		Services:        20,
+		PubsPerService:  5,
+		SubsPerService:  6,
+		SubsSharing:     2,
+		LatencySample:   2,
+		DataBytes:       48,
+		Churn:           100,
+		Storm:           8,
+		StormPubs:       5,
+		Duration:        2 * time.Second,
+		Inflight:        8,
+		ConvergeTimeout: 30 * time.Second,
+		ServerPID:       os.Getpid(),
+		Progress:        io.Discard,
+		Logger:          c.Logger(),
+		OnPhase:         func(p string) { phases = append(phases, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Completed || res.Lost != 0 || res.Stale != 0 || res.PushErrors != 0 || res.ConnsLost != 0 {
+		t.Fatalf("run: completed %v, lost %d, stale %d, bad pushes %d (%s)", res.Completed, res.Lost, res.Stale, res.PushErrors, res.Failure)
+	}
+	if res.PubsRegistered != 100 || res.SubsRegistered != 120 || res.RegisterErrors != 0 {
+		t.Fatalf("registered %d pubs, %d subs, %d errors; want 100, 120, 0", res.PubsRegistered, res.SubsRegistered, res.RegisterErrors)
+	}
+	// 6 subscribers of a service, 2 to a connection: 3 groups per service.
+	if res.Groups != 60 || res.SampledGroups != 30 {
+		t.Fatalf("groups %d, sampled %d; want 60, 30", res.Groups, res.SampledGroups)
+	}
+	if res.StormPublishers != 5 || res.ChangesSent < 40 || res.StormLatency == nil || res.StormLatency.Count == 0 {
+		t.Fatalf("storm of %d publishers a service, %d changes, storm latency %+v", res.StormPublishers, res.ChangesSent, res.StormLatency)
+	}
+	if res.ChurnLatency == nil || res.ChurnLatency.Count == 0 || res.PushesReceived < res.PushLatency.Count {
+		t.Fatalf("churn latency %+v, pushes %d", res.ChurnLatency, res.PushesReceived)
+	}
+	if len(phases) != 3 || phases[0] != "pubs" || phases[2] != "end" {
+		t.Fatalf("phases %v", phases)
+	}
+}
+
+// TestWireChecks: a group holding another list, or none, is counted; a
+// full push whose entries are not what was published is refused.
+func TestWireChecks(t *testing.T) {
+	r := &wireRunner{cfg: Config{Services: 2, PubsPerService: 2, SubsPerService: 3, DataBytes: 40}}
+	r.book = newWireBook(2, 2, 40)
+	for n := range 4 {
+		r.book.bump(n, 1, kindRegister, func(*proto.Publisher) {})
+	}
+	r.book.bump(1, 2, kindChurn, func(*proto.Publisher) {})
+	full := func(s int) *proto.Push {
+		p := &proto.Push{DataInfoID: serviceName(s), Version: 7}
+		for n := s * 2; n < s*2+2; n++ {
+			v := uint64(r.book.ver[n].Load())
+			p.Publishers = append(p.Publishers, proto.PushPublisher{RegisterID: wirePubID(n), Version: v,
+				Data: []string{wireData(n, uint32(v), 40)}})
+		}
+		p.Count, p.Hash = 2, proto.ListHash(p.Publishers)
+		return p
+	}
+	if !r.checkFull(0, full(0)) || !r.checkFull(1, full(1)) {
+		t.Fatal("a push of what was published refused")
+	}
+	f := func(name string, s int, edit func(*proto.Push)) {
+		t.Helper()
+		p := full(s)
+		edit(p)
+		if r.checkFull(s, p) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	f("another service's push", 1, func(p *proto.Push) {
+		p.DataInfoID = serviceName(0)
+		p.Publishers[0].RegisterID = wirePubID(0)
+		p.Hash = proto.ListHash(p.Publishers)
+	})
+	f("data of another version", 0, func(p *proto.Push) { p.Publishers[1].Data[0] = wireData(1, 1, 40) })
+	f("data cut short", 0, func(p *proto.Push) { p.Publishers[0].Data[0] = p.Publishers[0].Data[0][:30] })
+	f("wrong hash", 0, func(p *proto.Push) { p.Hash++ })
+	f("wrong count", 0, func(p *proto.Push) { p.Count = 3 })
+	f("foreign register id", 0, func(p *proto.Push) { p.Publishers[0].RegisterID = "x"; p.Hash = proto.ListHash(p.Publishers) })
+
+	g := &wireGroup{svc: 0, subs: 3}
+	if lost, stale := r.differs(g); lost != 3 || stale != 0 {
+		t.Fatalf("a group without a list: lost %d, stale %d", lost, stale)
+	}
+	p := full(0)
+	g.got.Store(true)
+	g.hash.Store(p.Hash)
+	g.count.Store(2)
+	if lost, stale := r.differs(g); lost+stale != 0 {
+		t.Fatalf("an up-to-date group: lost %d, stale %d", lost, stale)
+	}
+	r.book.bump(0, 3, kindChurn, func(*proto.Publisher) {})
+	if lost, stale := r.differs(g); lost != 0 || stale != 3 {
+		t.Fatalf("a group behind a change: lost %d, stale %d", lost, stale)
+	}
+}
+
+// FuzzWirePush: a push of any body, for any service, is applied or
+// refused without a panic, and acked exactly once.
+func FuzzWirePush(f *testing.F) {
+	p := proto.Push{DataInfoID: serviceName(1), Version: 3, Publishers: []proto.PushPublisher{
+		{RegisterID: wirePubID(2), Version: 1, Data: []string{wireData(2, 1, 40)}}}, Count: 1}
+	p.Hash = proto.ListHash(p.Publishers)
+	f.Add(p.AppendBody(nil))
+	p.BaseVersion, p.Removed = 2, []string{wirePubID(3)}
+	f.Add(p.AppendBody(nil))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var m proto.Push
+		if m.Unmarshal(body) != nil {
+			return
+		}
+		r := &wireRunner{cfg: Config{Services: 2, PubsPerService: 2, SubsPerService: 1, DataBytes: 40}, book: newWireBook(2, 2, 40)}
+		c := &wireConn{r: r, wake: make(chan struct{}, 1), rec: newRecorder(),
+			groups: map[int32]*wireGroup{0: {svc: 0, subs: 1, sampled: true}, 1: {svc: 1, subs: 1}}}
+		c.push(&m, time.Now())
+		c.push(&m, time.Now())
+		var acks int
+		for b := c.out; len(b) >= proto.HeaderSize; acks++ {
+			h, err := proto.ParseHeader(b, proto.DefaultMaxBody)
+			if err != nil || h.Type != proto.TypePushAck {
+				t.Fatalf("queued %v, %v; want a PushAck", h.Type, err)
+			}
+			b = b[proto.HeaderSize+int(h.Length):]
+		}
+		if acks != 2 {
+			t.Fatalf("%d acks for 2 pushes", acks)
+		}
+	})
+}
