@@ -29,7 +29,10 @@ type Datum struct {
 
 // Source fetches datums from their data leaders.
 type Source interface {
-	Fetch(ctx context.Context, id string) (Datum, error)
+	// Fetch returns datum id. When it is still cached (the same version
+	// and hash), Publishers may be left nil: the engine keeps its list, so
+	// the Source need not build one to be thrown away.
+	Fetch(ctx context.Context, id string, cached proto.DatumVersion) (Datum, error)
 }
 
 // Merger adds to a datum's list what the session merges into it (the
@@ -228,6 +231,16 @@ func (e *Engine) SetCompressAbove(n int) {
 		n = math.MaxInt
 	}
 	e.compressAbove.Store(int64(n))
+}
+
+// Sizes are the engine's caches and sets, for gauges: datums cached,
+// groups some subscriber of which has not acknowledged, failed fetches
+// waiting for their backoff and changes waiting in the debouncer.
+func (e *Engine) Sizes() (cached, unsettled, retries, debouncing int) {
+	e.umu.Lock()
+	unsettled, retries = len(e.unsettled), len(e.retries)
+	e.umu.Unlock()
+	return e.cache.Size(), unsettled, retries, e.debounce.Pending()
 }
 
 // Stopped reports whether pushes are stopped cluster-wide.

@@ -103,12 +103,16 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	}
 	en.mu.Lock()
 	asked, queued := en.gen, en.fetching
+	var cached proto.DatumVersion // zero: nothing cached
+	if en.fetched {
+		cached = proto.DatumVersion{DataInfoID: en.id, Version: en.dataVersion, Hash: en.hash}
+	}
 	en.mu.Unlock()
 	if !queued {
 		return // a stale retry of an entry forgotten and made again since
 	}
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.FetchTimeout)
-	d, err := e.src.Fetch(fctx, id)
+	d, err := e.src.Fetch(fctx, id, cached)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -80,6 +80,13 @@ func newGauges(s *Server) *metrics.Set {
 		_, subs := s.push.Counts()
 		return float64(subs)
 	})
+	pushSize := func(pick func(cached, unsettled, retries, debouncing int) int) func() float64 {
+		return func() float64 { return float64(pick(s.push.Sizes())) }
+	}
+	set.NewGauge(`roster_push_cached_datums`, pushSize(func(n, _, _, _ int) int { return n }))
+	set.NewGauge(`roster_push_unsettled_groups`, pushSize(func(_, n, _, _ int) int { return n }))
+	set.NewGauge(`roster_push_fetch_retries`, pushSize(func(_, _, n, _ int) int { return n }))
+	set.NewGauge(`roster_push_debounce_pending`, pushSize(func(_, _, _, n int) int { return n }))
 	set.NewGauge(`roster_session_tombstones`, func() float64 { return float64(s.reg.tombstones()) })
 	set.NewGauge(`roster_session_push_stopped`, func() float64 {
 		if s.PushStopped() {

@@ -19,7 +19,7 @@ type datumSource struct {
 	apps  *appState
 }
 
-func (d datumSource) Fetch(ctx context.Context, id string) (push.Datum, error) {
+func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVersion) (push.Datum, error) {
 	raw, err := d.fetch(ctx, id)
 	if err != nil {
 		return push.Datum{}, err
@@ -27,8 +27,13 @@ func (d datumSource) Fetch(ctx context.Context, id string) (push.Datum, error) {
 	if strings.HasSuffix(id, "#@#"+proto.AppGroup) {
 		d.apps.fetchedApp(id, raw)
 	}
-	return push.Datum{Version: raw.Version, Hash: raw.Hash(), Settle: time.Duration(raw.SettleMs) * time.Millisecond,
-		Publishers: d.reg.pushPublishers(raw)}, nil
+	out := push.Datum{Version: raw.Version, Hash: raw.Hash(), Settle: time.Duration(raw.SettleMs) * time.Millisecond}
+	if cached.Version == 0 || out.Version != cached.Version || out.Hash != cached.Hash {
+		// A refetch that finds what is cached (a subscriber arriving
+		// during a fetch asks for another round) builds no list.
+		out.Publishers = d.reg.pushPublishers(raw)
+	}
+	return out, nil
 }
 
 // pushPublishers returns d's publishers as pushed. The decoded reply also
