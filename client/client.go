@@ -54,6 +54,9 @@ type Client struct {
 	cache *diskCache // Config.CacheDir; nil without one (cache.go)
 	// Counters of Metrics (metrics.go).
 	pushesApplied, emptyKept atomic.Uint64
+	// temporarySent, temporaryDropped: temporary publications sent and
+	// received ones not shown to a handler (temporary.go).
+	temporarySent, temporaryDropped atomic.Uint64
 
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout

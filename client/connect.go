@@ -213,5 +213,7 @@ func (c *Client) onFrame(l *netio.Link, f netio.Frame) {
 		c.onPush(l, f.Body)
 	case proto.TypeMove:
 		c.onMove(l, f.Body)
+	case proto.TypeTemporaryPush:
+		c.onTemporaryPush(l, f.Body)
 	}
 }

@@ -41,6 +41,12 @@
 // protocol version 3 (proto.VersionAttrs) and later; with an older session
 // Attrs are nil.
 //
+// Temporary publications (Client.PublishTemporary) are events on the
+// push path: every subscriber connected at the time is shown one once,
+// added to the list it holds (Update.Temporary), and nothing stores it.
+// They need sessions of protocol version 4 (proto.VersionTemporary);
+// older ones are refused with ErrTemporaryUnsupported.
+//
 // Each subscriber has its own goroutine that calls its handler one update
 // at a time, newest state only (intermediate versions may be skipped when
 // the handler is slow), never on the network goroutine: a slow handler

@@ -62,5 +62,11 @@ func samples() []Message {
 		&NodeHello{Version: NodeHandshakeVersion, Role: RoleData, ID: "127.0.0.1:9620/42", Addr: "127.0.0.1:9620",
 			Nonce: strings.Repeat("n", NodeNonceSize), Proof: strings.Repeat("p", NodeProofSize)},
 		&NodeProof{Proof: strings.Repeat("p", NodeProofSize)},
+		&TemporaryPublisher{Publisher: pub},
+		&TemporaryWrite{SessionID: "s-1", SlotTableEpoch: 9, Publisher: owned},
+		&TemporaryNotice{Version: 1 << 44, Publisher: pub},
+		&TemporaryPush{Push: Push{DataInfoID: "d", Zone: "z", Version: 10,
+			Publishers: []PushPublisher{{RegisterID: "t", Zone: "z", Version: 1, Data: []string{"event"}, Attrs: []Attr{{"k", "v"}}}},
+			Count: 1, Hash: 7, WithAttrs: true}},
 	}
 }

@@ -31,6 +31,8 @@ type clientConn struct {
 	overIP    int           // when non-zero, the count from this IP at accept, over its limit
 	ipCounted bool          // counted in admission.perIP (released on close)
 	limiter   *rate.Limiter // registration rate of this connection; nil: none
+	// tempLimiter: temporary publication rate of this connection; nil: none.
+	tempLimiter *rate.Limiter
 
 	// sub is the push engine's view of the connection: its subscribers.
 	sub *push.Client

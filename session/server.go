@@ -41,6 +41,9 @@ type Server struct {
 	switches atomic.Pointer[[]proto.Switch] // switches.go: the last meta sent
 	gauges   *metrics.Set                   // gauges.go; registered while running
 	clock    atomic.Int64                   // last RegisterTimestamp handed out
+	// tempInflight counts temporary publications waiting for their slot
+	// leader (temporary.go).
+	tempInflight atomic.Int64
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes
@@ -323,6 +326,8 @@ func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
 		for _, c := range m.Changes {
 			s.push.Notify(c)
 		}
+	case proto.TypeTemporaryNotice:
+		s.onTemporaryNotice(l, f.Body)
 	case proto.TypeDigestRequest, proto.TypeDiffRequest:
 		// Asked by a slot leader checking its copy against ours (sessions
 		// are the source of truth). Answered here, on the link's reader:
