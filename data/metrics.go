@@ -29,9 +29,9 @@ type serverMetrics struct {
 	syncErrors       *metrics.Counter // failed repairs and session comparisons
 	interestRefused  *metrics.Counter // Interests refused: the connection's set would pass its limit
 
-	temporaries       *metrics.Counter // temporary publications fanned out (temporary.go)
-	temporaryNotices  *metrics.Counter // TemporaryNotice frames sent to sessions
-	temporaryRefused  *metrics.Counter // temporary publications refused (not leader, owned, invalid)
+	temporaries      *metrics.Counter // temporary publications fanned out (temporary.go)
+	temporaryNotices *metrics.Counter // TemporaryNotice frames sent to sessions
+	temporaryRefused *metrics.Counter // temporary publications refused (not leader, owned, invalid)
 }
 
 func newServerMetrics(s *Server) *serverMetrics {

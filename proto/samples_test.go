@@ -67,6 +67,6 @@ func samples() []Message {
 		&TemporaryNotice{Version: 1 << 44, Publisher: pub},
 		&TemporaryPush{Push: Push{DataInfoID: "d", Zone: "z", Version: 10,
 			Publishers: []PushPublisher{{RegisterID: "t", Zone: "z", Version: 1, Data: []string{"event"}, Attrs: []Attr{{"k", "v"}}}},
-			Count: 1, Hash: 7, WithAttrs: true}},
+			Count:      1, Hash: 7, WithAttrs: true}},
 	}
 }
