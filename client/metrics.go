@@ -25,6 +25,8 @@ type Metrics struct {
 	// received and shown to no handler (the subscriber held no list yet,
 	// or its handler had maxPendingTemporary of them waiting).
 	TemporarySent, TemporaryDropped uint64
+	// Rebalanced counts moves to a less loaded session (Config.RebalanceAbove).
+	Rebalanced uint64
 	// Cache describes Config.CacheDir; zero without one.
 	Cache CacheMetrics
 	// Subscriptions has one entry per subscribed service (dataInfoId and
@@ -56,7 +58,8 @@ type SubscriptionMetrics struct {
 // the subscribers: call it when scraped, not on a hot path.
 func (c *Client) Metrics() Metrics {
 	m := Metrics{State: c.State(), PushesApplied: c.pushesApplied.Load(), EmptyPushesKept: c.emptyKept.Load(),
-		TemporarySent: c.temporarySent.Load(), TemporaryDropped: c.temporaryDropped.Load()}
+		TemporarySent: c.temporarySent.Load(), TemporaryDropped: c.temporaryDropped.Load(),
+		Rebalanced: c.rebalanced.Load()}
 	if c.cache != nil {
 		m.Cache = c.cache.metrics()
 	}
@@ -109,6 +112,7 @@ func (c *Client) WritePrometheus(w io.Writer) {
 	gauge("roster_client_empty_pushes_kept_total", m.EmptyPushesKept)
 	gauge("roster_client_temporary_sent_total", m.TemporarySent)
 	gauge("roster_client_temporary_dropped_total", m.TemporaryDropped)
+	gauge("roster_client_rebalanced_total", m.Rebalanced)
 	if c.cache != nil {
 		gauge("roster_client_cache_bytes", m.Cache.Bytes)
 		gauge("roster_client_cache_files", m.Cache.Files)

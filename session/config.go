@@ -60,6 +60,9 @@ type Config struct {
 	HandshakeTimeout     time.Duration // a connection that has not handshaken by then is closed; default 10s
 	TemporaryRate        float64       // temporary publications per second of one connection (temporary.go); default 10
 	TemporaryBurst       int           // ... its burst; default 20
+	// Capacity is this session's share of clients relative to the other
+	// sessions' (servers.go); default DefaultCapacity.
+	Capacity int
 
 	// Credentials authenticate this session to meta and the data nodes
 	// (certificates or the cluster secret); required.

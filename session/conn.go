@@ -16,6 +16,8 @@ type clientConn struct {
 	c          *netio.Conn
 	ip         string
 	handshaken atomic.Bool
+	// leaving: the client said it moves to another session (servers.go).
+	leaving atomic.Bool
 
 	// Set once by the handshake, read after handshaken is seen true.
 	clientID, appName, zone string

@@ -96,6 +96,11 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			}
 		}
 		h.s.push.Ack(cc.sub, m)
+	case *proto.Move:
+		// From a client: it is moving to another session (rebalancing)
+		// and will close this connection; its publishers stay meanwhile.
+		h.s.clientLeaving(cc)
+		h.answer(c, reqID, proto.Result{})
 	case *proto.AppRevision:
 		if res, ok := h.s.auth.allowApp(cc, m); !ok {
 			h.answer(c, reqID, res)

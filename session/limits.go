@@ -104,6 +104,10 @@ func (c *Config) setLimitDefaults() {
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	if c.Capacity <= 0 {
+		c.Capacity = DefaultCapacity
+	}
+	c.Capacity = min(c.Capacity, MaxCapacity)
 	if c.TemporaryRate == 0 {
 		c.TemporaryRate = DefaultTemporaryRate
 	}

@@ -44,6 +44,7 @@ type Server struct {
 	// tempInflight counts temporary publications waiting for their slot
 	// leader (temporary.go).
 	tempInflight atomic.Int64
+	left         leftState // servers.go: clients that moved away
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes
@@ -129,6 +130,7 @@ func (s *Server) Start(ctx context.Context) error {
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.nodeAuth, Logger: s.log,
 		Interval: metaHeartbeat,
+		Load:     s.load,
 		OnDrainOrder: func(on bool) {
 			if on {
 				s.startDrain(false)
@@ -175,6 +177,7 @@ func (s *Server) maintain(ctx context.Context) {
 				compacted = now
 			}
 			s.fwd.forgetAcked(now)
+			s.releaseLeft(now, s.leaveGrace())
 			s.push.Repair(s.apps.followedIDs())
 		}
 	}

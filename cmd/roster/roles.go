@@ -156,6 +156,7 @@ type sessionLimitFlags struct {
 	handshakeTimeout     time.Duration
 	tempRate             float64
 	tempBurst            int
+	capacity             int
 }
 
 func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
@@ -188,6 +189,9 @@ func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
 			"each is a fan-out to every subscriber of its service; -1: no limit")
 	fs.IntVar(&f.tempBurst, session.FlagTemporaryBurst, session.DefaultTemporaryBurst,
 		"temporary publications one client connection may send at once above its rate; -1: no limit")
+	fs.IntVar(&f.capacity, session.FlagCapacity, session.DefaultCapacity,
+		"this session's share of clients relative to the other sessions' (only the ratio matters), in the weighted session "+
+			"list /api/servers/queryWithWeight from which SDKs pick and rebalance")
 }
 
 func (f *sessionLimitFlags) apply(c *session.Config) {
@@ -196,6 +200,7 @@ func (f *sessionLimitFlags) apply(c *session.Config) {
 	c.MaxPublishersPerConn, c.MaxServicesPerConn, c.MaxDataBytes = f.maxPubs, f.maxServices, f.maxData
 	c.MaxConns, c.MaxConnsPerIP, c.HandshakeTimeout = f.maxConns, f.maxConnsPerIP, f.handshakeTimeout
 	c.TemporaryRate, c.TemporaryBurst = f.tempRate, f.tempBurst
+	c.Capacity = f.capacity
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet, httpHost string) {
