@@ -91,8 +91,16 @@ func fetchWeighted(ctx context.Context, u string, timeout time.Duration) ([]sess
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("cannot fetch weighted session list: HTTP status %s", resp.Status)
 	}
+	return parseWeighted(resp.Body)
+}
+
+// parseWeighted decodes a weighted session list (at most maxServersBody
+// bytes are read), skipping entries that are not host:port or whose
+// weight is not finite and non-negative, and keeping at most
+// maxWeightedSessions.
+func parseWeighted(r io.Reader) ([]sessionWeight, error) {
 	var list []sessionWeight
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxServersBody)).Decode(&list); err != nil {
+	if err := json.NewDecoder(io.LimitReader(r, maxServersBody)).Decode(&list); err != nil {
 		return nil, fmt.Errorf("cannot decode weighted session list: %w", err)
 	}
 	out := list[:0]

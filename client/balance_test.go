@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -110,4 +111,31 @@ func TestMoveChanceBounded(t *testing.T) {
 	if clients[10] < 700 || clients[10] > 1000 {
 		t.Fatalf("the new session holds %d clients after the refreshes, its fair share is 909", clients[10])
 	}
+}
+
+// FuzzParseWeighted: a session list from the network never panics the
+// parser, and what it keeps is usable: host:port addresses with finite,
+// non-negative weights, which p2c and moveChance take as they are.
+func FuzzParseWeighted(f *testing.F) {
+	f.Add([]byte(`[{"addr":"10.0.0.5:9600","zone":"RZ1","clients":12,"capacity":100,"weight":7.7}]`))
+	f.Add([]byte(`[{"addr":"nope","weight":-1},{"addr":"[::1]:1","weight":1e300}]`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := parseWeighted(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, e := range list {
+			if validAddr(e.Addr) != nil || !(e.Weight >= 0 && e.Weight <= 1e12) {
+				t.Fatalf("kept %+v", e)
+			}
+		}
+		rng := rand.New(rand.NewPCG(1, 1))
+		_ = p2c(list, func(sessionWeight) bool { return true }, rng.IntN)
+		if len(list) > 0 {
+			if p := moveChance(list, list[0].Addr, 1.25, 0.05); p < 0 || p > 0.05 {
+				t.Fatalf("moveChance %g", p)
+			}
+		}
+	})
 }
