@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/client"
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/testcluster"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -114,6 +115,43 @@ func TestTemporaryPublishReachesEverySessionOnce(t *testing.T) {
 		}
 		if got := recs[i].temporaries(); len(got) != 1 {
 			t.Fatalf("session %d: temporary publications shown %v, want one", i, got)
+		}
+	}
+	// No data node (leader or follower) and no session holds it.
+	id := stored.DataInfoID()
+	shown := 0 // the stored publisher, as the digests show it
+	for _, d := range c.Data {
+		var datum struct {
+			Publishers []struct {
+				Data []string `json:"data"`
+			} `json:"publishers"`
+		}
+		if err := opshttp.GetJSON(ctx(t), "http://"+d.HTTPAddr()+"/digest/datum/query?dataInfoId="+url.QueryEscape(id), &datum); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range datum.Publishers {
+			if slices.Contains(p.Data, "event:1") {
+				t.Fatalf("data node %s holds the temporary publication", d.HTTPAddr())
+			}
+			shown++
+		}
+	}
+	if shown == 0 {
+		t.Fatal("no data node shows the stored publisher: the check above saw nothing")
+	}
+	for _, s := range c.Sessions {
+		var held struct {
+			Publishers []struct {
+				Data []string `json:"data"`
+			} `json:"publishers"`
+		}
+		if err := opshttp.GetJSON(ctx(t), "http://"+s.HTTPAddr()+"/digest/pub/data/query?dataInfoId="+url.QueryEscape(id), &held); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range held.Publishers {
+			if slices.Contains(p.Data, "event:1") {
+				t.Fatalf("session %s holds the temporary publication", s.HTTPAddr())
+			}
 		}
 	}
 	late, lateRec := subscribeRecorded(t, newClient(t, []string{s1}, ""), svc)
