@@ -20,7 +20,9 @@ type Config struct {
 	// reads the weighted list of its zone instead
 	// (/api/servers/queryWithWeight), picks sessions by load and moves
 	// off overloaded ones (see ServersRefresh and RebalanceAbove); a
-	// session without that list is used as before.
+	// session without that list is used as before. Name a load
+	// balancer or a DNS name of every session rather than one session:
+	// the list is fetched again from there.
 	ServersURL string
 	// ServersRefresh is how often the weighted session list is fetched
 	// again (each wait drawn from 3/4 to 5/4 of it), and also right after
