@@ -1,9 +1,11 @@
 package client
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -49,4 +51,58 @@ func TestTemporaryQueueBounded(t *testing.T) {
 		t.Fatalf("%d queued, first %q, %d dropped", n, first, c.temporaryDropped.Load())
 	}
 	close(block)
+}
+
+// TestTemporaryPushShownOnceWithTheList: a temporary push is shown to the
+// handler with the list held, once, marked Temporary, with no ack; the
+// subscriber's list stays as pushed; a session that does not know
+// temporary publications refuses PublishTemporary with
+// ErrTemporaryUnsupported.
+func TestTemporaryPushShownOnceWithTheList(t *testing.T) {
+	fs := newFakeSession(t)
+	c := newTestClient(t, Config{}, fs.addr())
+	r := &recorder{}
+	sub, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc"}, r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sub.DataInfoID()
+	fs.push(fullPush(id, "", 3, pp("a", "z", 1, "a:1")))
+	r.waitVersion(t, 3)
+	acks := 0
+	fs.with(func(fs *fakeSession) { acks = len(fs.acks) })
+
+	var conns []*netio.Conn
+	fs.with(func(fs *fakeSession) {
+		for _, cn := range fs.conns {
+			conns = append(conns, cn)
+		}
+	})
+	temp := []proto.PushPublisher{pp("t", "z", 1, "event:1")}
+	for _, cn := range conns {
+		if err := cn.Send(&proto.TemporaryPush{Push: *fullPush(id, "", 3, temp...)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the temporary update", func() bool { return r.count() == 2 })
+	u, _ := r.last()
+	if !slices.Equal(u.Addresses(), []string{"a:1", "event:1"}) || len(u.Temporary) != 1 || u.Temporary[0].RegisterID != "t" || u.Version != 3 {
+		t.Fatalf("temporary update %+v", u)
+	}
+	if cur, _ := sub.Current(); !slices.Equal(cur.Addresses(), []string{"a:1"}) || cur.Temporary != nil {
+		t.Fatalf("the list changed: %v", cur.Addresses())
+	}
+	fs.with(func(fs *fakeSession) {
+		if len(fs.acks) != acks {
+			t.Errorf("a temporary push was acknowledged")
+		}
+	})
+
+	err = c.PublishTemporary(testCtx(t), Publication{DataID: "svc", Data: []string{"x"}})
+	if !errors.Is(err, ErrTemporaryUnsupported) {
+		t.Fatalf("on a session without temporary publications: %v", err)
+	}
+	if err := c.PublishTemporary(testCtx(t), Publication{DataID: "svc"}); !errors.Is(err, ErrEmptyData) {
+		t.Fatalf("no data: %v", err)
+	}
 }
