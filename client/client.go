@@ -54,6 +54,12 @@ type Client struct {
 	cache *diskCache // Config.CacheDir; nil without one (cache.go)
 	// Counters of Metrics (metrics.go).
 	pushesApplied, emptyKept atomic.Uint64
+	// temporarySent, temporaryDropped: temporary publications sent and
+	// received ones not shown to a handler (temporary.go).
+	temporarySent, temporaryDropped atomic.Uint64
+	// rebalanced counts moves to a less loaded session (balance.go).
+	rebalanced atomic.Uint64
+	bal        balancer // the weighted session list (balance.go)
 
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout
@@ -83,7 +89,21 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	cfg = cfg.withDefaults()
 	addrs := cfg.Sessions
-	if cfg.ServersURL != "" {
+	var weighted []sessionWeight
+	wurl, hasWeighted := weightedURL(cfg.ServersURL, cfg.Zone)
+	if hasWeighted {
+		list, err := fetchWeighted(ctx, wurl, cfg.RequestTimeout)
+		if err != nil || len(list) == 0 {
+			hasWeighted = false // a session older than the weighted list
+		} else {
+			weighted = list
+			addrs = make([]string, len(list))
+			for i, e := range list {
+				addrs[i] = e.Addr
+			}
+		}
+	}
+	if cfg.ServersURL != "" && !hasWeighted {
 		list, err := fetchServers(ctx, cfg.ServersURL, cfg.RequestTimeout)
 		switch {
 		case err != nil:
@@ -113,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		subs:     make(map[*Subscriber]struct{}),
 		byKey:    make(map[subKey][]*Subscriber),
 	}
+	c.bal = balancer{list: weighted, wake: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if cache != nil {
 		c.wg.Go(func() { cache.run(c.ctx) })
@@ -120,7 +141,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	startCtx, refuse := context.WithCancelCause(ctx)
 	defer refuse(nil)
 	c.refuse = refuse
-	c.conn = netio.NewClient(c.connConfig(addrs))
+	c.conn = netio.NewClient(c.connConfig(addrs, hasWeighted))
+	if hasWeighted && cfg.ServersRefresh > 0 {
+		c.wg.Go(func() { c.refreshLoop(wurl) })
+	}
 	if cfg.ConnectInBackground {
 		// Start with a context already done launches the connection loop
 		// and returns without waiting for it.

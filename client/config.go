@@ -16,8 +16,28 @@ type Config struct {
 	// sessions as a JSON array of "host:port" strings, e.g.
 	// http://host:9603/api/servers/query. It is fetched once by New; the
 	// list it returns replaces Sessions, which is the fallback when it
-	// cannot be fetched.
+	// cannot be fetched. When it names /api/servers/query, the client
+	// reads the weighted list of its zone instead
+	// (/api/servers/queryWithWeight), picks sessions by load and moves
+	// off overloaded ones (see ServersRefresh and RebalanceAbove); a
+	// session without that list is used as before. Name a load
+	// balancer or a DNS name of every session rather than one session:
+	// the list is fetched again from there.
 	ServersURL string
+	// ServersRefresh is how often the weighted session list is fetched
+	// again (each wait drawn from 3/4 to 5/4 of it), and also right after
+	// a session asks the client to move; 30 s when zero, never when
+	// negative.
+	ServersRefresh time.Duration
+	// RebalanceAbove: while a session of the zone holds more than this
+	// many times its fair share of the zone's clients (by the sessions'
+	// capacities), or less than its share divided by it (a new session),
+	// clients of the sessions over their share may move to less loaded
+	// ones at a refresh; 1.25 when zero, never when below 1.
+	RebalanceAbove float64
+	// RebalanceMaxFraction bounds the expected share of a session's
+	// clients that move at one refresh; 0.05 when zero.
+	RebalanceMaxFraction float64
 	// Zone is the zone of this client's publishers and of its zone-scoped
 	// subscribers; DefaultZone when empty.
 	Zone string
@@ -135,6 +155,15 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = cfg.BackoffMin
+	}
+	if cfg.ServersRefresh == 0 {
+		cfg.ServersRefresh = defaultServersRefresh
+	}
+	if cfg.RebalanceAbove == 0 {
+		cfg.RebalanceAbove = defaultRebalanceAbove
+	}
+	if cfg.RebalanceMaxFraction <= 0 {
+		cfg.RebalanceMaxFraction = defaultRebalanceMaxFraction
 	}
 	return cfg
 }

@@ -12,8 +12,13 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-func (c *Client) connConfig(addrs []string) netio.ClientConfig {
+func (c *Client) connConfig(addrs []string, weighted bool) netio.ClientConfig {
+	var pick func(string) string
+	if weighted {
+		pick = c.pick
+	}
 	return netio.ClientConfig{
+		Pick:  pick,
 		Addrs: addrs,
 		Link: netio.LinkConfig{
 			RequestTimeout: c.cfg.RequestTimeout,
@@ -213,5 +218,7 @@ func (c *Client) onFrame(l *netio.Link, f netio.Frame) {
 		c.onPush(l, f.Body)
 	case proto.TypeMove:
 		c.onMove(l, f.Body)
+	case proto.TypeTemporaryPush:
+		c.onTemporaryPush(l, f.Body)
 	}
 }

@@ -41,6 +41,19 @@
 // protocol version 3 (proto.VersionAttrs) and later; with an older session
 // Attrs are nil.
 //
+// Sessions: with Config.ServersURL naming a session's /api/servers/query,
+// the client reads the weighted session list of its zone, connects to the
+// less loaded of two random sessions, refreshes the list every
+// Config.ServersRefresh and on a Move, and moves off sessions holding far
+// more than their share, a few clients at a time (Config.RebalanceAbove,
+// RebalanceMaxFraction), its publishers staying visible throughout.
+//
+// Temporary publications (Client.PublishTemporary) are events on the
+// push path: every subscriber connected at the time is shown one once,
+// added to the list it holds (Update.Temporary), and nothing stores it.
+// They need sessions of protocol version 4 (proto.VersionTemporary);
+// older ones are refused with ErrTemporaryUnsupported.
+//
 // Each subscriber has its own goroutine that calls its handler one update
 // at a time, newest state only (intermediate versions may be skipped when
 // the handler is slow), never on the network goroutine: a slow handler

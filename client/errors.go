@@ -70,6 +70,10 @@ var (
 	// publisher than the one sent, even after the client re-asserted its
 	// own above it.
 	ErrStaleVersion = errors.New("stale version")
+	// ErrTemporaryUnsupported is returned by PublishTemporary when the
+	// session is older than temporary publications
+	// (proto.VersionTemporary): it would not know what to do with one.
+	ErrTemporaryUnsupported = errors.New("session does not support temporary publications")
 )
 
 // invalidError is a sentinel that also matches ErrInvalid.

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -71,4 +72,36 @@ func ExampleClient_Subscribe() {
 	defer sub.Unsubscribe(context.Background())
 
 	<-ctx.Done()
+}
+
+// Tell every current subscriber of a service of an event: a temporary
+// publication is shown once to each, with the list it holds, and is never
+// stored. Subscribers tell it apart by Update.Temporary.
+func ExampleClient_PublishTemporary() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, client.Config{Sessions: []string{"127.0.0.1:9600"}, AppName: "demo"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	sub, err := c.Subscribe(ctx, client.Subscription{DataID: "com.example.cache:1.0", Scope: client.ScopeDataCenter},
+		func(u client.Update) {
+			for _, ev := range u.Temporary {
+				fmt.Println("event", ev.Attrs["kind"], ev.Data)
+			}
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sub.Unsubscribe(context.Background())
+
+	err = c.PublishTemporary(ctx, client.Publication{DataID: "com.example.cache:1.0",
+		Data: []string{"flush"}, Attrs: map[string]string{"kind": "cache"}})
+	if errors.Is(err, client.ErrTemporaryUnsupported) {
+		log.Print("the session is too old for temporary publications")
+	} else if err != nil {
+		log.Fatal(err)
+	}
 }

@@ -20,6 +20,13 @@ type Metrics struct {
 	PushesApplied uint64
 	// EmptyPushesKept counts pushes not taken by Config.PushEmptyProtection.
 	EmptyPushesKept uint64
+	// TemporarySent counts temporary publications the registry accepted
+	// (PublishTemporary); TemporaryDropped, temporary publications
+	// received and shown to no handler (the subscriber held no list yet,
+	// or its handler had maxPendingTemporary of them waiting).
+	TemporarySent, TemporaryDropped uint64
+	// Rebalanced counts moves to a less loaded session (Config.RebalanceAbove).
+	Rebalanced uint64
 	// Cache describes Config.CacheDir; zero without one.
 	Cache CacheMetrics
 	// Subscriptions has one entry per subscribed service (dataInfoId and
@@ -50,7 +57,9 @@ type SubscriptionMetrics struct {
 // Metrics returns a snapshot of the client's metrics. Its cost grows with
 // the subscribers: call it when scraped, not on a hot path.
 func (c *Client) Metrics() Metrics {
-	m := Metrics{State: c.State(), PushesApplied: c.pushesApplied.Load(), EmptyPushesKept: c.emptyKept.Load()}
+	m := Metrics{State: c.State(), PushesApplied: c.pushesApplied.Load(), EmptyPushesKept: c.emptyKept.Load(),
+		TemporarySent: c.temporarySent.Load(), TemporaryDropped: c.temporaryDropped.Load(),
+		Rebalanced: c.rebalanced.Load()}
 	if c.cache != nil {
 		m.Cache = c.cache.metrics()
 	}
@@ -101,6 +110,9 @@ func (c *Client) WritePrometheus(w io.Writer) {
 	gauge("roster_client_state", int32(m.State))
 	gauge("roster_client_pushes_applied_total", m.PushesApplied)
 	gauge("roster_client_empty_pushes_kept_total", m.EmptyPushesKept)
+	gauge("roster_client_temporary_sent_total", m.TemporarySent)
+	gauge("roster_client_temporary_dropped_total", m.TemporaryDropped)
+	gauge("roster_client_rebalanced_total", m.Rebalanced)
 	if c.cache != nil {
 		gauge("roster_client_cache_bytes", m.Cache.Bytes)
 		gauge("roster_client_cache_files", m.Cache.Files)

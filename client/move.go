@@ -20,7 +20,14 @@ func (c *Client) onMove(l *netio.Link, body []byte) {
 		c.pushLog.Warn(c.log, "dropping malformed move request", "addr", l.Addr(), "err", err)
 		return
 	}
-	addr := moveTarget(l.Addr(), m.Sessions, c.cfg.Sessions)
+	select { // refresh the weighted list: the cluster is changing
+	case c.bal.wake <- struct{}{}:
+	default:
+	}
+	addr := p2c(c.bal.get(), func(e sessionWeight) bool { return e.Addr != l.Addr() && slices.Contains(m.Sessions, e.Addr) }, rand.IntN)
+	if addr == "" {
+		addr = moveTarget(l.Addr(), m.Sessions, c.cfg.Sessions)
+	}
 	if addr == "" {
 		// Nowhere else to go: stay until the session closes the link.
 		c.log.Warn("session asked to move, but no other session is known; staying", "addr", l.Addr())

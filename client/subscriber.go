@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/roster-registry/roster/proto"
@@ -77,6 +78,9 @@ type Subscriber struct {
 	running    bool     // a handler goroutine is running
 	stopped    bool     // Unsubscribe or Close: no handler call starts any more
 	cached     bool     // list came from Config.CacheDir, not from a session
+	// temps are temporary publications waiting for the handler
+	// (temporary.go), at most maxPendingTemporary.
+	temps [][]Instance
 
 	refusal refusal // see Err
 }
@@ -304,16 +308,28 @@ func (s *Subscriber) run() {
 	for {
 		s.mu.Lock()
 		l := s.list
-		if s.stopped || l == nil || l.version <= s.seen {
+		if s.stopped || l == nil || l.version <= s.seen && len(s.temps) == 0 {
 			s.running = false
+			s.temps = nil
 			s.mu.Unlock()
 			return
 		}
-		s.seen = l.version
+		// A newer list first; then the temporary publications, each
+		// with the list held then.
+		var temp []Instance
+		if l.version > s.seen {
+			s.seen = l.version
+		} else {
+			temp = s.temps[0]
+			s.temps = slices.Delete(s.temps, 0, 1)
+		}
 		cached := s.cached
 		s.mu.Unlock()
 		u := l.update(s.dataInfoID)
 		u.Cached = cached
+		if temp != nil {
+			u = withTemporary(u, temp)
+		}
 		s.handler(u)
 	}
 }

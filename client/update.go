@@ -24,6 +24,12 @@ type Update struct {
 	// Cached: the list was read from Config.CacheDir, no session has
 	// pushed one since; Version is the one it had when written.
 	Cached bool
+	// Temporary lists the temporary publications (Client.PublishTemporary)
+	// this update carries, which Zones also holds; nil in an update of
+	// the stored list. A handler is shown each temporary publication once,
+	// with the list the subscriber held then (same Version), and the next
+	// update no longer has it. Instances lists the stored publishers only.
+	Temporary []Instance
 
 	list *pubList // the publishers, for Instances; nil in an Update made by hand
 }

@@ -28,6 +28,10 @@ type serverMetrics struct {
 	sessionRepaired  *metrics.Counter // datums changed by them
 	syncErrors       *metrics.Counter // failed repairs and session comparisons
 	interestRefused  *metrics.Counter // Interests refused: the connection's set would pass its limit
+
+	temporaries      *metrics.Counter // temporary publications fanned out (temporary.go)
+	temporaryNotices *metrics.Counter // TemporaryNotice frames sent to sessions
+	temporaryRefused *metrics.Counter // temporary publications refused (not leader, owned, invalid)
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -53,6 +57,10 @@ func newServerMetrics(s *Server) *serverMetrics {
 		sessionRepaired:  set.NewCounter("roster_data_session_repaired_datums_total"),
 		syncErrors:       set.NewCounter("roster_data_sync_errors_total"),
 		interestRefused:  set.NewCounter("roster_data_interest_refused_total"),
+
+		temporaries:      set.NewCounter("roster_data_temporary_publications_total"),
+		temporaryNotices: set.NewCounter("roster_data_temporary_notices_sent_total"),
+		temporaryRefused: set.NewCounter("roster_data_temporary_publications_refused_total"),
 	}
 	slotGauge := func(name string, pick func(healthy, syncing, synced, unsynced int) int) {
 		set.NewGauge(name, func() float64 { return float64(pick(s.slots.counts())) })

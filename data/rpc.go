@@ -27,7 +27,7 @@ type rpcHandler struct{ s *Server }
 func mayAsk(peer *netio.Peer, t proto.Type) string {
 	var want proto.Role
 	switch t {
-	case proto.TypeInterest, proto.TypeDatumFetch, proto.TypeNodeHeartbeat:
+	case proto.TypeInterest, proto.TypeDatumFetch, proto.TypeNodeHeartbeat, proto.TypeTemporaryWrite:
 		want = proto.RoleSession
 	case proto.TypeDigestRequest, proto.TypeDiffRequest:
 		want = proto.RoleData
@@ -97,6 +97,17 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			}
 		}
 		reply(c, id, s.versionsOf(m.Add))
+	case proto.TypeTemporaryWrite:
+		var m proto.TemporaryWrite
+		if err := f.Decode(&m); err != nil {
+			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		if m.SessionID != peer.ID {
+			s.refuse.Refuse(c, f, fmt.Sprintf("a temporary publication of session %q from %s: a session writes as itself", m.SessionID, peer))
+			return
+		}
+		reply(c, id, s.temporary(&m))
 	case proto.TypeDatumFetch:
 		var m proto.DatumFetch
 		if err := f.Decode(&m); err != nil {

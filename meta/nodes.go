@@ -24,6 +24,9 @@ type node struct {
 	syncedEpoch uint64
 
 	draining bool // its last heartbeat said so (drain.go)
+	// load is a session's zone and load from its last heartbeat, handed
+	// to every session for the weighted session list.
+	load proto.SessionLoad
 }
 
 type roleAddr struct {
@@ -52,6 +55,7 @@ func (r *registry) renew(hb *proto.NodeHeartbeat, expires time.Time) (changed bo
 	if n, ok := r.nodes[hb.Node.ID]; ok {
 		n.expires = expires
 		n.setSynced(hb)
+		n.setLoad(hb)
 		if n.role == hb.Role && n.info == hb.Node {
 			return false, ""
 		}
@@ -70,6 +74,7 @@ func (r *registry) renew(hb *proto.NodeHeartbeat, expires time.Time) (changed bo
 	}
 	n := &node{role: hb.Role, info: info, expires: expires}
 	n.setSynced(hb)
+	n.setLoad(hb)
 	r.nodes[info.ID] = n
 	r.byAddr[key] = info.ID
 	r.rebuild()
@@ -216,6 +221,9 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 		Sessions:  s.reg.sessions,
 		DataNodes: s.reg.data,
 	}
+	if hb.Role == proto.RoleSession {
+		reply.Loads = s.reg.loads()
+	}
 	if s.table != nil && hb.SlotTableEpoch < s.table.Epoch {
 		reply.SlotTable = s.table
 	}
@@ -298,4 +306,34 @@ func (s *Server) balanceLocked() {
 	if changed {
 		s.issueLocked(next, "slot table balanced")
 	}
+}
+
+// setLoad records a session's load from its heartbeat; its zone is
+// copied only when it changed (the heartbeat's strings alias its frame).
+func (n *node) setLoad(hb *proto.NodeHeartbeat) {
+	l := hb.Load
+	if l.Zone == n.load.Zone {
+		l.Zone = n.load.Zone
+	} else {
+		l.Zone = strings.Clone(l.Zone)
+	}
+	n.load = l
+}
+
+// loads returns the load of every session of r.sessions, in its order;
+// nil when no session reported one (sessions older than the weighted
+// session list), which leaves the field out of replies.
+func (r *registry) loads() []proto.SessionLoad {
+	out := make([]proto.SessionLoad, len(r.sessions))
+	any := false
+	for i, info := range r.sessions {
+		if n, ok := r.nodes[info.ID]; ok {
+			out[i] = n.load
+			any = any || n.load != proto.SessionLoad{}
+		}
+	}
+	if !any {
+		return nil
+	}
+	return out
 }

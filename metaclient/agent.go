@@ -55,6 +55,11 @@ type Config struct {
 	// (`roster ctl drain|undrain`); the agent has already changed what its
 	// heartbeats say. See SetDraining.
 	OnDrainOrder func(drain bool)
+	// Load, when set (sessions), is called before every heartbeat (on the
+	// same goroutine, so it must be quick) for the session's zone and
+	// load, sent in NodeHeartbeat.Load; meta answers with every session's
+	// (SessionLoads).
+	Load func() proto.SessionLoad
 }
 
 // View is what a node knows of the cluster. Its slices must not be modified.
@@ -87,6 +92,10 @@ type Agent struct {
 	view atomic.Pointer[View]
 	// lastContact is the unix ns of the last reply from the leader.
 	lastContact atomic.Int64
+	// loads is the sessions' loads of the last reply (loads.go), apart
+	// from the view: they change with every heartbeat, and a view change
+	// calls OnChange.
+	loads atomic.Pointer[SessionLoads]
 
 	// stopping is the node's own draining (SetDraining), ordered an
 	// operator's (Config.OnDrainOrder); heartbeats say draining if either holds.
@@ -296,6 +305,9 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	if a.cfg.Synced != nil {
 		hb.Synced = a.cfg.Synced()
 	}
+	if a.cfg.Load != nil {
+		hb.Load = a.cfg.Load()
+	}
 	err := netio.Call(rctx, s.link, hb, &reply)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -342,6 +354,7 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	}
 	a.obey(reply.Order)
 	a.apply(&reply, s.since)
+	a.applyLoads(&reply, now)
 	return false
 }
 

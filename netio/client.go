@@ -30,6 +30,14 @@ type ClientConfig struct {
 	// with full jitter. A link lost within BackoffMax of becoming ready
 	// counts as a failed attempt. Defaults 100ms and 5s.
 	BackoffMin, BackoffMax time.Duration
+	// Pick, when set, chooses the address of the first attempt and of the
+	// first after a link that was ready for BackoffMax or more (attempt
+	// 0), given the address of the link just lost ("" at the start): e.g.
+	// the least loaded of the addresses it knows. "" falls back to Addrs;
+	// attempts after a failed one (or a link lost soon after it was
+	// ready) go through Addrs in turn, so a bad pick cannot stall the
+	// Client. A Redirect wins over it.
+	Pick func(lost string) string
 }
 
 const (
@@ -212,8 +220,12 @@ func (c *Client) run() {
 	log := c.cfg.Link.Logger
 	next := rand.IntN(len(c.cfg.Addrs))
 	attempt := 0
+	lost := ""
 	for c.ctx.Err() == nil {
 		addr := c.nextAddr()
+		if addr == "" && attempt == 0 && c.cfg.Pick != nil {
+			addr = c.cfg.Pick(lost)
+		}
 		if addr == "" {
 			addr = c.cfg.Addrs[next%len(c.cfg.Addrs)]
 			next++
@@ -256,6 +268,7 @@ func (c *Client) run() {
 		if c.ctx.Err() != nil {
 			return
 		}
+		lost = addr
 		log.Info("connection lost", "addr", addr, "err", l.Err())
 		if c.cfg.OnDisconnect != nil {
 			c.cfg.OnDisconnect(l.Err())

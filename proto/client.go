@@ -1,7 +1,7 @@
 package proto
 
 // ProtocolVersion is the highest protocol version this build speaks.
-const ProtocolVersion = VersionAttrs
+const ProtocolVersion = VersionTemporary
 
 // Protocol versions, each what it added.
 const (
@@ -13,6 +13,11 @@ const (
 	// VersionAttrs: pushes carry the publishers' attributes
 	// (Push.WithAttrs).
 	VersionAttrs = 3
+	// VersionTemporary: temporary publications (TemporaryPublisher from
+	// the client, TemporaryPush to it; see temporary.go). A session sends
+	// a TemporaryPush only to clients of this version, and the SDK sends a
+	// TemporaryPublisher only to sessions of it.
+	VersionTemporary = 4
 )
 
 // Encoding is a bit set of body compressions a peer can decode.

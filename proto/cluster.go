@@ -469,6 +469,9 @@ type NodeHeartbeat struct {
 	// node sends it on every heartbeat, so a new meta leader learns it at
 	// once. Optional trailing field.
 	Draining bool
+	// Load is a session's zone and load (zero for a data node). Optional
+	// trailing field, left out when zero.
+	Load SessionLoad
 }
 
 func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
@@ -477,17 +480,21 @@ func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
 	dst = appendNode(dst, m.Node)
 	dst = appendUvarint(dst, m.SlotTableEpoch)
-	if len(m.Synced) > 0 || m.ConfigEpoch != 0 || m.Draining {
+	load := m.Load != SessionLoad{}
+	if len(m.Synced) > 0 || m.ConfigEpoch != 0 || m.Draining || load {
 		dst = appendUvarint(dst, uint64(len(m.Synced)))
 		for _, s := range m.Synced {
 			dst = appendUvarint(dst, uint64(s))
 		}
 	}
-	if m.ConfigEpoch != 0 || m.Draining {
+	if m.ConfigEpoch != 0 || m.Draining || load {
 		dst = appendUvarint(dst, m.ConfigEpoch)
 	}
-	if m.Draining {
-		dst = appendBool(dst, true)
+	if m.Draining || load {
+		dst = appendBool(dst, m.Draining)
+	}
+	if load {
+		dst = m.Load.append(dst)
 	}
 	return dst
 }
@@ -512,6 +519,9 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 	}
 	if r.more() {
 		m.Draining = r.bool("draining")
+	}
+	if r.more() {
+		m.Load.read(&r)
 	}
 	return r.done()
 }
@@ -546,6 +556,11 @@ type NodeHeartbeatReply struct {
 	// Ops is the operators' lists, part of the cluster config (sent with
 	// it, to sessions). Optional trailing field, left out when empty.
 	Ops Ops
+	// Loads, to sessions, is the load of each of Sessions (the same
+	// length and order), from their own heartbeats. Optional trailing
+	// field, left out when empty; with it the fields before it are
+	// written even when empty (ACL and Ops count only with ConfigEpoch).
+	Loads []SessionLoad
 }
 
 // DrainOrder is an operator's order to a node, carried by a heartbeat reply.
@@ -568,8 +583,8 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	ops := m.ConfigEpoch != 0 && !m.Ops.empty()
-	acl := m.ConfigEpoch != 0 && (!m.ACL.empty() || ops)
+	ops := m.ConfigEpoch != 0 && !m.Ops.empty() || len(m.Loads) > 0
+	acl := m.ConfigEpoch != 0 && !m.ACL.empty() || ops
 	drain := len(m.Draining) > 0 || m.Order != DrainNone || acl
 	if m.ConfigEpoch != 0 || drain {
 		dst = appendUvarint(dst, m.ConfigEpoch)
@@ -586,6 +601,12 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	if ops {
 		dst = m.Ops.append(dst)
 	}
+	if len(m.Loads) > 0 {
+		dst = appendUvarint(dst, uint64(len(m.Loads)))
+		for i := range m.Loads {
+			dst = m.Loads[i].append(dst)
+		}
+	}
 	return dst
 }
 
@@ -601,7 +622,7 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
-	m.Draining, m.Order, m.ACL, m.Ops = nil, DrainNone, ACL{}, Ops{}
+	m.Draining, m.Order, m.ACL, m.Ops, m.Loads = nil, DrainNone, ACL{}, Ops{}, nil
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
@@ -619,6 +640,17 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	}
 	if r.more() {
 		m.Ops.read(&r)
+	}
+	if r.more() {
+		n := r.count("session loads", minSessionLoadSize)
+		if n != len(m.Sessions) {
+			r.fail("session loads")
+			return r.done()
+		}
+		m.Loads = make([]SessionLoad, n)
+		for i := range m.Loads {
+			m.Loads[i].read(&r)
+		}
 	}
 	return r.done()
 }

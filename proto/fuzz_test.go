@@ -58,6 +58,10 @@ func FuzzDigestRequest(f *testing.F)        { fuzzDecoder(f, TypeDigestRequest) 
 func FuzzSlotDigest(f *testing.F)           { fuzzDecoder(f, TypeSlotDigest) }
 func FuzzDiffRequest(f *testing.F)          { fuzzDecoder(f, TypeDiffRequest) }
 func FuzzSlotDiff(f *testing.F)             { fuzzDecoder(f, TypeSlotDiff) }
+func FuzzTemporaryPublisher(f *testing.F)   { fuzzDecoder(f, TypeTemporaryPublisher) }
+func FuzzTemporaryWrite(f *testing.F)       { fuzzDecoder(f, TypeTemporaryWrite) }
+func FuzzTemporaryNotice(f *testing.F)      { fuzzDecoder(f, TypeTemporaryNotice) }
+func FuzzTemporaryPush(f *testing.F)        { fuzzDecoder(f, TypeTemporaryPush) }
 func FuzzSlotTable(f *testing.F)            { fuzzDecoder(f, TypeSlotTable) }
 func FuzzNodeHeartbeat(f *testing.F)        { fuzzDecoder(f, TypeNodeHeartbeat) }
 func FuzzNodeHeartbeatReply(f *testing.F)   { fuzzDecoder(f, TypeNodeHeartbeatReply) }

@@ -16,8 +16,10 @@ const (
 	TypeUnregisterPublisher  Type = 11
 	TypeSubscriber           Type = 12
 	TypeUnregisterSubscriber Type = 13
+	TypeTemporaryPublisher   Type = 14
 	TypePush                 Type = 20
 	TypePushAck              Type = 21
+	TypeTemporaryPush        Type = 22
 	TypeWriteBatch           Type = 30
 	TypeWriteResult          Type = 31
 	TypeChangeNotify         Type = 32
@@ -34,6 +36,8 @@ const (
 	TypeAppRevision          Type = 43
 	TypeAppQuery             Type = 44
 	TypeAppQueryReply        Type = 45
+	TypeTemporaryWrite       Type = 46
+	TypeTemporaryNotice      Type = 47
 	TypeNodeHello            Type = 50
 	TypeNodeProof            Type = 51
 )
@@ -49,6 +53,8 @@ var typeNames = map[Type]string{
 	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
 	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
 	TypeNodeHello: "NodeHello", TypeNodeProof: "NodeProof",
+	TypeTemporaryPublisher: "TemporaryPublisher", TypeTemporaryPush: "TemporaryPush",
+	TypeTemporaryWrite: "TemporaryWrite", TypeTemporaryNotice: "TemporaryNotice",
 }
 
 func (t Type) String() string {
@@ -125,6 +131,14 @@ func New(t Type) Message {
 		return new(NodeHello)
 	case TypeNodeProof:
 		return new(NodeProof)
+	case TypeTemporaryPublisher:
+		return new(TemporaryPublisher)
+	case TypeTemporaryPush:
+		return new(TemporaryPush)
+	case TypeTemporaryWrite:
+		return new(TemporaryWrite)
+	case TypeTemporaryNotice:
+		return new(TemporaryNotice)
 	}
 	return nil
 }

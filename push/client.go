@@ -25,6 +25,9 @@ type Client struct {
 	Enc   proto.Encoding
 	Attrs bool
 	Owner proto.Owner
+	// Temporary: the client takes temporary publications
+	// (proto.VersionTemporary, Engine.PushTemporary).
+	Temporary bool
 
 	// mu guards heads and closed; the chains hanging from heads are their
 	// groups' (group.mu). A leaf: see LOCKS.md.

@@ -79,6 +79,7 @@ type fakeSender struct {
 type sentPush struct {
 	push proto.Push
 	at   time.Time
+	typ  proto.Type // TypePush, or TypeTemporaryPush (the same encoding)
 }
 
 func (f *fakeSender) WriteShared(frame []byte, conns []*netio.Conn) (int, error) {
@@ -96,7 +97,7 @@ func (f *fakeSender) WriteShared(frame []byte, conns []*netio.Conn) (int, error)
 		f.sent = make(map[*netio.Conn][]sentPush)
 	}
 	for _, c := range conns {
-		f.sent[c] = append(f.sent[c], sentPush{m, time.Now()})
+		f.sent[c] = append(f.sent[c], sentPush{m, time.Now(), h.Type})
 		f.total++
 	}
 	return len(conns), nil

@@ -58,6 +58,11 @@ type Config struct {
 	MaxConns             int           // client connections; default DefaultMaxConns()
 	MaxConnsPerIP        int           // client connections from one IP; default a quarter of MaxConns (at least 16)
 	HandshakeTimeout     time.Duration // a connection that has not handshaken by then is closed; default 10s
+	TemporaryRate        float64       // temporary publications per second of one connection (temporary.go); default 10
+	TemporaryBurst       int           // ... its burst; default 20
+	// Capacity is this session's share of clients relative to the other
+	// sessions' (servers.go); default DefaultCapacity.
+	Capacity int
 
 	// Credentials authenticate this session to meta and the data nodes
 	// (certificates or the cluster secret); required.

@@ -16,6 +16,8 @@ type clientConn struct {
 	c          *netio.Conn
 	ip         string
 	handshaken atomic.Bool
+	// leaving: the client said it moves to another session (servers.go).
+	leaving atomic.Bool
 
 	// Set once by the handshake, read after handshaken is seen true.
 	clientID, appName, zone string
@@ -31,6 +33,8 @@ type clientConn struct {
 	overIP    int           // when non-zero, the count from this IP at accept, over its limit
 	ipCounted bool          // counted in admission.perIP (released on close)
 	limiter   *rate.Limiter // registration rate of this connection; nil: none
+	// tempLimiter: temporary publication rate of this connection; nil: none.
+	tempLimiter *rate.Limiter
 
 	// sub is the push engine's view of the connection: its subscribers.
 	sub *push.Client

@@ -69,6 +69,12 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		h.answer(c, reqID, h.s.publish(cc, m))
+	case *proto.TemporaryPublisher:
+		if code, msg := h.s.limits.temporaryLimit(cc); code != proto.CodeOK {
+			h.reply(c, reqID, code, msg)
+			return
+		}
+		h.s.publishTemporary(c, cc, reqID, &m.Publisher)
 	case *proto.UnregisterPublisher:
 		h.answer(c, reqID, h.s.unpublish(cc, m))
 	case *proto.Subscriber:
@@ -90,6 +96,11 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			}
 		}
 		h.s.push.Ack(cc.sub, m)
+	case *proto.Move:
+		// From a client: it is moving to another session (rebalancing)
+		// and will close this connection; its publishers stay meanwhile.
+		h.s.clientLeaving(cc)
+		h.answer(c, reqID, proto.Result{})
 	case *proto.AppRevision:
 		if res, ok := h.s.auth.allowApp(cc, m); !ok {
 			h.answer(c, reqID, res)
@@ -136,6 +147,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 		return
 	}
 	cc.limiter = h.s.limits.connLimiter()
+	cc.tempLimiter = h.s.limits.tempLimiter()
 	c.Establish()
 	// Copies: the connection keeps them for its life, and a substring
 	// would keep the whole handshake frame.
@@ -151,6 +163,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	version := min(m.Version, proto.ProtocolVersion)
 	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
 	cc.sub.Attrs = version >= proto.VersionAttrs
+	cc.sub.Temporary = version >= proto.VersionTemporary
 	cc.handshaken.Store(true)
 	h.s.zoneHandshake(cc)
 	_ = c.Reply(reqID, &proto.HandshakeReply{

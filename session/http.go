@@ -10,6 +10,7 @@ import (
 
 func (s *Server) routes() {
 	s.http.Handle("GET /api/servers/query", s.handleServers)
+	s.http.Handle("GET /api/servers/queryWithWeight", s.handleServersWithWeight)
 	s.http.HandleRead("GET /digest/pub/data/query", s.handlePubs)
 	s.http.HandleRead("GET /digest/sub/data/query", s.handleSubs)
 	s.http.HandleRead("GET /digest/services/query", s.handleServices)

@@ -104,6 +104,16 @@ func (c *Config) setLimitDefaults() {
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	if c.Capacity <= 0 {
+		c.Capacity = DefaultCapacity
+	}
+	c.Capacity = min(c.Capacity, MaxCapacity)
+	if c.TemporaryRate == 0 {
+		c.TemporaryRate = DefaultTemporaryRate
+	}
+	if c.TemporaryBurst == 0 {
+		c.TemporaryBurst = DefaultTemporaryBurst
+	}
 }
 
 // newLimiter returns a token bucket, or nil for no limit.
@@ -129,7 +139,7 @@ type admission struct {
 	perIP netio.IPCounter // connections from each client IP (MaxConnsPerIP)
 
 	// One throttle per limit, so a flood against one does not hide another.
-	connRateLog, nodeRateLog, pubsLog, dataLog, connsLog, acceptLog, ipLog netio.LogThrottle
+	connRateLog, nodeRateLog, pubsLog, dataLog, connsLog, acceptLog, ipLog, tempLog netio.LogThrottle
 }
 
 func newAdmission(cfg *Config, log *slog.Logger, rpc *netio.Server) *admission {
@@ -243,6 +253,12 @@ func (a *admission) connLimiter() *rate.Limiter {
 	return newLimiter(a.cfg().ConnRegisterRate, a.cfg().ConnRegisterBurst)
 }
 
+// tempLimiter is the temporary publication rate limit of a newly
+// handshaken connection (temporary.go); nil for none.
+func (a *admission) tempLimiter() *rate.Limiter {
+	return newLimiter(a.cfg().TemporaryRate, a.cfg().TemporaryBurst)
+}
+
 // register takes a token from the connection's and the session's buckets
 // for one registration or unregistration; code is CodeOK when it may go on.
 // It runs before the request is decoded, so a flood costs little.
@@ -268,15 +284,8 @@ func (a *admission) register(cc *clientConn) (proto.Code, string) {
 // publisher checks a publisher against the size and count limits of its
 // connection; code is CodeOK when it may be registered.
 func (a *admission) publisher(cc *clientConn, reg *registry, p *proto.Publisher) (proto.Code, string) {
-	n := 0
-	for _, d := range p.Data {
-		n += len(d)
-	}
-	if n > a.cfg().MaxDataBytes {
-		limitRefused[limitDataBytes].Inc()
-		a.dataLog.Log(a.log, slog.LevelWarn, "refused a publisher over the data size limit",
-			"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "dataInfoId", p.DataInfoID, "bytes", n, "limit", a.cfg().MaxDataBytes)
-		return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg().MaxDataBytes, FlagMaxDataBytes)
+	if code, msg := a.dataBytes(cc, p); code != proto.CodeOK {
+		return code, msg
 	}
 	if limit := a.cfg().MaxPublishersPerConn; limit >= 0 {
 		if held := cc.pubCount(); held >= limit && !reg.holds(cc, regKey{p.DataInfoID, p.RegisterID}) {

@@ -31,6 +31,7 @@ const (
 	limitAppRegistrations
 	limitConnsPerIP
 	limitServices
+	limitTemporaryRate
 	numLimits
 )
 
@@ -43,6 +44,7 @@ var limitRefused = [numLimits]*metrics.Counter{
 	limitAppRegistrations: metrics.NewCounter(`roster_session_limit_refusals_total{limit="app_registrations_in_flight"}`),
 	limitConnsPerIP:       metrics.NewCounter(`roster_session_limit_refusals_total{limit="session_max_clients_per_ip"}`),
 	limitServices:         metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_max_subscribed_services"}`),
+	limitTemporaryRate:    metrics.NewCounter(`roster_session_limit_refusals_total{limit="client_temporary_publish_rate"}`),
 }
 
 // connsClosedOnAccept counts connections closed at once for being far over

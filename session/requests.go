@@ -193,6 +193,9 @@ func (s *Server) dropConn(cc *clientConn) {
 	if s.keep(cc) {
 		return // draining: the client is moving to another session (drain.go)
 	}
+	if s.keepLeaving(cc) {
+		return // the client said it moves to another session (servers.go)
+	}
 	for _, k := range pubs {
 		p, ok := s.reg.removeOwned(cc, k)
 		if !ok {

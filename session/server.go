@@ -41,6 +41,10 @@ type Server struct {
 	switches atomic.Pointer[[]proto.Switch] // switches.go: the last meta sent
 	gauges   *metrics.Set                   // gauges.go; registered while running
 	clock    atomic.Int64                   // last RegisterTimestamp handed out
+	// tempInflight counts temporary publications waiting for their slot
+	// leader (temporary.go).
+	tempInflight atomic.Int64
+	left         leftState // servers.go: clients that moved away
 
 	rpc      *netio.Server
 	nodeAuth *netio.Auth // this session to meta and the data nodes
@@ -126,6 +130,7 @@ func (s *Server) Start(ctx context.Context) error {
 	agent := metaclient.New(metaclient.Config{
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.nodeAuth, Logger: s.log,
 		Interval: metaHeartbeat,
+		Load:     s.load,
 		OnDrainOrder: func(on bool) {
 			if on {
 				s.startDrain(false)
@@ -172,6 +177,7 @@ func (s *Server) maintain(ctx context.Context) {
 				compacted = now
 			}
 			s.fwd.forgetAcked(now)
+			s.releaseLeft(now, s.leaveGrace())
 			s.push.Repair(s.apps.followedIDs())
 		}
 	}
@@ -323,6 +329,8 @@ func (s *Server) onDataFrame(l *netio.Link, f netio.Frame) {
 		for _, c := range m.Changes {
 			s.push.Notify(c)
 		}
+	case proto.TypeTemporaryNotice:
+		s.onTemporaryNotice(l, f.Body)
 	case proto.TypeDigestRequest, proto.TypeDiffRequest:
 		// Asked by a slot leader checking its copy against ours (sessions
 		// are the source of truth). Answered here, on the link's reader:

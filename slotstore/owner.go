@@ -68,3 +68,26 @@ func (d *datum) checkOver(rid string, old *record, live bool, w proto.Owner, v u
 	}
 	return nil
 }
+
+// CheckOwner returns ErrOwned when the registerId rid of dataInfoID is a
+// live publisher or a tombstone of another client than w, and changes
+// nothing: for what is not stored (a temporary publication) but must not
+// stand in for another client's publisher.
+func (s *Store) CheckOwner(dataInfoID, rid string, w proto.Owner) error {
+	d := s.lookup(dataInfoID)
+	if d == nil {
+		return nil
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var owner proto.Owner
+	if old, live := d.pubs[rid]; live {
+		owner = old.Owner()
+	} else if t, ok := d.tombs[rid]; ok {
+		owner = t.owner
+	}
+	if !owner.Allows(w) {
+		return ErrOwned
+	}
+	return nil
+}

@@ -154,6 +154,9 @@ type sessionLimitFlags struct {
 	maxConns             int
 	maxConnsPerIP        int
 	handshakeTimeout     time.Duration
+	tempRate             float64
+	tempBurst            int
+	capacity             int
 }
 
 func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
@@ -181,6 +184,14 @@ func (f *sessionLimitFlags) register(fs *flag.FlagSet) {
 			session.FlagMaxConns+", at least 16); -1: no limit")
 	fs.DurationVar(&f.handshakeTimeout, session.FlagHandshakeTimeout, session.DefaultHandshakeTimeout,
 		"a client connection that has not completed its handshake this long after connecting is closed")
+	fs.Float64Var(&f.tempRate, session.FlagTemporaryRate, session.DefaultTemporaryRate,
+		"temporary publications (pushed to current subscribers, never stored) per second one client connection may sustain; "+
+			"each is a fan-out to every subscriber of its service; -1: no limit")
+	fs.IntVar(&f.tempBurst, session.FlagTemporaryBurst, session.DefaultTemporaryBurst,
+		"temporary publications one client connection may send at once above its rate; -1: no limit")
+	fs.IntVar(&f.capacity, session.FlagCapacity, session.DefaultCapacity,
+		"this session's share of clients relative to the other sessions' (only the ratio matters), in the weighted session "+
+			"list /api/servers/queryWithWeight from which SDKs pick and rebalance")
 }
 
 func (f *sessionLimitFlags) apply(c *session.Config) {
@@ -188,6 +199,8 @@ func (f *sessionLimitFlags) apply(c *session.Config) {
 	c.NodeRegisterRate, c.NodeRegisterBurst = f.nodeRate, f.nodeBurst
 	c.MaxPublishersPerConn, c.MaxServicesPerConn, c.MaxDataBytes = f.maxPubs, f.maxServices, f.maxData
 	c.MaxConns, c.MaxConnsPerIP, c.HandshakeTimeout = f.maxConns, f.maxConnsPerIP, f.handshakeTimeout
+	c.TemporaryRate, c.TemporaryBurst = f.tempRate, f.tempBurst
+	c.Capacity = f.capacity
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet, httpHost string) {
