@@ -34,6 +34,8 @@ const (
 	TypeAppRevision          Type = 43
 	TypeAppQuery             Type = 44
 	TypeAppQueryReply        Type = 45
+	TypeConfigFetch          Type = 46
+	TypeConfigSet            Type = 47
 	TypeNodeHello            Type = 50
 	TypeNodeProof            Type = 51
 )
@@ -48,6 +50,7 @@ var typeNames = map[Type]string{
 	TypeDiffRequest: "DiffRequest", TypeSlotDiff: "SlotDiff", TypeSlotTable: "SlotTable",
 	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
 	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
+	TypeConfigFetch: "ConfigFetch", TypeConfigSet: "ConfigSet",
 	TypeNodeHello: "NodeHello", TypeNodeProof: "NodeProof",
 }
 
@@ -121,6 +124,10 @@ func New(t Type) Message {
 		return new(AppQuery)
 	case TypeAppQueryReply:
 		return new(AppQueryReply)
+	case TypeConfigFetch:
+		return new(ConfigFetch)
+	case TypeConfigSet:
+		return new(ConfigSet)
 	case TypeNodeHello:
 		return new(NodeHello)
 	case TypeNodeProof:
