@@ -23,7 +23,7 @@ const ConfigPublisherID = "roster-config"
 // every decoder: one fetch reply carries at most MaxConfigBytes of values,
 // well under a frame's DefaultMaxBody.
 const (
-	MaxConfigKeyLen = 256      // bytes of a key
+	MaxConfigKeyLen = 240      // bytes of a key (a meta store key is at most 255, with its prefix)
 	MaxConfigValue  = 64 << 10 // bytes of one value
 	MaxConfigKeys   = 1024     // keys in the store
 	MaxConfigBytes  = 8 << 20  // values of every key together
