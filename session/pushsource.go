@@ -15,11 +15,15 @@ import (
 // their instances into interfaces).
 type datumSource struct {
 	fetch func(ctx context.Context, id string) (*proto.Datum, error)
-	reg   *registry
-	apps  *appState
+	reg    *registry
+	apps   *appState
+	config *configCopy // answers the watched config's ids (watch.go)
 }
 
 func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVersion) (push.Datum, error) {
+	if proto.IsConfigID(id) {
+		return d.config.datum(id)
+	}
 	raw, err := d.fetch(ctx, id)
 	if err != nil {
 		return push.Datum{}, err
