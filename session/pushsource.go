@@ -14,7 +14,7 @@ import (
 // own publishers, application datums handed to the app state (it merges
 // their instances into interfaces).
 type datumSource struct {
-	fetch func(ctx context.Context, id string) (*proto.Datum, error)
+	fetch  func(ctx context.Context, id string) (*proto.Datum, error)
 	reg    *registry
 	apps   *appState
 	config *configCopy // answers the watched config's ids (watch.go)

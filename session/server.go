@@ -33,7 +33,7 @@ type Server struct {
 	push     *push.Engine
 	apps     *appState
 	config   *configCopy // the watched config (watch.go)
-	drain    drainState // drain.go
+	drain    drainState  // drain.go
 	limits   *admission
 	auth     *authState                     // auth.go
 	blocked  atomic.Pointer[blacklist]      // blacklist.go; nil until meta sent the config
