@@ -55,6 +55,11 @@ Commands:
   switches set NAME VALUE   override the sessions' flag NAME (push-debounce, push-compress-above,
                             version-scan, the client limits...) on every session within a second
   switches unset NAME       back to each session's flag
+  config list [PREFIX]      the watched config's keys, with their versions and sizes
+  config get KEY            a key's value
+  config put KEY VALUE      set a key (VALUE, or -f FILE, "-" for standard input: at most 64 KiB
+                            of UTF-8); every watcher (client.Watch) is pushed the new value
+  config delete KEY         remove a key; its watchers are told it is gone
   acl list                  the client credentials (never their tokens) and whether they are enforced
   acl create NAME --app APP [--publish P,...] [--subscribe P,...]
                             a credential of application APP that may publish and subscribe to the
@@ -251,6 +256,8 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.blacklist(ctx, args)
 	case "switches":
 		return c.switches(ctx, args)
+	case "config":
+		return c.config(ctx, args)
 	case "app":
 		if err := need(1, "APP"); err != nil {
 			return err
