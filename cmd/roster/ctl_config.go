@@ -13,11 +13,11 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// config runs `roster ctl config get KEY | put KEY VALUE | put KEY -f FILE
-// | delete KEY | list [PREFIX]` against the meta leader (the watched
+// config runs `roster ctl config get KEY | put KEY VALUE | put --file FILE
+// KEY | delete KEY | list [PREFIX]` against the meta leader (the watched
 // config: meta/watchhttp.go).
 func (c *ctl) config(ctx context.Context, args []string) error {
-	const usage = "ctl config: want get KEY, put KEY VALUE, put KEY -f FILE, delete KEY or list [PREFIX]"
+	const usage = "ctl config: want get KEY, put KEY VALUE, --file FILE put KEY, delete KEY or list [PREFIX]"
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -53,10 +53,12 @@ func (c *ctl) config(ctx context.Context, args []string) error {
 			return err
 		}
 		return nil
-	case args[0] == "put" && (len(args) == 3 || len(args) == 4 && args[2] == "-f"):
-		value := args[2]
-		if len(args) == 4 {
-			b, err := readConfigFile(args[3])
+	case args[0] == "put" && (c.valueFile == "" && len(args) == 3 || c.valueFile != "" && len(args) == 2):
+		var value string
+		if c.valueFile == "" {
+			value = args[2]
+		} else {
+			b, err := readConfigFile(c.valueFile)
 			if err != nil {
 				return err
 			}
