@@ -31,6 +31,11 @@ import (
 // a dead link goes unnoticed, not on how fast a change arrives.
 const configWait = 20 * time.Second
 
+// configKeepAlive heartbeats the config link: meta closes a node link
+// silent for three node leases (a few seconds in tests), and a parked
+// fetch sends nothing.
+const configKeepAlive = time.Second
+
 // maxConfigTombs bounds the versions of deleted keys kept (their absence
 // is pushed at that version; past the bound, at the set's revision).
 const maxConfigTombs = proto.MaxConfigKeys
@@ -63,7 +68,7 @@ type configCopy struct {
 }
 
 func newConfigCopy(s *Server) *configCopy {
-	return &configCopy{s: s, meta: &metaCaller{addrs: s.cfg.MetaAddrs, s: s},
+	return &configCopy{s: s, meta: &metaCaller{addrs: s.cfg.MetaAddrs, s: s, keepAlive: configKeepAlive},
 		entries: make(map[string]configValue), tombs: make(map[string]uint64)}
 }
 
@@ -150,9 +155,26 @@ func (c *configCopy) fetch(ctx context.Context, req *proto.ConfigFetch) error {
 
 // apply makes set the copy and tells the push engine which keys changed.
 func (c *configCopy) apply(set *proto.ConfigSet) {
-	var changed []proto.DatumVersion
+	changed, first := c.update(set)
+	configSets.Inc()
+	configKeyPushes.Add(len(changed))
+	c.s.push.Changed(changed)
+	if first {
+		// Watchers that arrived before the copy had their fetches fail.
+		for _, id := range c.s.push.SubscribedIDs() {
+			if proto.IsConfigID(id) {
+				c.s.push.Refetch(id)
+			}
+		}
+	}
+}
+
+// update makes set the copy; it returns the versions of the keys that
+// changed and whether this is the first copy.
+func (c *configCopy) update(set *proto.ConfigSet) (changed []proto.DatumVersion, first bool) {
 	c.mu.Lock()
-	first := !c.loaded
+	defer c.mu.Unlock()
+	first = !c.loaded
 	incomplete := false
 	present := make(map[string]struct{}, len(set.Entries))
 	var since uint64
@@ -191,18 +213,7 @@ func (c *configCopy) apply(set *proto.ConfigSet) {
 	if incomplete {
 		c.rev, c.since = 0, 0
 	}
-	c.mu.Unlock()
-	configSets.Inc()
-	configKeyPushes.Add(len(changed))
-	c.s.push.Changed(changed)
-	if first {
-		// Watchers that arrived before the copy had their fetches fail.
-		for _, id := range c.s.push.SubscribedIDs() {
-			if proto.IsConfigID(id) {
-				c.s.push.Refetch(id)
-			}
-		}
-	}
+	return changed, first
 }
 
 // size is the number of keys held, for a gauge.
