@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,4 +87,31 @@ func TestWatchConfig(t *testing.T) {
 	if err := w2.Unwatch(ctx(t)); !errors.Is(err, client.ErrUnwatched) {
 		t.Fatalf("a second Unwatch: %v", err)
 	}
+}
+
+// TestWatchLatency logs how long a put takes to reach a watcher's callback
+// (no bound is asserted: the machine's load decides). It shows that the
+// heartbeat interval is not the floor: the change travels on the fetch
+// parked at meta, then through the push debounce.
+func TestWatchLatency(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	cl := newClient(t, c.SessionAddrs(), "")
+	got := make(chan string, 64)
+	if _, err := cl.Watch(ctx(t), "lat.key", func(u client.ConfigUpdate) { got <- u.Value }); err != nil {
+		t.Fatal(err)
+	}
+	var lat []time.Duration
+	for i := range 20 {
+		want := "v" + string(rune('a'+i))
+		start := time.Now()
+		metaAdmin(t, c, http.MethodPost, "/api/config/put", url.Values{"key": {"lat.key"}, "value": {want}})
+		for v := range got {
+			if v == want {
+				break
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	t.Logf("put to watcher callback over %d changes: min %v, median %v, max %v", len(lat), lat[0], lat[len(lat)/2], lat[len(lat)-1])
 }
