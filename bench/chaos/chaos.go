@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/proccluster"
 )
 
@@ -117,6 +118,8 @@ type env struct {
 	nsNode *proccluster.Node
 	nsSkip string
 	logf   func(format string, args ...any)
+	// watchers are the workload clients' watchers of watchKey (watch.go).
+	watchers []*client.Watcher
 }
 
 // Run starts the cluster and the workload, runs every selected fault
@@ -222,6 +225,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if _, left, err := e.w.WaitCorrect(startCtx, "every subscriber correct before any fault", 0, nil); err != nil {
 		return nil, fmt.Errorf("cannot start: %w; first: %s", err, e.describe(left))
 	}
+	if err := e.startWatchers(startCtx); err != nil {
+		return nil, err
+	}
 	e.w.TakeOpErrors()
 	e.w.SetRecording(true)
 	e.logf("workload: %d services on %d clients; churn %d/s", cfg.Services, cfg.Clients, cfg.Rate)
@@ -264,10 +270,12 @@ func (e *env) runFault(ctx context.Context, f fault) Trial {
 	e.w.TakeOpErrors()
 	decreases := len(e.mon.Summary().Decreases)
 	run := Trial{Recovered: true}
+	checkWatchers := e.changeDuringFault(ctx, f.name)
 	if err := f.run(ctx, e, &run); err != nil {
 		run.Err = err.Error()
 		run.Recovered = false
 	}
+	checkWatchers(&run)
 	// Whatever the fault left undone, the workload must not churn on.
 	e.w.StopChurn()
 	v := e.w.TakeViolations()
