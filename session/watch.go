@@ -121,9 +121,12 @@ func (c *configCopy) run(ctx context.Context) {
 	}
 }
 
-// fetchBackoff is the wait after the n-th failed fetch in a row.
+// fetchBackoff is the wait after the n-th failed fetch in a row. Its cap
+// is short: during a meta failover every failure is a wait, and a change
+// written on the new leader reaches sessions at most this long after it
+// leads (one small request per session per wait meanwhile).
 func fetchBackoff(n int) time.Duration {
-	return min(50*time.Millisecond<<min(n, 10), 5*time.Second)
+	return min(50*time.Millisecond<<min(n, 10), 500*time.Millisecond)
 }
 
 // fetch sends one ConfigFetch and applies the answer. The link is kept

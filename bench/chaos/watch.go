@@ -102,7 +102,7 @@ func (e *env) changeDuringFault(ctx context.Context, name string) (check func(ru
 				len(missing), len(e.watchers), e.cfg.Deadline, missing[0]))
 			return
 		}
-		run.Notes = append(run.Notes, fmt.Sprintf("config change reached %d watchers %s after the fault ended", len(e.watchers), fmtDur(time.Since(put))))
+		run.Notes = append(run.Notes, fmt.Sprintf("config change reached %d watchers %s after both the fault and the change were over", len(e.watchers), fmtDur(time.Since(put))))
 	}
 }
 
