@@ -123,4 +123,3 @@ func (s *Server) forgetParked(c *netio.Conn) {
 	delete(w.parked, c)
 	w.mu.Unlock()
 }
-
