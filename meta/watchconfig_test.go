@@ -2,9 +2,11 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +99,29 @@ func TestConfigFetchParks(t *testing.T) {
 	}
 	if next.Rev <= first.Rev || len(next.Entries) != 2 || next.Entries[0].HasValue || !next.Entries[1].HasValue || next.Entries[1].Value != "two" {
 		t.Fatalf("parked fetch answered with %+v", next)
+	}
+}
+
+// TestConfigLimitsAndFollower: values past MaxConfigBytes are refused with
+// 409, nothing changed; a follower answers a fetch with CodeNotLeader.
+func TestConfigLimitsAndFollower(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	s := startMeta(t, st)
+	waitLeader(t, s)
+	follower := startMeta(t, st)
+	v := strings.Repeat("v", proto.MaxConfigValue)
+	for i := range proto.MaxConfigBytes / proto.MaxConfigValue {
+		wantPost(t, s, "/api/config/put", url.Values{"key": {"k" + strconv.Itoa(i)}, "value": {v}}, http.StatusOK)
+	}
+	wantPost(t, s, "/api/config/put", url.Values{"key": {"one.more"}, "value": {"x"}}, http.StatusConflict)
+	wantPost(t, s, "/api/config/put", url.Values{"key": {"k0"}, "value": {"smaller"}}, http.StatusOK) // a replacement fits
+	var list ConfigListJSON
+	if httpGet(t, s, "/api/config/list", &list); len(list.Keys) != proto.MaxConfigBytes/proto.MaxConfigValue {
+		t.Fatalf("%d keys after the refused put", len(list.Keys))
+	}
+	wantPost(t, follower, "/api/config/put", url.Values{"key": {"x"}, "value": {"y"}}, http.StatusServiceUnavailable)
+	var res *proto.Result
+	if err := metaCall(t, follower.RPCAddr(), &proto.ConfigFetch{}, new(proto.ConfigSet)); !errors.As(err, &res) || res.Code != proto.CodeNotLeader {
+		t.Fatalf("a fetch from a follower: %v", err)
 	}
 }
