@@ -45,13 +45,16 @@ func (e *env) putConfig(ctx context.Context, value string) error {
 		n, _, err := e.c.MetaLeader(ctx)
 		if err == nil {
 			var resp *http.Response
-			resp, err = opshttp.DoAdmin(ctx, http.MethodPost, n.HTTPURL("/api/config/put"), url.Values{"key": {watchKey}, "value": {value}}, "")
+			resp, err = opshttp.DoAdmin(ctx, http.MethodPost, n.HTTPURL("/api/config/put"), url.Values{"key": {watchKey}, "value": {value}}, e.adminToken)
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
 					return nil
 				}
 				err = fmt.Errorf("put on %s: status %d", n.Name, resp.StatusCode)
+				if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+					return err // refused: retrying will not help
+				}
 			}
 		}
 		last = err
