@@ -52,6 +52,8 @@ type Client struct {
 	heldAcks atomic.Bool
 
 	cache *diskCache // Config.CacheDir; nil without one (cache.go)
+	// watchers counts the live Watchers, bounded by MaxWatchers (watch.go).
+	watchers atomic.Int32
 	// Counters of Metrics (metrics.go).
 	pushesApplied, emptyKept atomic.Uint64
 	// temporarySent, temporaryDropped: temporary publications sent and

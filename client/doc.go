@@ -59,6 +59,13 @@
 // the handler is slow), never on the network goroutine: a slow handler
 // delays only its own subscriber.
 //
+// Watch follows a config key that operators keep in the registry (`roster
+// ctl config put KEY VALUE`): its callback receives a ConfigUpdate with
+// the value at the first push and at every change or delete. A watcher is
+// a subscription underneath (of the key in the reserved group
+// proto.ConfigGroup), acknowledged, resent and replayed as subscriptions
+// are; PushEmptyProtection never keeps it from learning a delete.
+//
 // Resilience when the registry is away: Config.CacheDir keeps the last
 // list of every subscription on disk, served (marked Update.Cached) by a
 // client that starts while no session answers; Config.PushEmptyProtection

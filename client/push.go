@@ -112,7 +112,7 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 		memo.from, memo.to = cur, n
 		next = n
 	}
-	if len(next.pubs) == 0 && s.list != nil && len(s.list.pubs) > 0 && s.c.cfg.PushEmptyProtection {
+	if len(next.pubs) == 0 && s.list != nil && len(s.list.pubs) > 0 && s.c.cfg.PushEmptyProtection && !s.config {
 		memo.keptFrom = s.list.version
 		s.mu.Unlock()
 		return true, 0

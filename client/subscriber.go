@@ -67,6 +67,9 @@ type Subscriber struct {
 	scope      proto.Scope
 	key        subKey
 	handler    func(Update)
+	// config: a watcher of a config key, whose absence (an empty list) is
+	// news, never kept from it by PushEmptyProtection.
+	config bool
 
 	// A subscriber has no goroutine of its own while idle (a process may
 	// hold a million): apply starts one when the list changes and none is
@@ -102,6 +105,11 @@ type Subscriber struct {
 // background as soon as a session accepts the client (a refusal is then
 // reported by Err and Config.OnRefusal).
 func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Update)) (*Subscriber, error) {
+	return c.subscribe(ctx, s, handler, false)
+}
+
+// subscribe is Subscribe; config marks a watcher's subscription (watch.go).
+func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Update), config bool) (*Subscriber, error) {
 	id, err := DataInfoID(s.DataID, s.InstanceID, s.Group)
 	if err != nil {
 		return nil, fmt.Errorf("cannot subscribe: %w", err)
@@ -117,6 +125,7 @@ func (c *Client) Subscribe(ctx context.Context, s Subscription, handler func(Upd
 		scope:      scope,
 		key:        subKey{dataInfoID: id},
 		handler:    handler,
+		config:     config,
 	}
 	if scope == proto.ScopeZone {
 		sub.key.zone = c.cfg.Zone

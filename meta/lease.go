@@ -45,6 +45,7 @@ func (s *Server) campaign(ctx context.Context) {
 			s.stepDownLocked("lease held by " + l.Owner)
 		}
 		s.mu.Unlock()
+		s.answerParkedNotLeading()
 		s.learnLeaderAddrs(cctx, l)
 		return
 	}
@@ -60,6 +61,10 @@ func (s *Server) campaign(ctx context.Context) {
 			return
 		}
 		if err = s.loadNodeConfig(cctx, l.Epoch); err != nil {
+			s.log.Warn("cannot take over as meta leader", "err", err)
+			return
+		}
+		if err = s.loadWatch(cctx, l.Epoch); err != nil {
 			s.log.Warn("cannot take over as meta leader", "err", err)
 			return
 		}
@@ -126,6 +131,7 @@ func (s *Server) stepDownLocked(reason string) {
 		return
 	}
 	s.log.Info("meta leadership ended", "leaseEpoch", s.leaseEpoch, "reason", reason)
+	s.dropWatchLeadershipLocked()
 	s.leading = false
 	s.deadline = time.Time{}
 	s.table = nil

@@ -208,6 +208,7 @@ func (s *Server) configRoutes() {
 	s.aclRoutes()
 	s.blacklistRoutes()
 	s.switchRoutes()
+	s.watchRoutes()
 }
 
 // sortedKeys returns the keys of set, sorted.

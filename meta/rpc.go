@@ -15,7 +15,7 @@ type rpcHandler struct{ s *Server }
 
 func (rpcHandler) OnOpen(*netio.Conn) {}
 
-func (rpcHandler) OnClose(*netio.Conn, error) {}
+func (h rpcHandler) OnClose(c *netio.Conn, _ error) { h.s.forgetParked(c) }
 
 func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	if netio.HeartbeatReply(c, f) || f.Header.Flags&proto.FlagReply != 0 {
@@ -46,6 +46,12 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		h.s.serveApps(c, id, f)
+	case proto.TypeConfigFetch:
+		if peer.Role != proto.RoleSession {
+			h.s.refuse.Refuse(c, f, fmt.Sprintf("meta takes %s from session nodes only, not from %s", f.Header.Type, peer))
+			return
+		}
+		h.s.serveConfigFetch(c, id, f)
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "meta does not serve " + f.Header.Type.String()})
 	}

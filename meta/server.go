@@ -65,6 +65,8 @@ type Server struct {
 
 	apps appIndex // app-level discovery metadata; its own lock (apps.go)
 
+	watch watchState // the watched config; its own locks (watchconfig.go)
+
 	stateMu sync.Mutex // guards started, stopped and cancel; taken before mu if both
 	started bool
 	stopped bool

@@ -68,6 +68,8 @@ func FuzzNodeHeartbeatReply(f *testing.F)   { fuzzDecoder(f, TypeNodeHeartbeatRe
 func FuzzAppRevision(f *testing.F)          { fuzzDecoder(f, TypeAppRevision) }
 func FuzzAppQuery(f *testing.F)             { fuzzDecoder(f, TypeAppQuery) }
 func FuzzAppQueryReply(f *testing.F)        { fuzzDecoder(f, TypeAppQueryReply) }
+func FuzzConfigFetch(f *testing.F)          { fuzzDecoder(f, TypeConfigFetch) }
+func FuzzConfigSet(f *testing.F)            { fuzzDecoder(f, TypeConfigSet) }
 func FuzzNodeHello(f *testing.F)            { fuzzDecoder(f, TypeNodeHello) }
 func FuzzNodeProof(f *testing.F)            { fuzzDecoder(f, TypeNodeProof) }
 

@@ -61,6 +61,8 @@ func samples() []Message {
 		&rev,
 		&AppQuery{Revisions: []string{rev.Revision}, Interfaces: []string{"i1", "i2"}},
 		&AppQueryReply{Revisions: []AppRevision{rev}, Index: []AppIndexEntry{{"i1", []string{"echo"}}, {"i2", []string{}}}},
+		&ConfigFetch{Rev: 7, Since: 1_700_000_000_000_001, WaitMs: 20_000},
+		&ConfigSet{Rev: 9, Entries: []ConfigEntry{{Key: "app.flags", Version: 3, HasValue: true, Value: "a=1"}, {Key: "app.limits", Version: 2}}},
 		&NodeHello{Version: NodeHandshakeVersion, Role: RoleData, ID: "127.0.0.1:9620/42", Addr: "127.0.0.1:9620",
 			Nonce: strings.Repeat("n", NodeNonceSize), Proof: strings.Repeat("p", NodeProofSize)},
 		&NodeProof{Proof: strings.Repeat("p", NodeProofSize)},

@@ -38,6 +38,8 @@ const (
 	TypeAppQueryReply        Type = 45
 	TypeTemporaryWrite       Type = 46
 	TypeTemporaryNotice      Type = 47
+	TypeConfigFetch          Type = 48
+	TypeConfigSet            Type = 49
 	TypeNodeHello            Type = 50
 	TypeNodeProof            Type = 51
 )
@@ -52,6 +54,7 @@ var typeNames = map[Type]string{
 	TypeDiffRequest: "DiffRequest", TypeSlotDiff: "SlotDiff", TypeSlotTable: "SlotTable",
 	TypeNodeHeartbeat: "NodeHeartbeat", TypeNodeHeartbeatReply: "NodeHeartbeatReply",
 	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
+	TypeConfigFetch: "ConfigFetch", TypeConfigSet: "ConfigSet",
 	TypeNodeHello: "NodeHello", TypeNodeProof: "NodeProof",
 	TypeTemporaryPublisher: "TemporaryPublisher", TypeTemporaryPush: "TemporaryPush",
 	TypeTemporaryWrite: "TemporaryWrite", TypeTemporaryNotice: "TemporaryNotice",
@@ -127,6 +130,10 @@ func New(t Type) Message {
 		return new(AppQuery)
 	case TypeAppQueryReply:
 		return new(AppQueryReply)
+	case TypeConfigFetch:
+		return new(ConfigFetch)
+	case TypeConfigSet:
+		return new(ConfigSet)
 	case TypeNodeHello:
 		return new(NodeHello)
 	case TypeNodeProof:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -16,6 +17,9 @@ import (
 type metaCaller struct {
 	addrs []string
 	s     *Server
+	// keepAlive, when set, heartbeats the link at this interval: a link
+	// whose only request is parked at meta would otherwise look idle there.
+	keepAlive time.Duration
 
 	mu   sync.Mutex
 	link *netio.Link
@@ -68,7 +72,8 @@ func (m *metaCaller) get(ctx context.Context) (*netio.Link, error) {
 	}
 	// Dialing under mu: concurrent callers wait for this link rather than
 	// each opening their own.
-	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{MaxFrame: m.s.cfg.MaxFrame, Logger: m.s.log, Auth: m.s.nodeAuth, PeerRole: proto.RoleMeta})
+	l, err := netio.DialLink(ctx, addr, netio.LinkConfig{MaxFrame: m.s.cfg.MaxFrame, Logger: m.s.log, Auth: m.s.nodeAuth, PeerRole: proto.RoleMeta,
+		HeartbeatInterval: m.keepAlive})
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to meta %s: %w", addr, err)
 	}

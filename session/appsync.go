@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
@@ -63,7 +64,9 @@ func (a *appState) run(ctx context.Context) {
 const appQueryChunk = 1024
 
 // interestIDs returns every dataInfoId data nodes must notify this session
-// of: the subscribed ones and the followed application datums.
+// of: the subscribed ones (but the watched config's, which meta's copy
+// answers) and the followed application datums.
 func (s *Server) interestIDs() []string {
-	return append(s.push.SubscribedIDs(), s.apps.followedIDs()...)
+	ids := slices.DeleteFunc(s.push.SubscribedIDs(), proto.IsConfigID)
+	return append(ids, s.apps.followedIDs()...)
 }

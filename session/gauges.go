@@ -67,6 +67,7 @@ func init() {
 // runs: what it holds, against its limits, and the cluster config it applies.
 func newGauges(s *Server) *metrics.Set {
 	set := metrics.NewSet()
+	set.NewGauge(`roster_session_watch_config_keys`, func() float64 { return float64(s.config.size()) })
 	set.NewGauge(`roster_session_clients`, func() float64 { return float64(s.rpc.ConnCount()) })
 	set.NewGauge(`roster_session_max_clients`, func() float64 { return float64(s.limits.cfg().MaxConns) }) // -1: no limit
 	set.NewGauge(`roster_session_publishers`, func() float64 {

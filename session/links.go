@@ -176,7 +176,12 @@ func newInterest(s *Server, wanted func(id string) bool) *interest {
 }
 
 // update queues id's interest to be declared again, as wanted says then.
-func (in *interest) update(dataInfoID string) { in.changed.Add(dataInfoID) }
+// Watched config ids are no data node's: they are left out.
+func (in *interest) update(dataInfoID string) {
+	if !proto.IsConfigID(dataInfoID) {
+		in.changed.Add(dataInfoID)
+	}
+}
 
 func (in *interest) run(ctx context.Context) {
 	for {

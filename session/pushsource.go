@@ -14,12 +14,16 @@ import (
 // own publishers, application datums handed to the app state (it merges
 // their instances into interfaces).
 type datumSource struct {
-	fetch func(ctx context.Context, id string) (*proto.Datum, error)
-	reg   *registry
-	apps  *appState
+	fetch  func(ctx context.Context, id string) (*proto.Datum, error)
+	reg    *registry
+	apps   *appState
+	config *configCopy // answers the watched config's ids (watch.go)
 }
 
 func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVersion) (push.Datum, error) {
+	if proto.IsConfigID(id) {
+		return d.config.datum(id)
+	}
 	raw, err := d.fetch(ctx, id)
 	if err != nil {
 		return push.Datum{}, err

@@ -19,6 +19,18 @@ func validID(kind, v string) string {
 	return ""
 }
 
+// validConfigWatch says why id, in proto.ConfigGroup, is no watched key.
+func validConfigWatch(id string) string {
+	key, ok := proto.ConfigKeyOf(id)
+	if !ok {
+		return "a watched config id is KEY#@#DEFAULT_INSTANCE_ID#@#" + proto.ConfigGroup
+	}
+	if err := proto.CheckConfigKey(key); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
 // validHandshake bounds what a connection keeps of its handshake: a client
 // id, an application name and a zone of at most proto.MaxIDLen bytes each (the
 // client id may be empty: old SDKs send none).
@@ -37,6 +49,9 @@ func (s *Server) validPublisher(p *proto.Publisher) string {
 	}
 	if msg := validID("registerId", p.RegisterID); msg != "" {
 		return msg
+	}
+	if proto.IsConfigID(p.DataInfoID) {
+		return "group " + proto.ConfigGroup + " is the watched config's: watch its keys, change them through meta's /api/config"
 	}
 	if len(p.Data) > proto.MaxDataItems {
 		return fmt.Sprintf("%d data items, limit %d", len(p.Data), proto.MaxDataItems)
@@ -142,11 +157,19 @@ func (s *Server) subscribe(cc *clientConn, m *proto.Subscriber) proto.Result {
 	if res, ok := s.auth.allow(cc, opSubscribe, m.DataInfoID, ""); !ok {
 		return res
 	}
+	scope := m.Scope
+	if proto.IsConfigID(m.DataInfoID) {
+		if msg := validConfigWatch(m.DataInfoID); msg != "" {
+			badRequests.Inc()
+			return proto.Result{Code: proto.CodeBadRequest, Message: msg}
+		}
+		scope = proto.ScopeGlobal // a config key has no zone
+	}
 	zone := m.Zone
 	if zone == "" {
 		zone = cc.zone
 	}
-	isNew, err := s.push.Subscribe(m.DataInfoID, cc.sub, push.Subscription{RegisterID: m.RegisterID, Zone: zone, Scope: m.Scope, Held: m.Held})
+	isNew, err := s.push.Subscribe(m.DataInfoID, cc.sub, push.Subscription{RegisterID: m.RegisterID, Zone: zone, Scope: scope, Held: m.Held})
 	if err != nil {
 		return s.refuseOwned(cc, "subscribe", regKey{m.DataInfoID, m.RegisterID})
 	}

@@ -32,7 +32,8 @@ type Server struct {
 	interest *interest
 	push     *push.Engine
 	apps     *appState
-	drain    drainState // drain.go
+	config   *configCopy // the watched config (watch.go)
+	drain    drainState  // drain.go
 	limits   *admission
 	auth     *authState                     // auth.go
 	blocked  atomic.Pointer[blacklist]      // blacklist.go; nil until meta sent the config
@@ -78,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 	s.fwd = newForwarder(s)
 	s.links = newLinks(s)
 	s.apps = newAppState(s)
+	s.config = newConfigCopy(s)
 	s.interest = newInterest(s, func(id string) bool { return s.push.Subscribed(id) || s.apps.Follows(id) })
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name: "session", Addr: cfg.ClientAddr, MaxFrame: cfg.MaxFrame, MaxOutbound: cfg.MaxOutbound,
@@ -94,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 		PauseAbove: cfg.PausePushAbove, PauseTotal: cfg.PausePushTotal,
 		CompressAbove: cfg.CompressAbove, DisableDelta: cfg.DisableDelta, Logger: s.log,
 		Gate: s.pushAllowed,
-	}, datumSource{fetch: s.fetchDatum, reg: s.reg, apps: s.apps}, s.apps, s.rpc)
+	}, datumSource{fetch: s.fetchDatum, reg: s.reg, apps: s.apps, config: s.config}, s.apps, s.rpc)
 	s.apps.push = s.push
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
 	s.auth = newAuthState(cfg.ClientToken, s.log)
@@ -156,6 +158,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(s.maintain)
 	s.goRun(s.zoneOffLoop)
 	s.goRun(s.apps.run)
+	s.goRun(s.config.run)
 	metrics.RegisterSet(s.gauges)
 	s.log.Info("session started", "clientAddr", s.rpc.Addr(), "httpAddr", s.http.Addr(), "id", s.ID())
 	return nil

@@ -10,13 +10,17 @@ package chaos
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/proccluster"
 )
 
@@ -117,6 +121,9 @@ type env struct {
 	nsNode *proccluster.Node
 	nsSkip string
 	logf   func(format string, args ...any)
+	// watchers are the workload clients' watchers of watchKey (watch.go).
+	watchers   []*client.Watcher
+	adminToken string // the meta nodes' --admin-token-file content
 }
 
 // Run starts the cluster and the workload, runs every selected fault
@@ -160,11 +167,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 
+	// The meta nodes take an admin token: the runner changes the watched
+	// config on them, and with partition-data they listen off loopback,
+	// where only a token admits an admin request (watch.go).
+	args := maps.Clone(cfg.Args)
+	if args == nil {
+		args = make(map[proccluster.Role][]string)
+	}
+	e.adminToken = rand.Text()
+	tokenFile := filepath.Join(cfg.Dir, "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(e.adminToken), 0o600); err != nil {
+		return nil, fmt.Errorf("cannot write the admin token: %w", err)
+	}
+	args[proccluster.RoleMeta] = append(slices.Clone(args[proccluster.RoleMeta]), "--admin-token-file", tokenFile)
 	opts := proccluster.Options{
 		Bin: cfg.Bin, Dir: cfg.Dir, StoreURL: e.db.Server().StoreURL("roster_chaos"),
 		Metas: cfg.Metas, Datas: cfg.Datas, Sessions: cfg.Sessions, Slots: cfg.Slots, Replicas: cfg.Replicas,
 		NodeLease: cfg.NodeLease, LeaderLease: cfg.LeaderLease, ClientHeartbeat: cfg.ClientHeartbeat,
-		Args: cfg.Args, TLS: cfg.TLS, Logf: cfg.Logf,
+		Args: args, TLS: cfg.TLS, Logf: cfg.Logf,
 	}
 	if wants(faults, "partition-data") {
 		ns, err := newNetns(ctx)
@@ -222,6 +242,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if _, left, err := e.w.WaitCorrect(startCtx, "every subscriber correct before any fault", 0, nil); err != nil {
 		return nil, fmt.Errorf("cannot start: %w; first: %s", err, e.describe(left))
 	}
+	if err := e.startWatchers(startCtx); err != nil {
+		return nil, err
+	}
 	e.w.TakeOpErrors()
 	e.w.SetRecording(true)
 	e.logf("workload: %d services on %d clients; churn %d/s", cfg.Services, cfg.Clients, cfg.Rate)
@@ -264,10 +287,12 @@ func (e *env) runFault(ctx context.Context, f fault) Trial {
 	e.w.TakeOpErrors()
 	decreases := len(e.mon.Summary().Decreases)
 	run := Trial{Recovered: true}
+	checkWatchers := e.changeDuringFault(ctx, f.name)
 	if err := f.run(ctx, e, &run); err != nil {
 		run.Err = err.Error()
 		run.Recovered = false
 	}
+	checkWatchers(&run)
 	// Whatever the fault left undone, the workload must not churn on.
 	e.w.StopChurn()
 	v := e.w.TakeViolations()

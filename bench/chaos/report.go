@@ -40,6 +40,9 @@ type Trial struct {
 	// Lost counts live, acknowledged publishers missing from a subscriber's
 	// final list; Stale the subscribers whose list was wrong at a deadline.
 	Lost, Stale int
+	// WatchLost counts the watchers that a config change made during the
+	// fault did not reach within the deadline after the fault.
+	WatchLost int
 	// Vanished counts live publishers missing from a push after an earlier
 	// push showed them; Back the publishers whose version went back.
 	Vanished, Back int64
@@ -54,12 +57,12 @@ type Trial struct {
 // a phase not recovered, a safety violation, a churn call failed or the
 // fault could not be carried out.
 func (r Trial) Failed() bool {
-	return r.Lost > 0 || !r.Recovered || len(r.Safety) > 0 || r.OpErrors > 0 || r.Err != ""
+	return r.Lost > 0 || r.WatchLost > 0 || !r.Recovered || len(r.Safety) > 0 || r.OpErrors > 0 || r.Err != ""
 }
 
 func (r Trial) summary() string {
-	s := fmt.Sprintf("recovery %s (%s), lost %d, stale %d, vanished %d, back %d, failed calls %d",
-		fmtDur(r.Recovery), strings.Join(r.Phases, ", "), r.Lost, r.Stale, r.Vanished, r.Back, r.OpErrors)
+	s := fmt.Sprintf("recovery %s (%s), lost %d, stale %d, vanished %d, back %d, failed calls %d, watchers lost %d",
+		fmtDur(r.Recovery), strings.Join(r.Phases, ", "), r.Lost, r.Stale, r.Vanished, r.Back, r.OpErrors, r.WatchLost)
 	if r.SyncWatched {
 		s += ", followers synced " + fmtDur(r.Synced)
 	}
@@ -142,16 +145,17 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		"**lost**: live, acknowledged publishers missing from a subscriber's final list (a deadline, then one more). **stale**: subscribers whose list was wrong at a deadline. " +
 		"**vanished**: a live publisher missing from a push after an earlier push showed it (informative: it came back). " +
 		"**followers synced**: after a data node's loss (or the restart of every node), the time until every slot of the meta leader's table has a leader and a synced follower again, neither the node lost (a second failure meanwhile finds nothing synced to promote). " +
+		"**watchers lost**: every SDK client watches a config key, which the runner changes on the meta leader 1.5 s into each fault (retrying until a leader takes it); a watcher not holding the new value within the deadline after the fault counts as lost. " +
 		"Targets: every subscriber correct within 10 s of any single fault, 30 s of the meta leader's loss and of restart-all; every slot with a synced follower within 10 s of a data node's loss; lost = 0.\n\n")
-	b.WriteString("| fault | repeats | recovery p50 | recovery max | followers synced p50 | followers synced max | lost | stale | vanished | notes |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| fault | repeats | recovery p50 | recovery max | followers synced p50 | followers synced max | lost | stale | vanished | watchers lost | notes |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range rep.Results {
 		if f.Skipped != "" {
-			fmt.Fprintf(&b, "| %s | 0 | — | — | — | — | — | — | — | skipped: %s |\n", f.Name, cell(f.Skipped))
+			fmt.Fprintf(&b, "| %s | 0 | — | — | — | — | — | — | — | — | skipped: %s |\n", f.Name, cell(f.Skipped))
 			continue
 		}
 		var recs, syncs []time.Duration
 		watched := 0
-		lost, stale := 0, 0
+		lost, stale, watchLost := 0, 0, 0
 		var vanished, back, opErrs int64
 		failedRuns := 0
 		var notes []string
@@ -166,6 +170,7 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 				}
 			}
 			lost += r.Lost
+			watchLost += r.WatchLost
 			stale += r.Stale
 			vanished += r.Vanished
 			back += r.Back
@@ -195,8 +200,8 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		if len(f.Runs) > 0 {
 			notes = append(notes, f.Runs[0].Notes...)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %d | %d | %s |\n", f.Name, len(f.Runs), p50, most, syncP50, syncMost,
-			lost, stale, vanished, cell(strings.Join(notes, "; ")))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %d | %d | %d | %s |\n", f.Name, len(f.Runs), p50, most, syncP50, syncMost,
+			lost, stale, vanished, watchLost, cell(strings.Join(notes, "; ")))
 	}
 	b.WriteString("\n## Faults\n\n")
 	for _, f := range rep.Results {

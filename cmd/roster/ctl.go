@@ -55,6 +55,11 @@ Commands:
   switches set NAME VALUE   override the sessions' flag NAME (push-debounce, push-compress-above,
                             version-scan, the client limits...) on every session within a second
   switches unset NAME       back to each session's flag
+  config list [PREFIX]      the watched config's keys, with their versions and sizes
+  config get KEY            a key's value
+  config put KEY VALUE      set a key (VALUE, or with --file FILE and no VALUE, the file's content;
+                            at most 64 KiB of UTF-8); every watcher (client.Watch) is pushed it
+  config delete KEY         remove a key; its watchers are told it is gone
   acl list                  the client credentials (never their tokens) and whether they are enforced
   acl create NAME --app APP [--publish P,...] [--subscribe P,...]
                             a credential of application APP that may publish and subscribe to the
@@ -98,6 +103,7 @@ type ctl struct {
 	unsynced    bool
 	count       int    // watch: pushes to print before exiting; 0: until interrupted
 	clientToken string // watch: the sessions' --client-token
+	valueFile   string // config put: read the value from this file
 	// aclFlags are the flags of `acl create|update`.
 	aclFlags *aclFlags
 }
@@ -122,6 +128,7 @@ func runCtlTo(args []string, out, errOut io.Writer) error {
 	fs.BoolVar(&c.force, "force", false, "drain: drain even the last data node or session that is not draining")
 	fs.BoolVar(&c.unsynced, "unsynced", false, "slots: only slots without a leader, with an unsynced follower or under-replicated")
 	fs.IntVar(&c.count, "count", 0, "watch: exit after printing this many pushes; 0: until interrupted")
+	fs.StringVar(&c.valueFile, "file", "", `config put: read the value from this file ("-": standard input)`)
 	fs.StringVar(&c.clientToken, "client-token", "", "watch: the token sessions require of clients (their --client-token)")
 	var af aclFlags
 	fs.StringVar(&af.app, "app", "", "acl create|update: the application the credential is bound to")
@@ -251,6 +258,8 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.blacklist(ctx, args)
 	case "switches":
 		return c.switches(ctx, args)
+	case "config":
+		return c.config(ctx, args)
 	case "app":
 		if err := need(1, "APP"); err != nil {
 			return err
