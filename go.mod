@@ -2,6 +2,12 @@ module github.com/roster-registry/roster
 
 go 1.26.0
 
+// The SDK's modules, in this repository: the server builds them from here
+// (see client/README.md for why the SDK is a module of its own).
+require github.com/roster-registry/roster/proto v0.0.0-00010101000000-000000000000
+
+replace github.com/roster-registry/roster/proto => ./proto
+
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/KimMachineGun/automemlimit v1.0.1
@@ -10,7 +16,6 @@ require (
 	github.com/dustin/go-humanize v1.1.0
 	github.com/go-kratos/kratos/v2 v2.8.3
 	github.com/go-sql-driver/mysql v1.10.1
-	github.com/klauspost/compress v1.20.4
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/puzpuzpuz/xsync/v3 v3.5.1
 	github.com/valyala/bytebufferpool v1.0.0
@@ -46,6 +51,7 @@ require (
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/mux v1.8.1 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/panjf2000/ants/v2 v2.11.3 // indirect
