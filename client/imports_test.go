@@ -9,20 +9,20 @@ import (
 
 const module = "github.com/roster-registry/roster/"
 
-// TestImportsOnlyProtoAndNetio checks the package's own imports: the
-// standard library, proto and netio, nothing else.
-func TestImportsOnlyProtoAndNetio(t *testing.T) {
+// TestImportsOnlyProtoAndWire checks the package's own imports: the
+// standard library, proto and wire, nothing else.
+func TestImportsOnlyProtoAndWire(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, imp := range pkg.Imports {
 		switch {
-		case imp == module+"proto" || imp == module+"netio":
+		case imp == module+"proto" || imp == module+"client/wire":
 		case strings.Contains(strings.Split(imp, "/")[0], "."):
-			t.Errorf("client imports %s (stdlib, proto and netio only)", imp)
+			t.Errorf("client imports %s (stdlib, proto and wire only)", imp)
 		case strings.HasPrefix(imp, module):
-			t.Errorf("client imports %s (stdlib, proto and netio only)", imp)
+			t.Errorf("client imports %s (stdlib, proto and wire only)", imp)
 		}
 	}
 }
