@@ -92,7 +92,7 @@ func (fs *fakeSession) OnFrame(c *srvConn, f wire.Frame) {
 			return
 		}
 	}
-	if heartbeatReply(c, f) {
+	if wire.HeartbeatReply(c, f) {
 		return
 	}
 	m := proto.New(f.Header.Type)

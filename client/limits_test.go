@@ -44,7 +44,7 @@ func (ls *limitingSession) OnOpen(c *srvConn) {
 func (ls *limitingSession) OnClose(*srvConn, error) {}
 
 func (ls *limitingSession) OnFrame(c *srvConn, f wire.Frame) {
-	if heartbeatReply(c, f) || f.Header.RequestID == 0 {
+	if wire.HeartbeatReply(c, f) || f.Header.RequestID == 0 {
 		return
 	}
 	id := f.Header.RequestID

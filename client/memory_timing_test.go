@@ -165,7 +165,7 @@ func (ms *memSession) OnOpen(*srvConn)         {}
 func (ms *memSession) OnClose(*srvConn, error) {}
 
 func (ms *memSession) OnFrame(c *srvConn, f wire.Frame) {
-	if heartbeatReply(c, f) {
+	if wire.HeartbeatReply(c, f) {
 		return
 	}
 	switch f.Header.Type {

@@ -140,15 +140,3 @@ func (c *srvConn) Close(reason error) error {
 	c.reason.CompareAndSwap(nil, &reason)
 	return c.nc.Close()
 }
-
-// heartbeatReply answers f if it is a heartbeat request and reports whether
-// f was a heartbeat, as netio.HeartbeatReply does for a session.
-func heartbeatReply(c *srvConn, f wire.Frame) bool {
-	if f.Header.Type != proto.TypeHeartbeat || f.Header.Flags&proto.FlagReply != 0 {
-		return false
-	}
-	if f.Header.RequestID != 0 {
-		_ = c.Reply(f.Header.RequestID, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
-	}
-	return true
-}

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -60,4 +61,22 @@ func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
 		return fmt.Errorf("cannot complete %s: %w", req.Type(), err)
 	}
 	return nil
+}
+
+// Replier answers requests: a Link, a server's connection (netio.Conn).
+type Replier interface {
+	Reply(reqID uint64, m proto.Message) error
+}
+
+// HeartbeatReply answers f if it is a heartbeat request and reports whether
+// f was a heartbeat (one-way heartbeats are reported but need no answer), so
+// a server's frame handler deals with heartbeats in one line.
+func HeartbeatReply(r Replier, f Frame) bool {
+	if f.Header.Type != proto.TypeHeartbeat || f.Header.Flags&proto.FlagReply != 0 {
+		return false
+	}
+	if f.Header.RequestID != 0 {
+		_ = r.Reply(f.Header.RequestID, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
+	}
+	return true
 }

@@ -78,9 +78,10 @@ func (cfg LinkConfig) withDefaults() LinkConfig {
 	return cfg
 }
 
-// Link is a client connection over a plain net.Conn: one goroutine reads,
-// one writes whatever has been queued in a single writev. Requests are
-// pipelined and matched to replies by id. It is safe for concurrent use.
+// Link is a connection over a net.Conn, dialed (DialLink) or accepted
+// (Accept): one goroutine reads, one writes whatever has been queued in a
+// single writev. Requests are pipelined and matched to replies by id. It is
+// safe for concurrent use.
 type Link struct {
 	cfg    LinkConfig
 	raw    net.Conn // the TCP connection
