@@ -8,12 +8,14 @@ go 1.26.0
 require (
 	github.com/roster-registry/roster/client v0.0.0-00010101000000-000000000000
 	github.com/roster-registry/roster/client/grpcresolver v0.0.0-00010101000000-000000000000
+	github.com/roster-registry/roster/client/kratosregistry v0.0.0-00010101000000-000000000000
 	github.com/roster-registry/roster/proto v0.0.0-00010101000000-000000000000
 )
 
 replace (
 	github.com/roster-registry/roster/client => ./client
 	github.com/roster-registry/roster/client/grpcresolver => ./client/grpcresolver
+	github.com/roster-registry/roster/client/kratosregistry => ./client/kratosregistry
 	github.com/roster-registry/roster/proto => ./proto
 )
 
@@ -23,6 +25,7 @@ require (
 	github.com/VictoriaMetrics/metrics v1.44.0
 	github.com/chromedp/chromedp v0.23.1
 	github.com/dustin/go-humanize v1.1.0
+	github.com/go-kratos/kratos/v2 v2.8.3
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/puzpuzpuz/xsync/v3 v3.5.1
@@ -50,10 +53,13 @@ require (
 	github.com/coreos/go-semver v0.3.0 // indirect
 	github.com/coreos/go-systemd/v22 v22.3.2 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/go-kratos/aegis v0.2.0 // indirect
+	github.com/go-playground/form/v4 v4.2.0 // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
