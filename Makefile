@@ -3,11 +3,19 @@
 GO        ?= go
 BIN       := bin
 PKGS      := ./...
+# MODULES: the repository's Go modules, each with its own go.mod: the server (.), the SDK (client, and
+# proto, the wire format it shares with the server), the SDK's adapters and an SDK user's example. Every
+# target that tests, vets, fuzzes or benchmarks $(PKGS) does so in each (narrow both: MODULES=. PKGS=./netio).
+MODULES   ?= . proto client client/grpcresolver client/kratosregistry examples/consumer
 FUZZTIME  ?= 1000x
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/roster-registry/roster/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: all build run test test-unit fuzz bench fmt lint clean
+.PHONY: all build run test test-unit fuzz bench fmt lint clean mod-download
+
+# in-modules runs its command in every module's directory, all of them even after a failure, and
+# fails at the end if one did.
+in-modules = rc=0; for m in $(MODULES); do (cd $$m && $(1)) || { echo "FAIL in module $$m"; rc=1; }; done; exit $$rc
 
 all: build
 
@@ -22,32 +30,36 @@ run: build
 test: lint test-unit fuzz
 
 test-unit:
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	@$(call in-modules,$(GO) test -race -count=1 -timeout 12m $(PKGS))
+
+## mod-download: fetch the dependencies of every module (CI runs it before the tests).
+mod-download:
+	@$(call in-modules,$(GO) mod download)
 
 ## fuzz: run every fuzz target for FUZZTIME (seed corpora also run in test-unit). The budget is a
 ## count of executions, not a duration: a duration races the fuzz coordinator's deadline in Go 1.26
 ## and fails with a bare "context deadline exceeded" (golang/go#75804). FUZZTIME=5m still works by hand.
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	@set -e; for m in $(MODULES); do for pkg in $$(cd $$m && $(GO) list $(PKGS)); do \
+		for f in $$(cd $$m && $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$f"; \
-			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1) || \
+			out=$$(cd $$m && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1) || \
 				{ echo "$$out" | tail -40; echo "FAIL: fuzz $$f in $$pkg (a failing input goes to testdata/fuzz)"; exit 1; }; \
 		done; \
-	done
+	done; done
 
 ## bench: Go micro-benchmarks of all packages, also saved (benchstat format) as bench/results/<date>-micro.txt.
 bench:
 	@mkdir -p bench/results
 	@out=bench/results/$$(date +%F)-micro.txt; \
-		{ $(GO) test -run='^$$' -bench=. -benchmem -benchtime=1s -count=$(BENCHCOUNT) $(PKGS); echo $$? > $$out.rc; } | tee $$out; \
+		{ ( $(call in-modules,$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1s -count=$(BENCHCOUNT) $(PKGS)) ); echo $$? > $$out.rc; } | tee $$out; \
 		rc=$$(cat $$out.rc); rm -f $$out.rc; echo "saved to $$out (compare runs with: benchstat old.txt new.txt)"; exit $$rc
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 lint:
-	$(GO) vet $(PKGS)
+	@$(call in-modules,$(GO) vet $(PKGS))
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
@@ -62,7 +74,7 @@ clean:
 BENCH_CI_DIR ?= $(or $(TMPDIR),/tmp)/roster-bench-ci
 bench-ci: build
 	@mkdir -p $(BENCH_CI_DIR)
-	-$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem $(PKGS) 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' || true
+	-( $(call in-modules,$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem $(PKGS)) ) 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' || true
 	-$(GO) run ./bench/compare --bin $(BIN) --results $(BENCH_CI_DIR) --scenarios small --targets roster,etcd --budget 8m --date ci \
 		&& sed -n '/^## small/,/^## /p' $(BENCH_CI_DIR)/ci.md
 

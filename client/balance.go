@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -131,7 +131,7 @@ func (b *balancer) set(list []sessionWeight) {
 	b.mu.Unlock()
 }
 
-// pick is the netio.ClientConfig.Pick of a client with a weighted list:
+// pick is the wire.ClientConfig.Pick of a client with a weighted list:
 // the better of two random sessions other than the one just lost.
 func (c *Client) pick(lost string) string {
 	return p2c(c.bal.get(), func(e sessionWeight) bool { return e.Addr != lost }, rand.IntN)
@@ -273,7 +273,7 @@ func (c *Client) rebalance(list []sessionWeight) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
-	err := netio.Call(ctx, l, &proto.Move{Reason: "rebalance", Sessions: []string{target}}, new(proto.Result))
+	err := wire.Call(ctx, l, &proto.Move{Reason: "rebalance", Sessions: []string{target}}, new(proto.Result))
 	cancel()
 	if err != nil {
 		return // an older session, or a lost link: stay

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 )
 
 // diskCache keeps the last list of every subscription key in a directory
@@ -25,7 +25,7 @@ type diskCache struct {
 	dir      string
 	maxBytes int64
 	log      *slog.Logger
-	skipLog  netio.LogThrottle // Every 10s: lists not written, failed writes
+	skipLog  wire.LogThrottle // Every 10s: lists not written, failed writes
 
 	wake chan struct{} // one slot: pending has something
 
@@ -50,7 +50,7 @@ func openCache(dir string, maxBytes int64, log *slog.Logger) (*diskCache, error)
 	}
 	dc := &diskCache{
 		dir: dir, maxBytes: maxBytes, log: log,
-		skipLog: netio.LogThrottle{Every: 10 * time.Second},
+		skipLog: wire.LogThrottle{Every: 10 * time.Second},
 		wake:    make(chan struct{}, 1),
 		pending: make(map[subKey]*pubList),
 		sizes:   make(map[string]int64),

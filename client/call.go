@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -81,12 +81,12 @@ func (c *Client) call(ctx context.Context, m proto.Message) error {
 // wait ran out while ctx had not.
 // The first try is bounded too: a ctx with a far deadline must not let one
 // unanswered request (a session that lost it) wait that long.
-func (c *Client) try(ctx context.Context, r netio.Requester, m proto.Message, timeouts int) (timedOut bool, err error) {
+func (c *Client) try(ctx context.Context, r wire.Requester, m proto.Message, timeouts int) (timedOut bool, err error) {
 	tctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout<<min(timeouts, 3))
 	defer cancel()
 	var res proto.Result
-	err = netio.Call(tctx, r, m, &res)
-	return err != nil && ctx.Err() == nil && (errors.Is(err, netio.ErrTimeout) || tctx.Err() != nil), err
+	err = wire.Call(tctx, r, m, &res)
+	return err != nil && ctx.Err() == nil && (errors.Is(err, wire.ErrTimeout) || tctx.Err() != nil), err
 }
 
 // withRefusal adds the session's last temporary refusal to the error of a

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 )
 
 // Client is a connection to the registry through one session at a time. It
@@ -21,7 +21,7 @@ import (
 type Client struct {
 	cfg  Config
 	log  *slog.Logger
-	conn *netio.Client
+	conn *wire.Client
 	// secret proves to every session, on every connection, that this is
 	// the client that registered its registerIds (proto.Handshake.Secret):
 	// drawn per Client, never shown.
@@ -66,9 +66,9 @@ type Client struct {
 	errMu   sync.Mutex
 	lastErr error // the last connection failure, reported by New on timeout
 
-	pushLog   netio.LogThrottle // Every 10s: malformed pushes and moves, failed acks
-	replayLog netio.LogThrottle // Every 1s: slow or rate-limited replays
-	emptyLog  netio.LogThrottle // Every 10s: pushes kept from emptying a list (PushEmptyProtection)
+	pushLog   wire.LogThrottle // Every 10s: malformed pushes and moves, failed acks
+	replayLog wire.LogThrottle // Every 1s: slow or rate-limited replays
+	emptyLog  wire.LogThrottle // Every 10s: pushes kept from emptying a list (PushEmptyProtection)
 }
 
 // subKey is what a push names: a dataInfoId and a zone filter.
@@ -125,8 +125,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 	}
 	c := &Client{
-		pushLog:  netio.LogThrottle{Every: 10 * time.Second},
-		emptyLog: netio.LogThrottle{Every: 10 * time.Second},
+		pushLog:  wire.LogThrottle{Every: 10 * time.Second},
+		emptyLog: wire.LogThrottle{Every: 10 * time.Second},
 		cache:    cache,
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	startCtx, refuse := context.WithCancelCause(ctx)
 	defer refuse(nil)
 	c.refuse = refuse
-	c.conn = netio.NewClient(c.connConfig(addrs, hasWeighted))
+	c.conn = wire.NewClient(c.connConfig(addrs, hasWeighted))
 	if hasWeighted && cfg.ServersRefresh > 0 {
 		c.wg.Go(func() { c.refreshLoop(wurl) })
 	}

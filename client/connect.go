@@ -8,19 +8,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
-func (c *Client) connConfig(addrs []string, weighted bool) netio.ClientConfig {
+func (c *Client) connConfig(addrs []string, weighted bool) wire.ClientConfig {
 	var pick func(string) string
 	if weighted {
 		pick = c.pick
 	}
-	return netio.ClientConfig{
+	return wire.ClientConfig{
 		Pick:  pick,
 		Addrs: addrs,
-		Link: netio.LinkConfig{
+		Link: wire.LinkConfig{
 			RequestTimeout: c.cfg.RequestTimeout,
 			DialTimeout:    c.cfg.RequestTimeout,
 			LocalAddr:      c.cfg.LocalAddr,
@@ -41,7 +41,7 @@ func (c *Client) connConfig(addrs []string, weighted bool) netio.ClientConfig {
 // so a registration recorded after the replay's snapshot is sent by its own
 // call and one recorded before is sent by the replay (perhaps both: a
 // duplicate is harmless, the session keeps the newer version).
-func (c *Client) onConnect(ctx context.Context, l *netio.Link) error {
+func (c *Client) onConnect(ctx context.Context, l *wire.Link) error {
 	reply, err := c.handshake(ctx, l)
 	if err != nil {
 		c.setLastError(err)
@@ -76,7 +76,7 @@ func (c *Client) onDisconnect(err error) {
 	}
 }
 
-func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.HandshakeReply, error) {
+func (c *Client) handshake(ctx context.Context, l *wire.Link) (*proto.HandshakeReply, error) {
 	req := &proto.Handshake{
 		Version:   proto.ProtocolVersion,
 		ClientID:  c.cfg.ClientID,
@@ -92,7 +92,7 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 	ctx, cancel := context.WithTimeout(ctx, 2*c.cfg.RequestTimeout)
 	defer cancel()
 	var reply proto.HandshakeReply
-	if err := netio.Call(ctx, l, req, &reply); err != nil {
+	if err := wire.Call(ctx, l, req, &reply); err != nil {
 		if se := serverError(err); se != nil {
 			return nil, fmt.Errorf("cannot handshake with %s: %w", l.Addr(), se)
 		}
@@ -105,7 +105,7 @@ func (c *Client) handshake(ctx context.Context, l *netio.Link) (*proto.Handshake
 // time. A registration the session refuses is logged and skipped: it must
 // not keep the others from being restored. Only a lost link fails the
 // replay (see replayOne).
-func (c *Client) replay(ctx context.Context, l *netio.Link) error {
+func (c *Client) replay(ctx context.Context, l *wire.Link) error {
 	type item struct {
 		r replayed
 		m proto.Message
@@ -177,7 +177,7 @@ func (r *replayRefusal) As(v any) bool {
 // failing the connection would start the whole replay again, on top of
 // the load that made it slow. A definite refusal comes back as a
 // *replayRefusal (a stale version too: see Publisher.send).
-func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) error {
+func (c *Client) replayOne(ctx context.Context, l *wire.Link, m proto.Message) error {
 	delay := c.cfg.BackoffMin
 	timeouts := 0
 	for {
@@ -212,7 +212,7 @@ func (c *Client) replayOne(ctx context.Context, l *netio.Link, m proto.Message) 
 
 // onFrame handles frames the session sends on its own; it runs on the
 // link's read goroutine, so it never blocks on a handler.
-func (c *Client) onFrame(l *netio.Link, f netio.Frame) {
+func (c *Client) onFrame(l *wire.Link, f wire.Frame) {
 	switch f.Header.Type {
 	case proto.TypePush:
 		c.onPush(l, f.Body)

@@ -74,6 +74,9 @@
 // readiness probe and a metrics registry how the client is doing, with no
 // metrics library imported.
 //
-// The package imports only the wire format (proto), the transport (netio)
-// and the standard library, never a server package.
+// The SDK is a Go module of its own (github.com/roster-registry/roster/client):
+// the package imports only the wire format (proto, a module too), the
+// transport (client/wire) and the standard library, and the module's
+// dependencies are the standard library and github.com/klauspost/compress,
+// never a server package or dependency (README.md lists them).
 package client

@@ -1,15 +1,13 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -18,7 +16,7 @@ import (
 // sent by the test.
 type fakeSession struct {
 	t           *testing.T
-	srv         *netio.Server
+	srv         *testServer
 	token       string
 	heartbeatMs uint32
 	version     uint16        // the protocol version it speaks; proto.ProtocolVersion when 0
@@ -26,7 +24,7 @@ type fakeSession struct {
 	beats       atomic.Int32  // how heartbeats are answered: beatsAnswer, beatsPush or beatsMute
 
 	mu         sync.Mutex
-	conns      map[uint64]*netio.Conn // handshaken connections
+	conns      map[uint64]*srvConn // handshaken connections
 	handshakes []proto.Handshake
 	accepted   int                        // handshakes answered with OK
 	pubs       map[string]proto.Publisher // by RegisterID, newest version
@@ -56,7 +54,7 @@ func newFakeSession(t *testing.T, opts ...func(*fakeSession)) *fakeSession {
 	fs := &fakeSession{
 		t:           t,
 		heartbeatMs: 10_000,
-		conns:       map[uint64]*netio.Conn{},
+		conns:       map[uint64]*srvConn{},
 		pubs:        map[string]proto.Publisher{},
 		subs:        map[string]proto.Subscriber{},
 		reject:      map[proto.Type]proto.Code{},
@@ -65,35 +63,23 @@ func newFakeSession(t *testing.T, opts ...func(*fakeSession)) *fakeSession {
 	for _, o := range opts {
 		o(fs)
 	}
-	fs.srv = netio.NewServer(netio.ServerConfig{Name: "fake-session", Addr: "127.0.0.1:0", Loops: 1, Logger: quietLogger()}, fs)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := fs.srv.Start(ctx); err != nil {
-		t.Fatalf("cannot start fake session: %v", err)
-	}
-	t.Cleanup(fs.stop)
+	fs.srv = startTestServer(t, fs)
 	return fs
 }
 
 func (fs *fakeSession) addr() string { return fs.srv.Addr() }
 
-func (fs *fakeSession) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := fs.srv.Stop(ctx); err != nil {
-		fs.t.Errorf("cannot stop fake session: %v", err)
-	}
-}
+func (fs *fakeSession) stop() { fs.srv.stop() }
 
-func (fs *fakeSession) OnOpen(*netio.Conn) {}
+func (fs *fakeSession) OnOpen(*srvConn) {}
 
-func (fs *fakeSession) OnClose(c *netio.Conn, _ error) {
+func (fs *fakeSession) OnClose(c *srvConn, _ error) {
 	fs.mu.Lock()
 	delete(fs.conns, c.ID())
 	fs.mu.Unlock()
 }
 
-func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
+func (fs *fakeSession) OnFrame(c *srvConn, f wire.Frame) {
 	if f.Header.Type == proto.TypeHeartbeat && f.Header.RequestID != 0 {
 		fs.mu.Lock()
 		fs.heartbeats++
@@ -106,7 +92,7 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 	}
-	if netio.HeartbeatReply(c, f) {
+	if wire.HeartbeatReply(c, f) {
 		return
 	}
 	m := proto.New(f.Header.Type)
@@ -187,7 +173,7 @@ func (fs *fakeSession) OnFrame(c *netio.Conn, f netio.Frame) {
 func (fs *fakeSession) push(p *proto.Push) {
 	fs.t.Helper()
 	fs.mu.Lock()
-	conns := make([]*netio.Conn, 0, len(fs.conns))
+	conns := make([]*srvConn, 0, len(fs.conns))
 	for _, c := range fs.conns {
 		conns = append(conns, c)
 	}
@@ -231,7 +217,7 @@ func (fs *fakeSession) connCount() int {
 // dropConns closes every handshaken connection: the clients reconnect and replay.
 func (fs *fakeSession) dropConns() {
 	fs.mu.Lock()
-	conns := make([]*netio.Conn, 0, len(fs.conns))
+	conns := make([]*srvConn, 0, len(fs.conns))
 	for _, c := range fs.conns {
 		conns = append(conns, c)
 	}

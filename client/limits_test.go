@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
 // limitingSession answers handshakes and refuses registrations with code
 // while refuse is above zero (counting down), accepting them after.
 type limitingSession struct {
-	srv        *netio.Server
+	srv        *testServer
 	code       proto.Code
 	msg        string
 	refuse     atomic.Int64
@@ -24,35 +24,27 @@ type limitingSession struct {
 	handshakes atomic.Int64
 
 	mu    sync.Mutex
-	conns []*netio.Conn
+	conns []*srvConn
 	pubs  map[string]bool // registerIds accepted
 }
 
 func newLimitingSession(t *testing.T, code proto.Code, msg string) *limitingSession {
 	t.Helper()
 	ls := &limitingSession{code: code, msg: msg, pubs: map[string]bool{}}
-	ls.srv = netio.NewServer(netio.ServerConfig{Name: "limiting-session", Addr: "127.0.0.1:0", Loops: 1, Logger: quietLogger()}, ls)
-	if err := ls.srv.Start(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ls.srv.Stop(ctx)
-	})
+	ls.srv = startTestServer(t, ls)
 	return ls
 }
 
-func (ls *limitingSession) OnOpen(c *netio.Conn) {
+func (ls *limitingSession) OnOpen(c *srvConn) {
 	ls.mu.Lock()
 	ls.conns = append(ls.conns, c)
 	ls.mu.Unlock()
 }
 
-func (ls *limitingSession) OnClose(*netio.Conn, error) {}
+func (ls *limitingSession) OnClose(*srvConn, error) {}
 
-func (ls *limitingSession) OnFrame(c *netio.Conn, f netio.Frame) {
-	if netio.HeartbeatReply(c, f) || f.Header.RequestID == 0 {
+func (ls *limitingSession) OnFrame(c *srvConn, f wire.Frame) {
+	if wire.HeartbeatReply(c, f) || f.Header.RequestID == 0 {
 		return
 	}
 	id := f.Header.RequestID

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -32,9 +32,10 @@ import (
 //     connections on both sides, the subscribers, the lists);
 //
 //   - stack-B/sub and goroutines/sub: goroutine stacks and goroutines added
-//     since before the clients were created, once every handler ran.
+//     since before the clients were created, once every handler ran (the
+//     fake session's reader, one goroutine per client, included).
 //
-//     go test -run '^$' -bench MemoryPerSubscriber -benchtime 1x ./client
+//     cd client && go test -run '^$' -bench MemoryPerSubscriber -benchtime 1x .
 func BenchmarkMemoryPerSubscriber(b *testing.B) {
 	const clients, services, subsPerService = 200, 500, 20
 	for _, pubs := range []int{20, 100} {
@@ -146,35 +147,25 @@ func liveHeap() (heap, stack uint64) {
 // handshakes and registrations, and remember which connections subscribed
 // to what so a push goes only to them. Acks are dropped.
 type memSession struct {
-	srv *netio.Server
+	srv *testServer
 
 	mu    sync.Mutex
-	conns map[string][]*netio.Conn // by dataInfoID
+	conns map[string][]*srvConn // by dataInfoID
 }
 
 func newMemSession(b *testing.B) *memSession {
-	ms := &memSession{conns: map[string][]*netio.Conn{}}
-	ms.srv = netio.NewServer(netio.ServerConfig{Name: "mem-session", Addr: "127.0.0.1:0", Logger: quietLogger()}, ms)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ms.srv.Start(ctx); err != nil {
-		b.Fatalf("cannot start session: %v", err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ms.srv.Stop(ctx)
-	})
+	ms := &memSession{conns: map[string][]*srvConn{}}
+	ms.srv = startTestServer(b, ms)
 	return ms
 }
 
 func (ms *memSession) addr() string { return ms.srv.Addr() }
 
-func (ms *memSession) OnOpen(*netio.Conn)         {}
-func (ms *memSession) OnClose(*netio.Conn, error) {}
+func (ms *memSession) OnOpen(*srvConn)         {}
+func (ms *memSession) OnClose(*srvConn, error) {}
 
-func (ms *memSession) OnFrame(c *netio.Conn, f netio.Frame) {
-	if netio.HeartbeatReply(c, f) {
+func (ms *memSession) OnFrame(c *srvConn, f wire.Frame) {
+	if wire.HeartbeatReply(c, f) {
 		return
 	}
 	switch f.Header.Type {

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -14,7 +14,7 @@ import (
 // publishers meanwhile, so subscribers elsewhere never miss them; the new
 // session takes them over. It runs on the link's read goroutine and does
 // not block.
-func (c *Client) onMove(l *netio.Link, body []byte) {
+func (c *Client) onMove(l *wire.Link, body []byte) {
 	var m proto.Move
 	if err := m.Unmarshal(body); err != nil {
 		c.pushLog.Warn(c.log, "dropping malformed move request", "addr", l.Addr(), "err", err)

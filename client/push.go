@@ -1,14 +1,14 @@
 package client
 
 import (
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
 // onPush applies a push to every subscriber it concerns and acks it. It runs
 // on the link's read goroutine: it only swaps lists and starts handler
 // goroutines, never waits for them.
-func (c *Client) onPush(l *netio.Link, body []byte) {
+func (c *Client) onPush(l *wire.Link, body []byte) {
 	var p proto.Push
 	if err := p.Unmarshal(body); err != nil {
 		c.pushLog.Warn(c.log, "dropping malformed push", "addr", l.Addr(), "err", err)

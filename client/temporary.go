@@ -7,7 +7,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -56,7 +56,7 @@ func (c *Client) PublishTemporary(ctx context.Context, p Publication) error {
 // onTemporaryPush hands temporary publications to the subscribers they
 // concern. It runs on the link's read goroutine: it only queues them and
 // starts handler goroutines. Not acknowledged: the session never resends.
-func (c *Client) onTemporaryPush(l *netio.Link, body []byte) {
+func (c *Client) onTemporaryPush(l *wire.Link, body []byte) {
 	var p proto.TemporaryPush
 	if err := p.Unmarshal(body); err != nil {
 		c.pushLog.Warn(c.log, "dropping malformed temporary push", "addr", l.Addr(), "err", err)

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -72,7 +71,7 @@ func TestTemporaryPushShownOnceWithTheList(t *testing.T) {
 	acks := 0
 	fs.with(func(fs *fakeSession) { acks = len(fs.acks) })
 
-	var conns []*netio.Conn
+	var conns []*srvConn
 	fs.with(func(fs *fakeSession) {
 		for _, cn := range fs.conns {
 			conns = append(conns, cn)

@@ -48,20 +48,6 @@ func (c Credentials) Check() error {
 	return nil
 }
 
-// Peer is a node as the node handshake authenticated it.
-type Peer struct {
-	Role proto.Role
-	// ID is unique per process; it begins with Addr and a slash (the
-	// roles name themselves so), which binds it to the address a
-	// certificate names.
-	ID string
-	// Addr is the address the node advertises: its RPC address, a
-	// session's client address.
-	Addr string
-}
-
-func (p *Peer) String() string { return p.Role.String() + " " + p.ID }
-
 // checkName reports whether id and addr can name a node: addr is a
 // host:port, id begins with addr and a slash, both fit the handshake.
 func checkName(id, addr string) error {

@@ -45,7 +45,7 @@ func (s *Server) reserve(c *Conn, size int) bool {
 	if s.partial.Add(int64(size)) > int64(s.cfg.MaxPartialBytes) {
 		s.partial.Add(-int64(size))
 		metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, "partial_bytes")).Inc()
-		s.frameLog.log(s.log, slog.LevelWarn, "closing a connection: its frame would pass the budget of partly received frames",
+		s.frameLog.Log(s.log, slog.LevelWarn, "closing a connection: its frame would pass the budget of partly received frames",
 			"remote", c.RemoteAddr(), "frameBytes", size, "budget", s.cfg.MaxPartialBytes)
 		return false
 	}

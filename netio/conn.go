@@ -1,7 +1,6 @@
 package netio
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -44,15 +44,15 @@ type Conn struct {
 	gnetOut atomic.Int64 // gnet's outbound buffer as last seen on the loop
 	nextReq atomic.Uint64
 	closing atomic.Bool // a close reason is set: stop reading
-	pend    pending
+	pend    wire.Pending
 
-	mu        sync.Mutex // guards the fields below
-	out       outQueue   // frames not yet handed to gnet
-	scheduled bool       // a flush is due on the loop: no need to ask for another
-	closed    bool       // OnClose ran
-	reason    error      // why the conn is being closed; set once
+	mu        sync.Mutex    // guards the fields below
+	out       wire.OutQueue // frames not yet handed to gnet
+	scheduled bool          // a flush is due on the loop: no need to ask for another
+	closed    bool          // OnClose ran
+	reason    error         // why the conn is being closed; set once
 
-	spare outQueue // the writer only (event loop or writer goroutine): the batch being written
+	spare wire.OutQueue // the writer only (event loop or writer goroutine): the batch being written
 }
 
 // ID is unique among the connections of one Server.
@@ -115,15 +115,15 @@ func (c *Conn) Reply(reqID uint64, m proto.Message) error {
 // caller. Without a ctx deadline the wait is bounded by RequestTimeout.
 func (c *Conn) Request(ctx context.Context, m proto.Message) (Frame, error) {
 	id := c.nextReq.Add(1)
-	ch, err := c.pend.add(id)
+	w, err := c.pend.Add(id)
 	if err != nil {
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}
 	if err := c.enqueueMsg(id, 0, m); err != nil {
-		c.pend.remove(id)
+		c.pend.Remove(id)
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}
-	return c.pend.await(ctx, ch, id, m.Type(), c.srv.reqTimeout)
+	return c.pend.Await(ctx, w, m.Type(), c.srv.reqTimeout)
 }
 
 // WriteFrame writes a pre-encoded frame (as built by proto.AppendFrame or
@@ -140,8 +140,8 @@ func (c *Conn) WriteFrame(frame []byte) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	before := c.out.bytes
-	c.out.appendShared(frame)
+	before := c.out.Bytes()
+	c.out.AppendShared(frame)
 	return c.queuedLocked(before)
 }
 
@@ -195,8 +195,8 @@ func (c *Conn) enqueueMsg(reqID uint64, flags proto.Flags, m proto.Message) erro
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	before := c.out.bytes
-	if err := c.out.appendMsg(reqID, flags, m, c.srv.maxFrame); err != nil {
+	before := c.out.Bytes()
+	if err := c.out.AppendMsg(reqID, flags, m, c.srv.maxFrame); err != nil {
 		c.mu.Unlock()
 		return err
 	}
@@ -221,8 +221,8 @@ func (c *Conn) queuedLocked(before int) error {
 // c.mu must be held; it is released. A single frame larger than the bound
 // still goes when nothing else waits.
 func (c *Conn) admitLocked(before int) (schedule bool, err error) {
-	if before > 0 && c.out.bytes > c.srv.maxOut {
-		c.out.reset()
+	if before > 0 && c.out.Bytes() > c.srv.maxOut {
+		c.out.Reset()
 		c.setQueued(0)
 		c.reason = ErrSlowConsumer
 		c.closing.Store(true)
@@ -230,7 +230,7 @@ func (c *Conn) admitLocked(before int) (schedule bool, err error) {
 		c.cutOff()
 		return false, ErrSlowConsumer
 	}
-	c.setQueued(int64(c.out.bytes))
+	c.setQueued(int64(c.out.Bytes()))
 	schedule = !c.scheduled
 	c.scheduled = true
 	c.mu.Unlock()
@@ -240,7 +240,7 @@ func (c *Conn) admitLocked(before int) (schedule bool, err error) {
 func (c *Conn) cutOff() {
 	s := c.srv
 	s.m.slowCutoffs.Inc()
-	s.slowLog.log(s.log, slog.LevelWarn, "cutting off a slow consumer", "remote", c.RemoteAddr(), "limit", s.maxOut)
+	s.slowLog.Log(s.log, slog.LevelWarn, "cutting off a slow consumer", "remote", c.RemoteAddr(), "limit", s.maxOut)
 	_ = c.t.close()
 }
 
@@ -276,22 +276,22 @@ func (c *Conn) flush() {
 	c.mu.Unlock()
 
 	q := &c.spare
-	defer q.reset()
-	if q.frames == 0 {
+	defer q.Reset()
+	if q.Frames() == 0 {
 		// Nothing to write: a Refresh, re-reading what gnet still holds.
 		c.setGnetOut(int64(c.t.buffered()))
 		return
 	}
-	q.seal()
+	q.Seal()
 	s := c.srv
-	if buffered := c.t.buffered(); buffered > 0 && buffered+q.bytes > s.maxOut {
+	if buffered := c.t.buffered(); buffered > 0 && buffered+q.Bytes() > s.maxOut {
 		if c.setReason(ErrSlowConsumer) {
 			c.cutOff()
 		}
 		return
 	}
-	n, frames := q.bytes, q.frames
-	if err := c.t.writev(c, q.segs); err != nil {
+	n, frames := q.Bytes(), q.Frames()
+	if err := c.t.writev(c, q.Segs()); err != nil {
 		return
 	}
 	c.setGnetOut(int64(c.t.buffered()))
@@ -305,7 +305,7 @@ func (c *Conn) markClosed() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	c.out.release()
+	c.out.Release()
 	c.setQueued(0)
 	c.setGnetOut(0)
 	return c.reason
@@ -318,14 +318,5 @@ func (c *Conn) dispatch(f Frame) {
 		c.srv.h.OnFrame(c, f)
 		return
 	}
-	ch := c.pend.take(f.Header.RequestID)
-	if ch == nil {
-		return
-	}
-	if !f.Header.Flags.Compressed() {
-		// A decompressed body is already fresh memory; a raw one points
-		// into gnet's buffer.
-		f.Body = bytes.Clone(f.Body)
-	}
-	ch <- reply{f: f}
+	c.pend.Complete(f) // a copy of the body, which points into gnet's buffer
 }

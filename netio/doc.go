@@ -1,9 +1,12 @@
-// Package netio is roster's transport: a gnet (epoll) server for the many
-// connections of a plaintext client port, a server on Go's net and
+// Package netio is roster's server transport: a gnet (epoll) server for the
+// many connections of a plaintext client port, and a server on Go's net and
 // crypto/tls for node ports and TLS client ports (a reader and a writer
-// goroutine per connection; same Conn, same Handler), and a net.Conn link
-// with a reconnecting Client for the few connections a process dials (the
-// SDK, node-to-node links).
+// goroutine per connection; same Conn, same Handler). The client side, a
+// net.Conn Link with a reconnecting Client for the few connections a process
+// dials (node-to-node links, and the SDK's), is package
+// github.com/roster-registry/roster/client/wire, in the SDK's module on the
+// standard library only; netio names its types (wire.go) and reads, queues
+// and awaits frames with its code, so both ends share one implementation.
 //
 // Node ports take nodes only: every link between nodes starts with the node
 // handshake (handshake.go), mutual TLS with certificates naming each node's

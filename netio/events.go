@@ -77,7 +77,7 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 		}
 	}
 	s.release(c)
-	c.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
+	c.pend.FailAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
 	s.conns.Delete(c.id)
 	s.count.Add(-1)
 	s.m.conns.Dec()
@@ -167,7 +167,7 @@ func (e *events) badFrame(c *Conn, err error) {
 	reason := fmt.Errorf("%w: %w", ErrBadFrame, err)
 	c.setReason(reason)
 	s.m.badFrames.Inc()
-	s.badLog.log(s.log, slog.LevelWarn, "closing connection after a bad frame", "remote", c.RemoteAddr(), "err", err)
+	s.badLog.Log(s.log, slog.LevelWarn, "closing connection after a bad frame", "remote", c.RemoteAddr(), "err", err)
 }
 
 // OnTick sweeps the connections (Server.sweep). It runs on gnet's ticker

@@ -42,8 +42,8 @@ func (s *Server) WriteShared(frame []byte, conns []*Conn) (int, error) {
 			c.mu.Unlock()
 			continue
 		}
-		before := c.out.bytes
-		c.out.appendShared(frame)
+		before := c.out.Bytes()
+		c.out.AppendShared(frame)
 		schedule, err := c.admitLocked(before)
 		if err != nil {
 			continue

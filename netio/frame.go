@@ -1,78 +1,9 @@
 package netio
 
-import (
-	"context"
-	"fmt"
-	"time"
+import "github.com/roster-registry/roster/client/wire"
 
-	"github.com/roster-registry/roster/proto"
-)
-
-// Frame is one received frame. Header is as read from the wire (its Length
-// and compression flags describe the wire form); Body is already decompressed.
-type Frame struct {
-	Header proto.Header
-	Body   []byte
-}
-
-// Decode unmarshals the body into m after checking that the frame carries m's type.
-func (f Frame) Decode(m proto.Message) error {
-	if f.Header.Type != m.Type() {
-		return fmt.Errorf("cannot decode %s from a %s frame: %w", m.Type(), f.Header.Type, ErrUnexpectedReply)
-	}
-	if err := m.Unmarshal(f.Body); err != nil {
-		return fmt.Errorf("cannot decode %s: %w", m.Type(), err)
-	}
-	return nil
-}
-
-// Requester sends a request and waits for its reply; *Conn, *Link and
-// *Client implement it.
-type Requester interface {
-	Request(ctx context.Context, m proto.Message) (Frame, error)
-}
-
-// Call sends req and decodes the reply into resp.
-//
-// A proto.Result reply with a non-OK code is returned as an error wrapping
-// *proto.Result, so callers can errors.As it and read Code and Hint (when resp
-// is itself a *proto.Result it is filled as well). A Result with CodeOK when
-// resp is not a *proto.Result counts as success and leaves resp untouched.
-// A reply of any other unexpected type is an error wrapping ErrUnexpectedReply.
-func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
-	f, err := r.Request(ctx, req)
-	if err != nil {
-		return err
-	}
-	if f.Header.Type == proto.TypeResult {
-		res := new(proto.Result)
-		if err := res.Unmarshal(f.Body); err != nil {
-			return fmt.Errorf("cannot decode the result of %s: %w", req.Type(), err)
-		}
-		if rr, ok := resp.(*proto.Result); ok {
-			*rr = *res
-		}
-		if res.Code != proto.CodeOK {
-			return fmt.Errorf("%s refused: %w", req.Type(), res)
-		}
-		return nil
-	}
-	if err := f.Decode(resp); err != nil {
-		return fmt.Errorf("cannot complete %s: %w", req.Type(), err)
-	}
-	return nil
-}
-
-// HeartbeatReply answers f if it is a heartbeat request and reports whether f
-// was a heartbeat (one-way heartbeats are reported but need no answer), so a
-// role's OnFrame handles heartbeats with one line. The traffic itself already
-// keeps the connection out of the idle sweep.
-func HeartbeatReply(c *Conn, f Frame) bool {
-	if f.Header.Type != proto.TypeHeartbeat || f.Header.Flags&proto.FlagReply != 0 {
-		return false
-	}
-	if f.Header.RequestID != 0 {
-		_ = c.Reply(f.Header.RequestID, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
-	}
-	return true
-}
+// HeartbeatReply answers f if it is a heartbeat request and reports whether
+// f was a heartbeat (one-way heartbeats are reported but need no answer), so
+// a role's OnFrame handles heartbeats with one line. The traffic itself
+// already keeps the connection out of the idle sweep.
+func HeartbeatReply(c *Conn, f Frame) bool { return wire.HeartbeatReply(c, f) }

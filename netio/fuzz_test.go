@@ -19,29 +19,6 @@ func fuzzSeeds(f *testing.F) {
 	f.Add([]byte("garbage that is not a frame"))
 }
 
-// FuzzLinkRead feeds arbitrary bytes to a Link's reader: it must deliver
-// frames or close, never panic.
-func FuzzLinkRead(f *testing.F) {
-	fuzzSeeds(f)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.Fuzz(func(t *testing.T, stream []byte) {
-		server, client := net.Pipe()
-		defer server.Close()
-		l := newLink(client, client, "pipe", LinkConfig{MaxFrame: 1 << 16, Logger: quiet, Handler: func(*Link, Frame) {}}.withDefaults())
-		defer l.Close()
-		go func() {
-			_, _ = server.Write(stream)
-			_ = server.Close()
-		}()
-		go func() { _, _ = io.Copy(io.Discard, server) }()
-		select {
-		case <-l.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatal("the link did not end with its input")
-		}
-	})
-}
-
 // FuzzServerStream sends arbitrary bytes to a Server: it must answer or
 // close the connection, never panic, and keep serving.
 func FuzzServerStream(f *testing.F) {

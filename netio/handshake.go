@@ -1,6 +1,7 @@
 package netio
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -60,6 +62,30 @@ const (
 	refusedPlaintext   = "plaintext"      // a plaintext roster peer on a TLS port
 	refusedPeerConns   = "conns_per_node" // the node has MaxConnsPerPeer already
 )
+
+// AuthenticateLink implements wire.Authenticator for the links a node
+// dials (LinkConfig.Auth): TLS with the node's certificates when it has
+// them, then the node handshake toward the node of role at addr.
+func (a *Auth) AuthenticateLink(ctx context.Context, raw net.Conn, addr string, role proto.Role) (net.Conn, *Peer, error) {
+	if a == nil { // a nil *Auth in LinkConfig.Auth: refuse rather than dial in the clear
+		return nil, nil, fmt.Errorf("cannot authenticate to %s: %w", addr, ErrNoCredentials)
+	}
+	conn := raw
+	var cs *tls.ConnectionState
+	if a.TLS() {
+		tc, err := wire.HandshakeTLS(ctx, raw, addr, a.clientTLS(role, addr))
+		if err != nil {
+			return nil, nil, err
+		}
+		st := tc.ConnectionState()
+		conn, cs = tc, &st
+	}
+	peer, err := a.dial(conn, role, addr, cs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, peer, nil
+}
 
 // dial runs the dialer's side of the handshake on conn, toward the node of
 // role at addr, and returns it as authenticated. cs is the TLS state of

@@ -12,12 +12,6 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-func pendingCount(p *pending) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.m)
-}
-
 func TestLinkRequestCancelAndTimeout(t *testing.T) {
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
@@ -31,12 +25,12 @@ func TestLinkRequestCancelAndTimeout(t *testing.T) {
 		_, err := l.Request(ctx, swallowed)
 		errc <- err
 	}()
-	waitFor(t, "the request to be pending", func() bool { return pendingCount(&l.pend) == 1 })
+	waitFor(t, "the request to be pending", func() bool { return l.Pending() == 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled request: %v", err)
 	}
-	if n := pendingCount(&l.pend); n != 0 {
+	if n := l.Pending(); n != 0 {
 		t.Fatalf("%d pending after cancel", n)
 	}
 
@@ -51,7 +45,7 @@ func TestLinkRequestCancelAndTimeout(t *testing.T) {
 	if _, err := l.Request(context.Background(), swallowed); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("request past RequestTimeout: %v", err)
 	}
-	if n := pendingCount(&l.pend); n != 0 {
+	if n := l.Pending(); n != 0 {
 		t.Fatalf("%d pending after timeouts", n)
 	}
 
@@ -75,7 +69,7 @@ func TestLinkPendingFailOnClose(t *testing.T) {
 			errc <- err
 		}()
 	}
-	waitFor(t, "requests to be pending", func() bool { return pendingCount(&l.pend) == n })
+	waitFor(t, "requests to be pending", func() bool { return l.Pending() == n })
 	waitFor(t, "conn", func() bool { return h.anyConn() != nil })
 	// The server closes the connection under the link.
 	_ = h.anyConn().Close(nil)
@@ -113,7 +107,7 @@ func TestLinkLocalClose(t *testing.T) {
 		_, err := l.Request(context.Background(), newRaw(proto.TypeDatumFetch, nil))
 		errc <- err
 	}()
-	waitFor(t, "pending", func() bool { return pendingCount(&l.pend) == 1 })
+	waitFor(t, "pending", func() bool { return l.Pending() == 1 })
 	if l.Err() != nil {
 		t.Fatal("Err before close")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/puzpuzpuz/xsync/v3"
 
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -87,9 +88,10 @@ type ServerConfig struct {
 	std bool
 }
 
+// The defaults a server shares with the links dialed to it.
 const (
-	defaultMaxOutbound    = 4 << 20
-	defaultRequestTimeout = 10 * time.Second
+	defaultMaxOutbound    = wire.DefaultMaxOutbound
+	defaultRequestTimeout = wire.DefaultRequestTimeout
 )
 
 // Server accepts connections on gnet event loops and hands their frames to a
@@ -112,7 +114,7 @@ type Server struct {
 	now      atomic.Int64 // coarse clock: ns since epoch, advanced on every tick
 
 	// One throttle per kind of line.
-	badLog, slowLog, gnetLog, handshakeLog, frameLog throttle
+	badLog, slowLog, gnetLog, handshakeLog, frameLog LogThrottle
 
 	std *stdServer // non-nil: served on net and crypto/tls, not gnet (std.go)
 

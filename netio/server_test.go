@@ -423,9 +423,7 @@ func TestServerRequestToLink(t *testing.T) {
 		errc <- err
 	}()
 	waitFor(t, "pending server request", func() bool {
-		c.pend.mu.Lock()
-		defer c.pend.mu.Unlock()
-		return len(c.pend.m) == 1
+		return c.pend.Len() == 1
 	})
 	_ = l.Close()
 	select {

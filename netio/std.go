@@ -65,7 +65,7 @@ type stdServer struct {
 
 	// One throttle per kind of line: accept errors, connections over a
 	// cap, refused handshakes (node, TLS), unfinished frames.
-	acceptLog, capLog, authLog, tlsLog throttle
+	acceptLog, capLog, authLog, tlsLog LogThrottle
 }
 
 func newStdServer(cfg *ServerConfig, quit <-chan struct{}) *stdServer {
@@ -165,7 +165,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			failed++
 			delay = nextBackoff(delay)
 			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_accept_errors_total{server=%q}", s.cfg.Name)).Inc()
-			std.acceptLog.log(s.log, slog.LevelError, "cannot accept a connection; retrying", "addr", s.Addr(), "retryIn", delay, "err", err)
+			std.acceptLog.Log(s.log, slog.LevelError, "cannot accept a connection; retrying", "addr", s.Addr(), "retryIn", delay, "err", err)
 			if failed == acceptDownAfter {
 				s.setDown(fmt.Errorf("%s listener on %s cannot accept (%w); retrying", s.cfg.Name, s.Addr(), err))
 			}
@@ -184,7 +184,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		ip := remoteOf(raw).Addr()
 		if limit, which := std.admit(raw, ip); limit != 0 {
 			metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, which)).Inc()
-			std.capLog.log(s.log, slog.LevelWarn, "refusing a connection over a cap", "remote", raw.RemoteAddr(), "cap", which, "limit", limit)
+			std.capLog.Log(s.log, slog.LevelWarn, "refusing a connection over a cap", "remote", raw.RemoteAddr(), "cap", which, "limit", limit)
 			_ = raw.Close()
 			continue
 		}
@@ -277,9 +277,9 @@ func (std *stdServer) established(raw net.Conn) bool {
 
 // refused counts a connection refused for reason and logs it through the
 // throttle of its kind.
-func (s *Server) refuseConn(t *throttle, reason, msg string, args ...any) {
+func (s *Server) refuseConn(t *LogThrottle, reason, msg string, args ...any) {
 	metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_auth_refused_total{server=%q,reason=%q}", s.cfg.Name, reason)).Inc()
-	t.log(s.log, slog.LevelWarn, msg, args...)
+	t.Log(s.log, slog.LevelWarn, msg, args...)
 }
 
 // serveStd runs one connection: its TLS and node handshakes, then its
@@ -428,7 +428,7 @@ func (s *Server) closeStd(c *Conn, err error) {
 		}
 	}
 	s.release(c)
-	c.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
+	c.pend.FailAll(fmt.Errorf("%w: %w", ErrConnLost, reason))
 	s.conns.Delete(c.id)
 	s.count.Add(-1)
 	s.m.conns.Dec()

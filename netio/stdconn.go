@@ -9,8 +9,8 @@ import (
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/bytebufferpool"
 
+	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -46,7 +46,7 @@ func (sc *stdConn) writev(c *Conn, segs [][]byte) error {
 	}
 	// Outbound counts the batch while the write blocks on a slow reader.
 	c.setGnetOut(int64(n))
-	if err := writeSegs(sc.rw, segs, sc.isTLS); err != nil {
+	if err := wire.WriteSegs(sc.rw, segs, sc.isTLS); err != nil {
 		c.setGnetOut(0)
 		_ = sc.close()
 		return err
@@ -68,7 +68,7 @@ func (sc *stdConn) close() error {
 }
 
 func (sc *stdConn) loop() gnet.EventLoop { return nil }
-func (sc *stdConn) unread() bool         { return unreadConn(sc.raw) }
+func (sc *stdConn) unread() bool         { return wire.UnreadConn(sc.raw) }
 
 // writeLoop writes whatever was queued each time a flush is due.
 func (sc *stdConn) writeLoop(c *Conn, wg *sync.WaitGroup) {
@@ -91,18 +91,18 @@ func (sc *stdConn) writeLoop(c *Conn, wg *sync.WaitGroup) {
 // on the Conn).
 func (sc *stdConn) readLoop(c *Conn) error {
 	s := c.srv
-	r := frameReader{br: bufio.NewReaderSize(stdReader{sc: sc, c: c}, linkReadBuffer), maxFrame: s.maxFrame, inbound: c}
+	r := wire.NewFrameReader(bufio.NewReaderSize(stdReader{sc: sc, c: c}, stdReadBuffer), s.maxFrame, (*inbound)(c))
 	frames, bytes := 0, 0
 	for {
-		if r.br.Buffered() == r.peeked && frames > 0 { // about to wait for the peer
+		if r.Buffered() == 0 && frames > 0 { // about to wait for the peer
 			s.m.framesIn.Add(frames)
 			s.m.bytesIn.Add(bytes)
 			frames, bytes = 0, 0
 		}
-		f, err := r.next()
-		var bad *badFrameError
+		f, err := r.Next()
+		var bad *wire.BadFrameError
 		if errors.As(err, &bad) {
-			(&events{s}).badFrame(c, bad.cause)
+			(&events{s}).badFrame(c, bad.Cause)
 			return nil
 		}
 		if err != nil {
@@ -113,7 +113,7 @@ func (sc *stdConn) readLoop(c *Conn) error {
 		c.dispatch(f)
 		// What is left in the buffer once this frame is discarded: nothing
 		// (between frames), or the start of the next one.
-		if r.br.Buffered() == r.peeked {
+		if r.Buffered() == 0 {
 			c.frameAt.Store(0)
 		} else {
 			c.frameAt.Store(s.clock())
@@ -143,39 +143,25 @@ func (r stdReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// tlsChunk bounds the bytes copied into one TLS write.
-const tlsChunk = 64 << 10
+// stdReadBuffer is the read buffer of a std connection: a frame that fits
+// is read in place.
+const stdReadBuffer = 32 << 10
 
-// writeSegs writes segs to w in order: one writev on a plain connection;
-// on a TLS one, copied into writes of up to tlsChunk bytes, since a write
-// per segment would cost a record and a system call each.
-func writeSegs(w net.Conn, segs [][]byte, isTLS bool) error {
-	if !isTLS {
-		bufs := net.Buffers(segs)
-		_, err := bufs.WriteTo(w)
-		return err
-	}
-	bb := bytebufferpool.Get()
-	defer bytebufferpool.Put(bb)
-	for _, seg := range segs {
-		if len(bb.B) > 0 && len(bb.B)+len(seg) > tlsChunk {
-			if _, err := w.Write(bb.B); err != nil {
-				return err
-			}
-			bb.Reset()
-		}
-		if len(seg) >= tlsChunk {
-			if _, err := w.Write(seg); err != nil {
-				return err
-			}
-			continue
-		}
-		bb.B = append(bb.B, seg...)
-	}
-	if len(bb.B) > 0 {
-		if _, err := w.Write(bb.B); err != nil {
-			return err
-		}
+// inbound is a Conn as its FrameReader sees it: the server's policy for
+// what the peer may send (budget.go, inflate.go).
+type inbound Conn
+
+func (in *inbound) FrameLimit() int { return in.srv.frameLimit((*Conn)(in)) }
+
+func (in *inbound) Reserve(size int) error {
+	if !in.srv.reserve((*Conn)(in), size) {
+		return ErrPartialBudget
 	}
 	return nil
+}
+
+func (in *inbound) Release() { in.srv.release((*Conn)(in)) }
+
+func (in *inbound) Inflate(h proto.Header, body []byte) ([]byte, error) {
+	return in.srv.inflate((*Conn)(in), h, body)
 }

@@ -27,7 +27,7 @@ func (s *Server) sweep() {
 		case started != 0 && s.cfg.FrameTimeout > 0 && now-started > frame:
 			if c.Close(ErrFrameTimeout) == nil {
 				metrics.GetOrCreateCounter(fmt.Sprintf("roster_netio_refused_total{server=%q,limit=%q}", s.cfg.Name, "frame_timeout")).Inc()
-				s.frameLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete a frame in time",
+				s.frameLog.Log(s.log, slog.LevelWarn, "closed a connection that did not complete a frame in time",
 					"remote", c.RemoteAddr(), "timeout", s.cfg.FrameTimeout)
 			}
 		case s.cfg.IdleTimeout > 0 && now-c.lastRead.Load() > idle:
@@ -43,7 +43,7 @@ func (s *Server) sweep() {
 		case s.cfg.HandshakeTimeout > 0 && !c.established.Load() && now-c.opened > handshake:
 			if c.Close(ErrHandshakeTimeout) == nil {
 				s.m.handshakeTimeouts.Inc()
-				s.handshakeLog.log(s.log, slog.LevelWarn, "closed a connection that did not complete the handshake in time",
+				s.handshakeLog.Log(s.log, slog.LevelWarn, "closed a connection that did not complete the handshake in time",
 					"remote", c.RemoteAddr(), "timeout", s.cfg.HandshakeTimeout)
 			}
 		}

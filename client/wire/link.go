@@ -1,8 +1,7 @@
-package netio
+package wire
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -42,18 +41,22 @@ type LinkConfig struct {
 	// TLS, when set, secures the link with TLS (an SDK client's
 	// client.Config.TLS); ServerName defaults to the dialed host.
 	TLS *tls.Config
-	// Auth, when set, makes this a node's link to a node of PeerRole: the
-	// node handshake runs (within DialTimeout) before anything else, with
-	// TLS when Auth has certificates; Link.Peer tells who answered.
-	Auth     *Auth
+	// Auth, when set, makes this a node's link to a node of PeerRole: its
+	// handshake runs (within DialTimeout) before anything else, instead
+	// of TLS; Link.Peer tells who answered. Only roster's nodes set it.
+	Auth     Authenticator
 	PeerRole proto.Role
 }
 
 const (
+	// DefaultRequestTimeout bounds a request whose ctx has no deadline,
+	// unless configured otherwise.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultMaxOutbound is the default bound of the bytes queued toward
+	// one peer and not yet written.
+	DefaultMaxOutbound = 4 << 20
 	defaultDialTimeout = 5 * time.Second
 	linkReadBuffer     = 32 << 10
-	// keepScratch bounds the buffer a link keeps for large handler frames.
-	keepScratch = 1 << 20
 )
 
 func (cfg LinkConfig) withDefaults() LinkConfig {
@@ -61,13 +64,13 @@ func (cfg LinkConfig) withDefaults() LinkConfig {
 		cfg.MaxFrame = proto.DefaultMaxBody
 	}
 	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = defaultRequestTimeout
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = defaultDialTimeout
 	}
 	if cfg.MaxOutbound <= 0 {
-		cfg.MaxOutbound = defaultMaxOutbound
+		cfg.MaxOutbound = DefaultMaxOutbound
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -75,9 +78,10 @@ func (cfg LinkConfig) withDefaults() LinkConfig {
 	return cfg
 }
 
-// Link is a client connection over a plain net.Conn: one goroutine reads,
-// one writes whatever has been queued in a single writev. Requests are
-// pipelined and matched to replies by id. It is safe for concurrent use.
+// Link is a connection over a net.Conn, dialed (DialLink) or accepted
+// (Accept): one goroutine reads, one writes whatever has been queued in a
+// single writev. Requests are pipelined and matched to replies by id. It is
+// safe for concurrent use.
 type Link struct {
 	cfg    LinkConfig
 	raw    net.Conn // the TCP connection
@@ -85,7 +89,7 @@ type Link struct {
 	isTLS  bool
 	peer   *Peer
 	addr   string
-	pend   pending
+	pend   Pending
 	nextID atomic.Uint64
 
 	start    time.Time    // monotonic origin of lastRead
@@ -93,7 +97,7 @@ type Link struct {
 	alive    sync.Once    // starts the heartbeat loop
 
 	wmu     sync.Mutex
-	wq      outQueue
+	wq      OutQueue
 	wclosed bool
 	wsig    chan struct{} // one slot: the queue went from empty to not empty
 
@@ -127,6 +131,14 @@ func DialLink(ctx context.Context, addr string, cfg LinkConfig) (*Link, error) {
 	return l, nil
 }
 
+// Accept runs a link over conn, a connection accepted by a listener: the
+// server side of a connection, for a small server on the standard library
+// (a test's fake session) speaking to Links and Clients. cfg.Auth, TLS,
+// DialTimeout and LocalAddr do not apply (wrap a TLS listener for TLS).
+func Accept(conn net.Conn, cfg LinkConfig) *Link {
+	return newLink(conn, conn, conn.RemoteAddr().String(), cfg.withDefaults())
+}
+
 // newLink starts a link over an established connection (conn: raw or TLS
 // over it); cfg has its defaults.
 func newLink(raw, conn net.Conn, addr string, cfg LinkConfig) *Link {
@@ -156,7 +168,11 @@ func (l *Link) Addr() string { return l.addr }
 // it (LinkConfig.Auth); nil without node authentication.
 func (l *Link) Peer() *Peer { return l.peer }
 
+// Pending is the number of requests sent on the link that wait for a reply.
+func (l *Link) Pending() int { return l.pend.Len() }
+
 // Done is closed when the link closes.
+
 func (l *Link) Done() <-chan struct{} { return l.done }
 
 // Err is why the link closed (ErrClosed after Close), or nil while it is open.
@@ -182,12 +198,12 @@ func (l *Link) closeWith(err error) {
 		close(l.done)
 		l.wmu.Lock()
 		l.wclosed = true
-		l.wq.release()
+		l.wq.Release()
 		l.wmu.Unlock()
 		// The TCP connection, not the TLS one: a close alert could block
 		// on a peer that does not read.
 		_ = l.raw.Close()
-		l.pend.failAll(fmt.Errorf("%w: %w", ErrConnLost, err))
+		l.pend.FailAll(fmt.Errorf("%w: %w", ErrConnLost, err))
 	})
 }
 
@@ -206,15 +222,15 @@ func (l *Link) Reply(reqID uint64, m proto.Message) error {
 // ErrConnLost means the link closed while the request was in flight.
 func (l *Link) Request(ctx context.Context, m proto.Message) (Frame, error) {
 	id := l.nextID.Add(1)
-	ch, err := l.pend.add(id)
+	w, err := l.pend.Add(id)
 	if err != nil {
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}
 	if err := l.enqueueMsg(id, 0, m); err != nil {
-		l.pend.remove(id)
+		l.pend.Remove(id)
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}
-	return l.pend.await(ctx, ch, id, m.Type(), l.cfg.RequestTimeout)
+	return l.pend.Await(ctx, w, m.Type(), l.cfg.RequestTimeout)
 }
 
 // WriteFrame writes a pre-encoded frame. It is only read, never modified,
@@ -230,7 +246,7 @@ func (l *Link) WriteFrame(frame []byte) error {
 		l.wmu.Unlock()
 		return err
 	}
-	l.wq.appendShared(frame)
+	l.wq.AppendShared(frame)
 	l.wmu.Unlock()
 	l.queued(before)
 	return nil
@@ -240,7 +256,7 @@ func (l *Link) enqueueMsg(reqID uint64, flags proto.Flags, m proto.Message) erro
 	l.wmu.Lock()
 	before, err := l.admitLocked()
 	if err == nil {
-		err = l.wq.appendMsg(reqID, flags, m, l.cfg.MaxFrame)
+		err = l.wq.AppendMsg(reqID, flags, m, l.cfg.MaxFrame)
 	}
 	l.wmu.Unlock()
 	if err != nil {
@@ -255,7 +271,7 @@ func (l *Link) admitLocked() (int, error) {
 	if l.wclosed {
 		return 0, ErrClosed
 	}
-	before := l.wq.bytes
+	before := l.wq.Bytes()
 	if before >= l.cfg.MaxOutbound {
 		return 0, ErrOutboundFull
 	}
@@ -274,12 +290,12 @@ func (l *Link) queued(before int) {
 }
 
 func (l *Link) writeLoop() {
-	var batch outQueue
+	var batch OutQueue
 	for {
 		select {
 		case <-l.wsig:
 		case <-l.done:
-			batch.release()
+			batch.Release()
 			return
 		}
 		// Let the goroutines that are ready to send queue their frames too:
@@ -288,13 +304,13 @@ func (l *Link) writeLoop() {
 		l.wmu.Lock()
 		l.wq, batch = batch, l.wq
 		l.wmu.Unlock()
-		if batch.frames == 0 {
-			batch.reset()
+		if batch.Frames() == 0 {
+			batch.Reset()
 			continue
 		}
-		batch.seal()
-		err := writeSegs(l.conn, batch.segs, l.isTLS)
-		batch.reset()
+		batch.Seal()
+		err := WriteSegs(l.conn, batch.Segs(), l.isTLS)
+		batch.Reset()
 		if err != nil {
 			l.closeWith(fmt.Errorf("cannot write to %s: %w", l.addr, err))
 			return
@@ -314,9 +330,9 @@ func (l *Link) readLoop() {
 }
 
 func (l *Link) read() error {
-	r := frameReader{br: bufio.NewReaderSize((*liveReader)(l), linkReadBuffer), maxFrame: l.cfg.MaxFrame}
+	r := NewFrameReader(bufio.NewReaderSize((*liveReader)(l), linkReadBuffer), l.cfg.MaxFrame, nil)
 	for {
-		f, err := r.next()
+		f, err := r.Next()
 		if err != nil {
 			return fmt.Errorf("cannot read from %s: %w", l.addr, err)
 		}
@@ -327,14 +343,7 @@ func (l *Link) read() error {
 func (l *Link) dispatch(f Frame) {
 	h := f.Header
 	if h.Flags&proto.FlagReply != 0 {
-		ch := l.pend.take(h.RequestID)
-		if ch == nil {
-			return // the request gave up already
-		}
-		if !h.Flags.Compressed() {
-			f.Body = bytes.Clone(f.Body)
-		}
-		ch <- reply{f: f}
+		l.pend.Complete(f) // a late reply, of a request that gave up already, is dropped
 		return
 	}
 	if h.Type == proto.TypeHeartbeat && h.RequestID != 0 {
@@ -384,7 +393,7 @@ func (l *Link) heartbeatLoop(interval time.Duration) {
 		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
 			probe = now // answered: the heartbeat sent now is the oldest unanswered one
 		case now-probe <= timeout:
-		case unreadConn(l.raw):
+		case UnreadConn(l.raw):
 			// The peer did send: this process was too busy to read it
 			// (a handler taking long, a stall in its own GC).
 			probe = now
