@@ -85,7 +85,13 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 	}
 	if cur != nil && p.Version <= cur.version {
 		s.mu.Unlock()
-		if p.Full() && p.Count == uint32(len(cur.pubs)) && p.Hash == cur.hash {
+		// Full or delta, Count and Hash describe the resulting list: the
+		// same as the list held means a resend of what was taken (its ack
+		// was still on the way), not a list to replace. Answering it with
+		// Held would make the session raise the datum's version and push
+		// the whole group again: under load, slow acks turned every resend
+		// into a push to every subscriber.
+		if p.Count == uint32(len(cur.pubs)) && p.Hash == cur.hash {
 			return true, 0 // the list held: nothing to take
 		}
 		return false, cur.version
