@@ -128,6 +128,11 @@ func newServerMetrics(s *Server) *serverMetrics {
 	})
 	set.NewGauge(`roster_meta_app_cache_entries{cache="revisions"}`, func() float64 { return float64(s.apps.nRevs.Load()) })
 	set.NewGauge(`roster_meta_app_cache_entries{cache="interfaces"}`, func() float64 { return float64(s.apps.nIfaces.Load()) })
+	set.NewGauge(`roster_meta_watch_config_parked_fetches`, func() float64 {
+		s.watch.mu.Lock()
+		defer s.watch.mu.Unlock()
+		return float64(len(s.watch.parked))
+	})
 	set.NewGauge(`roster_meta_app_requests_in_flight`, func() float64 { return float64(s.apps.inflight.Load()) })
 	set.NewGauge(`roster_meta_nodes{role="session"}`, count(proto.RoleSession))
 	set.NewGauge(`roster_meta_nodes{role="data"}`, count(proto.RoleData))

@@ -40,17 +40,24 @@ func (s *Server) answerParked(parked map[*netio.Conn]watchParked, epoch uint64) 
 		return
 	}
 	w := &s.watch
-	for c, p := range parked {
-		w.mu.Lock()
-		var m proto.Message
-		if w.leaseEpoch == epoch && epoch != 0 {
-			m = w.setLocked(p.since)
-		} else {
-			m = &proto.Result{Code: proto.CodeNotLeader, Message: "meta leadership changed"}
+	// Sessions that hold the same copy wait with the same since: one set
+	// (every key, sorted) serves them all.
+	sets := make(map[uint64]proto.Message)
+	w.mu.Lock()
+	for _, p := range parked {
+		if _, ok := sets[p.since]; ok {
+			continue
 		}
-		w.mu.Unlock()
+		if w.leaseEpoch == epoch && epoch != 0 {
+			sets[p.since] = w.setLocked(p.since)
+		} else {
+			sets[p.since] = &proto.Result{Code: proto.CodeNotLeader, Message: "meta leadership changed"}
+		}
+	}
+	w.mu.Unlock()
+	for c, p := range parked {
 		watchAnswers.Inc()
-		reply(c, p.id, m)
+		reply(c, p.id, sets[p.since])
 	}
 }
 
