@@ -326,3 +326,19 @@ func isRegistration(t proto.Type) bool {
 	}
 	return false
 }
+
+// dataBytes refuses a publisher over Config.MaxDataBytes; code is CodeOK
+// when it is within.
+func (a *admission) dataBytes(cc *clientConn, p *proto.Publisher) (proto.Code, string) {
+	n := 0
+	for _, d := range p.Data {
+		n += len(d)
+	}
+	if n <= a.cfg().MaxDataBytes {
+		return proto.CodeOK, ""
+	}
+	limitRefused[limitDataBytes].Inc()
+	a.dataLog.Log(a.log, slog.LevelWarn, "refused a publisher over the data size limit",
+		"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "dataInfoId", p.DataInfoID, "bytes", n, "limit", a.cfg().MaxDataBytes)
+	return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg().MaxDataBytes, FlagMaxDataBytes)
+}

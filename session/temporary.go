@@ -59,22 +59,6 @@ func (a *admission) temporaryLimit(cc *clientConn) (proto.Code, string) {
 		a.cfg().TemporaryRate, a.cfg().TemporaryBurst, FlagTemporaryRate, FlagTemporaryBurst)
 }
 
-// dataBytes refuses a publisher over Config.MaxDataBytes; code is CodeOK
-// when it is within.
-func (a *admission) dataBytes(cc *clientConn, p *proto.Publisher) (proto.Code, string) {
-	n := 0
-	for _, d := range p.Data {
-		n += len(d)
-	}
-	if n <= a.cfg().MaxDataBytes {
-		return proto.CodeOK, ""
-	}
-	limitRefused[limitDataBytes].Inc()
-	a.dataLog.Log(a.log, slog.LevelWarn, "refused a publisher over the data size limit",
-		"remote", cc.c.RemoteAddr(), "clientId", cc.clientID, "dataInfoId", p.DataInfoID, "bytes", n, "limit", a.cfg().MaxDataBytes)
-	return proto.CodeTooLarge, fmt.Sprintf("publisher data is %d bytes, limit %d (--%s)", n, a.cfg().MaxDataBytes, FlagMaxDataBytes)
-}
-
 // publishTemporary checks a temporary publication and forwards it to its
 // slot leader on a goroutine of its own (the event loop must not wait),
 // answering the client when the leader answered.
