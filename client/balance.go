@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -77,21 +76,12 @@ func weightedURL(servers, zone string) (string, bool) {
 // fetchWeighted reads a weighted session list; entries that are not
 // host:port, or not finite and non-negative, are skipped.
 func fetchWeighted(ctx context.Context, u string, timeout time.Duration) ([]sessionWeight, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("cannot build session list request: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot fetch weighted session list: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("cannot fetch weighted session list: HTTP status %s", resp.Status)
-	}
-	return parseWeighted(resp.Body)
+	var list []sessionWeight
+	err := getSessionList(ctx, u, timeout, "weighted session list", func(body io.Reader) (err error) {
+		list, err = parseWeighted(body)
+		return err
+	})
+	return list, err
 }
 
 // parseWeighted decodes a weighted session list (at most maxServersBody
