@@ -6,6 +6,7 @@ import (
 
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -88,12 +89,22 @@ type Config struct {
 	// sessions and peers that connect (certificates or the cluster
 	// secret); required: a data port takes no unauthenticated node.
 	Credentials netio.Credentials
-	Logger      *slog.Logger
+	// DataCenter names this node's cluster (proto.ValidateDataCenterName);
+	// default proto.DefaultDataCenter. Publishers written here originate in
+	// it; those imported from linked data centers keep their own.
+	DataCenter string
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
 	if len(c.MetaAddrs) == 0 {
 		return ErrNoMetaAddrs
+	}
+	if c.DataCenter == "" {
+		c.DataCenter = proto.DefaultDataCenter
+	}
+	if err := proto.ValidateDataCenterName(c.DataCenter); err != nil {
+		return err
 	}
 	if c.RPCAddr == "" {
 		c.RPCAddr = DefaultRPCAddr

@@ -8,6 +8,7 @@ import (
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -55,12 +56,21 @@ type Config struct {
 	// Credentials authenticate the nodes that heartbeat here (certificates
 	// or the cluster secret); required: meta takes no unauthenticated node.
 	Credentials netio.Credentials
-	Logger      *slog.Logger
+	// DataCenter names this cluster (proto.ValidateDataCenterName); default
+	// proto.DefaultDataCenter.
+	DataCenter string
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
 	if c.Store == nil {
 		return ErrNoStore
+	}
+	if c.DataCenter == "" {
+		c.DataCenter = proto.DefaultDataCenter
+	}
+	if err := proto.ValidateDataCenterName(c.DataCenter); err != nil {
+		return err
 	}
 	if c.RPCAddr == "" {
 		c.RPCAddr = DefaultRPCAddr

@@ -17,6 +17,9 @@ type NodeConfig struct {
 	ACL proto.ACL
 	// Ops is the operators' lists sessions apply (blacklists).
 	Ops proto.Ops
+	// RemoteDCs are the data centers this cluster links to ('roster ctl dc
+	// add'): a data node's slot leaders import their publishers.
+	RemoteDCs []proto.RemoteDC
 }
 
 // mergeConfig takes the config a leader's reply carries, if any, into v.

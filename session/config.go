@@ -7,6 +7,7 @@ import (
 
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
 
@@ -73,10 +74,17 @@ type Config struct {
 	// port is then served on Go's crypto/tls rather than gnet's loops.
 	ClientTLS func() *netio.Certs
 
+	// DataCenter names this session's cluster (proto.ValidateDataCenterName);
+	// default proto.DefaultDataCenter.
+	DataCenter string
+
 	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
+	if c.DataCenter == "" {
+		c.DataCenter = proto.DefaultDataCenter
+	}
 	if c.Slots == 0 {
 		c.Slots = slotstore.DefaultSlots
 	}

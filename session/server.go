@@ -69,6 +69,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Slots&(cfg.Slots-1) != 0 {
 		return nil, fmt.Errorf("cannot create session: %d slots is not a power of two: %w", cfg.Slots, ErrInvalid)
 	}
+	if err := proto.ValidateDataCenterName(cfg.DataCenter); err != nil {
+		return nil, fmt.Errorf("cannot create session: %w: %w", err, ErrInvalid)
+	}
 	auth, err := netio.NewAuth(cfg.Credentials, proto.RoleSession)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create session: %w", err)

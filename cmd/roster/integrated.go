@@ -52,7 +52,7 @@ func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, creds neti
 		Zone: sf.zone, ClientToken: sf.token, HeartbeatInterval: sf.heartbeat,
 		Debounce: sf.debounce, MaxDebounce: sf.maxDebounce, CompressAbove: sf.compressAbove, DisableDelta: sf.noDelta,
 		PausePushAbove: sf.pausePushAbove, PausePushTotal: sf.pausePushTotal, MaxOutbound: sf.maxOut, PushRetry: sf.pushRetry, ScanInterval: sf.scanInterval,
-		Admin: n.admin, Logger: log}
+		Admin: n.admin, DataCenter: n.dc, Logger: log}
 	sf.limits.apply(&c)
 	if clientTLS != nil {
 		c.ClientTLS = clientTLS.Certs

@@ -17,6 +17,7 @@ import (
 	"github.com/roster-registry/roster/meta"
 	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/netio"
+	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/session"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -66,12 +67,12 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow,
-		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, Logger: log}
+		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, DataCenter: n.dc, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
 	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, Store: st, Slots: n.slots, Replicas: f.replicas,
-		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AppRevisionRetention: f.appRetention, Admin: n.admin, Credentials: creds, Logger: log}
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AppRevisionRetention: f.appRetention, Admin: n.admin, Credentials: creds, DataCenter: n.dc, Logger: log}
 }
 
 // nodeFlags are the flags every role command has: logging, admin access,
@@ -88,6 +89,7 @@ type nodeFlags struct {
 	drain     time.Duration
 	memory    memoryLimitFlag
 	advertise string
+	dc        string // --datacenter
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
@@ -98,6 +100,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	fs.StringVar(&f.advertise, "advertise-addr", "", "host (IP or DNS name, no port) other nodes and clients reach this node at: its addresses "+
 		"are advertised to meta with this host and the ports it listens on; default: the listen host, or this machine's first "+
 		"global unicast IPv4 address when listening on all interfaces (set it behind NAT, in containers, or to use DNS names)")
+	fs.StringVar(&f.dc, "datacenter", proto.DefaultDataCenter, "name of this node's data center: one cluster (its meta, data and session nodes) is one data center; "+
+		"clusters of other data centers are linked with 'roster ctl dc add'")
 	fs.IntVar(&f.slots, "slots", slotstore.DefaultSlots, "slots in the cluster (power of two, fixed for the cluster's life; every node must agree)")
 	if meta {
 		fs.StringVar(&f.metaAddrs, "meta", "127.0.0.1:9610", "comma-separated meta RPC addresses")
@@ -124,6 +128,9 @@ func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error)
 		return nil, err
 	}
 	f.advertise = host
+	if err := proto.ValidateDataCenterName(f.dc); err != nil {
+		return nil, fmt.Errorf("--datacenter: %w", err)
+	}
 	log, err := f.log.logger(os.Stderr)
 	if err != nil {
 		return nil, err
