@@ -79,3 +79,28 @@ func (r *RemoteDC) Validate() error {
 	}
 	return nil
 }
+
+// DCImportStatus is what one data node reports of its import from one
+// remote data center (the data node's GET /api/dc/status lists one per
+// linked data center; meta's GET /api/dc/status and `roster ctl dc status`
+// aggregate them over the data nodes).
+type DCImportStatus struct {
+	Name string `json:"name"` // the remote data center
+	// LinkUp: every slot this node leads has a live stream from the remote
+	// slot leader.
+	LinkUp bool `json:"linkUp"`
+	// SlotsLed and SlotsImporting count the slots this node leads and those
+	// of them with a live stream.
+	SlotsLed       int `json:"slotsLed"`
+	SlotsImporting int `json:"slotsImporting"`
+	// LagMillis is the age of the newest change applied from the remote DC
+	// (0 when none yet); StaleMillis, when the link is down, how long the
+	// last known state has been kept.
+	LagMillis   int64 `json:"lagMillis"`
+	StaleMillis int64 `json:"staleMillis"`
+	// Publishers counts the remote publishers this node holds as leader.
+	Publishers int64 `json:"publishers"`
+	// LastRepair is when the last digest repair with the remote DC ended
+	// (RFC 3339; empty before the first).
+	LastRepair string `json:"lastRepair,omitempty"`
+}
