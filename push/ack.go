@@ -22,6 +22,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		learned = en.learnedAt(m.Version)
 	}
 	var firstSent int64 // the latest first push among the subscribers acked now
+	var rtt int64       // the push-to-ack time of this ack, when one send is timed
 	acked := false
 	held := m.Held != 0 && heldValid(m.Held, now)
 	if m.Resync && m.Held != 0 {
@@ -55,10 +56,18 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 			if sub.acked == 0 {
 				firstSent = max(firstSent, sub.sentAt)
 			}
+			if m.Version == sub.sent && sub.attempts == 1 {
+				// Sent once: the ack answers that send. After a resend
+				// it may answer either (Karn's rule), so it is not timed.
+				rtt = max(rtt, now.UnixNano()-sub.sentAt)
+			}
 			sub.acked, acked = m.Version, true
 		}
 	}
 	g.mu.Unlock()
+	if rtt > 0 {
+		c.observeAck(time.Duration(rtt))
+	}
 	if m.Resync {
 		e.markUnsettled(g)
 	}

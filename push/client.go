@@ -2,6 +2,8 @@ package push
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -28,6 +30,11 @@ type Client struct {
 	// Temporary: the client takes temporary publications
 	// (proto.VersionTemporary, Engine.PushTemporary).
 	Temporary bool
+
+	// ackRTT is the smoothed time from a push to its ack on this
+	// connection (ns; see observeAck): a resend waits several of them, so
+	// a client that is slow but alive is not sent what it is still reading.
+	ackRTT atomic.Int64
 
 	// mu guards heads and closed; the chains hanging from heads are their
 	// groups' (group.mu). A leaf: see LOCKS.md.
@@ -94,4 +101,36 @@ func (c *Client) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
+}
+
+// observeAck folds one push-to-ack time into c.ackRTT, weighing the new
+// sample 1/8 as TCP smooths its round-trip time (RFC 6298).
+func (c *Client) observeAck(d time.Duration) {
+	if d < 0 {
+		return
+	}
+	for {
+		old := c.ackRTT.Load()
+		next := int64(d)
+		if old != 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if c.ackRTT.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// resendAfter is how long after a push unacknowledged on c it is sent
+// again, the attempts-th time: the engine's Retry, or four of c's smoothed
+// ack times when that is longer, doubling with every attempt up to
+// maxPushBackoff. The connection is reliable, so a resend is only a
+// safety net (an ack the client could not queue); resending to a client
+// still reading the first copy only lengthens its backlog.
+func (c *Client) resendAfter(retry time.Duration, attempts uint32) time.Duration {
+	d := max(retry, 4*time.Duration(c.ackRTT.Load()))
+	for i := uint32(1); i < attempts && d < maxPushBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxPushBackoff)
 }

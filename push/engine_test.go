@@ -2,6 +2,7 @@ package push
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -342,6 +343,57 @@ func TestGateHoldsPushesUntilOpened(t *testing.T) {
 		synctest.Wait()
 		if got := out.pushes(c); len(got) != 1 || got[0].push.Version != 4 {
 			t.Fatalf("after the gate opened: %d pushes", len(got))
+		}
+	})
+}
+
+// TestResendWaitsForSlowAcks: a client whose acks take 3 s is not sent a
+// push again after Retry (1 s) but after four of its ack times, so a
+// client that is slow but alive is not sent what it is still reading; a
+// resend's ack does not count as a sample (it may answer either copy).
+func TestResendWaitsForSlowAcks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, out := newTestEngine(t, Config{Retry: time.Second, Debounce: time.Millisecond})
+		c := newTestClient("a")
+		src.set("d", Datum{Version: 5, Publishers: pubs("p1")})
+		subscribe(t, e, "d", c, "s1")
+		synctest.Wait()
+		// The first push is acked after 900 ms: under Retry, no resend.
+		time.Sleep(900 * time.Millisecond)
+		e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 5})
+		if n := len(out.pushes(c)); n != 1 {
+			t.Fatalf("%d pushes before the ack, want 1", n)
+		}
+		// Then the client slows down: each change is acked 3 s later
+		// (never resent: four of the first sample, 900 ms, is already
+		// longer), and the smoothed ack time follows.
+		version := uint64(5)
+		for range 12 {
+			version++
+			src.set("d", Datum{Version: version, Publishers: pubs("p1", fmt.Sprint("v", version))})
+			e.Notify(proto.DatumVersion{DataInfoID: "d", Version: version})
+			synctest.Wait()
+			time.Sleep(3 * time.Second)
+			e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: version})
+			synctest.Wait()
+		}
+		rtt := time.Duration(c.ackRTT.Load())
+		if rtt < 2*time.Second || rtt > 3*time.Second {
+			t.Fatalf("smoothed ack time %v after a dozen 3 s acks, want between 2 and 3 s", rtt)
+		}
+		before := len(out.pushes(c))
+		version++
+		src.set("d", Datum{Version: version, Publishers: pubs("p2")})
+		start := time.Now()
+		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: version})
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		var at []time.Duration
+		for _, p := range out.pushes(c)[before:] {
+			at = append(at, p.at.Sub(start))
+		}
+		if len(at) != 2 || at[0] != 0 || at[1] < 4*rtt-time.Second || at[1] > 4*rtt+time.Second {
+			t.Fatalf("pushes of an unacked change at %v, want at once and once more after about 4×%v", at, rtt)
 		}
 	})
 }

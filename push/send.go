@@ -87,7 +87,11 @@ func (e *Engine) pushGroup(id string) {
 			}
 			continue
 		}
-		if sub.sent == version && time.Duration(now-sub.sentAt) < e.retryDelay(sub.attempts) {
+		if sub.sent == version && (time.Duration(now-sub.sentAt) < sub.client.resendAfter(e.cfg.Retry, sub.attempts) ||
+			sub.client.conn.Outbound() > 0) {
+			// Out and not yet due, or due but the connection has not
+			// even written what was queued: the first copy is still on
+			// its way.
 			continue
 		}
 		t := pushTarget{sub.client, sub.filter()}
@@ -158,15 +162,6 @@ func (e *Engine) pushGroup(id string) {
 		pushesSent.Add(n)
 		pushBytes.Add(n * len(frame))
 	}
-}
-
-// retryDelay is the wait before resending a push sent attempts times.
-func (e *Engine) retryDelay(attempts uint32) time.Duration {
-	d := e.cfg.Retry
-	for i := uint32(1); i < attempts && d < maxPushBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxPushBackoff)
 }
 
 // frame returns the push frame of en's current version for k, building it
