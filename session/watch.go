@@ -97,7 +97,10 @@ func (c *configCopy) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		c.mu.Lock()
 		req := proto.ConfigFetch{Rev: c.rev, Since: c.since}
-		if c.loaded && c.rev != 0 {
+		if c.loaded {
+			// Parked until the set changes, also when it is empty
+			// (revision 0): asking without a wait got an answer at once,
+			// and with no key written every session asked again and again.
 			req.WaitMs = uint32(configWait.Milliseconds())
 		}
 		c.mu.Unlock()

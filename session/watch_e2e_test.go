@@ -115,3 +115,17 @@ func TestWatchLatency(t *testing.T) {
 	slices.Sort(lat)
 	t.Logf("put to watcher callback over %d changes: min %v, median %v, max %v", len(lat), lat[0], lat[len(lat)/2], lat[len(lat)-1])
 }
+
+// TestEmptyConfigFetchIsParked: with no key written (the revision 0) a
+// session's config fetch waits at the meta leader like any other; it once
+// was answered at once, and every session fetched in a loop.
+func TestEmptyConfigFetchIsParked(t *testing.T) {
+	testcluster.Start(t, testcluster.Options{})
+	testcluster.Eventually(t, 10*time.Second, func() bool { return counter(t, "roster_session_watch_config_sets_total") > 0 },
+		"the session's first copy of the watched config")
+	before := counter(t, "roster_session_watch_config_sets_total")
+	time.Sleep(500 * time.Millisecond)
+	if n := counter(t, "roster_session_watch_config_sets_total") - before; n != 0 {
+		t.Fatalf("%v config sets answered in half a second with nothing written: the fetch is not parked", n)
+	}
+}
