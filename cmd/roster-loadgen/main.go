@@ -68,6 +68,8 @@ func run(args []string) (int, error) {
 		"its live heap (go_gc_heap_live_bytes) at the end is reported beside the RSS")
 	fs.StringVar(&out, "out", "", "write the JSON result to this file (default: stdout)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	var pprofAddr string
+	fs.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060), to profile the load generator itself")
 	fs.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	var tlsFlags clientTLSFlags
 	tlsFlags.register(fs)
@@ -76,6 +78,13 @@ func run(args []string) (int, error) {
 			return 0, nil
 		}
 		return 2, err
+	}
+	if pprofAddr != "" {
+		stop, err := servePprof(pprofAddr)
+		if err != nil {
+			return 2, err
+		}
+		defer stop()
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
