@@ -37,7 +37,7 @@ func TestDCEndpoints(t *testing.T) {
 		}
 		return body
 	}
-	hb := &proto.NodeHeartbeat{Role: proto.RoleData, Node: proto.NodeInfo{ID: "d/1", RPCAddr: "127.0.0.1:1"}}
+	hb := &proto.NodeHeartbeat{Role: proto.RoleData, Node: proto.NodeInfo{ID: "d/1", RPCAddr: "127.0.0.1:1"}, DataCenter: "dc1"}
 	nodeDCs := func(h *proto.NodeHeartbeat) []proto.RemoteDC {
 		t.Helper()
 		r := s.heartbeat(h).(*proto.NodeHeartbeatReply)
@@ -61,7 +61,7 @@ func TestDCEndpoints(t *testing.T) {
 	if len(nodeDCs(hb)) != 0 {
 		t.Fatal("remote DCs before any was added")
 	}
-	agent := startAgent(t, proto.RoleData, "127.0.0.1:7", s.RPCAddr())
+	agent := startDCAgent(t, s, "127.0.0.1:7", "dc1")
 
 	for name, form := range map[string]url.Values{
 		"own name":     {"name": {"dc1"}, "meta": {"10.0.0.1:9610"}},
@@ -102,6 +102,12 @@ func TestDCEndpoints(t *testing.T) {
 	sess := &proto.NodeHeartbeat{Role: proto.RoleSession, Node: proto.NodeInfo{ID: "s/1", RPCAddr: "127.0.0.1:2"}}
 	if got := nodeDCs(sess); len(got) != 0 {
 		t.Fatalf("a session got the remote DCs: %+v", got)
+	}
+	// A data node that names no data center predates them: it would not
+	// decode the list.
+	old := &proto.NodeHeartbeat{Role: proto.RoleData, Node: proto.NodeInfo{ID: "d/2", RPCAddr: "127.0.0.1:3"}}
+	if got := nodeDCs(old); len(got) != 0 {
+		t.Fatalf("an older data node got the remote DCs: %+v", got)
 	}
 	if l := list(); len(l.Remotes) != 2 || l.Remotes[0].Name != "dc2" || l.Remotes[1].Sync || !l.Remotes[1].PushRemote || l.Remotes[1].Allow == nil {
 		t.Fatalf("list: %+v", l)
@@ -252,19 +258,9 @@ func TestNodeOfAnotherDCRefused(t *testing.T) {
 	waitLeader(t, s)
 	refused := metrics.GetOrCreateCounter(`roster_meta_unauthorized_total{type="NodeHeartbeat"}`)
 	before := refused.Get()
-	agent := func(rpcAddr, dc string) *metaclient.Agent {
-		node := proto.NodeInfo{ID: fmt.Sprintf("%s/%d", rpcAddr, time.Now().UnixNano()), RPCAddr: rpcAddr}
-		a := metaclient.New(metaclient.Config{MetaAddrs: []string{s.RPCAddr()}, Role: proto.RoleData, Node: node,
-			Auth: testAuth(t, proto.RoleData, node.ID, node.RPCAddr), Interval: 40 * time.Millisecond, Logger: quiet, DataCenter: dc})
-		if err := a.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { stopAgent(t, a) })
-		return a
-	}
-	other := agent("127.0.0.1:3", "dc2")
-	own := agent("127.0.0.1:1", "dc1")
-	old := agent("127.0.0.1:2", "")
+	other := startDCAgent(t, s, "127.0.0.1:3", "dc2")
+	own := startDCAgent(t, s, "127.0.0.1:1", "dc1")
+	old := startDCAgent(t, s, "127.0.0.1:2", "")
 	waitFor(t, "the heartbeats of the other DC's node to be refused", func() bool { return refused.Get() > before })
 	waitFor(t, "the nodes of this DC to register", func() bool {
 		n := own.View().DataNodes
@@ -278,4 +274,18 @@ func TestNodeOfAnotherDCRefused(t *testing.T) {
 	if v := other.View(); v.MetaEpoch != 0 || !other.LastContact().IsZero() {
 		t.Fatalf("the node of another data center got a view: %+v", v)
 	}
+}
+
+// startDCAgent starts the agent of a data node of data center dc at
+// rpcAddr, heartbeating to s.
+func startDCAgent(t *testing.T, s *Server, rpcAddr, dc string) *metaclient.Agent {
+	t.Helper()
+	node := proto.NodeInfo{ID: fmt.Sprintf("%s/%d", rpcAddr, time.Now().UnixNano()), RPCAddr: rpcAddr}
+	a := metaclient.New(metaclient.Config{MetaAddrs: []string{s.RPCAddr()}, Role: proto.RoleData, Node: node,
+		Auth: testAuth(t, proto.RoleData, node.ID, node.RPCAddr), Interval: 40 * time.Millisecond, Logger: quiet, DataCenter: dc})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopAgent(t, a) })
+	return a
 }

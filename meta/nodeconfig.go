@@ -132,8 +132,10 @@ func (s *Server) fillNodeConfigLocked(hb *proto.NodeHeartbeat, reply *proto.Node
 		reply.ACL = c.acl // sessions check credentials; nobody else needs their hashes
 		reply.Ops = c.ops
 	}
-	if hb.Role == proto.RoleData {
-		reply.RemoteDCs = c.remoteDCs // the slot leaders import from them
+	if hb.Role == proto.RoleData && hb.DataCenter != "" {
+		// The slot leaders import from them. A node that names no data
+		// center predates them: its decoder would refuse the field.
+		reply.RemoteDCs = c.remoteDCs
 	}
 }
 

@@ -575,9 +575,10 @@ type NodeHeartbeatReply struct {
 	// written even when empty (ACL and Ops count only with ConfigEpoch).
 	// It is written empty (a count of 0) when RemoteDCs follows.
 	Loads []SessionLoad
-	// RemoteDCs, to data nodes, is the data centers this cluster links to,
-	// part of the cluster config (sent with it). Optional trailing field,
-	// left out when empty.
+	// RemoteDCs, to data nodes whose heartbeats name their data center
+	// (older ones would not decode it: Loads written empty), is the data
+	// centers this cluster links to, part of the cluster config (sent with
+	// it). Optional trailing field, left out when empty.
 	RemoteDCs []RemoteDC
 }
 
