@@ -188,3 +188,23 @@ func TestUpTwoDCs(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedAddrsPerDC: the second data center's fixed ports are 100 above
+// the first's, so two clusters on one machine do not collide.
+func TestFixedAddrsPerDC(t *testing.T) {
+	for _, c := range []struct {
+		k       int
+		role    proccluster.Role
+		i       int
+		rpc, ht string
+	}{
+		{0, proccluster.RoleMeta, 0, "h:9610", "h:9615"},
+		{1, proccluster.RoleMeta, 2, "h:9712", "h:9717"},
+		{1, proccluster.RoleData, 1, "h:9730", "h:9732"},
+		{1, proccluster.RoleSession, 0, "h:9700", "h:9703"},
+	} {
+		if rpc, ht := fixedAddrs("h", c.k)(c.role, c.i); rpc != c.rpc || ht != c.ht {
+			t.Errorf("dc %d %s %d: %s %s, want %s %s", c.k, c.role, c.i, rpc, ht, c.rpc, c.ht)
+		}
+	}
+}
