@@ -113,9 +113,11 @@ bench-compare: build
 
 ## cluster-up: 3 meta + 3 data + 2 session processes on loopback with MariaDB (database roster_cluster);
 ## nodes in var/cluster/nodes.json, logs in var/cluster/*.log; they keep running until cluster-down.
+## DCS=2: two such clusters, data centers dc1 and dc2 (dc2: database roster_cluster_dc2, ports 100 above), linked.
 .PHONY: cluster-up cluster-down
+DCS ?= 1
 cluster-up: build
-	./$(BIN)/roster-cluster up --bin ./$(BIN)/roster --dir var/cluster
+	./$(BIN)/roster-cluster up --bin ./$(BIN)/roster --dir var/cluster --dcs $(DCS)
 
 ## cluster-down: stop every process cluster-up started (from var/cluster/nodes.json).
 cluster-down:

@@ -153,6 +153,8 @@ func (s *Server) Start(ctx context.Context) error {
 		Logger:    s.cfg.Logger,
 		OnChange:  s.onView,
 		Synced:    s.syncedSlots,
+		// Meta refuses a node of another data center.
+		DataCenter: s.cfg.DataCenter,
 		OnDrainOrder: func(on bool) {
 			s.log.Info("drain order from an operator", "drain", on)
 		},

@@ -47,6 +47,7 @@ type NodeBalanceJSON struct {
 // the table as this node holds it, with sync status and balance.
 type SlotTableStatusJSON struct {
 	IsLeader      bool             `json:"isLeader"` // only a leader's table is current
+	DataCenter    string           `json:"dataCenter"`
 	Epoch         uint64           `json:"epoch"`
 	Slots         []SlotStatusJSON `json:"slots"`
 	UnsyncedSlots int              `json:"unsyncedSlots"`
@@ -72,6 +73,7 @@ func (s *Server) handleSlotTableStatus(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	out.IsLeader = s.isLeaderLocked(time.Now())
 	out.Replicas = s.cfg.Replicas
+	out.DataCenter = s.cfg.DataCenter
 	live := make(map[string]bool, len(s.reg.data))
 	for _, d := range s.reg.data {
 		n := node(d.RPCAddr)

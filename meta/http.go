@@ -43,11 +43,13 @@ type LeaderInfo struct {
 	// LeaderHTTPAddr is the leader's HTTP address, when this node knows it
 	// (the leader records it in the store; followers read it).
 	LeaderHTTPAddr string `json:"leaderHttpAddr,omitempty"`
+	// DataCenter is this cluster's --datacenter.
+	DataCenter string `json:"dataCenter"`
 }
 
 func (s *Server) handleLeader(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	info := LeaderInfo{Epoch: s.lease.Epoch, IsLeader: s.isLeaderLocked(time.Now()), ExpiresAt: s.lease.ExpiresAt}
+	info := LeaderInfo{Epoch: s.lease.Epoch, IsLeader: s.isLeaderLocked(time.Now()), ExpiresAt: s.lease.ExpiresAt, DataCenter: s.cfg.DataCenter}
 	if s.lease.Active() || info.IsLeader {
 		info.Leader = s.lease.Owner
 		info.LeaderHTTPAddr = s.leaderHTTPLocked(info.IsLeader)

@@ -113,6 +113,12 @@ func newServerMetrics(s *Server) *serverMetrics {
 	set.NewGauge(`roster_meta_slots_leaderless`, health(func(h SlotHealth) int { return h.Leaderless }))
 	set.NewGauge(`roster_meta_slots_unsynced`, health(func(h SlotHealth) int { return h.Unsynced }))
 	set.NewGauge(`roster_meta_slots_under_replicated`, health(func(h SlotHealth) int { return h.UnderReplicated }))
+	set.NewGauge(`roster_meta_remote_dcs`, func() float64 {
+		if c := s.ncfg.cur.Load(); c != nil {
+			return float64(len(c.remoteDCs))
+		}
+		return 0
+	})
 	set.NewGauge(`roster_meta_push_stopped`, func() float64 {
 		c := s.ncfg.cur.Load()
 		if c == nil || !c.pushStopped || !s.IsLeader() {

@@ -38,6 +38,9 @@ type nodeConfig struct {
 	pushStopped bool
 	acl         proto.ACL // credentials sorted by name (acl.go)
 	ops         proto.Ops // the operators' lists, for sessions (blacklist.go)
+	// remoteDCs are the linked data centers, sorted by name, for data
+	// nodes (datacenter.go).
+	remoteDCs []proto.RemoteDC
 }
 
 // nodeConfigs is the Server's cluster config. mu serialises the admin
@@ -97,6 +100,12 @@ func (s *Server) readNodeConfig(ctx context.Context) (*nodeConfig, error) {
 	if len(bad) > 0 {
 		s.log.Error("stored switches that are unknown or out of their range are ignored", "keys", bad)
 	}
+	if c.remoteDCs, bad, err = readRemoteDCs(ctx, st, s.cfg.DataCenter); err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		s.log.Error("stored remote data centers that are not valid, name this data center or are over the limit are ignored", "keys", bad)
+	}
 	return c, nil
 }
 
@@ -122,6 +131,11 @@ func (s *Server) fillNodeConfigLocked(hb *proto.NodeHeartbeat, reply *proto.Node
 	if hb.Role == proto.RoleSession {
 		reply.ACL = c.acl // sessions check credentials; nobody else needs their hashes
 		reply.Ops = c.ops
+	}
+	if hb.Role == proto.RoleData && hb.DataCenter != "" {
+		// The slot leaders import from them. A node that names no data
+		// center predates them: its decoder would refuse the field.
+		reply.RemoteDCs = c.remoteDCs
 	}
 }
 
@@ -162,7 +176,8 @@ func (s *Server) updateNodeConfig(ctx context.Context, change func(c *nodeConfig
 	s.log.Info("cluster config changed", "key", key, "configEpoch", next.epoch,
 		"clientOff", len(next.clientOff), "pushStopped", next.pushStopped,
 		"credentials", len(next.acl.Credentials), "aclEnforced", next.acl.Enforce,
-		"blockedIps", len(next.ops.BlockedIPs), "blockedPublish", len(next.ops.BlockedPublish), "blockedSubscribe", len(next.ops.BlockedSubscribe))
+		"blockedIps", len(next.ops.BlockedIPs), "blockedPublish", len(next.ops.BlockedPublish), "blockedSubscribe", len(next.ops.BlockedSubscribe),
+		"remoteDCs", len(next.remoteDCs))
 	return nil
 }
 
@@ -209,6 +224,7 @@ func (s *Server) configRoutes() {
 	s.blacklistRoutes()
 	s.switchRoutes()
 	s.watchRoutes()
+	s.dcRoutes()
 }
 
 // sortedKeys returns the keys of set, sorted.

@@ -39,6 +39,14 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 				hb.Role, hb.Node.ID, hb.Node.RPCAddr, peer.Role, peer.ID, peer.Addr))
 			return
 		}
+		// A node of another data center belongs to another cluster: it
+		// must not take slots here (a misconfigured --meta or
+		// --datacenter). One that names none predates data centers.
+		if hb.DataCenter != "" && hb.DataCenter != h.s.cfg.DataCenter {
+			h.s.refuse.Refuse(c, f, fmt.Sprintf("%s %s is of data center %q, this meta of %q: a node heartbeats to the meta of its own data center (check its --meta and --datacenter)",
+				hb.Role, hb.Node.ID, hb.DataCenter, h.s.cfg.DataCenter))
+			return
+		}
 		reply(c, id, h.s.heartbeat(&hb))
 	case proto.TypeAppRevision, proto.TypeAppQuery:
 		if peer.Role != proto.RoleSession {

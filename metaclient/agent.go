@@ -60,6 +60,9 @@ type Config struct {
 	// load, sent in NodeHeartbeat.Load; meta answers with every session's
 	// (SessionLoads).
 	Load func() proto.SessionLoad
+	// DataCenter is the node's --datacenter, sent with every heartbeat:
+	// meta refuses a node of another data center. Empty sends none.
+	DataCenter string
 }
 
 // View is what a node knows of the cluster. Its slices must not be modified.
@@ -298,7 +301,7 @@ func (s *metaLink) beat(ctx context.Context) bool {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var reply proto.NodeHeartbeatReply
-	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node}
+	hb := &proto.NodeHeartbeat{Role: a.cfg.Role, Node: a.cfg.Node, DataCenter: a.cfg.DataCenter}
 	hb.SlotTableEpoch = a.view.Load().Table.Epoch()
 	hb.ConfigEpoch = a.view.Load().Config.Epoch
 	hb.Draining = a.Draining()
@@ -330,7 +333,16 @@ func (s *metaLink) beat(ctx context.Context) bool {
 			a.log.Debug("meta node does not lead", "addr", addr, "leader", res.Hint)
 			return true
 		}
-		s.fail("cannot heartbeat to meta", "addr", s.link.Addr(), "err", err)
+		if errors.As(err, &res) && res.Code == proto.CodeUnauthorized {
+			// Refused, e.g. a node of another data center: an operator
+			// must fix the node's flags; retrying will not help.
+			if !s.failing {
+				a.log.Error("meta refused this node", "addr", s.link.Addr(), "dataCenter", a.cfg.DataCenter, "why", res.Message)
+			}
+			s.failing = true
+		} else {
+			s.fail("cannot heartbeat to meta", "addr", s.link.Addr(), "err", err)
+		}
 		s.drop()
 		return false
 	}

@@ -27,5 +27,6 @@ func mergeConfig(v *View, r *proto.NodeHeartbeatReply) {
 	if r.ConfigEpoch == 0 || r.ConfigEpoch == v.Config.Epoch {
 		return
 	}
-	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped, ACL: r.ACL, Ops: r.Ops}
+	v.Config = NodeConfig{Epoch: r.ConfigEpoch, ClientOff: r.ClientOff, PushStopped: r.PushStopped, ACL: r.ACL, Ops: r.Ops,
+		RemoteDCs: r.RemoteDCs}
 }

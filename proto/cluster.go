@@ -472,6 +472,10 @@ type NodeHeartbeat struct {
 	// Load is a session's zone and load (zero for a data node). Optional
 	// trailing field, left out when zero.
 	Load SessionLoad
+	// DataCenter is the node's --datacenter: meta refuses a node of another
+	// data center. Optional trailing field, left out when empty (a node
+	// that sends none is taken to be of meta's data center).
+	DataCenter string
 }
 
 func (*NodeHeartbeat) Type() Type { return TypeNodeHeartbeat }
@@ -480,7 +484,8 @@ func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(m.Role))
 	dst = appendNode(dst, m.Node)
 	dst = appendUvarint(dst, m.SlotTableEpoch)
-	load := m.Load != SessionLoad{}
+	dc := m.DataCenter != ""
+	load := m.Load != SessionLoad{} || dc
 	if len(m.Synced) > 0 || m.ConfigEpoch != 0 || m.Draining || load {
 		dst = appendUvarint(dst, uint64(len(m.Synced)))
 		for _, s := range m.Synced {
@@ -495,6 +500,9 @@ func (m *NodeHeartbeat) AppendBody(dst []byte) []byte {
 	}
 	if load {
 		dst = m.Load.append(dst)
+	}
+	if dc {
+		dst = appendString(dst, m.DataCenter)
 	}
 	return dst
 }
@@ -522,6 +530,11 @@ func (m *NodeHeartbeat) Unmarshal(body []byte) error {
 	}
 	if r.more() {
 		m.Load.read(&r)
+	}
+	if r.more() {
+		// Not validated beyond its length: meta compares it with its own
+		// name, and any other name is refused there.
+		m.DataCenter = r.boundedString("data center", MaxDataCenterLen)
 	}
 	return r.done()
 }
@@ -560,7 +573,13 @@ type NodeHeartbeatReply struct {
 	// length and order), from their own heartbeats. Optional trailing
 	// field, left out when empty; with it the fields before it are
 	// written even when empty (ACL and Ops count only with ConfigEpoch).
+	// It is written empty (a count of 0) when RemoteDCs follows.
 	Loads []SessionLoad
+	// RemoteDCs, to data nodes whose heartbeats name their data center
+	// (older ones would not decode it: Loads written empty), is the data
+	// centers this cluster links to, part of the cluster config (sent with
+	// it). Optional trailing field, left out when empty.
+	RemoteDCs []RemoteDC
 }
 
 // DrainOrder is an operator's order to a node, carried by a heartbeat reply.
@@ -583,7 +602,9 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	}
 	dst = appendNodes(dst, m.Sessions)
 	dst = appendNodes(dst, m.DataNodes)
-	ops := m.ConfigEpoch != 0 && !m.Ops.empty() || len(m.Loads) > 0
+	dcs := m.ConfigEpoch != 0 && len(m.RemoteDCs) > 0
+	loads := len(m.Loads) > 0 || dcs
+	ops := m.ConfigEpoch != 0 && !m.Ops.empty() || loads
 	acl := m.ConfigEpoch != 0 && !m.ACL.empty() || ops
 	drain := len(m.Draining) > 0 || m.Order != DrainNone || acl
 	if m.ConfigEpoch != 0 || drain {
@@ -601,11 +622,14 @@ func (m *NodeHeartbeatReply) AppendBody(dst []byte) []byte {
 	if ops {
 		dst = m.Ops.append(dst)
 	}
-	if len(m.Loads) > 0 {
+	if loads {
 		dst = appendUvarint(dst, uint64(len(m.Loads)))
 		for i := range m.Loads {
 			dst = m.Loads[i].append(dst)
 		}
+	}
+	if dcs {
+		dst = appendRemoteDCs(dst, m.RemoteDCs)
 	}
 	return dst
 }
@@ -622,7 +646,7 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 	m.Sessions = readNodes(&r, m.Sessions)
 	m.DataNodes = readNodes(&r, m.DataNodes)
 	m.ConfigEpoch, m.ClientOff, m.PushStopped = 0, nil, false
-	m.Draining, m.Order, m.ACL, m.Ops, m.Loads = nil, DrainNone, ACL{}, Ops{}, nil
+	m.Draining, m.Order, m.ACL, m.Ops, m.Loads, m.RemoteDCs = nil, DrainNone, ACL{}, Ops{}, nil, nil
 	if r.more() {
 		m.ConfigEpoch = r.uvarint("config epoch")
 		m.ClientOff = r.strings("client-off ips", nil)
@@ -642,15 +666,21 @@ func (m *NodeHeartbeatReply) Unmarshal(body []byte) error {
 		m.Ops.read(&r)
 	}
 	if r.more() {
+		// 0: none (written only because RemoteDCs follows).
 		n := r.count("session loads", minSessionLoadSize)
-		if n != len(m.Sessions) {
+		if n != 0 && n != len(m.Sessions) {
 			r.fail("session loads")
 			return r.done()
 		}
-		m.Loads = make([]SessionLoad, n)
+		if n > 0 {
+			m.Loads = make([]SessionLoad, n)
+		}
 		for i := range m.Loads {
 			m.Loads[i].read(&r)
 		}
+	}
+	if r.more() {
+		m.RemoteDCs = readRemoteDCs(&r)
 	}
 	return r.done()
 }

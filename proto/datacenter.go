@@ -104,3 +104,74 @@ type DCImportStatus struct {
 	// (RFC 3339; empty before the first).
 	LastRepair string `json:"lastRepair,omitempty"`
 }
+
+// dcSync and dcPushRemote are the flag bits of an encoded RemoteDC.
+const (
+	dcSync       = 1 << 0
+	dcPushRemote = 1 << 1
+)
+
+// minRemoteDCSize is the smallest encoding of a RemoteDC: a one-byte name
+// length and a one-byte name, one meta address of one byte with its count,
+// the flags, two empty lists.
+const minRemoteDCSize = 2 + 2 + 1 + 2
+
+func appendRemoteDCs(dst []byte, dcs []RemoteDC) []byte {
+	dst = appendUvarint(dst, uint64(len(dcs)))
+	for i := range dcs {
+		d := &dcs[i]
+		dst = appendString(dst, d.Name)
+		dst = appendStrings(dst, d.MetaAddrs)
+		var flags byte
+		if d.Sync {
+			flags |= dcSync
+		}
+		if d.PushRemote {
+			flags |= dcPushRemote
+		}
+		dst = append(dst, flags)
+		dst = appendStrings(dst, d.Allow)
+		dst = appendStrings(dst, d.Deny)
+	}
+	return dst
+}
+
+// readRemoteDCs reads a list appendRemoteDCs wrote: at most MaxRemoteDCs,
+// each valid (RemoteDC.Validate), no name twice.
+func readRemoteDCs(r *reader) []RemoteDC {
+	n := r.count("remote data centers", minRemoteDCSize)
+	if n > MaxRemoteDCs {
+		r.fail("remote data centers")
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	dcs := make([]RemoteDC, n)
+	for i := range dcs {
+		d := &dcs[i]
+		d.Name = r.string("remote data center name")
+		d.MetaAddrs = r.strings("remote meta addresses", nil)
+		flags := r.byte1("remote data center flags")
+		if flags&^(dcSync|dcPushRemote) != 0 {
+			r.fail("remote data center flags")
+		}
+		d.Sync, d.PushRemote = flags&dcSync != 0, flags&dcPushRemote != 0
+		d.Allow = r.strings("remote data center allow list", nil)
+		d.Deny = r.strings("remote data center deny list", nil)
+		if r.err != nil {
+			return nil
+		}
+		if d.Validate() != nil {
+			r.fail("remote data center")
+			return nil
+		}
+		for j := range i {
+			if dcs[j].Name == d.Name {
+				r.fail("remote data center named twice")
+				return nil
+			}
+		}
+	}
+	return dcs
+}

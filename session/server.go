@@ -136,6 +136,8 @@ func (s *Server) Start(ctx context.Context) error {
 		MetaAddrs: s.cfg.MetaAddrs, Role: proto.RoleSession, Node: s.self(), Auth: s.nodeAuth, Logger: s.log,
 		Interval: metaHeartbeat,
 		Load:     s.load,
+		// Meta refuses a node of another data center.
+		DataCenter: s.cfg.DataCenter,
 		OnDrainOrder: func(on bool) {
 			if on {
 				s.startDrain(false)

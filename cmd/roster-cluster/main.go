@@ -2,6 +2,7 @@
 // (make cluster-up) and stops it (make cluster-down):
 //
 //	roster-cluster up     3 meta + 3 data + 2 session processes on loopback, MariaDB store
+//	                      (--dcs N: N such clusters, data centers dc1..dcN, linked)
 //	roster-cluster down   stops every process listed in var/cluster/nodes.json
 //
 // The processes outlive the command; their logs are var/cluster/<node>.log.
@@ -12,12 +13,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/roster-registry/roster/internal/certs"
+	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/proccluster"
+	"github.com/roster-registry/roster/proto"
 )
 
 const usage = `roster-cluster — a local roster cluster of real processes
@@ -66,9 +74,10 @@ func logf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
 func nodesFile(dir string) string { return filepath.Join(dir, "nodes.json") }
 
 // fixedAddrs are the ports of cluster-up: roster's default ports for the
-// first node of each role, the next ones beside them.
-func fixedAddrs(host string) func(proccluster.Role, int) (string, string) {
-	at := func(port int) string { return fmt.Sprintf("%s:%d", host, port) }
+// first node of each role, the next ones beside them; the k-th data
+// center (from 0) 100 ports above.
+func fixedAddrs(host string, k int) func(proccluster.Role, int) (string, string) {
+	at := func(port int) string { return fmt.Sprintf("%s:%d", host, port+100*k) }
 	return func(role proccluster.Role, i int) (string, string) {
 		switch role {
 		case proccluster.RoleMeta:
@@ -84,10 +93,13 @@ func fixedAddrs(host string) func(proccluster.Role, int) (string, string) {
 func up(args []string) error {
 	fs := newFlagSet("up", "Starts meta, data and session processes of the roster binary on loopback with a MariaDB\n"+
 		"meta store, waits until every slot has a leader, and writes <dir>/nodes.json. The\n"+
-		"processes keep running after the command exits; `roster-cluster down` stops them.")
+		"processes keep running after the command exits; `roster-cluster down` stops them.\n"+
+		"With --dcs N, starts N such clusters, data centers dc1 to dcN (dcK's database\n"+
+		"<database>_dcK beyond the first, its logs in <dir>/dcK, its fixed ports 100(K-1)\n"+
+		"above dc1's), sharing dc1's node credentials, each linked to the others (/api/dc/add).")
 	var (
 		bin, dir, dsn, database, host string
-		metas, datas, sessions        int
+		metas, datas, sessions, dcs   int
 		randomPorts, useTLS           bool
 		wait                          time.Duration
 	)
@@ -102,12 +114,19 @@ func up(args []string) error {
 	fs.BoolVar(&randomPorts, "random-ports", false, "pick free ports instead of 9600/9603, 9610/9615, 9620/9622 and their neighbours")
 	fs.BoolVar(&useTLS, "tls", false, "links between nodes over mutual TLS: a CA in <dir>/tls/ca and a certificate per node naming its role and "+
 		"address (<dir>/tls/<node>.crt); without it the nodes share a cluster secret, <dir>/cluster-secret (kept across runs)")
+	fs.IntVar(&dcs, "dcs", 1, "data centers: clusters of their own (own meta store), linked to each other")
 	fs.DurationVar(&wait, "wait", time.Minute, "how long to wait for every slot to have a leader")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !randomPorts && (metas > 3 || sessions > 3) {
 		return fmt.Errorf("cannot place %d meta and %d session nodes on the fixed ports (3 each at most): use --random-ports", metas, sessions)
+	}
+	if dcs < 1 || dcs > proto.MaxRemoteDCs+1 {
+		return fmt.Errorf("--dcs %d: want 1 to %d", dcs, proto.MaxRemoteDCs+1)
+	}
+	if !randomPorts && dcs > 1 && datas > 8 {
+		return fmt.Errorf("cannot place %d data nodes per data center on the fixed ports (8 at most with --dcs): use --random-ports", datas)
 	}
 	if recs, err := proccluster.ReadRecords(nodesFile(dir)); err == nil {
 		for _, r := range recs {
@@ -132,45 +151,154 @@ func up(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.CreateDatabase(ctx, database); err != nil {
-		return fmt.Errorf("%w (is MariaDB running? see DEVELOPERS.md)", err)
-	}
-	opts := proccluster.Options{
-		Bin: absBin, Dir: dir, StoreURL: srv.StoreURL(database),
-		Metas: metas, Datas: datas, Sessions: sessions,
-		Host: host, Detach: true, TLS: useTLS, Logf: logf,
-	}
-	if !randomPorts {
-		opts.Addrs = fixedAddrs(host)
-	}
-	c, err := proccluster.Start(ctx, opts)
-	if err != nil {
-		return err
-	}
-	t, err := c.WaitReady(ctx)
-	if err != nil {
-		for _, n := range c.Nodes() {
-			fmt.Fprintf(os.Stderr, "--- tail of %s:\n%s\n", n.LogPath, n.LogTail(15))
+	var (
+		clusters []*proccluster.Cluster
+		recs     []proccluster.Record
+	)
+	kill := func() {
+		for _, c := range clusters {
+			c.Kill()
 		}
-		c.Kill()
-		return fmt.Errorf("cannot bring the cluster up: %w", err)
 	}
-	if err := proccluster.WriteRecords(nodesFile(dir), c.Records()); err != nil {
-		c.Kill()
+	for k := range dcs {
+		dc := dcName(k)
+		cdir, db := dir, database
+		if dcs > 1 {
+			cdir = filepath.Join(dir, dc)
+			if k > 0 {
+				db = database + "_" + dc
+				// Linked data centers share the node credentials.
+				if err := shareCredentials(filepath.Join(dir, dcName(0)), cdir, useTLS); err != nil {
+					kill()
+					return err
+				}
+			}
+		}
+		if err := srv.CreateDatabase(ctx, db); err != nil {
+			kill()
+			return fmt.Errorf("%w (is MariaDB running? see DEVELOPERS.md)", err)
+		}
+		opts := proccluster.Options{
+			Bin: absBin, Dir: cdir, StoreURL: srv.StoreURL(db),
+			Metas: metas, Datas: datas, Sessions: sessions,
+			Host: host, Detach: true, TLS: useTLS, Logf: logf,
+		}
+		if dcs > 1 {
+			dcFlag := []string{"--datacenter", dc}
+			opts.Args = map[proccluster.Role][]string{proccluster.RoleMeta: dcFlag, proccluster.RoleData: dcFlag, proccluster.RoleSession: dcFlag}
+		}
+		if !randomPorts {
+			opts.Addrs = fixedAddrs(host, k)
+		}
+		c, err := proccluster.Start(ctx, opts)
+		if err != nil {
+			kill()
+			return err
+		}
+		clusters = append(clusters, c)
+		t, err := c.WaitReady(ctx)
+		if err != nil {
+			for _, n := range c.Nodes() {
+				fmt.Fprintf(os.Stderr, "--- tail of %s:\n%s\n", n.LogPath, n.LogTail(15))
+			}
+			kill()
+			return fmt.Errorf("cannot bring the cluster up: %w", err)
+		}
+		recs = append(recs, c.Records()...)
+		leader := "?"
+		if n, _, err := c.MetaLeader(ctx); err == nil {
+			leader = n.RPCAddr
+		}
+		prefix := "cluster up"
+		if dcs > 1 {
+			prefix = "data center " + dc + " up"
+		}
+		logf("%s: %d slots (table epoch %d), leaders per data node %v, meta leader %s", prefix, len(t.Slots), t.Epoch, t.LeaderCounts(), leader)
+		logf("sessions for clients: %s", strings.Join(c.SessionAddrs(), ","))
+	}
+	if err := proccluster.WriteRecords(nodesFile(dir), recs); err != nil {
+		kill()
 		return err
 	}
-	leader := "?"
-	if n, _, err := c.MetaLeader(ctx); err == nil {
-		leader = n.RPCAddr
+	if err := linkDCs(ctx, clusters); err != nil {
+		return fmt.Errorf("the clusters run (make cluster-down stops them) but cannot be linked: %w", err)
 	}
-	logf("cluster up: %d slots (table epoch %d), leaders per data node %v, meta leader %s", len(t.Slots), t.Epoch, t.LeaderCounts(), leader)
-	logf("sessions for clients: %s", strings.Join(c.SessionAddrs(), ","))
+	c, cdir := clusters[0], dir
+	if dcs > 1 {
+		cdir = filepath.Join(dir, dcName(0))
+	}
 	if useTLS {
-		logf("node links: mutual TLS, CA %s (certificates beside it)", filepath.Join(dir, "tls", "ca", "ca.crt"))
+		logf("node links: mutual TLS, CA %s (certificates beside it)", filepath.Join(cdir, "tls", "ca", certs.CACertFile))
 	} else {
 		logf("node links: authenticated by the cluster secret in %s (another node joins with --cluster-secret-file %[1]s)", c.SecretFile())
 	}
 	logf("nodes: %s; logs: %s/*.log; stop with: make cluster-down", nodesFile(dir), dir)
+	return nil
+}
+
+// dcName names the k-th data center (from 0).
+func dcName(k int) string { return "dc" + strconv.Itoa(k+1) }
+
+// shareCredentials copies the first data center's cluster secret, or CA,
+// into dir, so that its nodes authenticate the other's (DESIGN.md §10:
+// linked data centers share the node credentials).
+func shareCredentials(from, dir string, useTLS bool) error {
+	files := [][2]string{{"cluster-secret", "cluster-secret"}}
+	if useTLS {
+		files = [][2]string{{"tls/ca/" + certs.CACertFile, "tls/ca/" + certs.CACertFile}, {"tls/ca/" + certs.CAKeyFile, "tls/ca/" + certs.CAKeyFile}}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(from, f[0]))
+		if err != nil {
+			return fmt.Errorf("cannot share the node credentials: %w", err)
+		}
+		to := filepath.Join(dir, f[1])
+		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+			return fmt.Errorf("cannot share the node credentials: %w", err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			return fmt.Errorf("cannot share the node credentials: %w", err)
+		}
+	}
+	return nil
+}
+
+// linkDCs links every cluster to every other with its meta leader's
+// /api/dc/add (each names the other's meta RPC addresses).
+func linkDCs(ctx context.Context, clusters []*proccluster.Cluster) error {
+	if len(clusters) < 2 {
+		return nil
+	}
+	metaRPC := make([]string, len(clusters))
+	for k, c := range clusters {
+		var addrs []string
+		for _, n := range c.Metas() {
+			addrs = append(addrs, n.RPCAddr)
+		}
+		metaRPC[k] = strings.Join(addrs, ",")
+	}
+	for k, c := range clusters {
+		leader, _, err := c.MetaLeader(ctx)
+		if err != nil {
+			return fmt.Errorf("data center %s: %w", dcName(k), err)
+		}
+		for j := range clusters {
+			if j == k {
+				continue
+			}
+			form := url.Values{"name": {dcName(j)}, "meta": {metaRPC[j]}}
+			resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, "")
+			if err != nil {
+				return fmt.Errorf("data center %s: cannot add %s: %w", dcName(k), dcName(j), err)
+			}
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("data center %s: cannot add %s: status %d: %s", dcName(k), dcName(j), resp.StatusCode, b)
+			}
+			logf("data center %s linked to %s (meta %s)", dcName(k), dcName(j), metaRPC[j])
+		}
+	}
 	return nil
 }
 

@@ -247,6 +247,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Navigate(base+"/console/#/nodes"),
 		waitText("main", "healthy"),
 		waitText("main", a[4][strings.LastIndexByte(a[4], ':'):]),
+		waitText("main", "no remote data center"),
 		shot("nodes"))
 	run("slots page",
 		chromedp.Navigate(base+"/console/#/slots"),

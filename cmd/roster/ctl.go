@@ -71,6 +71,16 @@ Commands:
   acl delete NAME           remove the credential; its clients' next operations are refused
   acl enforce on|off        on: every client must present a credential's token (off: clients
                             without one are let in, those with one are held to it)
+  dc list                   this cluster's data center and the remote ones it links to
+  dc add NAME --meta HOST:PORT,... [--sync=false] [--push-remote=false] [--allow P,...] [--deny P,...]
+                            link (or relink) remote data center NAME, reached at its meta nodes' RPC
+                            addresses: its publishers are imported (unless --sync=false), filtered by
+                            the patterns (as the blacklist's), and pushed to global subscribers
+                            (unless --push-remote=false). ctl's own flags go before "dc": there
+                            --meta is the remote data center's
+  dc remove NAME            unlink a remote data center; what was imported from it is dropped
+  dc status                 per remote data center: link state, slots importing, lag, publishers
+                            imported and last repair, over every data node, then per node
 
 The meta leader is found among --meta (a follower names it). Every request carries the
 admin token (--admin-token, --admin-token-file, $ROSTER_CTL_TOKEN or $ROSTER_ADMIN_TOKEN) as
@@ -134,7 +144,8 @@ func runCtlTo(args []string, out, errOut io.Writer) error {
 	fs.StringVar(&af.app, "app", "", "acl create|update: the application the credential is bound to")
 	fs.StringVar(&af.publish, "publish", "", "acl create|update: comma-separated dataId patterns the credential may publish to")
 	fs.StringVar(&af.subscribe, "subscribe", "", "acl create|update: comma-separated dataId patterns the credential may subscribe to")
-	// Flags may follow the command too (roster ctl status --json).
+	// Flags may follow the command too (roster ctl status --json), but
+	// for dc: its flags are its own (ctl_dc.go).
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -145,6 +156,10 @@ func runCtlTo(args []string, out, errOut io.Writer) error {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+		if len(pos) == 1 && pos[0] == "dc" {
+			pos = append(pos, args...)
+			break
+		}
 	}
 	if err := applySources(fs, ctlEnvPrefix); err != nil {
 		return err
@@ -278,6 +293,8 @@ func (c *ctl) run(ctx context.Context, cmd string, args []string) error {
 		return c.acl(ctx, args, f)
 	case "push":
 		return c.push(ctx, args)
+	case "dc":
+		return c.dc(ctx, args)
 	}
 	return fmt.Errorf("ctl: unknown command %q (see roster ctl --help)", cmd)
 }

@@ -134,6 +134,7 @@ func (c *ctl) status(ctx context.Context) error {
 		return c.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "data center\t%s\n", info.DataCenter)
 	fmt.Fprintf(tw, "meta leader\t%s (epoch %d, %s)\n", info.Leader, info.Epoch, m)
 	fmt.Fprintf(tw, "slot table\tepoch %d, %d slots, %d replicas each: %d without leader, %d with unsynced followers, %d under-replicated\n",
 		out.SlotTableEpoch, out.Slots, out.Replicas, out.LeaderlessSlots, out.UnsyncedSlots, out.UnderReplicatedSlots)

@@ -125,7 +125,7 @@ async function pageService(id) {
 }
 
 async function pageNodes() {
-  const [nodes, draining] = await Promise.all([get("/api/catalog/nodes"), get("/api/node/drain")]);
+  const [nodes, draining, dcs] = await Promise.all([get("/api/catalog/nodes"), get("/api/node/drain"), get("/api/dc/list")]);
   const drainOf = id => draining.find(d => d.id === id);
   const state = n => {
     const d = drainOf(n.id);
@@ -149,7 +149,10 @@ async function pageNodes() {
     h("h2", {}, "Data"),
     table(["RPC", "HTTP", "state", "holds", ""], nodes.data.map(n => [n.rpcAddr, n.httpAddr, state(n), detail(n), action(n)]), "no data node"),
     h("h2", {}, "Sessions"),
-    table(["client address", "HTTP", "state", "holds", ""], nodes.sessions.map(n => [n.rpcAddr, n.httpAddr, state(n), detail(n), action(n)]), "no session")];
+    table(["client address", "HTTP", "state", "holds", ""], nodes.sessions.map(n => [n.rpcAddr, n.httpAddr, state(n), detail(n), action(n)]), "no session"),
+    h("h2", {}, "Remote data centers (this one: " + dcs.dataCenter + ")"),
+    table(["name", "meta", "sync", "push remote", "allow", "deny"], dcs.remotes.map(d => [d.name, d.metaAddrs.join(", "),
+      d.sync ? "on" : "off", d.pushRemote ? "on" : "off", d.allow.join(", ") || "all", d.deny.join(", ") || "-"]), "no remote data center")];
 }
 
 // A colour per data node, stable while the page lives.
@@ -226,7 +229,7 @@ async function refresh() {
   const keep = active && active.id && active.tagName === "INPUT" ? {id: active.id, value: active.value} : null;
   try {
     const leader = await get("/meta/leader/query");
-    document.getElementById("leader").textContent = "meta leader " + (leader.leader || "none");
+    document.getElementById("leader").textContent = "data center " + leader.dataCenter + ", meta leader " + (leader.leader || "none");
     const pages = {services: pageServices, service: () => pageService(arg), nodes: pageNodes, slots: pageSlots, sessions: pageSessions, config: pageConfig};
     const content = await (pages[page] || pageServices)();
     const main = document.getElementById("main");
