@@ -355,6 +355,7 @@ func (l *Link) read() error {
 	for {
 		if br == nil || r.Buffered() == 0 && len(pre.b) == 0 {
 			if br != nil { // every byte read went through: let the buffer go while waiting
+				r.Reset(nil)
 				br.Reset(nil)
 				readBufs.Put(br)
 				br = nil
