@@ -76,7 +76,7 @@ func (c *Client) Metrics() Metrics {
 		for _, s := range subs {
 			s.mu.Lock()
 			if s.list != nil && (sm.Version == 0 || s.list.version > sm.Version || sm.Cached && !s.cached) {
-				sm.Version, sm.Publishers, sm.Cached = s.list.version, len(s.list.pubs), s.cached
+				sm.Version, sm.Publishers, sm.Cached = s.list.version, s.list.count(), s.cached
 			}
 			if s.list != nil && !s.cached {
 				received = max(received, s.list.received)
