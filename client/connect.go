@@ -111,14 +111,16 @@ func (c *Client) replay(ctx context.Context, l *wire.Link) error {
 		m proto.Message
 	}
 	c.mu.RLock()
-	msgs := make([]item, 0, len(c.pubs)+len(c.subs))
+	msgs := make([]item, 0, len(c.pubs)+len(c.byKey))
 	for p := range c.pubs {
 		if m := p.registration(); m != nil {
 			msgs = append(msgs, item{p, m})
 		}
 	}
-	for s := range c.subs {
-		msgs = append(msgs, item{s, s.registration()})
+	for _, group := range c.byKey {
+		for _, s := range group {
+			msgs = append(msgs, item{s, s.registration()})
+		}
 	}
 	c.mu.RUnlock()
 	if len(msgs) == 0 {

@@ -65,7 +65,8 @@ func (c *Client) Metrics() Metrics {
 	}
 	c.mu.RLock()
 	groups := make(map[subKey][]*Subscriber, len(c.byKey))
-	for k, subs := range c.byKey {
+	for h, subs := range c.byKey {
+		k := h.Value()
 		groups[k] = subs // replaced, never changed in place
 	}
 	c.mu.RUnlock()

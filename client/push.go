@@ -1,6 +1,8 @@
 package client
 
 import (
+	"unique"
+
 	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
@@ -15,8 +17,11 @@ func (c *Client) onPush(l *wire.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	key := subKey{dataInfoID: p.DataInfoID, zone: p.Zone}
-	subs := c.byKey[key]
+	// The key's strings are substrings of the push's body; the handle's
+	// are not (the disk cache keeps them).
+	h := unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone})
+	key := h.Value()
+	subs := c.byKey[h]
 	c.mu.RUnlock()
 
 	resync := false
