@@ -36,10 +36,8 @@ type Client struct {
 	mu     sync.RWMutex
 	closed bool
 	pubs   map[*Publisher]struct{}
-	// byKey holds the subscribers, by what a push names. Its slices are
-	// replaced, never changed in place, so the push path can use one after
-	// releasing mu.
-	byKey map[unique.Handle[subKey]][]*Subscriber
+	// byKey holds the subscribers, by what a push names (subindex.go).
+	byKey subIndex
 
 	// refuse ends New's wait when a session refuses the handshake for
 	// good; set before the connection starts, a no-op after New returned.
@@ -132,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		log:      cfg.Logger,
 		secret:   rand.Text(),
 		pubs:     make(map[*Publisher]struct{}),
-		byKey:    make(map[unique.Handle[subKey]][]*Subscriber),
+		byKey:    newSubIndex(),
 	}
 	c.bal = balancer{list: weighted, wake: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -181,9 +179,7 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	var subs []*Subscriber
-	for _, group := range c.byKey {
-		subs = append(subs, group...)
-	}
+	c.byKey.each(func(_ unique.Handle[subKey], group []*Subscriber) { subs = append(subs, group...) })
 	c.mu.Unlock()
 	c.setState(StateClosed) // before the link closes: no "connecting" then
 

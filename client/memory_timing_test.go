@@ -72,10 +72,54 @@ func benchMemoryPerSubscriber(b *testing.B, nclients, services, pubs, subsPerSer
 	svc := memService
 
 	goroutines0 := runtime.NumGoroutine()
-	base, stack0 := liveHeap()
+	_, stack0 := liveHeap()
 
+	// One goroutine per client subscribes on it, started before the heap's
+	// baseline: the runtime keeps the memory of a goroutine that exited
+	// for the next, so goroutines started later would count as the SDK's.
+	// (Their stacks, freed once they exit, are not in stack0.)
+	total := services * subsPerService
+	var done atomic.Int64 // subscribers whose handler saw the final version
+	const final = 2
+	handler := func(u Update) {
+		if u.Version == final {
+			done.Add(1)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	var wg sync.WaitGroup
+	work := make([]chan *Client, nclients)
+	for ci := range work {
+		work[ci] = make(chan *Client, 1)
+		wg.Go(func() {
+			c := <-work[ci]
+			if c == nil {
+				return
+			}
+			// Subscriber m subscribes to service m/subsPerService on
+			// client m%nclients: with nclients >= subsPerService a
+			// service's subscribers sit on as many different clients.
+			for m := ci; m < total; m += nclients {
+				if _, err := c.Subscribe(ctx, Subscription{DataID: svc(m / subsPerService), Scope: ScopeDataCenter}, handler); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	defer func() {
+		for _, w := range work {
+			select {
+			case w <- nil:
+			default:
+			}
+		}
+		wg.Wait()
+	}()
+
+	base, _ := liveHeap()
+
 	clients := make([]*Client, nclients)
 	for i := range clients {
 		c, err := New(ctx, Config{Sessions: []string{ms.addr}, Logger: quietLogger(), RequestTimeout: time.Minute})
@@ -85,27 +129,8 @@ func benchMemoryPerSubscriber(b *testing.B, nclients, services, pubs, subsPerSer
 		defer c.Close()
 		clients[i] = c
 	}
-	// Subscriber m subscribes to service m/subsPerService on client
-	// m%nclients: with nclients >= subsPerService a service's subscribers
-	// sit on as many different clients.
-	total := services * subsPerService
-	var done atomic.Int64 // subscribers whose handler saw the final version
-	const final = 2
-	handler := func(u Update) {
-		if u.Version == final {
-			done.Add(1)
-		}
-	}
-	var wg sync.WaitGroup
 	for ci, c := range clients {
-		wg.Go(func() {
-			for m := ci; m < total; m += nclients {
-				if _, err := c.Subscribe(ctx, Subscription{DataID: svc(m / subsPerService), Scope: ScopeDataCenter}, handler); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		work[ci] <- c
 	}
 	wg.Wait()
 	if b.Failed() {

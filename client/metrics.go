@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 )
 
 // Metrics is a snapshot of a client's state and counters. The SDK depends
@@ -64,11 +65,10 @@ func (c *Client) Metrics() Metrics {
 		m.Cache = c.cache.metrics()
 	}
 	c.mu.RLock()
-	groups := make(map[subKey][]*Subscriber, len(c.byKey))
-	for h, subs := range c.byKey {
-		k := h.Value()
-		groups[k] = subs // replaced, never changed in place
-	}
+	groups := make(map[subKey][]*Subscriber, c.byKey.keys())
+	c.byKey.each(func(h unique.Handle[subKey], subs []*Subscriber) {
+		groups[h.Value()] = subs // replaced, never changed in place
+	})
 	c.mu.RUnlock()
 	m.Subscriptions = make([]SubscriptionMetrics, 0, len(groups))
 	for k, subs := range groups {

@@ -21,7 +21,7 @@ func (c *Client) onPush(l *wire.Link, body []byte) {
 	// are not (the disk cache keeps them).
 	h := unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone})
 	key := h.Value()
-	subs := c.byKey[h]
+	subs := c.byKey.get(h)
 	c.mu.RUnlock()
 
 	resync := false

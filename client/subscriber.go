@@ -164,10 +164,7 @@ func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Upd
 		c.mu.Unlock()
 		return nil, fmt.Errorf("cannot subscribe to %s: %w", id, ErrClosed)
 	}
-	old := c.byKey[sub.key]
-	subs := make([]*Subscriber, len(old), len(old)+1)
-	copy(subs, old)
-	c.byKey[sub.key] = append(subs, sub)
+	c.byKey.add(sub)
 	c.mu.Unlock()
 
 	if fromCache {
@@ -266,22 +263,8 @@ func (s *Subscriber) renew(old string) *proto.Subscriber {
 func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 	c := s.c
 	c.mu.Lock()
-	live := c.has(s)
+	live := c.byKey.remove(s)
 	closed := c.closed
-	if live {
-		old := c.byKey[s.key]
-		if len(old) == 1 {
-			delete(c.byKey, s.key)
-		} else {
-			subs := make([]*Subscriber, 0, len(old)-1)
-			for _, o := range old {
-				if o != s {
-					subs = append(subs, o)
-				}
-			}
-			c.byKey[s.key] = subs
-		}
-	}
 	c.mu.Unlock()
 	s.stop()
 	switch {
@@ -366,7 +349,7 @@ func (s *Subscriber) pendingTemps() int {
 }
 
 // has reports whether s is one of c's subscribers; c.mu held.
-func (c *Client) has(s *Subscriber) bool { return slices.Contains(c.byKey[s.key], s) }
+func (c *Client) has(s *Subscriber) bool { return c.byKey.has(s) }
 
 // registerLater registers s in the background, until a session accepts
 // or refuses it or the client is closed: for a subscription served from

@@ -64,7 +64,7 @@ func (c *Client) onTemporaryPush(l *wire.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	subs := c.byKey[unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone})]
+	subs := c.byKey.get(unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone}))
 	c.mu.RUnlock()
 	if len(subs) == 0 {
 		return

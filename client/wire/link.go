@@ -339,7 +339,7 @@ var readBufs = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, linkR
 // idleRead is what an idle link reads into while it waits: an ack, a
 // reply or a heartbeat fits, so a lone small frame still costs one read;
 // a larger one is read on with a buffer from readBufs.
-const idleRead = 512
+const idleRead = 128
 
 func (l *Link) read() error {
 	r := NewFrameReader(nil, l.cfg.MaxFrame, nil)
