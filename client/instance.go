@@ -75,8 +75,9 @@ func (u Update) Instances() []Instance {
 // id: not kept with the list, whose records hold the same for less.
 func (l *pubList) instances() []Instance {
 	out := make([]Instance, l.count())
+	arena := make([]string, 0, l.count()) // one data string each, usually: grows if not
 	for i := range out {
-		pp := readRecord(l.rec(i))
+		pp := readRecordTo(l.rec(i), &arena)
 		in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data}
 		if len(pp.Attrs) > 0 {
 			in.Attrs = make(map[string]string, len(pp.Attrs))
@@ -86,7 +87,10 @@ func (l *pubList) instances() []Instance {
 		}
 		out[i] = in
 	}
-	// The records are by register id already.
-	slices.SortStableFunc(out, func(a, b Instance) int { return strings.Compare(a.Zone, b.Zone) })
+	// The records are by register id already; often in one zone.
+	byZone := func(a, b Instance) int { return strings.Compare(a.Zone, b.Zone) }
+	if !slices.IsSortedFunc(out, byZone) {
+		slices.SortStableFunc(out, byZone)
+	}
 	return out
 }

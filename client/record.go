@@ -105,13 +105,25 @@ func (r *recReader) count(minSize int) int {
 }
 
 // readRecord decodes a record; its strings are substrings of rec.
-func readRecord(rec string) proto.PushPublisher {
+func readRecord(rec string) proto.PushPublisher { return readRecordTo(rec, nil) }
+
+// readRecordTo is readRecord putting the data into *arena (when not nil)
+// rather than a slice of their own: one array for a list's publishers.
+func readRecordTo(rec string, arena *[]string) proto.PushPublisher {
 	r := recReader{s: rec}
 	pp := proto.PushPublisher{RegisterID: r.string(), Zone: r.string(), Version: r.uvarint()}
 	if n := r.count(1); n > 0 {
-		pp.Data = make([]string, n)
-		for i := range pp.Data {
-			pp.Data[i] = r.string()
+		if arena == nil {
+			pp.Data = make([]string, n)
+			for i := range pp.Data {
+				pp.Data[i] = r.string()
+			}
+		} else {
+			start := len(*arena)
+			for range n {
+				*arena = append(*arena, r.string())
+			}
+			pp.Data = (*arena)[start:len(*arena):len(*arena)]
 		}
 	}
 	if n := r.count(2); n > 0 {
@@ -154,13 +166,21 @@ func newListBuilder(n, bytes int) *listBuilder {
 	return b
 }
 
-// add appends an encoded record.
-func (b *listBuilder) add(rec string) {
-	b.offs = append(b.offs, uint32(b.buf.Len()))
-	b.buf.WriteString(rec)
-	id, _, version, _ := recHead(rec)
-	b.hash ^= proto.PublisherHash(id, version)
-	b.sum ^= recSum(rec)
+// copyRun appends l's records i to j-1 as they are; the caller accounts
+// for their hashes and sums.
+func (b *listBuilder) copyRun(l *pubList, i, j int) {
+	if i >= j {
+		return
+	}
+	start, end := int(l.offs[i]), len(l.recs)
+	if j < len(l.offs) {
+		end = int(l.offs[j])
+	}
+	shift := b.buf.Len() - start
+	for _, off := range l.offs[i:j] {
+		b.offs = append(b.offs, uint32(int(off)+shift))
+	}
+	b.buf.WriteString(l.recs[start:end])
 }
 
 // addPub appends pp's record.

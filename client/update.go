@@ -197,22 +197,30 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 			bytes += recSize(e.put)
 		}
 	}
+	// The records between edits are copied in runs, their hashes and sums
+	// staying in l's: only what the delta touches is hashed.
 	b := newListBuilder(n, bytes)
+	b.hash, b.sum = l.hash, l.sum
 	i := 0 // the next record of l to copy
 	for _, e := range edits {
-		for ; i < l.count() && (e.old >= 0 && i < e.old || e.old < 0 && recID(l.rec(i)) < e.id); i++ {
-			b.add(l.rec(i))
+		at := e.old
+		if at < 0 { // where e.id goes
+			at = sort.Search(l.count(), func(j int) bool { return recID(l.rec(j)) >= e.id })
 		}
+		b.copyRun(l, i, at)
+		i = at
 		if e.old >= 0 {
+			rec := l.rec(e.old)
+			id, _, version, _ := recHead(rec)
+			b.hash ^= proto.PublisherHash(id, version)
+			b.sum ^= recSum(rec)
 			i++
 		}
 		if e.put != nil {
 			b.addPub(e.put)
 		}
 	}
-	for ; i < l.count(); i++ {
-		b.add(l.rec(i))
-	}
+	b.copyRun(l, i, l.count())
 	next, ok := b.list(p.Version, time.Now().UnixNano())
 	if !ok || uint32(next.count()) != p.Count || next.hash != p.Hash {
 		return nil, false
