@@ -75,7 +75,9 @@ func (s *Subscriber) resend(m proto.Message, try func(proto.Message) error) erro
 
 func (s *Subscriber) refused(err error) {
 	s.mu.Lock()
-	s.refusal = err
+	if err != nil || s.rare != nil {
+		s.rareFields().refusal = err
+	}
 	s.mu.Unlock()
 }
 func (s *Subscriber) what() string {
@@ -89,7 +91,10 @@ func (s *Subscriber) what() string {
 func (s *Subscriber) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refusal
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.refusal
 }
 
 // backgroundRefusal reports a refusal found by the replay: on r, in the

@@ -63,7 +63,7 @@ type Subscription struct {
 }
 
 // Subscriber is one live subscription. A process may hold a million (a
-// load generator): its fields are packed to 128 bytes, and what it shares
+// load generator): its fields are packed to 80 bytes, and what it shares
 // with the other subscribers of its service (the dataInfoId, the list) it
 // holds by pointer.
 type Subscriber struct {
@@ -80,10 +80,7 @@ type Subscriber struct {
 	regID [16]byte // random; new when another client holds it (see resend)
 	list  *pubList // nil until the first push
 	seen  uint64   // the version the handler last received
-	// temps are temporary publications waiting for the handler
-	// (temporary.go), at most maxPendingTemporary; nil until the first.
-	temps   *[][]Instance
-	refusal error // see Err
+	rare  *subRare // nil until one of its fields is set
 
 	scope proto.Scope
 	// config: a watcher of a config key, whose absence (an empty list) is
@@ -316,7 +313,9 @@ func (s *Subscriber) run() {
 		l := s.list
 		if s.stopped || l == nil || l.version <= s.seen && s.pendingTemps() == 0 {
 			s.running = false
-			s.temps = nil
+			if s.rare != nil {
+				s.rare.temps = nil
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -326,8 +325,8 @@ func (s *Subscriber) run() {
 		if l.version > s.seen {
 			s.seen = l.version
 		} else {
-			temp = (*s.temps)[0]
-			*s.temps = slices.Delete(*s.temps, 0, 1)
+			temp = s.rare.temps[0]
+			s.rare.temps = slices.Delete(s.rare.temps, 0, 1)
 		}
 		cached := s.cached
 		s.mu.Unlock()
@@ -342,10 +341,26 @@ func (s *Subscriber) run() {
 
 // pendingTemps is the number of temporary publications waiting; s.mu held.
 func (s *Subscriber) pendingTemps() int {
-	if s.temps == nil {
+	if s.rare == nil {
 		return 0
 	}
-	return len(*s.temps)
+	return len(s.rare.temps)
+}
+
+// subRare holds what few subscribers ever have, out of the Subscriber.
+type subRare struct {
+	// temps are temporary publications waiting for the handler
+	// (temporary.go), at most maxPendingTemporary.
+	temps   [][]Instance
+	refusal error // see Err
+}
+
+// rareFields returns s.rare, allocating it; s.mu held.
+func (s *Subscriber) rareFields() *subRare {
+	if s.rare == nil {
+		s.rare = new(subRare)
+	}
+	return s.rare
 }
 
 // has reports whether s is one of c's subscribers; c.mu held.

@@ -95,14 +95,12 @@ func (s *Subscriber) addTemporary(entries []Instance) {
 		s.c.temporaryDropped.Add(1)
 		return
 	}
-	if s.temps == nil {
-		s.temps = new([][]Instance)
-	}
-	if len(*s.temps) >= maxPendingTemporary {
-		*s.temps = slices.Delete(*s.temps, 0, 1)
+	r := s.rareFields()
+	if len(r.temps) >= maxPendingTemporary {
+		r.temps = slices.Delete(r.temps, 0, 1)
 		s.c.temporaryDropped.Add(1)
 	}
-	*s.temps = append(*s.temps, entries)
+	r.temps = append(r.temps, entries)
 	start := !s.running
 	s.running = true
 	s.mu.Unlock()

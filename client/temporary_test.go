@@ -45,7 +45,7 @@ func TestTemporaryQueueBounded(t *testing.T) {
 		s.addTemporary([]Instance{{RegisterID: string(rune('a' + i))}})
 	}
 	s.mu.Lock()
-	n, first := s.pendingTemps(), (*s.temps)[0][0].RegisterID
+	n, first := s.pendingTemps(), s.rare.temps[0][0].RegisterID
 	s.mu.Unlock()
 	if n != maxPendingTemporary || first != "d" || c.temporaryDropped.Load() != 4 {
 		t.Fatalf("%d queued, first %q, %d dropped", n, first, c.temporaryDropped.Load())
