@@ -48,7 +48,7 @@ func cacheName(k subKey) string {
 
 // encodeCache renders l as the file of key k.
 func encodeCache(k subKey, l *pubList) ([]byte, error) {
-	f := cacheFile{DataInfoID: k.dataInfoID, Zone: k.zone, Version: l.version, Publishers: make([]cachedPubRec, 0, len(l.pubs))}
+	f := cacheFile{DataInfoID: k.dataInfoID, Zone: k.zone, Version: l.version, Publishers: make([]cachedPubRec, 0, l.count())}
 	for _, pp := range l.all() {
 		f.Publishers = append(f.Publishers, cachedPubRec{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data, Attrs: pp.Attrs})
 	}
@@ -65,15 +65,19 @@ func decodeCache(k subKey, b []byte) (*pubList, error) {
 	if f.DataInfoID != k.dataInfoID || f.Zone != k.zone {
 		return nil, errors.New("the file is another subscription's")
 	}
-	l := &pubList{version: f.Version, pubs: make(map[string]pubEntry, len(f.Publishers))}
-	for _, p := range f.Publishers {
+	pubs := make([]proto.PushPublisher, len(f.Publishers))
+	for i, p := range f.Publishers {
 		if p.RegisterID == "" || len(p.RegisterID) > proto.MaxIDLen || len(p.Data) > proto.MaxDataItems || !attrsWithinLimits(p.Attrs) {
 			return nil, errors.New("a publisher is over the protocol's limits")
 		}
 		if len(p.Attrs) == 0 {
 			p.Attrs = nil
 		}
-		l.put(proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data, Attrs: p.Attrs})
+		pubs[i] = proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data, Attrs: p.Attrs}
+	}
+	l, ok := newList(f.Version, pubs, 0)
+	if !ok {
+		return nil, errors.New("the list is too large")
 	}
 	return l, nil
 }

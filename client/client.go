@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/roster-registry/roster/client/wire"
 )
@@ -35,11 +36,8 @@ type Client struct {
 	mu     sync.RWMutex
 	closed bool
 	pubs   map[*Publisher]struct{}
-	subs   map[*Subscriber]struct{}
-	// byKey indexes subscribers by what a push names. Its slices are
-	// replaced, never changed in place, so the push path can use one after
-	// releasing mu.
-	byKey map[subKey][]*Subscriber
+	// byKey holds the subscribers, by what a push names (subindex.go).
+	byKey subIndex
 
 	// refuse ends New's wait when a session refuses the handshake for
 	// good; set before the connection starts, a no-op after New returned.
@@ -132,8 +130,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		log:      cfg.Logger,
 		secret:   rand.Text(),
 		pubs:     make(map[*Publisher]struct{}),
-		subs:     make(map[*Subscriber]struct{}),
-		byKey:    make(map[subKey][]*Subscriber),
+		byKey:    newSubIndex(),
 	}
 	c.bal = balancer{list: weighted, wake: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -181,10 +178,8 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	subs := make([]*Subscriber, 0, len(c.subs))
-	for s := range c.subs {
-		subs = append(subs, s)
-	}
+	var subs []*Subscriber
+	c.byKey.each(func(_ unique.Handle[subKey], group []*Subscriber) { subs = append(subs, group...) })
 	c.mu.Unlock()
 	c.setState(StateClosed) // before the link closes: no "connecting" then
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
@@ -111,15 +112,17 @@ func (c *Client) replay(ctx context.Context, l *wire.Link) error {
 		m proto.Message
 	}
 	c.mu.RLock()
-	msgs := make([]item, 0, len(c.pubs)+len(c.subs))
+	msgs := make([]item, 0, len(c.pubs)+c.byKey.keys())
 	for p := range c.pubs {
 		if m := p.registration(); m != nil {
 			msgs = append(msgs, item{p, m})
 		}
 	}
-	for s := range c.subs {
-		msgs = append(msgs, item{s, s.registration()})
-	}
+	c.byKey.each(func(_ unique.Handle[subKey], group []*Subscriber) {
+		for _, s := range group {
+			msgs = append(msgs, item{s, s.registration()})
+		}
+	})
 	c.mu.RUnlock()
 	if len(msgs) == 0 {
 		return nil

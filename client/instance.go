@@ -15,8 +15,7 @@ const WeightAttr = "weight"
 const MaxWeight = 1_000_000
 
 // Instance is one publisher of a subscribed list: what it published and
-// its attributes. Data and Attrs are shared with every reader of the same
-// list: read them, do not change them.
+// its attributes, the caller's to keep or change.
 type Instance struct {
 	RegisterID string
 	Zone       string // "" when the publisher registered none
@@ -55,7 +54,7 @@ func ParseWeight(s string) (int, bool) {
 // string of Zones, with no register id nor attributes.
 func (u Update) Instances() []Instance {
 	if u.list != nil {
-		return slices.Clone(u.list.instances())
+		return u.list.instances()
 	}
 	var out []Instance
 	for z, data := range u.Zones {
@@ -72,26 +71,26 @@ func (u Update) Instances() []Instance {
 	return out
 }
 
-// instances renders the list's publishers once for every holder of it.
+// instances renders the list's publishers, sorted by zone then register
+// id: not kept with the list, whose records hold the same for less.
 func (l *pubList) instances() []Instance {
-	l.instOnce.Do(func() {
-		l.inst = make([]Instance, 0, len(l.pubs))
-		for _, pp := range l.all() {
-			in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: slices.Clip(pp.Data)}
-			if len(pp.Attrs) > 0 {
-				in.Attrs = make(map[string]string, len(pp.Attrs))
-				for _, a := range pp.Attrs {
-					in.Attrs[a.Key] = a.Value
-				}
+	out := make([]Instance, l.count())
+	arena := make([]string, 0, l.count()) // one data string each, usually: grows if not
+	for i := range out {
+		pp := readRecordTo(l.rec(i), &arena)
+		in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data}
+		if len(pp.Attrs) > 0 {
+			in.Attrs = make(map[string]string, len(pp.Attrs))
+			for _, a := range pp.Attrs {
+				in.Attrs[a.Key] = a.Value
 			}
-			l.inst = append(l.inst, in)
 		}
-		slices.SortFunc(l.inst, func(a, b Instance) int {
-			if c := strings.Compare(a.Zone, b.Zone); c != 0 {
-				return c
-			}
-			return strings.Compare(a.RegisterID, b.RegisterID)
-		})
-	})
-	return l.inst
+		out[i] = in
+	}
+	// The records are by register id already; often in one zone.
+	byZone := func(a, b Instance) int { return strings.Compare(a.Zone, b.Zone) }
+	if !slices.IsSortedFunc(out, byZone) {
+		slices.SortStableFunc(out, byZone)
+	}
+	return out
 }

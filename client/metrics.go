@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 )
 
 // Metrics is a snapshot of a client's state and counters. The SDK depends
@@ -64,10 +65,10 @@ func (c *Client) Metrics() Metrics {
 		m.Cache = c.cache.metrics()
 	}
 	c.mu.RLock()
-	groups := make(map[subKey][]*Subscriber, len(c.byKey))
-	for k, subs := range c.byKey {
-		groups[k] = subs // replaced, never changed in place
-	}
+	groups := make(map[subKey][]*Subscriber, c.byKey.keys())
+	c.byKey.each(func(h unique.Handle[subKey], subs []*Subscriber) {
+		groups[h.Value()] = subs // replaced, never changed in place
+	})
 	c.mu.RUnlock()
 	m.Subscriptions = make([]SubscriptionMetrics, 0, len(groups))
 	for k, subs := range groups {
@@ -76,7 +77,7 @@ func (c *Client) Metrics() Metrics {
 		for _, s := range subs {
 			s.mu.Lock()
 			if s.list != nil && (sm.Version == 0 || s.list.version > sm.Version || sm.Cached && !s.cached) {
-				sm.Version, sm.Publishers, sm.Cached = s.list.version, len(s.list.pubs), s.cached
+				sm.Version, sm.Publishers, sm.Cached = s.list.version, s.list.count(), s.cached
 			}
 			if s.list != nil && !s.cached {
 				received = max(received, s.list.received)

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"unique"
+
 	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
 )
@@ -15,8 +17,11 @@ func (c *Client) onPush(l *wire.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	key := subKey{dataInfoID: p.DataInfoID, zone: p.Zone}
-	subs := c.byKey[key]
+	// The key's strings are substrings of the push's body; the handle's
+	// are not (the disk cache keeps them).
+	h := unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone})
+	key := h.Value()
+	subs := c.byKey.get(h)
 	c.mu.RUnlock()
 
 	resync := false
@@ -91,7 +96,7 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 		// Held would make the session raise the datum's version and push
 		// the whole group again: under load, slow acks turned every resend
 		// into a push to every subscriber.
-		if p.Count == uint32(len(cur.pubs)) && p.Hash == cur.hash {
+		if p.Count == uint32(cur.count()) && p.Hash == cur.hash {
 			return true, 0 // the list held: nothing to take
 		}
 		return false, cur.version
@@ -104,7 +109,10 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 	switch {
 	case p.Full():
 		if memo.full == nil {
-			memo.full = fullListShared(p)
+			if memo.full = fullListShared(p); memo.full == nil {
+				s.mu.Unlock()
+				return false, 0
+			}
 		}
 		next = memo.full
 	case cur != nil && cur == memo.from:
@@ -118,7 +126,7 @@ func (s *Subscriber) apply(p *proto.Push, memo *applyMemo) (ok bool, held uint64
 		memo.from, memo.to = cur, n
 		next = n
 	}
-	if len(next.pubs) == 0 && s.list != nil && len(s.list.pubs) > 0 && s.c.cfg.PushEmptyProtection && !s.config {
+	if next.count() == 0 && s.list != nil && s.list.count() > 0 && s.c.cfg.PushEmptyProtection && !s.config {
 		memo.keptFrom = s.list.version
 		s.mu.Unlock()
 		return true, 0

@@ -2,6 +2,7 @@ package client
 
 import (
 	"testing"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -31,7 +32,7 @@ func FuzzApplyPush(f *testing.F) {
 			return
 		}
 		held := fullList(fullPush(svcID, "", 10, p1, p2))
-		s := &Subscriber{c: &Client{}, dataInfoID: svcID, list: held, stopped: true} // a zero Config: no push-empty protection
+		s := &Subscriber{c: &Client{}, key: unique.Make(subKey{dataInfoID: svcID}), list: held, stopped: true} // a zero Config: no push-empty protection
 		ok, h := s.apply(&p, &applyMemo{})
 		switch {
 		case s.list != held && (!ok || h != 0 || s.list.version != p.Version || p.Version <= held.version):

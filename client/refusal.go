@@ -63,24 +63,39 @@ func (s *Subscriber) resend(m proto.Message, try func(proto.Message) error) erro
 	if se := serverError(err); se != nil && se.Code == proto.CodeOwned {
 		if next := s.renew(m.(*proto.Subscriber).RegisterID); next != nil {
 			s.c.log.Warn("session says another client holds a subscriber's registerId, going on under a new one",
-				"dataInfoId", s.dataInfoID, "now", next.RegisterID)
+				"dataInfoId", s.key.Value().dataInfoID, "now", next.RegisterID)
 			err = try(next)
 		}
 	}
 	if err == nil {
-		s.refusal.set(nil)
+		s.refused(nil)
 	}
 	return err
 }
 
-func (s *Subscriber) refused(err error) { s.refusal.set(err) }
-func (s *Subscriber) what() string      { return "subscriber " + s.RegisterID() + " of " + s.dataInfoID }
+func (s *Subscriber) refused(err error) {
+	s.mu.Lock()
+	if err != nil || s.rare != nil {
+		s.rareFields().refusal = err
+	}
+	s.mu.Unlock()
+}
+func (s *Subscriber) what() string {
+	return "subscriber " + s.RegisterID() + " of " + s.key.Value().dataInfoID
+}
 
 // Err returns the registry's refusal of this subscriber when the client
 // registered it again in the background (after a reconnect), or nil when
 // its last registration was accepted. A refusal found then is also logged
 // and passed to Config.OnRefusal.
-func (s *Subscriber) Err() error { return s.refusal.get() }
+func (s *Subscriber) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.refusal
+}
 
 // backgroundRefusal reports a refusal found by the replay: on r, in the
 // log, and to Config.OnRefusal.

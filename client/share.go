@@ -1,10 +1,10 @@
 package client
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"runtime"
 	"sync"
+	"unique"
 	"weak"
 
 	"github.com/roster-registry/roster/proto"
@@ -38,41 +38,25 @@ type listKey struct {
 
 // key returns the key l is shared under, for pushes of dataInfoID and zone.
 func (l *pubList) key(dataInfoID, zone string) listKey {
-	return listKey{dataInfoID: dataInfoID, zone: zone, version: l.version, count: uint32(len(l.pubs)), hash: l.hash, sum: l.sum}
+	return listKey{dataInfoID: dataInfoID, zone: zone, version: l.version, count: uint32(l.count()), hash: l.hash, sum: l.sum}
 }
 
 // sumSeed is random per process: a session cannot make two lists collide
 // on purpose.
 var sumSeed = maphash.MakeSeed()
 
-// contentSum hashes everything a handler sees of a publisher. A list's sum
-// is the XOR of its publishers' (like proto.ListHash, which covers only
-// register ids and versions), so it is kept up to date incrementally.
+// recSum hashes a record (record.go): everything a handler sees of a
+// publisher. A list's sum is the XOR of its records' (like proto.ListHash,
+// which covers only register ids and versions), so it is kept up to date
+// incrementally.
+func recSum(rec string) uint64 { return maphash.String(sumSeed, rec) }
+
+func recSumBytes(rec []byte) uint64 { return maphash.Bytes(sumSeed, rec) }
+
+// contentSum is the recSum of pp's record.
 func contentSum(pp *proto.PushPublisher) uint64 {
-	var h maphash.Hash
-	h.SetSeed(sumSeed)
-	writeString := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		_, _ = h.Write(n[:])
-		_, _ = h.WriteString(s)
-	}
-	writeString(pp.RegisterID)
-	writeString(pp.Zone)
-	var v [16]byte
-	binary.LittleEndian.PutUint64(v[:], pp.Version)
-	binary.LittleEndian.PutUint64(v[8:], uint64(len(pp.Data)))
-	_, _ = h.Write(v[:])
-	for _, d := range pp.Data {
-		writeString(d)
-	}
-	binary.LittleEndian.PutUint64(v[:8], uint64(len(pp.Attrs)))
-	_, _ = h.Write(v[:8])
-	for _, a := range pp.Attrs {
-		writeString(a.Key)
-		writeString(a.Value)
-	}
-	return h.Sum64()
+	var a [256]byte
+	return recSumBytes(appendRecord(a[:0], pp))
 }
 
 // sharedList returns the live list stored under k, if any.
@@ -87,6 +71,9 @@ func sharedList(k listKey) *pubList {
 // share returns the live list stored under k (l's key), storing l there
 // first if there is none.
 func share(k listKey, l *pubList) *pubList {
+	// The push's strings are substrings of its whole body: a key kept
+	// holds copies, one per service for the whole process.
+	k.dataInfoID, k.zone = unique.Make(k.dataInfoID).Value(), unique.Make(k.zone).Value()
 	wp := weak.Make(l)
 	for {
 		v, loaded := lists.LoadOrStore(k, wp)
@@ -135,6 +122,9 @@ func fullListShared(p *proto.Push) *pubList {
 	// Built from scratch, the list may differ from k (a register id twice
 	// in the push): it is shared under its own key.
 	l := fullList(p)
+	if l == nil {
+		return nil
+	}
 	return share(l.key(p.DataInfoID, p.Zone), l)
 }
 
@@ -167,38 +157,19 @@ func (l *pubList) applyDeltaShared(p *proto.Push) (*pubList, bool) {
 func (l *pubList) deltaKey(p *proto.Push) listKey {
 	k := l.key(p.DataInfoID, p.Zone)
 	k.version = p.Version
-	// touched holds what the delta did so far to a register id: the
-	// publisher it put, or nil for a removal.
-	touched := make(map[string]*proto.PushPublisher, len(p.Removed)+len(p.Publishers))
-	find := func(id string) *proto.PushPublisher {
-		if pp, ok := touched[id]; ok {
-			return pp
+	for _, e := range l.deltaEdits(p) {
+		if e.old >= 0 {
+			rec := l.rec(e.old)
+			_, _, version, _ := recHead(rec)
+			k.count--
+			k.hash ^= proto.PublisherHash(e.id, version)
+			k.sum ^= recSum(rec)
 		}
-		if pp, ok := l.get(id); ok {
-			return &pp
+		if e.put != nil {
+			k.count++
+			k.hash ^= proto.PublisherHash(e.id, e.put.Version)
+			k.sum ^= contentSum(e.put)
 		}
-		return nil
-	}
-	drop := func(old *proto.PushPublisher) {
-		k.count--
-		k.hash ^= proto.PublisherHash(old.RegisterID, old.Version)
-		k.sum ^= contentSum(old)
-	}
-	for _, id := range p.Removed {
-		if old := find(id); old != nil {
-			drop(old)
-			touched[id] = nil
-		}
-	}
-	for i := range p.Publishers {
-		pp := &p.Publishers[i]
-		if old := find(pp.RegisterID); old != nil {
-			drop(old)
-		}
-		k.count++
-		k.hash ^= proto.PublisherHash(pp.RegisterID, pp.Version)
-		k.sum ^= contentSum(pp)
-		touched[pp.RegisterID] = pp
 	}
 	return k
 }

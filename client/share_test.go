@@ -118,7 +118,7 @@ func TestSharedListForgottenWhenCollected(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if l := fullListShared(p); l == nil || len(l.pubs) != 1 {
+	if l := fullListShared(p); l == nil || l.count() != 1 {
 		t.Fatalf("after collection: %+v", l)
 	}
 }

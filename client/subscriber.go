@@ -3,10 +3,12 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -60,32 +62,42 @@ type Subscription struct {
 	Zone string
 }
 
-// Subscriber is one live subscription.
+// Subscriber is one live subscription. A process may hold a million (a
+// load generator): its fields are packed to 80 bytes, and what it shares
+// with the other subscribers of its service (the dataInfoId, the list) it
+// holds by pointer.
 type Subscriber struct {
-	c          *Client
-	dataInfoID string
-	scope      proto.Scope
-	key        subKey
-	handler    func(Update)
-	// config: a watcher of a config key, whose absence (an empty list) is
-	// news, never kept from it by PushEmptyProtection.
-	config bool
+	c *Client
+	// key is what the pushes for it name, one value for every subscriber
+	// of the process with the same key (a dataInfoId is up to 512 bytes).
+	key     unique.Handle[subKey]
+	handler func(Update)
 
 	// A subscriber has no goroutine of its own while idle (a process may
 	// hold a million): apply starts one when the list changes and none is
 	// running, and it exits once the handler saw the newest list.
-	mu         sync.Mutex
-	registerID string   // new when another client holds it (see resend)
-	list       *pubList // nil until the first push
-	seen       uint64   // the version the handler last received
-	running    bool     // a handler goroutine is running
-	stopped    bool     // Unsubscribe or Close: no handler call starts any more
-	cached     bool     // list came from Config.CacheDir, not from a session
-	// temps are temporary publications waiting for the handler
-	// (temporary.go), at most maxPendingTemporary.
-	temps [][]Instance
+	mu    sync.Mutex
+	regID [16]byte // random; new when another client holds it (see resend)
+	list  *pubList // nil until the first push
+	seen  uint64   // the version the handler last received
+	rare  *subRare // nil until one of its fields is set
 
-	refusal refusal // see Err
+	scope proto.Scope
+	// config: a watcher of a config key, whose absence (an empty list) is
+	// news, never kept from it by PushEmptyProtection.
+	config  bool
+	running bool // a handler goroutine is running
+	stopped bool // Unsubscribe or Close: no handler call starts any more
+	cached  bool // list came from Config.CacheDir, not from a session
+}
+
+// registerIDs encodes a subscriber's random id as crypto/rand.Text does.
+var registerIDs = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newRegID draws a random register id.
+func newRegID() (id [16]byte) {
+	_, _ = rand.Read(id[:])
+	return id
 }
 
 // Subscribe records a subscription, registers it with the session and
@@ -118,27 +130,27 @@ func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Upd
 	if !ok {
 		return nil, fmt.Errorf("cannot subscribe to %s: %w: %d", id, ErrInvalidScope, uint8(s.Scope))
 	}
-	sub := &Subscriber{
-		c:          c,
-		dataInfoID: id,
-		registerID: rand.Text(),
-		scope:      scope,
-		key:        subKey{dataInfoID: id},
-		handler:    handler,
-		config:     config,
-	}
+	key := subKey{dataInfoID: id}
 	if scope == proto.ScopeZone {
-		sub.key.zone = c.cfg.Zone
+		key.zone = c.cfg.Zone
 		if s.Zone != "" {
 			if msg := validName(s.Zone); msg != "" {
 				return nil, fmt.Errorf("cannot subscribe to %s: %w: zone %q: %s", id, ErrInvalid, clip(s.Zone), msg)
 			}
-			sub.key.zone = s.Zone
+			key.zone = s.Zone
 		}
+	}
+	sub := &Subscriber{
+		c:       c,
+		regID:   newRegID(),
+		scope:   scope,
+		key:     unique.Make(key),
+		handler: handler,
+		config:  config,
 	}
 
 	if c.cache != nil {
-		if l := c.cache.load(sub.key); l != nil {
+		if l := c.cache.load(key); l != nil {
 			sub.list, sub.cached = l, true
 		}
 	}
@@ -149,11 +161,7 @@ func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Upd
 		c.mu.Unlock()
 		return nil, fmt.Errorf("cannot subscribe to %s: %w", id, ErrClosed)
 	}
-	c.subs[sub] = struct{}{}
-	old := c.byKey[sub.key]
-	subs := make([]*Subscriber, len(old), len(old)+1)
-	copy(subs, old)
-	c.byKey[sub.key] = append(subs, sub)
+	c.byKey.add(sub)
 	c.mu.Unlock()
 
 	if fromCache {
@@ -183,13 +191,13 @@ func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Upd
 func (s *Subscriber) Unsubscribe(ctx context.Context) error {
 	m, err := s.remove()
 	if err != nil {
-		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.key.Value().dataInfoID, err)
 	}
 	if err := s.c.call(ctx, m); err != nil {
 		if !errors.As(err, new(*ServerError)) {
 			s.c.unregisterLater(m)
 		}
-		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.key.Value().dataInfoID, err)
 	}
 	return nil
 }
@@ -202,7 +210,7 @@ func (s *Subscriber) Unsubscribe(ctx context.Context) error {
 func (s *Subscriber) UnsubscribeLater() error {
 	m, err := s.remove()
 	if err != nil {
-		return fmt.Errorf("cannot unsubscribe from %s: %w", s.dataInfoID, err)
+		return fmt.Errorf("cannot unsubscribe from %s: %w", s.key.Value().dataInfoID, err)
 	}
 	s.c.unregisterLater(m)
 	return nil
@@ -217,31 +225,32 @@ func (s *Subscriber) Current() (Update, bool) {
 	if l == nil {
 		return Update{}, false
 	}
-	u := l.update(s.dataInfoID)
+	u := l.update(s.key.Value().dataInfoID)
 	u.Cached = cached
 	return u, true
 }
 
 // DataInfoID returns the key the subscription is registered under.
-func (s *Subscriber) DataInfoID() string { return s.dataInfoID }
+func (s *Subscriber) DataInfoID() string { return s.key.Value().dataInfoID }
 
 // RegisterID returns the subscription's unique id. It changes if a session
 // refuses it as another client's (the subscription goes on under a new one).
 func (s *Subscriber) RegisterID() string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.registerID
+	id := s.regID
+	s.mu.Unlock()
+	return registerIDs.EncodeToString(id[:])
 }
 
 // renew gives s a new registerId, unless it has had one since old or was
 // stopped, and returns its registration.
 func (s *Subscriber) renew(old string) *proto.Subscriber {
 	s.mu.Lock()
-	if s.stopped || s.registerID != old {
+	if s.stopped || registerIDs.EncodeToString(s.regID[:]) != old {
 		s.mu.Unlock()
 		return nil
 	}
-	s.registerID = rand.Text()
+	s.regID = newRegID()
 	s.mu.Unlock()
 	return s.message()
 }
@@ -251,23 +260,8 @@ func (s *Subscriber) renew(old string) *proto.Subscriber {
 func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 	c := s.c
 	c.mu.Lock()
-	_, live := c.subs[s]
+	live := c.byKey.remove(s)
 	closed := c.closed
-	if live {
-		delete(c.subs, s)
-		old := c.byKey[s.key]
-		if len(old) == 1 {
-			delete(c.byKey, s.key)
-		} else {
-			subs := make([]*Subscriber, 0, len(old)-1)
-			for _, o := range old {
-				if o != s {
-					subs = append(subs, o)
-				}
-			}
-			c.byKey[s.key] = subs
-		}
-	}
 	c.mu.Unlock()
 	s.stop()
 	switch {
@@ -276,19 +270,19 @@ func (s *Subscriber) remove() (*proto.UnregisterSubscriber, error) {
 	case !live:
 		return nil, ErrUnsubscribed
 	}
-	return &proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.RegisterID()}, nil
+	return &proto.UnregisterSubscriber{DataInfoID: s.key.Value().dataInfoID, RegisterID: s.RegisterID()}, nil
 }
 
 // message is the subscriber's registration. Replayed after a reconnect, it
 // names the version of the list held, which the session leaves in place
 // while a restarted registry is still being rebuilt (proto.Subscriber.Held).
 func (s *Subscriber) message() *proto.Subscriber {
-	zone := s.key.zone // a ScopeZone subscription's own zone
+	zone := s.key.Value().zone // a ScopeZone subscription's own zone
 	if zone == "" {
 		zone = s.c.cfg.Zone
 	}
 	m := &proto.Subscriber{
-		DataInfoID: s.dataInfoID,
+		DataInfoID: s.key.Value().dataInfoID,
 		RegisterID: s.RegisterID(),
 		Zone:       zone,
 		Scope:      s.scope,
@@ -317,9 +311,11 @@ func (s *Subscriber) run() {
 	for {
 		s.mu.Lock()
 		l := s.list
-		if s.stopped || l == nil || l.version <= s.seen && len(s.temps) == 0 {
+		if s.stopped || l == nil || l.version <= s.seen && s.pendingTemps() == 0 {
 			s.running = false
-			s.temps = nil
+			if s.rare != nil {
+				s.rare.temps = nil
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -329,12 +325,12 @@ func (s *Subscriber) run() {
 		if l.version > s.seen {
 			s.seen = l.version
 		} else {
-			temp = s.temps[0]
-			s.temps = slices.Delete(s.temps, 0, 1)
+			temp = s.rare.temps[0]
+			s.rare.temps = slices.Delete(s.rare.temps, 0, 1)
 		}
 		cached := s.cached
 		s.mu.Unlock()
-		u := l.update(s.dataInfoID)
+		u := l.update(s.key.Value().dataInfoID)
 		u.Cached = cached
 		if temp != nil {
 			u = withTemporary(u, temp)
@@ -342,6 +338,33 @@ func (s *Subscriber) run() {
 		s.handler(u)
 	}
 }
+
+// pendingTemps is the number of temporary publications waiting; s.mu held.
+func (s *Subscriber) pendingTemps() int {
+	if s.rare == nil {
+		return 0
+	}
+	return len(s.rare.temps)
+}
+
+// subRare holds what few subscribers ever have, out of the Subscriber.
+type subRare struct {
+	// temps are temporary publications waiting for the handler
+	// (temporary.go), at most maxPendingTemporary.
+	temps   [][]Instance
+	refusal error // see Err
+}
+
+// rareFields returns s.rare, allocating it; s.mu held.
+func (s *Subscriber) rareFields() *subRare {
+	if s.rare == nil {
+		s.rare = new(subRare)
+	}
+	return s.rare
+}
+
+// has reports whether s is one of c's subscribers; c.mu held.
+func (c *Client) has(s *Subscriber) bool { return c.byKey.has(s) }
 
 // registerLater registers s in the background, until a session accepts
 // or refuses it or the client is closed: for a subscription served from
@@ -354,12 +377,12 @@ func (c *Client) registerLater(s *Subscriber) {
 			return
 		}
 		c.mu.RLock()
-		_, live := c.subs[s]
+		live := c.has(s)
 		c.mu.RUnlock()
 		if err == nil && !live {
 			// Unsubscribed while this was in flight: its unregister may
 			// have gone first.
-			c.unregisterLater(&proto.UnregisterSubscriber{DataInfoID: s.dataInfoID, RegisterID: s.RegisterID()})
+			c.unregisterLater(&proto.UnregisterSubscriber{DataInfoID: s.key.Value().dataInfoID, RegisterID: s.RegisterID()})
 		}
 	})
 }

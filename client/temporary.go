@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unique"
 
 	"github.com/roster-registry/roster/client/wire"
 	"github.com/roster-registry/roster/proto"
@@ -63,7 +64,7 @@ func (c *Client) onTemporaryPush(l *wire.Link, body []byte) {
 		return
 	}
 	c.mu.RLock()
-	subs := c.byKey[subKey{dataInfoID: p.DataInfoID, zone: p.Zone}]
+	subs := c.byKey.get(unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone}))
 	c.mu.RUnlock()
 	if len(subs) == 0 {
 		return
@@ -94,11 +95,12 @@ func (s *Subscriber) addTemporary(entries []Instance) {
 		s.c.temporaryDropped.Add(1)
 		return
 	}
-	if len(s.temps) >= maxPendingTemporary {
-		s.temps = slices.Delete(s.temps, 0, 1)
+	r := s.rareFields()
+	if len(r.temps) >= maxPendingTemporary {
+		r.temps = slices.Delete(r.temps, 0, 1)
 		s.c.temporaryDropped.Add(1)
 	}
-	s.temps = append(s.temps, entries)
+	r.temps = append(r.temps, entries)
 	start := !s.running
 	s.running = true
 	s.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -32,9 +33,9 @@ func TestWithTemporaryLeavesTheSharedListAlone(t *testing.T) {
 func TestTemporaryQueueBounded(t *testing.T) {
 	c := &Client{}
 	block := make(chan struct{})
-	s := &Subscriber{c: c, dataInfoID: "d", handler: func(Update) { <-block }}
+	s := &Subscriber{c: c, key: unique.Make(subKey{dataInfoID: "d"}), handler: func(Update) { <-block }}
 	s.addTemporary([]Instance{{RegisterID: "x"}})
-	if c.temporaryDropped.Load() != 1 || len(s.temps) != 0 {
+	if c.temporaryDropped.Load() != 1 || s.pendingTemps() != 0 {
 		t.Fatal("a subscriber without a list queued a temporary entry")
 	}
 	s.mu.Lock()
@@ -44,7 +45,7 @@ func TestTemporaryQueueBounded(t *testing.T) {
 		s.addTemporary([]Instance{{RegisterID: string(rune('a' + i))}})
 	}
 	s.mu.Lock()
-	n, first := len(s.temps), s.temps[0][0].RegisterID
+	n, first := s.pendingTemps(), s.rare.temps[0][0].RegisterID
 	s.mu.Unlock()
 	if n != maxPendingTemporary || first != "d" || c.temporaryDropped.Load() != 4 {
 		t.Fatalf("%d queued, first %q, %d dropped", n, first, c.temporaryDropped.Load())

@@ -3,6 +3,8 @@ package client
 import (
 	"maps"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +19,7 @@ type Update struct {
 	Version uint64
 	// Zones maps a publisher's zone to the data (addresses) published in it,
 	// sorted. A publisher that registered no zone appears under "". The map
-	// is the caller's, but the slices are shared with every subscriber of
-	// the process at the same list: read them, append to them (that
-	// copies), but do not change or sort them in place.
+	// and its slices are the caller's.
 	Zones map[string][]string
 	// Cached: the list was read from Config.CacheDir, no session has
 	// pushed one since; Version is the one it had when written.
@@ -53,61 +53,129 @@ func (u Update) Addresses() []string {
 // replaced, never changed, so subscribers at the same list share one value,
 // across every Client of the process (share.go), and readers need no lock
 // once they hold the pointer.
+//
+// Its publishers are records (record.go) in one string, sorted by register
+// id: a publisher costs its bytes and an offset. Views (Zones, Instances)
+// are decoded from them, their strings substrings of recs.
 type pubList struct {
 	version uint64
-	pubs    map[string]pubEntry // by RegisterID
-	// attrs holds the attributes of the publishers that have some, by
-	// RegisterID; nil when none has. Apart from pubs so that a list entry
-	// costs no more for them (get joins both).
-	attrs map[string][]proto.Attr
-	hash  uint64 // proto.ListHash of pubs, kept incrementally
-	sum   uint64 // contentSum of pubs, kept incrementally (share.go)
+	hash    uint64 // proto.ListHash of the publishers, kept incrementally
+	sum     uint64 // XOR of the records' recSum (share.go)
 	// received is when (UnixNano) the push that built the list arrived;
 	// 0 for a list from Config.CacheDir (Metrics).
 	received int64
+	recs     string   // the records, one after another
+	offs     []uint32 // where each record starts in recs
 
-	// zones is the data by zone, sorted, as handlers see it: built once
-	// for every subscriber holding the list.
-	zonesOnce sync.Once
-	zones     map[string][]string
-	instOnce  sync.Once // inst is built on the first Instances call
-	inst      []Instance
+	// order holds where each data string of the list starts in recs, by
+	// zone then data, as Update.Zones has them, and runs where each
+	// zone's end; worked out on the first update for every holder of the
+	// list (zoneData).
+	orderOnce sync.Once
+	order     []uint32
+	runs      []zoneRun
 }
 
-// pubEntry is a publisher of a list without its register id (the key)
-// and attributes (pubList.attrs).
-type pubEntry struct {
-	zone    string
-	version uint64
-	data    []string
+// count is the number of publishers.
+func (l *pubList) count() int { return len(l.offs) }
+
+// rec returns the i-th record.
+func (l *pubList) rec(i int) string {
+	end := len(l.recs)
+	if i+1 < len(l.offs) {
+		end = int(l.offs[i+1])
+	}
+	return l.recs[l.offs[i]:end]
+}
+
+// find returns the index of register id id's record.
+func (l *pubList) find(id string) (int, bool) {
+	return sort.Find(len(l.offs), func(i int) int { return strings.Compare(id, recID(l.rec(i))) })
 }
 
 // get returns the publisher of register id id.
 func (l *pubList) get(id string) (proto.PushPublisher, bool) {
-	e, ok := l.pubs[id]
+	i, ok := l.find(id)
 	if !ok {
 		return proto.PushPublisher{}, false
 	}
-	return proto.PushPublisher{RegisterID: id, Zone: e.zone, Version: e.version, Data: e.data, Attrs: l.attrs[id]}, true
+	return readRecord(l.rec(i)), true
 }
 
-// all returns every publisher of the list.
+// all returns every publisher of the list, by register id.
 func (l *pubList) all() []proto.PushPublisher {
-	out := make([]proto.PushPublisher, 0, len(l.pubs))
-	for id := range l.pubs {
-		pp, _ := l.get(id)
-		out = append(out, pp)
+	out := make([]proto.PushPublisher, len(l.offs))
+	for i := range out {
+		out[i] = readRecord(l.rec(i))
 	}
 	return out
 }
 
-// fullList builds the list carried by a full push.
+// fullList builds the list carried by a full push; nil in the one case it
+// cannot (records beyond 4 GiB).
 func fullList(p *proto.Push) *pubList {
-	l := &pubList{version: p.Version, pubs: make(map[string]pubEntry, len(p.Publishers)), received: time.Now().UnixNano()}
-	for _, pp := range p.Publishers {
-		l.put(pp)
-	}
+	l, _ := newList(p.Version, p.Publishers, time.Now().UnixNano())
 	return l
+}
+
+// newList builds a list of pubs; of publishers with the same register
+// id, the last counts (as a later put replaces an earlier one).
+func newList(version uint64, pubs []proto.PushPublisher, received int64) (*pubList, bool) {
+	order := make([]int32, len(pubs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(pubs[a].RegisterID, pubs[b].RegisterID) })
+	keep := order[:0]
+	for i, o := range order {
+		if i+1 < len(order) && pubs[order[i+1]].RegisterID == pubs[o].RegisterID {
+			continue // a later one with the same id follows
+		}
+		keep = append(keep, o)
+	}
+	bytes := 0
+	for _, o := range keep {
+		bytes += recSize(&pubs[o])
+	}
+	b := newListBuilder(len(keep), bytes)
+	for _, o := range keep {
+		b.addPub(&pubs[o])
+	}
+	return b.list(version, received)
+}
+
+// edit is what a delta push does to one register id: the index of the
+// record it replaces or removes (-1 if none), and the publisher it puts
+// (nil for a removal).
+type edit struct {
+	id  string
+	old int
+	put *proto.PushPublisher
+}
+
+// deltaEdits returns what p does to l, by register id: the removals
+// first, then the publishers, the last one of an id counting.
+func (l *pubList) deltaEdits(p *proto.Push) []edit {
+	puts := make(map[string]*proto.PushPublisher, len(p.Removed)+len(p.Publishers))
+	for _, id := range p.Removed {
+		puts[id] = nil
+	}
+	for i := range p.Publishers {
+		puts[p.Publishers[i].RegisterID] = &p.Publishers[i]
+	}
+	edits := make([]edit, 0, len(puts))
+	for id, pp := range puts {
+		old, ok := l.find(id)
+		if !ok {
+			if pp == nil {
+				continue // removing what is not there
+			}
+			old = -1
+		}
+		edits = append(edits, edit{id: id, old: old, put: pp})
+	}
+	slices.SortFunc(edits, func(a, b edit) int { return strings.Compare(a.id, b.id) })
+	return edits
 }
 
 // applyDelta returns l with a delta push applied, or false when the push
@@ -117,61 +185,117 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	next := &pubList{version: p.Version, pubs: make(map[string]pubEntry, len(l.pubs)+len(p.Publishers)), attrs: maps.Clone(l.attrs),
-		hash: l.hash, sum: l.sum, received: time.Now().UnixNano()}
-	for id, e := range l.pubs {
-		next.pubs[id] = e
-	}
-	for _, id := range p.Removed {
-		if old, ok := next.get(id); ok {
-			next.hash ^= proto.PublisherHash(id, old.Version)
-			next.sum ^= contentSum(&old)
-			delete(next.pubs, id)
-			delete(next.attrs, id)
+	edits := l.deltaEdits(p)
+	n, bytes := l.count(), len(l.recs)
+	for _, e := range edits {
+		if e.old >= 0 {
+			n--
+			bytes -= len(l.rec(e.old))
+		}
+		if e.put != nil {
+			n++
+			bytes += recSize(e.put)
 		}
 	}
-	for _, pp := range p.Publishers {
-		next.put(pp)
+	// The records between edits are copied in runs, their hashes and sums
+	// staying in l's: only what the delta touches is hashed.
+	b := newListBuilder(n, bytes)
+	b.hash, b.sum = l.hash, l.sum
+	i := 0 // the next record of l to copy
+	for _, e := range edits {
+		at := e.old
+		if at < 0 { // where e.id goes
+			at = sort.Search(l.count(), func(j int) bool { return recID(l.rec(j)) >= e.id })
+		}
+		b.copyRun(l, i, at)
+		i = at
+		if e.old >= 0 {
+			rec := l.rec(e.old)
+			id, _, version, _ := recHead(rec)
+			b.hash ^= proto.PublisherHash(id, version)
+			b.sum ^= recSum(rec)
+			i++
+		}
+		if e.put != nil {
+			b.addPub(e.put)
+		}
 	}
-	if uint32(len(next.pubs)) != p.Count || next.hash != p.Hash {
+	b.copyRun(l, i, l.count())
+	next, ok := b.list(p.Version, time.Now().UnixNano())
+	if !ok || uint32(next.count()) != p.Count || next.hash != p.Hash {
 		return nil, false
 	}
 	return next, true
 }
 
-// put adds or replaces one publisher, keeping the hash and sum up to date.
-func (l *pubList) put(pp proto.PushPublisher) {
-	if old, ok := l.get(pp.RegisterID); ok {
-		l.hash ^= proto.PublisherHash(pp.RegisterID, old.Version)
-		l.sum ^= contentSum(&old)
-	}
-	l.pubs[pp.RegisterID] = pubEntry{zone: pp.Zone, version: pp.Version, data: pp.Data}
-	switch {
-	case len(pp.Attrs) > 0:
-		if l.attrs == nil {
-			l.attrs = make(map[string][]proto.Attr)
-		}
-		l.attrs[pp.RegisterID] = pp.Attrs
-	case l.attrs != nil:
-		delete(l.attrs, pp.RegisterID)
-	}
-	l.hash ^= proto.PublisherHash(pp.RegisterID, pp.Version)
-	l.sum ^= contentSum(&pp)
-}
-
 // update renders the list for a handler.
 func (l *pubList) update(dataInfoID string) Update {
-	l.zonesOnce.Do(func() {
-		l.zones = make(map[string][]string)
-		for _, e := range l.pubs {
-			l.zones[e.zone] = append(l.zones[e.zone], e.data...)
+	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: l.zoneData(), list: l}
+}
+
+// zoneRun is one zone's part of pubList.order: its data strings up to end.
+type zoneRun struct {
+	zone string
+	end  uint32
+}
+
+// zoneData returns the data by zone, sorted, as a handler sees it: a new
+// map and new slices on every call, of strings that are substrings of the
+// records. The order is worked out once per list and kept as offsets (4
+// bytes a string, not a 16-byte string header per subscriber's copy).
+func (l *pubList) zoneData() map[string][]string {
+	l.orderOnce.Do(l.sortData)
+	zones := make(map[string][]string, len(l.runs))
+	all := make([]string, len(l.order))
+	start := 0
+	for _, run := range l.runs {
+		a := all[start:run.end:run.end] // full capacity: an append by a handler copies
+		for i := range a {
+			r := recReader{s: l.recs, off: int(l.order[start+i])}
+			a[i] = r.string()
 		}
-		for z, a := range l.zones {
-			slices.Sort(a)
-			l.zones[z] = slices.Clip(a) // an append by a handler copies
+		if len(a) == 0 {
+			a = nil // zones whose publishers have no data
 		}
+		zones[run.zone] = a
+		start = int(run.end)
+	}
+	return zones
+}
+
+// sortData fills order and runs.
+func (l *pubList) sortData() {
+	type item struct {
+		zone, data string
+		off        uint32
+	}
+	var items []item
+	zones := make(map[string]bool)
+	for i := range l.offs {
+		_, zone, _, r := recHead(l.rec(i))
+		zones[zone] = true
+		for n := r.count(1); n > 0; n-- {
+			off := uint32(int(l.offs[i]) + r.off)
+			items = append(items, item{zone, r.string(), off})
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := strings.Compare(a.zone, b.zone); c != 0 {
+			return c
+		}
+		return strings.Compare(a.data, b.data)
 	})
-	// A map of its own per call: a handler may change it. The slices are
-	// shared (see Update).
-	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: maps.Clone(l.zones), list: l}
+	l.order = make([]uint32, len(items))
+	for i, it := range items {
+		l.order[i] = it.off
+	}
+	names := slices.Sorted(maps.Keys(zones))
+	l.runs = make([]zoneRun, len(names))
+	j := 0
+	for k, z := range names {
+		for j < len(items) && items[j].zone == z {
+			j++
+		}
+		l.runs[k] = zoneRun{zone: z, end: uint32(j)}
+	}
 }

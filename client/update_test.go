@@ -50,7 +50,7 @@ func TestApplyDelta(t *testing.T) {
 		if got := next.update(svcID).Addresses(); !slices.Equal(got, wantAddrs) {
 			t.Errorf("%s: %v, want %v", name, got, wantAddrs)
 		}
-		if len(base.pubs) != 2 {
+		if base.count() != 2 {
 			t.Errorf("%s: the base list changed", name)
 		}
 	}

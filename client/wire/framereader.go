@@ -56,6 +56,14 @@ func NewFrameReader(br *bufio.Reader, maxFrame int, in Inbound) *FrameReader {
 // frame Next returned: 0 between frames, else the start of the next one.
 func (r *FrameReader) Buffered() int { return r.br.Buffered() - r.peeked }
 
+// Reset makes r read from br from now on, forgetting the reader it had
+// (whose bytes the caller found consumed: Buffered() == 0) and the scratch
+// buffer of a large frame: an idle link keeps neither (a push of a
+// thousand publishers is 130 KiB, kept per connection).
+func (r *FrameReader) Reset(br *bufio.Reader) {
+	r.br, r.peeked, r.scratch = br, 0, nil
+}
+
 // Next reads the next frame; its body is valid until the following call.
 // An unreadable frame is a *BadFrameError (wrapping ErrBadFrame); any other
 // error is the connection's or the Inbound policy's.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -183,4 +184,80 @@ func TestClientReconnects(t *testing.T) {
 	if err := c.Send(msg(1)); !errors.Is(err, ErrNotConnected) {
 		t.Fatalf("send after Stop: %v", err)
 	}
+}
+
+// TestLinkReadsAcrossIdleBuffers: a link gives its read buffer back while
+// idle and reads the next bytes into a small one first (Link.read); frames
+// of every size, alone, batched or cut into pieces, come through whole.
+func TestLinkReadsAcrossIdleBuffers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 64)
+	l, err := DialLink(context.Background(), ln.Addr().String(), LinkConfig{Logger: quiet,
+		Handler: func(_ *Link, f Frame) {
+			var m proto.Result
+			if err := m.Unmarshal(f.Body); err != nil {
+				t.Errorf("frame %d: %v", f.Header.RequestID, err)
+			}
+			got <- m.Message
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	sizes := []int{0, 10, idleRead - 20, idleRead, idleRead + 1, 3000, linkReadBuffer - 100, linkReadBuffer + 5000, 200_000}
+	body := func(i, n int) string { return strings.Repeat(string(rune('a'+i%26)), n) }
+	expect := func(what string, idx []int) {
+		t.Helper()
+		for _, i := range idx {
+			select {
+			case m := <-got:
+				if m != body(i, sizes[i]) {
+					t.Fatalf("%s: frame %d: %d bytes, want %d", what, i, len(m), sizes[i])
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: frame %d not received", what, i)
+			}
+		}
+	}
+	all := make([]int, len(sizes))
+	for i := range sizes {
+		all[i] = i
+	}
+	// One at a time, the link idle in between.
+	for i, n := range sizes {
+		if _, err := srv.Write(frameOf(0, &proto.Result{Code: proto.CodeOK, Message: body(i, n)})); err != nil {
+			t.Fatal(err)
+		}
+		expect("alone", []int{i})
+	}
+	// All in one write.
+	var batch []byte
+	for i, n := range sizes {
+		batch = append(batch, frameOf(0, &proto.Result{Code: proto.CodeOK, Message: body(i, n)})...)
+	}
+	if _, err := srv.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	expect("batched", all)
+	// Cut into pieces that end anywhere in a frame.
+	go func() {
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), 1+len(rest)%777)
+			if _, err := srv.Write(rest[:n]); err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}()
+	expect("in pieces", all)
 }
