@@ -51,6 +51,9 @@ type Server struct {
 	repairWake chan struct{} // one slot: a new table (or followed slots unsynced): repair over
 	dcw        *dcWatchers   // remote data centers' slot leaders importing from here
 	dci        *dcImporter   // the import from remote data centers
+	// remoteDCs picks the linked data centers from a view: the node
+	// config's; tests replace it before Start.
+	remoteDCs func(metaclient.View) []proto.RemoteDC
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
@@ -97,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 	s.peers = newPeerPool(s)
 	s.dcw = newDCWatchers()
 	s.dci = newDCImporter(s)
+	s.remoteDCs = func(v metaclient.View) []proto.RemoteDC { return v.Config.RemoteDCs }
 	s.m = newServerMetrics(s)
 	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{
@@ -228,7 +232,7 @@ func (s *Server) Table() *slotstore.Table { return s.table.Load() }
 // onView takes a new view from the agent (on its goroutine): the table is
 // swapped at once, the rest goes to the janitor.
 func (s *Server) onView(v metaclient.View) {
-	defer s.dci.configure(v.Config.RemoteDCs)
+	defer s.dci.configure(s.remoteDCs(v))
 	if t := v.Table; t.Epoch() > 0 {
 		if t.Slots() != s.cfg.Slots {
 			s.log.Error("ignoring a slot table of another slot count", "epoch", t.Epoch(), "slots", t.Slots(), "configured", s.cfg.Slots)
