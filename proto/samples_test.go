@@ -32,6 +32,13 @@ func samples() []Message {
 			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a", "b"}},
 				{RegisterID: "r2", Version: 2, Data: []string{"c"}, Attrs: []Attr{{"weight", "20"}, {"version", "1.2"}}}},
 			Removed: []string{"x"}, Count: 2, Hash: 0xdeadbeefcafe, WithAttrs: true},
+		&Push{DataInfoID: "d", Zone: GlobalZone, Version: 11,
+			Publishers: []PushPublisher{{RegisterID: "r", Zone: "z", Version: 1, Data: []string{"a"}, DataCenter: "dc1"},
+				{RegisterID: "r2", Version: 2, Data: []string{"c"}, Attrs: []Attr{{"weight", "20"}}, DataCenter: "dc2"},
+				{RegisterID: "r3", Version: 2, Data: []string{"d"}, DataCenter: "dc1"}},
+			Count: 3, Hash: 0xdeadbeef, WithAttrs: true, WithDataCenters: true},
+		&Push{DataInfoID: "d", Zone: GlobalZone, Version: 12, Publishers: []PushPublisher{{RegisterID: "r", Version: 1, Data: []string{"a"}, DataCenter: "dc2"}},
+			Count: 1, Hash: 7, WithDataCenters: true},
 		&PushAck{DataInfoID: "d", Zone: "z", Version: 10, Resync: true, Held: 1 << 50},
 		&WriteBatch{SessionID: "s-1", SlotTableEpoch: 4, Replica: true, Ops: []WriteOp{
 			{Kind: OpPut, Publisher: owned}, {Kind: OpRemove, Publisher: Publisher{DataInfoID: "d", RegisterID: "r", Data: []string{}, Attrs: []Attr{}, Version: 4}}}},
