@@ -274,11 +274,16 @@ func ListHash(ps []PushPublisher) uint64 {
 	return h
 }
 
-// Hash is the ListHash of the datum's publishers.
+// Hash is the ListHash of the datum's publishers, Remote's included.
 func (m *Datum) Hash() uint64 {
 	var h uint64
 	for i := range m.Publishers {
 		h ^= PublisherHash(m.Publishers[i].RegisterID, m.Publishers[i].Version)
+	}
+	for _, seg := range m.Remote {
+		for i := range seg.Publishers {
+			h ^= PublisherHash(seg.Publishers[i].RegisterID, seg.Publishers[i].Version)
+		}
 	}
 	return h
 }
