@@ -296,3 +296,35 @@ func dialPeerTo(t *testing.T, addr string, role proto.Role) *netio.Link {
 	t.Cleanup(func() { _ = l.Close() })
 	return l
 }
+
+func TestParseRemoteDC(t *testing.T) {
+	r, err := ParseRemoteDC("dc2=10.0.0.1:9615,10.0.0.2:9615;deny=secret*,a#@#*#@#G;nopush")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.RemoteDC{Name: "dc2", MetaAddrs: []string{"10.0.0.1:9615", "10.0.0.2:9615"}, Sync: true, Deny: []string{"secret*", "a#@#*#@#G"}}
+	if r.Name != want.Name || !slices.Equal(r.MetaAddrs, want.MetaAddrs) || !slices.Equal(r.Deny, want.Deny) || r.PushRemote || !r.Sync {
+		t.Fatalf("got %+v", r)
+	}
+	for _, bad := range []string{"", "dc2", "dc2=", "d c=1:2", "dc2=1:2;bogus", "dc2=1:2;allow="} {
+		if _, err := ParseRemoteDC(bad); err == nil && bad != "dc2=1:2;allow=" {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if _, err := New(Config{MetaAddrs: []string{"x:1"}, Credentials: testCreds, DataCenter: "dc1",
+		RemoteDCs: []proto.RemoteDC{{Name: "dc1", MetaAddrs: []string{"y:1"}, Sync: true}}}); err == nil {
+		t.Fatal("a link to the node's own data center was taken")
+	}
+}
+
+func FuzzParseRemoteDC(f *testing.F) {
+	for _, s := range []string{"dc2=10.0.0.1:9615", "dc2=a:1,b:2;allow=x*;deny=y;nopush", "=;;", "dc2=a:1;allow=,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRemoteDC(s)
+		if err == nil && r.Validate() != nil {
+			t.Fatalf("%q parsed to an invalid %+v", s, r)
+		}
+	})
+}
