@@ -95,6 +95,9 @@ func (im *dcImporter) configure(remotes []proto.RemoteDC) {
 		if _, ok := want[name]; !ok {
 			l.cancel()
 			delete(im.links, name)
+			// Its versions count from now on, while it drops its imports
+			// (dcLink.close): a fetch meanwhile must not go below them.
+			im.retireLocked(l.store)
 		}
 	}
 	if im.ctx == nil {
@@ -122,10 +125,8 @@ func (im *dcImporter) configure(remotes []proto.RemoteDC) {
 	}
 }
 
-// retire keeps the versions of a closed link's store (see retired).
-func (im *dcImporter) retire(st *slotstore.Store) {
-	im.mu.Lock()
-	defer im.mu.Unlock()
+// retireLocked keeps the versions of a closed link's store (see retired).
+func (im *dcImporter) retireLocked(st *slotstore.Store) {
 	if len(im.retired) >= proto.MaxRemoteDCs {
 		im.retired = slices.Delete(im.retired, 0, 1)
 	}
@@ -186,7 +187,7 @@ func (im *dcImporter) addRemote(d *proto.Datum, remote bool) {
 
 // holding reports whether a fetch of slot with remote publishers must wait:
 // a link has not compared the slot with its remote leader since this node
-// came to lead it, and is not past its keep time.
+// came to lead it, for at most dcLink.holdFor.
 func (im *dcImporter) holding(slot uint32, now time.Time) bool {
 	for _, l := range im.snapshot() {
 		if l.config().PushRemote && l.holding(slot, now) {
@@ -371,9 +372,8 @@ func (l *dcLink) close() {
 	for slot := range uint32(l.store.Slots()) {
 		changes = append(changes, l.dropSlot(slot)...)
 	}
-	// The importer no longer lists the link; its tombstones keep the
-	// versions growing.
-	l.im.retire(l.store)
+	// The importer retired the store when it unlinked: its tombstones keep
+	// the versions growing.
 	if l.config().PushRemote {
 		l.s.notifySessions(l.s.currents(changes))
 	}
@@ -796,7 +796,16 @@ func (l *dcLink) holding(slot uint32, now time.Time) bool {
 		// Not reconciled yet: the slot was just taken, or the link is new.
 		return l.metaUp && l.table.Load() != nil
 	}
-	return !sl.ready && !sl.gone && now.Sub(sl.since) <= l.s.cfg.DCKeep
+	return !sl.ready && !sl.gone && now.Sub(sl.since) <= l.holdFor()
+}
+
+// holdFor bounds how long a slot newly led here holds fetches with remote
+// publishers for its first repair: a repair round and two request
+// timeouts (the first attempt's and a retry's), and never past --dc-keep.
+// Every subscriber of the slot waits meanwhile, so a remote data center
+// that does not answer must not hold it longer.
+func (l *dcLink) holdFor() time.Duration {
+	return min(l.s.cfg.DCKeep, 2*peerRequestTimeout+l.s.cfg.RepairInterval)
 }
 
 // currents returns the current versions of the changed datums.

@@ -165,9 +165,18 @@ func TestDCImportUnlink(t *testing.T) {
 	before, _ := s2.fetchRemote(id)
 	s2.interest(t, true, id)
 	d2.dci.configure(nil)
-	d, err := s2.fetchRemote(id)
-	if err != nil || len(d.Remote) != 0 || d.Version <= before.Version {
-		t.Fatalf("after unlinking: %+v (version before %d), %v", d, before.Version, err)
+	// Never below the version served before, while the imports are dropped.
+	var d proto.Datum
+	waitFor(t, "the imports dropped", func() bool {
+		var err error
+		d, err = s2.fetchRemote(id)
+		if err != nil || d.Version < before.Version {
+			t.Fatalf("while unlinking: %+v (version before %d), %v", d, before.Version, err)
+		}
+		return len(d.Remote) == 0
+	})
+	if d.Version <= before.Version {
+		t.Fatalf("after unlinking: version %d, %d before", d.Version, before.Version)
 	}
 	s2.waitNotify(t, id, d.Version)
 }
@@ -327,4 +336,39 @@ func FuzzParseRemoteDC(f *testing.F) {
 			t.Fatalf("%q parsed to an invalid %+v", s, r)
 		}
 	})
+}
+
+// TestDCHoldBounded: a slot newly led holds fetches with remote publishers
+// until its first repair, and no longer than holdFor however long the
+// remote data center does not answer.
+func TestDCHoldBounded(t *testing.T) {
+	s, err := New(Config{MetaAddrs: []string{"127.0.0.1:1"}, Slots: testSlots, Credentials: testCreds, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true, PushRemote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dci.links["dc9"] = l
+	t0 := time.Unix(1_700_000_000, 0)
+	l.slots[3] = &dcSlot{leader: "127.0.0.1:2", since: t0}
+	if !s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("a slot not yet repaired was served")
+	}
+	if s.dci.holding(3, t0.Add(l.holdFor()+time.Millisecond)) {
+		t.Fatal("held past holdFor")
+	}
+	if l.holdFor() >= s.cfg.DCKeep {
+		t.Fatalf("hold %v not below the keep time %v", l.holdFor(), s.cfg.DCKeep)
+	}
+	l.slots[3].ready = true
+	if s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("a repaired slot held")
+	}
+	l.cfg.Store(&proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true})
+	l.slots[3].ready = false
+	if s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("held for a data center that does not push here")
+	}
 }

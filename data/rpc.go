@@ -366,8 +366,8 @@ func (s *Server) fetch(dataInfoID string, remote bool) proto.Message {
 	if remote && s.dci.holding(t.SlotOf(dataInfoID), time.Now()) {
 		// This node came to lead the slot and has not yet compared it with
 		// a remote data center it imports from: a list served now could
-		// drop remote publishers global subscribers hold. Bounded by
-		// --dc-keep, as a link that is down (dcimport.go).
+		// drop remote publishers global subscribers hold. Bounded by a
+		// repair round and two request timeouts (dcLink.holdFor).
 		s.m.fetchesUnavailable.Inc()
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is importing from a remote data center after a leader change"}
 	}
