@@ -221,7 +221,7 @@ type dcLink struct {
 	cfg    atomic.Pointer[proto.RemoteDC]
 	store  *slotstore.Store // the publishers imported from name
 	meta   *netio.Client    // to the remote meta nodes
-	ctx    context.Context // the link's; ends when it is unlinked
+	ctx    context.Context  // the link's; ends when it is unlinked
 	cancel context.CancelFunc
 	wake   chan struct{} // one slot: notified ids, or a slot to repair
 

@@ -236,11 +236,11 @@ func TestDCFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]bool{
-		"com.a.Echo#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":     true,
-		"com.a.secretX#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":  false, // deny wins
-		"com.b.Echo#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":     false,
-		"com.b.Echo#@#DEFAULT_INSTANCE_ID#@#SHARED":            true, // a whole-id pattern
-		"com.a.secretY#@#DEFAULT_INSTANCE_ID#@#SHARED":         false,
+		"com.a.Echo#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":    true,
+		"com.a.secretX#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP": false, // deny wins
+		"com.b.Echo#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":    false,
+		"com.b.Echo#@#DEFAULT_INSTANCE_ID#@#SHARED":           true, // a whole-id pattern
+		"com.a.secretY#@#DEFAULT_INSTANCE_ID#@#SHARED":        false,
 		"com.b.Echo#@#DEFAULT_INSTANCE_ID#@#SHARED_NOT_QUITE": false,
 	} {
 		if got := l.allowed(id); got != want {
@@ -256,7 +256,7 @@ func TestDCWatchRefused(t *testing.T) {
 	d := startData(t, m)
 	peer := dialPeer(t, d.RPCAddr())
 	for _, w := range []*proto.DCWatch{
-		{DataCenter: "dc1", Slots: []uint32{0}},        // this node's own
+		{DataCenter: "dc1", Slots: []uint32{0}},         // this node's own
 		{DataCenter: "dc2", Slots: []uint32{testSlots}}, // no such slot
 		{DataCenter: "", Slots: []uint32{0}},
 	} {
