@@ -99,11 +99,7 @@ type Config struct {
 	// reached (no stream, no repair); then they are removed, and a repair
 	// brings them back once it can. Default DefaultDCKeep.
 	DCKeep time.Duration
-	// RemoteDCs are static links to remote data centers (--remote-dc),
-	// used while meta's node config lists none: meta's list, stored by
-	// roster ctl dc, wins.
-	RemoteDCs []proto.RemoteDC
-	Logger    *slog.Logger
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -151,9 +147,6 @@ func (c *Config) setDefaults() error {
 		c.ReplayWindow = DefaultReplayWindow
 	case c.ReplayWindow < 0:
 		c.ReplayWindow = 0
-	}
-	if err := validateRemoteDCs(c.DataCenter, c.RemoteDCs); err != nil {
-		return err
 	}
 	if c.DCKeep <= 0 {
 		c.DCKeep = DefaultDCKeep

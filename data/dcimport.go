@@ -89,16 +89,27 @@ func (im *dcImporter) configure(remotes []proto.RemoteDC) {
 		}
 		want[r.Name] = r
 	}
+	// An unlinked data center's imports are dropped while its link is
+	// still listed, so the versions served grow with the content dropped
+	// (a fetch meanwhile sees either); only then is the link removed and
+	// its store, tombstones alone, retired.
+	var gone []*dcLink
 	im.mu.Lock()
-	defer im.mu.Unlock()
 	for name, l := range im.links {
 		if _, ok := want[name]; !ok {
 			l.cancel()
-			delete(im.links, name)
-			// Its versions count from now on, while it drops its imports
-			// (dcLink.close): a fetch meanwhile must not go below them.
-			im.retireLocked(l.store)
+			gone = append(gone, l)
 		}
+	}
+	im.mu.Unlock()
+	for _, l := range gone {
+		l.dropAll()
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	for _, l := range gone {
+		delete(im.links, l.name)
+		im.retireLocked(l.store)
 	}
 	if im.ctx == nil {
 		return
@@ -357,8 +368,8 @@ func (l *dcLink) run(ctx context.Context) {
 	}
 }
 
-// close stops the streams and the meta link, and drops what was imported
-// (the link is gone or its Sync turned off): sessions are notified.
+// close stops the streams and the meta link (the link is gone, its Sync
+// turned off, or the node stops).
 func (l *dcLink) close() {
 	l.mu.Lock()
 	streams := l.streams
@@ -368,13 +379,18 @@ func (l *dcLink) close() {
 		_ = st.client.Stop()
 	}
 	_ = l.meta.Stop()
+	// An import that landed after configure dropped the rest (the link was
+	// still running): dropped too, now that nothing more comes.
+	l.dropAll()
+}
+
+// dropAll drops every import of the link and notifies the sessions.
+func (l *dcLink) dropAll() {
 	var changes []proto.DatumVersion
 	for slot := range uint32(l.store.Slots()) {
 		changes = append(changes, l.dropSlot(slot)...)
 	}
-	// The importer retired the store when it unlinked: its tombstones keep
-	// the versions growing.
-	if l.config().PushRemote {
+	if len(changes) > 0 && l.config().PushRemote {
 		l.s.notifySessions(l.s.currents(changes))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +39,9 @@ func startMetaDC(t *testing.T, dc string) *meta.Server {
 }
 
 // startDataDC starts a data node of data center dc linked to remotes, as
-// if meta's node config listed them.
-func startDataDC(t *testing.T, m *meta.Server, dc string, remotes ...proto.RemoteDC) *Server {
+// if meta's node config listed them; the links returned are what its views
+// say from then on.
+func startDataDC(t *testing.T, m *meta.Server, dc string, remotes ...proto.RemoteDC) (*Server, *atomic.Pointer[[]proto.RemoteDC]) {
 	t.Helper()
 	s, err := New(Config{
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()}, DataCenter: dc,
@@ -49,13 +51,15 @@ func startDataDC(t *testing.T, m *meta.Server, dc string, remotes ...proto.Remot
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.remoteDCs = func(metaclient.View) []proto.RemoteDC { return remotes }
+	var links atomic.Pointer[[]proto.RemoteDC]
+	links.Store(&remotes)
+	s.remoteDCs = func(metaclient.View) []proto.RemoteDC { return *links.Load() }
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop(t, s.Stop) })
 	waitFor(t, "a slot table", func() bool { ok, _ := s.health(); return ok })
-	return s
+	return s, &links
 }
 
 func (fs *fakeSession) fetchRemote(dataInfoID string) (proto.Datum, error) {
@@ -86,8 +90,8 @@ func TestDCImport(t *testing.T) {
 	link := func(name string, m *meta.Server, deny ...string) proto.RemoteDC {
 		return proto.RemoteDC{Name: name, MetaAddrs: []string{m.RPCAddr()}, Sync: true, PushRemote: true, Deny: deny}
 	}
-	d1 := startDataDC(t, m1, "dc1", link("dc2", m2))
-	d2 := startDataDC(t, m2, "dc2", link("dc1", m1, "secret*"))
+	d1, _ := startDataDC(t, m1, "dc1", link("dc2", m2))
+	d2, _ := startDataDC(t, m2, "dc2", link("dc1", m1, "secret*"))
 	s1, s2 := dialSession(t, d1.RPCAddr(), sessA), dialSession(t, d2.RPCAddr(), sessB)
 	id, denied := dataInfoID(1), "secret#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
 	s2.interest(t, true, id)
@@ -153,8 +157,8 @@ func TestDCImport(t *testing.T) {
 // version.
 func TestDCImportUnlink(t *testing.T) {
 	m1, m2 := startMetaDC(t, "dc1"), startMetaDC(t, "dc2")
-	d1 := startDataDC(t, m1, "dc1")
-	d2 := startDataDC(t, m2, "dc2", proto.RemoteDC{Name: "dc1", MetaAddrs: []string{m1.RPCAddr()}, Sync: true, PushRemote: true})
+	d1, _ := startDataDC(t, m1, "dc1")
+	d2, links := startDataDC(t, m2, "dc2", proto.RemoteDC{Name: "dc1", MetaAddrs: []string{m1.RPCAddr()}, Sync: true, PushRemote: true})
 	s1, s2 := dialSession(t, d1.RPCAddr(), sessA), dialSession(t, d2.RPCAddr(), sessB)
 	id := dataInfoID(2)
 	s1.write(t, pub(id, "r1", 1, "10.0.0.1:1"))
@@ -164,6 +168,7 @@ func TestDCImportUnlink(t *testing.T) {
 	})
 	before, _ := s2.fetchRemote(id)
 	s2.interest(t, true, id)
+	links.Store(new([]proto.RemoteDC)) // as meta's next view would say
 	d2.dci.configure(nil)
 	// Never below the version served before, while the imports are dropped.
 	var d proto.Datum
@@ -304,38 +309,6 @@ func dialPeerTo(t *testing.T, addr string, role proto.Role) *netio.Link {
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	return l
-}
-
-func TestParseRemoteDC(t *testing.T) {
-	r, err := ParseRemoteDC("dc2=10.0.0.1:9615,10.0.0.2:9615;deny=secret*,a#@#*#@#G;nopush")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := proto.RemoteDC{Name: "dc2", MetaAddrs: []string{"10.0.0.1:9615", "10.0.0.2:9615"}, Sync: true, Deny: []string{"secret*", "a#@#*#@#G"}}
-	if r.Name != want.Name || !slices.Equal(r.MetaAddrs, want.MetaAddrs) || !slices.Equal(r.Deny, want.Deny) || r.PushRemote || !r.Sync {
-		t.Fatalf("got %+v", r)
-	}
-	for _, bad := range []string{"", "dc2", "dc2=", "d c=1:2", "dc2=1:2;bogus", "dc2=1:2;allow="} {
-		if _, err := ParseRemoteDC(bad); err == nil && bad != "dc2=1:2;allow=" {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-	if _, err := New(Config{MetaAddrs: []string{"x:1"}, Credentials: testCreds, DataCenter: "dc1",
-		RemoteDCs: []proto.RemoteDC{{Name: "dc1", MetaAddrs: []string{"y:1"}, Sync: true}}}); err == nil {
-		t.Fatal("a link to the node's own data center was taken")
-	}
-}
-
-func FuzzParseRemoteDC(f *testing.F) {
-	for _, s := range []string{"dc2=10.0.0.1:9615", "dc2=a:1,b:2;allow=x*;deny=y;nopush", "=;;", "dc2=a:1;allow=,"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRemoteDC(s)
-		if err == nil && r.Validate() != nil {
-			t.Fatalf("%q parsed to an invalid %+v", s, r)
-		}
-	})
 }
 
 // TestDCHoldBounded: a slot newly led holds fetches with remote publishers

@@ -100,12 +100,7 @@ func New(cfg Config) (*Server, error) {
 	s.peers = newPeerPool(s)
 	s.dcw = newDCWatchers()
 	s.dci = newDCImporter(s)
-	s.remoteDCs = func(v metaclient.View) []proto.RemoteDC {
-		if len(v.Config.RemoteDCs) > 0 {
-			return v.Config.RemoteDCs
-		}
-		return cfg.RemoteDCs
-	}
+	s.remoteDCs = func(v metaclient.View) []proto.RemoteDC { return v.Config.RemoteDCs }
 	s.m = newServerMetrics(s)
 	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{

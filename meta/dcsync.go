@@ -1,6 +1,8 @@
 package meta
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -37,4 +39,23 @@ func (s *Server) serveDCSlotTable(c *netio.Conn, id uint64, f netio.Frame) {
 	default:
 		reply(c, id, t) // issued tables are never modified
 	}
+}
+
+// dcImportAnswer is a data node's answer to GET /api/dc/status: the object
+// data.DCStatusJSON ({"dataCenter": ..., "remotes": [...]}), or a bare
+// list of the remotes.
+type dcImportAnswer []proto.DCImportStatus
+
+func (a *dcImportAnswer) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, (*[]proto.DCImportStatus)(a))
+	}
+	var obj struct {
+		Remotes []proto.DCImportStatus `json:"remotes"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	*a = obj.Remotes
+	return nil
 }

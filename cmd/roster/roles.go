@@ -50,7 +50,6 @@ type dataFlags struct {
 	replayWindow        time.Duration
 	maxInterests        int
 	dcKeep              time.Duration
-	remoteDCs           []proto.RemoteDC
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
@@ -66,21 +65,13 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 		"dataInfoIds one session connection may ask notifies for; an interest past it is refused; negative: no limit")
 	fs.DurationVar(&f.dcKeep, "dc-keep", data.DefaultDCKeep,
 		"how long the publishers imported from a remote data center are kept, as last known, while it cannot be reached; then they are removed until it comes back")
-	fs.Func("remote-dc", "a remote data center to import from, NAME=META[,META...][;allow=P,...][;deny=P,...][;nopush] (repeatable); "+
-		"static: the list stored at meta (roster ctl dc add) wins when it has any", func(s string) error {
-		r, err := data.ParseRemoteDC(s)
-		if err == nil {
-			f.remoteDCs = append(f.remoteDCs, r)
-		}
-		return err
-	})
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow,
 		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, DataCenter: n.dc,
-		DCKeep: f.dcKeep, RemoteDCs: f.remoteDCs, Logger: log}
+		DCKeep: f.dcKeep, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {

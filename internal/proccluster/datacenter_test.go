@@ -2,6 +2,7 @@ package proccluster
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/roster-registry/roster/client"
 	"github.com/roster-registry/roster/internal/opshttp"
+	"github.com/roster-registry/roster/meta"
 )
 
 // dcOptions are the options of a one-node-per-role cluster of data center
@@ -30,14 +32,9 @@ func dcOptions(t *testing.T, dc, dir string) Options {
 	return opts
 }
 
-// linkDC makes the data nodes of opts import from the data center name
-// served by remote, with the given --remote-dc options (";deny=..."):
-// the one step that configures a link. Linked data centers share node
-// credentials, so opts takes remote's cluster secret.
-//
-// The link is static (data --remote-dc); once meta stores remote data
-// centers (roster ctl dc add, /api/dc/add) this is the place to call it.
-func linkDC(t *testing.T, opts *Options, remote *Cluster, name, options string) {
+// shareCredentials gives the cluster of opts remote's node credentials:
+// linked data centers share them (here the cluster secret).
+func shareCredentials(t *testing.T, opts *Options, remote *Cluster) {
 	t.Helper()
 	secret, err := os.ReadFile(remote.SecretFile())
 	if err != nil {
@@ -46,7 +43,30 @@ func linkDC(t *testing.T, opts *Options, remote *Cluster, name, options string) 
 	if err := os.WriteFile(filepath.Join(opts.Dir, "cluster-secret"), secret, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	opts.Args[RoleData] = append(opts.Args[RoleData], "--remote-dc", name+"="+strings.Join(remote.MetaRPCAddrs(), ",")+options)
+}
+
+// linkDC links the data center of c to the one named name served by
+// remote, as an operator does (roster ctl dc add, POST /api/dc/add at
+// c's meta), with extra form fields (deny=, allow=, pushRemote=): the one
+// step that configures a link.
+func linkDC(ctx context.Context, t *testing.T, c, remote *Cluster, name string, extra url.Values) {
+	t.Helper()
+	form := url.Values{"name": {name}, "meta": {strings.Join(remote.MetaRPCAddrs(), ",")}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	leader, _, err := c.MetaLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/dc/add on %s: status %d", leader.Name, resp.StatusCode)
+	}
 }
 
 // TestTwoDataCenters: a publisher of dc1 reaches dc2's global subscribers,
@@ -67,9 +87,10 @@ func TestTwoDataCenters(t *testing.T) {
 	}
 	c1 := startCluster(t, dcOptions(t, "dc1", dir1))
 	opts2 := dcOptions(t, "dc2", dir2)
-	linkDC(t, &opts2, c1, "dc1", ";deny=com.example.Secret*")
+	shareCredentials(t, &opts2, c1)
 	c2 := startCluster(t, opts2)
 	ctx := within(t, 2*time.Minute)
+	linkDC(ctx, t, c2, c1, "dc1", url.Values{"deny": {"com.example.Secret*"}})
 	log := clientLogger(t, root)
 	newClient := func(c *Cluster, ip string) *client.Client {
 		t.Helper()
@@ -192,5 +213,23 @@ func TestTwoDataCenters(t *testing.T) {
 	}
 	if len(dcLists) == 0 {
 		t.Fatal("the dataCenter subscriber's handler never ran")
+	}
+
+	// dc2's meta aggregates its data node's import status.
+	err = Poll(ctx, 50*time.Millisecond, "dc2's meta to report the link up", func(ctx context.Context) (bool, error) {
+		var st meta.DCStatusAllJSON
+		resp, err := opshttp.DoAdmin(ctx, http.MethodGet, c2.Metas()[0].HTTPURL("/api/dc/status"), nil, "")
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			return false, nil
+		}
+		return st.DataCenter == "dc2" && len(st.Remotes) == 1 && st.Remotes[0].Name == "dc1" && st.Remotes[0].LinkUp &&
+			st.Remotes[0].SlotsLed == 16 && st.Remotes[0].OldestLastRepair != "", nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
