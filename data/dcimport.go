@@ -26,6 +26,9 @@ const (
 	dcMaxPending = 1 << 16
 	// dcRepairParallel bounds the slots of one link repaired at once.
 	dcRepairParallel = 4
+	// dcConnectGrace is how long a slot newly led holds its fetches for
+	// a stream to its remote leader that is not up yet (dcLink.holding).
+	dcConnectGrace = 2 * time.Second
 )
 
 // dcImporter imports, for every slot this node leads, the publishers of
@@ -812,7 +815,14 @@ func (l *dcLink) holding(slot uint32, now time.Time) bool {
 		// Not reconciled yet: the slot was just taken, or the link is new.
 		return l.metaUp && l.table.Load() != nil
 	}
-	return !sl.ready && !sl.gone && now.Sub(sl.since) <= l.holdFor()
+	if sl.ready || sl.gone || sl.leader == "" || now.Sub(sl.since) > l.holdFor() {
+		return false
+	}
+	// Only while the remote leader can answer soon: its stream is up, or
+	// was just started. A remote data center that is down (or of another
+	// slot count: no leader) holds nothing.
+	st := l.streams[sl.leader]
+	return st != nil && (st.up.Load() || now.Sub(sl.since) < dcConnectGrace)
 }
 
 // holdFor bounds how long a slot newly led here holds fetches with remote

@@ -326,8 +326,20 @@ func TestDCHoldBounded(t *testing.T) {
 	s.dci.links["dc9"] = l
 	t0 := time.Unix(1_700_000_000, 0)
 	l.slots[3] = &dcSlot{leader: "127.0.0.1:2", since: t0}
+	if s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("held without a stream to the remote leader")
+	}
+	st := &dcStream{addr: "127.0.0.1:2"}
+	l.streams[st.addr] = st
 	if !s.dci.holding(3, t0.Add(time.Second)) {
-		t.Fatal("a slot not yet repaired was served")
+		t.Fatal("a slot not yet repaired was served while its stream starts")
+	}
+	if s.dci.holding(3, t0.Add(dcConnectGrace+time.Second)) {
+		t.Fatal("held for a stream that does not come up")
+	}
+	st.up.Store(true)
+	if !s.dci.holding(3, t0.Add(dcConnectGrace+time.Second)) {
+		t.Fatal("a slot not yet repaired was served while its stream is up")
 	}
 	if s.dci.holding(3, t0.Add(l.holdFor()+time.Millisecond)) {
 		t.Fatal("held past holdFor")
