@@ -233,3 +233,70 @@ func TestTwoDataCenters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestThreeDataCenters links three data centers each to the two others:
+// every global subscriber sees each publisher once, named by its own data
+// center: nothing imported is exported again, so nothing loops.
+func TestThreeDataCenters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts clusters of processes; skipped with -short")
+	}
+	t.Parallel()
+	root := logDir(t)
+	names := []string{"dc1", "dc2", "dc3"}
+	clusters := make([]*Cluster, len(names))
+	for i, dc := range names {
+		dir := filepath.Join(root, dc)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		opts := dcOptions(t, dc, dir)
+		if i > 0 {
+			shareCredentials(t, &opts, clusters[0])
+		}
+		clusters[i] = startCluster(t, opts)
+	}
+	ctx := within(t, 2*time.Minute)
+	for i, c := range clusters {
+		for j, remote := range clusters {
+			if i != j {
+				linkDC(ctx, t, c, remote, names[j], nil)
+			}
+		}
+	}
+	log := clientLogger(t, root)
+	const svc = "com.example.Ring:1.0"
+	subs := make([]*client.Subscriber, len(clusters))
+	for i, c := range clusters {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cl, err := client.New(cctx, client.Config{Sessions: c.SessionAddrs(), AppName: "ring", Logger: log})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Close() })
+		if _, err := cl.Publish(ctx, client.Publication{DataID: svc, Data: []string{names[i] + ":1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if subs[i], err = cl.Subscribe(ctx, client.Subscription{DataID: svc, Scope: client.ScopeGlobal}, func(client.Update) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"dc1:1", "dc2:1", "dc3:1"}
+	for i, s := range subs {
+		var last client.Update
+		err := Poll(ctx, 20*time.Millisecond, names[i]+"'s global subscriber to see every data center once", func(context.Context) (bool, error) {
+			u, ok := s.Current()
+			last = u
+			return ok && slices.Equal(u.Addresses(), want), nil
+		})
+		if err != nil {
+			t.Fatalf("%v; last seen %v", err, last.Addresses())
+		}
+		for _, dc := range names {
+			if got := last.DataCenters[dc]; !slices.Equal(got, []string{dc + ":1"}) {
+				t.Fatalf("%s sees %v from %s", names[i], got, dc)
+			}
+		}
+	}
+}
