@@ -57,10 +57,19 @@ type dcImporter struct {
 	// that held an imported publisher see the datum's next version above
 	// it and refetch. At most proto.MaxRemoteDCs, the oldest go first.
 	retired []*slotstore.Store
-	wg      sync.WaitGroup
+	// stores counts links and retired stores: with none (no linked data
+	// center), fetches and version answers skip the importer in one load.
+	stores atomic.Int32
+	wg     sync.WaitGroup
 }
 
 func newDCImporter(s *Server) *dcImporter { return &dcImporter{s: s, links: make(map[string]*dcLink)} }
+
+// countedLocked updates stores; im.mu must be held.
+func (im *dcImporter) countedLocked() { im.stores.Store(int32(len(im.links) + len(im.retired))) }
+
+// idle reports whether nothing was ever imported or is being imported.
+func (im *dcImporter) idle() bool { return im.stores.Load() == 0 }
 
 func (im *dcImporter) start(ctx context.Context) {
 	im.mu.Lock()
@@ -76,6 +85,7 @@ func (im *dcImporter) stop() {
 		l.cancel()
 		delete(im.links, name)
 	}
+	im.countedLocked()
 	im.mu.Unlock()
 	im.wg.Wait()
 }
@@ -110,6 +120,7 @@ func (im *dcImporter) configure(remotes []proto.RemoteDC) {
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
+	defer im.countedLocked()
 	for _, l := range gone {
 		delete(im.links, l.name)
 		im.retireLocked(l.store)
@@ -167,6 +178,7 @@ func (im *dcImporter) compact(olderThan time.Time) {
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
+	defer im.countedLocked()
 	im.retired = slices.DeleteFunc(im.retired, func(st *slotstore.Store) bool {
 		st.CompactTombstones(olderThan)
 		return st.Tombstones() == 0 && st.Count() == 0
@@ -186,6 +198,9 @@ func (im *dcImporter) snapshot() []*dcLink {
 // highest of the local and imported ones (so a change of either is a new
 // version), and with remote its publishers by data center.
 func (im *dcImporter) addRemote(d *proto.Datum, remote bool) {
+	if im.idle() {
+		return
+	}
 	d.Version = max(d.Version, im.version(d.DataInfoID))
 	for _, l := range im.snapshot() {
 		if !l.config().PushRemote {
@@ -203,6 +218,9 @@ func (im *dcImporter) addRemote(d *proto.Datum, remote bool) {
 // a link has not compared the slot with its remote leader since this node
 // came to lead it, for at most dcLink.holdFor.
 func (im *dcImporter) holding(slot uint32, now time.Time) bool {
+	if im.idle() {
+		return false
+	}
 	for _, l := range im.snapshot() {
 		if l.config().PushRemote && l.holding(slot, now) {
 			return true
@@ -215,6 +233,9 @@ func (im *dcImporter) holding(slot uint32, now time.Time) bool {
 // imported ones that push here: the highest version, the hashes combined.
 func (s *Server) current(dataInfoID string) proto.DatumVersion {
 	cur := s.store.Current(dataInfoID)
+	if s.dci.idle() {
+		return cur
+	}
 	cur.Version = max(cur.Version, s.dci.version(dataInfoID))
 	for _, l := range s.dci.snapshot() {
 		if !l.config().PushRemote {

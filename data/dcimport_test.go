@@ -199,6 +199,7 @@ func TestDCKeepThenDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.dci.links["dc9"] = l
+	s.dci.countedLocked() // no other goroutine: the server is not started
 	id := dataInfoID(3)
 	slot := s.store.SlotOf(id)
 	t0 := time.Unix(1_700_000_000, 0)
@@ -324,6 +325,7 @@ func TestDCHoldBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.dci.links["dc9"] = l
+	s.dci.countedLocked() // no other goroutine: the server is not started
 	t0 := time.Unix(1_700_000_000, 0)
 	l.slots[3] = &dcSlot{leader: "127.0.0.1:2", since: t0}
 	if s.dci.holding(3, t0.Add(time.Second)) {
