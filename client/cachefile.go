@@ -30,6 +30,7 @@ type cachedPubRec struct {
 	Version    uint64       `json:"version"`
 	Data       []string     `json:"data"`
 	Attrs      []proto.Attr `json:"attrs,omitempty"`
+	DataCenter string       `json:"dataCenter,omitempty"`
 }
 
 const (
@@ -50,7 +51,7 @@ func cacheName(k subKey) string {
 func encodeCache(k subKey, l *pubList) ([]byte, error) {
 	f := cacheFile{DataInfoID: k.dataInfoID, Zone: k.zone, Version: l.version, Publishers: make([]cachedPubRec, 0, l.count())}
 	for _, pp := range l.all() {
-		f.Publishers = append(f.Publishers, cachedPubRec{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data, Attrs: pp.Attrs})
+		f.Publishers = append(f.Publishers, cachedPubRec{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data, Attrs: pp.Attrs, DataCenter: pp.DataCenter})
 	}
 	return json.Marshal(&f)
 }
@@ -73,7 +74,10 @@ func decodeCache(k subKey, b []byte) (*pubList, error) {
 		if len(p.Attrs) == 0 {
 			p.Attrs = nil
 		}
-		pubs[i] = proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data, Attrs: p.Attrs}
+		if len(p.DataCenter) > proto.MaxDataCenterLen {
+			return nil, errors.New("a publisher's data center is over the protocol's limit")
+		}
+		pubs[i] = proto.PushPublisher{RegisterID: p.RegisterID, Zone: p.Zone, Version: p.Version, Data: p.Data, Attrs: p.Attrs, DataCenter: p.DataCenter}
 	}
 	l, ok := newList(f.Version, pubs, 0)
 	if !ok {

@@ -48,6 +48,10 @@ type Client struct {
 	// heldAcks: the session speaks proto.VersionHeld, so a push not taken
 	// for holding a newer list is acknowledged as such (push.go).
 	heldAcks atomic.Bool
+	// dataCenters: the session speaks proto.VersionDataCenters, so it
+	// pushes to global subscribers under proto.GlobalZone; an older one
+	// pushes them the dataCenter view under zone "" (onPush).
+	dataCenters atomic.Bool
 
 	cache *diskCache // Config.CacheDir; nil without one (cache.go)
 	// watchers counts the live Watchers, bounded by MaxWatchers (watch.go).

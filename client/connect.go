@@ -52,6 +52,7 @@ func (c *Client) onConnect(ctx context.Context, l *wire.Link) error {
 		return err
 	}
 	c.heldAcks.Store(reply.Version >= proto.VersionHeld)
+	c.dataCenters.Store(reply.Version >= proto.VersionDataCenters)
 	every := defaultHeartbeat
 	if reply.HeartbeatMs > 0 {
 		every = time.Duration(reply.HeartbeatMs) * time.Millisecond

@@ -41,6 +41,15 @@
 // protocol version 3 (proto.VersionAttrs) and later; with an older session
 // Attrs are nil.
 //
+// Data centers: a ScopeGlobal subscriber sees the publishers of its data
+// center and of every data center linked to it (roster ctl dc), each
+// named: Update.DataCenters maps a data center to its data, and
+// Instance.DataCenter names each instance's, while Addresses stays the
+// flat list of all of them. ScopeDataCenter and ScopeZone subscribers see
+// their own data center's publishers only. A session older than protocol
+// version 5 (proto.VersionDataCenters) gives global subscribers the
+// dataCenter view, with DataCenters nil.
+//
 // Sessions: with Config.ServersURL naming a session's /api/servers/query,
 // the client reads the weighted session list of its zone, connects to the
 // less loaded of two random sessions, refreshes the list every

@@ -26,6 +26,9 @@ type Instance struct {
 	// Attrs are the publisher's attributes (Publication.Attrs), nil when
 	// it has none or the session is older than the attributes in pushes.
 	Attrs map[string]string
+	// DataCenter is the data center the publisher registered in, for a
+	// ScopeGlobal subscriber whose session names them; "" otherwise.
+	DataCenter string
 }
 
 // Weight returns the instance's weight from its WeightAttr attribute: 1
@@ -78,7 +81,7 @@ func (l *pubList) instances() []Instance {
 	arena := make([]string, 0, l.count()) // one data string each, usually: grows if not
 	for i := range out {
 		pp := readRecordTo(l.rec(i), &arena)
-		in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data}
+		in := Instance{RegisterID: pp.RegisterID, Zone: pp.Zone, Version: pp.Version, Data: pp.Data, DataCenter: pp.DataCenter}
 		if len(pp.Attrs) > 0 {
 			in.Attrs = make(map[string]string, len(pp.Attrs))
 			for _, a := range pp.Attrs {

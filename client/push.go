@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"unique"
 
 	"github.com/roster-registry/roster/client/wire"
@@ -22,6 +23,11 @@ func (c *Client) onPush(l *wire.Link, body []byte) {
 	h := unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone})
 	key := h.Value()
 	subs := c.byKey.get(h)
+	if p.Zone == "" && !c.dataCenters.Load() {
+		// A session older than data centers pushes global subscribers the
+		// dataCenter view.
+		subs = append(slices.Clip(subs), c.byKey.get(unique.Make(subKey{dataInfoID: key.dataInfoID, zone: proto.GlobalZone}))...)
+	}
 	c.mu.RUnlock()
 
 	resync := false

@@ -18,8 +18,8 @@ import (
 // The encoding is the publisher's content and nothing else: two records
 // are equal exactly when a handler would see the same publisher, which is
 // what contentSum hashes. A field added to proto.PushPublisher that a
-// handler sees (a data center, say) goes at the end of appendRecord and
-// readRecord, and into Instance.
+// handler sees goes at the end of appendRecord and readRecord, and into
+// Instance, as the data center does (written only when named).
 
 // appendRecord appends pp's record to b.
 func appendRecord(b []byte, pp *proto.PushPublisher) []byte {
@@ -34,6 +34,10 @@ func appendRecord(b []byte, pp *proto.PushPublisher) []byte {
 	for _, a := range pp.Attrs {
 		b = appendRecString(b, a.Key)
 		b = appendRecString(b, a.Value)
+	}
+	if pp.DataCenter != "" {
+		// Only in a global subscriber's list: no byte for the others.
+		b = appendRecString(b, pp.DataCenter)
 	}
 	return b
 }
@@ -52,6 +56,9 @@ func recSize(pp *proto.PushPublisher) int {
 	n += uvarintSize(uint64(len(pp.Attrs)))
 	for _, a := range pp.Attrs {
 		n += recStringSize(a.Key) + recStringSize(a.Value)
+	}
+	if pp.DataCenter != "" {
+		n += recStringSize(pp.DataCenter)
 	}
 	return n
 }
@@ -131,6 +138,9 @@ func readRecordTo(rec string, arena *[]string) proto.PushPublisher {
 		for i := range pp.Attrs {
 			pp.Attrs[i] = proto.Attr{Key: r.string(), Value: r.string()}
 		}
+	}
+	if r.off < len(r.s) {
+		pp.DataCenter = r.string()
 	}
 	return pp
 }

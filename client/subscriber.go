@@ -26,8 +26,11 @@ const (
 	// ScopeZone receives only publishers of one zone: Subscription.Zone,
 	// or the client's.
 	ScopeZone
-	// ScopeGlobal receives every publisher; within one data center it is
-	// the same as ScopeDataCenter.
+	// ScopeGlobal receives the publishers of this data center and of every
+	// data center linked to it that pushes its publishers here (roster ctl
+	// dc); Update.DataCenters and Instance.DataCenter tell them apart.
+	// Without linked data centers, or from a session older than them, it
+	// is the same as ScopeDataCenter.
 	ScopeGlobal
 )
 
@@ -131,6 +134,9 @@ func (c *Client) subscribe(ctx context.Context, s Subscription, handler func(Upd
 		return nil, fmt.Errorf("cannot subscribe to %s: %w: %d", id, ErrInvalidScope, uint8(s.Scope))
 	}
 	key := subKey{dataInfoID: id}
+	if scope == proto.ScopeGlobal {
+		key.zone = proto.GlobalZone // the pushes of its own view
+	}
 	if scope == proto.ScopeZone {
 		key.zone = c.cfg.Zone
 		if s.Zone != "" {

@@ -93,20 +93,51 @@ func TestDeltaPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1, p2, p3 := pp("p1", "z", 1, "a:1"), pp("p2", "z", 1, "b:1"), pp("p3", "z", 1, "c:1")
-	fs.push(fullPush(svcID, "", 10, p1, p2))
+	p1.DataCenter, p2.DataCenter, p3.DataCenter = "dc1", "dc2", "dc2"
+	// A global subscriber's pushes come under GlobalZone, naming data centers.
+	fs.push(withDCs(fullPush(svcID, proto.GlobalZone, 10, p1, p2)))
 	rec.waitVersion(t, 10)
 
 	// p2 removed, p3 added, p1 changed.
 	p1v2 := pp("p1", "z", 2, "a:2")
-	fs.push(deltaPush(svcID, "", 10, 11, []proto.PushPublisher{p1v2, p3}, []proto.PushPublisher{p1v2, p3}, "p2"))
+	p1v2.DataCenter = "dc1"
+	fs.push(withDCs(deltaPush(svcID, proto.GlobalZone, 10, 11, []proto.PushPublisher{p1v2, p3}, []proto.PushPublisher{p1v2, p3}, "p2")))
 	u := rec.waitVersion(t, 11)
 	if got := u.Addresses(); !slices.Equal(got, []string{"a:2", "c:1"}) {
 		t.Fatalf("after the delta: %v", got)
 	}
-	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, "", 11); return ok })
-	if a, _ := fs.ackFor(svcID, "", 11); a.Resync {
+	if got := u.DataCenters; len(got) != 2 || !slices.Equal(got["dc1"], []string{"a:2"}) || !slices.Equal(got["dc2"], []string{"c:1"}) {
+		t.Fatalf("data centers after the delta: %v", got)
+	}
+	if ins := u.Instances(); len(ins) != 2 || ins[0].DataCenter != "dc1" || ins[1].DataCenter != "dc2" {
+		t.Fatalf("instances %+v", ins)
+	}
+	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, proto.GlobalZone, 11); return ok })
+	if a, _ := fs.ackFor(svcID, proto.GlobalZone, 11); a.Resync {
 		t.Fatal("a good delta was acked with Resync")
 	}
+}
+
+func withDCs(p *proto.Push) *proto.Push {
+	p.WithDataCenters = true
+	return p
+}
+
+// TestGlobalFromOlderSession: a session older than data centers pushes a
+// global subscriber the dataCenter view, under zone "".
+func TestGlobalFromOlderSession(t *testing.T) {
+	fs := newFakeSession(t, func(fs *fakeSession) { fs.version = proto.VersionTemporary })
+	c := newTestClient(t, Config{}, fs.addr())
+	var rec recorder
+	if _, err := c.Subscribe(testCtx(t), Subscription{DataID: "svc", Scope: ScopeGlobal}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	fs.push(fullPush(svcID, "", 10, pp("p1", "z", 1, "a:1")))
+	u := rec.waitVersion(t, 10)
+	if got := u.Addresses(); !slices.Equal(got, []string{"a:1"}) || u.DataCenters != nil {
+		t.Fatalf("update %+v", u)
+	}
+	waitFor(t, "the ack", func() bool { _, ok := fs.ackFor(svcID, "", 10); return ok })
 }
 
 func TestDeltaMismatchAsksResync(t *testing.T) {

@@ -65,6 +65,9 @@ func (c *Client) onTemporaryPush(l *wire.Link, body []byte) {
 	}
 	c.mu.RLock()
 	subs := c.byKey.get(unique.Make(subKey{dataInfoID: p.DataInfoID, zone: p.Zone}))
+	if p.Zone == "" && !c.dataCenters.Load() {
+		subs = append(slices.Clip(subs), c.byKey.get(unique.Make(subKey{dataInfoID: p.DataInfoID, zone: proto.GlobalZone}))...)
+	}
 	c.mu.RUnlock()
 	if len(subs) == 0 {
 		return

@@ -21,6 +21,10 @@ type Update struct {
 	// sorted. A publisher that registered no zone appears under "". The map
 	// and its slices are the caller's.
 	Zones map[string][]string
+	// DataCenters maps a data center to the data published in it, sorted,
+	// for a ScopeGlobal subscriber whose session names them (linked data
+	// centers); nil otherwise. The map and its slices are the caller's.
+	DataCenters map[string][]string
 	// Cached: the list was read from Config.CacheDir, no session has
 	// pushed one since; Version is the one it had when written.
 	Cached bool
@@ -74,6 +78,11 @@ type pubList struct {
 	orderOnce sync.Once
 	order     []uint32
 	runs      []zoneRun
+
+	// byDC is the data by data center (nil when no publisher names one),
+	// worked out on the first update.
+	dcOnce sync.Once
+	byDC   map[string][]string
 }
 
 // count is the number of publishers.
@@ -230,7 +239,7 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 
 // update renders the list for a handler.
 func (l *pubList) update(dataInfoID string) Update {
-	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: l.zoneData(), list: l}
+	return Update{DataInfoID: dataInfoID, Version: l.version, Zones: l.zoneData(), DataCenters: l.dcData(), list: l}
 }
 
 // zoneRun is one zone's part of pubList.order: its data strings up to end.
@@ -298,4 +307,32 @@ func (l *pubList) sortData() {
 		}
 		l.runs[k] = zoneRun{zone: z, end: uint32(j)}
 	}
+}
+
+// dcData returns the data by data center, sorted, as a handler sees it (a
+// copy of its own), nil when no publisher names its data center.
+func (l *pubList) dcData() map[string][]string {
+	l.dcOnce.Do(func() {
+		for i := range l.count() {
+			pp := readRecord(l.rec(i))
+			if pp.DataCenter == "" {
+				continue
+			}
+			if l.byDC == nil {
+				l.byDC = make(map[string][]string)
+			}
+			l.byDC[pp.DataCenter] = append(l.byDC[pp.DataCenter], pp.Data...)
+		}
+		for _, a := range l.byDC {
+			slices.Sort(a)
+		}
+	})
+	if l.byDC == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(l.byDC))
+	for dc, a := range l.byDC {
+		out[dc] = slices.Clone(a)
+	}
+	return out
 }

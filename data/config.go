@@ -19,6 +19,7 @@ const (
 	DefaultTombstoneTTL      = 10 * time.Minute
 	DefaultRepairInterval    = 5 * time.Second
 	DefaultSyncInterval      = 30 * time.Second
+	DefaultDCKeep            = 10 * time.Minute
 	DefaultReplicaQueue      = 1 << 16
 	// DefaultMaxInterestsPerConn is Config.MaxInterestsPerConn's default:
 	// far more services than a session's clients subscribe to (a session
@@ -93,7 +94,12 @@ type Config struct {
 	// default proto.DefaultDataCenter. Publishers written here originate in
 	// it; those imported from linked data centers keep their own.
 	DataCenter string
-	Logger     *slog.Logger
+	// DCKeep is how long the publishers imported from a remote data center
+	// are kept, as last known, while their remote slot leader cannot be
+	// reached (no stream, no repair); then they are removed, and a repair
+	// brings them back once it can. Default DefaultDCKeep.
+	DCKeep time.Duration
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -141,6 +147,9 @@ func (c *Config) setDefaults() error {
 		c.ReplayWindow = DefaultReplayWindow
 	case c.ReplayWindow < 0:
 		c.ReplayWindow = 0
+	}
+	if c.DCKeep <= 0 {
+		c.DCKeep = DefaultDCKeep
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

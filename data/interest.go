@@ -152,6 +152,13 @@ func (s *Server) dropInterest(sc *sessConn) {
 // notify sends each interested connection one ChangeNotify with the changes
 // it wants, in the order given.
 func (s *Server) notify(changes []proto.DatumVersion) {
+	s.dcw.changed(s, changes)
+	s.notifySessions(changes)
+}
+
+// notifySessions is notify without the remote data centers: the changes
+// of imported publishers, which are never exported again.
+func (s *Server) notifySessions(changes []proto.DatumVersion) {
 	if len(changes) == 0 {
 		return
 	}

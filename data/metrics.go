@@ -32,6 +32,8 @@ type serverMetrics struct {
 	temporaries      *metrics.Counter // temporary publications fanned out (temporary.go)
 	temporaryNotices *metrics.Counter // TemporaryNotice frames sent to sessions
 	temporaryRefused *metrics.Counter // temporary publications refused (not leader, owned, invalid)
+
+	dcNotifies *metrics.Counter // ChangeNotify frames sent to remote data centers' importers
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -61,7 +63,10 @@ func newServerMetrics(s *Server) *serverMetrics {
 		temporaries:      set.NewCounter("roster_data_temporary_publications_total"),
 		temporaryNotices: set.NewCounter("roster_data_temporary_notices_sent_total"),
 		temporaryRefused: set.NewCounter("roster_data_temporary_publications_refused_total"),
+
+		dcNotifies: set.NewCounter("roster_data_dc_notifies_sent_total"),
 	}
+	dcMetrics(s, set)
 	slotGauge := func(name string, pick func(healthy, syncing, synced, unsynced int) int) {
 		set.NewGauge(name, func() float64 { return float64(pick(s.slots.counts())) })
 	}

@@ -29,7 +29,7 @@ func mayAsk(peer *netio.Peer, t proto.Type) string {
 	switch t {
 	case proto.TypeInterest, proto.TypeDatumFetch, proto.TypeNodeHeartbeat, proto.TypeTemporaryWrite:
 		want = proto.RoleSession
-	case proto.TypeDigestRequest, proto.TypeDiffRequest:
+	case proto.TypeDigestRequest, proto.TypeDiffRequest, proto.TypeDCWatch:
 		want = proto.RoleData
 	case proto.TypeWriteBatch:
 		if peer.Role == proto.RoleSession || peer.Role == proto.RoleData {
@@ -52,6 +52,7 @@ func (h rpcHandler) OnClose(c *netio.Conn, _ error) {
 		h.s.dropInterest(sc)
 		h.s.forgetSession(sc)
 	}
+	h.s.dcw.drop(c)
 }
 
 func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
@@ -114,7 +115,7 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		reply(c, id, s.fetch(m.DataInfoID))
+		reply(c, id, s.fetch(m.DataInfoID, m.Remote))
 	case proto.TypeNodeHeartbeat:
 		var m proto.NodeHeartbeat
 		if err := f.Decode(&m); err != nil {
@@ -147,6 +148,13 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		go func() { reply(c, id, s.diff(&m)) }()
+	case proto.TypeDCWatch:
+		var m proto.DCWatch
+		if err := f.Decode(&m); err != nil {
+			reply(c, id, badRequest(err.Error()))
+			return
+		}
+		reply(c, id, s.watch(c, &m))
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "data does not serve " + f.Header.Type.String()})
 	}
@@ -265,7 +273,7 @@ func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
 		if t.LeaderOf(id) != s.name {
 			continue
 		}
-		if cur := s.store.Current(id); cur.Version > 0 {
+		if cur := s.current(id); cur.Version > 0 {
 			out.Changes = append(out.Changes, cur)
 		}
 	}
@@ -336,8 +344,10 @@ func dedupe(changes []proto.DatumVersion) []proto.DatumVersion {
 	return out
 }
 
-// fetch returns the datum, or CodeNotLeader when another node leads its slot.
-func (s *Server) fetch(dataInfoID string) proto.Message {
+// fetch returns the datum, or CodeNotLeader when another node leads its
+// slot; with remote, the publishers imported from the data centers that
+// push here too (Datum.Remote). Its version covers both either way.
+func (s *Server) fetch(dataInfoID string, remote bool) proto.Message {
 	t := s.table.Load()
 	if t == nil {
 		return &proto.Result{Code: proto.CodeNotLeader, Message: "no slot table yet"}
@@ -353,8 +363,17 @@ func (s *Server) fetch(dataInfoID string) proto.Message {
 		s.m.fetchesUnavailable.Inc()
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is syncing with the sessions after a leader change"}
 	}
+	if remote && s.dci.holding(t.SlotOf(dataInfoID), time.Now()) {
+		// This node came to lead the slot and has not yet compared it with
+		// a remote data center it imports from: a list served now could
+		// drop remote publishers global subscribers hold. Bounded by a
+		// repair round and two request timeouts (dcLink.holdFor).
+		s.m.fetchesUnavailable.Inc()
+		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is importing from a remote data center after a leader change"}
+	}
 	s.m.fetches.Inc()
 	d := s.store.Datum(dataInfoID)
+	s.dci.addRemote(&d, remote)
 	if settle > 0 {
 		d.SettleMs = uint32(min(settle.Milliseconds()+1, math.MaxUint32))
 	}

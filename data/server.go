@@ -49,6 +49,11 @@ type Server struct {
 	peers      *peerPool
 	syncer     *syncer
 	repairWake chan struct{} // one slot: a new table (or followed slots unsynced): repair over
+	dcw        *dcWatchers   // remote data centers' slot leaders importing from here
+	dci        *dcImporter   // the import from remote data centers
+	// remoteDCs picks the linked data centers from a view: the node
+	// config's; tests replace it before Start.
+	remoteDCs func(metaclient.View) []proto.RemoteDC
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
@@ -93,6 +98,9 @@ func New(cfg Config) (*Server, error) {
 	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every = logEvery, logEvery, logEvery
 	s.refuse = netio.Refuser{Metric: "roster_data_unauthorized_total", Logger: s.log}
 	s.peers = newPeerPool(s)
+	s.dcw = newDCWatchers()
+	s.dci = newDCImporter(s)
+	s.remoteDCs = func(v metaclient.View) []proto.RemoteDC { return v.Config.RemoteDCs }
 	s.m = newServerMetrics(s)
 	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{
@@ -111,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 	s.adminRoutes()
 	s.http.HandleRead("GET /digest/datum/query", s.handleDatum)
 	s.http.HandleRead("GET /digest/slot/status", s.handleSlotStatus)
+	s.http.HandleRead("GET /api/dc/status", s.handleDCStatus)
 	return s, nil
 }
 
@@ -161,6 +170,7 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.peers.start(runCtx)
+	s.dci.start(runCtx)
 	if err := s.agent.Start(runCtx); err != nil {
 		cancel()
 		_ = s.http.Stop(context.Background())
@@ -193,6 +203,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	errs = append(errs, s.agent.Stop(ctx))
 	s.cancel()
 	s.wg.Wait()
+	s.dci.stop()
 	s.peers.closeAll()
 	errs = append(errs, s.rpc.Stop(ctx))
 	errs = append(errs, s.http.Stop(ctx))
@@ -221,6 +232,7 @@ func (s *Server) Table() *slotstore.Table { return s.table.Load() }
 // onView takes a new view from the agent (on its goroutine): the table is
 // swapped at once, the rest goes to the janitor.
 func (s *Server) onView(v metaclient.View) {
+	defer s.dci.configure(s.remoteDCs(v))
 	if t := v.Table; t.Epoch() > 0 {
 		if t.Slots() != s.cfg.Slots {
 			s.log.Error("ignoring a slot table of another slot count", "epoch", t.Epoch(), "slots", t.Slots(), "configured", s.cfg.Slots)

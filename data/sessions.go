@@ -57,6 +57,7 @@ func (s *Server) janitor(ctx context.Context) {
 			if n := s.store.CompactTombstones(time.Now().Add(-s.cfg.TombstoneTTL)); n > 0 {
 				s.log.Debug("tombstones compacted", "count", n)
 			}
+			s.dci.compact(time.Now().Add(-s.cfg.TombstoneTTL))
 			continue
 		}
 		if t := s.table.Load(); t != nil && t != released {

@@ -272,7 +272,7 @@ type DCStatusAllJSON struct {
 }
 
 // handleDCStatus asks every live data node for its import status (GET
-// /api/dc/status, a JSON list of proto.DCImportStatus; bounded parallelism
+// /api/dc/status, see dcImportAnswer; bounded parallelism
 // and timeout) and aggregates it per remote data center. Leader only: it
 // knows the live nodes.
 func (s *Server) handleDCStatus(w http.ResponseWriter, r *http.Request) {
@@ -306,7 +306,7 @@ func (s *Server) handleDCStatus(w http.ResponseWriter, r *http.Request) {
 		answers = make(map[string][]proto.DCImportStatus, len(urls))
 	)
 	failed := s.catalog.Each(ctx, urls, func(ctx context.Context, u string) error {
-		var list []proto.DCImportStatus
+		var list dcImportAnswer
 		if err := s.catalog.Get(ctx, u+"/api/dc/status", &list); err != nil {
 			return err
 		}

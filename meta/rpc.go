@@ -60,6 +60,12 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 		h.s.serveConfigFetch(c, id, f)
+	case proto.TypeDCSlotTableFetch:
+		if peer.Role != proto.RoleData {
+			h.s.refuse.Refuse(c, f, fmt.Sprintf("meta takes %s from data nodes only, not from %s", f.Header.Type, peer))
+			return
+		}
+		h.s.serveDCSlotTable(c, id, f)
 	default:
 		reply(c, id, &proto.Result{Code: proto.CodeUnknownType, Message: "meta does not serve " + f.Header.Type.String()})
 	}

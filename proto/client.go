@@ -1,7 +1,7 @@
 package proto
 
 // ProtocolVersion is the highest protocol version this build speaks.
-const ProtocolVersion = VersionTemporary
+const ProtocolVersion = VersionDataCenters
 
 // Protocol versions, each what it added.
 const (
@@ -18,6 +18,11 @@ const (
 	// a TemporaryPush only to clients of this version, and the SDK sends a
 	// TemporaryPublisher only to sessions of it.
 	VersionTemporary = 4
+	// VersionDataCenters: global subscribers see the publishers of every
+	// linked data center, in pushes of Zone GlobalZone that name each
+	// publisher's data center (Push.WithDataCenters). A client of an older
+	// version gets its global subscribers the dataCenter view.
+	VersionDataCenters = 5
 )
 
 // Encoding is a bit set of body compressions a peer can decode.

@@ -150,15 +150,30 @@ func (m *ChangeNotify) Unmarshal(body []byte) error {
 // DatumFetch asks a slot leader for a datum; the reply is a Datum.
 type DatumFetch struct {
 	DataInfoID string
+	// Remote asks for the publishers imported from remote data centers
+	// too (Datum.Remote), for global subscribers. Optional trailing
+	// field: false is not written, and a data node that does not know it
+	// answers with the local publishers only.
+	Remote bool
 }
 
 func (*DatumFetch) Type() Type { return TypeDatumFetch }
 
-func (m *DatumFetch) AppendBody(dst []byte) []byte { return appendString(dst, m.DataInfoID) }
+func (m *DatumFetch) AppendBody(dst []byte) []byte {
+	dst = appendString(dst, m.DataInfoID)
+	if m.Remote {
+		dst = appendBool(dst, true)
+	}
+	return dst
+}
 
 func (m *DatumFetch) Unmarshal(body []byte) error {
 	r := newReader(body)
 	m.DataInfoID = r.string("data info id")
+	m.Remote = false
+	if r.more() {
+		m.Remote = r.bool("remote")
+	}
 	return r.done()
 }
 
@@ -173,6 +188,14 @@ type Datum struct {
 	// that held a list before must keep it meanwhile. Optional trailing
 	// field: 0 is not written.
 	SettleMs uint32
+	// Remote holds the publishers imported from each remote data center
+	// that pushes to this one, one segment per data center (none empty),
+	// when the fetch asked for them (DatumFetch.Remote). Version covers
+	// them. Optional trailing field after SettleMs (then written even when
+	// 0), behind the byte datumRemoteMark: bytes that do not start with it
+	// are a later field, ignored. A later field must write the mark and an
+	// empty list first.
+	Remote []DCPublishers
 }
 
 func (*Datum) Type() Type { return TypeDatum }
@@ -181,8 +204,12 @@ func (m *Datum) AppendBody(dst []byte) []byte {
 	dst = appendString(dst, m.DataInfoID)
 	dst = appendUvarint(dst, m.Version)
 	dst = appendPublishers(dst, m.Publishers)
-	if m.SettleMs != 0 {
+	if m.SettleMs != 0 || len(m.Remote) > 0 {
 		dst = appendUvarint(dst, uint64(m.SettleMs))
+	}
+	if len(m.Remote) > 0 {
+		dst = append(dst, datumRemoteMark)
+		dst = appendRemote(dst, m.Remote)
 	}
 	return dst
 }
@@ -195,9 +222,21 @@ func (m *Datum) Unmarshal(body []byte) error {
 	m.SettleMs = 0
 	if r.more() {
 		m.SettleMs = r.uint32v("settle ms")
+		if m.SettleMs == 0 && !r.more() {
+			// Written as 0 only ahead of Remote: a cut message.
+			r.fail("settle ms")
+		}
+	}
+	m.Remote = nil
+	if r.more() && r.s[r.off] == datumRemoteMark {
+		r.off++
+		m.Remote = readRemote(&r)
 	}
 	return r.done()
 }
+
+// datumRemoteMark opens Datum.Remote.
+const datumRemoteMark = 0xdc
 
 func appendPublishers(dst []byte, ps []Publisher) []byte {
 	dst = appendUvarint(dst, uint64(len(ps)))

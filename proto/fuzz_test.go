@@ -58,6 +58,8 @@ func FuzzDigestRequest(f *testing.F)        { fuzzDecoder(f, TypeDigestRequest) 
 func FuzzSlotDigest(f *testing.F)           { fuzzDecoder(f, TypeSlotDigest) }
 func FuzzDiffRequest(f *testing.F)          { fuzzDecoder(f, TypeDiffRequest) }
 func FuzzSlotDiff(f *testing.F)             { fuzzDecoder(f, TypeSlotDiff) }
+func FuzzDCSlotTableFetch(f *testing.F)     { fuzzDecoder(f, TypeDCSlotTableFetch) }
+func FuzzDCWatch(f *testing.F)              { fuzzDecoder(f, TypeDCWatch) }
 func FuzzTemporaryPublisher(f *testing.F)   { fuzzDecoder(f, TypeTemporaryPublisher) }
 func FuzzTemporaryWrite(f *testing.F)       { fuzzDecoder(f, TypeTemporaryWrite) }
 func FuzzTemporaryNotice(f *testing.F)      { fuzzDecoder(f, TypeTemporaryNotice) }

@@ -10,6 +10,11 @@ type PushPublisher struct {
 	// change only with Version, so ListHash needs not cover them. Sent
 	// only to clients of VersionAttrs (Push.WithAttrs).
 	Attrs []Attr
+	// DataCenter is the data center the publisher registered in: "" in a
+	// session's lists for its own, the name for one imported from a linked
+	// data center. Sent in pushes to global subscribers of clients of
+	// VersionDataCenters (Push.WithDataCenters), every entry named.
+	DataCenter string
 }
 
 // Push delivers a datum to a client. It names no subscriber: the client
@@ -37,7 +42,20 @@ type Push struct {
 	// publisher has attributes; a decoded push has WithAttrs when its body
 	// carried the part.
 	WithAttrs bool
+	// WithDataCenters writes every publisher's DataCenter: an optional part
+	// after the attributes part (which is then written, empty if need be),
+	// sent only to clients of VersionDataCenters, in pushes to their global
+	// subscribers (Zone GlobalZone). The names are a dictionary, then one
+	// index per publisher.
+	WithDataCenters bool
 }
+
+// GlobalZone is the Zone of the pushes to global subscribers of clients of
+// VersionDataCenters: their lists hold the publishers of every linked data
+// center, each named (Push.WithDataCenters), while the pushes to
+// dataCenter subscribers (Zone "") hold this data center's only. A real
+// zone never equals it: zone names have no control characters.
+const GlobalZone = "\x00global"
 
 func (*Push) Type() Type { return TypePush }
 
@@ -60,7 +78,7 @@ func (m *Push) AppendBody(dst []byte) []byte {
 	dst = appendStrings(dst, m.Removed)
 	dst = appendUvarint(dst, uint64(m.Count))
 	dst = appendUint64(dst, m.Hash)
-	if !m.WithAttrs || !HasAttrs(m.Publishers) {
+	if !m.WithAttrs && !m.WithDataCenters || !HasAttrs(m.Publishers) && !m.WithDataCenters {
 		return dst
 	}
 	// The attributes part: the number of publishers with attributes, then
@@ -68,12 +86,15 @@ func (m *Push) AppendBody(dst []byte) []byte {
 	// Sparse, so that publishers without attributes cost nothing.
 	k := 0
 	for i := range m.Publishers {
-		if len(m.Publishers[i].Attrs) > 0 {
+		if m.WithAttrs && len(m.Publishers[i].Attrs) > 0 {
 			k++
 		}
 	}
 	dst = appendUvarint(dst, uint64(k))
 	for i := range m.Publishers {
+		if !m.WithAttrs {
+			break // written empty, ahead of the data centers
+		}
 		attrs := m.Publishers[i].Attrs
 		if len(attrs) == 0 {
 			continue
@@ -84,6 +105,9 @@ func (m *Push) AppendBody(dst []byte) []byte {
 			dst = appendString(dst, a.Key)
 			dst = appendString(dst, a.Value)
 		}
+	}
+	if m.WithDataCenters {
+		dst = m.appendDataCenters(dst)
 	}
 	return dst
 }
@@ -121,13 +145,75 @@ func (m *Push) Unmarshal(body []byte) error {
 	if m.WithAttrs {
 		m.readAttrs(&r)
 	}
+	m.WithDataCenters = r.more() && r.s[r.off] == pushDataCentersMark
+	if m.WithDataCenters {
+		r.off++
+		m.readDataCenters(&r)
+	}
 	return r.done()
+}
+
+// pushDataCentersMark opens the data centers part: bytes after the
+// attributes part that do not start with it are a later field, ignored.
+const pushDataCentersMark = 0xdc
+
+// appendDataCenters writes the data centers part: the distinct names, in
+// order of first appearance, then each publisher's index among them.
+func (m *Push) appendDataCenters(dst []byte) []byte {
+	dst = append(dst, pushDataCentersMark)
+	names := m.dataCenterNames()
+	dst = appendStrings(dst, names)
+	for i := range m.Publishers {
+		dst = appendUvarint(dst, uint64(indexOf(names, m.Publishers[i].DataCenter)))
+	}
+	return dst
+}
+
+func (m *Push) dataCenterNames() []string {
+	var names []string
+	for i := range m.Publishers {
+		if dc := m.Publishers[i].DataCenter; indexOf(names, dc) < 0 {
+			names = append(names, dc)
+		}
+	}
+	return names
+}
+
+func indexOf(names []string, s string) int {
+	for i, n := range names {
+		if n == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// readDataCenters reads the data centers part (see appendDataCenters).
+func (m *Push) readDataCenters(r *reader) {
+	names := r.strings("data centers", nil)
+	if len(names) > MaxRemoteDCs+1 || len(names) == 0 && len(m.Publishers) > 0 {
+		r.fail("data centers")
+		return
+	}
+	for i := range m.Publishers {
+		k := r.uvarint("data center index")
+		if k >= uint64(len(names)) {
+			r.fail("data center index")
+			return
+		}
+		m.Publishers[i].DataCenter = names[k]
+	}
 }
 
 // readAttrs reads the attributes part (see AppendBody) into the
 // publishers, within the limits a session enforces on a publisher.
 func (m *Push) readAttrs(r *reader) {
 	k := r.count("attributed publishers", 3)
+	if k == 0 && !r.more() {
+		// Written empty only ahead of the data centers part: a cut push.
+		r.fail("attributed publishers")
+		return
+	}
 	if k > len(m.Publishers) {
 		r.fail("attributed publishers")
 		return
@@ -188,11 +274,16 @@ func ListHash(ps []PushPublisher) uint64 {
 	return h
 }
 
-// Hash is the ListHash of the datum's publishers.
+// Hash is the ListHash of the datum's publishers, Remote's included.
 func (m *Datum) Hash() uint64 {
 	var h uint64
 	for i := range m.Publishers {
 		h ^= PublisherHash(m.Publishers[i].RegisterID, m.Publishers[i].Version)
+	}
+	for _, seg := range m.Remote {
+		for i := range seg.Publishers {
+			h ^= PublisherHash(seg.Publishers[i].RegisterID, seg.Publishers[i].Version)
+		}
 	}
 	return h
 }

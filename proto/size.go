@@ -59,7 +59,17 @@ func (m *Push) Size() int {
 		n += sizeString(p.RegisterID) + sizeString(p.Zone) + sizeUvarint(p.Version) + sizeStrings(p.Data)
 	}
 	n += sizeStrings(m.Removed) + sizeUvarint(uint64(m.Count)) + 8
+	if m.WithDataCenters {
+		names := m.dataCenterNames()
+		n += 1 + sizeStrings(names)
+		for i := range m.Publishers {
+			n += sizeUvarint(uint64(indexOf(names, m.Publishers[i].DataCenter)))
+		}
+	}
 	if !m.WithAttrs {
+		if m.WithDataCenters {
+			n++ // the empty attributes part
+		}
 		return n
 	}
 	k := 0
@@ -74,7 +84,7 @@ func (m *Push) Size() int {
 			n += sizeString(a.Key) + sizeString(a.Value)
 		}
 	}
-	if k == 0 {
+	if k == 0 && !m.WithDataCenters {
 		return n
 	}
 	return n + sizeUvarint(uint64(k))

@@ -42,6 +42,8 @@ const (
 	TypeConfigSet            Type = 49
 	TypeNodeHello            Type = 50
 	TypeNodeProof            Type = 51
+	TypeDCSlotTableFetch     Type = 52
+	TypeDCWatch              Type = 53
 )
 
 var typeNames = map[Type]string{
@@ -56,6 +58,7 @@ var typeNames = map[Type]string{
 	TypeAppRevision: "AppRevision", TypeAppQuery: "AppQuery", TypeAppQueryReply: "AppQueryReply",
 	TypeConfigFetch: "ConfigFetch", TypeConfigSet: "ConfigSet",
 	TypeNodeHello: "NodeHello", TypeNodeProof: "NodeProof",
+	TypeDCSlotTableFetch: "DCSlotTableFetch", TypeDCWatch: "DCWatch",
 	TypeTemporaryPublisher: "TemporaryPublisher", TypeTemporaryPush: "TemporaryPush",
 	TypeTemporaryWrite: "TemporaryWrite", TypeTemporaryNotice: "TemporaryNotice",
 }
@@ -138,6 +141,10 @@ func New(t Type) Message {
 		return new(NodeHello)
 	case TypeNodeProof:
 		return new(NodeProof)
+	case TypeDCSlotTableFetch:
+		return new(DCSlotTableFetch)
+	case TypeDCWatch:
+		return new(DCWatch)
 	case TypeTemporaryPublisher:
 		return new(TemporaryPublisher)
 	case TypeTemporaryPush:

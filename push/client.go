@@ -30,6 +30,11 @@ type Client struct {
 	// Temporary: the client takes temporary publications
 	// (proto.VersionTemporary, Engine.PushTemporary).
 	Temporary bool
+	// DataCenters: the client tells the data centers of a global
+	// subscriber's publishers apart (proto.VersionDataCenters): its global
+	// subscribers get every linked data center's publishers; an older
+	// client's get this data center's, as dataCenter subscribers do.
+	DataCenters bool
 
 	// ackRTT is the smoothed time from a push to its ack on this
 	// connection (ns; see observeAck): a resend waits several of them, so

@@ -78,8 +78,12 @@ type Config struct {
 	// as a slow reader is, and tried again by the retry loop; call PushAll
 	// when the answer may have changed. It runs with a group locked: it
 	// must not call the engine and may take only leaf locks (LOCKS.md).
-	Gate   func(c *Client) bool
-	Logger *slog.Logger
+	Gate func(c *Client) bool
+	// DataCenter names this session's data center in the pushes to global
+	// subscribers (proto.PushPublisher.DataCenter), whose lists also hold
+	// the publishers of linked data centers.
+	DataCenter string
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() {

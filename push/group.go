@@ -30,10 +30,15 @@ type subscriber struct {
 	returning bool
 }
 
-// filter is the zone filter of the pushes this subscriber receives.
+// filter is the zone filter of the pushes this subscriber receives:
+// proto.GlobalZone for a global subscriber of a client that tells data
+// centers apart (filterZone).
 func (s *subscriber) filter() string {
-	if s.scope == proto.ScopeZone {
+	switch {
+	case s.scope == proto.ScopeZone:
 		return s.zone.Value()
+	case s.scope == proto.ScopeGlobal && s.client.DataCenters:
+		return proto.GlobalZone
 	}
 	return ""
 }

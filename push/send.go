@@ -178,7 +178,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	if f, ok := en.frames[k]; ok {
 		return f
 	}
-	cur := filterZone(en.pubs, k.filter)
+	cur := e.list(en.pubs, k.filter)
 	if !proto.HasAttrs(cur) {
 		// Then neither the list nor a delta from it carries attributes:
 		// the frame of the other kind of client has the same bytes.
@@ -190,14 +190,15 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 		}
 	}
 	full := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
-		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur), WithAttrs: k.attrs}
+		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur), WithAttrs: k.attrs,
+		WithDataCenters: k.filter == proto.GlobalZone}
 	f := appendFrame(&full)
 	if k.base != 0 && !e.cfg.DisableDelta {
 		for _, h := range en.history {
 			if h.version != k.base {
 				continue
 			}
-			changed, removed := Delta(filterZone(h.pubs, k.filter), cur)
+			changed, removed := Delta(e.list(h.pubs, k.filter), cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
 			if df := appendFrame(&delta); len(df) < len(f) {
@@ -223,17 +224,4 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 // the spare capacity.
 func appendFrame(m *proto.Push) []byte {
 	return proto.AppendFrame(make([]byte, 0, proto.HeaderSize+m.Size()), 0, 0, m)
-}
-
-func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
-	if zone == "" {
-		return pubs
-	}
-	out := make([]proto.PushPublisher, 0, len(pubs))
-	for _, p := range pubs {
-		if p.Zone == zone {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -164,6 +164,7 @@ func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m 
 	cc.sub.Enc, cc.sub.Owner = cc.enc, cc.owner
 	cc.sub.Attrs = version >= proto.VersionAttrs
 	cc.sub.Temporary = version >= proto.VersionTemporary
+	cc.sub.DataCenters = version >= proto.VersionDataCenters
 	cc.handshaken.Store(true)
 	h.s.zoneHandshake(cc)
 	_ = c.Reply(reqID, &proto.HandshakeReply{

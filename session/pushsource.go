@@ -36,8 +36,35 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 		// A refetch that finds what is cached (a subscriber arriving
 		// during a fetch asks for another round) builds no list.
 		out.Publishers = d.reg.pushPublishers(raw)
+		out.Publishers = appendRemote(out.Publishers, raw.Remote)
 	}
 	return out, nil
+}
+
+// appendRemote appends the publishers imported from linked data centers,
+// each named, copied: nothing of the reply's frame is kept.
+func appendRemote(out []proto.PushPublisher, remote []proto.DCPublishers) []proto.PushPublisher {
+	for _, seg := range remote {
+		dc := strings.Clone(seg.DataCenter)
+		for i := range seg.Publishers {
+			p := &seg.Publishers[i]
+			pp := proto.PushPublisher{RegisterID: strings.Clone(p.RegisterID), Zone: strings.Clone(p.Zone), Version: p.Version, DataCenter: dc}
+			if len(p.Data) > 0 {
+				pp.Data = make([]string, len(p.Data))
+				for j, s := range p.Data {
+					pp.Data[j] = strings.Clone(s)
+				}
+			}
+			if len(p.Attrs) > 0 {
+				pp.Attrs = make([]proto.Attr, len(p.Attrs))
+				for j, a := range p.Attrs {
+					pp.Attrs[j] = proto.Attr{Key: strings.Clone(a.Key), Value: strings.Clone(a.Value)}
+				}
+			}
+			out = append(out, pp)
+		}
+	}
+	return out
 }
 
 // pushPublishers returns d's publishers as pushed. The decoded reply also

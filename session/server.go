@@ -98,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 		Debounce: cfg.Debounce, MaxDebounce: cfg.MaxDebounce, Retry: cfg.PushRetry,
 		PauseAbove: cfg.PausePushAbove, PauseTotal: cfg.PausePushTotal,
 		CompressAbove: cfg.CompressAbove, DisableDelta: cfg.DisableDelta, Logger: s.log,
-		Gate: s.pushAllowed,
+		Gate: s.pushAllowed, DataCenter: cfg.DataCenter,
 	}, datumSource{fetch: s.fetchDatum, reg: s.reg, apps: s.apps, config: s.config}, s.apps, s.rpc)
 	s.apps.push = s.push
 	s.limits = newAdmission(&s.cfg, s.log, s.rpc)
@@ -318,7 +318,9 @@ func (s *Server) fetchDatum(ctx context.Context, id string) (*proto.Datum, error
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	d := new(proto.Datum)
-	if err := netio.Call(ctx, dl.client, &proto.DatumFetch{DataInfoID: id}, d); err != nil {
+	// Remote: global subscribers see the publishers of the linked data
+	// centers too (push filters them out for every other subscriber).
+	if err := netio.Call(ctx, dl.client, &proto.DatumFetch{DataInfoID: id, Remote: true}, d); err != nil {
 		return nil, fmt.Errorf("cannot fetch %s from %s: %w", id, leader, err)
 	}
 	return d, nil

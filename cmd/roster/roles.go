@@ -49,6 +49,7 @@ type dataFlags struct {
 	repair, antiEntropy time.Duration
 	replayWindow        time.Duration
 	maxInterests        int
+	dcKeep              time.Duration
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
@@ -62,12 +63,15 @@ func (f *dataFlags) register(fs *flag.FlagSet, addrDefault, httpHost string) {
 			"vanishes from it; then it gets the registry's, without the publishers of clients that did not come back; negative: none")
 	fs.IntVar(&f.maxInterests, data.FlagMaxInterestsPerConn, data.DefaultMaxInterestsPerConn,
 		"dataInfoIds one session connection may ask notifies for; an interest past it is refused; negative: no limit")
+	fs.DurationVar(&f.dcKeep, "dc-keep", data.DefaultDCKeep,
+		"how long the publishers imported from a remote data center are kept, as last known, while it cannot be reached; then they are removed until it comes back")
 }
 
 func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credentials, log *slog.Logger) data.Config {
 	return data.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, MetaAddrs: metaAddrs, Slots: n.slots,
 		RepairInterval: f.repair, SyncInterval: f.antiEntropy, ReplayWindow: f.replayWindow,
-		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, DataCenter: n.dc, Logger: log}
+		MaxInterestsPerConn: f.maxInterests, Admin: n.admin, Credentials: creds, DataCenter: n.dc,
+		DCKeep: f.dcKeep, Logger: log}
 }
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {

@@ -1,0 +1,57 @@
+package push
+
+import "github.com/roster-registry/roster/proto"
+
+// A datum's list (Datum.Publishers) holds the publishers of this data
+// center (DataCenter "") and those imported from linked ones (named).
+// Pushes to global subscribers of clients that tell data centers apart
+// (filter proto.GlobalZone) carry all of them, each named; every other
+// push carries this data center's only, as before data centers were
+// linked.
+
+// filterZone returns the publishers of pubs a push of zone filter zone
+// carries: every one for proto.GlobalZone; this data center's for "" (a
+// dataCenter subscriber, or a global one of an older client); this data
+// center's of that zone otherwise. A list of this data center's only is
+// returned as is for "".
+func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
+	if zone == proto.GlobalZone {
+		return pubs
+	}
+	if zone == "" && !hasRemote(pubs) {
+		return pubs
+	}
+	out := make([]proto.PushPublisher, 0, len(pubs))
+	for _, p := range pubs {
+		if p.DataCenter == "" && (zone == "" || p.Zone == zone) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func hasRemote(pubs []proto.PushPublisher) bool {
+	for i := range pubs {
+		if pubs[i].DataCenter != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// list is filterZone, with this data center's publishers named in a list
+// for global subscribers (a copy: the cached list is shared).
+func (e *Engine) list(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
+	out := filterZone(pubs, zone)
+	if zone != proto.GlobalZone {
+		return out
+	}
+	named := make([]proto.PushPublisher, len(out))
+	for i, p := range out {
+		if p.DataCenter == "" {
+			p.DataCenter = e.cfg.DataCenter
+		}
+		named[i] = p
+	}
+	return named
+}
