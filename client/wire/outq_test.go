@@ -18,8 +18,8 @@ func TestOutQueueResetForgetsBurst(t *testing.T) {
 	for range 10 * maxKeptSegs {
 		q.AppendShared(frame)
 	}
-	if q.Frames() != 10*256 {
-		t.Fatalf("queued %d frames, want %d", q.Frames(), 10*256)
+	if q.Frames() != 10*maxKeptSegs {
+		t.Fatalf("queued %d frames, want %d", q.Frames(), 10*maxKeptSegs)
 	}
 	q.Reset()
 	if cap(q.Segs()) > maxKeptSegs || q.Frames() != 0 || q.Bytes() != 0 {
