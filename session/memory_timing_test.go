@@ -21,23 +21,62 @@ import (
 
 // BenchmarkMemoryPerRecord measures the live heap an integrated cluster (meta,
 // data and session in this process) holds per publisher and per subscriber,
-// after GC, in the shape of bench-compare's scenarios: ten publishers and ten
-// subscribers per service, 100-byte data, over 100 connections. The clients
-// speak raw frames and keep nothing per record, so the figures are the
-// server's alone. Every subscriber acknowledges its pushes, as the SDK does.
+// after GC, in three shapes: bench-compare's (ten publishers and ten
+// subscribers per service), a subscriber-heavy one (1 publisher : 4
+// subscribers) and a zone-scoped one (publishers of three zones, each
+// subscriber ScopeZone in one of them). 100-byte data, over 100 connections.
+// The clients speak raw frames and keep nothing per record, so the figures
+// are the server's alone. Every subscriber acknowledges its pushes, as the
+// SDK does. heap-B/pub includes the data node's copy (one replica).
 //
 //	go test -run '^$' -bench MemoryPerRecord -benchtime 1x ./session
 //	ROSTER_BENCH_HEAP_PROFILE=heap.out go test -run '^$' -bench MemoryPerRecord -benchtime 1x ./session
+//
+// The profile of each shape goes to heap.out.<shape> (heap.out.even, ...).
 func BenchmarkMemoryPerRecord(b *testing.B) {
-	const services, perService, conns = 10_000, 10, 100
-	b.Run(fmt.Sprintf("services=%d/pubs=%d/subs=%d", services, perService, perService), func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			benchMemoryPerRecord(b, services, perService, conns)
-		}
-	})
+	const conns = 100
+	for _, sh := range []memShape{
+		{name: "even", services: 10_000, pubs: 10, subs: 10},
+		{name: "subheavy", services: 10_000, pubs: 5, subs: 20},
+		{name: "zone", services: 10_000, pubs: 12, subs: 12, zones: 3},
+	} {
+		b.Run(fmt.Sprintf("shape=%s/services=%d/pubs=%d/subs=%d/zones=%d", sh.name, sh.services, sh.pubs, sh.subs, max(sh.zones, 1)), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				benchMemoryPerRecord(b, sh, conns)
+			}
+		})
+	}
 }
 
-func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
+// memShape is a population: per service, pubs publishers and subs
+// subscribers; with zones > 0 record i of a service is in zone i%zones and
+// every subscriber is ScopeZone.
+type memShape struct {
+	name                 string
+	services, pubs, subs int
+	zones                int
+}
+
+// want is the number of publishers a subscriber's complete push holds.
+func (sh memShape) want() int {
+	if sh.zones > 0 {
+		return sh.pubs / sh.zones
+	}
+	return sh.pubs
+}
+
+func (sh memShape) zone(i int) string {
+	if sh.zones == 0 {
+		return ""
+	}
+	return fmt.Sprintf("zone-%d", i%sh.zones)
+}
+
+func benchMemoryPerRecord(b *testing.B, sh memShape, nconns int) {
+	if nconns < sh.subs {
+		b.Fatal("a connection must hold one subscriber of a service at most")
+	}
+	services := sh.services
 	c := testcluster.Start(b, testcluster.Options{Slots: 256})
 	addr := c.SessionAddrs()[0]
 	// complete[s] counts the subscribers of service s that received the
@@ -45,13 +84,13 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 	complete := make([]atomic.Int32, services)
 	conns := make([]*rawConn, nconns)
 	for i := range conns {
-		conns[i] = dialRaw(b, addr, perService, complete)
+		conns[i] = dialRaw(b, addr, sh.want(), complete)
 	}
-	// Record n goes to connection n%nconns: with nconns >= perService, a
+	// Record n goes to connection n%nconns: with nconns >= subs, a
 	// connection holds one subscriber of a service at most.
 	pad := strings.Repeat("x", 100)
 	svc := func(s int) string { return fmt.Sprintf("bench.mem.svc-%07d", s) }
-	rid := func(kind byte, s, i int) string { return fmt.Sprintf("%c%025d", kind, s*perService+i) }
+	rid := func(kind byte, per, s, i int) string { return fmt.Sprintf("%c%025d", kind, s*per+i) }
 
 	base := liveHeap()
 	var wg sync.WaitGroup
@@ -59,10 +98,10 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := ci; n < services*perService; n += nconns {
-				s, i := n/perService, n%perService
+			for n := ci; n < services*sh.pubs; n += nconns {
+				s, i := n/sh.pubs, n%sh.pubs
 				data := fmt.Sprintf("10.%d.%d.%d:8080?", s>>16, s>>8&0xff, s&0xff)
-				rc.send(&proto.Publisher{DataInfoID: svc(s), RegisterID: rid('p', s, i), Version: 1,
+				rc.send(&proto.Publisher{DataInfoID: svc(s), RegisterID: rid('p', sh.pubs, s, i), Version: 1, Zone: sh.zone(i),
 					Data: []string{data + pad[len(data):]}})
 			}
 		}()
@@ -74,19 +113,24 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 		for _, d := range c.Data {
 			n += d.Store().Count()
 		}
-		return n == services*perService
+		return n == services*sh.pubs
 	}, "every publisher stored by the data node")
 	// The session keeps acked writes for a resend to a new leader for
 	// 10 s (replayWindow, forward.go): wait them out to measure what stays.
 	time.Sleep(12 * time.Second)
 	pubs := liveHeap()
+	writeHeapProfile(b, sh.name+".pubs")
 	for ci, rc := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := ci; n < services*perService; n += nconns {
-				s, i := n/perService, n%perService
-				rc.send(&proto.Subscriber{DataInfoID: svc(s), RegisterID: rid('s', s, i), Scope: proto.ScopeDataCenter})
+			for n := ci; n < services*sh.subs; n += nconns {
+				s, i := n/sh.subs, n%sh.subs
+				scope := proto.ScopeDataCenter
+				if sh.zones > 0 {
+					scope = proto.ScopeZone
+				}
+				rc.send(&proto.Subscriber{DataInfoID: svc(s), RegisterID: rid('s', sh.subs, s, i), Scope: scope, Zone: sh.zone(i)})
 			}
 		}()
 	}
@@ -94,7 +138,7 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 	waitReplies(b, conns)
 	testcluster.Eventually(b, 2*time.Minute, func() bool {
 		for i := range complete {
-			if complete[i].Load() < int32(perService) {
+			if complete[i].Load() < int32(sh.subs) {
 				return false
 			}
 		}
@@ -102,22 +146,31 @@ func benchMemoryPerRecord(b *testing.B, services, perService, nconns int) {
 	}, "every subscriber pushed the whole list")
 	time.Sleep(time.Second) // the last acks in flight
 	subs := liveHeap()
-	if path := os.Getenv("ROSTER_BENCH_HEAP_PROFILE"); path != "" {
-		// -memprofile is written after the cluster stopped: this one
-		// shows what it holds.
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.WriteHeapProfile(f); err != nil {
-			b.Fatal(err)
-		}
-	}
-	n := float64(services * perService)
-	b.ReportMetric(float64(pubs-base)/n, "heap-B/pub")
-	b.ReportMetric(float64(subs-pubs)/n, "heap-B/sub")
+	writeHeapProfile(b, sh.name)
+	b.ReportMetric(float64(pubs-base)/float64(services*sh.pubs), "heap-B/pub")
+	b.ReportMetric(float64(subs-pubs)/float64(services*sh.subs), "heap-B/sub")
 	b.ReportMetric(0, "ns/op")
+}
+
+// writeHeapProfile writes the heap profile to $ROSTER_BENCH_HEAP_PROFILE.name
+// when that is set: -memprofile is written after the cluster stopped, this
+// one shows what it holds. The profile taken after the publishers
+// (name.pubs) is the base to diff the subscribers' against:
+//
+//	go tool pprof -sample_index=inuse_space -diff_base heap.out.even.pubs -top session.test heap.out.even
+func writeHeapProfile(b *testing.B, name string) {
+	path := os.Getenv("ROSTER_BENCH_HEAP_PROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path + "." + name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func liveHeap() uint64 {

@@ -92,6 +92,10 @@ func (q *OutQueue) Seal() {
 	q.cur = nil
 }
 
+// maxKeptSegs bounds the capacity of the segment list Reset keeps for the
+// next write.
+const maxKeptSegs = 256
+
 // Reset empties the queue after a write (or a drop), returning chunks to
 // the pool and forgetting shared frames so they are not retained.
 func (q *OutQueue) Reset() {
@@ -103,9 +107,16 @@ func (q *OutQueue) Reset() {
 		putChunk(c)
 		q.owned[i] = nil
 	}
-	clear(q.segs)
-	q.segs = q.segs[:0]
-	q.owned = q.owned[:0]
+	if cap(q.segs) > maxKeptSegs {
+		// A burst (a push to every subscriber of a connection) grew the
+		// arrays: an idle connection must not keep its peak, which across
+		// many connections is tens of bytes per subscriber.
+		q.segs, q.owned = nil, nil
+	} else {
+		clear(q.segs)
+		q.segs = q.segs[:0]
+		q.owned = q.owned[:0]
+	}
 	q.bytes = 0
 	q.frames = 0
 }
