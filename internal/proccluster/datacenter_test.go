@@ -206,30 +206,17 @@ func TestThreeDataCenters(t *testing.T) {
 	t.Parallel()
 	root := logDir(t)
 	names := []string{"dc1", "dc2", "dc3"}
-	clusters := make([]*Cluster, len(names))
-	for i, dc := range names {
-		dir := filepath.Join(root, dc)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		opts := dcOptions(t, dc, dir)
-		if i > 0 {
-			if err := ShareCredentials(dir, clusters[0]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		clusters[i] = startCluster(t, opts)
-	}
+	base := dcOptions(t, "", root)
 	ctx := within(t, 2*time.Minute)
-	for i, c := range clusters {
-		for j, remote := range clusters {
-			if i != j {
-				if err := LinkDataCenter(ctx, c, remote, names[j], nil); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+	clusters, err := StartDataCenters(ctx, base, names)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		for _, c := range clusters {
+			c.Kill()
+		}
+	})
 	log := clientLogger(t, root)
 	const svc = "com.example.Ring:1.0"
 	subs := make([]*client.Subscriber, len(clusters))

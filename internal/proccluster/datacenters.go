@@ -59,3 +59,46 @@ func LinkDataCenter(ctx context.Context, c, remote *Cluster, name string, extra 
 	}
 	return nil
 }
+
+// StartDataCenters starts one cluster per name, each a data center of that
+// name with base's sizes and binary, its own SQLite meta store and logs in
+// base.Dir/<name>, sharing the first one's credentials, and links every
+// data center to every other. On error it kills what it started.
+func StartDataCenters(ctx context.Context, base Options, names []string) ([]*Cluster, error) {
+	clusters := make([]*Cluster, 0, len(names))
+	fail := func(err error) ([]*Cluster, error) {
+		for _, c := range clusters {
+			c.Kill()
+		}
+		return nil, err
+	}
+	for i, name := range names {
+		opts := base
+		opts.Dir = filepath.Join(base.Dir, name)
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return fail(fmt.Errorf("cannot start data center %s: %w", name, err))
+		}
+		opts.StoreURL = "sqlite://" + filepath.Join(opts.Dir, "meta.db")
+		opts.Args = DataCenterArgs(name)
+		if i > 0 {
+			if err := ShareCredentials(opts.Dir, clusters[0]); err != nil {
+				return fail(err)
+			}
+		}
+		c, err := Start(ctx, opts)
+		if err != nil {
+			return fail(fmt.Errorf("cannot start data center %s: %w", name, err))
+		}
+		clusters = append(clusters, c)
+	}
+	for i, c := range clusters {
+		for j, remote := range clusters {
+			if i != j {
+				if err := LinkDataCenter(ctx, c, remote, names[j], nil); err != nil {
+					return fail(err)
+				}
+			}
+		}
+	}
+	return clusters, nil
+}
