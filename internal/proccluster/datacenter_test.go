@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,49 +23,8 @@ func dcOptions(t *testing.T, dc, dir string) Options {
 	opts := testOptions(t, "sqlite://"+filepath.Join(dir, "meta.db"))
 	opts.Dir = dir
 	opts.Metas, opts.Datas, opts.Sessions, opts.Slots, opts.Replicas = 1, 1, 1, 16, 1
-	opts.Args = map[Role][]string{
-		RoleMeta:    {"--datacenter", dc},
-		RoleData:    {"--datacenter", dc, "--follower-repair", "1s", "--session-sync", "3s"},
-		RoleSession: {"--datacenter", dc, "--version-scan", "2s"},
-	}
+	opts.Args = DataCenterArgs(dc)
 	return opts
-}
-
-// shareCredentials gives the cluster of opts remote's node credentials:
-// linked data centers share them (here the cluster secret).
-func shareCredentials(t *testing.T, opts *Options, remote *Cluster) {
-	t.Helper()
-	secret, err := os.ReadFile(remote.SecretFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(opts.Dir, "cluster-secret"), secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// linkDC links the data center of c to the one named name served by
-// remote, as an operator does (roster ctl dc add, POST /api/dc/add at
-// c's meta), with extra form fields (deny=, allow=, pushRemote=): the one
-// step that configures a link.
-func linkDC(ctx context.Context, t *testing.T, c, remote *Cluster, name string, extra url.Values) {
-	t.Helper()
-	form := url.Values{"name": {name}, "meta": {strings.Join(remote.MetaRPCAddrs(), ",")}}
-	for k, v := range extra {
-		form[k] = v
-	}
-	leader, _, err := c.MetaLeader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /api/dc/add on %s: status %d", leader.Name, resp.StatusCode)
-	}
 }
 
 // TestTwoDataCenters: a publisher of dc1 reaches dc2's global subscribers,
@@ -87,10 +45,14 @@ func TestTwoDataCenters(t *testing.T) {
 	}
 	c1 := startCluster(t, dcOptions(t, "dc1", dir1))
 	opts2 := dcOptions(t, "dc2", dir2)
-	shareCredentials(t, &opts2, c1)
+	if err := ShareCredentials(dir2, c1); err != nil {
+		t.Fatal(err)
+	}
 	c2 := startCluster(t, opts2)
 	ctx := within(t, 2*time.Minute)
-	linkDC(ctx, t, c2, c1, "dc1", url.Values{"deny": {"com.example.Secret*"}})
+	if err := LinkDataCenter(ctx, c2, c1, "dc1", url.Values{"deny": {"com.example.Secret*"}}); err != nil {
+		t.Fatal(err)
+	}
 	log := clientLogger(t, root)
 	newClient := func(c *Cluster, ip string) *client.Client {
 		t.Helper()
@@ -244,26 +206,17 @@ func TestThreeDataCenters(t *testing.T) {
 	t.Parallel()
 	root := logDir(t)
 	names := []string{"dc1", "dc2", "dc3"}
-	clusters := make([]*Cluster, len(names))
-	for i, dc := range names {
-		dir := filepath.Join(root, dc)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		opts := dcOptions(t, dc, dir)
-		if i > 0 {
-			shareCredentials(t, &opts, clusters[0])
-		}
-		clusters[i] = startCluster(t, opts)
-	}
+	base := dcOptions(t, "", root)
 	ctx := within(t, 2*time.Minute)
-	for i, c := range clusters {
-		for j, remote := range clusters {
-			if i != j {
-				linkDC(ctx, t, c, remote, names[j], nil)
-			}
-		}
+	clusters, err := StartDataCenters(ctx, base, names)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		for _, c := range clusters {
+			c.Kill()
+		}
+	})
 	log := clientLogger(t, root)
 	const svc = "com.example.Ring:1.0"
 	subs := make([]*client.Subscriber, len(clusters))
