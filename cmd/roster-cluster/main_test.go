@@ -14,13 +14,12 @@ import (
 	"github.com/roster-registry/roster/meta"
 )
 
-// TestUpDown brings a cluster up on free ports with its own database,
-// checks nodes.json, and brings it down.
-func TestUpDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a cluster of processes; skipped with -short")
-	}
-	dsn := os.Getenv("ROSTER_TEST_MYSQL_DSN")
+// setUp returns what a test of `up` needs: the MariaDB server (the test
+// skips without one, outside CI) and its DSN, a roster binary built from
+// this module, a fresh database name and a directory for the cluster.
+func setUp(t *testing.T) (srv *proccluster.MySQLServer, dsn, bin, db, dir string) {
+	t.Helper()
+	dsn = os.Getenv("ROSTER_TEST_MYSQL_DSN")
 	if dsn == "" {
 		dsn = proccluster.DefaultMySQLDSN
 	}
@@ -40,14 +39,23 @@ func TestUpDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "roster")
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "roster")
 	if err := proccluster.BuildRoster(ctx, root, bin); err != nil {
 		t.Fatal(err)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	db := "roster_cli_" + hex.EncodeToString(b[:])
+	return srv, dsn, bin, "roster_cli_" + hex.EncodeToString(b[:]), dir
+}
+
+// TestUpDown brings a cluster up on free ports with its own database,
+// checks nodes.json, and brings it down.
+func TestUpDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster of processes; skipped with -short")
+	}
+	srv, dsn, bin, db, dir := setUp(t)
 	t.Cleanup(func() { _ = srv.DropDatabase(context.Background(), db) })
 	clusterDir := filepath.Join(dir, "cluster")
 	// Whatever happens, no process outlives the test.
@@ -102,34 +110,7 @@ func TestUpTwoDCs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts clusters of processes; skipped with -short")
 	}
-	dsn := os.Getenv("ROSTER_TEST_MYSQL_DSN")
-	if dsn == "" {
-		dsn = proccluster.DefaultMySQLDSN
-	}
-	srv, err := proccluster.ParseMySQLServer(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := srv.Ping(ctx); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skipf("skipping: %v; set ROSTER_TEST_MYSQL_DSN", err)
-	}
-	root, err := proccluster.ModuleRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "roster")
-	if err := proccluster.BuildRoster(ctx, root, bin); err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	db := "roster_cli_" + hex.EncodeToString(b[:])
+	srv, dsn, bin, db, dir := setUp(t)
 	t.Cleanup(func() {
 		_ = srv.DropDatabase(context.Background(), db)
 		_ = srv.DropDatabase(context.Background(), db+"_dc2")
@@ -157,6 +138,8 @@ func TestUpTwoDCs(t *testing.T) {
 	if len(recs) != 6 || len(metas) != 2 {
 		t.Fatalf("nodes.json lists %+v, want 3 nodes per data center", recs)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for k, m := range metas {
 		self, other := "dc1", "dc2"
 		if k == 1 {
