@@ -67,17 +67,9 @@ func (c *ctl) acl(ctx context.Context, args []string, f *aclFlags) error {
 // aclChange sends a credential change and prints the credential, and its
 // token when the answer carries one (create, rotate): shown this once.
 func (c *ctl) aclChange(ctx context.Context, path string, form url.Values) error {
-	m, _, err := c.leader(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := c.call(ctx, http.MethodPost, m+path, form)
-	if err != nil {
-		return err
-	}
 	var res meta.ACLChangeJSON
-	if err := json.Unmarshal(b, &res); err != nil {
-		return fmt.Errorf("cannot decode the answer of %s: %w", path, err)
+	if err := c.postLeader(ctx, path, form, &res); err != nil {
+		return err
 	}
 	if c.json {
 		return c.printJSON(res)
@@ -87,9 +79,10 @@ func (c *ctl) aclChange(ctx context.Context, path string, form url.Values) error
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if res.Token != "" {
-		_, err = fmt.Fprintf(c.out, "\ntoken: %s\n(shown only now: give it to the application as client.Config.Token)\n", res.Token)
+	if res.Token == "" {
+		return nil
 	}
+	_, err := fmt.Fprintf(c.out, "\ntoken: %s\n(shown only now: give it to the application as client.Config.Token)\n", res.Token)
 	return err
 }
 
@@ -122,4 +115,21 @@ func printCredentials(tw *tabwriter.Writer, creds []meta.CredentialJSON) {
 	for _, cr := range creds {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cr.Name, cr.App, list(cr.Publish), list(cr.Subscribe))
 	}
+}
+
+// postLeader posts form to path at the meta leader and decodes its JSON
+// answer into v: the admin writes whose answer ctl prints.
+func (c *ctl) postLeader(ctx context.Context, path string, form url.Values, v any) error {
+	m, _, err := c.leader(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := c.call(ctx, http.MethodPost, m+path, form)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("cannot decode the answer of %s: %w", path, err)
+	}
+	return nil
 }

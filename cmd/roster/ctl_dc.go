@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -84,19 +82,11 @@ func (c *ctl) dc(ctx context.Context, args []string) error {
 
 // dcChange sends an add or remove and prints the data center it changed.
 func (c *ctl) dcChange(ctx context.Context, path string, form url.Values) error {
-	m, _, err := c.leader(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := c.call(ctx, http.MethodPost, m+path, form)
-	if err != nil {
-		return err
-	}
 	var res struct {
 		DataCenter meta.RemoteDCJSON `json:"dataCenter"`
 	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		return fmt.Errorf("cannot decode the answer of %s: %w", path, err)
+	if err := c.postLeader(ctx, path, form, &res); err != nil {
+		return err
 	}
 	if c.json {
 		return c.printJSON(res)
