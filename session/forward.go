@@ -25,7 +25,7 @@ type slotQueue struct {
 	// it to the successor, but a stream can drop writes; so when the slot
 	// changes leader, recent writes are sent again to the new one. Versions
 	// make the resend harmless.
-	recent []ackedOp
+	recent ackedRing
 	acker  string
 }
 
@@ -69,7 +69,7 @@ func (f *forwarder) tableChanged() {
 	f.moved = make(chan struct{})
 	for slot := range f.queues {
 		q := &f.queues[slot]
-		if len(q.recent) == 0 {
+		if q.recent.len() == 0 {
 			continue
 		}
 		if leader := table.Leader(uint32(slot)); leader != "" && leader != q.acker {
@@ -85,13 +85,14 @@ func (f *forwarder) tableChanged() {
 
 // replay queues the recent writes again, for a new leader. f.mu must be held.
 func (q *slotQueue) replay(now time.Time) {
-	for _, a := range q.recent {
+	q.recent.each(func(a *ackedOp) {
 		if now.Sub(a.at) < replayWindow {
 			q.ops = append(q.ops, a.op)
 			writesReplayed.Inc()
 		}
-	}
-	q.recent, q.acker = nil, ""
+	})
+	q.recent.reset()
+	q.acker = ""
 }
 
 // forgetAcked drops, in every slot, the acked writes older than the replay
@@ -108,29 +109,18 @@ func (f *forwarder) forgetAcked(now time.Time) {
 
 // expire drops the acked writes older than the replay window. f.mu must be held.
 func (q *slotQueue) expire(now time.Time) {
-	drop := 0
-	for drop < len(q.recent) && now.Sub(q.recent[drop].at) >= replayWindow {
-		drop++
-	}
-	switch {
-	case drop == len(q.recent):
-		q.recent = nil
-	case drop > 0:
-		q.recent = q.recent[drop:]
-	}
+	q.recent.expire(now, replayWindow)
 }
 
 // acked records writes addr acknowledged. f.mu must be held.
 func (q *slotQueue) acked(addr string, ops []proto.WriteOp, now time.Time) {
 	if q.acker != addr {
-		q.recent, q.acker = nil, addr
+		q.recent.reset()
+		q.acker = addr
 	}
 	q.expire(now)
 	for _, op := range ops {
-		q.recent = append(q.recent, ackedOp{op: op, at: now})
-	}
-	if over := len(q.recent) - maxRecent; over > 0 {
-		q.recent = append(q.recent[:0:0], q.recent[over:]...)
+		q.recent.push(ackedOp{op: op, at: now})
 	}
 }
 
@@ -259,7 +249,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		q.acked(addr, done, now)
 		if leader := table.Leader(slot); leader != "" && leader != addr {
 			// Acked by a node this session already knows no longer leads.
-			refused += len(q.recent)
+			refused += q.recent.len()
 			q.replay(now)
 		}
 	}

@@ -18,14 +18,14 @@ func TestAckedWritesExpireInIdleSlots(t *testing.T) {
 	f.queues[2].acked("leader", ops, start.Add(replayWindow/2))
 
 	f.forgetAcked(start.Add(replayWindow / 2))
-	if len(f.queues[1].recent) != 1 || len(f.queues[2].recent) != 1 {
+	if f.queues[1].recent.len() != 1 || f.queues[2].recent.len() != 1 {
 		t.Fatal("writes inside the replay window were dropped")
 	}
 	f.forgetAcked(start.Add(replayWindow))
-	if f.queues[1].recent != nil {
-		t.Fatalf("slot 1 keeps %d writes past the replay window", len(f.queues[1].recent))
+	if f.queues[1].recent.buf != nil {
+		t.Fatalf("slot 1 keeps %d writes past the replay window", f.queues[1].recent.len())
 	}
-	if len(f.queues[2].recent) != 1 {
+	if f.queues[2].recent.len() != 1 {
 		t.Fatal("slot 2's write dropped inside its window")
 	}
 }
