@@ -33,7 +33,8 @@ type serverMetrics struct {
 	temporaryNotices *metrics.Counter // TemporaryNotice frames sent to sessions
 	temporaryRefused *metrics.Counter // temporary publications refused (not leader, owned, invalid)
 
-	dcNotifies *metrics.Counter // ChangeNotify frames sent to remote data centers' importers
+	dcNotifies   *metrics.Counter // ChangeNotify frames sent to remote data centers' importers
+	scansRefused *metrics.Counter // digest and diff requests refused: too many scans waiting (scans.go)
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -65,6 +66,8 @@ func newServerMetrics(s *Server) *serverMetrics {
 		temporaryRefused: set.NewCounter("roster_data_temporary_publications_refused_total"),
 
 		dcNotifies: set.NewCounter("roster_data_dc_notifies_sent_total"),
+
+		scansRefused: set.NewCounter("roster_data_scans_refused_total"),
 	}
 	dcMetrics(s, set)
 	slotGauge := func(name string, pick func(healthy, syncing, synced, unsynced int) int) {
@@ -78,6 +81,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	set.NewGauge("roster_data_publishers", func() float64 { return float64(s.store.Count()) })
 	set.NewGauge("roster_data_replica_queued_ops", func() float64 { return float64(s.peers.queuedOps()) })
 	set.NewGauge("roster_data_replica_lag_seconds", func() float64 { return s.peers.lag(time.Now()).Seconds() })
+	set.NewGauge("roster_data_scans_queued", func() float64 { return float64(len(s.scans)) })
 	set.NewGauge("roster_data_interests", func() float64 { return float64(s.interest.size()) })
 	set.NewGauge("roster_data_tombstones", func() float64 { return float64(s.store.Tombstones()) })
 	set.NewGauge("roster_data_slot_table_epoch", func() float64 {

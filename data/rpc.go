@@ -140,14 +140,14 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		go func() { reply(c, id, s.digest(&m)) }() // scans a slot: off the event loop
+		s.scan(c, id, func() proto.Message { return s.digest(&m) })
 	case proto.TypeDiffRequest:
 		var m proto.DiffRequest
 		if err := f.Decode(&m); err != nil {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		go func() { reply(c, id, s.diff(&m)) }()
+		s.scan(c, id, func() proto.Message { return s.diff(&m) })
 	case proto.TypeDCWatch:
 		var m proto.DCWatch
 		if err := f.Decode(&m); err != nil {
@@ -305,6 +305,16 @@ func (s *Server) diff(m *proto.DiffRequest) proto.Message {
 	}
 	pubs, owners := s.store.PublishersWithOwners(m.Slot, m.DataInfoIDs)
 	return &proto.SlotDiff{Slot: m.Slot, Publishers: pubs, Owners: owners}
+}
+
+// scan answers request id on c with what answer returns, computed by a
+// scan worker (it walks a slot: off the event loop), or as unavailable when
+// too many scans wait already.
+func (s *Server) scan(c *netio.Conn, id uint64, answer func() proto.Message) {
+	if !s.scans.submit(func() { reply(c, id, answer()) }) {
+		s.m.scansRefused.Inc()
+		reply(c, id, &proto.Result{Code: proto.CodeUnavailable, Message: "too many slot scans waiting; retry"})
+	}
 }
 
 // refuseSlot returns the answer to a request about a slot this node does

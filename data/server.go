@@ -51,6 +51,7 @@ type Server struct {
 	repairWake chan struct{} // one slot: a new table (or followed slots unsynced): repair over
 	dcw        *dcWatchers   // remote data centers' slot leaders importing from here
 	dci        *dcImporter   // the import from remote data centers
+	scans      scanQueue     // digest and diff requests waiting for a worker (scans.go)
 	// remoteDCs picks the linked data centers from a view: the node
 	// config's; tests replace it before Start.
 	remoteDCs func(metaclient.View) []proto.RemoteDC
@@ -94,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		slots:      newSlotStates(),
 		syncer:     newSyncer(),
 		repairWake: make(chan struct{}, 1),
+		scans:      newScanQueue(),
 	}
 	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every = logEvery, logEvery, logEvery
 	s.refuse = netio.Refuser{Metric: "roster_data_unauthorized_total", Logger: s.log}
@@ -179,7 +181,13 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.cancel = cancel
 	metrics.RegisterSet(s.m.set)
-	s.wg.Add(4)
+	s.wg.Add(4 + scanWorkers)
+	for range scanWorkers {
+		go func() {
+			defer s.wg.Done()
+			s.scans.run(runCtx)
+		}()
+	}
 	go s.janitor(runCtx)
 	go s.syncLoop(runCtx)
 	go s.antiEntropyLoop(runCtx)
