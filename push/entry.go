@@ -23,7 +23,7 @@ type frameKey struct {
 // pastVersion is an earlier version of a datum, for deltas.
 type pastVersion struct {
 	version uint64
-	pubs    []proto.PushPublisher
+	pubs    List
 }
 
 // versionLearned is when the engine learned of a version it pushed.
@@ -59,15 +59,15 @@ type entry struct {
 	// then a returning subscriber keeps the list it holds.
 	settleUntil int64
 	frames      map[frameKey][]byte
-	own         []proto.PushPublisher // the datum's publishers as fetched (all zones)
-	pubs        []proto.PushPublisher // own merged with what the Merger adds
-	history     []pastVersion         // earlier versions, newest last
+	own         List          // the datum's publishers as fetched (all zones)
+	pubs        List          // own merged with what the Merger adds
+	history     []pastVersion // earlier versions, newest last
 }
 
 // advance makes pubs e's list at version, or at the version after e's
 // when version is not above it (pushed versions only grow), keeping the
 // list it replaces for deltas. e.mu must be held.
-func (e *entry) advance(version uint64, pubs []proto.PushPublisher) {
+func (e *entry) advance(version uint64, pubs List) {
 	if version <= e.version {
 		version = e.version + 1
 	}
