@@ -8,39 +8,48 @@ import (
 )
 
 // subscriber is one client subscription and its push state, guarded by its
-// group's mutex. A session holds one per subscription, so it is kept small.
+// group's mutex. A session holds one per subscription, so it is kept to 48
+// bytes: what only some subscribers have at a time (a send not yet
+// acknowledged, a list held from before) is in side tables of its group.
 type subscriber struct {
 	registerID string
 	client     *Client
-	zone       unique.Handle[string] // interned: a zone is shared by most subscribers
-	next       *subscriber           // the next of the group's subscribers on client
-	// held is a version of a list the client holds and did not replace by
-	// a push of ours, being at least as new (PushAck.Held): pushes to it
-	// must go above it (session/doc.go, Versions). 0: none.
-	held uint64
+	kind       unique.Handle[subKind] // interned: shared by most subscribers
+	next       *subscriber            // the next of the group's subscribers on client
+	acked      uint64                 // newest version the client acknowledged
+}
 
-	acked    uint64 // newest version the client acknowledged
-	sent     uint64 // newest version sent and not yet acknowledged
-	sentAt   int64  // when sent went out, unix ns
-	attempts uint32 // unacked sends of `sent`, for retry backoff
-	scope    proto.Scope
+// subKind is what a subscriber has in common with many others.
+type subKind struct {
+	zone  string
+	scope proto.Scope
 	// returning: the client held a list when it subscribed (a replay after
 	// a reconnect): until it acknowledges a push it keeps that list while
 	// the datum's slot settles after a restart of the registry.
 	returning bool
 }
 
+func (s *subscriber) returning() bool { return s.kind.Value().returning }
+
 // filter is the zone filter of the pushes this subscriber receives:
 // proto.GlobalZone for a global subscriber of a client that tells data
 // centers apart (filterZone).
 func (s *subscriber) filter() string {
+	k := s.kind.Value()
 	switch {
-	case s.scope == proto.ScopeZone:
-		return s.zone.Value()
-	case s.scope == proto.ScopeGlobal && s.client.DataCenters:
+	case k.scope == proto.ScopeZone:
+		return k.zone
+	case k.scope == proto.ScopeGlobal && s.client.DataCenters:
 		return proto.GlobalZone
 	}
 	return ""
+}
+
+// sendState is a push sent to a subscriber and not yet acknowledged.
+type sendState struct {
+	version  uint64 // the newest version sent
+	at       int64  // when it went out, unix ns
+	attempts uint32 // sends of version, for the retry backoff
 }
 
 // group holds every subscriber of one dataInfoId.
@@ -54,6 +63,61 @@ type group struct {
 	// subscribers, and scanning the whole group per ack is quadratic.
 	// unsettled: the group is in Engine.unsettled (guarded by Engine.umu).
 	unsettled bool
+	// out: the subscribers a push went to that have not acknowledged it,
+	// nil when none (the group settled). A side table, so that the many
+	// subscribers holding the current list carry no send state.
+	out map[*subscriber]sendState
+	// held: the version of a list a client holds and did not replace by a
+	// push of ours, being at least as new (PushAck.Held), by subscriber:
+	// pushes to it must go above it (session/doc.go, Versions). Only after
+	// a replay, until the client acknowledges a version above it; nil
+	// when none.
+	held map[*subscriber]uint64
+}
+
+// sent is s's push not yet acknowledged (zero: none). g.mu must be held.
+func (g *group) sent(s *subscriber) sendState { return g.out[s] }
+
+// setSent records a push to s. g.mu must be held.
+func (g *group) setSent(s *subscriber, st sendState) {
+	if g.out == nil {
+		g.out = make(map[*subscriber]sendState)
+	}
+	g.out[s] = st
+}
+
+// clearSent forgets s's push. g.mu must be held.
+func (g *group) clearSent(s *subscriber) {
+	delete(g.out, s)
+	if len(g.out) == 0 {
+		g.out = nil // a map keeps its size: a storm's would stay
+	}
+}
+
+// heldBy is the version of the list s holds from before, 0: none. g.mu
+// must be held.
+func (g *group) heldBy(s *subscriber) uint64 { return g.held[s] }
+
+// setHeld records that s holds a list at v (0: forgets it). g.mu must be
+// held.
+func (g *group) setHeld(s *subscriber, v uint64) {
+	if v != 0 {
+		if g.held == nil {
+			g.held = make(map[*subscriber]uint64)
+		}
+		g.held[s] = v
+		return
+	}
+	delete(g.held, s)
+	if len(g.held) == 0 {
+		g.held = nil
+	}
+}
+
+// forget drops s's side state, when s leaves g. g.mu must be held.
+func (g *group) forget(s *subscriber) {
+	g.clearSent(s)
+	g.setHeld(s, 0)
 }
 
 func newGroup(id string) *group {
@@ -71,8 +135,10 @@ func (g *group) put(s *subscriber) {
 	s.client.setHead(g, s)
 }
 
-// unindex drops s from its client's chain. g.mu must be held.
+// unindex drops s from its client's chain and its side state. g.mu must
+// be held.
 func (g *group) unindex(s *subscriber) {
+	g.forget(s)
 	head := s.client.head(g)
 	if head == s {
 		head = s.next
@@ -90,8 +156,9 @@ func (g *group) unindex(s *subscriber) {
 
 // info describes s for the operations endpoints. g.mu must be held.
 func (g *group) info(s *subscriber) SubscriberInfo {
-	return SubscriberInfo{DataInfoID: g.id, RegisterID: s.registerID, Zone: s.zone.Value(), Scope: s.scope,
-		Client: s.client, Acked: s.acked, Held: s.held, Returning: s.returning}
+	k := s.kind.Value()
+	return SubscriberInfo{DataInfoID: g.id, RegisterID: s.registerID, Zone: k.zone, Scope: k.scope,
+		Client: s.client, Acked: s.acked, Held: g.heldBy(s), Returning: k.returning}
 }
 
 // SubscriberInfo is a subscriber as the operations endpoints show it.

@@ -73,21 +73,23 @@ func (e *Engine) pushGroup(id string) {
 		if sub.acked >= version {
 			continue
 		}
-		if settling && (sub.returning && sub.acked == 0 || sub.held >= version) {
+		held := g.heldBy(sub)
+		if settling && (sub.returning() && sub.acked == 0 || held >= version) {
 			// The registry is being rebuilt and the client's list is from
 			// before: it keeps it while clients replay.
 			continue
 		}
-		if sub.held >= version {
+		if held >= version {
 			// The client would not take this version. Once a fetch
 			// confirmed that the data leader has nothing newer either
 			// (this session may only be behind), the version goes above it.
 			if !fetching {
-				above = max(above, sub.held)
+				above = max(above, held)
 			}
 			continue
 		}
-		if sub.sent == version && (time.Duration(now-sub.sentAt) < sub.client.resendAfter(e.cfg.Retry, sub.attempts) ||
+		st := g.sent(sub)
+		if st.version == version && (time.Duration(now-st.at) < sub.client.resendAfter(e.cfg.Retry, st.attempts) ||
 			sub.client.conn.Outbound() > 0) {
 			// Out and not yet due, or due but the connection has not
 			// even written what was queued: the first copy is still on
@@ -109,11 +111,12 @@ func (e *Engine) pushGroup(id string) {
 			t.client.conn.Refresh()
 			continue
 		}
-		if sub.sent != version {
-			sub.attempts = 0
+		if st.version != version {
+			st.attempts = 0
 		}
-		sub.sent, sub.sentAt = version, now
-		sub.attempts++
+		st.version, st.at = version, now
+		st.attempts++
+		g.setSent(sub, st)
 		if base == nil {
 			base = make(map[pushTarget]uint64)
 		}
@@ -122,6 +125,9 @@ func (e *Engine) pushGroup(id string) {
 		}
 	}
 	settled := oldest == version // then no subscriber needed a send either
+	if settled {
+		g.out = nil // every send acknowledged
+	}
 	g.mu.Unlock()
 	if settled {
 		e.markSettled(g)

@@ -14,8 +14,8 @@ import (
 // Its first push follows PushNew.
 func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, err error) {
 	// Copies: both strings are part of a decoded frame, which they would keep.
-	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c, zone: unique.Make(s.Zone),
-		scope: s.Scope, returning: s.Held != 0}
+	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c,
+		kind: unique.Make(subKind{zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
 	e.mu.Lock()
 	g, exists := e.groups[id]
 	if !exists {
@@ -101,6 +101,7 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 			if g.subs[s.registerID] == s {
 				delete(g.subs, s.registerID)
 			}
+			g.forget(s)
 			s.next = nil
 			s = next
 		}
