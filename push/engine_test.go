@@ -155,12 +155,12 @@ func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := e.group("d")
-	first := g.subs["s1"]
+	first := g.subs.get("s1")
 	g.setSent(first, sendState{version: 7, attempts: 1})                           // pushed version 7
 	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s2"}); err != nil { // before the ack came back
 		t.Fatal(err)
 	}
-	late := g.subs["s2"]
+	late := g.subs.get("s2")
 	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 7})
 	if first.acked != 7 {
 		t.Fatalf("pushed subscriber acked %d, want 7", first.acked)
@@ -199,7 +199,7 @@ func TestAckHeld(t *testing.T) {
 	en := e.entry("d")
 	en.fetching = true // a fetch in progress: refetch asks it for one more round
 	g := e.group("d")
-	sub := g.subs["s1"]
+	sub := g.subs.get("s1")
 
 	held := uint64(time.Now().UnixMilli()) << 16
 	g.setSent(sub, sendState{version: 1})

@@ -57,7 +57,7 @@ type group struct {
 	id string
 
 	mu   sync.Mutex
-	subs map[string]*subscriber // by registerId (the subscriber's own string)
+	subs subTable // by registerId (the subscriber's own string)
 	// A client's subscribers in the group are chained from its
 	// Client.heads entry through next: an ack concerns one connection's
 	// subscribers, and scanning the whole group per ack is quadratic.
@@ -121,16 +121,16 @@ func (g *group) forget(s *subscriber) {
 }
 
 func newGroup(id string) *group {
-	return &group{id: id, subs: make(map[string]*subscriber)}
+	return &group{id: id}
 }
 
 // put adds s, replacing the subscriber of the same registerId. g.mu must
 // be held.
 func (g *group) put(s *subscriber) {
-	if old, ok := g.subs[s.registerID]; ok {
+	if old := g.subs.get(s.registerID); old != nil {
 		g.unindex(old)
 	}
-	g.subs[s.registerID] = s
+	g.subs.put(s)
 	s.next = s.client.head(g)
 	s.client.setHead(g, s)
 }

@@ -68,7 +68,7 @@ func (e *Engine) pushGroup(id string) {
 	oldest := version // the oldest version a subscriber acknowledged
 	overTotal := e.out.Outbound() > int64(e.cfg.PauseTotal)
 	g.mu.Lock()
-	for _, sub := range g.subs {
+	for sub := range g.subs.all() {
 		oldest = min(oldest, sub.acked)
 		if sub.acked >= version {
 			continue

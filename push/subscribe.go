@@ -23,7 +23,8 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 		e.groups[g.id] = g
 	}
 	g.mu.Lock()
-	old, had := g.subs[sub.registerID]
+	old := g.subs.get(sub.registerID)
+	had := old != nil
 	if had && old.client.Owner != c.Owner {
 		g.mu.Unlock()
 		e.mu.Unlock()
@@ -59,8 +60,8 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s, ok := g.subs[registerID]
-	if !ok {
+	s := g.subs.get(registerID)
+	if s == nil {
 		return proto.Owner{}, false
 	}
 	return s.client.Owner, true
@@ -76,12 +77,12 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 		return false, false
 	}
 	g.mu.Lock()
-	if s, ok := g.subs[registerID]; ok && s.client == c {
-		delete(g.subs, registerID)
+	if s := g.subs.get(registerID); s != nil && s.client == c {
+		g.subs.del(s)
 		g.unindex(s)
 		removed = true
 	}
-	empty := len(g.subs) == 0
+	empty := g.subs.len() == 0
 	g.mu.Unlock()
 	if empty {
 		delete(e.groups, id)
@@ -98,15 +99,13 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 		g.mu.Lock()
 		for s := c.head(g); s != nil; {
 			next := s.next
-			if g.subs[s.registerID] == s {
-				delete(g.subs, s.registerID)
-			}
+			g.subs.del(s) // unless a replay on another connection replaced it
 			g.forget(s)
 			s.next = nil
 			s = next
 		}
 		c.setHead(g, nil)
-		empty := len(g.subs) == 0
+		empty := g.subs.len() == 0
 		g.mu.Unlock()
 		if empty && e.groups[g.id] == g {
 			delete(e.groups, g.id)
@@ -155,7 +154,7 @@ func (e *Engine) Counts() (groups, subscribers int) {
 	defer e.mu.RUnlock()
 	for _, g := range e.groups {
 		g.mu.Lock()
-		subscribers += len(g.subs)
+		subscribers += g.subs.len()
 		g.mu.Unlock()
 	}
 	return len(e.groups), subscribers
@@ -169,7 +168,7 @@ func (e *Engine) SubscriberCount(id string) int {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.subs)
+	return g.subs.len()
 }
 
 // Subscribers describes the subscribers of id.
@@ -180,8 +179,8 @@ func (e *Engine) Subscribers(id string) []SubscriberInfo {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]SubscriberInfo, 0, len(g.subs))
-	for _, s := range g.subs {
+	out := make([]SubscriberInfo, 0, g.subs.len())
+	for s := range g.subs.all() {
 		out = append(out, g.info(s))
 	}
 	return out

@@ -49,7 +49,7 @@ func (e *Engine) PushTemporary(id string, pubs []proto.PushPublisher) int {
 	conns := make(map[tempKey][]*netio.Conn)
 	skipped := 0
 	g.mu.Lock()
-	for _, sub := range g.subs {
+	for sub := range g.subs.all() {
 		t := pushTarget{sub.client, sub.filter()}
 		if seen[t] {
 			continue
