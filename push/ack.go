@@ -34,7 +34,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		}
 	}
 	g.mu.Lock()
-	for sub := c.head(g); sub != nil; sub = sub.next {
+	for sub := range g.subsOf(c) {
 		if sub.filter() != m.Zone {
 			continue
 		}

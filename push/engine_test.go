@@ -248,13 +248,23 @@ func TestSameVersionOtherContentIsRefetched(t *testing.T) {
 	})
 }
 
-// TestSubscriberIndexes: a group's subscribers on a client are chained from
-// byClient, and a client lists the groups it has subscribers in; adding,
-// replacing, moving and removing subscribers keeps both exact.
+// TestSubscriberIndexes: a group finds a client's subscribers (scanning a
+// small group, chaining a large one's), and a client lists the groups it
+// has subscribers in; adding, replacing, moving and removing subscribers
+// keeps both exact, in groups small, large and changing from one to the
+// other.
 func TestSubscriberIndexes(t *testing.T) {
 	if n := unsafe.Sizeof(subscriber{}); n > 48 {
 		t.Errorf("subscriber is %d bytes, want at most 48: a session holds one per subscription", n)
 	}
+	defer func(n int) { smallGroup = n }(smallGroup)
+	for _, small := range []int{32, 0, 2} {
+		smallGroup = small
+		t.Run(fmt.Sprintf("smallGroup=%d", small), testSubscriberIndexes)
+	}
+}
+
+func testSubscriberIndexes(t *testing.T) {
 	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
 	a, b := newTestClient("o"), newTestClient("o")
 	add := func(c *Client, id, rid string) {

@@ -1,6 +1,7 @@
 package push
 
 import (
+	"iter"
 	"sync"
 	"unique"
 
@@ -58,9 +59,12 @@ type group struct {
 
 	mu   sync.Mutex
 	subs subTable // by registerId (the subscriber's own string)
-	// A client's subscribers in the group are chained from its
-	// Client.heads entry through next: an ack concerns one connection's
-	// subscribers, and scanning the whole group per ack is quadratic.
+	// heads: in a group of more than smallGroup subscribers, the first of
+	// each client's, the others chained through subscriber.next: an ack
+	// concerns one connection's subscribers, and scanning a large group
+	// per ack is quadratic. nil in a small group, which is scanned instead
+	// and so costs no index entry per subscriber beyond subs.
+	heads map[*Client]*subscriber
 	// unsettled: the group is in Engine.unsettled (guarded by Engine.umu).
 	unsettled bool
 	// out: the subscribers a push went to that have not acknowledged it,
@@ -124,6 +128,30 @@ func newGroup(id string) *group {
 	return &group{id: id}
 }
 
+// smallGroup is the most subscribers a group scans to find a client's;
+// a larger one chains them (group.heads), down to half as many.
+var smallGroup = 32
+
+// subsOf yields c's subscribers in g; g must not change meanwhile. g.mu
+// must be held.
+func (g *group) subsOf(c *Client) iter.Seq[*subscriber] {
+	return func(yield func(*subscriber) bool) {
+		if g.heads != nil {
+			for s := g.heads[c]; s != nil; s = s.next {
+				if !yield(s) {
+					return
+				}
+			}
+			return
+		}
+		for s := range g.subs.all() {
+			if s.client == c && !yield(s) {
+				return
+			}
+		}
+	}
+}
+
 // put adds s, replacing the subscriber of the same registerId. g.mu must
 // be held.
 func (g *group) put(s *subscriber) {
@@ -131,27 +159,67 @@ func (g *group) put(s *subscriber) {
 		g.unindex(old)
 	}
 	g.subs.put(s)
-	s.next = s.client.head(g)
-	s.client.setHead(g, s)
+	if g.heads != nil {
+		s.next = g.heads[s.client]
+		g.heads[s.client] = s
+	} else if g.subs.len() > smallGroup {
+		g.heads = make(map[*Client]*subscriber)
+		for o := range g.subs.all() {
+			o.next = g.heads[o.client]
+			g.heads[o.client] = o
+		}
+	}
+	s.client.join(g)
 }
 
-// unindex drops s from its client's chain and its side state. g.mu must
-// be held.
+// unindex drops s from its client's chain and its side state, and the
+// group from its client's when s was the client's last subscriber in it
+// (s itself may still be in subs). g.mu must be held.
 func (g *group) unindex(s *subscriber) {
 	g.forget(s)
-	head := s.client.head(g)
-	if head == s {
-		head = s.next
+	c := s.client
+	last := true
+	if g.heads != nil {
+		head := g.heads[c]
+		if head == s {
+			head = s.next
+		} else {
+			for p := head; p != nil; p = p.next {
+				if p.next == s {
+					p.next = s.next
+					break
+				}
+			}
+		}
+		s.next = nil
+		if head == nil {
+			delete(g.heads, c)
+		} else {
+			g.heads[c] = head
+			last = false
+		}
 	} else {
-		for p := head; p != nil; p = p.next {
-			if p.next == s {
-				p.next = s.next
+		for o := range g.subs.all() {
+			if o != s && o.client == c {
+				last = false
 				break
 			}
 		}
 	}
-	s.next = nil
-	s.client.setHead(g, head)
+	if last {
+		c.leave(g)
+	}
+}
+
+// shrunk drops the chains of a group that became small. g.mu must be held.
+func (g *group) shrunk() {
+	if g.heads == nil || g.subs.len() > smallGroup/2 {
+		return
+	}
+	g.heads = nil
+	for s := range g.subs.all() {
+		s.next = nil
+	}
 }
 
 // info describes s for the operations endpoints. g.mu must be held.

@@ -80,6 +80,7 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 	if s := g.subs.get(registerID); s != nil && s.client == c {
 		g.subs.del(s)
 		g.unindex(s)
+		g.shrunk()
 		removed = true
 	}
 	empty := g.subs.len() == 0
@@ -97,14 +98,20 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 	for _, g := range c.close() {
 		e.mu.Lock()
 		g.mu.Lock()
-		for s := c.head(g); s != nil; {
-			next := s.next
-			g.subs.del(s) // unless a replay on another connection replaced it
+		var mine []*subscriber // collected first: deleting moves subs' entries
+		for s := range g.subsOf(c) {
+			mine = append(mine, s)
+		}
+		for _, s := range mine {
+			g.subs.del(s)
 			g.forget(s)
 			s.next = nil
-			s = next
 		}
-		c.setHead(g, nil)
+		if g.heads != nil {
+			delete(g.heads, c)
+			g.shrunk()
+		}
+		c.leave(g)
 		empty := g.subs.len() == 0
 		g.mu.Unlock()
 		if empty && e.groups[g.id] == g {
@@ -204,7 +211,7 @@ func (e *Engine) ClientSubscriberCount(c *Client) int {
 func eachOf(c *Client, fn func(*group, *subscriber)) {
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		for s := c.head(g); s != nil; s = s.next {
+		for s := range g.subsOf(c) {
 			fn(g, s)
 		}
 		g.mu.Unlock()
@@ -215,9 +222,7 @@ func eachOf(c *Client, fn func(*group, *subscriber)) {
 // id is one of them.
 func (e *Engine) ClientServices(c *Client, id string) (n int, holds bool) {
 	if g := e.group(id); g != nil {
-		g.mu.Lock()
-		holds = c.head(g) != nil
-		g.mu.Unlock()
+		holds = c.has(g)
 	}
 	return c.Services(), holds
 }
