@@ -99,7 +99,7 @@ func benchMemoryPerRecord(b *testing.B, sh memShape, nconns int) {
 	svc := func(s int) string { return fmt.Sprintf("bench.mem.svc-%07d", s) }
 	rid := func(kind byte, per, s, i int) string { return fmt.Sprintf("%c%025d", kind, s*per+i) }
 
-	base, baseRoles := liveHeap(), heapByRole()
+	base, baseRoles := quietHeap()
 	var wg sync.WaitGroup
 	for ci, rc := range conns {
 		wg.Add(1)
@@ -125,7 +125,7 @@ func benchMemoryPerRecord(b *testing.B, sh memShape, nconns int) {
 	// The session keeps acked writes for a resend to a new leader for
 	// 10 s (replayWindow, forward.go): wait them out to measure what stays.
 	time.Sleep(12 * time.Second)
-	pubs, pubRoles := liveHeap(), heapByRole()
+	pubs, pubRoles := quietHeap()
 	writeHeapProfile(b, sh.name+".pubs")
 	for ci, rc := range conns {
 		wg.Add(1)
@@ -152,7 +152,7 @@ func benchMemoryPerRecord(b *testing.B, sh memShape, nconns int) {
 		return true
 	}, "every subscriber pushed the whole list")
 	time.Sleep(time.Second) // the last acks in flight
-	subs, subRoles := liveHeap(), heapByRole()
+	subs, subRoles := quietHeap()
 	writeHeapProfile(b, sh.name)
 	npubs, nsubs := float64(services*sh.pubs), float64(services*sh.subs)
 	b.ReportMetric(float64(pubs-base)/npubs, "heap-B/pub")
