@@ -40,14 +40,14 @@ type Client struct {
 
 	// mu guards in and closed. A leaf: see LOCKS.md.
 	mu     sync.Mutex
-	in     map[*group]struct{} // the groups c has subscribers in
+	in     groupSet // the groups c has subscribers in
 	closed bool
 }
 
 // NewClient returns the engine's view of conn. ref is the caller's own
 // state of the connection, handed back in SubscriberInfo.
 func NewClient(conn *netio.Conn, ref any) *Client {
-	return &Client{conn: conn, ref: ref, in: make(map[*group]struct{})}
+	return &Client{conn: conn, ref: ref}
 }
 
 // Ref is the caller's state of the connection given to NewClient.
@@ -57,28 +57,27 @@ func (c *Client) Ref() any { return c.ref }
 func (c *Client) Services() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.in)
+	return c.in.len()
 }
 
 // has reports whether c has subscribers in g.
 func (c *Client) has(g *group) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.in[g]
-	return ok
+	return c.in.get(g) != nil
 }
 
 // join records that c has subscribers in g; leave that it has none left.
 // g.mu must be held.
 func (c *Client) join(g *group) {
 	c.mu.Lock()
-	c.in[g] = struct{}{}
+	c.in.put(g)
 	c.mu.Unlock()
 }
 
 func (c *Client) leave(g *group) {
 	c.mu.Lock()
-	delete(c.in, g)
+	c.in.del(g)
 	c.mu.Unlock()
 }
 
@@ -86,8 +85,8 @@ func (c *Client) leave(g *group) {
 func (c *Client) groups() []*group {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*group, 0, len(c.in))
-	for g := range c.in {
+	out := make([]*group, 0, c.in.len())
+	for g := range c.in.all() {
 		out = append(out, g)
 	}
 	return out

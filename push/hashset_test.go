@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestSubTableAgainstMap: random puts, replacements and deletions keep the
+// TestSubTableAgainstMap (hashSet): random puts, replacements and deletions keep the
 // table equal to a map by register id, and an emptied table keeps no slots.
 func TestSubTableAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
