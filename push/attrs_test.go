@@ -75,7 +75,7 @@ func TestAttrsOnlyToClientsThatDecodeThem(t *testing.T) {
 		en, _ := e.cache.Load("plain")
 		en.mu.Lock()
 		defer en.mu.Unlock()
-		a, b := en.frames[frameKey{}], en.frames[frameKey{attrs: true}]
+		a, b := en.built.frames[frameKey{}], en.built.frames[frameKey{attrs: true}]
 		if len(a) == 0 || &a[0] != &b[0] {
 			t.Fatal("a list without attributes has two frames")
 		}

@@ -45,37 +45,31 @@ func (l List) hash() uint64 {
 	return h
 }
 
-// list returns the publishers of pubs a push of zone filter zone carries
-// (filterZone), built for encoding; for proto.GlobalZone this data
-// center's are named. Strings alias the records'.
-func (e *Engine) list(pubs List, zone string) []proto.PushPublisher {
-	out := make([]proto.PushPublisher, 0, len(pubs))
-	ndata := 0
-	for _, r := range pubs {
-		ndata += r.DataCount()
-	}
-	data := make([]string, 0, ndata)
+// decode builds the publishers of l for encoding, every zone's, in one
+// pass over each record; strings alias the records'.
+func (l List) decode() []proto.PushPublisher {
+	out := make([]proto.PushPublisher, len(l))
+	data := make([]string, 0, len(l)) // one address a publisher, usually
 	var attrs []proto.Attr
-	for _, r := range pubs {
-		z, dc := r.Zone(), r.DataCenter()
-		switch {
-		case zone == proto.GlobalZone:
-			if dc == "" {
-				dc = e.cfg.DataCenter
-			}
-		case dc != "" || zone != "" && z != zone:
-			continue
-		}
-		p := proto.PushPublisher{RegisterID: r.RegisterID(), Zone: z, Version: r.Version, DataCenter: dc}
-		start := len(data)
-		data = r.AppendData(data)
-		p.Data = data[start:len(data):len(data)]
-		start = len(attrs)
-		attrs = r.AppendAttrs(attrs)
-		if len(attrs) > start {
-			p.Attrs = attrs[start:len(attrs):len(attrs)]
-		}
-		out = append(out, p)
+	for i, r := range l {
+		data, attrs = r.Decode(&out[i], data, attrs)
 	}
 	return out
+}
+
+// list is filterZone, with this data center's publishers named in a list
+// for global subscribers (a copy: the built list is shared).
+func (e *Engine) list(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
+	out := filterZone(pubs, zone)
+	if zone != proto.GlobalZone {
+		return out
+	}
+	named := make([]proto.PushPublisher, len(out))
+	for i, p := range out {
+		if p.DataCenter == "" {
+			p.DataCenter = e.cfg.DataCenter
+		}
+		named[i] = p
+	}
+	return named
 }

@@ -181,17 +181,20 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	if !en.fetched {
 		return nil
 	}
-	if f, ok := en.frames[k]; ok {
+	if en.built == nil {
+		en.built = &built{list: en.pubs.decode(), frames: make(map[frameKey][]byte)}
+	}
+	if f, ok := en.built.frames[k]; ok {
 		return f
 	}
-	cur := e.list(en.pubs, k.filter)
+	cur := e.list(en.built.list, k.filter)
 	if !proto.HasAttrs(cur) {
 		// Then neither the list nor a delta from it carries attributes:
 		// the frame of the other kind of client has the same bytes.
 		twin := k
 		twin.attrs = !k.attrs
-		if f, ok := en.frames[twin]; ok {
-			en.frames[k] = f
+		if f, ok := en.built.frames[twin]; ok {
+			en.built.frames[k] = f
 			return f
 		}
 	}
@@ -204,7 +207,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 			if h.version != k.base {
 				continue
 			}
-			changed, removed := Delta(e.list(h.pubs, k.filter), cur)
+			changed, removed := Delta(e.list(h.pubs.decode(), k.filter), cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
 			if df := appendFrame(&delta); len(df) < len(f) {
@@ -218,10 +221,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	if k.enc != 0 && int64(len(f)) > e.compressAbove.Load() {
 		f = proto.AppendCompressed(nil, f, k.enc)
 	}
-	if en.frames == nil {
-		en.frames = make(map[frameKey][]byte)
-	}
-	en.frames[k] = f
+	en.built.frames[k] = f
 	return f
 }
 

@@ -175,6 +175,32 @@ func (r *Rec) AppendAttrs(dst []proto.Attr) []proto.Attr {
 	return dst
 }
 
+// Decode sets p to the publisher as pushed, in one pass over the blob: its
+// data strings are appended to data and its attributes to attrs, p's
+// capped to them (nil when it has none), so one backing array of each
+// serves a list. Every string aliases r's. It returns data and attrs.
+func (r *Rec) Decode(p *proto.PushPublisher, data []string, attrs []proto.Attr) ([]string, []proto.Attr) {
+	br := blobReader{r.blob}
+	o := r.origin.Value()
+	*p = proto.PushPublisher{RegisterID: br.string(), Zone: o.zone, Version: r.Version, DataCenter: o.dataCenter}
+	start := len(data)
+	for n := br.uvarint(); n > 0; n-- {
+		data = append(data, br.string())
+	}
+	p.Data = data[start:len(data):len(data)]
+	if br.s == "" {
+		return data, attrs
+	}
+	start = len(attrs)
+	for n := br.uvarint(); n > 0; n-- {
+		attrs = append(attrs, proto.Attr{Key: br.string(), Value: br.string()})
+	}
+	if len(attrs) > start {
+		p.Attrs = attrs[start:len(attrs):len(attrs)]
+	}
+	return data, attrs
+}
+
 // Fill sets p to the publisher of dataInfoID. Data strings are appended to
 // *data and p.Data is capped to them, so one backing array can serve many
 // publishers. Every string aliases r's (immutable) copy.

@@ -63,6 +63,12 @@ func TestMakeAll(t *testing.T) {
 		if !reflect.DeepEqual(r.AppendData(nil), want.AppendData(nil)) || !reflect.DeepEqual(r.AppendAttrs(nil), want.AppendAttrs(nil)) {
 			t.Fatalf("record %d: data %q attrs %v", i, r.AppendData(nil), r.AppendAttrs(nil))
 		}
+		var pp proto.PushPublisher
+		r.Decode(&pp, nil, nil)
+		if want := (proto.PushPublisher{RegisterID: ps[i].RegisterID, Zone: ps[i].Zone, Version: ps[i].Version,
+			Data: ps[i].Data, Attrs: ps[i].Attrs, DataCenter: dcs[i]}); !reflect.DeepEqual(pp, want) {
+			t.Fatalf("Decode:\n got %+v\nwant %+v", pp, want)
+		}
 		if unsafe.StringData(r.RegisterID()) == unsafe.StringData(ps[i].RegisterID) {
 			t.Fatalf("record %d aliases its input", i)
 		}
