@@ -34,34 +34,43 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		}
 	}
 	g.mu.Lock()
-	for sub := c.head(g); sub != nil; sub = sub.next {
+	for sub := range g.subsOf(c) {
 		if sub.filter() != m.Zone {
 			continue
 		}
 		if m.Resync {
 			if held {
-				sub.held, refetch = max(sub.held, m.Held), true
+				g.setHeld(sub, max(g.heldBy(sub), m.Held))
+				refetch = true
 			} else if m.Held != 0 {
 				// A version that is no registry's: no new push at once,
 				// the retry backoff paces this subscriber's.
 				sub.acked = 0
 				continue
 			}
-			sub.acked, sub.sent, resync = 0, 0, true
+			sub.acked, resync = 0, true
+			g.clearSent(sub)
 			continue
 		}
 		// Only the subscribers the push went to: one that subscribed on this
 		// connection after it was sent never got it, and must get its own.
-		if m.Version > sub.acked && m.Version <= sub.sent {
+		st := g.sent(sub)
+		if m.Version > sub.acked && m.Version <= st.version {
 			if sub.acked == 0 {
-				firstSent = max(firstSent, sub.sentAt)
+				firstSent = max(firstSent, st.at)
 			}
-			if m.Version == sub.sent && sub.attempts == 1 {
+			if m.Version == st.version && st.attempts == 1 {
 				// Sent once: the ack answers that send. After a resend
 				// it may answer either (Karn's rule), so it is not timed.
-				rtt = max(rtt, now.UnixNano()-sub.sentAt)
+				rtt = max(rtt, now.UnixNano()-st.at)
 			}
 			sub.acked, acked = m.Version, true
+			if m.Version == st.version {
+				g.clearSent(sub)
+			}
+			if h := g.heldBy(sub); h != 0 && m.Version > h {
+				g.setHeld(sub, 0) // it took a list of ours above the one it held
+			}
 		}
 	}
 	g.mu.Unlock()

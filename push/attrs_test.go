@@ -15,10 +15,10 @@ import (
 // attributes is one frame for both.
 func TestAttrsOnlyToClientsThatDecodeThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		many := pubs("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l") // a one-entry delta is smaller
+		many := rawPubs("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l") // a one-entry delta is smaller
 		many[1].Attrs = []proto.Attr{{Key: "weight", Value: "20"}}
 		e, src, out := newTestEngine(t, Config{Retry: time.Hour, Debounce: time.Millisecond})
-		src.set("d", Datum{Version: 5, Publishers: many})
+		src.set("d", Datum{Version: 5, Publishers: ListOf(many)})
 		src.set("plain", Datum{Version: 5, Publishers: pubs("x")})
 		old, cur := newTestClient("old"), newTestClient("new")
 		cur.Attrs = true
@@ -58,7 +58,7 @@ func TestAttrsOnlyToClientsThatDecodeThem(t *testing.T) {
 		// b republished with other attributes (and so another version).
 		next := slices.Clone(many)
 		next[1].Version, next[1].Attrs = 2, []proto.Attr{{Key: "weight", Value: "30"}, {Key: "zone", Value: "z"}}
-		src.set("d", Datum{Version: 9, Publishers: next})
+		src.set("d", Datum{Version: 9, Publishers: ListOf(next)})
 		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 9})
 		synctest.Wait()
 		p := find(cur, "d", 9)
@@ -75,7 +75,7 @@ func TestAttrsOnlyToClientsThatDecodeThem(t *testing.T) {
 		en, _ := e.cache.Load("plain")
 		en.mu.Lock()
 		defer en.mu.Unlock()
-		a, b := en.frames[frameKey{}], en.frames[frameKey{attrs: true}]
+		a, b := en.built.frames[frameKey{}], en.built.frames[frameKey{attrs: true}]
 		if len(a) == 0 || &a[0] != &b[0] {
 			t.Fatal("a list without attributes has two frames")
 		}

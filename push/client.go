@@ -10,11 +10,8 @@ import (
 )
 
 // Client is a client connection as the engine sees it: where its pushes
-// go, what it decodes, and its subscribers: per group, the first of those
-// on this client, the others chained through subscriber.next. The one map
-// serves both an ack (the client's subscribers of one group) and a close
-// (every group it is in); a map in each group as well cost another entry
-// per subscriber.
+// go, what it decodes, and the groups it has subscribers in (for a close;
+// a group finds a client's subscribers itself, group.subsOf).
 type Client struct {
 	conn *netio.Conn
 	ref  any
@@ -41,17 +38,16 @@ type Client struct {
 	// a client that is slow but alive is not sent what it is still reading.
 	ackRTT atomic.Int64
 
-	// mu guards heads and closed; the chains hanging from heads are their
-	// groups' (group.mu). A leaf: see LOCKS.md.
+	// mu guards in and closed. A leaf: see LOCKS.md.
 	mu     sync.Mutex
-	heads  map[*group]*subscriber
+	in     groupSet // the groups c has subscribers in
 	closed bool
 }
 
 // NewClient returns the engine's view of conn. ref is the caller's own
 // state of the connection, handed back in SubscriberInfo.
 func NewClient(conn *netio.Conn, ref any) *Client {
-	return &Client{conn: conn, ref: ref, heads: make(map[*group]*subscriber)}
+	return &Client{conn: conn, ref: ref}
 }
 
 // Ref is the caller's state of the connection given to NewClient.
@@ -61,25 +57,27 @@ func (c *Client) Ref() any { return c.ref }
 func (c *Client) Services() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.heads)
+	return c.in.len()
 }
 
-// head is the first of c's subscribers in g. g.mu must be held.
-func (c *Client) head(g *group) *subscriber {
+// has reports whether c has subscribers in g.
+func (c *Client) has(g *group) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.heads[g]
+	return c.in.get(g) != nil
 }
 
-// setHead makes s the first of c's subscribers in g, nil for none. g.mu
-// must be held.
-func (c *Client) setHead(g *group, s *subscriber) {
+// join records that c has subscribers in g; leave that it has none left.
+// g.mu must be held.
+func (c *Client) join(g *group) {
 	c.mu.Lock()
-	if s == nil {
-		delete(c.heads, g)
-	} else {
-		c.heads[g] = s
-	}
+	c.in.put(g)
+	c.mu.Unlock()
+}
+
+func (c *Client) leave(g *group) {
+	c.mu.Lock()
+	c.in.del(g)
 	c.mu.Unlock()
 }
 
@@ -87,8 +85,8 @@ func (c *Client) setHead(g *group, s *subscriber) {
 func (c *Client) groups() []*group {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*group, 0, len(c.heads))
-	for g := range c.heads {
+	out := make([]*group, 0, c.in.len())
+	for g := range c.in.all() {
 		out = append(out, g)
 	}
 	return out

@@ -38,20 +38,3 @@ func hasRemote(pubs []proto.PushPublisher) bool {
 	}
 	return false
 }
-
-// list is filterZone, with this data center's publishers named in a list
-// for global subscribers (a copy: the cached list is shared).
-func (e *Engine) list(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
-	out := filterZone(pubs, zone)
-	if zone != proto.GlobalZone {
-		return out
-	}
-	named := make([]proto.PushPublisher, len(out))
-	for i, p := range out {
-		if p.DataCenter == "" {
-			p.DataCenter = e.cfg.DataCenter
-		}
-		named[i] = p
-	}
-	return named
-}

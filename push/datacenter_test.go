@@ -38,4 +38,7 @@ func TestFilterZoneByDataCenter(t *testing.T) {
 	if pubs[0].DataCenter != "" {
 		t.Error("naming changed the cached list")
 	}
+	if got := ids(ListOf(pubs).decode()); !slices.Equal(got, ids(pubs)) {
+		t.Errorf("decoded list %v, want %v", got, ids(pubs))
+	}
 }

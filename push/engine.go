@@ -24,7 +24,7 @@ type Datum struct {
 	// Settle is how long the datum's slot still settles after its leader
 	// rebuilt it from nothing (proto.Datum.SettleMs).
 	Settle     time.Duration
-	Publishers []proto.PushPublisher // as pushed: the engine keeps them
+	Publishers List // as pushed: the engine keeps them
 }
 
 // Source fetches datums from their data leaders.
@@ -42,7 +42,7 @@ type Merger interface {
 	// Merge returns the list to push for id, given its own publishers at
 	// version, and the version to push it at (at least version). It is
 	// called with id's entry locked: it must not call the engine.
-	Merge(id string, own []proto.PushPublisher, version uint64) ([]proto.PushPublisher, uint64)
+	Merge(id string, own List, version uint64) (List, uint64)
 	// Ready reports whether id may be pushed yet (what it merges is known).
 	Ready(id string) bool
 	// Follows reports whether id is wanted without subscribers.

@@ -59,6 +59,13 @@ func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
 		if g := e.unsettledGroups(); len(g) != 0 {
 			t.Fatalf("%d groups still visited by the retry loop after every subscriber acked", len(g))
 		}
+		g := e.group("d")
+		g.mu.Lock()
+		pending := g.out
+		g.mu.Unlock()
+		if pending != nil {
+			t.Fatalf("send state kept after every subscriber acked: %v", pending)
+		}
 	})
 }
 
@@ -148,12 +155,12 @@ func TestAckCoversOnlySubscribersPushedTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := e.group("d")
-	first := g.subs["s1"]
-	first.sent = 7                                                                 // pushed version 7
+	first := g.subs.get("s1")
+	g.setSent(first, sendState{version: 7, attempts: 1})                           // pushed version 7
 	if _, err := e.Subscribe("d", c, Subscription{RegisterID: "s2"}); err != nil { // before the ack came back
 		t.Fatal(err)
 	}
-	late := g.subs["s2"]
+	late := g.subs.get("s2")
 	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 7})
 	if first.acked != 7 {
 		t.Fatalf("pushed subscriber acked %d, want 7", first.acked)
@@ -191,21 +198,24 @@ func TestAckHeld(t *testing.T) {
 	}
 	en := e.entry("d")
 	en.fetching = true // a fetch in progress: refetch asks it for one more round
-	sub := e.group("d").subs["s1"]
+	g := e.group("d")
+	sub := g.subs.get("s1")
 
 	held := uint64(time.Now().UnixMilli()) << 16
-	sub.sent, sub.acked = 1, 1
+	g.setSent(sub, sendState{version: 1})
+	sub.acked = 1
 	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 1, Resync: true, Held: held})
-	if sub.held != held || sub.acked != 0 || sub.sent != 0 {
-		t.Fatalf("after a resync holding %d: held %d, acked %d, sent %d", held, sub.held, sub.acked, sub.sent)
+	if g.heldBy(sub) != held || sub.acked != 0 || g.sent(sub).version != 0 {
+		t.Fatalf("after a resync holding %d: held %d, acked %d, sent %d", held, g.heldBy(sub), sub.acked, g.sent(sub).version)
 	}
 	if en.gen != 1 {
 		t.Fatalf("fetches asked after a resync holding a newer list: %d, want 1", en.gen)
 	}
-	sub.sent, sub.acked = 2, 2
+	g.setSent(sub, sendState{version: 2})
+	sub.acked = 2
 	e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 2, Resync: true, Held: ^uint64(0)})
-	if sub.held != held || sub.acked != 0 || sub.sent != 2 || en.gen != 1 {
-		t.Fatalf("after a resync holding a version from the future: held %d, acked %d, sent %d, fetches asked %d", sub.held, sub.acked, sub.sent, en.gen)
+	if g.heldBy(sub) != held || sub.acked != 0 || g.sent(sub).version != 2 || en.gen != 1 {
+		t.Fatalf("after a resync holding a version from the future: held %d, acked %d, sent %d, fetches asked %d", g.heldBy(sub), sub.acked, g.sent(sub).version, en.gen)
 	}
 }
 
@@ -238,13 +248,23 @@ func TestSameVersionOtherContentIsRefetched(t *testing.T) {
 	})
 }
 
-// TestSubscriberIndexes: a group's subscribers on a client are chained from
-// byClient, and a client lists the groups it has subscribers in; adding,
-// replacing, moving and removing subscribers keeps both exact.
+// TestSubscriberIndexes: a group finds a client's subscribers (scanning a
+// small group, chaining a large one's), and a client lists the groups it
+// has subscribers in; adding, replacing, moving and removing subscribers
+// keeps both exact, in groups small, large and changing from one to the
+// other.
 func TestSubscriberIndexes(t *testing.T) {
-	if n := unsafe.Sizeof(subscriber{}); n > 80 {
-		t.Errorf("subscriber is %d bytes, want at most 80: a session holds one per subscription", n)
+	if n := unsafe.Sizeof(subscriber{}); n > 48 {
+		t.Errorf("subscriber is %d bytes, want at most 48: a session holds one per subscription", n)
 	}
+	defer func(n int) { smallGroup = n }(smallGroup)
+	for _, small := range []int{32, 0, 2} {
+		smallGroup = small
+		t.Run(fmt.Sprintf("smallGroup=%d", small), testSubscriberIndexes)
+	}
+}
+
+func testSubscriberIndexes(t *testing.T) {
 	e := New(Config{}, &fakeSource{}, passMerger{}, &fakeSender{})
 	a, b := newTestClient("o"), newTestClient("o")
 	add := func(c *Client, id, rid string) {

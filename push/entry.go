@@ -20,10 +20,19 @@ type frameKey struct {
 	attrs  bool   // with the publishers' attributes (Client.Attrs)
 }
 
+// built is a version's frames and the list they were encoded from
+// (List.decode, all zones), which the version's other frames (zone filters,
+// encodings, delta bases) are encoded from too: dropped together once every
+// subscriber acknowledged the version.
+type built struct {
+	list   []proto.PushPublisher
+	frames map[frameKey][]byte
+}
+
 // pastVersion is an earlier version of a datum, for deltas.
 type pastVersion struct {
 	version uint64
-	pubs    []proto.PushPublisher
+	pubs    List
 }
 
 // versionLearned is when the engine learned of a version it pushed.
@@ -58,16 +67,16 @@ type entry struct {
 	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
 	// then a returning subscriber keeps the list it holds.
 	settleUntil int64
-	frames      map[frameKey][]byte
-	own         []proto.PushPublisher // the datum's publishers as fetched (all zones)
-	pubs        []proto.PushPublisher // own merged with what the Merger adds
-	history     []pastVersion         // earlier versions, newest last
+	built       *built        // the current version's frames, nil until one is built
+	own         List          // the datum's publishers as fetched (all zones)
+	pubs        List          // own merged with what the Merger adds
+	history     []pastVersion // earlier versions, newest last
 }
 
 // advance makes pubs e's list at version, or at the version after e's
 // when version is not above it (pushed versions only grow), keeping the
 // list it replaces for deltas. e.mu must be held.
-func (e *entry) advance(version uint64, pubs []proto.PushPublisher) {
+func (e *entry) advance(version uint64, pubs List) {
 	if version <= e.version {
 		version = e.version + 1
 	}
@@ -77,7 +86,7 @@ func (e *entry) advance(version uint64, pubs []proto.PushPublisher) {
 			e.history = e.history[1:]
 		}
 	}
-	e.version, e.pubs, e.frames = version, pubs, nil
+	e.version, e.pubs, e.built = version, pubs, nil
 	var next [historyLen + 1]versionLearned
 	if prev := e.learned.Load(); prev != nil {
 		copy(next[1:], prev[:historyLen])
@@ -122,7 +131,7 @@ func (e *entry) stuck() bool {
 func (e *entry) settled(version uint64) {
 	e.mu.Lock()
 	if e.version == version {
-		e.frames, e.history = nil, nil
+		e.built, e.history = nil, nil
 	}
 	e.mu.Unlock()
 }

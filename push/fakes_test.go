@@ -62,7 +62,7 @@ func (f *fakeSource) fetchTimes(id string) []time.Time {
 // passMerger merges nothing: every datum is ready and pushed as fetched.
 type passMerger struct{}
 
-func (passMerger) Merge(_ string, own []proto.PushPublisher, v uint64) ([]proto.PushPublisher, uint64) {
+func (passMerger) Merge(_ string, own List, v uint64) (List, uint64) {
 	return own, v
 }
 func (passMerger) Ready(string) bool   { return true }
@@ -128,7 +128,11 @@ func newTestClient(owner string) *Client {
 	return c
 }
 
-func pubs(ids ...string) []proto.PushPublisher {
+// pubs is a list of publishers ids at version 1 (rawPubs).
+func pubs(ids ...string) List { return ListOf(rawPubs(ids...)) }
+
+// rawPubs is publishers ids at version 1, one address each.
+func rawPubs(ids ...string) []proto.PushPublisher {
 	out := make([]proto.PushPublisher, len(ids))
 	for i, id := range ids {
 		out[i] = proto.PushPublisher{RegisterID: id, Version: 1, Data: []string{"addr-" + id}}

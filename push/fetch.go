@@ -174,7 +174,7 @@ func fetchBackoff(n int) time.Duration {
 // is left as it is. It reports whether the list was set. en.mu must be held.
 func (e *Engine) relist(en *entry, force bool) bool {
 	pubs, version := e.merge.Merge(en.id, en.own, max(en.dataVersion, 1))
-	if !force && len(pubs) == len(en.pubs) && proto.ListHash(pubs) == proto.ListHash(en.pubs) {
+	if !force && len(pubs) == len(en.pubs) && pubs.hash() == en.pubs.hash() {
 		return false
 	}
 	en.advance(version, pubs)

@@ -68,26 +68,28 @@ func (e *Engine) pushGroup(id string) {
 	oldest := version // the oldest version a subscriber acknowledged
 	overTotal := e.out.Outbound() > int64(e.cfg.PauseTotal)
 	g.mu.Lock()
-	for _, sub := range g.subs {
+	for sub := range g.subs.all() {
 		oldest = min(oldest, sub.acked)
 		if sub.acked >= version {
 			continue
 		}
-		if settling && (sub.returning && sub.acked == 0 || sub.held >= version) {
+		held := g.heldBy(sub)
+		if settling && (sub.returning() && sub.acked == 0 || held >= version) {
 			// The registry is being rebuilt and the client's list is from
 			// before: it keeps it while clients replay.
 			continue
 		}
-		if sub.held >= version {
+		if held >= version {
 			// The client would not take this version. Once a fetch
 			// confirmed that the data leader has nothing newer either
 			// (this session may only be behind), the version goes above it.
 			if !fetching {
-				above = max(above, sub.held)
+				above = max(above, held)
 			}
 			continue
 		}
-		if sub.sent == version && (time.Duration(now-sub.sentAt) < sub.client.resendAfter(e.cfg.Retry, sub.attempts) ||
+		st := g.sent(sub)
+		if st.version == version && (time.Duration(now-st.at) < sub.client.resendAfter(e.cfg.Retry, st.attempts) ||
 			sub.client.conn.Outbound() > 0) {
 			// Out and not yet due, or due but the connection has not
 			// even written what was queued: the first copy is still on
@@ -109,11 +111,12 @@ func (e *Engine) pushGroup(id string) {
 			t.client.conn.Refresh()
 			continue
 		}
-		if sub.sent != version {
-			sub.attempts = 0
+		if st.version != version {
+			st.attempts = 0
 		}
-		sub.sent, sub.sentAt = version, now
-		sub.attempts++
+		st.version, st.at = version, now
+		st.attempts++
+		g.setSent(sub, st)
 		if base == nil {
 			base = make(map[pushTarget]uint64)
 		}
@@ -122,6 +125,9 @@ func (e *Engine) pushGroup(id string) {
 		}
 	}
 	settled := oldest == version // then no subscriber needed a send either
+	if settled {
+		g.out = nil // every send acknowledged
+	}
 	g.mu.Unlock()
 	if settled {
 		e.markSettled(g)
@@ -175,17 +181,20 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	if !en.fetched {
 		return nil
 	}
-	if f, ok := en.frames[k]; ok {
+	if en.built == nil {
+		en.built = &built{list: en.pubs.decode(), frames: make(map[frameKey][]byte)}
+	}
+	if f, ok := en.built.frames[k]; ok {
 		return f
 	}
-	cur := e.list(en.pubs, k.filter)
+	cur := e.list(en.built.list, k.filter)
 	if !proto.HasAttrs(cur) {
 		// Then neither the list nor a delta from it carries attributes:
 		// the frame of the other kind of client has the same bytes.
 		twin := k
 		twin.attrs = !k.attrs
-		if f, ok := en.frames[twin]; ok {
-			en.frames[k] = f
+		if f, ok := en.built.frames[twin]; ok {
+			en.built.frames[k] = f
 			return f
 		}
 	}
@@ -198,7 +207,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 			if h.version != k.base {
 				continue
 			}
-			changed, removed := Delta(e.list(h.pubs, k.filter), cur)
+			changed, removed := Delta(e.list(h.pubs.decode(), k.filter), cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
 			if df := appendFrame(&delta); len(df) < len(f) {
@@ -212,10 +221,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	if k.enc != 0 && int64(len(f)) > e.compressAbove.Load() {
 		f = proto.AppendCompressed(nil, f, k.enc)
 	}
-	if en.frames == nil {
-		en.frames = make(map[frameKey][]byte)
-	}
-	en.frames[k] = f
+	en.built.frames[k] = f
 	return f
 }
 

@@ -14,8 +14,8 @@ import (
 // Its first push follows PushNew.
 func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, err error) {
 	// Copies: both strings are part of a decoded frame, which they would keep.
-	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c, zone: unique.Make(s.Zone),
-		scope: s.Scope, returning: s.Held != 0}
+	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c,
+		kind: unique.Make(subKind{zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
 	e.mu.Lock()
 	g, exists := e.groups[id]
 	if !exists {
@@ -23,7 +23,8 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 		e.groups[g.id] = g
 	}
 	g.mu.Lock()
-	old, had := g.subs[sub.registerID]
+	old := g.subs.get(sub.registerID)
+	had := old != nil
 	if had && old.client.Owner != c.Owner {
 		g.mu.Unlock()
 		e.mu.Unlock()
@@ -59,8 +60,8 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s, ok := g.subs[registerID]
-	if !ok {
+	s := g.subs.get(registerID)
+	if s == nil {
 		return proto.Owner{}, false
 	}
 	return s.client.Owner, true
@@ -76,12 +77,13 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 		return false, false
 	}
 	g.mu.Lock()
-	if s, ok := g.subs[registerID]; ok && s.client == c {
-		delete(g.subs, registerID)
+	if s := g.subs.get(registerID); s != nil && s.client == c {
+		g.subs.del(s)
 		g.unindex(s)
+		g.shrunk()
 		removed = true
 	}
-	empty := len(g.subs) == 0
+	empty := g.subs.len() == 0
 	g.mu.Unlock()
 	if empty {
 		delete(e.groups, id)
@@ -96,16 +98,21 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 	for _, g := range c.close() {
 		e.mu.Lock()
 		g.mu.Lock()
-		for s := c.head(g); s != nil; {
-			next := s.next
-			if g.subs[s.registerID] == s {
-				delete(g.subs, s.registerID)
-			}
-			s.next = nil
-			s = next
+		var mine []*subscriber // collected first: deleting moves subs' entries
+		for s := range g.subsOf(c) {
+			mine = append(mine, s)
 		}
-		c.setHead(g, nil)
-		empty := len(g.subs) == 0
+		for _, s := range mine {
+			g.subs.del(s)
+			g.forget(s)
+			s.next = nil
+		}
+		if g.heads != nil {
+			delete(g.heads, c)
+			g.shrunk()
+		}
+		c.leave(g)
+		empty := g.subs.len() == 0
 		g.mu.Unlock()
 		if empty && e.groups[g.id] == g {
 			delete(e.groups, g.id)
@@ -154,7 +161,7 @@ func (e *Engine) Counts() (groups, subscribers int) {
 	defer e.mu.RUnlock()
 	for _, g := range e.groups {
 		g.mu.Lock()
-		subscribers += len(g.subs)
+		subscribers += g.subs.len()
 		g.mu.Unlock()
 	}
 	return len(e.groups), subscribers
@@ -168,7 +175,7 @@ func (e *Engine) SubscriberCount(id string) int {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.subs)
+	return g.subs.len()
 }
 
 // Subscribers describes the subscribers of id.
@@ -179,8 +186,8 @@ func (e *Engine) Subscribers(id string) []SubscriberInfo {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]SubscriberInfo, 0, len(g.subs))
-	for _, s := range g.subs {
+	out := make([]SubscriberInfo, 0, g.subs.len())
+	for s := range g.subs.all() {
 		out = append(out, g.info(s))
 	}
 	return out
@@ -204,7 +211,7 @@ func (e *Engine) ClientSubscriberCount(c *Client) int {
 func eachOf(c *Client, fn func(*group, *subscriber)) {
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		for s := c.head(g); s != nil; s = s.next {
+		for s := range g.subsOf(c) {
 			fn(g, s)
 		}
 		g.mu.Unlock()
@@ -215,9 +222,7 @@ func eachOf(c *Client, fn func(*group, *subscriber)) {
 // id is one of them.
 func (e *Engine) ClientServices(c *Client, id string) (n int, holds bool) {
 	if g := e.group(id); g != nil {
-		g.mu.Lock()
-		holds = c.head(g) != nil
-		g.mu.Unlock()
+		holds = c.has(g)
 	}
 	return c.Services(), holds
 }

@@ -49,7 +49,7 @@ func (e *Engine) PushTemporary(id string, pubs []proto.PushPublisher) int {
 	conns := make(map[tempKey][]*netio.Conn)
 	skipped := 0
 	g.mu.Lock()
-	for _, sub := range g.subs {
+	for sub := range g.subs.all() {
 		t := pushTarget{sub.client, sub.filter()}
 		if seen[t] {
 			continue
@@ -57,7 +57,7 @@ func (e *Engine) PushTemporary(id string, pubs []proto.PushPublisher) int {
 		seen[t] = true
 		c := t.client
 		switch {
-		case !c.Temporary, sub.acked == 0 && sub.sent == 0, c.isClosed(),
+		case !c.Temporary, sub.acked == 0 && g.sent(sub).version == 0, c.isClosed(),
 			e.cfg.Gate != nil && !e.cfg.Gate(c):
 			skipped++
 			continue

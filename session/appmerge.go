@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/push"
 )
 
 // The app state is the push engine's Merger (push.Merger): it merges the
@@ -91,14 +92,14 @@ func (a *appState) dropUnsettledLocked(iface string) {
 // published it, and with the instance's attributes. The version is the highest of the datums merged, so
 // sessions agree on it. It runs under the engine's entry lock; a.mu is a
 // leaf.
-func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) ([]proto.PushPublisher, uint64) {
+func (a *appState) Merge(id string, own push.List, version uint64) (push.List, uint64) {
 	a.mu.Lock()
 	apps := a.ifaces[id]
 	if len(apps) == 0 {
 		a.mu.Unlock()
 		return own, version
 	}
-	pubs := slices.Clip(own) // appended to below: never into own's array
+	var added []proto.PushPublisher
 	want := false
 	for _, app := range apps {
 		d := a.datums[proto.AppDataInfoID(app)]
@@ -124,7 +125,7 @@ func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) (
 				if len(p.Attrs) > 0 { // the instance's own (revision included), kept with the datum
 					pp.Attrs = p.Attrs
 				}
-				pubs = append(pubs, pp)
+				added = append(added, pp)
 			}
 		}
 	}
@@ -132,7 +133,11 @@ func (a *appState) Merge(id string, own []proto.PushPublisher, version uint64) (
 	if want {
 		signal(a.wake)
 	}
-	return pubs, version
+	if len(added) == 0 {
+		return own, version
+	}
+	// Appended to a copy: never into own's array.
+	return append(slices.Clip(own), push.ListOf(added)...), version
 }
 
 func revisionOf(p *proto.Publisher) string {

@@ -87,7 +87,7 @@ func (c *configCopy) datum(id string) (push.Datum, error) {
 		return push.Datum{Version: c.tombs[key]}, nil
 	}
 	return push.Datum{Version: e.version, Hash: proto.PublisherHash(proto.ConfigPublisherID, e.version),
-		Publishers: []proto.PushPublisher{{RegisterID: proto.ConfigPublisherID, Version: e.version, Data: []string{e.value}}}}, nil
+		Publishers: push.ListOf([]proto.PushPublisher{{RegisterID: proto.ConfigPublisherID, Version: e.version, Data: []string{e.value}}})}, nil
 }
 
 // run keeps the copy up to date until ctx is done.

@@ -21,7 +21,7 @@ func TestConfigCopyUpdate(t *testing.T) {
 		t.Fatalf("first copy: %v %v rev %d since %d", changed, first, c.rev, c.since)
 	}
 	d, err := c.datum(proto.ConfigDataInfoID("a"))
-	if err != nil || d.Version != 10 || len(d.Publishers) != 1 || d.Publishers[0].Data[0] != "1" || d.Hash == 0 {
+	if err != nil || d.Version != 10 || len(d.Publishers) != 1 || d.Publishers[0].AppendData(nil)[0] != "1" || d.Hash == 0 {
 		t.Fatalf("datum a: %+v %v", d, err)
 	}
 	if d, _ := c.datum(proto.ConfigDataInfoID("never")); d.Version != 0 || len(d.Publishers) != 0 {

@@ -14,10 +14,11 @@ import (
 // origin is what the publishers of one client process share. It is interned
 // with package unique: one copy per distinct value, held weakly, so a client
 // IP that leaves the fleet does not stay in an interner forever. The owner
-// is per client process too, so keeping it here costs a record nothing.
+// is per client process too, so keeping it here costs a record nothing;
+// so is the data center, "" for this one (MakeAll names a linked one).
 type origin struct {
-	zone, appName, clientIP string
-	owner                   proto.Owner
+	zone, appName, clientIP, dataCenter string
+	owner                               proto.Owner
 }
 
 // Rec is a publisher without its dataInfoId (the key it is stored under).
@@ -39,6 +40,51 @@ type Rec struct {
 // Make copies what a Rec keeps of p into one fresh string, so nothing of
 // the frame p was decoded from stays referenced.
 func Make(p *proto.Publisher) Rec {
+	var b strings.Builder
+	b.Grow(blobSize(p))
+	writeBlob(&b, p)
+	return makeRec(b.String(), p, "")
+}
+
+// MakeAll is Make of n publishers, pub(i) the i-th and the data center it
+// registered in ("" this one), their blobs sharing one string: a list of
+// records made together (a datum's publishers pushed by a session that
+// does not hold them) costs one allocation for the strings and one for
+// the records. pub is called twice per publisher.
+func MakeAll(n int, pub func(i int) (p *proto.Publisher, dataCenter string)) []Rec {
+	size := 0
+	for i := range n {
+		p, _ := pub(i)
+		size += blobSize(p)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := range n {
+		p, _ := pub(i)
+		writeBlob(&b, p)
+	}
+	all := b.String()
+	out := make([]Rec, n)
+	for i := range out {
+		p, dc := pub(i)
+		l := blobSize(p)
+		out[i] = makeRec(all[:l], p, dc)
+		all = all[l:]
+	}
+	return out
+}
+
+func makeRec(blob string, p *proto.Publisher, dataCenter string) Rec {
+	return Rec{
+		blob:    blob,
+		origin:  unique.Make(origin{zone: p.Zone, appName: p.AppName, clientIP: p.ClientIP, dataCenter: dataCenter, owner: p.Owner}),
+		Version: p.Version,
+		TS:      p.RegisterTimestamp,
+	}
+}
+
+// blobSize is the length of p's blob.
+func blobSize(p *proto.Publisher) int {
 	n := sizeString(p.RegisterID) + uvarintLen(uint64(len(p.Data)))
 	for _, d := range p.Data {
 		n += sizeString(d)
@@ -49,8 +95,11 @@ func Make(p *proto.Publisher) Rec {
 			n += sizeString(a.Key) + sizeString(a.Value)
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
+	return n
+}
+
+// writeBlob writes p's blob to b.
+func writeBlob(b *strings.Builder, p *proto.Publisher) {
 	var tmp [binary.MaxVarintLen64]byte
 	put := func(s string) {
 		b.Write(binary.AppendUvarint(tmp[:0], uint64(len(s))))
@@ -68,12 +117,6 @@ func Make(p *proto.Publisher) Rec {
 			put(a.Value)
 		}
 	}
-	return Rec{
-		blob:    b.String(),
-		origin:  unique.Make(origin{zone: p.Zone, appName: p.AppName, clientIP: p.ClientIP, owner: p.Owner}),
-		Version: p.Version,
-		TS:      p.RegisterTimestamp,
-	}
 }
 
 // RegisterID returns the publisher's register id.
@@ -84,6 +127,10 @@ func (r *Rec) RegisterID() string {
 
 // Zone returns the publisher's zone.
 func (r *Rec) Zone() string { return r.origin.Value().zone }
+
+// DataCenter returns the data center the publisher registered in, "" for
+// this one.
+func (r *Rec) DataCenter() string { return r.origin.Value().dataCenter }
 
 // ClientIP returns the address of the publisher's client.
 func (r *Rec) ClientIP() string { return r.origin.Value().clientIP }
@@ -126,6 +173,32 @@ func (r *Rec) AppendAttrs(dst []proto.Attr) []proto.Attr {
 		dst = append(dst, proto.Attr{Key: br.string(), Value: br.string()})
 	}
 	return dst
+}
+
+// Decode sets p to the publisher as pushed, in one pass over the blob: its
+// data strings are appended to data and its attributes to attrs, p's
+// capped to them (nil when it has none), so one backing array of each
+// serves a list. Every string aliases r's. It returns data and attrs.
+func (r *Rec) Decode(p *proto.PushPublisher, data []string, attrs []proto.Attr) ([]string, []proto.Attr) {
+	br := blobReader{r.blob}
+	o := r.origin.Value()
+	*p = proto.PushPublisher{RegisterID: br.string(), Zone: o.zone, Version: r.Version, DataCenter: o.dataCenter}
+	start := len(data)
+	for n := br.uvarint(); n > 0; n-- {
+		data = append(data, br.string())
+	}
+	p.Data = data[start:len(data):len(data)]
+	if br.s == "" {
+		return data, attrs
+	}
+	start = len(attrs)
+	for n := br.uvarint(); n > 0; n-- {
+		attrs = append(attrs, proto.Attr{Key: br.string(), Value: br.string()})
+	}
+	if len(attrs) > start {
+		p.Attrs = attrs[start:len(attrs):len(attrs)]
+	}
+	return data, attrs
 }
 
 // Fill sets p to the publisher of dataInfoID. Data strings are appended to

@@ -1,0 +1,151 @@
+package push
+
+import (
+	"hash/maphash"
+	"iter"
+)
+
+// hashSet is an open-addressed hash set of pointers (linear probing, at
+// most 3/4 full), 8 bytes a slot, each entry found by its key (K, given
+// by P from the entry itself). The engine holds an entry per subscriber
+// in a group's and per group in a client's: a Go map spends 16 bytes a
+// slot on a pointer key even with an empty value (a trailing zero-size
+// value is padded), 24 on a string key with a pointer value, at most 7/8
+// full. It shrinks as entries leave, so a set that once was large does not
+// keep its slots, and holds none when empty. Not safe for concurrent use.
+type hashSet[E any, K comparable, P keying[E, K]] struct {
+	slots []*E // nil: free; len is 0 or a power of two
+	n     int
+}
+
+// keying gives a hashSet's entries their keys and hashes them.
+type keying[E any, K comparable] interface {
+	key(e *E) K
+	hash(k K) uint64
+}
+
+var setSeed = maphash.MakeSeed()
+
+// minSetSlots is the smallest table.
+const minSetSlots = 4
+
+func (t *hashSet[E, K, P]) len() int { return t.n }
+
+// home is where a probe for k starts.
+func (t *hashSet[E, K, P]) home(k K) int {
+	var p P
+	return int(p.hash(k) & uint64(len(t.slots)-1))
+}
+
+// get returns the entry of key k, nil when there is none.
+func (t *hashSet[E, K, P]) get(k K) *E {
+	if t.n == 0 {
+		return nil
+	}
+	var p P
+	mask := len(t.slots) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == nil || p.key(e) == k {
+			return e
+		}
+	}
+}
+
+// put adds e, replacing the entry of its key.
+func (t *hashSet[E, K, P]) put(e *E) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.resize(max(minSetSlots, 2*len(t.slots)))
+	}
+	var p P
+	k := p.key(e)
+	mask := len(t.slots) - 1
+	i := t.home(k)
+	for ; t.slots[i] != nil; i = (i + 1) & mask {
+		if p.key(t.slots[i]) == k {
+			t.slots[i] = e
+			return
+		}
+	}
+	t.slots[i] = e
+	t.n++
+}
+
+// del removes e if it is in the set (not another entry of its key).
+func (t *hashSet[E, K, P]) del(e *E) {
+	if t.n == 0 {
+		return
+	}
+	var p P
+	mask := len(t.slots) - 1
+	i := t.home(p.key(e))
+	for ; t.slots[i] != e; i = (i + 1) & mask {
+		if t.slots[i] == nil {
+			return
+		}
+	}
+	// Backward-shift deletion: the entries after i in its run move up
+	// unless that would put them before their home, so no probe that
+	// passed i stops short of its entry.
+	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
+		h := t.home(p.key(t.slots[j]))
+		// j's entry may fill i if its home is not in (i, j] cyclically.
+		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = nil
+	t.n--
+	if t.n == 0 {
+		t.slots = nil
+	} else if len(t.slots) > minSetSlots && t.n*8 < len(t.slots) {
+		t.resize(len(t.slots) / 2)
+	}
+}
+
+func (t *hashSet[E, K, P]) resize(size int) {
+	var p P
+	old := t.slots
+	t.slots = make([]*E, size)
+	mask := size - 1
+	for _, e := range old {
+		if e == nil {
+			continue
+		}
+		i := t.home(p.key(e))
+		for t.slots[i] != nil {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = e
+	}
+}
+
+// all yields every entry; the set must not change meanwhile.
+func (t *hashSet[E, K, P]) all() iter.Seq[*E] {
+	return func(yield func(*E) bool) {
+		for _, e := range t.slots {
+			if e != nil && !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// byRegisterID keys a group's subscribers by their register id.
+type byRegisterID struct{}
+
+func (byRegisterID) key(s *subscriber) string { return s.registerID }
+func (byRegisterID) hash(k string) uint64     { return maphash.String(setSeed, k) }
+
+// byGroup keys a client's groups by themselves.
+type byGroup struct{}
+
+func (byGroup) key(g *group) *group  { return g }
+func (byGroup) hash(g *group) uint64 { return maphash.Comparable(setSeed, g) }
+
+// subTable is a group's subscribers by register id.
+type subTable = hashSet[subscriber, string, byRegisterID]
+
+// groupSet is the groups a client has subscribers in.
+type groupSet = hashSet[group, *group, byGroup]
