@@ -53,6 +53,9 @@ func (e *env) startDC2(ctx context.Context) error {
 	for _, r := range []proccluster.Role{proccluster.RoleMeta, proccluster.RoleData, proccluster.RoleSession} {
 		args[r] = append(slices.Clone(cfg.Args[r]), "--datacenter", "dc2")
 	}
+	// dc2's meta node takes dc1's admin token: in its namespace, the
+	// runner is another machine, which only a token admits.
+	args[proccluster.RoleMeta] = append(args[proccluster.RoleMeta], "--admin-token-file", filepath.Join(cfg.Dir, "admin-token"))
 	opts := proccluster.Options{
 		Bin: cfg.Bin, Dir: dir, StoreURL: "sqlite://" + filepath.Join(dir, "meta.db"),
 		Metas: 1, Datas: 2, Sessions: 1, Slots: cfg.Slots, Replicas: min(cfg.Replicas, 2),
@@ -76,7 +79,7 @@ func (e *env) startDC2(ctx context.Context) error {
 	if err := proccluster.LinkDataCenter(ctx, e.c, site.c, "dc2", nil, e.adminToken); err != nil {
 		return err
 	}
-	if err := proccluster.LinkDataCenter(ctx, site.c, e.c, "dc1", nil, ""); err != nil {
+	if err := proccluster.LinkDataCenter(ctx, site.c, e.c, "dc1", nil, e.adminToken); err != nil {
 		return err
 	}
 	site.load, err = newDCLoad(ctx, [2]string{"dc1", "dc2"}, [2][]string{e.c.SessionAddrs(), site.c.SessionAddrs()}, e.log)
