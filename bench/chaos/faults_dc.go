@@ -72,11 +72,18 @@ func dcPartition(ctx context.Context, e *env, run *Trial, both bool) error {
 		l.startChurn()
 	}
 	sleepCtx(ctx, time.Until(t0.Add(e.cfg.Outage)))
+	// The churn changed every service on both sides meanwhile: what the
+	// cut stopped, the other side's subscribers lack.
+	w := l.wrong()
 	t1 := time.Now()
 	if err := net.heal(ctx); err != nil {
 		return err
 	}
-	run.Notes = append(run.Notes, fmt.Sprintf("cut for %s", fmtDur(t1.Sub(t0))))
+	run.Notes = append(run.Notes, fmt.Sprintf("cut for %s; at the join %d of %d global subscribers in dc1 and %d in dc2 lacked changes of the other side",
+		fmtDur(t1.Sub(t0)), w[0].subs, dcServices, w[1].subs))
+	if w[1].subs == 0 || (both && w[0].subs == 0) {
+		return fmt.Errorf("the cut stopped nothing: every global subscriber on a side it cut followed the other side's churn")
+	}
 	e.settleDC(ctx, run, t1, "joined")
 	return nil
 }
