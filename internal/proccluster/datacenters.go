@@ -13,11 +13,13 @@ import (
 )
 
 // DataCenterArgs are the per-role flags of a node of data center dc, with
-// repair rounds short enough for tests and benches to wait seconds.
+// repair rounds short enough for tests and benches to wait seconds, and a
+// short replay window: a slot rebuilt from the sessions (every slot of a
+// data center just started) is exported to the others once it passed.
 func DataCenterArgs(dc string) map[Role][]string {
 	return map[Role][]string{
 		RoleMeta:    {"--datacenter", dc},
-		RoleData:    {"--datacenter", dc, "--follower-repair", "1s", "--session-sync", "3s"},
+		RoleData:    {"--datacenter", dc, "--follower-repair", "1s", "--session-sync", "3s", "--replay-window", "3s"},
 		RoleSession: {"--datacenter", dc, "--version-scan", "2s"},
 	}
 }
