@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Args: args, TLS: cfg.TLS, Logf: cfg.Logf,
 	}
 	if wants(faults, "partition-data") {
-		ns, err := newNetns(ctx, "")
+		ns, err := newNetns(ctx, "", "c")
 		if err != nil {
 			e.nsSkip = err.Error()
 			e.logf("partition-data will be skipped: %v", err)
@@ -227,6 +227,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		} else {
 			defer d.close()
 			e.dc.net, e.host, opts.Host = d, d.dc1Host, d.dc1Host
+			if e.ns != nil {
+				if err := d.reach(ctx, e.ns); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/roster-registry/roster/internal/proccluster"
@@ -33,7 +34,7 @@ type dcNet struct {
 // newDCNet makes dc2's namespace. dc1Host is the address dc1's nodes will
 // bind ("": out's host side, which newDCNet then returns as dc1Host).
 func newDCNet(ctx context.Context, dc1Host string) (*dcNet, error) {
-	ns, err := newNetns(ctx, "dc2-")
+	ns, err := newNetns(ctx, "dc2-", "x")
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +64,41 @@ func newDCNet(ctx context.Context, dc1Host string) (*dcNet, error) {
 	}
 	return d, nil
 }
+
+// reach joins p's node (partition-data's data node of dc1, in a namespace
+// of its own) to dc2 as if it were on this host: what it dials in dc2 goes
+// over in, what dc2 dials of it over out, each way's answers back the way
+// the connection came (so each cut keeps its meaning for it too). This
+// host forwards between the pairs: forwarding is turned on for packets
+// that come in by these three interfaces only, which are the run's own.
+func (d *dcNet) reach(ctx context.Context, p *netns) error {
+	pv := p.pairs[0]
+	for _, ifc := range []string{pv.hostIf, d.in.hostIf, d.out.hostIf} {
+		if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+ifc+"/forwarding", []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("cannot forward between namespaces: %w", err)
+		}
+	}
+	steps := []func() error{
+		func() error { return p.routeVia(ctx, pv, d.rpcIP) },    // it imports dc2: over in
+		func() error { return p.routeVia(ctx, pv, d.out.nsIP) }, // its answers to dc2's imports: over out
+		func() error { return d.ns.routeVia(ctx, d.out, pv.nsIP) },
+		// dc2's answers to its connections leave from rpcIP: over in.
+		func() error {
+			return ipCmd(ctx, d.ns.ipPath, "-n", d.ns.name, "rule", "add", "from", d.rpcIP, "lookup", dcAnswerTable)
+		},
+		func() error { return d.ns.routeVia(ctx, d.in, pv.nsIP, "table", dcAnswerTable) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dcAnswerTable is the routing table, in dc2's namespace, of what dc2's
+// meta and data nodes answer from rpcIP.
+const dcAnswerTable = "100"
 
 // dc2Ports are the first RPC and HTTP ports of dc2's nodes: the namespace
 // is theirs alone, so any port is free there.

@@ -38,10 +38,10 @@ type veth struct {
 	hostIf, nsIf string // the two ends; interface names are at most 15 bytes
 	hostIP, nsIP string
 	down         bool
-	// nsRoutes are addresses the namespace reaches through this pair
-	// beyond its /24: routes via a link go when the link goes down, so up
-	// adds them again.
-	nsRoutes []string
+	// nsRoutes are the namespace's routes through this pair beyond its
+	// /24 (ip route arguments): routes via a link go when the link goes
+	// down, so join adds them again.
+	nsRoutes [][]string
 }
 
 // nsPrefix names the namespaces this command makes: <prefix><pid>.
@@ -56,8 +56,9 @@ func ipCmd(ctx context.Context, ip string, args ...string) error {
 }
 
 // newNetns makes the namespace named nsPrefix+tag+pid (tag "" or ending
-// in "-") and its first veth pair, or says why it cannot.
-func newNetns(ctx context.Context, tag string) (*netns, error) {
+// in "-") and its first veth pair, its interfaces named after letter (see
+// addPair), or says why it cannot.
+func newNetns(ctx context.Context, tag, letter string) (*netns, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("cannot make a network namespace: %w", ErrNotRoot)
 	}
@@ -82,7 +83,7 @@ func newNetns(ctx context.Context, tag string) (*netns, error) {
 		n.close()
 		return nil, err
 	}
-	first, err := n.addPair(ctx, "c")
+	first, err := n.addPair(ctx, letter)
 	if err != nil {
 		n.close()
 		return nil, err
@@ -101,15 +102,17 @@ func (n *netns) addPair(ctx context.Context, letter string) (*veth, error) {
 		return nil, err
 	}
 	v.hostIP, v.nsIP = subnet+".1", subnet+".2"
+	if err := ipCmd(ctx, n.ipPath, "link", "add", v.hostIf, "type", "veth", "peer", "name", v.nsIf); err != nil {
+		return nil, err
+	}
+	n.pairs = append(n.pairs, v) // made: close removes it, set up or not
 	steps := [][]string{
-		{"link", "add", v.hostIf, "type", "veth", "peer", "name", v.nsIf},
 		{"link", "set", v.nsIf, "netns", n.name},
 		{"addr", "add", v.hostIP + "/24", "dev", v.hostIf},
 		{"link", "set", v.hostIf, "up"},
 		{"-n", n.name, "addr", "add", v.nsIP + "/24", "dev", v.nsIf},
 		{"-n", n.name, "link", "set", v.nsIf, "up"},
 	}
-	n.pairs = append(n.pairs, v) // close removes it, made or half made
 	for _, s := range steps {
 		if err := ipCmd(ctx, n.ipPath, s...); err != nil {
 			return nil, err
@@ -118,11 +121,16 @@ func (n *netns) addPair(ctx context.Context, letter string) (*veth, error) {
 	return v, nil
 }
 
-// routeVia has the namespace reach addr (an address of this host outside
-// v's /24) through v, now and after every heal of v.
-func (n *netns) routeVia(ctx context.Context, v *veth, addr string) error {
-	v.nsRoutes = append(v.nsRoutes, addr)
-	return ipCmd(ctx, n.ipPath, "-n", n.name, "route", "replace", addr+"/32", "via", v.hostIP, "dev", v.nsIf)
+// routeVia has the namespace reach addr (outside v's /24) through v, with
+// more ip route arguments (a table), now and after every join of v.
+func (n *netns) routeVia(ctx context.Context, v *veth, addr string, more ...string) error {
+	r := append([]string{addr + "/32", "via", v.hostIP, "dev", v.nsIf}, more...)
+	v.nsRoutes = append(v.nsRoutes, r)
+	return n.route(ctx, r)
+}
+
+func (n *netns) route(ctx context.Context, r []string) error {
+	return ipCmd(ctx, n.ipPath, append([]string{"-n", n.name, "route", "replace"}, r...)...)
 }
 
 // cut takes v's namespace end down.
@@ -137,8 +145,8 @@ func (n *netns) join(ctx context.Context, v *veth) error {
 		return err
 	}
 	v.down = false
-	for _, addr := range v.nsRoutes {
-		if err := ipCmd(ctx, n.ipPath, "-n", n.name, "route", "replace", addr+"/32", "via", v.hostIP, "dev", v.nsIf); err != nil {
+	for _, r := range v.nsRoutes {
+		if err := n.route(ctx, r); err != nil {
 			return err
 		}
 	}
