@@ -260,11 +260,12 @@ func writeDCSection(b *strings.Builder, results []FaultResult) {
 		if !header {
 			header = true
 			b.WriteString("\n## Cross-data-center convergence\n\n" +
-				"A second data center, dc2 (1 meta on SQLite, 2 data, 1 session, in a network namespace of its own), shares dc1's credentials and is linked to it both ways. " +
+				"A second data center, dc2 (1 meta on SQLite, 2 data, 1 session; in a network namespace of its own when the runner may make one, else on loopback without the two partitions), shares dc1's credentials and is linked to it both ways. " +
 				fmt.Sprintf("%d services are published once in each data center, each with a global subscriber in each, and republished on both sides at %d/s each from 1 s before a fault until the churn-after time past its event. ", dcServices, dcRate) +
 				"**converged**: from the event (heal, kill, return, restart) until every global subscriber of both data centers holds exactly both publishers at their latest data (a fault with two events reports the longer). " +
 				"**lost** and **stale** per data center as above, for the global subscribers of dc1 (which import dc2) and of dc2. " +
-				"**flaps**: a publisher missing from a global subscriber's push after a push showed it (none is ever removed: each flap is a publisher a data center dropped and imported again); any flap fails the run.\n\n" +
+				"**flaps**: a publisher missing from a global subscriber's push after a push showed it (none is ever removed: each flap is a publisher a data center dropped and imported again); any flap fails the run. " +
+				"A slot leader exports a slot it rebuilt from its sessions (after restart-remote-dc: every slot of dc2) once its replay window (data --replay-window, 10 s by default) passed, so that convergence includes it.\n\n" +
 				"| fault | runs | converged p50 | converged max | lost dc1/dc2 | stale dc1/dc2 | flaps |\n|---|---|---|---|---|---|---|\n")
 		}
 		p50, most := medianMax(conv)
