@@ -24,7 +24,7 @@ import (
 // and the namespace finds no route through it. Nothing leaves the machine:
 // each pair's subnet is a private /24 no interface uses.
 type netns struct {
-	name   string // namespace, roster-chaos-<pid> (or -<tag>-<pid>)
+	name   string // namespace, roster-chaos-<tag><pid>
 	ipPath string
 	pairs  []*veth
 	// hostIP and nsIP are the first pair's addresses.
@@ -44,7 +44,7 @@ type veth struct {
 	nsRoutes [][]string
 }
 
-// nsPrefix names the namespaces this command makes: <prefix><pid>.
+// nsPrefix names the namespaces this command makes: <prefix><tag><pid>.
 const nsPrefix = "roster-chaos-"
 
 func ipCmd(ctx context.Context, ip string, args ...string) error {
