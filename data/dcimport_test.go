@@ -331,6 +331,19 @@ func TestDCHoldBounded(t *testing.T) {
 	s.dci.links["dc9"] = l
 	s.dci.countedLocked() // no other goroutine: the server is not started
 	t0 := time.Unix(1_700_000_000, 0)
+	// No remote table yet (a node just started, the first fetch refused
+	// by a meta node that does not lead): held as for a stream just
+	// started, until reconciled and for dcConnectGrace after.
+	if !s.dci.holding(3, t0) {
+		t.Fatal("a slot not yet reconciled was served before the first remote table")
+	}
+	l.slots[3] = &dcSlot{since: t0}
+	if !s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("a slot was served before the first remote table")
+	}
+	if s.dci.holding(3, t0.Add(dcConnectGrace+time.Second)) {
+		t.Fatal("held for a remote table that does not come")
+	}
 	l.slots[3] = &dcSlot{leader: "127.0.0.1:2", since: t0}
 	if s.dci.holding(3, t0.Add(time.Second)) {
 		t.Fatal("held without a stream to the remote leader")
