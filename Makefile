@@ -126,7 +126,9 @@ cluster-down:
 
 ## chaos: the fault scenario runner: 3 meta (private MariaDB), 3 data and 3 session processes under churn; kills,
 ## SIGSTOP, a network partition (root only), a MariaDB outage, slow subscribers, a rolling restart, a data node killed
-## just after it was made leader (a fourth data node), every node killed at once, CHAOS_REPEATS times each; writes
+## just after it was made leader (a fourth data node), every node killed at once, and the faults of a second data
+## center dc2 linked both ways (in a network namespace, root only for the two partitions: the inter-DC link cut both
+## ways and dc2->dc1 only, dc2's busiest data node killed, all of dc2 restarted), CHAOS_REPEATS times each; writes
 ## bench/results/chaos-<date>.md. CHAOS_FLAGS e.g. --faults kill-data,pause-data (see --help).
 .PHONY: chaos
 CHAOS_REPEATS ?= 3

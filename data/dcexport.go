@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -52,6 +53,18 @@ func (w *dcWatchers) set(c *netio.Conn, slots []uint32) error {
 	return nil
 }
 
+// watches reports whether c watches slots: it is a remote data center's
+// importer.
+func (w *dcWatchers) watches(c *netio.Conn) bool {
+	if w.n.Load() == 0 {
+		return false
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	_, ok := w.conns[c]
+	return ok
+}
+
 // drop forgets c (closed).
 func (w *dcWatchers) drop(c *netio.Conn) {
 	if w.n.Load() == 0 {
@@ -95,6 +108,21 @@ func (w *dcWatchers) changed(s *Server, changes []proto.DatumVersion) {
 			s.m.dcNotifies.Inc()
 		}
 	}
+}
+
+// refuseExport returns the answer to a remote data center's digest or
+// diff of a slot that is not yet whole here, nil when it is: a slot this
+// node came to lead is whole once it synced with the sessions and, when
+// rebuilt from them alone (every node restarted), once their clients'
+// replay window passed. Served before, a digest of an empty or partial
+// slot makes the importer drop publishers its global subscribers hold and
+// import them again a moment later: a flap. The importer keeps what it
+// has and repairs the slot at its next round.
+func (s *Server) refuseExport(slot uint32) *proto.Result {
+	if healthy, settle := s.slots.serving(slot, time.Now()); !healthy || settle > 0 {
+		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is syncing with the sessions after a leader change"}
+	}
+	return nil
 }
 
 // watch answers a DCWatch from a data node of another data center.

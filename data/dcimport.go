@@ -832,9 +832,18 @@ func (l *dcLink) holding(slot uint32, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	sl := l.slots[slot]
+	noTable := l.table.Load() == nil
 	if sl == nil {
-		// Not reconciled yet: the slot was just taken, or the link is new.
-		return l.metaUp && l.table.Load() != nil
+		// Not reconciled yet (the next link round does): the slot was just
+		// taken, or the link is new and its first remote table to come.
+		return noTable || l.metaUp
+	}
+	if sl.leader == "" && noTable && !sl.ready && !sl.gone {
+		// No remote table yet (a node just started: the first fetch may
+		// have found a meta node that does not lead, and is retried every
+		// heartbeat): as for a stream just started. A remote data center
+		// that is down holds no longer.
+		return now.Sub(sl.since) < dcConnectGrace
 	}
 	if sl.ready || sl.gone || sl.leader == "" || now.Sub(sl.since) > l.holdFor() {
 		return false

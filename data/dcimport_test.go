@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -47,6 +48,9 @@ func startDataDC(t *testing.T, m *meta.Server, dc string, remotes ...proto.Remot
 		RPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetaAddrs: []string{m.RPCAddr()}, DataCenter: dc,
 		Slots: testSlots, HeartbeatInterval: 40 * time.Millisecond, RepairInterval: 50 * time.Millisecond,
 		SyncInterval: time.Hour, Credentials: testCreds, Logger: quiet,
+		// No replay window: a slot rebuilt from no session is exported at
+		// once (TestDCExportWaitsForWholeSlot covers the window).
+		ReplayWindow: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +331,19 @@ func TestDCHoldBounded(t *testing.T) {
 	s.dci.links["dc9"] = l
 	s.dci.countedLocked() // no other goroutine: the server is not started
 	t0 := time.Unix(1_700_000_000, 0)
+	// No remote table yet (a node just started, the first fetch refused
+	// by a meta node that does not lead): held as for a stream just
+	// started, until reconciled and for dcConnectGrace after.
+	if !s.dci.holding(3, t0) {
+		t.Fatal("a slot not yet reconciled was served before the first remote table")
+	}
+	l.slots[3] = &dcSlot{since: t0}
+	if !s.dci.holding(3, t0.Add(time.Second)) {
+		t.Fatal("a slot was served before the first remote table")
+	}
+	if s.dci.holding(3, t0.Add(dcConnectGrace+time.Second)) {
+		t.Fatal("held for a remote table that does not come")
+	}
 	l.slots[3] = &dcSlot{leader: "127.0.0.1:2", since: t0}
 	if s.dci.holding(3, t0.Add(time.Second)) {
 		t.Fatal("held without a stream to the remote leader")
@@ -357,5 +374,46 @@ func TestDCHoldBounded(t *testing.T) {
 	l.slots[3].ready = false
 	if s.dci.holding(3, t0.Add(time.Second)) {
 		t.Fatal("held for a data center that does not push here")
+	}
+}
+
+// TestDCExportWaitsForWholeSlot: a remote data center's importer (a
+// connection that watches slots) gets no digest or diff of a slot this
+// node rebuilt from the sessions while their clients still replay (every
+// node of its data center restarted), since an empty or partial answer
+// would make it drop publishers its global subscribers hold; a follower's
+// digest is answered meanwhile, and the importer's once the slot is whole.
+func TestDCExportWaitsForWholeSlot(t *testing.T) {
+	m := startMeta(t)
+	d := startData(t, m, func(c *Config) { c.ReplayWindow = time.Hour })
+	const slot = 0
+	waitFor(t, "the slot rebuilt and settling", func() bool { healthy, settle := d.slots.serving(slot, time.Now()); return healthy && settle > 0 })
+
+	var dg proto.SlotDigest
+	if err := netio.Call(context.Background(), dialPeer(t, d.RPCAddr()), &proto.DigestRequest{Slot: slot}, &dg); err != nil {
+		t.Fatalf("a follower's digest: %v", err)
+	}
+	remote := dialPeerTo(t, d.RPCAddr(), proto.RoleData)
+	if err := netio.Call(context.Background(), remote, &proto.DCWatch{DataCenter: "dc2", Slots: []uint32{slot}}, &proto.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	unavailable := func(what string, req proto.Message, resp proto.Message) {
+		t.Helper()
+		err := netio.Call(context.Background(), remote, req, resp)
+		var res *proto.Result
+		if !errors.As(err, &res) || res.Code != proto.CodeUnavailable {
+			t.Fatalf("%s of a settling slot for a remote data center: %v, want CodeUnavailable", what, err)
+		}
+	}
+	unavailable("a digest", &proto.DigestRequest{Slot: slot}, &dg)
+	unavailable("a diff", &proto.DiffRequest{Slot: slot, DataInfoIDs: []string{dataInfoID(0)}}, &proto.SlotDiff{})
+
+	d.slots.mu.Lock()
+	l := d.slots.led[slot]
+	l.settleUntil = time.Time{}
+	d.slots.led[slot] = l
+	d.slots.mu.Unlock()
+	if err := netio.Call(context.Background(), remote, &proto.DigestRequest{Slot: slot}, &dg); err != nil {
+		t.Fatalf("a remote digest of a whole slot: %v", err)
 	}
 }

@@ -140,14 +140,16 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		s.scan(c, id, func() proto.Message { return s.digest(&m) })
+		remote := s.dcw.watches(c)
+		s.scan(c, id, func() proto.Message { return s.digest(&m, remote) })
 	case proto.TypeDiffRequest:
 		var m proto.DiffRequest
 		if err := f.Decode(&m); err != nil {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		s.scan(c, id, func() proto.Message { return s.diff(&m) })
+		remote := s.dcw.watches(c)
+		s.scan(c, id, func() proto.Message { return s.diff(&m, remote) })
 	case proto.TypeDCWatch:
 		var m proto.DCWatch
 		if err := f.Decode(&m); err != nil {
@@ -283,10 +285,16 @@ func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
 // digest answers a follower's DigestRequest for a slot led here. A
 // follower holding a newer table waits until this node holds it too: from
 // then on this node streams it every write, so one comparison made then
-// covers all this node took before.
-func (s *Server) digest(m *proto.DigestRequest) proto.Message {
+// covers all this node took before. A remote data center's importer
+// (remote) waits until the slot is whole (refuseExport).
+func (s *Server) digest(m *proto.DigestRequest, remote bool) proto.Message {
 	if res := s.refuseSlot(m.Slot); res != nil {
 		return res
+	}
+	if remote {
+		if res := s.refuseExport(m.Slot); res != nil {
+			return res
+		}
 	}
 	if t := s.table.Load(); m.SlotTableEpoch > t.Epoch() {
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot table older than the follower's"}
@@ -295,10 +303,16 @@ func (s *Server) digest(m *proto.DigestRequest) proto.Message {
 }
 
 // diff answers a follower's DiffRequest for a slot led here, with the owner
-// of every publisher unless the request names a session.
-func (s *Server) diff(m *proto.DiffRequest) proto.Message {
+// of every publisher unless the request names a session; a remote data
+// center's importer (remote) waits until the slot is whole, as for digest.
+func (s *Server) diff(m *proto.DiffRequest, remote bool) proto.Message {
 	if res := s.refuseSlot(m.Slot); res != nil {
 		return res
+	}
+	if remote {
+		if res := s.refuseExport(m.Slot); res != nil {
+			return res
+		}
 	}
 	if m.SessionID != "" {
 		return &proto.SlotDiff{Slot: m.Slot, Publishers: s.store.Publishers(m.Slot, m.SessionID, m.DataInfoIDs)}

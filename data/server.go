@@ -62,6 +62,10 @@ type Server struct {
 	refusedLog                     netio.LogThrottle // writes refused for their owner or version
 	interestLog                    netio.LogThrottle // Interests refused for the connection's limit
 
+	// stopping is set once Stop begins: the node no longer reaps gone
+	// sessions (reapSessions).
+	stopping atomic.Bool
+
 	mu      sync.Mutex // guards started, stopped, cancel
 	started bool
 	stopped bool
@@ -204,6 +208,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil // not started, or Start failed and cleaned up
 	}
 	s.stopped = true
+	s.stopping.Store(true)
 	if s.cfg.DrainTimeout > 0 {
 		s.drain(ctx, s.cfg.DrainTimeout)
 	}

@@ -100,8 +100,15 @@ func (s *Server) release(t *slotstore.Table) {
 }
 
 // reapSessions compares the sessions known here with the latest view and
-// removes the publishers of those whose lease ended.
+// removes the publishers of those whose lease ended. A node that is
+// stopping reaps nothing: the nodes that take its slots reap for
+// themselves, and when none does (every node of the data center stopping,
+// sessions first) a removal would only reach linked data centers, whose
+// global subscribers would lose the publishers the restart brings back.
 func (s *Server) reapSessions(now time.Time) {
+	if s.stopping.Load() {
+		return
+	}
 	v := s.agent.View()
 	if v.Lease <= 0 {
 		return // no view yet

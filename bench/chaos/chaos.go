@@ -124,6 +124,8 @@ type env struct {
 	// watchers are the workload clients' watchers of watchKey (watch.go).
 	watchers   []*client.Watcher
 	adminToken string // the meta nodes' --admin-token-file content
+	// dc is the second data center, when a DC fault is selected.
+	dc *dcSite
 }
 
 // Run starts the cluster and the workload, runs every selected fault
@@ -187,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Args: args, TLS: cfg.TLS, Logf: cfg.Logf,
 	}
 	if wants(faults, "partition-data") {
-		ns, err := newNetns(ctx)
+		ns, err := newNetns(ctx, "", "c")
 		if err != nil {
 			e.nsSkip = err.Error()
 			e.logf("partition-data will be skipped: %v", err)
@@ -213,7 +215,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			e.logf("network namespace %s: data-%d at %s, every other node at %s", ns.name, victim, ns.nsIP, ns.hostIP)
 		}
 	}
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	if slices.ContainsFunc(faults, func(f fault) bool { return f.dc }) {
+		e.dc = &dcSite{}
+		dc1Host := ""
+		if e.ns != nil {
+			dc1Host = e.ns.hostIP
+		}
+		if d, err := newDCNet(ctx, dc1Host); err != nil {
+			e.dc.netSkip = err.Error()
+			e.logf("the DC partitions will be skipped, dc2 runs on loopback: %v", err)
+		} else {
+			defer d.close()
+			e.dc.net, e.host, opts.Host = d, d.dc1Host, d.dc1Host
+			if e.ns != nil {
+				if err := d.reach(ctx, e.ns); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	e.c, err = proccluster.Start(startCtx, opts)
 	if err != nil {
@@ -244,6 +265,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if err := e.startWatchers(startCtx); err != nil {
 		return nil, err
+	}
+	if e.dc != nil {
+		defer e.dc.stop()
+		if err := e.startDC2(startCtx); err != nil {
+			return nil, err
+		}
 	}
 	e.w.TakeOpErrors()
 	e.w.SetRecording(true)
@@ -287,6 +314,10 @@ func (e *env) runFault(ctx context.Context, f fault) Trial {
 	e.w.TakeOpErrors()
 	decreases := len(e.mon.Summary().Decreases)
 	run := Trial{Recovered: true}
+	if f.dc {
+		run.DC = &DCTrial{}
+		e.dc.load.takeFlaps()
+	}
 	checkWatchers := e.changeDuringFault(ctx, f.name)
 	if err := f.run(ctx, e, &run); err != nil {
 		run.Err = err.Error()
@@ -295,6 +326,14 @@ func (e *env) runFault(ctx context.Context, f fault) Trial {
 	checkWatchers(&run)
 	// Whatever the fault left undone, the workload must not churn on.
 	e.w.StopChurn()
+	if run.DC != nil {
+		e.dc.load.stopChurn()
+		n, first := e.dc.load.takeFlaps()
+		run.DC.Flaps = n
+		if n > 0 {
+			run.Details = append(run.Details, "first global subscribers that lost a publisher: "+strings.Join(first, "; "))
+		}
+	}
 	v := e.w.TakeViolations()
 	run.Vanished, run.Back = v.Vanished, v.Back
 	if len(v.First) > 0 {
@@ -327,18 +366,8 @@ func (e *env) steady(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, n := range e.c.Nodes() {
-		if n.Paused() {
-			if err := n.Resume(); err != nil {
-				return err
-			}
-		}
-		if !n.Running() {
-			e.logf("restarting %s, which a fault left down", n.Name)
-			if err := n.Restart(ctx); err != nil {
-				return err
-			}
-		}
+	if err := e.revive(ctx, e.c); err != nil {
+		return err
 	}
 	if _, err := e.c.WaitReady(ctx); err != nil {
 		return err
@@ -348,6 +377,9 @@ func (e *env) steady(ctx context.Context) error {
 	}
 	if _, left, err := e.w.WaitCorrect(ctx, "every subscriber correct", 0, nil); err != nil {
 		return fmt.Errorf("%w; first: %s", err, e.describe(left))
+	}
+	if e.dc != nil {
+		return e.steadyDC(ctx)
 	}
 	return nil
 }

@@ -13,16 +13,42 @@ import (
 )
 
 // TestChaosShort is the short chaos run of make test: one run of every
-// fault on a small workload with short leases. It fails on anything lost,
-// a fault not recovered within a generous correctness deadline, a safety
-// violation or a churn call that failed; recovery times are only logged.
+// fault of one data center on a small workload with short leases. It fails
+// on anything lost, a fault not recovered within a generous correctness
+// deadline, a safety violation or a churn call that failed; recovery times
+// are only logged.
 func TestChaosShort(t *testing.T) {
+	cfg := shortConfig(t)
+	for _, f := range allFaults() {
+		if !f.dc {
+			cfg.Faults = append(cfg.Faults, f.name)
+		}
+	}
+	runShort(t, cfg, 8*time.Minute)
+}
+
+// TestChaosDataCenters runs each fault of the link between two data
+// centers once, on a tiny workload: it also fails on a global subscriber
+// losing a publisher of the other data center meanwhile.
+func TestChaosDataCenters(t *testing.T) {
+	cfg := shortConfig(t)
+	cfg.Metas, cfg.Datas, cfg.Sessions, cfg.Slots, cfg.Services = 1, 2, 1, 16, 20
+	for _, f := range allFaults() {
+		if f.dc {
+			cfg.Faults = append(cfg.Faults, f.name)
+		}
+	}
+	runShort(t, cfg, 5*time.Minute)
+}
+
+// shortConfig is a chaos run with short leases, repair rounds and outage.
+func shortConfig(t *testing.T) Config {
 	if testing.Short() {
 		t.Skip("the chaos run starts a cluster of processes; skipped with -short")
 	}
 	dir := t.TempDir()
 	if d := os.Getenv("ROSTER_TEST_LOG_DIR"); d != "" {
-		dir = filepath.Join(d, "chaos")
+		dir = filepath.Join(d, t.Name())
 	}
 	bin := os.Getenv("ROSTER_TEST_BIN")
 	if bin == "" {
@@ -38,7 +64,7 @@ func TestChaosShort(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := Config{
+	return Config{
 		Bin: bin, Dir: dir, Repeats: 1,
 		Metas: 3, Datas: 3, Sessions: 3, Slots: 32, Replicas: 2,
 		Services: 300, Clients: 4, Rate: 20,
@@ -55,7 +81,11 @@ func TestChaosShort(t *testing.T) {
 		TLS:  true, // as make chaos
 		Logf: t.Logf,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+}
+
+// runShort runs cfg within limit and fails t on any failed run.
+func runShort(t *testing.T, cfg Config, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	rep, err := Run(ctx, cfg)
 	if errors.Is(err, proccluster.ErrNoMariaDB) {
@@ -66,7 +96,7 @@ func TestChaosShort(t *testing.T) {
 	}
 	if rep != nil {
 		var b strings.Builder
-		_ = rep.WriteMarkdown(&b, "go test ./bench/chaos -run TestChaosShort")
+		_ = rep.WriteMarkdown(&b, "go test ./bench/chaos -run "+t.Name())
 		t.Logf("report:\n%s", b.String())
 		for _, f := range rep.Failures() {
 			t.Errorf("%s", f)
@@ -76,8 +106,10 @@ func TestChaosShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	if t.Failed() {
-		for _, n := range []string{"meta-0", "meta-1", "meta-2", "data-0", "data-1", "data-2", "session-0", "session-1", "session-2"} {
-			t.Logf("--- tail of %s.log:\n%s", n, (&proccluster.Process{LogPath: filepath.Join(dir, n+".log")}).LogTail(15))
+		logs, _ := filepath.Glob(filepath.Join(cfg.Dir, "*.log"))
+		more, _ := filepath.Glob(filepath.Join(cfg.Dir, "dc2", "*.log"))
+		for _, l := range append(logs, more...) {
+			t.Logf("--- tail of %s:\n%s", l, (&proccluster.Process{LogPath: l}).LogTail(15))
 		}
 	}
 }

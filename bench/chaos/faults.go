@@ -24,10 +24,12 @@ type fault struct {
 	run        func(ctx context.Context, e *env, run *Trial) error
 	// skip says why the fault cannot run here ("" when it can).
 	skip func(e *env) string
+	// dc marks a fault of the link between data centers: it needs dc2.
+	dc bool
 }
 
 func allFaults() []fault {
-	return []fault{
+	return append([]fault{
 		{name: "kill-meta-leader", what: "kill -9 of the meta leader; restarted once another meta node leads", run: killMetaLeader},
 		{name: "kill-data", what: "kill -9 of the data node leading the most slots; restarted after its node lease", run: killData},
 		{name: "kill-session", what: "kill -9 of the session with the most clients; restarted after its node lease", run: killSession},
@@ -48,7 +50,7 @@ func allFaults() []fault {
 			run: killDataFreshLeader},
 		{name: "restart-all", what: "every node killed (kill -9) at once, the process of a client with publishers killed while the registry is down, every node started again",
 			run: restartAll},
-	}
+	}, dcFaults()...)
 }
 
 // restartAfter restarts n after d in the background; the returned channel

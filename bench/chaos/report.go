@@ -48,16 +48,21 @@ type Trial struct {
 	Vanished, Back int64
 	OpErrors       int64    // churn calls that failed after retrying proccluster.OpTimeout
 	Safety         []string // two leaders, promotions of non-followers, epochs going down, a session down
-	Notes          []string
-	Details        []string // longer descriptions for the log
-	Err            string   // the runner could not carry the fault out
+	// DC is what a fault of the link between data centers measured on
+	// both; nil for the other faults.
+	DC      *DCTrial
+	Notes   []string
+	Details []string // longer descriptions for the log
+	Err     string   // the runner could not carry the fault out
 }
 
 // Failed reports whether the run broke a correctness rule: something lost,
-// a phase not recovered, a safety violation, a churn call failed or the
-// fault could not be carried out.
+// a phase not recovered, a safety violation, a churn call failed, a global
+// subscriber lost a publisher (a DC fault's flap) or the fault could not
+// be carried out.
 func (r Trial) Failed() bool {
-	return r.Lost > 0 || r.WatchLost > 0 || !r.Recovered || len(r.Safety) > 0 || r.OpErrors > 0 || r.Err != ""
+	return r.Lost > 0 || r.WatchLost > 0 || !r.Recovered || len(r.Safety) > 0 || r.OpErrors > 0 || r.Err != "" ||
+		(r.DC != nil && r.DC.Flaps > 0)
 }
 
 func (r Trial) summary() string {
@@ -65,6 +70,10 @@ func (r Trial) summary() string {
 		fmtDur(r.Recovery), strings.Join(r.Phases, ", "), r.Lost, r.Stale, r.Vanished, r.Back, r.OpErrors, r.WatchLost)
 	if r.SyncWatched {
 		s += ", followers synced " + fmtDur(r.Synced)
+	}
+	if d := r.DC; d != nil {
+		s += fmt.Sprintf(", cross-DC converged %s, lost dc1/dc2 %d/%d, stale %d/%d, flaps %d",
+			fmtDur(d.Converged), d.Lost[0], d.Lost[1], d.Stale[0], d.Stale[1], d.Flaps)
 	}
 	for _, l := range [][]string{r.Notes, r.Safety, r.Details} {
 		for _, n := range l {
@@ -203,6 +212,7 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %d | %d | %d | %s |\n", f.Name, len(f.Runs), p50, most, syncP50, syncMost,
 			lost, stale, vanished, watchLost, cell(strings.Join(notes, "; ")))
 	}
+	writeDCSection(&b, rep.Results)
 	b.WriteString("\n## Faults\n\n")
 	for _, f := range rep.Results {
 		fmt.Fprintf(&b, "- **%s**: %s.\n", f.Name, f.What)
@@ -218,4 +228,47 @@ func (rep *Report) WriteMarkdown(w io.Writer, command string) error {
 		m.Distinct, m.First, m.Last, len(m.Decreases), m.Empty)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDCSection writes the cross-data-center convergence of the DC
+// faults, if any ran.
+func writeDCSection(b *strings.Builder, results []FaultResult) {
+	header := false
+	for _, f := range results {
+		var conv []time.Duration
+		var lost, stale [2]int
+		var flaps int64
+		runs := 0
+		for _, r := range f.Runs {
+			d := r.DC
+			if d == nil {
+				continue
+			}
+			runs++
+			if d.Converged >= 0 {
+				conv = append(conv, d.Converged)
+			}
+			for i := range lost {
+				lost[i] += d.Lost[i]
+				stale[i] += d.Stale[i]
+			}
+			flaps += d.Flaps
+		}
+		if runs == 0 {
+			continue
+		}
+		if !header {
+			header = true
+			b.WriteString("\n## Cross-data-center convergence\n\n" +
+				"A second data center, dc2 (1 meta on SQLite, 2 data, 1 session; in a network namespace of its own when the runner may make one, else on loopback without the two partitions), shares dc1's credentials and is linked to it both ways. " +
+				fmt.Sprintf("%d services are published once in each data center, each with a global subscriber in each, and republished on both sides at %d/s each from 1 s before a fault until the churn-after time past its event. ", dcServices, dcRate) +
+				"**converged**: from the event (heal, kill, return, restart) until every global subscriber of both data centers holds exactly both publishers at their latest data (a fault with two events reports the longer). " +
+				"**lost** and **stale** per data center as above, for the global subscribers of dc1 (which import dc2) and of dc2. " +
+				"**flaps**: a publisher missing from a global subscriber's push after a push showed it (none is ever removed: each flap is a publisher a data center dropped and imported again); any flap fails the run. " +
+				"A slot leader exports a slot it rebuilt from its sessions (after restart-remote-dc: every slot of dc2) once its replay window (data --replay-window, 10 s by default) passed, so that convergence includes it.\n\n" +
+				"| fault | runs | converged p50 | converged max | lost dc1/dc2 | stale dc1/dc2 | flaps |\n|---|---|---|---|---|---|---|\n")
+		}
+		p50, most := medianMax(conv)
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %d/%d | %d/%d | %d |\n", f.Name, runs, p50, most, lost[0], lost[1], stale[0], stale[1], flaps)
+	}
 }

@@ -34,7 +34,7 @@ func run() error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: roster-chaos [flags]\n\nStarts a roster cluster of real processes with a private MariaDB, a churning workload of SDK clients,\n"+
 			"injects each fault --repeats times and writes a markdown report. Faults, in order: %s.\n"+
-			"partition-data needs root and iproute2 (ip netns); it is skipped with a message otherwise.\n"+
+			"partition-data, dc-partition and dc-partition-oneway need root and iproute2 (ip netns); they are skipped with a message otherwise.\n"+
 			"Exits 1 when anything was lost, a fault did not recover within --deadline, or a safety check failed.\n\nFlags:\n",
 			strings.Join(chaos.FaultNames(), ", "))
 		fs.PrintDefaults()

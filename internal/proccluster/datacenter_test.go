@@ -50,7 +50,7 @@ func TestTwoDataCenters(t *testing.T) {
 	}
 	c2 := startCluster(t, opts2)
 	ctx := within(t, 2*time.Minute)
-	if err := LinkDataCenter(ctx, c2, c1, "dc1", url.Values{"deny": {"com.example.Secret*"}}); err != nil {
+	if err := LinkDataCenter(ctx, c2, c1, "dc1", url.Values{"deny": {"com.example.Secret*"}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	log := clientLogger(t, root)

@@ -13,19 +13,27 @@ import (
 )
 
 // DataCenterArgs are the per-role flags of a node of data center dc, with
-// repair rounds short enough for tests and benches to wait seconds.
+// repair rounds short enough for tests and benches to wait seconds, and a
+// short replay window: a slot rebuilt from the sessions (every slot of a
+// data center just started) is exported to the others once it passed.
 func DataCenterArgs(dc string) map[Role][]string {
 	return map[Role][]string{
 		RoleMeta:    {"--datacenter", dc},
-		RoleData:    {"--datacenter", dc, "--follower-repair", "1s", "--session-sync", "3s"},
+		RoleData:    {"--datacenter", dc, "--follower-repair", "1s", "--session-sync", "3s", "--replay-window", "3s"},
 		RoleSession: {"--datacenter", dc, "--version-scan", "2s"},
 	}
 }
 
 // ShareCredentials gives the cluster to be started in dir remote's node
-// credentials (its cluster secret): linked data centers share them, so
-// call it before Start.
+// credentials (its cluster secret, or its CA when it runs TLS): linked
+// data centers share them, so call it before Start.
 func ShareCredentials(dir string, remote *Cluster) error {
+	if ca := remote.CA(); ca != nil {
+		if err := ca.Write(filepath.Join(dir, "tls", "ca")); err != nil {
+			return fmt.Errorf("cannot share credentials: %w", err)
+		}
+		return nil
+	}
 	secret, err := os.ReadFile(remote.SecretFile())
 	if err != nil {
 		return fmt.Errorf("cannot share credentials: %w", err)
@@ -38,9 +46,9 @@ func ShareCredentials(dir string, remote *Cluster) error {
 
 // LinkDataCenter links the data center of c to the one named name served
 // by remote, as an operator does (roster ctl dc add, POST /api/dc/add at
-// c's meta leader), with extra form fields (deny=, allow=, pushRemote=):
-// the one step that configures a link.
-func LinkDataCenter(ctx context.Context, c, remote *Cluster, name string, extra url.Values) error {
+// c's meta leader), with extra form fields (deny=, allow=, pushRemote=)
+// and c's admin token ("" for none): the one step that configures a link.
+func LinkDataCenter(ctx context.Context, c, remote *Cluster, name string, extra url.Values, token string) error {
 	form := url.Values{"name": {name}, "meta": {strings.Join(remote.MetaRPCAddrs(), ",")}}
 	for k, v := range extra {
 		form[k] = v
@@ -49,7 +57,7 @@ func LinkDataCenter(ctx context.Context, c, remote *Cluster, name string, extra 
 	if err != nil {
 		return fmt.Errorf("cannot link %s: %w", name, err)
 	}
-	resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, "")
+	resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, token)
 	if err != nil {
 		return fmt.Errorf("cannot link %s: %w", name, err)
 	}
@@ -94,7 +102,7 @@ func StartDataCenters(ctx context.Context, base Options, names []string) ([]*Clu
 	for i, c := range clusters {
 		for j, remote := range clusters {
 			if i != j {
-				if err := LinkDataCenter(ctx, c, remote, names[j], nil); err != nil {
+				if err := LinkDataCenter(ctx, c, remote, names[j], nil, ""); err != nil {
 					return fail(err)
 				}
 			}
