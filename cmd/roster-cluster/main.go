@@ -13,9 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +20,6 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/internal/certs"
-	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/internal/proccluster"
 	"github.com/roster-registry/roster/proto"
 )
@@ -168,7 +164,7 @@ func up(args []string) error {
 			if k > 0 {
 				db = database + "_" + dc
 				// Linked data centers share the node credentials.
-				if err := shareCredentials(filepath.Join(dir, dcName(0)), cdir, useTLS); err != nil {
+				if err := proccluster.ShareCredentials(cdir, clusters[0]); err != nil {
 					kill()
 					return err
 				}
@@ -239,64 +235,17 @@ func up(args []string) error {
 // dcName names the k-th data center (from 0).
 func dcName(k int) string { return "dc" + strconv.Itoa(k+1) }
 
-// shareCredentials copies the first data center's cluster secret, or CA,
-// into dir, so that its nodes authenticate the other's (DESIGN.md §10:
-// linked data centers share the node credentials).
-func shareCredentials(from, dir string, useTLS bool) error {
-	files := [][2]string{{"cluster-secret", "cluster-secret"}}
-	if useTLS {
-		files = [][2]string{{"tls/ca/" + certs.CACertFile, "tls/ca/" + certs.CACertFile}, {"tls/ca/" + certs.CAKeyFile, "tls/ca/" + certs.CAKeyFile}}
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(from, f[0]))
-		if err != nil {
-			return fmt.Errorf("cannot share the node credentials: %w", err)
-		}
-		to := filepath.Join(dir, f[1])
-		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-			return fmt.Errorf("cannot share the node credentials: %w", err)
-		}
-		if err := os.WriteFile(to, b, 0o600); err != nil {
-			return fmt.Errorf("cannot share the node credentials: %w", err)
-		}
-	}
-	return nil
-}
-
-// linkDCs links every cluster to every other with its meta leader's
-// /api/dc/add (each names the other's meta RPC addresses).
+// linkDCs links every cluster to every other, as an operator does (the
+// meta leader's /api/dc/add naming the other's meta RPC addresses).
 func linkDCs(ctx context.Context, clusters []*proccluster.Cluster) error {
-	if len(clusters) < 2 {
-		return nil
-	}
-	metaRPC := make([]string, len(clusters))
 	for k, c := range clusters {
-		var addrs []string
-		for _, n := range c.Metas() {
-			addrs = append(addrs, n.RPCAddr)
-		}
-		metaRPC[k] = strings.Join(addrs, ",")
-	}
-	for k, c := range clusters {
-		leader, _, err := c.MetaLeader(ctx)
-		if err != nil {
-			return fmt.Errorf("data center %s: %w", dcName(k), err)
-		}
-		for j := range clusters {
-			if j == k {
-				continue
+		for j, remote := range clusters {
+			if j != k {
+				if err := proccluster.LinkDataCenter(ctx, c, remote, dcName(j), nil, ""); err != nil {
+					return fmt.Errorf("data center %s: %w", dcName(k), err)
+				}
+				logf("data center %s linked to %s (meta %s)", dcName(k), dcName(j), strings.Join(remote.MetaRPCAddrs(), ","))
 			}
-			form := url.Values{"name": {dcName(j)}, "meta": {metaRPC[j]}}
-			resp, err := opshttp.DoAdmin(ctx, http.MethodPost, leader.HTTPURL("/api/dc/add"), form, "")
-			if err != nil {
-				return fmt.Errorf("data center %s: cannot add %s: %w", dcName(k), dcName(j), err)
-			}
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("data center %s: cannot add %s: status %d: %s", dcName(k), dcName(j), resp.StatusCode, b)
-			}
-			logf("data center %s linked to %s (meta %s)", dcName(k), dcName(j), metaRPC[j])
 		}
 	}
 	return nil

@@ -28,6 +28,9 @@ func DataCenterArgs(dc string) map[Role][]string {
 // credentials (its cluster secret, or its CA when it runs TLS): linked
 // data centers share them, so call it before Start.
 func ShareCredentials(dir string, remote *Cluster) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot share credentials: %w", err)
+	}
 	if ca := remote.CA(); ca != nil {
 		if err := ca.Write(filepath.Join(dir, "tls", "ca")); err != nil {
 			return fmt.Errorf("cannot share credentials: %w", err)
