@@ -34,14 +34,16 @@ type pub struct {
 	name string
 	svc  int
 	p    *client.Publisher
-	last          atomic.Pointer[string]
+	last atomic.Pointer[string]
 }
 
 func serviceID(i int) string { return fmt.Sprintf("bench.dc.Svc%d:1.0", i) }
 
 // pubData is what a publisher publishes at t: its name and the send time,
 // which the subscriber's push latency is measured from.
-func pubData(name string, t time.Time) string { return name + "|" + strconv.FormatInt(t.UnixNano(), 10) }
+func pubData(name string, t time.Time) string {
+	return name + "|" + strconv.FormatInt(t.UnixNano(), 10)
+}
 
 func parseData(s string) (name string, t int64, ok bool) {
 	name, ts, ok := strings.Cut(s, "|")
