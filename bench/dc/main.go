@@ -34,6 +34,7 @@ func main() {
 // options are the run's flags.
 type options struct {
 	bin, results, date, tag string
+	logs                    string
 	services, pubs, subs    int
 	churn                   float64
 	duration, budget        time.Duration
@@ -53,6 +54,7 @@ func run() error {
 	flag.DurationVar(&o.duration, "duration", time.Minute, "length of the churn")
 	flag.IntVar(&o.datas, "datas", 1, "data nodes of each data center")
 	flag.DurationVar(&o.budget, "budget", 10*time.Minute, "bound on the whole run")
+	flag.StringVar(&o.logs, "logs", "", "directory that keeps the nodes' logs (default: a temporary one, removed)")
 	flag.Parse()
 	if o.services <= 0 || o.pubs <= 0 || o.subs <= 0 || o.churn <= 0 || o.datas <= 0 {
 		return fmt.Errorf("want --services, --pubs, --subs, --churn and --datas above 0")
@@ -62,11 +64,17 @@ func run() error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.budget)
 	defer cancel()
-	work, err := os.MkdirTemp("", "bench-dc-")
-	if err != nil {
-		return fmt.Errorf("cannot create work directory: %w", err)
+	work := o.logs
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "bench-dc-")
+		if err != nil {
+			return fmt.Errorf("cannot create work directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
 	}
-	defer os.RemoveAll(work)
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
 		return err
