@@ -48,7 +48,7 @@ func report(o options, e *environment, r result) string {
 	p("republish call to the update that carries it, at each subscriber; *cross* = published in dc1, *local* = published in")
 	p("dc2: same subscribers, same pushes, same run.")
 	p("")
-	p("Machine: %s, %d cores, %.1f GiB, kernel %s, %s; roster %s. Load average (1 min) %s at the start, %s at the end;",
+	p("Machine: %s, %d cores, %.1f GiB, kernel %s, %s; %s. Load average (1 min) %s at the start, %s at the end;",
 		e.CPU, e.Cores, e.MemGiB, e.Kernel, e.Go, e.roster, e.loadStart, e.loadEnd)
 	p("run %v.", e.elapsed.Round(time.Second))
 	p("")
