@@ -96,8 +96,22 @@ func run() error {
 			}
 		}
 	}()
+	// Measured under churn, not across a hand-over: meta gives a data node
+	// that joined its share of the slots seconds after the first led them
+	// all, and a slot's new leader imports it anew (the first runs timed
+	// that, cross-data-center changes of the moved slots waiting for it).
 	for _, c := range dcs {
 		if _, err := c.WaitReady(ctx); err != nil {
+			return err
+		}
+		if _, err := c.WaitTable(ctx, "every data node to lead slots", func(t *proccluster.SlotTable) bool {
+			return len(t.LeaderCounts()) == o.datas
+		}); err != nil {
+			return err
+		}
+	}
+	for _, c := range dcs {
+		if err := c.WaitSettled(ctx, 3*time.Second); err != nil {
 			return err
 		}
 	}
