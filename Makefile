@@ -102,6 +102,14 @@ SCALE_SUBS ?= 1000000
 bench-scale: build
 	SCALE_PUBS=$(SCALE_PUBS) SCALE_SUBS=$(SCALE_SUBS) $(GO) run ./bench/scale --bin $(BIN)/roster --results bench/results $(SCALE_FLAGS)
 
+## bench-dc: cross-data-center push latency (issue 22): two data centers of processes on this machine (each 1 meta on
+## SQLite, 1 data, 1 session, linked both ways), publishers in both, global subscribers in dc2, churn in both; p50, p99
+## and max of a change published in dc1 next to one published in dc2, as dc2's subscribers see them; writes
+## bench/results/dc-<date>.md. BENCH_DC_FLAGS: more flags of bench/dc (go run ./bench/dc --help).
+.PHONY: bench-dc
+bench-dc: build
+	$(GO) run ./bench/dc --bin $(BIN)/roster --results bench/results $(BENCH_DC_FLAGS)
+
 # BENCHCOUNT: runs of each micro-benchmark in `make bench` (benchstat wants 5 or more to quote medians).
 BENCHCOUNT ?= 1
 

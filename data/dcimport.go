@@ -42,10 +42,12 @@ const (
 // remote leader changes — the follower repair's requests and code
 // (differing, fetchDiff).
 //
-// Imported publishers live in a slotstore.Store per remote data center:
-// the store is their origin, so a record costs nothing more, and the
-// local store (what followers copy and remote data centers import) never
-// holds them: nothing imported is re-exported.
+// Imported publishers live in a slotstore.Store per remote data center,
+// a sibling of the local store: the store is their origin, so a record
+// costs nothing more, and the local store (what followers copy and remote
+// data centers import) never holds them: nothing imported is re-exported.
+// Siblings issue versions together, so the highest version of a datum over
+// them all, the one served, grows with every change of any of them.
 type dcImporter struct {
 	s *Server
 
@@ -133,11 +135,7 @@ func (im *dcImporter) configure(remotes []proto.RemoteDC) {
 			l.setConfig(r)
 			continue
 		}
-		l, err := newDCLink(im, r)
-		if err != nil {
-			im.s.log.Error("cannot link a remote data center", "dc", name, "err", err)
-			continue
-		}
+		l := newDCLink(im, r)
 		im.links[name] = l
 		im.s.dcLinkMetrics(name)
 		ctx, cancel := context.WithCancel(im.ctx)
@@ -194,24 +192,33 @@ func (im *dcImporter) snapshot() []*dcLink {
 	return out
 }
 
-// addRemote adds to d what was imported of it: its version becomes the
-// highest of the local and imported ones (so a change of either is a new
-// version), and with remote its publishers by data center.
-func (im *dcImporter) addRemote(d *proto.Datum, remote bool) {
-	if im.idle() {
-		return
+// datum is the datum of dataInfoID as served: the local publishers and,
+// with remote, those imported by data center, at the highest version of
+// the local and imported stores (Server.current). The version is read
+// before the publishers: a change stored while they are read, here or in
+// an imported store, has a higher one (slotstore.Store.Sibling), so the
+// session holding this version is told of it. Read after them, it could be
+// the version of an import stored after a local write the publishers read
+// missed.
+func (s *Server) datum(dataInfoID string, remote bool) proto.Datum {
+	if s.dci.idle() {
+		return s.store.Datum(dataInfoID)
 	}
-	d.Version = max(d.Version, im.version(d.DataInfoID))
-	for _, l := range im.snapshot() {
+	v := s.current(dataInfoID).Version
+	d := s.store.Datum(dataInfoID)
+	d.Version = v
+	if !remote {
+		return d
+	}
+	for _, l := range s.dci.snapshot() {
 		if !l.config().PushRemote {
 			continue
 		}
-		rd := l.store.Datum(d.DataInfoID)
-		d.Version = max(d.Version, rd.Version)
-		if remote && len(rd.Publishers) > 0 {
-			d.Remote = append(d.Remote, proto.DCPublishers{DataCenter: l.name, Publishers: rd.Publishers})
+		if pubs := l.store.Datum(dataInfoID).Publishers; len(pubs) > 0 {
+			d.Remote = append(d.Remote, proto.DCPublishers{DataCenter: l.name, Publishers: pubs})
 		}
 	}
+	return d
 }
 
 // holding reports whether a fetch of slot with remote publishers must wait:
@@ -294,14 +301,10 @@ type dcStream struct {
 	up     atomic.Bool // the current link holds the watch of slots
 }
 
-func newDCLink(im *dcImporter, r proto.RemoteDC) (*dcLink, error) {
+func newDCLink(im *dcImporter, r proto.RemoteDC) *dcLink {
 	s := im.s
-	st, err := slotstore.NewStore(s.cfg.Slots)
-	if err != nil {
-		return nil, err
-	}
 	l := &dcLink{
-		im: im, s: s, name: r.Name, store: st,
+		im: im, s: s, name: r.Name, store: s.store.Sibling(),
 		wake:    make(chan struct{}, 1),
 		slots:   make(map[uint32]*dcSlot),
 		streams: make(map[string]*dcStream),
@@ -321,7 +324,7 @@ func newDCLink(im *dcImporter, r proto.RemoteDC) (*dcLink, error) {
 		BackoffMin: 50 * time.Millisecond,
 		BackoffMax: 2 * time.Second,
 	})
-	return l, nil
+	return l
 }
 
 func (l *dcLink) config() proto.RemoteDC { return *l.cfg.Load() }
@@ -765,14 +768,9 @@ func (l *dcLink) apply(id string, pubs []proto.Publisher) bool {
 		pubs = nil
 	}
 	s := l.s
-	// Versions of one dataInfoId must grow over the local and every
-	// imported store: the fetch serves the highest.
-	l.store.ObserveVersion(s.current(id).Version)
-	v, changed := l.store.ReplaceDatum(id, pubs, nil)
-	if !changed {
+	if _, changed := l.store.ReplaceDatum(id, pubs, nil); !changed {
 		return false
 	}
-	s.store.ObserveVersion(v.Version)
 	l.applied.Store(time.Now().UnixNano())
 	if l.config().PushRemote {
 		s.notifySessions([]proto.DatumVersion{s.current(id)})
@@ -817,9 +815,7 @@ func (l *dcLink) expire(now time.Time) {
 func (l *dcLink) dropSlot(slot uint32) []proto.DatumVersion {
 	var out []proto.DatumVersion
 	for _, id := range l.store.DataInfoIDs(slot) {
-		l.store.ObserveVersion(l.s.current(id).Version)
 		if v, changed := l.store.ReplaceDatum(id, nil, nil); changed {
-			l.s.store.ObserveVersion(v.Version)
 			out = append(out, v)
 		}
 	}

@@ -190,20 +190,26 @@ func TestDCImportUnlink(t *testing.T) {
 	s2.waitNotify(t, id, d.Version)
 }
 
+// unstartedLinked returns a data server that is not started, importing
+// with PushRemote from dc9 (unreachable) as configure would link it.
+// dcKeep 0 takes the default.
+func unstartedLinked(t *testing.T, dcKeep time.Duration) (*Server, *dcLink) {
+	t.Helper()
+	s, err := New(Config{MetaAddrs: []string{"127.0.0.1:1"}, Slots: testSlots, Credentials: testCreds, Logger: quiet, DCKeep: dcKeep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true, PushRemote: true})
+	s.dci.links["dc9"] = l
+	s.dci.countedLocked() // no other goroutine: the server is not started
+	return s, l
+}
+
 // TestDCKeepThenDrop: a slot whose remote leader cannot be reached keeps
 // its imported publishers until the keep time has passed, then drops
 // them once, and a repair brings them back.
 func TestDCKeepThenDrop(t *testing.T) {
-	s, err := New(Config{MetaAddrs: []string{"127.0.0.1:1"}, Slots: testSlots, Credentials: testCreds, Logger: quiet, DCKeep: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true, PushRemote: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.dci.links["dc9"] = l
-	s.dci.countedLocked() // no other goroutine: the server is not started
+	s, l := unstartedLinked(t, time.Minute)
 	id := dataInfoID(3)
 	slot := s.store.SlotOf(id)
 	t0 := time.Unix(1_700_000_000, 0)
@@ -240,11 +246,8 @@ func TestDCFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true,
+	l := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true,
 		Allow: []string{"com.a.*", "*#@#*#@#SHARED"}, Deny: []string{"com.a.secret*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for id, want := range map[string]bool{
 		"com.a.Echo#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP":    true,
 		"com.a.secretX#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP": false, // deny wins
@@ -320,16 +323,7 @@ func dialPeerTo(t *testing.T, addr string, role proto.Role) *netio.Link {
 // until its first repair, and no longer than holdFor however long the
 // remote data center does not answer.
 func TestDCHoldBounded(t *testing.T) {
-	s, err := New(Config{MetaAddrs: []string{"127.0.0.1:1"}, Slots: testSlots, Credentials: testCreds, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := newDCLink(s.dci, proto.RemoteDC{Name: "dc9", MetaAddrs: []string{"127.0.0.1:1"}, Sync: true, PushRemote: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.dci.links["dc9"] = l
-	s.dci.countedLocked() // no other goroutine: the server is not started
+	s, l := unstartedLinked(t, 0)
 	t0 := time.Unix(1_700_000_000, 0)
 	// No remote table yet (a node just started, the first fetch refused
 	// by a meta node that does not lead): held as for a stream just

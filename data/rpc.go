@@ -396,8 +396,7 @@ func (s *Server) fetch(dataInfoID string, remote bool) proto.Message {
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is importing from a remote data center after a leader change"}
 	}
 	s.m.fetches.Inc()
-	d := s.store.Datum(dataInfoID)
-	s.dci.addRemote(&d, remote)
+	d := s.datum(dataInfoID, remote)
 	if settle > 0 {
 		d.SettleMs = uint32(min(settle.Milliseconds()+1, math.MaxUint32))
 	}

@@ -16,7 +16,9 @@ const (
 	histDigits = 3
 )
 
-func newHistogram() *hdrhistogram.Histogram {
+// NewHistogram returns an empty latency histogram in microseconds, of the
+// bounds above; Summarize reads it. bench/dc records its own pushes in it.
+func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histMinUs, histMaxUs, histDigits)
 }
 
@@ -32,7 +34,7 @@ type recorder struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{churn: newHistogram(), storm: newHistogram()}
+	return &recorder{churn: NewHistogram(), storm: NewHistogram()}
 }
 
 // subState is what one subscriber remembers between updates. Only the
@@ -76,15 +78,20 @@ func (r *recorder) recordAt(sent int64, kind byte, now time.Time) {
 	if kind != kindChurn && kind != kindStorm {
 		return
 	}
-	us := max(now.UnixNano()-sent, 0) / int64(time.Microsecond)
-	us = min(max(us, histMinUs), histMaxUs)
 	r.mu.Lock()
 	h := r.churn
 	if kind == kindStorm {
 		h = r.storm
 	}
-	_ = h.RecordValue(us) // in range by construction
+	RecordLatency(h, time.Duration(now.UnixNano()-sent))
 	r.mu.Unlock()
+}
+
+// RecordLatency records d in h, a NewHistogram, clamped to its bounds (a
+// negative d, from clocks apart, as the lowest).
+func RecordLatency(h *hdrhistogram.Histogram, d time.Duration) {
+	us := min(max(int64(d/time.Microsecond), histMinUs), histMaxUs)
+	_ = h.RecordValue(us) // in range by construction
 }
 
 // newestMemo remembers the newest change of one service's list at one
@@ -121,7 +128,7 @@ type merged struct {
 
 // merge folds the recorders of every connection into one.
 func merge(rs []*recorder) merged {
-	m := merged{all: newHistogram(), churn: newHistogram(), storm: newHistogram()}
+	m := merged{all: NewHistogram(), churn: NewHistogram(), storm: NewHistogram()}
 	for _, r := range rs {
 		m.pushes += r.pushes.Load()
 		r.mu.Lock()
@@ -144,7 +151,8 @@ type Latency struct {
 	Max   float64 `json:"max"`
 }
 
-func summarize(h *hdrhistogram.Histogram) Latency {
+// Summarize returns the quantiles of h, a NewHistogram, in milliseconds.
+func Summarize(h *hdrhistogram.Histogram) Latency {
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	return Latency{
 		Count: h.TotalCount(),

@@ -61,7 +61,7 @@ func TestMergeAndSummarize(t *testing.T) {
 	if m.pushes != 101 {
 		t.Fatalf("pushes = %d, want 101", m.pushes)
 	}
-	s := summarize(m.all)
+	s := Summarize(m.all)
 	if s.Count != 101 {
 		t.Fatalf("count = %d, want 101", s.Count)
 	}
@@ -69,10 +69,10 @@ func TestMergeAndSummarize(t *testing.T) {
 	if !near(s.P50, 51) || !near(s.P90, 91) || !near(s.Max, 500) {
 		t.Fatalf("summary = %+v", s)
 	}
-	if st := summarize(m.storm); st.Count != 1 || !near(st.P50, 500) {
+	if st := Summarize(m.storm); st.Count != 1 || !near(st.P50, 500) {
 		t.Fatalf("storm summary = %+v", st)
 	}
-	if ch := summarize(m.churn); ch.Count != 100 || !near(ch.Max, 100) {
+	if ch := Summarize(m.churn); ch.Count != 100 || !near(ch.Max, 100) {
 		t.Fatalf("churn summary = %+v", ch)
 	}
 }

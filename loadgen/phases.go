@@ -52,13 +52,13 @@ func converged(ctx context.Context, cfg Config, res *Result, start time.Time, lo
 	res.Lost, res.Stale = lost, stale
 	res.ConvergeSeconds = time.Since(start).Seconds()
 	m := merge(recs)
-	res.PushLatency = summarize(m.all)
+	res.PushLatency = Summarize(m.all)
 	if cfg.Churn > 0 {
-		c := summarize(m.churn)
+		c := Summarize(m.churn)
 		res.ChurnLatency = &c
 	}
 	if res.StormServices > 0 {
-		s := summarize(m.storm)
+		s := Summarize(m.storm)
 		res.StormLatency = &s
 	}
 	if ctx.Err() != nil && res.Failure == "" {

@@ -17,9 +17,10 @@ import (
 // through another session (stamped later) wins.
 func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
 	session := unique.Make(sessionID)
-	now := s.now().UnixNano()
+	at := s.now()
+	now := at.UnixNano()
 	var out []proto.DatumVersion
-	for _, m := range s.slots {
+	for i, m := range s.slots {
 		m.Range(func(_ string, d *datum) bool {
 			d.mu.Lock()
 			defer d.mu.Unlock()
@@ -34,7 +35,7 @@ func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
 				}
 			}
 			if changed {
-				d.version.Store(s.nextVersion(d.version.Load()))
+				s.versions.stamp(uint32(i), d, at)
 				out = append(out, d.current())
 			}
 			return true
@@ -77,19 +78,15 @@ func (s *Store) CompactTombstones(olderThan time.Time) int {
 }
 
 // BumpSlot gives every datum of slot a new version above any version of the
-// slot and any observed one, and returns them all: after a leader change,
-// subscribers compare against versions the old leader handed out, so only a
-// higher version gets them re-pushed.
+// slot, and returns them all: after a leader change, subscribers compare
+// against versions the old leader handed out, so only a higher version gets
+// them re-pushed.
 func (s *Store) BumpSlot(slot uint32) []proto.DatumVersion {
 	m := s.slot(slot)
 	if m == nil {
 		return nil
 	}
-	var top uint64
-	m.Range(func(_ string, d *datum) bool {
-		top = max(top, d.version.Load())
-		return true
-	})
+	now := s.now()
 	var out []proto.DatumVersion
 	m.Range(func(_ string, d *datum) bool {
 		d.mu.Lock()
@@ -97,7 +94,7 @@ func (s *Store) BumpSlot(slot uint32) []proto.DatumVersion {
 		if d.dead {
 			return true
 		}
-		d.version.Store(s.nextVersion(max(top, d.version.Load())))
+		s.versions.stamp(slot, d, now)
 		out = append(out, d.current())
 		return true
 	})
@@ -125,11 +122,11 @@ func (s *Store) DropSlot(slot uint32) {
 }
 
 // deleteLocked removes d from m. Writers holding d find it dead and look the
-// datum up again; a datum created then starts above d's version through the
-// floor. d.mu must be held (lock order: datum, then xsync bucket).
+// datum up again; a datum created then starts above d's version, the slot's
+// versions only growing. d.mu must be held (lock order: datum, then xsync
+// bucket).
 func (s *Store) deleteLocked(m *xsync.MapOf[string, *datum], d *datum) {
 	d.dead = true
-	s.raiseFloor(d.version.Load())
 	m.Compute(d.id, func(old *datum, loaded bool) (*datum, bool) {
 		return old, !loaded || old == d
 	})

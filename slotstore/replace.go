@@ -100,8 +100,9 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 // update runs fn on the datum of dataInfoID under its lock and gives the
 // datum a new version when fn reports a change.
 func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVersion, bool) {
+	slot := SlotOf(dataInfoID, len(s.slots))
 	for {
-		d := s.datumFor(dataInfoID)
+		d := s.datumFor(slot, dataInfoID)
 		d.mu.Lock()
 		if d.dead {
 			d.mu.Unlock()
@@ -109,7 +110,7 @@ func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVe
 		}
 		changed := fn(d)
 		if changed {
-			d.version.Store(s.nextVersion(d.version.Load()))
+			s.versions.stamp(slot, d, s.now())
 		}
 		cur := d.current()
 		d.mu.Unlock()

@@ -3,7 +3,6 @@ package slotstore
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unique"
 
@@ -20,21 +19,21 @@ import (
 // leaves a tombstone with the unpublish's (version, timestamp), so a late
 // older publish does not bring the publisher back.
 //
-// Datum versions only grow: unix-ms<<16, or the previous version + 1 when the
-// clock is not ahead of it, and never at or below a version passed to
-// ObserveVersion or held by a datum that was since deleted. A version is
-// thus a time, comparable across leader changes (the new leader bumps above
-// the old one's) and across restarts, except that a datum the store does
-// not hold has version 0: after the whole data tier restarted, a datum no
-// publisher has registered again is older than any version handed out
+// Datum versions only grow: unix-ms<<16, or the last version issued in the
+// slot + 1 when the clock is not ahead of it (slotVersions), also across a
+// datum deleted and made again and across the store's siblings. A version
+// is thus a time, comparable across leader changes (the new leader bumps
+// above the old one's) and across restarts, except that a datum the store
+// does not hold has version 0: after the whole data tier restarted, a datum
+// no publisher has registered again is older than any version handed out
 // before. Sessions and clients handle that case (see package session,
 // Versions).
 type Store struct {
-	slots []*xsync.MapOf[string, *datum]
-	live  *xsync.Counter // live publishers
-	tombs *xsync.Counter // tombstones
-	floor atomic.Uint64  // every version issued from now on is above it
-	now   func() time.Time
+	slots    []*xsync.MapOf[string, *datum]
+	live     *xsync.Counter // live publishers
+	tombs    *xsync.Counter // tombstones
+	versions slotVersions   // shared with the siblings
+	now      func() time.Time
 }
 
 // NewStore returns an empty store for a cluster of the given number of slots.
@@ -42,16 +41,28 @@ func NewStore(slots int) (*Store, error) {
 	if !validSlots(slots) {
 		return nil, fmt.Errorf("cannot create store of %d slots: %w", slots, ErrBadSlotCount)
 	}
+	return newStore(slots, make(slotVersions, slots), time.Now), nil
+}
+
+// Sibling returns an empty store of the same slots whose datum versions are
+// issued with s's: of a dataInfoId held by both, the datum changed last has
+// the higher version, even within one millisecond. A data node keeps what
+// it imports from another data center in a sibling of its own store and
+// serves the higher version of the two.
+func (s *Store) Sibling() *Store { return newStore(len(s.slots), s.versions, s.now) }
+
+func newStore(slots int, versions slotVersions, now func() time.Time) *Store {
 	s := &Store{
-		slots: make([]*xsync.MapOf[string, *datum], slots),
-		live:  xsync.NewCounter(),
-		tombs: xsync.NewCounter(),
-		now:   time.Now,
+		slots:    make([]*xsync.MapOf[string, *datum], slots),
+		live:     xsync.NewCounter(),
+		tombs:    xsync.NewCounter(),
+		versions: versions,
+		now:      now,
 	}
 	for i := range s.slots {
 		s.slots[i] = xsync.NewMapOf[string, *datum]()
 	}
-	return s, nil
+	return s
 }
 
 // Slots returns the number of slots the store was created for.
@@ -173,10 +184,6 @@ func (s *Store) SlotCount(slot uint32) int {
 	return n
 }
 
-// ObserveVersion makes every datum version issued from now on greater than v,
-// e.g. a version the previous leader of a slot handed out.
-func (s *Store) ObserveVersion(v uint64) { s.raiseFloor(v) }
-
 func (s *Store) slot(slot uint32) *xsync.MapOf[string, *datum] {
 	if int64(slot) >= int64(len(s.slots)) {
 		return nil
@@ -189,34 +196,14 @@ func (s *Store) lookup(dataInfoID string) *datum {
 	return d
 }
 
-// datumFor returns the datum of dataInfoID, creating it under a cloned key.
-func (s *Store) datumFor(dataInfoID string) *datum {
-	m := s.slots[SlotOf(dataInfoID, len(s.slots))]
+// datumFor returns the datum of dataInfoID, of slot, creating it under a
+// cloned key.
+func (s *Store) datumFor(slot uint32, dataInfoID string) *datum {
+	m := s.slots[slot]
 	if d, ok := m.Load(dataInfoID); ok {
 		return d
 	}
 	id := strings.Clone(dataInfoID)
 	d, _ := m.LoadOrStore(id, newDatum(id))
 	return d
-}
-
-// nextVersion returns a datum version above prev and above the floor.
-func (s *Store) nextVersion(prev uint64) uint64 {
-	if f := s.floor.Load(); prev < f {
-		prev = f
-	}
-	v := uint64(s.now().UnixMilli()) << 16
-	if v <= prev {
-		v = prev + 1
-	}
-	return v
-}
-
-func (s *Store) raiseFloor(v uint64) {
-	for {
-		f := s.floor.Load()
-		if v <= f || s.floor.CompareAndSwap(f, v) {
-			return
-		}
-	}
 }

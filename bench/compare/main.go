@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/roster-registry/roster/internal/benchenv"
 	"github.com/roster-registry/roster/loadgen"
 )
 
@@ -68,7 +69,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	env := environment{Roster: version(filepath.Join(o.bin, "roster"), "version"), LoadStart: loadAvg()}
+	env := environment{Roster: benchenv.Version(filepath.Join(o.bin, "roster"), "version"), LoadStart: benchenv.LoadAvg()}
 	for _, t := range o.targets {
 		switch t {
 		case loadgen.TargetRoster, targetRosterTLS:
@@ -76,7 +77,7 @@ func run() error {
 			if o.etcd, err = ensureEtcd(ctx, o.etcd, os.Stderr); err != nil {
 				return err
 			}
-			env.Etcd = version(o.etcd, "--version")
+			env.Etcd = benchenv.Version(o.etcd, "--version")
 		default:
 			return fmt.Errorf("cannot run target %q: %w", t, errUnknownName)
 		}
@@ -98,7 +99,7 @@ func run() error {
 		}
 	}
 	env.collect()
-	env.LoadEnd = loadAvg()
+	env.LoadEnd = benchenv.LoadAvg()
 	env.Elapsed = time.Since(start).Round(time.Second)
 	return writeReport(o.results, o.date, env, sc, runs)
 }

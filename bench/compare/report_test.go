@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-registry/roster/internal/benchenv"
 	"github.com/roster-registry/roster/loadgen"
 )
 
@@ -31,7 +32,7 @@ func TestWriteReport(t *testing.T) {
 		{Scenario: "small", Target: targetRosterTLS, Result: fakeResult(loadgen.TargetRoster, 1.05)},
 		{Scenario: "medium", Target: targetRosterTLS, Result: fakeResult(loadgen.TargetRoster, 1.25)},
 	}
-	if err := writeReport(dir, "2000-01-02", environment{Cores: 2}, sc, runs); err != nil {
+	if err := writeReport(dir, "2000-01-02", environment{Machine: benchenv.Machine{Cores: 2}}, sc, runs); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "2000-01-02.md"))

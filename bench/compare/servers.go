@@ -207,18 +207,6 @@ func ensureEtcd(ctx context.Context, path string, log io.Writer) (string, error)
 	return path, nil
 }
 
-// version runs bin with args and returns the first line it prints.
-func version(bin string, args ...string) string {
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		return "unknown"
-	}
-	for line := range splitLines(string(out)) {
-		return line
-	}
-	return "unknown"
-}
-
 // nodeCerts makes a CA and an integrated node's certificate (meta, data and
 // session at their addresses) in dir and returns the flags that use them.
 func nodeCerts(dir, metaAddr, dataAddr, sessionAddr string) ([]string, error) {

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/roster-registry/roster/internal/benchenv"
 	"github.com/roster-registry/roster/internal/proccluster"
 	"github.com/roster-registry/roster/loadgen"
 )
@@ -164,8 +165,8 @@ func run() error {
 	if _, err := c.WaitReady(ctx); err != nil {
 		return fmt.Errorf("cannot bring the cluster up: %w", err)
 	}
-	rep := &report{Options: o, Env: collectEnv(), Nodes: nodesOf(c)}
-	rep.Env.LoadStart = loadAvg()
+	rep := &report{Options: o, Env: env{Machine: benchenv.Collect()}, Nodes: nodesOf(c)}
+	rep.Env.LoadStart = benchenv.LoadAvg()
 	rep.Command = fmt.Sprintf("SCALE_PUBS=%d SCALE_SUBS=%d make bench-scale", o.Pubs, o.Subs)
 	logf("cluster up: %d nodes; loading %d publishers and %d subscribers", len(rep.Nodes)-1, o.Pubs, o.Subs)
 
@@ -226,7 +227,7 @@ func run() error {
 		fcancel()
 		rep.Phases = append(rep.Phases, point{Seconds: time.Since(start).Seconds(), Phase: "stopped", Usage: u})
 	}
-	rep.Env.LoadEnd = loadAvg()
+	rep.Env.LoadEnd = benchenv.LoadAvg()
 	if err != nil {
 		rep.Note = err.Error()
 	}

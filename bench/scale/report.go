@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -15,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/roster-registry/roster/internal/benchenv"
 	"github.com/roster-registry/roster/loadgen"
 )
 
@@ -32,57 +31,12 @@ type report struct {
 }
 
 type env struct {
-	CPU    string  `json:"cpu"`
-	Cores  int     `json:"cores"`
-	MemGiB float64 `json:"mem_gib"`
-	Go     string  `json:"go"`
-	Roster string  `json:"roster"`
+	benchenv.Machine
+	Roster string `json:"roster"`
 	// Load averages (1 minute) at the start and the end: the machine is
 	// shared, and other work slows every node.
 	LoadStart string `json:"load_start"`
 	LoadEnd   string `json:"load_end"`
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
-}
-
-func collectEnv() env {
-	e := env{Cores: runtime.NumCPU(), Go: runtime.Version()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				e.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				if f := strings.Fields(rest); len(f) > 0 {
-					kb, _ := strconv.ParseFloat(f[0], 64)
-					e.MemGiB = kb / (1 << 20)
-				}
-			}
-		}
-	}
-	return e
-}
-
-func rosterVersion(bin string) string {
-	out, err := exec.Command(bin, "version").Output()
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSpace(string(out))
 }
 
 const mib = 1 << 20
@@ -139,7 +93,7 @@ func (r *report) name() string {
 // write writes the report, its plot and (with raw) its JSON into dir.
 func (r *report) write(dir string, raw bool) error {
 	if raw {
-		r.Env.Roster = rosterVersion(r.Options.Bin)
+		r.Env.Roster = benchenv.Version(r.Options.Bin, "version")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create %s: %w", dir, err)
