@@ -288,13 +288,8 @@ func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
 // covers all this node took before. A remote data center's importer
 // (remote) waits until the slot is whole (refuseExport).
 func (s *Server) digest(m *proto.DigestRequest, remote bool) proto.Message {
-	if res := s.refuseSlot(m.Slot); res != nil {
+	if res := s.refuseScan(m.Slot, remote); res != nil {
 		return res
-	}
-	if remote {
-		if res := s.refuseExport(m.Slot); res != nil {
-			return res
-		}
 	}
 	if t := s.table.Load(); m.SlotTableEpoch > t.Epoch() {
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot table older than the follower's"}
@@ -306,13 +301,8 @@ func (s *Server) digest(m *proto.DigestRequest, remote bool) proto.Message {
 // of every publisher unless the request names a session; a remote data
 // center's importer (remote) waits until the slot is whole, as for digest.
 func (s *Server) diff(m *proto.DiffRequest, remote bool) proto.Message {
-	if res := s.refuseSlot(m.Slot); res != nil {
+	if res := s.refuseScan(m.Slot, remote); res != nil {
 		return res
-	}
-	if remote {
-		if res := s.refuseExport(m.Slot); res != nil {
-			return res
-		}
 	}
 	if m.SessionID != "" {
 		return &proto.SlotDiff{Slot: m.Slot, Publishers: s.store.Publishers(m.Slot, m.SessionID, m.DataInfoIDs)}
@@ -329,6 +319,16 @@ func (s *Server) scan(c *netio.Conn, id uint64, answer func() proto.Message) {
 		s.m.scansRefused.Inc()
 		reply(c, id, &proto.Result{Code: proto.CodeUnavailable, Message: "too many slot scans waiting; retry"})
 	}
+}
+
+// refuseScan returns the answer to a digest or diff of a slot this node
+// does not lead or, for a remote data center's importer, that is not yet
+// whole here (refuseExport); nil when it may be served.
+func (s *Server) refuseScan(slot uint32, remote bool) *proto.Result {
+	if res := s.refuseSlot(slot); res != nil || !remote {
+		return res
+	}
+	return s.refuseExport(slot)
 }
 
 // refuseSlot returns the answer to a request about a slot this node does
