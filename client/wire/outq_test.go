@@ -1,6 +1,14 @@
 package wire
 
-import "testing"
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/roster-registry/roster/proto"
+)
 
 // TestOutQueueResetForgetsBurst: a queue a burst grew does not keep the
 // burst's segment array once written; a small one keeps its array for the
@@ -28,5 +36,42 @@ func TestOutQueueResetForgetsBurst(t *testing.T) {
 	q.AppendShared(frame) // usable again
 	if len(q.Segs()) != 1 {
 		t.Fatalf("after reuse: %d segments, want 1", len(q.Segs()))
+	}
+}
+
+// TestOutQueueSizedMessageFits: a large message that knows its size is
+// encoded into a buffer allocated once at its size, however many replies
+// are queued before a write: before, the open chunk was grown by doubling,
+// allocating (and copying) about twice what was queued.
+func TestOutQueueSizedMessageFits(t *testing.T) {
+	d := &proto.Datum{DataInfoID: "svc"}
+	for i := range 100 {
+		d.Publishers = append(d.Publishers, proto.Publisher{DataInfoID: "svc", RegisterID: fmt.Sprint("reg-", i),
+			Data: []string{strings.Repeat("x", 100)}, Version: uint64(i + 1)})
+	}
+	const replies = 8
+	frame := proto.AppendFrame(nil, 7, 0, d)
+	var q OutQueue
+	runtime.GC()
+	runtime.GC() // empties the chunk pool, as a collection does on a busy node
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range replies {
+		if err := q.AppendMsg(7, 0, d, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	queued := replies * len(frame)
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(queued)*5/4 {
+		t.Fatalf("allocated %d bytes to queue %d replies of %d bytes (%d), want at most 1.25x", got, replies, len(frame), queued)
+	}
+	q.Seal()
+	var body []byte
+	for _, s := range q.Segs() {
+		body = append(body, s...)
+	}
+	if !bytes.Equal(body, bytes.Repeat(frame, replies)) {
+		t.Fatal("queued bytes differ from the frames encoded directly")
 	}
 }
