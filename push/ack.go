@@ -63,6 +63,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 				// Sent once: the ack answers that send. After a resend
 				// it may answer either (Karn's rule), so it is not timed.
 				rtt = max(rtt, now.UnixNano()-st.at)
+				c.ackedSend(st.seq)
 			}
 			sub.acked, acked = m.Version, true
 			if m.Version == st.version {

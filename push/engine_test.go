@@ -30,9 +30,11 @@ func offsets(start time.Time, ps []sentPush) []time.Duration {
 }
 
 // TestPushRetriedWithBackoffUntilAcked: a new subscriber is pushed at once;
-// unacknowledged, the push is sent again after Retry, then twice as long
-// each time; once acknowledged, nothing more is sent and the group leaves
-// the set the retry loop visits.
+// unacknowledged, and with nothing later acknowledged on its connection
+// (the client may still be reading it), the push is sent again only as a
+// backstop: after four times Retry, then twice as long each time; once
+// acknowledged, nothing more is sent and the group leaves the set the
+// retry loop visits.
 func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e, src, out := newTestEngine(t, Config{Retry: time.Second})
@@ -40,10 +42,10 @@ func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
 		c := newTestClient("a")
 		start := time.Now()
 		subscribe(t, e, "d", c, "s1")
-		time.Sleep(10 * time.Second)
+		time.Sleep(30 * time.Second)
 		synctest.Wait()
 		got := out.pushes(c)
-		want := []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}
+		want := []time.Duration{0, 4 * time.Second, 12 * time.Second, 28 * time.Second}
 		if !slices.Equal(offsets(start, got), want) {
 			t.Fatalf("pushes at %v, want %v", offsets(start, got), want)
 		}
@@ -53,8 +55,8 @@ func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
 		e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 5})
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		if n := len(out.pushes(c)); n != 4 {
-			t.Fatalf("%d pushes after the ack, want none more than 4", n)
+		if n := len(out.pushes(c)); n != len(want) {
+			t.Fatalf("%d pushes after the ack, want none more than %d", n, len(want))
 		}
 		if g := e.unsettledGroups(); len(g) != 0 {
 			t.Fatalf("%d groups still visited by the retry loop after every subscriber acked", len(g))
@@ -65,6 +67,39 @@ func TestPushRetriedWithBackoffUntilAcked(t *testing.T) {
 		g.mu.Unlock()
 		if pending != nil {
 			t.Fatalf("send state kept after every subscriber acked: %v", pending)
+		}
+	})
+}
+
+// TestLostPushResentOnceALaterOneIsAcked: a client acknowledges pushes in
+// the order it reads them, so when a later push on the connection is
+// acknowledged and an earlier one is not, the earlier one (or its ack) was
+// lost: it is sent again after Retry, not after the backstop.
+func TestLostPushResentOnceALaterOneIsAcked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, out := newTestEngine(t, Config{Retry: time.Second})
+		src.set("lost", Datum{Version: 5, Publishers: pubs("p1")})
+		src.set("later", Datum{Version: 7, Publishers: pubs("p2")})
+		c := newTestClient("a")
+		start := time.Now()
+		subscribe(t, e, "lost", c, "s1")
+		synctest.Wait()
+		time.Sleep(100 * time.Millisecond)
+		subscribe(t, e, "later", c, "s2")
+		synctest.Wait()
+		e.Ack(c, &proto.PushAck{DataInfoID: "later", Version: 7})
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		var lost []sentPush
+		for _, p := range out.pushes(c) {
+			if p.push.DataInfoID == "lost" {
+				lost = append(lost, p)
+			}
+		}
+		// The resend is now the latest push: another waits for new
+		// evidence, or the backstop.
+		if at := offsets(start, lost); !slices.Equal(at, []time.Duration{0, time.Second}) {
+			t.Fatalf("pushes of the lost datum at %v, want [0s 1s]", at)
 		}
 	})
 }
@@ -406,11 +441,21 @@ func TestResendWaitsForSlowAcks(t *testing.T) {
 		src.set("d", Datum{Version: version, Publishers: pubs("p2")})
 		start := time.Now()
 		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: version})
+		synctest.Wait()
+		// A later push on the connection is acknowledged: the change's
+		// push (or its ack) was lost, so it is due for a resend, but only
+		// after four of the client's ack times.
+		src.set("e", Datum{Version: 3, Publishers: pubs("p3")})
+		subscribe(t, e, "e", c, "s2")
+		synctest.Wait()
+		e.Ack(c, &proto.PushAck{DataInfoID: "e", Version: 3})
 		time.Sleep(20 * time.Second)
 		synctest.Wait()
 		var at []time.Duration
 		for _, p := range out.pushes(c)[before:] {
-			at = append(at, p.at.Sub(start))
+			if p.push.DataInfoID == "d" {
+				at = append(at, p.at.Sub(start))
+			}
 		}
 		if len(at) != 2 || at[0] != 0 || at[1] < 4*rtt-time.Second || at[1] > 4*rtt+time.Second {
 			t.Fatalf("pushes of an unacked change at %v, want at once and once more after about 4×%v", at, rtt)

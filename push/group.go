@@ -51,6 +51,7 @@ type sendState struct {
 	version  uint64 // the newest version sent
 	at       int64  // when it went out, unix ns
 	attempts uint32 // sends of version, for the retry backoff
+	seq      uint64 // the latest send's number on its client (Client.sendSeq)
 }
 
 // group holds every subscriber of one dataInfoId.

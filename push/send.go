@@ -89,7 +89,7 @@ func (e *Engine) pushGroup(id string) {
 			continue
 		}
 		st := g.sent(sub)
-		if st.version == version && (time.Duration(now-st.at) < sub.client.resendAfter(e.cfg.Retry, st.attempts) ||
+		if st.version == version && (!sub.client.resendDue(st, now, e.cfg.Retry) ||
 			sub.client.conn.Outbound() > 0) {
 			// Out and not yet due, or due but the connection has not
 			// even written what was queued: the first copy is still on
@@ -116,6 +116,7 @@ func (e *Engine) pushGroup(id string) {
 		}
 		st.version, st.at = version, now
 		st.attempts++
+		st.seq = t.client.sendSeq.Add(1)
 		g.setSent(sub, st)
 		if base == nil {
 			base = make(map[pushTarget]uint64)

@@ -266,7 +266,7 @@ func TestUnackedPushIsResentInASettledGroup(t *testing.T) {
 		select {
 		case p := <-pushes:
 			return p
-		case <-time.After(5 * time.Second):
+		case <-time.After(20 * time.Second): // the backstop resends after 4 s here (push.Client.resendDue)
 			t.Fatalf("no %s", what)
 			return proto.Push{}
 		}
