@@ -64,7 +64,7 @@ type Sender interface {
 type Config struct {
 	Debounce    time.Duration // see Debouncer; default 20ms
 	MaxDebounce time.Duration // default 200ms
-	Retry       time.Duration // least wait before resending an unacked push (or 4 of the connection's ack times, if longer), doubling up to 30s; default 1s
+	Retry       time.Duration // least wait before resending an unacked push once a later one on its connection was acked (or 4 of the connection's ack times, if longer; four times as long with no later ack: Client.resendDue), doubling up to 30s; default 1s
 	// PauseAbove: a connection with more bytes queued gets no pushes until
 	// it drains; PauseTotal: while all connections together have more, one
 	// with any gets none. Defaults 1 MiB and 64 MiB.

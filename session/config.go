@@ -32,7 +32,7 @@ type Config struct {
 
 	HeartbeatInterval time.Duration // how often clients heartbeat; default 5s
 	IdleTimeout       time.Duration // a silent client is dropped after this; default 3 heartbeats
-	PushRetry         time.Duration // least wait before resending an unacked push (4 of the connection's ack times if longer); doubles up to 30s; default 1s
+	PushRetry         time.Duration // least wait before resending an unacked push once a later one on its connection was acked (4 of the connection's ack times if longer; four times as long with no later ack); doubles up to 30s; default 1s
 	ScanInterval      time.Duration // how often subscribed versions are checked with the data leaders; default 5s
 	CompressAbove     int           // push bodies larger than this are compressed; default 4 KiB; <0 never
 	DisableDelta      bool          // always push full lists (for measuring what deltas save)

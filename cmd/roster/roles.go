@@ -228,7 +228,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet, httpHost string) {
 	fs.IntVar(&f.pausePushTotal, "push-pause-total", 64<<20, "while all clients together have more bytes waiting to be written, a client with any gets no pushes until it drains "+
 		"(bounds the memory slow readers hold; those keeping up are still served)")
 	fs.IntVar(&f.maxOut, "client-max-outbound", 8<<20, "a client with more bytes waiting to be written is disconnected")
-	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "least wait before resending an unacknowledged push on a live connection (a connection whose acks take longer waits 4 of its smoothed ack times, and none is resent before the connection wrote what it queued); doubles with each resend up to 30s")
+	fs.DurationVar(&f.pushRetry, "push-retry", time.Second, "least wait before resending an unacknowledged push on a live connection once a later push on it was acknowledged (a connection whose acks take longer waits 4 of its smoothed ack times, and none is resent before the connection wrote what it queued); with no later push acknowledged, four times as long; doubles with each resend up to 30s")
 	fs.DurationVar(&f.scanInterval, "version-scan", 5*time.Second, "how often subscribed versions are compared with the data leaders to repair missed pushes")
 	f.limits.register(fs)
 	f.clientTLS.register(fs)
