@@ -202,7 +202,11 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	full := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
 		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur), WithAttrs: k.attrs,
 		WithDataCenters: k.filter == proto.GlobalZone}
-	f := appendFrame(&full)
+	// Only the frame sent is encoded: the delta's and the full list's
+	// sizes are known beforehand (Push.Size), and a full list of a large
+	// service encoded only to be dropped for a one-entry delta cost as
+	// much as the rest of the frame.
+	var f []byte
 	if k.base != 0 && !e.cfg.DisableDelta {
 		for _, h := range en.history {
 			if h.version != k.base {
@@ -211,12 +215,15 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 			changed, removed := Delta(e.list(h.pubs.decode(), k.filter), cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
-			if df := appendFrame(&delta); len(df) < len(f) {
-				f = df
+			if delta.Size() < full.Size() {
+				f = appendFrame(&delta)
 				deltaPushes.Inc()
 			}
 			break
 		}
+	}
+	if f == nil {
+		f = appendFrame(&full)
 	}
 	rawPushBytes.Add(len(f))
 	if k.enc != 0 && int64(len(f)) > e.compressAbove.Load() {
