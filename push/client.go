@@ -141,21 +141,23 @@ func (c *Client) ackedSend(seq uint64) {
 }
 
 // resendDue reports whether a push sent as st, and not acknowledged, is to
-// be sent again at now (unix ns). The connection is reliable and the
-// client acknowledges in order, so while nothing sent after st was
-// acknowledged the client is most likely still reading: under load (a
-// storm, a registration wave) acks take longer than any fixed delay, and
-// resending then only lengthens the backlog; the resends of the 12-04
-// storms were a quarter of all pushes. So the push goes again after
-// resendAfter once a later one was acknowledged (this one, or its ack,
-// was lost: the client could not queue it), and otherwise only after four
-// times as long, a backstop.
-func (c *Client) resendDue(st sendState, now int64, retry time.Duration) bool {
+// be sent again at now (unix ns), and whether a later push on c was
+// acknowledged meanwhile (lost). The connection is reliable and the client
+// acknowledges in order, so while nothing sent after st was acknowledged
+// the client is most likely still reading: under load (a storm, a
+// registration wave) acks take longer than any fixed delay, and resending
+// then only lengthens the backlog; the resends of the 12-04 storms were a
+// quarter of all pushes. So the push goes again after resendAfter once a
+// later one was acknowledged (this one, or its ack, was lost: the client
+// could not queue it), and otherwise only after four times as long, a
+// backstop.
+func (c *Client) resendDue(st sendState, now int64, retry time.Duration) (due, lost bool) {
 	wait := c.resendAfter(retry, st.attempts)
-	if c.ackedSeq.Load() <= st.seq {
+	lost = c.ackedSeq.Load() > st.seq
+	if !lost {
 		wait = min(4*wait, maxPushBackoff)
 	}
-	return time.Duration(now-st.at) >= wait
+	return time.Duration(now-st.at) >= wait, lost
 }
 
 // resendAfter is how long after a push unacknowledged on c it is sent

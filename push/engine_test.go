@@ -82,6 +82,7 @@ func TestLostPushResentOnceALaterOneIsAcked(t *testing.T) {
 		src.set("later", Datum{Version: 7, Publishers: pubs("p2")})
 		c := newTestClient("a")
 		start := time.Now()
+		lostBefore, backstopBefore := resendsLost.Get(), resendsBackstop.Get()
 		subscribe(t, e, "lost", c, "s1")
 		synctest.Wait()
 		time.Sleep(100 * time.Millisecond)
@@ -100,6 +101,9 @@ func TestLostPushResentOnceALaterOneIsAcked(t *testing.T) {
 		// evidence, or the backstop.
 		if at := offsets(start, lost); !slices.Equal(at, []time.Duration{0, time.Second}) {
 			t.Fatalf("pushes of the lost datum at %v, want [0s 1s]", at)
+		}
+		if l, b := resendsLost.Get()-lostBefore, resendsBackstop.Get()-backstopBefore; l != 1 || b != 0 {
+			t.Fatalf("resends counted: %d after a later ack, %d by the backstop; want 1 and 0", l, b)
 		}
 	})
 }

@@ -46,14 +46,18 @@ func ObserveEndToEnd(version uint64, now time.Time) {
 
 // Counters of the push pipeline (names from when it lived in session).
 var (
-	fetchesDone    = metrics.NewCounter(`roster_session_datum_fetches_total`)
-	fetchErrors    = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
-	pushErrors     = metrics.NewCounter(`roster_session_push_errors_total`)
-	pushesPaused   = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
-	pushesGated    = metrics.NewCounter(`roster_session_pushes_gated_total`)         // refused by Config.Gate
-	heldAcks       = metrics.NewCounter(`roster_session_push_acks_held_newer_total`) // pushes not taken: the client holds a list at least as new
-	badHeld        = metrics.NewCounter(`roster_session_push_acks_bad_held_total`)   // ... and names a version no registry handed out (ignored)
-	versionsRaised = metrics.NewCounter(`roster_session_push_versions_raised_total`) // datum versions raised above a list a client holds
+	fetchesDone  = metrics.NewCounter(`roster_session_datum_fetches_total`)
+	fetchErrors  = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
+	pushErrors   = metrics.NewCounter(`roster_session_push_errors_total`)
+	pushesPaused = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
+	pushesGated  = metrics.NewCounter(`roster_session_pushes_gated_total`) // refused by Config.Gate
+	// Resends of an unacknowledged push (Client.resendDue): after a later
+	// push on the connection was acknowledged, or by the backstop.
+	resendsLost     = metrics.NewCounter(`roster_session_push_resends_total{reason="later_acked"}`)
+	resendsBackstop = metrics.NewCounter(`roster_session_push_resends_total{reason="backstop"}`)
+	heldAcks        = metrics.NewCounter(`roster_session_push_acks_held_newer_total`) // pushes not taken: the client holds a list at least as new
+	badHeld         = metrics.NewCounter(`roster_session_push_acks_bad_held_total`)   // ... and names a version no registry handed out (ignored)
+	versionsRaised  = metrics.NewCounter(`roster_session_push_versions_raised_total`) // datum versions raised above a list a client holds
 )
 
 // Counters of every push, ack and pushed byte: striped, since every event

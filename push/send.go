@@ -89,8 +89,8 @@ func (e *Engine) pushGroup(id string) {
 			continue
 		}
 		st := g.sent(sub)
-		if st.version == version && (!sub.client.resendDue(st, now, e.cfg.Retry) ||
-			sub.client.conn.Outbound() > 0) {
+		due, lost := sub.client.resendDue(st, now, e.cfg.Retry)
+		if st.version == version && (!due || sub.client.conn.Outbound() > 0) {
 			// Out and not yet due, or due but the connection has not
 			// even written what was queued: the first copy is still on
 			// its way.
@@ -111,8 +111,13 @@ func (e *Engine) pushGroup(id string) {
 			t.client.conn.Refresh()
 			continue
 		}
-		if st.version != version {
+		switch {
+		case st.version != version:
 			st.attempts = 0
+		case lost:
+			resendsLost.Inc()
+		default:
+			resendsBackstop.Inc()
 		}
 		st.version, st.at = version, now
 		st.attempts++
