@@ -53,6 +53,9 @@ func (q *OutQueue) Frames() int { return q.frames }
 // Segs is what to write, in order, once Seal was called.
 func (q *OutQueue) Segs() [][]byte { return q.segs }
 
+// minChunk is the least room a chunk is made with for a sized message.
+const minChunk = 4 << 10
+
 // sizer is a message that knows its body's encoded length (proto's
 // Datum, Push, Publisher: the ones that can be large).
 type sizer interface{ Size() int }
@@ -69,7 +72,9 @@ func (q *OutQueue) AppendMsg(reqID uint64, flags proto.Flags, m proto.Message, m
 		if need := proto.HeaderSize + s.Size(); q.cur == nil || cap(q.cur.b)-len(q.cur.b) < need {
 			q.Seal()
 			q.cur = getChunk()
-			q.cur.b = slices.Grow(q.cur.b, need)
+			// Room for the small messages that follow too: a chunk per
+			// publisher of a registration burst would be a segment each.
+			q.cur.b = slices.Grow(q.cur.b, max(need, minChunk))
 		}
 	}
 	if q.cur == nil {

@@ -78,3 +78,19 @@ func TestOutQueueSizedMessageFits(t *testing.T) {
 		t.Fatal("queued bytes differ from the frames encoded directly")
 	}
 }
+
+// TestOutQueueSmallSizedMessagesShareChunks: small messages that know their
+// size (a registration burst's publishers) share chunks, not a segment each.
+func TestOutQueueSmallSizedMessagesShareChunks(t *testing.T) {
+	var q OutQueue
+	p := &proto.Publisher{DataInfoID: "svc", RegisterID: "reg", Data: []string{"10.0.0.1:80"}, Version: 1}
+	for range 100 {
+		if err := q.AppendMsg(0, 0, p, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.Seal()
+	if n := len(q.Segs()); n > 2 {
+		t.Fatalf("100 publishers of %d bytes in %d segments, want one or two", p.Size(), n)
+	}
+}
