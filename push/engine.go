@@ -150,8 +150,12 @@ type Engine struct {
 
 	umu       sync.Mutex // a leaf: guards unsettled, retries and group.unsettled
 	unsettled map[*group]struct{}
-	retries   map[string]time.Time // failed fetches and when to try again
-	retryWake chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
+	// unsettledPeak is the most groups unsettled since the map was made:
+	// one that held a subscribe burst is made anew once every group
+	// settled (a Go map keeps its buckets).
+	unsettledPeak int
+	retries       map[string]time.Time // failed fetches and when to try again
+	retryWake     chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
 
 	fetchLog, heldLog netio.LogThrottle
 
@@ -272,6 +276,7 @@ func (e *Engine) markUnsettled(g *group) {
 	if !g.unsettled {
 		g.unsettled = true
 		e.unsettled[g] = struct{}{}
+		e.unsettledPeak = max(e.unsettledPeak, len(e.unsettled))
 	}
 	e.umu.Unlock()
 }
@@ -282,6 +287,9 @@ func (e *Engine) markSettled(g *group) {
 	if g.unsettled {
 		g.unsettled = false
 		delete(e.unsettled, g)
+		if len(e.unsettled) == 0 && e.unsettledPeak > 64 {
+			e.unsettled, e.unsettledPeak = make(map[*group]struct{}), 0
+		}
 	}
 	e.umu.Unlock()
 }
