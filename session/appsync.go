@@ -37,7 +37,9 @@ func (a *appState) run(ctx context.Context) {
 				ifaces = append(ifaces, iface)
 			}
 		}
-		clear(a.pending)
+		if len(a.pending) > 0 {
+			a.pending = make(map[string]bool) // a map keeps a subscribe burst's buckets
+		}
 		for rev := range a.wantRevs {
 			revs = append(revs, rev)
 		}
