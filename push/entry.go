@@ -56,8 +56,14 @@ type learnedVersions struct {
 type entry struct {
 	id string // the cache's key: a string of the engine's own
 
-	mu          sync.Mutex
-	fetched     bool   // a fetch succeeded: the fields below it are the datum's
+	mu sync.Mutex
+	// gen counts fetch requests, so one arriving mid-fetch is not lost
+	// (compared for equality only: it may wrap).
+	gen      uint32
+	fetched  bool // a fetch succeeded: dataVersion, hash, own and pubs are the datum's
+	fetching bool // queued, being fetched, or waiting to retry a failed fetch
+	// The fields are ordered so that no padding takes the entry (one per
+	// subscribed datum) from 176 bytes to the next size class, 192.
 	dataVersion uint64 // the data leader's version of the datum
 	hash        uint64 // Datum.Hash: one version can name two contents across a leader hand-over
 	version     uint64 // version pushed to clients (never 0 once fetched)
@@ -65,8 +71,6 @@ type entry struct {
 	// (unix ns, 0: none): where the push latency of the next version starts.
 	noticed  int64
 	want     uint64 // newest version announced and not yet fetched
-	gen      uint64 // counts fetch requests, so one arriving mid-fetch is not lost
-	fetching bool   // queued, being fetched, or waiting to retry a failed fetch
 	failures int    // consecutive failed fetches, for the backoff
 	// learned holds when the engine learned of version and of those in
 	// history, newest first: replaced whole by advance, read without mu by
