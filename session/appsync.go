@@ -32,7 +32,7 @@ func (a *appState) run(ctx context.Context) {
 		}
 		a.mu.Lock()
 		var ifaces, revs []string
-		for iface := range a.ifaces {
+		for iface := range a.watched {
 			if all || a.pending[iface] {
 				ifaces = append(ifaces, iface)
 			}
