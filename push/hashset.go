@@ -7,17 +7,16 @@ import (
 )
 
 // hashSet is an open-addressed hash set of pointers (linear probing, at
-// most 4/5 full, growing by half), 8 bytes a slot, each entry found by its
-// key (K, given by P from the entry itself). The engine holds an entry per subscriber
-// in a group's and per group in a client's: a Go map spends 16 bytes a
-// slot on a pointer key even with an empty value (a trailing zero-size
-// value is padded), 24 on a string key with a pointer value, at most 7/8
-// full, doubling. Any table size will do (a hash picks its slot by
-// multiplying, not masking), so the table grows by half, not double: a
-// client's set of 1,000 groups was in 2,048 slots (16 B a group), it is in
-// 1,599 (13 B). It shrinks as entries leave, so a set that once was large
-// does not keep its slots, and holds none when empty. Not safe for
-// concurrent use.
+// most 4/5 full), 8 bytes a slot, each entry found by its key (K, given by
+// P from the entry itself). The engine holds an entry per subscriber in a
+// group's and per group in a client's: a Go map spends 16 bytes a slot on
+// a pointer key even with an empty value (a trailing zero-size value is
+// padded), 24 on a string key with a pointer value, at most 7/8 full,
+// doubling. A hash picks its slot by multiplying, not masking, so any
+// table size will do and the table grows by half: a client's 1,000 groups
+// take 1,599 slots (13 B a group), where doubling took 2,048 (16 B). It
+// shrinks as entries leave, so a set that once was large does not keep its
+// slots, and holds none when empty. Not safe for concurrent use.
 type hashSet[E any, K comparable, P keying[E, K]] struct {
 	slots []*E // nil: free
 	n     int
