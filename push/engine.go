@@ -148,10 +148,16 @@ type Engine struct {
 	scheduled *queue.Set[string] // groups to push off the event loops
 	fetches   *queue.Set[string] // datums to fetch
 
-	umu       sync.Mutex // a leaf: guards unsettled, retries and group.unsettled
+	umu sync.Mutex // a leaf: guards unsettled and retries
+	// unsettled holds the groups some subscriber of which has not
+	// acknowledged: the retry loop visits these only.
 	unsettled map[*group]struct{}
-	retries   map[string]time.Time // failed fetches and when to try again
-	retryWake chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
+	// unsettledPeak is the most groups unsettled since the map was made:
+	// one that held a subscribe burst is made anew once every group
+	// settled (a Go map keeps its buckets).
+	unsettledPeak int
+	retries       map[string]time.Time // failed fetches and when to try again
+	retryWake     chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
 
 	fetchLog, heldLog netio.LogThrottle
 
@@ -269,9 +275,9 @@ func (e *Engine) group(id string) *group {
 // markUnsettled puts g in the set the retry loop visits.
 func (e *Engine) markUnsettled(g *group) {
 	e.umu.Lock()
-	if !g.unsettled {
-		g.unsettled = true
+	if _, ok := e.unsettled[g]; !ok {
 		e.unsettled[g] = struct{}{}
+		e.unsettledPeak = max(e.unsettledPeak, len(e.unsettled))
 	}
 	e.umu.Unlock()
 }
@@ -279,9 +285,11 @@ func (e *Engine) markUnsettled(g *group) {
 // markSettled takes g out of the retry loop's set.
 func (e *Engine) markSettled(g *group) {
 	e.umu.Lock()
-	if g.unsettled {
-		g.unsettled = false
+	if _, ok := e.unsettled[g]; ok {
 		delete(e.unsettled, g)
+		if len(e.unsettled) == 0 && e.unsettledPeak > 64 {
+			e.unsettled, e.unsettledPeak = make(map[*group]struct{}), 0
+		}
 	}
 	e.umu.Unlock()
 }
@@ -290,5 +298,6 @@ func (e *Engine) markSettled(g *group) {
 func (e *Engine) isSettled(g *group) bool {
 	e.umu.Lock()
 	defer e.umu.Unlock()
-	return !g.unsettled
+	_, ok := e.unsettled[g]
+	return !ok
 }

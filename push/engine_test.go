@@ -296,6 +296,14 @@ func TestSubscriberIndexes(t *testing.T) {
 	if n := unsafe.Sizeof(subscriber{}); n > 48 {
 		t.Errorf("subscriber is %d bytes, want at most 48: a session holds one per subscription", n)
 	}
+	// One each per subscribed datum: a byte more and they take the next
+	// size class (192, 96).
+	if n := unsafe.Sizeof(entry{}); n > 176 {
+		t.Errorf("entry is %d bytes, want at most 176", n)
+	}
+	if n := unsafe.Sizeof(group{}); n > 80 {
+		t.Errorf("group is %d bytes, want at most 80", n)
+	}
 	defer func(n int) { smallGroup = n }(smallGroup)
 	for _, small := range []int{32, 0, 2} {
 		smallGroup = small

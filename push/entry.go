@@ -41,14 +41,29 @@ type versionLearned struct {
 	at      int64 // unix ns
 }
 
+// learnedVersions is when the engine learned of a datum's version and of
+// those in its history, newest first. past is nil once the datum settled
+// (entry.settled drops the history): most datums are settled, and the
+// whole array cost 80 bytes each.
+type learnedVersions struct {
+	cur  versionLearned
+	past *[historyLen]versionLearned
+}
+
 // entry is the engine's copy of one datum and the push frames built from
 // it: each (version, zone filter, encoding, delta base) is encoded and
 // compressed once, and the same immutable bytes go to every connection.
 type entry struct {
 	id string // the cache's key: a string of the engine's own
 
-	mu          sync.Mutex
-	fetched     bool   // a fetch succeeded: the fields below it are the datum's
+	mu sync.Mutex
+	// gen counts fetch requests, so one arriving mid-fetch is not lost
+	// (compared for equality only: it may wrap).
+	gen      uint32
+	fetched  bool // a fetch succeeded: dataVersion, hash, own and pubs are the datum's
+	fetching bool // queued, being fetched, or waiting to retry a failed fetch
+	// The fields are ordered so that no padding takes the entry (one per
+	// subscribed datum) from 176 bytes to the next size class, 192.
 	dataVersion uint64 // the data leader's version of the datum
 	hash        uint64 // Datum.Hash: one version can name two contents across a leader hand-over
 	version     uint64 // version pushed to clients (never 0 once fetched)
@@ -56,13 +71,11 @@ type entry struct {
 	// (unix ns, 0: none): where the push latency of the next version starts.
 	noticed  int64
 	want     uint64 // newest version announced and not yet fetched
-	gen      uint64 // counts fetch requests, so one arriving mid-fetch is not lost
-	fetching bool   // queued, being fetched, or waiting to retry a failed fetch
 	failures int    // consecutive failed fetches, for the backoff
 	// learned holds when the engine learned of version and of those in
 	// history, newest first: replaced whole by advance, read without mu by
 	// acks on event loops (which must not wait for a frame being built).
-	learned atomic.Pointer[[historyLen + 1]versionLearned]
+	learned atomic.Pointer[learnedVersions]
 	// settleUntil (unix ns) is when the datum's slot stops settling after
 	// its leader rebuilt it from nothing (proto.Datum.SettleMs): until
 	// then a returning subscriber keeps the list it holds.
@@ -87,15 +100,18 @@ func (e *entry) advance(version uint64, pubs List) {
 		}
 	}
 	e.version, e.pubs, e.built = version, pubs, nil
-	var next [historyLen + 1]versionLearned
+	next := &learnedVersions{cur: versionLearned{version, e.noticed}}
+	if next.cur.at == 0 {
+		next.cur.at = time.Now().UnixNano()
+	}
 	if prev := e.learned.Load(); prev != nil {
-		copy(next[1:], prev[:historyLen])
+		next.past = new([historyLen]versionLearned)
+		next.past[0] = prev.cur
+		if prev.past != nil {
+			copy(next.past[1:], prev.past[:historyLen-1])
+		}
 	}
-	next[0] = versionLearned{version, e.noticed}
-	if next[0].at == 0 {
-		next[0].at = time.Now().UnixNano()
-	}
-	e.learned.Store(&next)
+	e.learned.Store(next)
 	e.noticed = 0
 }
 
@@ -103,8 +119,15 @@ func (e *entry) advance(version uint64, pubs List) {
 // one: a slow client acks a version the datum has moved on from), 0 when
 // it is not known any more. It takes no lock.
 func (e *entry) learnedAt(version uint64) int64 {
-	if l := e.learned.Load(); l != nil {
-		for _, v := range l {
+	l := e.learned.Load()
+	if l == nil {
+		return 0
+	}
+	if l.cur.version == version {
+		return l.cur.at
+	}
+	if l.past != nil {
+		for _, v := range l.past {
 			if v.version == version {
 				return v.at
 			}
@@ -132,6 +155,9 @@ func (e *entry) settled(version uint64) {
 	e.mu.Lock()
 	if e.version == version {
 		e.built, e.history = nil, nil
+		if l := e.learned.Load(); l != nil && l.past != nil {
+			e.learned.Store(&learnedVersions{cur: l.cur})
+		}
 	}
 	e.mu.Unlock()
 }

@@ -66,8 +66,6 @@ type group struct {
 	// per ack is quadratic. nil in a small group, which is scanned instead
 	// and so costs no index entry per subscriber beyond subs.
 	heads map[*Client]*subscriber
-	// unsettled: the group is in Engine.unsettled (guarded by Engine.umu).
-	unsettled bool
 	// out: the subscribers a push went to that have not acknowledged it,
 	// nil when none (the group settled). A side table, so that the many
 	// subscribers holding the current list carry no send state.

@@ -32,7 +32,7 @@ func TestSubTableAgainstMap(t *testing.T) {
 		if n != len(model) {
 			t.Fatalf("step %d: all yields %d, want %d", step, n, len(model))
 		}
-		if tab.len() > 0 && tab.len()*4 > len(tab.slots)*3 {
+		if tab.len() > 0 && (tab.len()*5 > len(tab.slots)*4 || (len(tab.slots) > minSetSlots && tab.len()*4 < len(tab.slots)/2)) {
 			t.Fatalf("step %d: %d in %d slots", step, tab.len(), len(tab.slots))
 		}
 	}

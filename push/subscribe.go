@@ -19,7 +19,9 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 	e.mu.Lock()
 	g, exists := e.groups[id]
 	if !exists {
-		g = newGroup(strings.Clone(id))
+		// The cache entry's copy of id (PushNew makes the entry next):
+		// one string a datum, not two.
+		g = newGroup(e.entry(id).id)
 		e.groups[g.id] = g
 	}
 	g.mu.Lock()

@@ -83,6 +83,9 @@ func (a *appState) dropUnsettledLocked(iface string) {
 	if _, ok := a.unsettled[iface]; ok {
 		delete(a.unsettled, iface)
 		a.nUnsettled.Add(-1)
+		if len(a.unsettled) == 0 {
+			a.unsettled = make(map[string]*unsettled) // a map keeps a subscribe burst's buckets
+		}
 	}
 }
 

@@ -39,11 +39,14 @@ type appState struct {
 	revs       map[string]*proto.AppRevision // immutable records, cached for good
 	registered map[string]bool               // revisions stored through this session
 	wantRevs   map[string]bool               // seen in an instance, not known yet
-	ifaces     map[string][]string           // watched interface → sorted apps serving it
-	pending    map[string]bool               // watched interfaces whose apps were never asked
-	unsettled  map[string]*unsettled         // watched interfaces not pushed yet (see settled)
-	follow     map[string]map[string]bool    // application dataInfoId → watched interfaces it serves
-	datums     map[string]*proto.Datum       // followed application datums as last fetched
+	watched    map[string]struct{}           // interfaces subscribed here
+	// ifaces: a watched interface → the sorted apps serving it, for those
+	// some app serves (most: none; a set slot is 16 B, this map's 40).
+	ifaces    map[string][]string
+	pending   map[string]bool            // watched interfaces whose apps were never asked
+	unsettled map[string]*unsettled      // watched interfaces not pushed yet (see settled)
+	follow    map[string]map[string]bool // application dataInfoId → watched interfaces it serves
+	datums    map[string]*proto.Datum    // followed application datums as last fetched
 }
 
 const (
@@ -59,7 +62,7 @@ func newAppState(s *Server) *appState {
 	return &appState{
 		s: s, meta: &metaCaller{addrs: s.cfg.MetaAddrs, s: s}, wake: make(chan struct{}, 1),
 		revs: make(map[string]*proto.AppRevision), registered: make(map[string]bool),
-		wantRevs: make(map[string]bool), ifaces: make(map[string][]string),
+		wantRevs: make(map[string]bool), watched: make(map[string]struct{}), ifaces: make(map[string][]string),
 		pending: make(map[string]bool), unsettled: make(map[string]*unsettled), follow: make(map[string]map[string]bool),
 		datums: make(map[string]*proto.Datum),
 	}
@@ -115,8 +118,8 @@ func (a *appState) register(c *netio.Conn, reqID uint64, m *proto.AppRevision) {
 // watch starts resolving a newly subscribed interface.
 func (a *appState) watch(iface string) {
 	a.mu.Lock()
-	if _, ok := a.ifaces[iface]; !ok {
-		a.ifaces[iface] = nil
+	if _, ok := a.watched[iface]; !ok {
+		a.watched[iface] = struct{}{}
 		a.pending[iface] = true
 		a.unsettled[iface] = &unsettled{since: time.Now()}
 		a.nUnsettled.Add(1)
@@ -139,6 +142,7 @@ func (a *appState) unwatch(iface string) {
 			dropped = append(dropped, id)
 		}
 	}
+	delete(a.watched, iface)
 	delete(a.ifaces, iface)
 	delete(a.pending, iface)
 	a.dropUnsettledLocked(iface)
@@ -198,10 +202,10 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 		}
 	}
 	for _, e := range index {
-		apps, ok := a.ifaces[e.Interface]
-		if !ok {
-			continue // not watched
+		if _, ok := a.watched[e.Interface]; !ok {
+			continue
 		}
+		apps := a.ifaces[e.Interface]
 		for _, app := range e.Apps {
 			i, found := slices.BinarySearch(apps, app)
 			if found {
@@ -216,7 +220,9 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 			a.follow[id][e.Interface] = true
 			touched[e.Interface] = true
 		}
-		a.ifaces[e.Interface] = apps
+		if len(apps) > 0 {
+			a.ifaces[e.Interface] = apps
+		}
 	}
 	if newRevs { // instances waiting for a record may now be listed
 		for iface, apps := range a.ifaces {

@@ -32,12 +32,14 @@ func (a *appState) run(ctx context.Context) {
 		}
 		a.mu.Lock()
 		var ifaces, revs []string
-		for iface := range a.ifaces {
+		for iface := range a.watched {
 			if all || a.pending[iface] {
 				ifaces = append(ifaces, iface)
 			}
 		}
-		clear(a.pending)
+		if len(a.pending) > 0 {
+			a.pending = make(map[string]bool) // a map keeps a subscribe burst's buckets
+		}
 		for rev := range a.wantRevs {
 			revs = append(revs, rev)
 		}

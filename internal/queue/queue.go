@@ -20,7 +20,25 @@ type Set[K comparable] struct {
 	mu    sync.Mutex
 	items []K
 	in    map[K]struct{}
+	// peak is the most keys queued since in was made: a Go map keeps the
+	// buckets of its largest size, so one that held a burst is made anew
+	// once the queue drains (emptied).
+	peak  int
 	ready chan struct{}
+}
+
+// keepKeys is the most keys a drained queue's map may have held and be
+// kept.
+const keepKeys = 64
+
+// emptied drops the map of a drained queue that held a burst. q.mu must
+// be held.
+func (q *Set[K]) emptied() {
+	if q.peak > keepKeys {
+		q.in, q.peak = make(map[K]struct{}), 0
+	} else {
+		clear(q.in)
+	}
 }
 
 // New returns an empty queue named for its metric.
@@ -39,6 +57,7 @@ func (q *Set[K]) Add(k K) bool {
 	if !dup {
 		q.in[k] = struct{}{}
 		q.items = append(q.items, k)
+		q.peak = max(q.peak, len(q.items))
 	}
 	q.mu.Unlock()
 	if !dup {
@@ -60,10 +79,11 @@ func (q *Set[K]) Pop() (k K, ok bool) {
 	var zero K
 	q.items[0] = zero
 	q.items = q.items[1:]
+	delete(q.in, k)
 	if len(q.items) == 0 {
 		q.items = nil // the array of a burst is not kept
+		q.emptied()
 	}
-	delete(q.in, k)
 	more := len(q.items) > 0
 	q.mu.Unlock()
 	q.length.Dec()
@@ -79,7 +99,7 @@ func (q *Set[K]) TakeAll() []K {
 	items := q.items
 	q.items = nil
 	if len(items) > 0 {
-		clear(q.in)
+		q.emptied()
 	}
 	q.mu.Unlock()
 	q.length.Add(-float64(len(items)))

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -68,5 +69,31 @@ func TestSetSignalsEveryConsumer(t *testing.T) {
 	}
 	if g := q.length.Get(); g != 0 {
 		t.Fatalf("length gauge = %v after draining", g)
+	}
+}
+
+// A queue that drained a burst does not keep the burst's map.
+func TestSetDropsBurstMap(t *testing.T) {
+	for _, take := range []bool{false, true} {
+		q := New[int]("test_burst")
+		for i := range 1000 {
+			q.Add(i)
+		}
+		burst := reflect.ValueOf(q.in).UnsafePointer()
+		if take {
+			q.TakeAll()
+		} else {
+			for {
+				if _, ok := q.Pop(); !ok {
+					break
+				}
+			}
+		}
+		if reflect.ValueOf(q.in).UnsafePointer() == burst {
+			t.Fatalf("take=%v: the drained queue keeps its burst's map", take)
+		}
+		if !q.Add(1) || q.Len() != 1 {
+			t.Fatal("the queue does not take keys after draining")
+		}
 	}
 }

@@ -1,0 +1,59 @@
+package push
+
+import (
+	"reflect"
+	"testing"
+)
+
+// An entry knows when it learned of its version and of those in its
+// history, and keeps only the current one's once settled.
+func TestLearnedVersionsSettle(t *testing.T) {
+	en := &entry{id: "d"}
+	for v := uint64(1); v <= 6; v++ {
+		en.noticed = int64(100 * v)
+		en.advance(v, nil)
+	}
+	for v := uint64(2); v <= 6; v++ {
+		if got := en.learnedAt(v); got != int64(100*v) {
+			t.Fatalf("learnedAt(%d) = %d, want %d", v, got, 100*v)
+		}
+	}
+	if got := en.learnedAt(1); got != 0 {
+		t.Fatalf("learnedAt(1) = %d past the history, want 0", got)
+	}
+	en.settled(5) // not the current version: nothing dropped
+	if en.learned.Load().past == nil {
+		t.Fatal("settling an old version dropped the history's times")
+	}
+	en.settled(6)
+	if l := en.learned.Load(); l.past != nil || en.learnedAt(6) != 600 {
+		t.Fatalf("after settling: past %v, learnedAt(6) = %d", l.past, en.learnedAt(6))
+	}
+	en.noticed = 700
+	en.advance(7, nil)
+	if en.learnedAt(6) != 600 || en.learnedAt(7) != 700 {
+		t.Fatal("a version after settling lost the previous one's time")
+	}
+}
+
+// The retry loop's set, grown by a subscribe burst, is made anew once
+// every group settled.
+func TestUnsettledMapDroppedWhenEmpty(t *testing.T) {
+	e := New(Config{}, nil, nil, nil)
+	gs := make([]*group, 1000)
+	for i := range gs {
+		gs[i] = newGroup("g")
+		e.markUnsettled(gs[i])
+	}
+	burst := reflect.ValueOf(e.unsettled).UnsafePointer()
+	for _, g := range gs {
+		e.markSettled(g)
+	}
+	if reflect.ValueOf(e.unsettled).UnsafePointer() == burst {
+		t.Fatal("the emptied set keeps the burst's map")
+	}
+	e.markUnsettled(gs[0])
+	if e.isSettled(gs[0]) || len(e.unsettled) != 1 {
+		t.Fatal("the new set does not take groups")
+	}
+}
