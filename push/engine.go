@@ -151,13 +151,9 @@ type Engine struct {
 	umu sync.Mutex // a leaf: guards unsettled and retries
 	// unsettled holds the groups some subscriber of which has not
 	// acknowledged: the retry loop visits these only.
-	unsettled map[*group]struct{}
-	// unsettledPeak is the most groups unsettled since the map was made:
-	// one that held a subscribe burst is made anew once every group
-	// settled (a Go map keeps its buckets).
-	unsettledPeak int
-	retries       map[string]time.Time // failed fetches and when to try again
-	retryWake     chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
+	unsettled queue.Keys[*group]
+	retries   map[string]time.Time // failed fetches and when to try again
+	retryWake chan struct{}        // a retry was added: fetchRetryLoop rearms its timer
 
 	fetchLog, heldLog netio.LogThrottle
 
@@ -171,7 +167,7 @@ func New(cfg Config, src Source, merge Merger, out Sender) *Engine {
 	e := &Engine{cfg: cfg, log: cfg.Logger, src: src, merge: merge, out: out,
 		cache: xsync.NewMapOf[string, *entry](), groups: make(map[string]*group),
 		scheduled: queue.New[string]("push_scheduled"), fetches: queue.New[string]("push_fetch"),
-		unsettled: make(map[*group]struct{}), retries: make(map[string]time.Time), retryWake: make(chan struct{}, 1)}
+		retries: make(map[string]time.Time), retryWake: make(chan struct{}, 1)}
 	e.debounce = NewDebouncer(cfg.Debounce, cfg.MaxDebounce, func(id string, version uint64) {
 		e.changed(proto.DatumVersion{DataInfoID: id, Version: version})
 	})
@@ -248,7 +244,7 @@ func (e *Engine) SetCompressAbove(n int) {
 // waiting for their backoff and changes waiting in the debouncer.
 func (e *Engine) Sizes() (cached, unsettled, retries, debouncing int) {
 	e.umu.Lock()
-	unsettled, retries = len(e.unsettled), len(e.retries)
+	unsettled, retries = e.unsettled.Len(), len(e.retries)
 	e.umu.Unlock()
 	return e.cache.Size(), unsettled, retries, e.debounce.Pending()
 }
@@ -275,22 +271,14 @@ func (e *Engine) group(id string) *group {
 // markUnsettled puts g in the set the retry loop visits.
 func (e *Engine) markUnsettled(g *group) {
 	e.umu.Lock()
-	if _, ok := e.unsettled[g]; !ok {
-		e.unsettled[g] = struct{}{}
-		e.unsettledPeak = max(e.unsettledPeak, len(e.unsettled))
-	}
+	e.unsettled.Add(g)
 	e.umu.Unlock()
 }
 
 // markSettled takes g out of the retry loop's set.
 func (e *Engine) markSettled(g *group) {
 	e.umu.Lock()
-	if _, ok := e.unsettled[g]; ok {
-		delete(e.unsettled, g)
-		if len(e.unsettled) == 0 && e.unsettledPeak > 64 {
-			e.unsettled, e.unsettledPeak = make(map[*group]struct{}), 0
-		}
-	}
+	e.unsettled.Delete(g)
 	e.umu.Unlock()
 }
 
@@ -298,6 +286,5 @@ func (e *Engine) markSettled(g *group) {
 func (e *Engine) isSettled(g *group) bool {
 	e.umu.Lock()
 	defer e.umu.Unlock()
-	_, ok := e.unsettled[g]
-	return !ok
+	return !e.unsettled.Has(g)
 }

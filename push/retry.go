@@ -47,8 +47,8 @@ func (e *Engine) retryGroup(g *group) {
 func (e *Engine) unsettledGroups() []*group {
 	e.umu.Lock()
 	defer e.umu.Unlock()
-	out := make([]*group, 0, len(e.unsettled))
-	for g := range e.unsettled {
+	out := make([]*group, 0, e.unsettled.Len())
+	for g := range e.unsettled.All() {
 		out = append(out, g)
 	}
 	return out

@@ -19,33 +19,15 @@ type Set[K comparable] struct {
 
 	mu    sync.Mutex
 	items []K
-	in    map[K]struct{}
-	// peak is the most keys queued since in was made: a Go map keeps the
-	// buckets of its largest size, so one that held a burst is made anew
-	// once the queue drains (emptied).
-	peak  int
+	in    Keys[K] // the keys in items
 	ready chan struct{}
-}
-
-// keepKeys is the most keys a drained queue's map may have held and be
-// kept.
-const keepKeys = 64
-
-// emptied drops the map of a drained queue that held a burst. q.mu must
-// be held.
-func (q *Set[K]) emptied() {
-	if q.peak > keepKeys {
-		q.in, q.peak = make(map[K]struct{}), 0
-	} else {
-		clear(q.in)
-	}
 }
 
 // New returns an empty queue named for its metric.
 func New[K comparable](name string) *Set[K] {
 	return &Set[K]{
 		length: metrics.GetOrCreateGauge(`roster_queue_length{queue="`+name+`"}`, nil),
-		in:     make(map[K]struct{}), ready: make(chan struct{}, 1),
+		ready:  make(chan struct{}, 1),
 	}
 }
 
@@ -53,11 +35,9 @@ func New[K comparable](name string) *Set[K] {
 // whether k was added.
 func (q *Set[K]) Add(k K) bool {
 	q.mu.Lock()
-	_, dup := q.in[k]
+	dup := !q.in.Add(k)
 	if !dup {
-		q.in[k] = struct{}{}
 		q.items = append(q.items, k)
-		q.peak = max(q.peak, len(q.items))
 	}
 	q.mu.Unlock()
 	if !dup {
@@ -79,10 +59,9 @@ func (q *Set[K]) Pop() (k K, ok bool) {
 	var zero K
 	q.items[0] = zero
 	q.items = q.items[1:]
-	delete(q.in, k)
+	q.in.Delete(k)
 	if len(q.items) == 0 {
 		q.items = nil // the array of a burst is not kept
-		q.emptied()
 	}
 	more := len(q.items) > 0
 	q.mu.Unlock()
@@ -98,9 +77,7 @@ func (q *Set[K]) TakeAll() []K {
 	q.mu.Lock()
 	items := q.items
 	q.items = nil
-	if len(items) > 0 {
-		q.emptied()
-	}
+	q.in.Clear()
 	q.mu.Unlock()
 	q.length.Add(-float64(len(items)))
 	return items
