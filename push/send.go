@@ -89,12 +89,15 @@ func (e *Engine) pushGroup(id string) {
 			continue
 		}
 		st := g.sent(sub)
-		due, lost := sub.client.resendDue(st, now, e.cfg.Retry)
-		if st.version == version && (!due || sub.client.conn.Outbound() > 0) {
-			// Out and not yet due, or due but the connection has not
-			// even written what was queued: the first copy is still on
-			// its way.
-			continue
+		resend, lost := st.version == version, false
+		if resend {
+			var due bool
+			if due, lost = sub.client.resendDue(st, now, e.cfg.Retry); !due || sub.client.conn.Outbound() > 0 {
+				// Out and not yet due, or due but the connection has not
+				// even written what was queued: the first copy is still
+				// on its way.
+				continue
+			}
 		}
 		t := pushTarget{sub.client, sub.filter()}
 		if e.cfg.Gate != nil && !e.cfg.Gate(t.client) {
@@ -112,7 +115,7 @@ func (e *Engine) pushGroup(id string) {
 			continue
 		}
 		switch {
-		case st.version != version:
+		case !resend:
 			st.attempts = 0
 		case lost:
 			resendsLost.Inc()
