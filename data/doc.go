@@ -24,7 +24,10 @@
 // (the source of truth) before it calls the slot healthy, bumps the slot's
 // versions and notifies, so subscribers are re-pushed; it repeats the
 // comparison for every led slot once per SyncInterval, and for every led
-// slot with a session that says hello.
+// slot with a session that says hello. A session's answer may predate
+// writes of it that reach this node first (writes are applied on arrival),
+// so a comparison drops only the registrations held here before the
+// session was asked, and what it drops the session's next answer restores.
 //
 // # Rebuilt slots
 //

@@ -27,6 +27,13 @@ type slotQueue struct {
 	// make the resend harmless.
 	recent ackedRing
 	acker  string
+	// to is the node the batch in flight went to; moved is set when a
+	// table change gave the slot another leader meanwhile. Its ack then
+	// counts as the old leader's, and the writes are replayed to the new
+	// one: finish may have read the table before the change, and the
+	// change's own replay ran before the ack was recorded.
+	to    string
+	moved bool
 }
 
 // ackedOp is a write a slot leader acknowledged, and when.
@@ -49,30 +56,35 @@ const maxRecent = 512
 // a dead link or a leader change: it is sent again to whoever leads next.
 type forwarder struct {
 	s      *Server
+	table  func() *slotstore.Table // the session's current table (Server.table)
 	mu     sync.Mutex
 	queues []slotQueue
 	moved  chan struct{} // closed, and replaced, when the slot table changes; under mu
 }
 
 func newForwarder(s *Server) *forwarder {
-	return &forwarder{s: s, queues: make([]slotQueue, s.cfg.Slots), moved: make(chan struct{})}
+	return &forwarder{s: s, table: s.table, queues: make([]slotQueue, s.cfg.Slots), moved: make(chan struct{})}
 }
 
 // tableChanged wakes the batches in flight, so one sent to a node that no
 // longer leads its slots stops waiting on it (a node cut off by a partition
 // answers nothing until the call times out) and goes to the new leader.
 func (f *forwarder) tableChanged() {
-	table := f.s.table()
+	table := f.table()
 	var wake []string
 	f.mu.Lock()
 	close(f.moved)
 	f.moved = make(chan struct{})
 	for slot := range f.queues {
 		q := &f.queues[slot]
+		leader := table.Leader(uint32(slot))
+		if q.inflight > 0 && leader != q.to {
+			q.moved = true
+		}
 		if q.recent.len() == 0 {
 			continue
 		}
-		if leader := table.Leader(uint32(slot)); leader != "" && leader != q.acker {
+		if leader != "" && leader != q.acker {
 			q.replay(time.Now())
 			wake = append(wake, leader)
 		}
@@ -135,7 +147,7 @@ func (f *forwarder) cancelOnMove(cancel context.CancelFunc, addr string, slots [
 			f.mu.Lock()
 			moved := f.moved
 			f.mu.Unlock()
-			table := f.s.table()
+			table := f.table()
 			for _, slot := range slots {
 				if table.Leader(slot) != addr {
 					cancel()
@@ -158,7 +170,7 @@ func (f *forwarder) enqueue(op proto.WriteOp) {
 	f.queues[slot].ops = append(f.queues[slot].ops, op)
 	f.mu.Unlock()
 	writesQueued.Inc()
-	if leader := f.s.table().Leader(slot); leader != "" {
+	if leader := f.table().Leader(slot); leader != "" {
 		f.s.links.wake(leader)
 	}
 }
@@ -190,7 +202,7 @@ func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, 
 		if n == 0 {
 			break
 		}
-		q.inflight = n
+		q.inflight, q.to, q.moved = n, addr, false
 		ops = append(ops, q.ops[:n]...)
 		slots = append(slots, slot)
 	}
@@ -201,7 +213,7 @@ func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, 
 // node refused as not its own stay at the head of their slot's queue for
 // the next leader. With a nil codes (the batch failed) everything stays.
 func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (refused int) {
-	table := f.s.table()
+	table := f.table()
 	now := time.Now()
 	var forbidden []proto.Publisher
 	defer func() {
@@ -215,8 +227,8 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 	i := 0
 	for _, slot := range slots {
 		q := &f.queues[slot]
-		n := q.inflight
-		q.inflight = 0
+		n, moved := q.inflight, q.moved
+		q.inflight, q.to, q.moved = 0, "", false
 		if codes == nil {
 			continue
 		}
@@ -247,7 +259,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		i += n
 		q.ops = append(keep, q.ops[n:]...)
 		q.acked(addr, done, now)
-		if leader := table.Leader(slot); leader != "" && leader != addr {
+		if leader := table.Leader(slot); moved || leader != "" && leader != addr {
 			// Acked by a node this session already knows no longer leads.
 			refused += q.recent.len()
 			q.replay(now)
@@ -277,7 +289,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 		case <-retry.C:
 		}
 		for ctx.Err() == nil {
-			table := f.s.table()
+			table := f.table()
 			ops, slots := f.take(addr, table)
 			if len(ops) == 0 {
 				break
@@ -315,7 +327,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 // wakeLeaders wakes the sender of every slot's current leader other than
 // self, for writes put back after a refusal or a failure.
 func (f *forwarder) wakeLeaders(slots []uint32, self string) {
-	table := f.s.table()
+	table := f.table()
 	for _, slot := range slots {
 		if leader := table.Leader(slot); leader != "" && leader != self {
 			f.s.links.wake(leader)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/proto"
+	"github.com/roster-registry/roster/slotstore"
 )
 
 // TestAckedWritesExpireInIdleSlots: the writes kept for a resend to a new
@@ -27,5 +28,44 @@ func TestAckedWritesExpireInIdleSlots(t *testing.T) {
 	}
 	if f.queues[2].recent.len() != 1 {
 		t.Fatal("slot 2's write dropped inside its window")
+	}
+}
+
+// tableLedBy is a table of one slot led by leader.
+func tableLedBy(t *testing.T, epoch uint64, leader string) *slotstore.Table {
+	t.Helper()
+	tb, err := slotstore.NewTable(&proto.SlotTable{Epoch: epoch,
+		Slots: []proto.SlotAssignment{{ID: 0, Leader: leader, LeaderEpoch: epoch}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// TestAckAfterAMoveIsReplayed: a batch is in flight to A when the table
+// gives its slot to B, and A (which has not heard yet) acknowledges it. The
+// table change's replay ran before the ack was recorded, and the ack was
+// settled against the table read before the change: the writes must still
+// go to B, or B lacks them until an anti-entropy round (A streams them only
+// to its own followers, which B need not be).
+func TestAckAfterAMoveIsReplayed(t *testing.T) {
+	s := &Server{cfg: Config{Slots: 1}}
+	s.links = newLinks(s)
+	before, after := tableLedBy(t, 1, "A"), tableLedBy(t, 2, "B")
+	cur := before
+	f := newForwarder(s)
+	f.table = func() *slotstore.Table { return cur }
+	f.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{DataInfoID: "d", RegisterID: "p1", Version: 1}})
+	ops, slots := f.take("A", before)
+	if len(ops) != 1 {
+		t.Fatalf("%d writes in flight to A, want 1", len(ops))
+	}
+	cur = after
+	f.tableChanged()
+	cur = before // finish read the table before the change
+	f.finish("A", slots, []proto.Code{proto.CodeOK})
+	cur = after
+	if ops, _ := f.take("B", after); len(ops) != 1 || ops[0].Publisher.RegisterID != "p1" {
+		t.Fatalf("writes for B after A acked them past the move: %+v, want p1", ops)
 	}
 }

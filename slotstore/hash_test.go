@@ -36,7 +36,7 @@ func TestCurrentHashFollowsEveryChange(t *testing.T) {
 			d.Publishers = append(d.Publishers, *pub(id, rid, v+1, ts, "x"))
 			got, _ = s.ReplaceDatum(id, d.Publishers, nil)
 		case 7:
-			got, _ = s.ReplaceOwned(session, id, []proto.Publisher{*pub(id, rid, v, ts, "y")})
+			got, _ = s.ReplaceOwned(session, id, []proto.Publisher{*pub(id, rid, v, ts, "y")}, heldOf(s, session, id))
 		case 8:
 			for _, c := range s.RemoveSession(session) {
 				checkHash(t, s, c)

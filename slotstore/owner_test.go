@@ -87,7 +87,7 @@ func TestReplaceOwnedSkipsAnotherOwner(t *testing.T) {
 	if _, _, err := s.Write("A", proto.OpPut, ownedPub("r1", 1, 10, 1, "victim")); err != nil {
 		t.Fatal(err)
 	}
-	s.ReplaceOwned("B", testID, []proto.Publisher{*ownedPub("r1", 5, 20, 2, "attacker")})
+	s.ReplaceOwned("B", testID, []proto.Publisher{*ownedPub("r1", 5, 20, 2, "attacker")}, heldOf(s, "B", testID))
 	if d := s.Datum(testID); len(d.Publishers) != 1 || d.Publishers[0].Data[0] != "victim" || d.Publishers[0].Owner != (proto.Owner{1}) {
 		t.Fatalf("datum after another owner's anti-entropy: %+v", d)
 	}

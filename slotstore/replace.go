@@ -57,11 +57,14 @@ func (s *Store) ReplaceDatum(dataInfoID string, pubs []proto.Publisher, owners [
 // ReplaceOwned makes what sessionID owns of dataInfoID match pubs, the
 // session's own publishers of it (the source of truth): each is put as by
 // Put, newer wins, and a live publisher owned by sessionID that pubs lacks
-// is unpublished as by RemoveSession. A registration ReplaceDatum dropped
-// here (its leader lacked it) comes back. Publishers of another dataInfoId or
-// without RegisterID are skipped. It reports the datum's version and
-// whether the datum changed.
-func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publisher) (proto.DatumVersion, bool) {
+// is unpublished as by RemoveSession, but only if held (Held, taken before
+// the session was asked) names that very registration: one written since
+// may be newer than the session's answer, which would drop a publisher the
+// session holds and acknowledged. A registration ReplaceDatum or an
+// earlier comparison dropped here comes back. Publishers of another dataInfoId or without
+// RegisterID are skipped. It reports the datum's version and whether the
+// datum changed.
+func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publisher, held map[string]Stamp) (proto.DatumVersion, bool) {
 	if dataInfoID == "" {
 		return proto.DatumVersion{}, false
 	}
@@ -80,8 +83,17 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 	return s.update(dataInfoID, func(d *datum) bool {
 		changed := false
 		for rid, r := range d.pubs {
-			if _, ok := recs[rid]; !ok && r.session == session {
-				d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS + 1, at: now})
+			if _, ok := recs[rid]; ok || r.session != session {
+				continue
+			}
+			if h, ok := held[rid]; ok && h == (Stamp{Version: r.Version, TS: r.TS}) {
+				// At its own (version, timestamp), as ReplaceDatum does: a
+				// replicated write of it stays out, but the session's own
+				// write or answer holding it again brings it back. Were this
+				// drop wrong after all, the next comparison repairs it; one
+				// past its timestamp (as RemoveSession leaves) every later
+				// comparison would find the difference and fail to repair it.
+				d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS, at: now})
 				changed = true
 			}
 		}

@@ -110,7 +110,7 @@ func TestReplaceOwned(t *testing.T) {
 
 	// A now holds r1 at version 2, a new r4 and an older r5 (B's newer one
 	// stays), and no longer r2.
-	v, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}}))
+	v, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}}), heldOf(s, "A", testID))
 	if !changed || v.Version <= v0 {
 		t.Fatalf("ReplaceOwned = %+v, %v", v, changed)
 	}
@@ -118,7 +118,7 @@ func TestReplaceOwned(t *testing.T) {
 	if got := owned(s); !slices.Equal(got, want) {
 		t.Fatalf("publishers %v, want %v", got, want)
 	}
-	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}})); changed {
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 2, 10}, {"r4", 1, 10}, {"r5", 3, 10}}), heldOf(s, "A", testID)); changed {
 		t.Fatal("second ReplaceOwned changed the datum")
 	}
 	// A late resend of the removed r2 from A is dropped, as after RemoveSession.
@@ -126,7 +126,7 @@ func TestReplaceOwned(t *testing.T) {
 		t.Fatal("a late write of a publisher the session dropped came back")
 	}
 	// A session that holds nothing of the datum removes all it owned.
-	if _, changed := s.ReplaceOwned("B", testID, nil); !changed || !slices.Equal(owned(s), []string{"A:r1:2", "A:r4:1"}) {
+	if _, changed := s.ReplaceOwned("B", testID, nil, heldOf(s, "B", testID)); !changed || !slices.Equal(owned(s), []string{"A:r1:2", "A:r4:1"}) {
 		t.Fatalf("after ReplaceOwned(B, nil): %v", owned(s))
 	}
 }
@@ -162,7 +162,7 @@ func TestReplaceOwnedRestoresWhatAFollowerDropped(t *testing.T) {
 		t.Fatal("a replicated write brought back what the leader lacked")
 	}
 	// ...but its owning session's sync restores it.
-	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}})); !changed {
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}}), heldOf(s, "A", testID)); !changed {
 		t.Fatal("the session's sync did not restore r2")
 	}
 	if got, want := owned(s), []string{"A:r1:1", "A:r2:1"}; !slices.Equal(got, want) {
@@ -173,7 +173,7 @@ func TestReplaceOwnedRestoresWhatAFollowerDropped(t *testing.T) {
 	}
 	// An unpublish (a later timestamp) still wins over the session's copy.
 	s.Remove("A", testID, "r2", 1, 11)
-	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}})); changed {
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 10}}), heldOf(s, "A", testID)); changed {
 		t.Fatal("a stale sync brought back an unpublished registration")
 	}
 }
@@ -197,5 +197,60 @@ func TestPutFromOwnerRestoresWhatAFollowerDropped(t *testing.T) {
 	}
 	if got := owned(s); len(got) != 0 {
 		t.Fatalf("publishers %v, want none", got)
+	}
+}
+
+// heldOf is what session owns of dataInfoID in s now (Store.Held): what a
+// leader takes before it asks the session for its publishers.
+func heldOf(s *Store, session, dataInfoID string) map[string]Stamp {
+	return s.Held(s.SlotOf(dataInfoID), session, []string{dataInfoID})[dataInfoID]
+}
+
+// TestReplaceOwnedKeepsWritesNewerThanTheAnswer: a session answers a
+// leader's comparison, then registers r2 and forwards it; the write reaches
+// the leader before the leader applies the answer (writes are applied on
+// arrival, answers when the comparing goroutine runs). The answer lacks r2,
+// but r2 was not held when the session was asked: it must stay, or a
+// publisher the session acknowledged is gone from the data tier.
+func TestReplaceOwnedKeepsWritesNewerThanTheAnswer(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.Put("A", pub(testID, "r3", 1, 10))
+	held := heldOf(s, "A", testID) // taken before the session is asked
+	answer := pubsOf([]pubT{{"r1", 1, 10}})
+	if _, _, err := s.Write("A", proto.OpPut, pub(testID, "r2", 1, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, changed := s.ReplaceOwned("A", testID, answer, held); !changed {
+		t.Fatal("r3, which the session no longer holds, was not dropped")
+	}
+	if got, want := owned(s), []string{"A:r1:1", "A:r2:1"}; !slices.Equal(got, want) {
+		t.Fatalf("publishers %v, want %v", got, want)
+	}
+}
+
+// TestReplaceOwnedRepairsItsOwnDrop: should a comparison drop a
+// registration the session still holds (its answer predated it), the next
+// comparison, whose answer holds it, brings it back; a replicated copy of
+// it does not. A drop one past its timestamp could not be repaired by any
+// later comparison: the difference would stay for good.
+func TestReplaceOwnedRepairsItsOwnDrop(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.Put("A", pub(testID, "r2", 1, 20))
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}}), heldOf(s, "A", testID)); !changed {
+		t.Fatal("r2 was not dropped")
+	}
+	if _, ok := s.Put("A", pub(testID, "r2", 1, 20)); ok {
+		t.Fatal("a replicated copy brought back what the session's answer lacked")
+	}
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}, {"r2", 1, 20}}), heldOf(s, "A", testID)); !changed {
+		t.Fatal("the next comparison did not restore r2")
+	}
+	if got, want := owned(s), []string{"A:r1:1", "A:r2:1"}; !slices.Equal(got, want) {
+		t.Fatalf("publishers %v, want %v", got, want)
+	}
+	if s.Tombstones() != 0 {
+		t.Fatalf("%d tombstones left", s.Tombstones())
 	}
 }

@@ -26,7 +26,7 @@ func TestStoreKeepsNoFrame(t *testing.T) {
 			s.ReplaceDatum(p.DataInfoID, []proto.Publisher{*p}, []string{"s1"})
 		},
 		"ReplaceOwned": func(s *Store, p *proto.Publisher) {
-			s.ReplaceOwned("s1", p.DataInfoID, []proto.Publisher{*p})
+			s.ReplaceOwned("s1", p.DataInfoID, []proto.Publisher{*p}, nil)
 		},
 		"Remove": func(s *Store, p *proto.Publisher) {
 			s.Remove("s1", p.DataInfoID, p.RegisterID, p.Version, p.RegisterTimestamp)
