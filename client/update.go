@@ -342,14 +342,18 @@ func (l *pubList) sortData() {
 func (l *pubList) dcData() map[string][]string {
 	l.dcOnce.Do(func() {
 		for i := range l.count() {
-			pp := readRecord(l.rec(i))
-			if pp.DataCenter == "" {
+			dc, r := recDataCenter(l.rec(i))
+			if dc == "" {
 				continue
 			}
 			if l.byDC == nil {
 				l.byDC = make(map[string][]string)
 			}
-			l.byDC[pp.DataCenter] = append(l.byDC[pp.DataCenter], pp.Data...)
+			a := l.byDC[dc] // set even when it stays nil: a data center without data
+			for n := r.count(1); n > 0; n-- {
+				a = append(a, r.string())
+			}
+			l.byDC[dc] = a
 		}
 		for _, a := range l.byDC {
 			slices.Sort(a)
