@@ -171,29 +171,41 @@ type edit struct {
 }
 
 // deltaEdits returns what p does to l, by register id: the removals
-// first, then the publishers, the last one of an id counting.
-func (l *pubList) deltaEdits(p *proto.Push) []edit {
-	puts := make(map[string]*proto.PushPublisher, len(p.Removed)+len(p.Publishers))
+// first, then the publishers, the last one of an id counting. It appends
+// to dst[:0]: a caller passing an array of its own (deltaBuf) makes a
+// small delta allocate nothing, where a map of the ids allocated on every
+// push of a storm.
+func (l *pubList) deltaEdits(p *proto.Push, dst []edit) []edit {
+	all := dst[:0]
 	for _, id := range p.Removed {
-		puts[id] = nil
+		all = append(all, edit{id: id})
 	}
 	for i := range p.Publishers {
-		puts[p.Publishers[i].RegisterID] = &p.Publishers[i]
+		all = append(all, edit{id: p.Publishers[i].RegisterID, put: &p.Publishers[i]})
 	}
-	edits := make([]edit, 0, len(puts))
-	for id, pp := range puts {
-		old, ok := l.find(id)
+	// Stable: the edits of one id stay in push order, the last counting.
+	slices.SortStableFunc(all, func(a, b edit) int { return strings.Compare(a.id, b.id) })
+	edits := all[:0] // in place: edit j is written after all[j] was read
+	for i, e := range all {
+		if i+1 < len(all) && all[i+1].id == e.id {
+			continue // a later one with the same id follows
+		}
+		old, ok := l.find(e.id)
 		if !ok {
-			if pp == nil {
+			if e.put == nil {
 				continue // removing what is not there
 			}
 			old = -1
 		}
-		edits = append(edits, edit{id: id, old: old, put: pp})
+		e.old = old
+		edits = append(edits, e)
 	}
-	slices.SortFunc(edits, func(a, b edit) int { return strings.Compare(a.id, b.id) })
 	return edits
 }
+
+// deltaBuf is the edits of a delta of up to 8 register ids, on the
+// caller's stack (deltaEdits).
+type deltaBuf [8]edit
 
 // applyDelta returns l with a delta push applied, or false when the push
 // does not start from l's version or the result does not match the push's
@@ -202,7 +214,8 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	edits := l.deltaEdits(p)
+	var buf deltaBuf
+	edits := l.deltaEdits(p, buf[:0])
 	n, bytes := l.count(), len(l.recs)
 	for _, e := range edits {
 		if e.old >= 0 {
