@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unique"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -228,4 +230,28 @@ func entriesOf(pubs map[string]uint64, ids []string) []proto.PushPublisher {
 		out = append(out, pp(id, "z", pubs[id], fmt.Sprint(id, ":", pubs[id])))
 	}
 	return out
+}
+
+// TestRunFromFirstUpdate: the handler goroutine apply starts calls the
+// handler first with the update apply built, then with any newer list
+// taken meanwhile; started for a subscriber stopped meanwhile, it calls
+// nothing. Either way it marks itself gone.
+func TestRunFromFirstUpdate(t *testing.T) {
+	v1 := fullList(fullPush(svcID, "", 1, pp("a", "z", 1, "a:1")))
+	v2 := fullList(fullPush(svcID, "", 2, pp("a", "z", 2, "a:2")))
+	var got []uint64
+	s := &Subscriber{c: &Client{}, key: unique.Make(subKey{dataInfoID: svcID}), handler: func(u Update) { got = append(got, u.Version) }}
+
+	s.list, s.seen, s.running = v2, 1, true // v2 taken while v1's update waited
+	s.runFrom(v1.update(svcID))
+	if !slices.Equal(got, []uint64{1, 2}) || s.running || s.seen != 2 {
+		t.Fatalf("handler saw %v, running %v, seen %d; want [1 2], false, 2", got, s.running, s.seen)
+	}
+
+	got = nil
+	s.list, s.seen, s.running, s.stopped = v1, 1, true, true
+	s.runFrom(v1.update(svcID))
+	if got != nil || s.running {
+		t.Fatalf("stopped: handler saw %v, running %v", got, s.running)
+	}
 }

@@ -186,7 +186,8 @@ const memSessionEnv = "ROSTER_CLIENT_MEM_SESSION"
 // memSessionProcess is a memSession in a child process: it prints "addr
 // ADDR" once listening, and for each line "push SERVICES PUBS" on its stdin
 // pushes every service (a full list, then a one-publisher delta) and prints
-// "pushed" (or "error ..."). It exits when its stdin closes.
+// "pushed" (or "error ..."); "storm ROUND" pushes each service a delta
+// (memSession.storm). It exits when its stdin closes.
 type memSessionProcess struct {
 	addr string
 	in   io.WriteCloser
@@ -261,7 +262,16 @@ func TestMemSessionProcess(t *testing.T) {
 	fmt.Printf("addr %s\n", ms.addr())
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		var services, pubs int
+		var services, pubs, round int
+		if _, err := fmt.Sscanf(in.Text(), "storm %d", &round); err == nil {
+			// BenchmarkPushStorm's rounds (push_timing_test.go).
+			if err := ms.storm(round); err != nil {
+				fmt.Printf("error %v\n", err)
+				continue
+			}
+			fmt.Println("pushed")
+			continue
+		}
 		if _, err := fmt.Sscanf(in.Text(), "push %d %d", &services, &pubs); err != nil {
 			fmt.Printf("error %v\n", err)
 			continue
@@ -296,6 +306,10 @@ type memSession struct {
 
 	mu    sync.Mutex
 	conns map[string][]*srvConn // by dataInfoID
+
+	// lists are the services' publishers as pushAll left them, for
+	// storm's deltas (by service index).
+	lists [][]proto.PushPublisher
 }
 
 func newMemSession(t testing.TB) *memSession {
@@ -356,6 +370,36 @@ func (ms *memSession) pushAll(services, pubs int) error {
 		p.BaseVersion, p.Publishers = 1, []proto.PushPublisher{changed}
 		if err := ms.push(p); err != nil {
 			return err
+		}
+		ms.lists = append(ms.lists, list)
+	}
+	return nil
+}
+
+// storm pushes every service pushAll pushed a one-publisher delta from
+// version round+1 to round+2 (round counts from 1), as a storm's republish
+// does: publisher round%pubs gets a new version and new data of the same
+// size. Each push is encoded once for all its connections, so the session
+// spends little of the machine the benchmark measures on.
+func (ms *memSession) storm(round int) error {
+	for s, list := range ms.lists {
+		i := round % len(list)
+		pp := list[i]
+		d := []byte(pp.Data[0])
+		d[len(d)-1] = byte('a' + round%26) // same size, other data
+		pp.Version++
+		pp.Data = []string{string(d)}
+		list[i] = pp
+		p := fullPushOf(memService(s)+"#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", uint64(round)+2, list)
+		p.BaseVersion, p.Publishers = uint64(round)+1, []proto.PushPublisher{pp}
+		frame := proto.AppendFrame(nil, 0, 0, p)
+		ms.mu.Lock()
+		conns := ms.conns[p.DataInfoID]
+		ms.mu.Unlock()
+		for _, c := range conns {
+			if err := c.WriteFrame(frame); err != nil {
+				return fmt.Errorf("cannot push: %w", err)
+			}
 		}
 	}
 	return nil

@@ -159,6 +159,25 @@ func recHead(rec string) (id, zone string, version uint64, data recReader) {
 	return id, zone, version, r
 }
 
+// recDataCenter returns a record's data center ("" when it names none)
+// and a reader at its data, without decoding the rest: dcData asks it of
+// every record of every new list, most of which name none.
+func recDataCenter(rec string) (dc string, data recReader) {
+	_, _, _, data = recHead(rec)
+	r := data
+	for n := r.count(1); n > 0; n-- {
+		r.string()
+	}
+	for n := r.count(2); n > 0; n-- {
+		r.string()
+		r.string()
+	}
+	if r.off < len(r.s) {
+		dc = r.string()
+	}
+	return dc, data
+}
+
 // listBuilder writes a new list's records, in register id order, into
 // one string. Sized exactly up front (n records, bytes in all): the string
 // is the list's, any slack would be kept with it.

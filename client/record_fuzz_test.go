@@ -34,6 +34,9 @@ func FuzzListDeltas(f *testing.F) {
 			if v%4 == 1 {
 				p.Attrs = []proto.Attr{{Key: WeightAttr, Value: fmt.Sprint(v)}, {Key: "k", Value: ""}}
 			}
+			if v%5 >= 3 { // a global subscriber's list names data centers
+				p.DataCenter = []string{"dc1", "dc2"}[v%5-3]
+			}
 			return p
 		}
 		// Each push: puts and removes from two bytes each, until a zero op.
@@ -106,6 +109,7 @@ func checkList(t *testing.T, l *pubList, model map[string]proto.PushPublisher) {
 	}
 	var sum uint64
 	zones := map[string][]string{}
+	var dcs map[string][]string // nil when no publisher names one
 	for i, id := range ids {
 		want := model[id]
 		sum ^= contentSum(&want)
@@ -116,6 +120,12 @@ func checkList(t *testing.T, l *pubList, model map[string]proto.PushPublisher) {
 			t.Fatalf("get(%s): %+v %v", id, got, ok)
 		}
 		zones[want.Zone] = append(zones[want.Zone], want.Data...)
+		if want.DataCenter != "" {
+			if dcs == nil {
+				dcs = map[string][]string{}
+			}
+			dcs[want.DataCenter] = append(dcs[want.DataCenter], want.Data...)
+		}
 	}
 	if _, ok := l.get("absent"); ok {
 		t.Fatal("get found an absent publisher")
@@ -126,8 +136,14 @@ func checkList(t *testing.T, l *pubList, model map[string]proto.PushPublisher) {
 	for _, a := range zones {
 		slices.Sort(a)
 	}
+	for _, a := range dcs {
+		slices.Sort(a)
+	}
 	if got := l.update(svcID).Zones; !reflect.DeepEqual(got, zones) {
 		t.Fatalf("zones %v, want %v", got, zones)
+	}
+	if got := l.update(svcID).DataCenters; !reflect.DeepEqual(got, dcs) {
+		t.Fatalf("data centers %v, want %v", got, dcs)
 	}
 	inst := l.update(svcID).Instances()
 	if !slices.IsSortedFunc(inst, func(a, b Instance) int {

@@ -157,7 +157,8 @@ func (l *pubList) applyDeltaShared(p *proto.Push) (*pubList, bool) {
 func (l *pubList) deltaKey(p *proto.Push) listKey {
 	k := l.key(p.DataInfoID, p.Zone)
 	k.version = p.Version
-	for _, e := range l.deltaEdits(p) {
+	var buf deltaBuf
+	for _, e := range l.deltaEdits(p, buf[:0]) {
 		if e.old >= 0 {
 			rec := l.rec(e.old)
 			_, _, version, _ := recHead(rec)

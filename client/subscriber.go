@@ -318,10 +318,7 @@ func (s *Subscriber) run() {
 		s.mu.Lock()
 		l := s.list
 		if s.stopped || l == nil || l.version <= s.seen && s.pendingTemps() == 0 {
-			s.running = false
-			if s.rare != nil {
-				s.rare.temps = nil
-			}
+			s.exitLocked()
 			s.mu.Unlock()
 			return
 		}
@@ -342,6 +339,29 @@ func (s *Subscriber) run() {
 			u = withTemporary(u, temp)
 		}
 		s.handler(u)
+	}
+}
+
+// runFrom is run after a first call with u, the update of the list apply
+// took (which set seen to its version), unless the subscriber was stopped
+// meanwhile.
+func (s *Subscriber) runFrom(u Update) {
+	s.mu.Lock()
+	if s.stopped {
+		s.exitLocked()
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.handler(u)
+	s.run()
+}
+
+// exitLocked marks the handler goroutine gone; s.mu held.
+func (s *Subscriber) exitLocked() {
+	s.running = false
+	if s.rare != nil {
+		s.rare.temps = nil
 	}
 }
 

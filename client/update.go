@@ -6,7 +6,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -78,6 +80,12 @@ type pubList struct {
 	orderOnce sync.Once
 	order     []uint32
 	runs      []zoneRun
+	// decoded is the data strings in order, decoded from order: kept
+	// weakly, so the hundred subscribers a service has in one process (a
+	// load generator), whose updates of the list come close together,
+	// copy them rather than each decoding the records, while an idle list
+	// holds 4 bytes a string, not 16 (zoneData).
+	decoded atomic.Pointer[weak.Pointer[decodedData]]
 
 	// byDC is the data by data center (nil when no publisher names one),
 	// worked out on the first update.
@@ -163,29 +171,41 @@ type edit struct {
 }
 
 // deltaEdits returns what p does to l, by register id: the removals
-// first, then the publishers, the last one of an id counting.
-func (l *pubList) deltaEdits(p *proto.Push) []edit {
-	puts := make(map[string]*proto.PushPublisher, len(p.Removed)+len(p.Publishers))
+// first, then the publishers, the last one of an id counting. It appends
+// to dst[:0]: a caller passing an array of its own (deltaBuf) makes a
+// small delta allocate nothing, where a map of the ids allocated on every
+// push of a storm.
+func (l *pubList) deltaEdits(p *proto.Push, dst []edit) []edit {
+	all := dst[:0]
 	for _, id := range p.Removed {
-		puts[id] = nil
+		all = append(all, edit{id: id})
 	}
 	for i := range p.Publishers {
-		puts[p.Publishers[i].RegisterID] = &p.Publishers[i]
+		all = append(all, edit{id: p.Publishers[i].RegisterID, put: &p.Publishers[i]})
 	}
-	edits := make([]edit, 0, len(puts))
-	for id, pp := range puts {
-		old, ok := l.find(id)
+	// Stable: the edits of one id stay in push order, the last counting.
+	slices.SortStableFunc(all, func(a, b edit) int { return strings.Compare(a.id, b.id) })
+	edits := all[:0] // in place: edit j is written after all[j] was read
+	for i, e := range all {
+		if i+1 < len(all) && all[i+1].id == e.id {
+			continue // a later one with the same id follows
+		}
+		old, ok := l.find(e.id)
 		if !ok {
-			if pp == nil {
+			if e.put == nil {
 				continue // removing what is not there
 			}
 			old = -1
 		}
-		edits = append(edits, edit{id: id, old: old, put: pp})
+		e.old = old
+		edits = append(edits, e)
 	}
-	slices.SortFunc(edits, func(a, b edit) int { return strings.Compare(a.id, b.id) })
 	return edits
 }
+
+// deltaBuf is the edits of a delta of up to 8 register ids, on the
+// caller's stack (deltaEdits).
+type deltaBuf [8]edit
 
 // applyDelta returns l with a delta push applied, or false when the push
 // does not start from l's version or the result does not match the push's
@@ -194,7 +214,8 @@ func (l *pubList) applyDelta(p *proto.Push) (*pubList, bool) {
 	if l == nil || l.version != p.BaseVersion {
 		return nil, false
 	}
-	edits := l.deltaEdits(p)
+	var buf deltaBuf
+	edits := l.deltaEdits(p, buf[:0])
 	n, bytes := l.count(), len(l.recs)
 	for _, e := range edits {
 		if e.old >= 0 {
@@ -255,21 +276,41 @@ type zoneRun struct {
 func (l *pubList) zoneData() map[string][]string {
 	l.orderOnce.Do(l.sortData)
 	zones := make(map[string][]string, len(l.runs))
-	all := make([]string, len(l.order))
-	start := 0
+	all := slices.Clone(l.decodedData())
+	start := uint32(0)
 	for _, run := range l.runs {
 		a := all[start:run.end:run.end] // full capacity: an append by a handler copies
-		for i := range a {
-			r := recReader{s: l.recs, off: int(l.order[start+i])}
-			a[i] = r.string()
-		}
 		if len(a) == 0 {
 			a = nil // zones whose publishers have no data
 		}
 		zones[run.zone] = a
-		start = int(run.end)
+		start = run.end
 	}
 	return zones
+}
+
+// decodedData holds a list's data strings in the order of pubList.order;
+// no caller of zoneData sees its slice, only copies.
+type decodedData struct{ data []string }
+
+// decodedData returns the list's data strings in order: those decoded for
+// an earlier update while they live, else decoded anew (and kept weakly
+// for the next). Decoding them was a quarter of the SDK's CPU in a storm,
+// the same list decoded for each of a service's hundred subscribers.
+func (l *pubList) decodedData() []string {
+	if wp := l.decoded.Load(); wp != nil {
+		if d := wp.Value(); d != nil {
+			return d.data
+		}
+	}
+	d := &decodedData{data: make([]string, len(l.order))}
+	for i, off := range l.order {
+		r := recReader{s: l.recs, off: int(off)}
+		d.data[i] = r.string()
+	}
+	wp := weak.Make(d)
+	l.decoded.Store(&wp) // racing decoders store equal data: any will do
+	return d.data
 }
 
 // sortData fills order and runs.
@@ -314,14 +355,18 @@ func (l *pubList) sortData() {
 func (l *pubList) dcData() map[string][]string {
 	l.dcOnce.Do(func() {
 		for i := range l.count() {
-			pp := readRecord(l.rec(i))
-			if pp.DataCenter == "" {
+			dc, r := recDataCenter(l.rec(i))
+			if dc == "" {
 				continue
 			}
 			if l.byDC == nil {
 				l.byDC = make(map[string][]string)
 			}
-			l.byDC[pp.DataCenter] = append(l.byDC[pp.DataCenter], pp.Data...)
+			a := l.byDC[dc] // set even when it stays nil: a data center without data
+			for n := r.count(1); n > 0; n-- {
+				a = append(a, r.string())
+			}
+			l.byDC[dc] = a
 		}
 		for _, a := range l.byDC {
 			slices.Sort(a)

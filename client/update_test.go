@@ -2,6 +2,8 @@ package client
 
 import (
 	"errors"
+	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -77,4 +79,32 @@ func TestUpdateAddresses(t *testing.T) {
 	if got := (Update{}).Addresses(); len(got) != 0 {
 		t.Fatalf("empty Addresses() = %v", got)
 	}
+}
+
+// TestZoneDataOwnedByCaller: every update's Zones are new slices, whether
+// the list's decoded data is still kept (weakly) from an earlier update or
+// was collected meanwhile: a handler that writes into its update changes
+// no other's.
+func TestZoneDataOwnedByCaller(t *testing.T) {
+	l := fullList(fullPush(svcID, "", 1, pp("a", "z", 1, "a:1", "a:2"), pp("b", "y", 1, "b:1"), pp("c", "z", 1)))
+	want := map[string][]string{"y": {"b:1"}, "z": {"a:1", "a:2"}}
+	check := func(name string) map[string][]string {
+		t.Helper()
+		got := l.update(svcID).Zones
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: Zones = %v, want %v", name, got, want)
+		}
+		return got
+	}
+	first := check("first")
+	first["z"][0] = "scribbled"
+	first["y"] = append(first["y"], "appended")
+	kept := l.decoded.Load().Value() // alive: the update above made it
+	check("cached")
+	if kept == nil || l.decoded.Load().Value() != kept {
+		t.Error("a second update decoded the data again while the first's were alive")
+	}
+	runtime.GC()
+	runtime.GC()
+	check("after GC")
 }
