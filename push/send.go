@@ -220,7 +220,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 			if h.version != k.base {
 				continue
 			}
-			changed, removed := Delta(e.list(h.pubs.decode(), k.filter), cur)
+			changed, removed := deltaOfList(h.pubs, k.filter, cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
 			if delta.Size() < full.Size() {
