@@ -201,24 +201,31 @@ func (im *dcImporter) snapshot() []*dcLink {
 // the version of an import stored after a local write the publishers read
 // missed.
 func (s *Server) datum(dataInfoID string, remote bool) proto.Datum {
+	var b datumBuf
+	s.datumInto(&b, dataInfoID, remote)
+	return b.d
+}
+
+// datumInto is datum written into b's buffers (fetch answers from a pool).
+func (s *Server) datumInto(b *datumBuf, dataInfoID string, remote bool) {
 	if s.dci.idle() {
-		return s.store.Datum(dataInfoID)
+		s.store.DatumInto(&b.d, dataInfoID, &b.data)
+		return
 	}
 	v := s.current(dataInfoID).Version
-	d := s.store.Datum(dataInfoID)
-	d.Version = v
+	s.store.DatumInto(&b.d, dataInfoID, &b.data)
+	b.d.Version = v
 	if !remote {
-		return d
+		return
 	}
 	for _, l := range s.dci.snapshot() {
 		if !l.config().PushRemote {
 			continue
 		}
 		if pubs := l.store.Datum(dataInfoID).Publishers; len(pubs) > 0 {
-			d.Remote = append(d.Remote, proto.DCPublishers{DataCenter: l.name, Publishers: pubs})
+			b.d.Remote = append(b.d.Remote, proto.DCPublishers{DataCenter: l.name, Publishers: pubs})
 		}
 	}
-	return d
 }
 
 // holding reports whether a fetch of slot with remote publishers must wait:

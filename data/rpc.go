@@ -115,7 +115,9 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			reply(c, id, badRequest(err.Error()))
 			return
 		}
-		reply(c, id, s.fetch(m.DataInfoID, m.Remote))
+		b := datumBufs.Get().(*datumBuf)
+		reply(c, id, s.fetch(b, m.DataInfoID, m.Remote)) // encodes it: b is free again
+		b.release()
 	case proto.TypeNodeHeartbeat:
 		var m proto.NodeHeartbeat
 		if err := f.Decode(&m); err != nil {
@@ -371,7 +373,7 @@ func dedupe(changes []proto.DatumVersion) []proto.DatumVersion {
 // fetch returns the datum, or CodeNotLeader when another node leads its
 // slot; with remote, the publishers imported from the data centers that
 // push here too (Datum.Remote). Its version covers both either way.
-func (s *Server) fetch(dataInfoID string, remote bool) proto.Message {
+func (s *Server) fetch(b *datumBuf, dataInfoID string, remote bool) proto.Message {
 	t := s.table.Load()
 	if t == nil {
 		return &proto.Result{Code: proto.CodeNotLeader, Message: "no slot table yet"}
@@ -396,11 +398,11 @@ func (s *Server) fetch(dataInfoID string, remote bool) proto.Message {
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot is importing from a remote data center after a leader change"}
 	}
 	s.m.fetches.Inc()
-	d := s.datum(dataInfoID, remote)
+	s.datumInto(b, dataInfoID, remote)
 	if settle > 0 {
-		d.SettleMs = uint32(min(settle.Milliseconds()+1, math.MaxUint32))
+		b.d.SettleMs = uint32(min(settle.Milliseconds()+1, math.MaxUint32))
 	}
-	return &d
+	return &b.d
 }
 
 func badRequest(msg string) *proto.Result {

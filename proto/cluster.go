@@ -216,9 +216,22 @@ func (m *Datum) AppendBody(dst []byte) []byte {
 
 func (m *Datum) Unmarshal(body []byte) error {
 	r := newReader(body)
+	return m.decode(&r)
+}
+
+// UnmarshalOwned is Unmarshal of a body the caller hands over for good: it
+// must never be written again (a reply's body, which belongs to whoever
+// asked: wire.Link.Request). The decoded strings point into it rather than
+// into a copy, and keep all of it alive while any of them is kept.
+func (m *Datum) UnmarshalOwned(body []byte) error {
+	r := ownedReader(body)
+	return m.decode(&r)
+}
+
+func (m *Datum) decode(r *reader) error {
 	m.DataInfoID = r.string("data info id")
 	m.Version = r.uvarint("version")
-	m.Publishers = readPublishers(&r, m.Publishers)
+	m.Publishers = readPublishers(r, m.Publishers)
 	m.SettleMs = 0
 	if r.more() {
 		m.SettleMs = r.uint32v("settle ms")
@@ -230,7 +243,7 @@ func (m *Datum) Unmarshal(body []byte) error {
 	m.Remote = nil
 	if r.more() && r.s[r.off] == datumRemoteMark {
 		r.off++
-		m.Remote = readRemote(&r)
+		m.Remote = readRemote(r)
 	}
 	return r.done()
 }

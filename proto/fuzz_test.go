@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 )
@@ -20,7 +21,18 @@ func fuzzDecoder(f *testing.F, t Type) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(tt *testing.T, body []byte) {
 		m := New(t)
-		if err := m.Unmarshal(body); err != nil {
+		err := m.Unmarshal(body)
+		if o, ok := New(t).(interface{ UnmarshalOwned([]byte) error }); ok {
+			// Decoding in place must read what Unmarshal reads.
+			errOwned := o.UnmarshalOwned(bytes.Clone(body))
+			if (err == nil) != (errOwned == nil) {
+				tt.Fatalf("Unmarshal: %v; UnmarshalOwned: %v", err, errOwned)
+			}
+			if err == nil && !bytes.Equal(o.(Message).AppendBody(nil), m.AppendBody(nil)) {
+				tt.Fatal("UnmarshalOwned decoded another message than Unmarshal")
+			}
+		}
+		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				tt.Fatalf("error %v does not wrap ErrMalformed", err)
 			}

@@ -14,6 +14,29 @@ func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, remov
 	for i := range old {
 		prev[old[i].RegisterID] = old[i].Version
 	}
+	return deltaFrom(prev, cur)
+}
+
+// deltaOfList is Delta from the publishers of old that a subscriber of zone
+// sees (filterZone), read from the records: a delta needs only the base's
+// register ids and versions, so the base is not decoded.
+func deltaOfList(old List, zone string, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
+	prev := make(map[string]uint64, len(old))
+	remote := false
+	for _, r := range old {
+		remote = remote || r.DataCenter() != ""
+	}
+	for _, r := range old {
+		if zone == proto.GlobalZone || zone == "" && !remote || r.DataCenter() == "" && (zone == "" || r.Zone() == zone) {
+			prev[r.RegisterID()] = r.Version
+		}
+	}
+	return deltaFrom(prev, cur)
+}
+
+// deltaFrom is Delta from a base given as versions by register id; it
+// empties prev.
+func deltaFrom(prev map[string]uint64, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
 	for i := range cur {
 		v, ok := prev[cur[i].RegisterID]
 		if !ok || v != cur[i].Version {

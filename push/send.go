@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
 
@@ -62,9 +61,9 @@ func (e *Engine) pushGroup(id string) {
 	// version, which the engine's version must pass (session/doc.go).
 	var above uint64
 	// base: the oldest version acknowledged by the subscribers of a target,
-	// which a delta must start from (0 when one has nothing yet).
-	// Allocated only when a subscriber needs a push.
-	var base map[pushTarget]uint64
+	// which a delta must start from (0 when one has nothing yet). Taken
+	// from the pool only when a subscriber needs a push.
+	var sc *sendScratch
 	oldest := version // the oldest version a subscriber acknowledged
 	overTotal := e.out.Outbound() > int64(e.cfg.PauseTotal)
 	g.mu.Lock()
@@ -126,11 +125,12 @@ func (e *Engine) pushGroup(id string) {
 		st.attempts++
 		st.seq = t.client.sendSeq.Add(1)
 		g.setSent(sub, st)
-		if base == nil {
-			base = make(map[pushTarget]uint64)
+		if sc == nil {
+			sc = sendScratches.Get().(*sendScratch)
+			defer sc.release()
 		}
-		if b, ok := base[t]; !ok || sub.acked < b {
-			base[t] = sub.acked
+		if b, ok := sc.base[t]; !ok || sub.acked < b {
+			sc.base[t] = sub.acked
 		}
 	}
 	settled := oldest == version // then no subscriber needed a send either
@@ -154,18 +154,18 @@ func (e *Engine) pushGroup(id string) {
 			e.pushGroup(id)
 		}()
 	}
-	if len(base) == 0 {
+	if sc == nil {
 		return
 	}
-	conns := make(map[frameKey][]*netio.Conn)
-	for t, b := range base {
+	for t, b := range sc.base {
 		if t.client.isClosed() {
 			continue
 		}
 		k := frameKey{filter: t.filter, enc: proto.Choose(t.client.Enc), base: b, attrs: t.client.Attrs}
-		conns[k] = append(conns[k], t.client.conn)
+		sc.add(k, t.client.conn)
 	}
-	for k, cs := range conns {
+	for _, fc := range sc.frames {
+		k, cs := fc.key, fc.conns
 		frame := e.frame(en, k)
 		if frame == nil {
 			continue
@@ -220,7 +220,7 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 			if h.version != k.base {
 				continue
 			}
-			changed, removed := Delta(e.list(h.pubs.decode(), k.filter), cur)
+			changed, removed := deltaOfList(h.pubs, k.filter, cur)
 			delta := full
 			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
 			if delta.Size() < full.Size() {

@@ -50,6 +50,10 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 			return
 		}
 	}
+	if f.Header.Type == proto.TypePushAck {
+		h.pushAck(c, cc, reqID, f.Body)
+		return
+	}
 	m := proto.New(f.Header.Type)
 	if m == nil {
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("unknown message type %d", f.Header.Type))
@@ -85,17 +89,6 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 		h.answer(c, reqID, h.s.subscribe(cc, m))
 	case *proto.UnregisterSubscriber:
 		h.answer(c, reqID, h.s.unsubscribe(cc, m))
-	case *proto.PushAck:
-		// A Resync costs a full push, or a fetch from the data leader: it
-		// takes a token of the registration limits (a reconnecting client's
-		// resyncs fit their burst). One-way, so a refusal is counted and
-		// logged, not answered; the client's retry asks again.
-		if m.Resync {
-			if code, _ := h.s.limits.register(cc); code != proto.CodeOK {
-				return
-			}
-		}
-		h.s.push.Ack(cc.sub, m)
 	case *proto.Move:
 		// From a client: it is moving to another session (rebalancing)
 		// and will close this connection; its publishers stay meanwhile.
@@ -110,6 +103,27 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 	default:
 		h.reply(c, reqID, proto.CodeUnknownType, fmt.Sprintf("%s is not a client request", m.Type()))
 	}
+}
+
+// pushAck handles an ack, the one frame a client sends for every push:
+// decoded into a value of its own, not a message allocated per frame.
+func (h clientHandler) pushAck(c *netio.Conn, cc *clientConn, reqID uint64, body []byte) {
+	var m proto.PushAck
+	if err := m.Unmarshal(body); err != nil {
+		badRequests.Inc()
+		h.reply(c, reqID, proto.CodeBadRequest, err.Error())
+		return
+	}
+	// A Resync costs a full push, or a fetch from the data leader: it
+	// takes a token of the registration limits (a reconnecting client's
+	// resyncs fit their burst). One-way, so a refusal is counted and
+	// logged, not answered; the client's retry asks again.
+	if m.Resync {
+		if code, _ := h.s.limits.register(cc); code != proto.CodeOK {
+			return
+		}
+	}
+	h.s.push.Ack(cc.sub, &m)
 }
 
 func (h clientHandler) handshake(c *netio.Conn, cc *clientConn, reqID uint64, m *proto.Handshake) {

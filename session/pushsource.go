@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roster-registry/roster/internal/pubrec"
@@ -15,7 +16,7 @@ import (
 // own publishers, application datums handed to the app state (it merges
 // their instances into interfaces).
 type datumSource struct {
-	fetch  func(ctx context.Context, id string) (*proto.Datum, error)
+	fetch  func(ctx context.Context, id string, into *proto.Datum) error
 	reg    *registry
 	apps   *appState
 	config *configCopy // answers the watched config's ids (watch.go)
@@ -25,11 +26,20 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 	if proto.IsConfigID(id) {
 		return d.config.datum(id)
 	}
-	raw, err := d.fetch(ctx, id)
-	if err != nil {
+	app := strings.HasSuffix(id, "#@#"+proto.AppGroup)
+	var raw *proto.Datum
+	if app {
+		raw = new(proto.Datum) // kept whole by the app state
+	} else {
+		// Nothing of the reply is kept (pushList, appendRemote): its
+		// decoded form is reused from fetch to fetch.
+		raw = fetchedDatums.Get().(*proto.Datum)
+		defer releaseFetched(raw)
+	}
+	if err := d.fetch(ctx, id, raw); err != nil {
 		return push.Datum{}, err
 	}
-	if strings.HasSuffix(id, "#@#"+proto.AppGroup) {
+	if app {
 		d.apps.fetchedApp(id, raw)
 	}
 	out := push.Datum{Version: raw.Version, Hash: raw.Hash(), Settle: time.Duration(raw.SettleMs) * time.Millisecond}
@@ -40,6 +50,25 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 		out.Publishers = appendRemote(out.Publishers, raw.Remote)
 	}
 	return out, nil
+}
+
+// fetchedDatums holds decoded fetch replies for reuse: a storm decodes
+// thousands a second, each garbage once its push list is built.
+var fetchedDatums = sync.Pool{New: func() any { return new(proto.Datum) }}
+
+// maxPooledPublishers bounds what a pooled reply keeps: one huge datum's
+// publishers are left to the collector rather than held for later fetches.
+const maxPooledPublishers = 4096
+
+// releaseFetched clears d, so that it keeps no reply's body alive (its
+// strings point into it), and pools it unless it grew too large.
+func releaseFetched(d *proto.Datum) {
+	if cap(d.Publishers) > maxPooledPublishers {
+		return
+	}
+	clear(d.Publishers) // beyond len: cleared by an earlier release, or never used
+	*d = proto.Datum{Publishers: d.Publishers[:0]}
+	fetchedDatums.Put(d)
 }
 
 // appendRemote appends the publishers imported from linked data centers,

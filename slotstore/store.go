@@ -2,6 +2,7 @@ package slotstore
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unique"
@@ -122,24 +123,39 @@ func (s *Store) Remove(sessionID string, dataInfoID, registerID string, version 
 // with each other; they are immutable, but the slices must not be appended to
 // in place across publishers (they are capped, so append copies).
 func (s *Store) Datum(dataInfoID string) proto.Datum {
+	var out proto.Datum
+	s.DatumInto(&out, dataInfoID, nil)
+	return out
+}
+
+// DatumInto is Datum written over *out, reusing the capacity of
+// out.Publishers and, when data is not nil, of *data, which receives the
+// publishers' data strings: a data node answering fetch after fetch with
+// the same buffers allocates nothing for them once they have grown. *out
+// must not be read after the buffers are reused.
+func (s *Store) DatumInto(out *proto.Datum, dataInfoID string, data *[]string) {
+	pubs := out.Publishers[:0]
+	*out = proto.Datum{DataInfoID: dataInfoID, Publishers: pubs}
 	d := s.lookup(dataInfoID)
 	if d == nil {
-		return proto.Datum{DataInfoID: dataInfoID}
+		return
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	out := proto.Datum{DataInfoID: d.id, Version: d.version.Load()}
+	out.DataInfoID, out.Version = d.id, d.version.Load()
 	if len(d.pubs) == 0 {
-		return out
+		return
 	}
-	out.Publishers = make([]proto.Publisher, len(d.pubs))
-	data := make([]string, 0, d.data)
+	out.Publishers = slices.Grow(pubs, len(d.pubs))[:len(d.pubs)]
+	if data == nil {
+		data = new([]string)
+	}
+	*data = slices.Grow((*data)[:0], d.data)
 	i := 0
 	for _, r := range d.pubs {
-		r.Fill(d.id, &out.Publishers[i], &data)
+		r.Fill(d.id, &out.Publishers[i], data)
 		i++
 	}
-	return out
 }
 
 // Version returns the version of dataInfoID, 0 if the store has no such datum.

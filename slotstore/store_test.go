@@ -189,6 +189,49 @@ func TestDatumRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDatumIntoReuses checks that DatumInto over buffers that held a larger
+// datum (with attributes) gives exactly the datum asked for, and, once the
+// buffers have grown, allocates nothing for publishers without attributes:
+// a data node answers every fetch with pooled buffers.
+func TestDatumIntoReuses(t *testing.T) {
+	s, _ := newTestStore(t)
+	big := []proto.Publisher{
+		{DataInfoID: "big", RegisterID: "b1", Data: []string{"x", "y"}, Attrs: []proto.Attr{{Key: "k", Value: "v"}}, Version: 1},
+		{DataInfoID: "big", RegisterID: "b2", Data: []string{"z"}, Version: 1},
+		{DataInfoID: "big", RegisterID: "b3", Version: 1},
+	}
+	small := []proto.Publisher{{DataInfoID: testID, RegisterID: "s1", Data: []string{"10.0.0.1:1"}, Zone: "z", Version: 2}}
+	for _, ps := range [][]proto.Publisher{big, small} {
+		for i := range ps {
+			if _, ok := s.Put("A", &ps[i]); !ok {
+				t.Fatal("Put refused")
+			}
+		}
+	}
+	var d proto.Datum
+	var data []string
+	s.DatumInto(&d, "big", &data)
+	checkPubs(t, d.Publishers, big)
+	d.SettleMs = 7
+	s.DatumInto(&d, testID, &data)
+	if d.DataInfoID != testID || d.Version != s.Version(testID) || d.SettleMs != 0 || d.Remote != nil {
+		t.Fatalf("DatumInto over a used buffer = %+v", d)
+	}
+	checkPubs(t, d.Publishers, small)
+	if d.Publishers[0].Attrs != nil {
+		t.Fatalf("attributes of an earlier datum left: %v", d.Publishers[0].Attrs)
+	}
+	s.DatumInto(&d, "missing", &data)
+	if d.DataInfoID != "missing" || d.Version != 0 || len(d.Publishers) != 0 {
+		t.Fatalf("DatumInto(missing) = %+v", d)
+	}
+	// Attributes are the one thing made per publisher (pubrec.Rec.Fill).
+	s.DatumInto(&d, "big", &data)
+	if n := testing.AllocsPerRun(10, func() { s.DatumInto(&d, testID, &data) }); n != 0 {
+		t.Fatalf("DatumInto with grown buffers allocates %v times", n)
+	}
+}
+
 // TestPutCopiesStrings checks that the store keeps none of the caller's
 // strings: decoders slice them out of one frame, which must be freed.
 func TestPutCopiesStrings(t *testing.T) {

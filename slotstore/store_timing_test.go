@@ -158,6 +158,21 @@ func BenchmarkDatum(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/pub")
 		})
+		// DatumInto with buffers reused, as a data node answers fetches.
+		b.Run(fmt.Sprintf("pubs=%d/into", n), func(b *testing.B) {
+			s, ps := filledStore(b, 1, n)
+			id := ps[0].DataInfoID
+			var d proto.Datum
+			var data []string
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if s.DatumInto(&d, id, &data); len(d.Publishers) != n {
+					b.Fatalf("%d publishers", len(d.Publishers))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/pub")
+		})
 	}
 }
 

@@ -27,7 +27,8 @@ func (f Frame) Decode(m proto.Message) error {
 }
 
 // Requester sends a request and waits for its reply; *Conn, *Link and
-// *Client implement it.
+// *Client implement it. The reply's Body belongs to the caller: nothing
+// writes it again (Call decodes a Datum pointing into it).
 type Requester interface {
 	Request(ctx context.Context, m proto.Message) (Frame, error)
 }
@@ -57,10 +58,24 @@ func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
 		}
 		return nil
 	}
+	if o, ok := resp.(ownedUnmarshaler); ok && f.Header.Type == resp.Type() {
+		// The reply's body is this call's (Requester.Request): decode it
+		// without the copy Unmarshal makes.
+		if err := o.UnmarshalOwned(f.Body); err != nil {
+			return fmt.Errorf("cannot complete %s: cannot decode %s: %w", req.Type(), resp.Type(), err)
+		}
+		return nil
+	}
 	if err := f.Decode(resp); err != nil {
 		return fmt.Errorf("cannot complete %s: %w", req.Type(), err)
 	}
 	return nil
+}
+
+// ownedUnmarshaler is a reply that can decode a body handed over for good
+// (proto.Datum: a fetch's reply, the largest), pointing into it.
+type ownedUnmarshaler interface {
+	UnmarshalOwned(body []byte) error
 }
 
 // Replier answers requests: a Link, a server's connection (netio.Conn).
