@@ -77,10 +77,14 @@ func (s *Server) release(t *slotstore.Table) {
 	}
 	for slot := range uint32(t.Slots()) {
 		// Checked against the newest table too: one that just gave the
-		// slot back must not lose the writes it already took.
-		if !t.Holds(s.name, slot) && !s.table.Load().Holds(s.name, slot) {
-			s.store.DropSlot(slot)
+		// slot back must not lose the writes it already took. A table
+		// giving it back may also come while the drop runs, so the drop
+		// asks again before each datum (see DropSlotWhile); the copy is
+		// forgotten first, so a promotion meanwhile rebuilds the slot.
+		released := func() bool { return !s.table.Load().Holds(s.name, slot) }
+		if !t.Holds(s.name, slot) && released() {
 			s.slots.dropped(slot)
+			s.store.DropSlotWhile(slot, released)
 		}
 	}
 	s.peers.prune(func(addr string) bool {

@@ -27,7 +27,7 @@ func (s *Server) serveDCSlotTable(c *netio.Conn, id uint64, f netio.Frame) {
 		return
 	}
 	s.mu.Lock()
-	t, leads, hint := s.table, s.isLeaderLocked(time.Now()), s.leaderHintLocked()
+	t, leads, hint := s.saved, s.isLeaderLocked(time.Now()), s.leaderHintLocked() // stored only, as for local nodes
 	s.mu.Unlock()
 	switch {
 	case !leads:

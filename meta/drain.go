@@ -231,8 +231,10 @@ func (s *Server) drainNodeLocked(id string) DrainNodeJSON {
 	if o, ok := s.drainOrders[id]; ok {
 		j.Order = orderName(o)
 	}
-	if n.role == proto.RoleData && s.table != nil {
-		for _, sl := range s.table.Slots {
+	// Counted in the table handed to nodes: the one taking the node's
+	// slots away may not be stored yet.
+	if n.role == proto.RoleData && s.saved != nil {
+		for _, sl := range s.saved.Slots {
 			if sl.Leader == n.info.RPCAddr {
 				j.Leaders++
 			}

@@ -97,6 +97,7 @@ func (s *Server) takeOverLocked(epoch uint64, stored *proto.SlotTable, now time.
 	s.leading = true
 	s.leaseEpoch = epoch
 	s.table = stored
+	s.saved = stored
 	s.slotSince = nil
 	if stored != nil {
 		s.markChangedLocked(nil, stored) // when each slot changed is unknown: from now on
@@ -135,6 +136,7 @@ func (s *Server) stepDownLocked(reason string) {
 	s.leading = false
 	s.deadline = time.Time{}
 	s.table = nil
+	s.saved = nil
 	s.presumed = nil
 	s.maxNodeEpoch = 0
 	s.reg = newRegistry()

@@ -224,8 +224,9 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if hb.Role == proto.RoleSession {
 		reply.Loads = s.reg.loads()
 	}
-	if s.table != nil && hb.SlotTableEpoch < s.table.Epoch {
-		reply.SlotTable = s.table
+	// Only a stored table: its epoch can never name another one (see saved).
+	if s.saved != nil && hb.SlotTableEpoch < s.saved.Epoch {
+		reply.SlotTable = s.saved
 	}
 	s.fillNodeConfigLocked(hb, reply)
 	s.drainReplyLocked(hb, reply)

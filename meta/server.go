@@ -54,7 +54,13 @@ type Server struct {
 	presumed    []string // data nodes presumed alive during the grace period
 	reg         registry
 	table       *proto.SlotTable // current table; never modified once set
-	slotSince   []uint64         // per slot, the table epoch its replicas last changed at
+	// saved is the newest table of this leadership known stored (or the
+	// one loaded at take-over): the only one handed to nodes. A table
+	// handed out unsaved could be lost with this leader, and its epoch
+	// issued again by the next one with other contents; nodes take only
+	// a higher epoch, so they would keep two tables of one epoch.
+	saved     *proto.SlotTable
+	slotSince []uint64 // per slot, the table epoch its replicas last changed at
 	// maxNodeEpoch is the highest table epoch a node reported; the next
 	// table is issued above it.
 	maxNodeEpoch uint64
@@ -92,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	s.refuse = netio.Refuser{Metric: "roster_meta_unauthorized_total", Logger: s.log}
 	s.m = newServerMetrics(s)
 	s.cfg.Store = newTimedStore(cfg.Store, s.m.set)
-	s.persist = newPersister(s.cfg.Store, s.log, s.m)
+	s.persist = newPersister(s.cfg.Store, s.log, s.m, s.tableSaved)
 	maxConns, maxPerIP := netio.NodeConnCaps()
 	s.rpc = netio.NewServer(netio.ServerConfig{
 		Name:          "meta",

@@ -96,13 +96,41 @@ func (s *Server) syncedLocked(addr string, slot uint32) bool {
 	return s.reg.synced(addr, slot, s.slotSince[slot])
 }
 
+// tableSaved takes the final outcome of saving t under lease epoch fence.
+// A stored table of this leadership may be handed to nodes from now on. A
+// table refused as stale while still the current one means the store
+// holds a higher epoch, saved by the previous leader after this one loaded
+// the table (before this one wrote anything with its fence): that epoch
+// may name other contents, so the table is issued again above it, until
+// one is stored: one round per table that leader issued unsaved, at most.
+func (s *Server) tableSaved(t *proto.SlotTable, fence uint64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.leading || s.leaseEpoch != fence {
+		return
+	}
+	switch {
+	case err == nil:
+		if s.saved == nil || t.Epoch > s.saved.Epoch {
+			s.saved = t
+		}
+	case errors.Is(err, store.ErrStaleEpoch) && s.table == t:
+		cp := *t // issueLocked numbers it above t
+		s.issueLocked(&cp, "slot table issued again above a stored epoch")
+	}
+}
+
 // persister saves tables in the background: a database outage delays the
-// save, never the cluster. Only the newest table matters; an older one not
-// saved yet is dropped.
+// save and the hand-out of the table (see Server.saved), never the
+// meta node. Only the newest table matters; an older one not saved yet is
+// dropped.
 type persister struct {
 	st  store.Store
 	log *slog.Logger
 	m   *serverMetrics
+	// done is told the outcome of each save that is final: err is nil
+	// (stored), ErrStaleEpoch or ErrFenced.
+	done func(t *proto.SlotTable, fence uint64, err error)
 
 	mu    sync.Mutex
 	t     *proto.SlotTable // newest table not saved yet
@@ -110,8 +138,8 @@ type persister struct {
 	wake  chan struct{}
 }
 
-func newPersister(st store.Store, log *slog.Logger, m *serverMetrics) *persister {
-	return &persister{st: st, log: log, m: m, wake: make(chan struct{}, 1)}
+func newPersister(st store.Store, log *slog.Logger, m *serverMetrics, done func(*proto.SlotTable, uint64, error)) *persister {
+	return &persister{st: st, log: log, m: m, done: done, wake: make(chan struct{}, 1)}
 }
 
 // put queues t for saving with the lease epoch fence.
@@ -182,6 +210,7 @@ func (p *persister) saveOnce(ctx context.Context) error {
 			p.t = nil
 		}
 		p.mu.Unlock()
+		p.done(t, fence, err)
 	}
 	switch {
 	case err == nil:

@@ -104,21 +104,38 @@ func (s *Store) BumpSlot(slot uint32) []proto.DatumVersion {
 // DropSlot deletes everything of slot, for a node that no longer holds it.
 // Versions issued later, should the slot come back, stay above the dropped ones.
 func (s *Store) DropSlot(slot uint32) {
+	s.DropSlotWhile(slot, nil)
+}
+
+// DropSlotWhile deletes slot's datums one by one as long as released (nil:
+// always) reports that the node still does not hold the slot, and reports
+// whether it deleted them all. released is asked for each datum under the
+// datum's lock: a writer that saw a table giving the slot back before it
+// locked a datum is seen by the ask, so the drop stops before what it
+// wrote, while what the drop already deleted was deleted before that
+// writer (and the comparisons of the slot's new holding) could see it.
+func (s *Store) DropSlotWhile(slot uint32, released func() bool) bool {
 	m := s.slot(slot)
 	if m == nil {
-		return
+		return true
 	}
+	all := true
 	m.Range(func(_ string, d *datum) bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.dead {
 			return true
 		}
+		if released != nil && !released() {
+			all = false
+			return false
+		}
 		s.live.Add(int64(-len(d.pubs)))
 		s.tombs.Add(int64(-len(d.tombs)))
 		s.deleteLocked(m, d)
 		return true
 	})
+	return all
 }
 
 // deleteLocked removes d from m. Writers holding d find it dead and look the

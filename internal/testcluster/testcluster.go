@@ -58,8 +58,8 @@ type Cluster struct {
 }
 
 // Start starts meta, then the data nodes, then the sessions, waits until
-// every slot has a leader and every session holds the table, and stops
-// everything when the test ends.
+// every slot has a leader and every session and data node holds the table,
+// and stops everything when the test ends.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	if opts.DataNodes == 0 {
@@ -269,7 +269,8 @@ func (c *Cluster) SessionAddrs() []string {
 	return out
 }
 
-// WaitReady waits until every slot has a leader known to every session.
+// WaitReady waits until every slot has a leader known to every session,
+// and every data node holds meta's current table.
 func (c *Cluster) WaitReady() {
 	c.t.Helper()
 	Eventually(c.t, 15*time.Second, func() bool {
@@ -287,8 +288,15 @@ func (c *Cluster) WaitReady() {
 				return false
 			}
 		}
+		// Meta hands out a table once it is stored, so a data node may
+		// get it a heartbeat after meta issued it.
+		for _, d := range c.Data {
+			if dt := d.Table(); dt == nil || dt.Epoch() < t.Epoch {
+				return false
+			}
+		}
 		return true
-	}, "every slot led and every session holding the table")
+	}, "every slot led and every session and data node holding the table")
 }
 
 func (c *Cluster) stop() {
