@@ -89,3 +89,19 @@ func (m *Push) Size() int {
 	}
 	return n + sizeUvarint(uint64(k))
 }
+
+// Size is the length of the body AppendBody writes. A data node's notice of
+// a storm's changes names thousands of datums: built in a growing buffer,
+// it was copied at each doubling.
+func (m *ChangeNotify) Size() int {
+	n := sizeUvarint(uint64(len(m.Changes)))
+	hashed := false
+	for _, c := range m.Changes {
+		n += sizeString(c.DataInfoID) + sizeUvarint(c.Version)
+		hashed = hashed || c.Hash != 0
+	}
+	if hashed {
+		n += 8 * len(m.Changes)
+	}
+	return n
+}

@@ -26,4 +26,7 @@ func TestSizeMatchesEncoding(t *testing.T) {
 	f(&Push{DataInfoID: "d", Zone: "z", Version: 1 << 20, BaseVersion: 127, Count: math.MaxUint32, Hash: 1,
 		Publishers: []PushPublisher{{RegisterID: long, Zone: "z", Version: 128, Data: []string{long, ""}}, {}},
 		Removed:    []string{"x", long}})
+	f(&ChangeNotify{})
+	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: long, Version: 1 << 40}, {DataInfoID: "d"}}})
+	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: "d", Version: 3}, {DataInfoID: long, Hash: 7}}})
 }
