@@ -8,8 +8,8 @@ import (
 
 // hashSet is an open-addressed hash set of pointers (linear probing, at
 // most 4/5 full), 8 bytes a slot, each entry found by its key (K, given by
-// P from the entry itself). The engine holds an entry per subscriber in a
-// group's and per group in a client's: a Go map spends 16 bytes a slot on
+// P from the entry itself). The engine holds an entry per group in each
+// client's that has subscribers in it: a Go map spends 16 bytes a slot on
 // a pointer key even with an empty value (a trailing zero-size value is
 // padded), 24 on a string key with a pointer value, at most 7/8 full,
 // doubling. A hash picks its slot by multiplying, not masking, so any
@@ -142,20 +142,11 @@ func (t *hashSet[E, K, P]) all() iter.Seq[*E] {
 	}
 }
 
-// byRegisterID keys a group's subscribers by their register id.
-type byRegisterID struct{}
-
-func (byRegisterID) key(s *subscriber) string { return s.registerID }
-func (byRegisterID) hash(k string) uint64     { return maphash.String(setSeed, k) }
-
 // byGroup keys a client's groups by themselves.
 type byGroup struct{}
 
 func (byGroup) key(g *group) *group  { return g }
 func (byGroup) hash(g *group) uint64 { return maphash.Comparable(setSeed, g) }
-
-// subTable is a group's subscribers by register id.
-type subTable = hashSet[subscriber, string, byRegisterID]
 
 // groupSet is the groups a client has subscribers in.
 type groupSet = hashSet[group, *group, byGroup]

@@ -13,9 +13,10 @@ import (
 // recorded, when the registerId is a subscriber of another owner's client.
 // Its first push follows PushNew.
 func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, err error) {
-	// Copies: both strings are part of a decoded frame, which they would keep.
-	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c,
-		kind: unique.Make(subKind{zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
+	// A copy: the string is part of a decoded frame, which it would keep
+	// (unique.Make copies the zone).
+	sub := subscriber{registerID: strings.Clone(s.RegisterID),
+		kind: unique.Make(subKind{client: c, zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
 	e.mu.Lock()
 	g, exists := e.groups[id]
 	if !exists {
@@ -25,15 +26,10 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 		e.groups[g.id] = g
 	}
 	g.mu.Lock()
-	old := g.subs.get(sub.registerID)
-	had := old != nil
-	if had && old.client.Owner != c.Owner {
+	if old := g.subs.get(sub.registerID); old != nil && old.client().Owner != c.Owner {
 		g.mu.Unlock()
 		e.mu.Unlock()
 		return false, ErrOwned // a group with another's subscriber is not empty: nothing to undo
-	}
-	if had && old.client != c {
-		g.unindex(old) // moved to c (a replay on a new connection)
 	}
 	g.put(sub)
 	g.mu.Unlock()
@@ -66,7 +62,7 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 	if s == nil {
 		return proto.Owner{}, false
 	}
-	return s.client.Owner, true
+	return s.client().Owner, true
 }
 
 // Unsubscribe drops c's subscriber registerID of id. It reports whether
@@ -79,10 +75,8 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 		return false, false
 	}
 	g.mu.Lock()
-	if s := g.subs.get(registerID); s != nil && s.client == c {
-		g.subs.del(s)
-		g.unindex(s)
-		g.shrunk()
+	if s := g.subs.get(registerID); s != nil && s.client() == c {
+		g.remove(registerID)
 		removed = true
 	}
 	empty := g.subs.len() == 0
@@ -100,18 +94,13 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 	for _, g := range c.close() {
 		e.mu.Lock()
 		g.mu.Lock()
-		var mine []*subscriber // collected first: deleting moves subs' entries
+		var mine []string // collected first: deleting moves subs' entries
 		for s := range g.subsOf(c) {
-			mine = append(mine, s)
+			mine = append(mine, s.registerID)
 		}
-		for _, s := range mine {
-			g.subs.del(s)
-			g.forget(s)
-			s.next = nil
-		}
-		if g.heads != nil {
-			delete(g.heads, c)
-			g.shrunk()
+		for _, rid := range mine {
+			g.subs.del(rid)
+			g.forget(rid)
 		}
 		c.leave(g)
 		empty := g.subs.len() == 0
