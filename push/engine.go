@@ -143,7 +143,7 @@ type Engine struct {
 	compressAbove atomic.Int64
 
 	mu     sync.RWMutex // guards groups; before group.mu (LOCKS.md)
-	groups map[string]*group
+	groups groupTable
 
 	scheduled *queue.Set[string] // groups to push off the event loops
 	fetches   *queue.Set[string] // datums to fetch
@@ -165,7 +165,7 @@ type Engine struct {
 func New(cfg Config, src Source, merge Merger, out Sender) *Engine {
 	cfg.setDefaults()
 	e := &Engine{cfg: cfg, log: cfg.Logger, src: src, merge: merge, out: out,
-		cache: xsync.NewMapOf[string, *entry](), groups: make(map[string]*group),
+		cache:     xsync.NewMapOf[string, *entry](),
 		scheduled: queue.New[string]("push_scheduled"), fetches: queue.New[string]("push_fetch"),
 		retries: make(map[string]time.Time), retryWake: make(chan struct{}, 1)}
 	e.debounce = NewDebouncer(cfg.Debounce, cfg.MaxDebounce, func(id string, version uint64) {
@@ -265,7 +265,7 @@ func (e *Engine) entry(id string) *entry {
 func (e *Engine) group(id string) *group {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.groups[id]
+	return e.groups.get(id)
 }
 
 // markUnsettled puts g in the set the retry loop visits.

@@ -148,5 +148,15 @@ type byGroup struct{}
 func (byGroup) key(g *group) *group  { return g }
 func (byGroup) hash(g *group) uint64 { return maphash.Comparable(setSeed, g) }
 
+// byID keys the engine's groups by their dataInfoId.
+type byID struct{}
+
+func (byID) key(g *group) string   { return g.id }
+func (byID) hash(id string) uint64 { return maphash.String(setSeed, id) }
+
+// groupTable is the engine's groups by dataInfoId: 8 bytes a slot, where
+// a map of string to pointer spent 24 (and a control byte).
+type groupTable = hashSet[group, string, byID]
+
 // groupSet is the groups a client has subscribers in.
 type groupSet = hashSet[group, *group, byGroup]

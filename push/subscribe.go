@@ -18,12 +18,13 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 	sub := subscriber{registerID: strings.Clone(s.RegisterID),
 		kind: unique.Make(subKind{client: c, zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
 	e.mu.Lock()
-	g, exists := e.groups[id]
+	g := e.groups.get(id)
+	exists := g != nil
 	if !exists {
 		// The cache entry's copy of id (PushNew makes the entry next):
 		// one string a datum, not two.
 		g = newGroup(e.entry(id).id)
-		e.groups[g.id] = g
+		e.groups.put(g)
 	}
 	g.mu.Lock()
 	if old := g.subs.get(sub.registerID); old != nil && old.client().Owner != c.Owner {
@@ -70,8 +71,8 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	g, ok := e.groups[id]
-	if !ok {
+	g := e.groups.get(id)
+	if g == nil {
 		return false, false
 	}
 	g.mu.Lock()
@@ -82,7 +83,7 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 	empty := g.subs.len() == 0
 	g.mu.Unlock()
 	if empty {
-		delete(e.groups, id)
+		e.groups.del(g)
 		e.markSettled(g)
 	}
 	return removed, removed && empty
@@ -105,8 +106,8 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 		c.leave(g)
 		empty := g.subs.len() == 0
 		g.mu.Unlock()
-		if empty && e.groups[g.id] == g {
-			delete(e.groups, g.id)
+		if empty && e.groups.get(g.id) == g {
+			e.groups.del(g)
 			e.markSettled(g)
 			emptied = append(emptied, g.id)
 		}
@@ -129,9 +130,9 @@ func (e *Engine) Subscribed(id string) bool { return e.group(id) != nil }
 func (e *Engine) SubscribedIDs() []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	out := make([]string, 0, len(e.groups))
-	for id := range e.groups {
-		out = append(out, id)
+	out := make([]string, 0, e.groups.len())
+	for g := range e.groups.all() {
+		out = append(out, g.id)
 	}
 	return out
 }
@@ -141,8 +142,8 @@ func (e *Engine) SubscribedIDs() []string {
 func (e *Engine) RangeSubscribed(fn func(id string)) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for id := range e.groups {
-		fn(id)
+	for g := range e.groups.all() {
+		fn(g.id)
 	}
 }
 
@@ -150,12 +151,12 @@ func (e *Engine) RangeSubscribed(fn func(id string)) {
 func (e *Engine) Counts() (groups, subscribers int) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for _, g := range e.groups {
+	for g := range e.groups.all() {
 		g.mu.Lock()
 		subscribers += g.subs.len()
 		g.mu.Unlock()
 	}
-	return len(e.groups), subscribers
+	return e.groups.len(), subscribers
 }
 
 // SubscriberCount is the number of subscribers of id here.
