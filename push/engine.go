@@ -142,8 +142,14 @@ type Engine struct {
 	// SetCompressAbove.
 	compressAbove atomic.Int64
 
-	mu     sync.RWMutex // guards groups; before group.mu (LOCKS.md)
+	mu     sync.RWMutex // guards groups, numbered and freeNums; before group.mu (LOCKS.md)
 	groups groupTable
+	// numbered holds the groups by number (group.num; nil: free), which
+	// clients list theirs by: 4 bytes a slot in a client's set, not 8.
+	// freeNums are the free numbers, taken first, so the array is as long
+	// as the most groups there were at once.
+	numbered []*group
+	freeNums []uint32
 
 	scheduled *queue.Set[string] // groups to push off the event loops
 	fetches   *queue.Set[string] // datums to fetch
@@ -266,6 +272,45 @@ func (e *Engine) group(id string) *group {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.groups.get(id)
+}
+
+// newGroup makes id's group and numbers it. e.mu must be held.
+func (e *Engine) newGroup(id string) *group {
+	g := &group{id: id}
+	if n := len(e.freeNums); n > 0 {
+		g.num = e.freeNums[n-1]
+		e.freeNums = e.freeNums[:n-1]
+		e.numbered[g.num] = g
+	} else {
+		g.num = uint32(len(e.numbered))
+		e.numbered = append(e.numbered, g)
+	}
+	e.groups.put(g)
+	return g
+}
+
+// dropGroup forgets g, emptied, and frees its number. e.mu must be held.
+func (e *Engine) dropGroup(g *group) {
+	e.groups.del(g)
+	e.numbered[g.num] = nil
+	e.freeNums = append(e.freeNums, g.num)
+	e.markSettled(g)
+}
+
+// groupsOf returns the groups numbered nums (from Client.groups), leaving
+// out numbers freed since. A number may have gone to another group
+// meanwhile: the caller finds none of the client's subscribers in it
+// then, or ones the client added since.
+func (e *Engine) groupsOf(nums []uint32) []*group {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]*group, 0, len(nums))
+	for _, n := range nums {
+		if int(n) < len(e.numbered) && e.numbered[n] != nil {
+			out = append(out, e.numbered[n])
+		}
+	}
+	return out
 }
 
 // markUnsettled puts g in the set the retry loop visits.

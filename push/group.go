@@ -61,7 +61,10 @@ type sendState struct {
 type group struct {
 	id string
 
-	mu   sync.Mutex
+	mu sync.Mutex
+	// num is the group's number (Engine.numbered), by which clients list
+	// the groups they have subscribers in; fixed while it is the engine's.
+	num  uint32
 	subs subTable // by registerId (the subscriber's own string) and by client
 	// out: the subscribers a push went to that have not acknowledged it,
 	// by registerId, nil when none (the group settled). A side table, so
@@ -124,10 +127,6 @@ func (g *group) setHeldOf(registerID string, v uint64) {
 func (g *group) forget(registerID string) {
 	g.clearSentOf(registerID)
 	g.setHeldOf(registerID, 0)
-}
-
-func newGroup(id string) *group {
-	return &group{id: id}
 }
 
 // smallGroup is the most subscribers a group scans (subTable); a larger

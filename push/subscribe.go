@@ -23,8 +23,7 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 	if !exists {
 		// The cache entry's copy of id (PushNew makes the entry next):
 		// one string a datum, not two.
-		g = newGroup(e.entry(id).id)
-		e.groups.put(g)
+		g = e.newGroup(e.entry(id).id)
 	}
 	g.mu.Lock()
 	if old := g.subs.get(sub.registerID); old != nil && old.client().Owner != c.Owner {
@@ -83,8 +82,7 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 	empty := g.subs.len() == 0
 	g.mu.Unlock()
 	if empty {
-		e.groups.del(g)
-		e.markSettled(g)
+		e.dropGroup(g)
 	}
 	return removed, removed && empty
 }
@@ -92,8 +90,13 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 // Drop forgets a closed client's subscribers and returns the dataInfoIds
 // left with none here.
 func (e *Engine) Drop(c *Client) (emptied []string) {
-	for _, g := range c.close() {
+	for _, n := range c.close() {
 		e.mu.Lock()
+		g := e.numbered[n] // c's group, one it joined since, or none (c has none left in it)
+		if g == nil {
+			e.mu.Unlock()
+			continue
+		}
 		g.mu.Lock()
 		var mine []string // collected first: deleting moves subs' entries
 		for s := range g.subsOf(c) {
@@ -106,9 +109,8 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 		c.leave(g)
 		empty := g.subs.len() == 0
 		g.mu.Unlock()
-		if empty && e.groups.get(g.id) == g {
-			e.groups.del(g)
-			e.markSettled(g)
+		if empty {
+			e.dropGroup(g)
 			emptied = append(emptied, g.id)
 		}
 		e.mu.Unlock()
@@ -188,20 +190,20 @@ func (e *Engine) Subscribers(id string) []SubscriberInfo {
 // ClientSubscribers describes the subscribers of c.
 func (e *Engine) ClientSubscribers(c *Client) []SubscriberInfo {
 	var out []SubscriberInfo
-	eachOf(c, func(g *group, s *subscriber) { out = append(out, g.info(s)) })
+	e.eachOf(c, func(g *group, s *subscriber) { out = append(out, g.info(s)) })
 	return out
 }
 
 // ClientSubscriberCount is the number of subscribers of c.
 func (e *Engine) ClientSubscriberCount(c *Client) int {
 	n := 0
-	eachOf(c, func(*group, *subscriber) { n++ })
+	e.eachOf(c, func(*group, *subscriber) { n++ })
 	return n
 }
 
 // eachOf calls fn for every subscriber of c, with its group locked.
-func eachOf(c *Client, fn func(*group, *subscriber)) {
-	for _, g := range c.groups() {
+func (e *Engine) eachOf(c *Client, fn func(*group, *subscriber)) {
+	for _, g := range e.groupsOf(c.groups()) {
 		g.mu.Lock()
 		for s := range g.subsOf(c) {
 			fn(g, s)

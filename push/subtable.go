@@ -193,8 +193,9 @@ func (t *subTable) reindex() {
 }
 
 // posTable is an open-addressed table (linear probing) of positions in a
-// subTable, each stored plus one (0: a free slot), several of them perhaps
-// of one key. Its user keeps it at most 4/5 full, so a probe ends.
+// subTable (or of numbers, numSet), each stored plus one (0: a free slot),
+// several of them perhaps of one key. Its user keeps it at most 4/5 full,
+// so a probe ends.
 type posTable []uint32
 
 // home is where a probe for a key of hash h starts: h scaled to the table
