@@ -46,7 +46,7 @@ type Client struct {
 
 	// mu guards in and closed. A leaf: see LOCKS.md.
 	mu     sync.Mutex
-	in     groupSet // the groups c has subscribers in
+	in     numSet // the groups c has subscribers in, by number (group.num)
 	closed bool
 }
 
@@ -70,36 +70,37 @@ func (c *Client) Services() int {
 func (c *Client) has(g *group) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.in.get(g) != nil
+	return c.in.has(g.num)
 }
 
 // join records that c has subscribers in g; leave that it has none left.
 // g.mu must be held.
 func (c *Client) join(g *group) {
 	c.mu.Lock()
-	c.in.put(g)
+	c.in.add(g.num)
 	c.mu.Unlock()
 }
 
 func (c *Client) leave(g *group) {
 	c.mu.Lock()
-	c.in.del(g)
+	c.in.del(g.num)
 	c.mu.Unlock()
 }
 
-// groups returns the groups c has subscribers in.
-func (c *Client) groups() []*group {
+// groups returns the numbers of the groups c has subscribers in
+// (Engine.groupsOf finds them).
+func (c *Client) groups() []uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*group, 0, c.in.len())
-	for g := range c.in.all() {
-		out = append(out, g)
+	out := make([]uint32, 0, c.in.len())
+	for n := range c.in.all() {
+		out = append(out, n)
 	}
 	return out
 }
 
-// close marks c closed and returns its groups.
-func (c *Client) close() []*group {
+// close marks c closed and returns the numbers of its groups.
+func (c *Client) close() []uint32 {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()

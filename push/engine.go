@@ -142,8 +142,14 @@ type Engine struct {
 	// SetCompressAbove.
 	compressAbove atomic.Int64
 
-	mu     sync.RWMutex // guards groups; before group.mu (LOCKS.md)
-	groups map[string]*group
+	mu     sync.RWMutex // guards groups, numbered and freeNums; before group.mu (LOCKS.md)
+	groups groupTable
+	// numbered holds the groups by number (group.num; nil: free), which
+	// clients list theirs by: 4 bytes a slot in a client's set, not 8.
+	// freeNums are the free numbers, taken first, so the array is as long
+	// as the most groups there were at once.
+	numbered []*group
+	freeNums []uint32
 
 	scheduled *queue.Set[string] // groups to push off the event loops
 	fetches   *queue.Set[string] // datums to fetch
@@ -165,7 +171,7 @@ type Engine struct {
 func New(cfg Config, src Source, merge Merger, out Sender) *Engine {
 	cfg.setDefaults()
 	e := &Engine{cfg: cfg, log: cfg.Logger, src: src, merge: merge, out: out,
-		cache: xsync.NewMapOf[string, *entry](), groups: make(map[string]*group),
+		cache:     xsync.NewMapOf[string, *entry](),
 		scheduled: queue.New[string]("push_scheduled"), fetches: queue.New[string]("push_fetch"),
 		retries: make(map[string]time.Time), retryWake: make(chan struct{}, 1)}
 	e.debounce = NewDebouncer(cfg.Debounce, cfg.MaxDebounce, func(id string, version uint64) {
@@ -265,7 +271,46 @@ func (e *Engine) entry(id string) *entry {
 func (e *Engine) group(id string) *group {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.groups[id]
+	return e.groups.get(id)
+}
+
+// newGroup makes id's group and numbers it. e.mu must be held.
+func (e *Engine) newGroup(id string) *group {
+	g := &group{id: id}
+	if n := len(e.freeNums); n > 0 {
+		g.num = e.freeNums[n-1]
+		e.freeNums = e.freeNums[:n-1]
+		e.numbered[g.num] = g
+	} else {
+		g.num = uint32(len(e.numbered))
+		e.numbered = append(e.numbered, g)
+	}
+	e.groups.put(g)
+	return g
+}
+
+// dropGroup forgets g, emptied, and frees its number. e.mu must be held.
+func (e *Engine) dropGroup(g *group) {
+	e.groups.del(g)
+	e.numbered[g.num] = nil
+	e.freeNums = append(e.freeNums, g.num)
+	e.markSettled(g)
+}
+
+// groupsOf returns the groups numbered nums (from Client.groups), leaving
+// out numbers freed since. A number may have gone to another group
+// meanwhile: the caller finds none of the client's subscribers in it
+// then, or ones the client added since.
+func (e *Engine) groupsOf(nums []uint32) []*group {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]*group, 0, len(nums))
+	for _, n := range nums {
+		if int(n) < len(e.numbered) && e.numbered[n] != nil {
+			out = append(out, e.numbered[n])
+		}
+	}
+	return out
 }
 
 // markUnsettled puts g in the set the retry loop visits.

@@ -8,15 +8,15 @@ import (
 
 // hashSet is an open-addressed hash set of pointers (linear probing, at
 // most 4/5 full), 8 bytes a slot, each entry found by its key (K, given by
-// P from the entry itself). The engine holds an entry per subscriber in a
-// group's and per group in a client's: a Go map spends 16 bytes a slot on
-// a pointer key even with an empty value (a trailing zero-size value is
-// padded), 24 on a string key with a pointer value, at most 7/8 full,
-// doubling. A hash picks its slot by multiplying, not masking, so any
-// table size will do and the table grows by half: a client's 1,000 groups
-// take 1,599 slots (13 B a group), where doubling took 2,048 (16 B). It
-// shrinks as entries leave, so a set that once was large does not keep its
-// slots, and holds none when empty. Not safe for concurrent use.
+// P from the entry itself). The engine holds its groups in one, by
+// dataInfoId: a Go map spends 24 bytes a slot on a string key with a
+// pointer value (16 on a pointer key even with an empty value: a trailing
+// zero-size value is padded), at most 7/8 full, doubling. A hash picks its
+// slot by multiplying, not masking, so any table size will do and the
+// table grows by half: 1,000 entries take 1,599 slots, where doubling took
+// 2,048. It shrinks as entries leave, so a set that once was large does
+// not keep its slots, and holds none when empty. Not safe for concurrent
+// use (get alone may run concurrently).
 type hashSet[E any, K comparable, P keying[E, K]] struct {
 	slots []*E // nil: free
 	n     int
@@ -142,20 +142,12 @@ func (t *hashSet[E, K, P]) all() iter.Seq[*E] {
 	}
 }
 
-// byRegisterID keys a group's subscribers by their register id.
-type byRegisterID struct{}
+// byID keys the engine's groups by their dataInfoId.
+type byID struct{}
 
-func (byRegisterID) key(s *subscriber) string { return s.registerID }
-func (byRegisterID) hash(k string) uint64     { return maphash.String(setSeed, k) }
+func (byID) key(g *group) string   { return g.id }
+func (byID) hash(id string) uint64 { return maphash.String(setSeed, id) }
 
-// byGroup keys a client's groups by themselves.
-type byGroup struct{}
-
-func (byGroup) key(g *group) *group  { return g }
-func (byGroup) hash(g *group) uint64 { return maphash.Comparable(setSeed, g) }
-
-// subTable is a group's subscribers by register id.
-type subTable = hashSet[subscriber, string, byRegisterID]
-
-// groupSet is the groups a client has subscribers in.
-type groupSet = hashSet[group, *group, byGroup]
+// groupTable is the engine's groups by dataInfoId: 8 bytes a slot, where
+// a map of string to pointer spent 24 (and a control byte).
+type groupTable = hashSet[group, string, byID]

@@ -2,30 +2,41 @@ package push
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"testing"
 )
 
-// TestSubTableAgainstMap (hashSet): random puts, replacements and deletions keep the
-// table equal to a map by register id, and an emptied table keeps no slots.
-func TestSubTableAgainstMap(t *testing.T) {
+// named is a hashSet entry for the test: keyed by its name, which several
+// entries may share.
+type named struct{ name string }
+
+type byName struct{}
+
+func (byName) key(n *named) string  { return n.name }
+func (byName) hash(k string) uint64 { return maphash.String(setSeed, k) }
+
+// TestHashSetAgainstMap: random puts, replacements and deletions keep the
+// set equal to a map by key, at most 4/5 and (once grown) at least 1/8
+// full, and an emptied set keeps no slots.
+func TestHashSetAgainstMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var tab subTable
-	model := make(map[string]*subscriber)
+	var tab hashSet[named, string, byName]
+	model := make(map[string]*named)
 	check := func(step int) {
 		t.Helper()
 		if tab.len() != len(model) {
-			t.Fatalf("step %d: %d subscribers, want %d", step, tab.len(), len(model))
+			t.Fatalf("step %d: %d entries, want %d", step, tab.len(), len(model))
 		}
-		for id, s := range model {
-			if got := tab.get(id); got != s {
-				t.Fatalf("step %d: get(%s) = %p, want %p", step, id, got, s)
+		for k, e := range model {
+			if got := tab.get(k); got != e {
+				t.Fatalf("step %d: get(%s) = %p, want %p", step, k, got, e)
 			}
 		}
 		n := 0
-		for s := range tab.all() {
-			if model[s.registerID] != s {
-				t.Fatalf("step %d: all yields %s, not in the model", step, s.registerID)
+		for e := range tab.all() {
+			if model[e.name] != e {
+				t.Fatalf("step %d: all yields %s, not in the model", step, e.name)
 			}
 			n++
 		}
@@ -37,32 +48,32 @@ func TestSubTableAgainstMap(t *testing.T) {
 		}
 	}
 	for step := range 20_000 {
-		id := fmt.Sprintf("s%d", r.IntN(600))
+		k := fmt.Sprintf("s%d", r.IntN(600))
 		switch {
 		case step > 15_000 || r.IntN(3) == 0: // delete (all of them at the end)
-			if s := model[id]; s != nil {
-				tab.del(&subscriber{registerID: id}) // another record of that id: not removed
-				if tab.get(id) != s {
-					t.Fatalf("step %d: del removed another subscriber of %s", step, id)
+			if e := model[k]; e != nil {
+				tab.del(&named{k}) // another entry of that key: not removed
+				if tab.get(k) != e {
+					t.Fatalf("step %d: del removed another entry of %s", step, k)
 				}
-				tab.del(s)
-				delete(model, id)
+				tab.del(e)
+				delete(model, k)
 			}
 		default:
-			s := &subscriber{registerID: id}
-			tab.put(s)
-			model[id] = s
+			e := &named{k}
+			tab.put(e)
+			model[k] = e
 		}
 		if step%97 == 0 {
 			check(step)
 		}
 	}
-	for id, s := range model {
-		tab.del(s)
-		delete(model, id)
+	for k, e := range model {
+		tab.del(e)
+		delete(model, k)
 	}
 	check(-1)
 	if tab.slots != nil {
-		t.Fatalf("an emptied table keeps %d slots", len(tab.slots))
+		t.Fatalf("an emptied set keeps %d slots", len(tab.slots))
 	}
 }

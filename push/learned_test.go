@@ -42,7 +42,7 @@ func TestUnsettledMapDroppedWhenEmpty(t *testing.T) {
 	e := New(Config{}, nil, nil, nil)
 	gs := make([]*group, 1000)
 	for i := range gs {
-		gs[i] = newGroup("g")
+		gs[i] = &group{id: "g"}
 		e.markUnsettled(gs[i])
 	}
 	for _, g := range gs {

@@ -91,14 +91,14 @@ func (e *Engine) pushGroup(id string) {
 		resend, lost := st.version == version, false
 		if resend {
 			var due bool
-			if due, lost = sub.client.resendDue(st, now, e.cfg.Retry); !due || sub.client.conn.Outbound() > 0 {
+			if due, lost = sub.client().resendDue(st, now, e.cfg.Retry); !due || sub.client().conn.Outbound() > 0 {
 				// Out and not yet due, or due but the connection has not
 				// even written what was queued: the first copy is still
 				// on its way.
 				continue
 			}
 		}
-		t := pushTarget{sub.client, sub.filter()}
+		t := pushTarget{sub.client(), sub.filter()}
 		if e.cfg.Gate != nil && !e.cfg.Gate(t.client) {
 			pushesGated.Inc()
 			continue

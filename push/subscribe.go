@@ -13,27 +13,23 @@ import (
 // recorded, when the registerId is a subscriber of another owner's client.
 // Its first push follows PushNew.
 func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, err error) {
-	// Copies: both strings are part of a decoded frame, which they would keep.
-	sub := &subscriber{registerID: strings.Clone(s.RegisterID), client: c,
-		kind: unique.Make(subKind{zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
+	// A copy: the string is part of a decoded frame, which it would keep
+	// (unique.Make copies the zone).
+	sub := subscriber{registerID: strings.Clone(s.RegisterID),
+		kind: unique.Make(subKind{client: c, zone: s.Zone, scope: s.Scope, returning: s.Held != 0})}
 	e.mu.Lock()
-	g, exists := e.groups[id]
+	g := e.groups.get(id)
+	exists := g != nil
 	if !exists {
 		// The cache entry's copy of id (PushNew makes the entry next):
 		// one string a datum, not two.
-		g = newGroup(e.entry(id).id)
-		e.groups[g.id] = g
+		g = e.newGroup(e.entry(id).id)
 	}
 	g.mu.Lock()
-	old := g.subs.get(sub.registerID)
-	had := old != nil
-	if had && old.client.Owner != c.Owner {
+	if old := g.subs.get(sub.registerID); old != nil && old.client().Owner != c.Owner {
 		g.mu.Unlock()
 		e.mu.Unlock()
 		return false, ErrOwned // a group with another's subscriber is not empty: nothing to undo
-	}
-	if had && old.client != c {
-		g.unindex(old) // moved to c (a replay on a new connection)
 	}
 	g.put(sub)
 	g.mu.Unlock()
@@ -66,7 +62,7 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 	if s == nil {
 		return proto.Owner{}, false
 	}
-	return s.client.Owner, true
+	return s.client().Owner, true
 }
 
 // Unsubscribe drops c's subscriber registerID of id. It reports whether
@@ -74,22 +70,19 @@ func (e *Engine) SubscriberOwner(id, registerID string) (_ proto.Owner, ok bool)
 func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	g, ok := e.groups[id]
-	if !ok {
+	g := e.groups.get(id)
+	if g == nil {
 		return false, false
 	}
 	g.mu.Lock()
-	if s := g.subs.get(registerID); s != nil && s.client == c {
-		g.subs.del(s)
-		g.unindex(s)
-		g.shrunk()
+	if s := g.subs.get(registerID); s != nil && s.client() == c {
+		g.remove(registerID)
 		removed = true
 	}
 	empty := g.subs.len() == 0
 	g.mu.Unlock()
 	if empty {
-		delete(e.groups, id)
-		e.markSettled(g)
+		e.dropGroup(g)
 	}
 	return removed, removed && empty
 }
@@ -97,28 +90,27 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 // Drop forgets a closed client's subscribers and returns the dataInfoIds
 // left with none here.
 func (e *Engine) Drop(c *Client) (emptied []string) {
-	for _, g := range c.close() {
+	for _, n := range c.close() {
 		e.mu.Lock()
+		g := e.numbered[n] // c's group, one it joined since, or none (c has none left in it)
+		if g == nil {
+			e.mu.Unlock()
+			continue
+		}
 		g.mu.Lock()
-		var mine []*subscriber // collected first: deleting moves subs' entries
+		var mine []string // collected first: deleting moves subs' entries
 		for s := range g.subsOf(c) {
-			mine = append(mine, s)
+			mine = append(mine, s.registerID)
 		}
-		for _, s := range mine {
-			g.subs.del(s)
-			g.forget(s)
-			s.next = nil
-		}
-		if g.heads != nil {
-			delete(g.heads, c)
-			g.shrunk()
+		for _, rid := range mine {
+			g.subs.del(rid)
+			g.forget(rid)
 		}
 		c.leave(g)
 		empty := g.subs.len() == 0
 		g.mu.Unlock()
-		if empty && e.groups[g.id] == g {
-			delete(e.groups, g.id)
-			e.markSettled(g)
+		if empty {
+			e.dropGroup(g)
 			emptied = append(emptied, g.id)
 		}
 		e.mu.Unlock()
@@ -140,9 +132,9 @@ func (e *Engine) Subscribed(id string) bool { return e.group(id) != nil }
 func (e *Engine) SubscribedIDs() []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	out := make([]string, 0, len(e.groups))
-	for id := range e.groups {
-		out = append(out, id)
+	out := make([]string, 0, e.groups.len())
+	for g := range e.groups.all() {
+		out = append(out, g.id)
 	}
 	return out
 }
@@ -152,8 +144,8 @@ func (e *Engine) SubscribedIDs() []string {
 func (e *Engine) RangeSubscribed(fn func(id string)) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for id := range e.groups {
-		fn(id)
+	for g := range e.groups.all() {
+		fn(g.id)
 	}
 }
 
@@ -161,12 +153,12 @@ func (e *Engine) RangeSubscribed(fn func(id string)) {
 func (e *Engine) Counts() (groups, subscribers int) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for _, g := range e.groups {
+	for g := range e.groups.all() {
 		g.mu.Lock()
 		subscribers += g.subs.len()
 		g.mu.Unlock()
 	}
-	return len(e.groups), subscribers
+	return e.groups.len(), subscribers
 }
 
 // SubscriberCount is the number of subscribers of id here.
@@ -198,20 +190,20 @@ func (e *Engine) Subscribers(id string) []SubscriberInfo {
 // ClientSubscribers describes the subscribers of c.
 func (e *Engine) ClientSubscribers(c *Client) []SubscriberInfo {
 	var out []SubscriberInfo
-	eachOf(c, func(g *group, s *subscriber) { out = append(out, g.info(s)) })
+	e.eachOf(c, func(g *group, s *subscriber) { out = append(out, g.info(s)) })
 	return out
 }
 
 // ClientSubscriberCount is the number of subscribers of c.
 func (e *Engine) ClientSubscriberCount(c *Client) int {
 	n := 0
-	eachOf(c, func(*group, *subscriber) { n++ })
+	e.eachOf(c, func(*group, *subscriber) { n++ })
 	return n
 }
 
 // eachOf calls fn for every subscriber of c, with its group locked.
-func eachOf(c *Client, fn func(*group, *subscriber)) {
-	for _, g := range c.groups() {
+func (e *Engine) eachOf(c *Client, fn func(*group, *subscriber)) {
+	for _, g := range e.groupsOf(c.groups()) {
 		g.mu.Lock()
 		for s := range g.subsOf(c) {
 			fn(g, s)

@@ -50,7 +50,7 @@ func (e *Engine) PushTemporary(id string, pubs []proto.PushPublisher) int {
 	skipped := 0
 	g.mu.Lock()
 	for sub := range g.subs.all() {
-		t := pushTarget{sub.client, sub.filter()}
+		t := pushTarget{sub.client(), sub.filter()}
 		if seen[t] {
 			continue
 		}

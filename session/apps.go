@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,6 +120,9 @@ func (a *appState) register(c *netio.Conn, reqID uint64, m *proto.AppRevision) {
 func (a *appState) watch(iface string) {
 	a.mu.Lock()
 	if _, ok := a.watched[iface]; !ok {
+		// A copy: iface is part of a decoded subscribe frame, all of
+		// which the key would keep (some 64 bytes a subscribed datum).
+		iface = strings.Clone(iface)
 		a.watched[iface] = struct{}{}
 		a.pending[iface] = true
 		a.unsettled[iface] = &unsettled{since: time.Now()}
