@@ -216,7 +216,7 @@ func (s *Server) Start(ctx context.Context) error {
 		gnet.WithReuseAddr(true), // a restart must not wait for TIME_WAIT sockets of the old one
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(s.tick > 0),
-		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog}),
+		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog, stopping: s.stopping}),
 	}
 	go s.runGnet(opts)
 	select {
@@ -337,20 +337,28 @@ func (s *Server) Stop(ctx context.Context) error {
 		})
 		if s.std != nil {
 			s.stopStd()
-		} else if booted {
-			// Engine.Stop polls for the end every 500ms; with a done context it
-			// only signals the shutdown, and doneC tells when it is over.
-			done, cancel := context.WithCancel(context.Background())
-			cancel()
-			_ = eng.Stop(done)
+		} else if booted && !shutListener(eng) {
+			stopEngine(eng)
 		}
 	}
 	select {
 	case <-s.doneC:
 		return nil
 	case <-ctx.Done():
+		if s.std == nil && booted {
+			stopEngine(eng) // the acceptor did not stop the engine: stop it as gnet does
+		}
 		return fmt.Errorf("cannot stop %s server: %w", s.cfg.Name, ctx.Err())
 	}
+}
+
+// stopEngine signals gnet's engine to stop. Engine.Stop polls for the end
+// every 500ms; with a done context it only signals the shutdown, and doneC
+// tells when it is over.
+func stopEngine(eng gnet.Engine) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = eng.Stop(done)
 }
 
 // ConnCount is the number of open connections.
