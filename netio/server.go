@@ -121,6 +121,7 @@ type Server struct {
 	mu      sync.Mutex
 	state   int // serverNew, serverRunning, serverStopped
 	eng     gnet.Engine
+	lnDup   int // the engine's listening socket, for Stop (stoplisten_linux.go); -1 when none
 	booted  bool
 	addr    string
 	bootedC chan struct{}
@@ -180,6 +181,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		bootedC:    make(chan struct{}),
 		doneC:      make(chan struct{}),
 		stopC:      make(chan struct{}),
+		lnDup:      -1,
 	}
 	if cfg.Auth != nil || cfg.TLS != nil || cfg.std {
 		s.std = newStdServer(&s.cfg, s.stopC)
@@ -244,6 +246,8 @@ func (s *Server) runGnet(opts []gnet.Option) {
 		err := gnet.Run(&events{s}, "tcp://"+addr, opts...)
 		addLoops(-s.cfg.Loops)
 		s.mu.Lock()
+		closeListenerDup(s.lnDup)
+		s.lnDup = -1
 		stopping, booted := s.state == serverStopped, s.booted
 		s.runErr = err
 		s.mu.Unlock()
@@ -337,7 +341,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		})
 		if s.std != nil {
 			s.stopStd()
-		} else if booted && !shutListener(eng) {
+		} else if booted && !s.shutListener() {
 			stopEngine(eng)
 		}
 	}
@@ -350,6 +354,14 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot stop %s server: %w", s.cfg.Name, ctx.Err())
 	}
+}
+
+// shutListener shuts the engine's listening socket down, so that the
+// engine stops itself (stoplisten_linux.go), and reports whether it did.
+func (s *Server) shutListener() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock() // runGnet closes the descriptor under it
+	return shutListener(s.lnDup)
 }
 
 // stopEngine signals gnet's engine to stop. Engine.Stop polls for the end
