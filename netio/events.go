@@ -27,6 +27,7 @@ func (e *events) OnBoot(eng gnet.Engine) gnet.Action {
 	}
 	restarted := s.booted
 	s.eng, s.booted, s.addr = eng, true, addr
+	s.lnDup = dupListener(eng)
 	s.now.Store(int64(time.Since(s.epoch)))
 	if restarted {
 		s.setDown(nil)

@@ -11,9 +11,16 @@ import (
 type gnetLogger struct {
 	l        *slog.Logger
 	throttle *LogThrottle
+	// stopping reports that Stop was called: the acceptor then fails on
+	// its shut listener (shutListener) and gnet reports that as errors,
+	// which are the expected end and logged at debug level.
+	stopping func() bool
 }
 
 func (g gnetLogger) logf(level slog.Level, format string, args []any) {
+	if level > slog.LevelDebug && g.stopping != nil && g.stopping() {
+		level = slog.LevelDebug
+	}
 	if !g.l.Enabled(context.Background(), level) {
 		return
 	}

@@ -121,6 +121,7 @@ type Server struct {
 	mu      sync.Mutex
 	state   int // serverNew, serverRunning, serverStopped
 	eng     gnet.Engine
+	lnDup   int // the engine's listening socket, for Stop (stoplisten_linux.go); -1 when none
 	booted  bool
 	addr    string
 	bootedC chan struct{}
@@ -180,6 +181,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		bootedC:    make(chan struct{}),
 		doneC:      make(chan struct{}),
 		stopC:      make(chan struct{}),
+		lnDup:      -1,
 	}
 	if cfg.Auth != nil || cfg.TLS != nil || cfg.std {
 		s.std = newStdServer(&s.cfg, s.stopC)
@@ -216,7 +218,7 @@ func (s *Server) Start(ctx context.Context) error {
 		gnet.WithReuseAddr(true), // a restart must not wait for TIME_WAIT sockets of the old one
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(s.tick > 0),
-		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog}),
+		gnet.WithLogger(gnetLogger{l: s.log, throttle: &s.gnetLog, stopping: s.stopping}),
 	}
 	go s.runGnet(opts)
 	select {
@@ -244,6 +246,8 @@ func (s *Server) runGnet(opts []gnet.Option) {
 		err := gnet.Run(&events{s}, "tcp://"+addr, opts...)
 		addLoops(-s.cfg.Loops)
 		s.mu.Lock()
+		closeListenerDup(s.lnDup)
+		s.lnDup = -1
 		stopping, booted := s.state == serverStopped, s.booted
 		s.runErr = err
 		s.mu.Unlock()
@@ -337,20 +341,36 @@ func (s *Server) Stop(ctx context.Context) error {
 		})
 		if s.std != nil {
 			s.stopStd()
-		} else if booted {
-			// Engine.Stop polls for the end every 500ms; with a done context it
-			// only signals the shutdown, and doneC tells when it is over.
-			done, cancel := context.WithCancel(context.Background())
-			cancel()
-			_ = eng.Stop(done)
+		} else if booted && !s.shutListener() {
+			stopEngine(eng)
 		}
 	}
 	select {
 	case <-s.doneC:
 		return nil
 	case <-ctx.Done():
+		if s.std == nil && booted {
+			stopEngine(eng) // the acceptor did not stop the engine: stop it as gnet does
+		}
 		return fmt.Errorf("cannot stop %s server: %w", s.cfg.Name, ctx.Err())
 	}
+}
+
+// shutListener shuts the engine's listening socket down, so that the
+// engine stops itself (stoplisten_linux.go), and reports whether it did.
+func (s *Server) shutListener() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock() // runGnet closes the descriptor under it
+	return shutListener(s.lnDup)
+}
+
+// stopEngine signals gnet's engine to stop. Engine.Stop polls for the end
+// every 500ms; with a done context it only signals the shutdown, and doneC
+// tells when it is over.
+func stopEngine(eng gnet.Engine) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = eng.Stop(done)
 }
 
 // ConnCount is the number of open connections.
