@@ -14,9 +14,17 @@
 // A new leader loads the stored table and does not know yet which nodes are
 // alive: for one node lease it presumes the data nodes of the loaded table
 // alive and removes no node, so that a restart or failover of meta does not
-// move every slot. A node reporting a table epoch above the leader's (a table
-// its predecessor handed out but could not save) makes the leader issue its
-// next table above that epoch.
+// move every slot. A node reporting a table epoch above the leader's makes the
+// leader issue its next table above that epoch.
+//
+// Only stored tables are handed out (Server.saved: heartbeat replies, other
+// data centers' table fetches, drain counts): a table sent before its save
+// could be lost with its leader, and the next leader would issue the same
+// epoch with other contents, which nodes holding the first would ignore. A
+// node therefore gets a change one save later, and while the store is
+// unreachable table changes wait. A new leader whose first save is refused as
+// stale (its predecessor's last save landed after the load) issues the same
+// contents again above the stored epoch.
 //
 // # Locking
 //
