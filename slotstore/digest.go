@@ -61,21 +61,9 @@ func (s *Store) PublishersWithOwners(slot uint32, dataInfoIDs []string) ([]proto
 
 // publishers serves Publishers and, with owners set, PublishersWithOwners.
 func (s *Store) publishers(slot uint32, sessionID string, dataInfoIDs []string, owners *[]string) []proto.Publisher {
-	m := s.slot(slot)
-	if m == nil {
-		return nil
-	}
 	session := unique.Make(sessionID)
 	var out []proto.Publisher
-	for _, id := range dataInfoIDs {
-		if SlotOf(id, len(s.slots)) != slot {
-			continue
-		}
-		d, ok := m.Load(id)
-		if !ok {
-			continue
-		}
-		d.mu.RLock()
+	s.readDatums(slot, dataInfoIDs, func(d *datum) {
 		var data []string
 		for _, r := range d.pubs {
 			if sessionID != "" && r.session != session {
@@ -87,9 +75,29 @@ func (s *Store) publishers(slot uint32, sessionID string, dataInfoIDs []string, 
 				*owners = append(*owners, r.session.Value())
 			}
 		}
+	})
+	return out
+}
+
+// readDatums calls fn with each datum of dataInfoIDs the store holds in
+// slot (ids of other slots are skipped), under the datum's read lock.
+func (s *Store) readDatums(slot uint32, dataInfoIDs []string, fn func(d *datum)) {
+	m := s.slot(slot)
+	if m == nil {
+		return
+	}
+	for _, id := range dataInfoIDs {
+		if SlotOf(id, len(s.slots)) != slot {
+			continue
+		}
+		d, ok := m.Load(id)
+		if !ok {
+			continue
+		}
+		d.mu.RLock()
+		fn(d)
 		d.mu.RUnlock()
 	}
-	return out
 }
 
 // DataInfoIDs returns the dataInfoIds of slot the store knows, sorted,

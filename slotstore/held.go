@@ -17,31 +17,21 @@ type Stamp struct {
 // it to ReplaceOwned: the session's answer may predate writes of it that
 // reach this node meanwhile, which must not be dropped for it.
 func (s *Store) Held(slot uint32, sessionID string, dataInfoIDs []string) map[string]map[string]Stamp {
-	m := s.slot(slot)
-	if m == nil {
+	if s.slot(slot) == nil {
 		return nil
 	}
 	session := unique.Make(sessionID)
 	out := make(map[string]map[string]Stamp, len(dataInfoIDs))
-	for _, id := range dataInfoIDs {
-		if SlotOf(id, len(s.slots)) != slot {
-			continue
-		}
-		d, ok := m.Load(id)
-		if !ok {
-			continue
-		}
-		d.mu.RLock()
+	s.readDatums(slot, dataInfoIDs, func(d *datum) {
 		for rid, r := range d.pubs {
 			if r.session != session {
 				continue
 			}
-			if out[id] == nil {
-				out[id] = make(map[string]Stamp)
+			if out[d.id] == nil {
+				out[d.id] = make(map[string]Stamp)
 			}
-			out[id][rid] = Stamp{Version: r.Version, TS: r.TS}
+			out[d.id][rid] = Stamp{Version: r.Version, TS: r.TS}
 		}
-		d.mu.RUnlock()
-	}
+	})
 	return out
 }
