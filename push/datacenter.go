@@ -23,11 +23,18 @@ func filterZone(pubs []proto.PushPublisher, zone string) []proto.PushPublisher {
 	}
 	out := make([]proto.PushPublisher, 0, len(pubs))
 	for _, p := range pubs {
-		if p.DataCenter == "" && (zone == "" || p.Zone == zone) {
+		if carries(zone, p.Zone, p.DataCenter) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// carries reports whether a push of zone filter zone carries a publisher of
+// zone pzone and data center dc ("": this one): filterZone's rule for one
+// publisher.
+func carries(zone, pzone, dc string) bool {
+	return zone == proto.GlobalZone || dc == "" && (zone == "" || pzone == zone)
 }
 
 func hasRemote(pubs []proto.PushPublisher) bool {

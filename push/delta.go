@@ -22,12 +22,8 @@ func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, remov
 // register ids and versions, so the base is not decoded.
 func deltaOfList(old List, zone string, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
 	prev := make(map[string]uint64, len(old))
-	remote := false
 	for _, r := range old {
-		remote = remote || r.DataCenter() != ""
-	}
-	for _, r := range old {
-		if zone == proto.GlobalZone || zone == "" && !remote || r.DataCenter() == "" && (zone == "" || r.Zone() == zone) {
+		if carries(zone, r.Zone(), r.DataCenter()) {
 			prev[r.RegisterID()] = r.Version
 		}
 	}
