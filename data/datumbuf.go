@@ -27,9 +27,8 @@ func (b *datumBuf) release() {
 	if cap(b.d.Publishers) > maxPooledPublishers || cap(b.data) > 4*maxPooledPublishers {
 		return
 	}
-	clear(b.d.Publishers) // beyond len: cleared by an earlier release, or never used
+	b.d.Reset()
 	clear(b.data)
-	b.d = proto.Datum{Publishers: b.d.Publishers[:0]}
 	b.data = b.data[:0]
 	datumBufs.Put(b)
 }

@@ -248,6 +248,14 @@ func (m *Datum) decode(r *reader) error {
 	return r.done()
 }
 
+// Reset empties m for reuse: the capacity of Publishers is kept, every
+// string and slice m held is dropped, so a pooled Datum keeps nothing alive
+// (a store's records, a reply's body).
+func (m *Datum) Reset() {
+	clear(m.Publishers) // beyond len: cleared by an earlier Reset, or never used
+	*m = Datum{Publishers: m.Publishers[:0]}
+}
+
 // datumRemoteMark opens Datum.Remote.
 const datumRemoteMark = 0xdc
 

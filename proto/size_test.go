@@ -30,3 +30,16 @@ func TestSizeMatchesEncoding(t *testing.T) {
 	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: long, Version: 1 << 40}, {DataInfoID: "d"}}})
 	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: "d", Version: 3}, {DataInfoID: long, Hash: 7}}})
 }
+
+// TestDatumResetKeepsCapacityOnly checks that a reset Datum keeps the
+// capacity of its publishers and none of their strings.
+func TestDatumResetKeepsCapacityOnly(t *testing.T) {
+	d := Datum{DataInfoID: "d", Version: 3, SettleMs: 1, Publishers: []Publisher{{RegisterID: "r", Data: []string{"a"}}}}
+	d.Reset()
+	if d.DataInfoID != "" || d.Version != 0 || d.SettleMs != 0 || len(d.Publishers) != 0 || cap(d.Publishers) != 1 {
+		t.Fatalf("reset datum = %+v (cap %d)", d, cap(d.Publishers))
+	}
+	if p := d.Publishers[:1][0]; p.RegisterID != "" || p.Data != nil {
+		t.Fatalf("a reset datum keeps %+v", p)
+	}
+}

@@ -66,8 +66,7 @@ func releaseFetched(d *proto.Datum) {
 	if cap(d.Publishers) > maxPooledPublishers {
 		return
 	}
-	clear(d.Publishers) // beyond len: cleared by an earlier release, or never used
-	*d = proto.Datum{Publishers: d.Publishers[:0]}
+	d.Reset()
 	fetchedDatums.Put(d)
 }
 
