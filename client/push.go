@@ -101,8 +101,8 @@ func (sc *pushScratch) reset() {
 	if cap(removed) > maxScratchLen {
 		removed = nil
 	}
-	clear(pubs[:cap(pubs)])
-	clear(removed[:cap(removed)])
+	clear(pubs) // beyond len: cleared by an earlier reset, or never used
+	clear(removed)
 	sc.push = proto.Push{Publishers: pubs[:0], Removed: removed[:0]}
 	sc.ack = proto.PushAck{}
 }
