@@ -192,7 +192,8 @@ func (im *dcImporter) snapshot() []*dcLink {
 	return out
 }
 
-// datum is the datum of dataInfoID as served: the local publishers and,
+// datumInto writes into b's buffers (a pool's: fetch answers) the datum of
+// dataInfoID as served: the local publishers and,
 // with remote, those imported by data center, at the highest version of
 // the local and imported stores (Server.current). The version is read
 // before the publishers: a change stored while they are read, here or in
@@ -200,13 +201,6 @@ func (im *dcImporter) snapshot() []*dcLink {
 // session holding this version is told of it. Read after them, it could be
 // the version of an import stored after a local write the publishers read
 // missed.
-func (s *Server) datum(dataInfoID string, remote bool) proto.Datum {
-	var b datumBuf
-	s.datumInto(&b, dataInfoID, remote)
-	return b.d
-}
-
-// datumInto is datum written into b's buffers (fetch answers from a pool).
 func (s *Server) datumInto(b *datumBuf, dataInfoID string, remote bool) {
 	if s.dci.idle() {
 		s.store.DatumInto(&b.d, dataInfoID, &b.data)

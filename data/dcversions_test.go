@@ -27,8 +27,9 @@ func TestDCVersionsOfOneMillisecond(t *testing.T) {
 			if cur.Hash == served.Hash || cur.Version <= served.Version {
 				t.Fatalf("%s: served version %#x hash %#x, before %#x hash %#x", what, cur.Version, cur.Hash, served.Version, served.Hash)
 			}
-			if d := s.datum(id, true); d.Version != cur.Version {
-				t.Fatalf("%s: fetched version %#x, served %#x", what, d.Version, cur.Version)
+			var b datumBuf
+			if s.datumInto(&b, id, true); b.d.Version != cur.Version {
+				t.Fatalf("%s: fetched version %#x, served %#x", what, b.d.Version, cur.Version)
 			}
 			served = cur
 		}
