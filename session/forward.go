@@ -34,7 +34,23 @@ type slotQueue struct {
 	// change's own replay ran before the ack was recorded.
 	to    string
 	moved bool
+	// holdUntil: the node the table names refused the slot's writes as not
+	// its own (its table and this session's disagree while a change
+	// spreads), so they wait until then, or the next table change here,
+	// before they go to it again; refusals in a row double the wait. Without
+	// it the sender resent the same batch in a loop until the tables agreed:
+	// a million refused writes a minute while meta rebalanced slots.
+	holdUntil time.Time
+	refusals  int
 }
+
+// refusedHold is the first wait of a slot whose writes were refused as not
+// the node's own; maxRefusedHold bounds the doubling, about a heartbeat, by
+// which the lagging side has the new table.
+const (
+	refusedHold    = 50 * time.Millisecond
+	maxRefusedHold = time.Second
+)
 
 // ackedOp is a write a slot leader acknowledged, and when.
 type ackedOp struct {
@@ -78,6 +94,7 @@ func (f *forwarder) tableChanged() {
 	for slot := range f.queues {
 		q := &f.queues[slot]
 		leader := table.Leader(uint32(slot))
+		q.holdUntil, q.refusals = time.Time{}, 0
 		if q.inflight > 0 && leader != q.to {
 			q.moved = true
 		}
@@ -187,15 +204,17 @@ func (f *forwarder) pending() int {
 }
 
 // take moves up to maxBatchOps queued writes of the slots that addr leads
-// into flight and returns them with the slots they came from.
+// into flight, past those held after a refusal, and returns them with the
+// slots they came from.
 func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, []uint32) {
 	var ops []proto.WriteOp
 	var slots []uint32
+	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, slot := range table.SlotsLedBy(addr) {
 		q := &f.queues[slot]
-		if q.inflight > 0 || len(q.ops) == 0 {
+		if q.inflight > 0 || len(q.ops) == 0 || now.Before(q.holdUntil) {
 			continue
 		}
 		n := min(len(q.ops), maxBatchOps-len(ops))
@@ -235,6 +254,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		// Not q.ops[:0:0]: a slice of no capacity still holds the whole
 		// array, and with it every publisher ever queued in the slot.
 		var keep, done []proto.WriteOp
+		notOwn := false
 		for j := 0; j < n; j++ {
 			switch code := codeAt(codes, i+j); code {
 			case proto.CodeOK, proto.CodeStaleVersion:
@@ -242,6 +262,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
 				keep = append(keep, q.ops[j])
 				refused++
+				notOwn = true
 			case proto.CodeOwned:
 				// Another client's registerId, which this session did not
 				// hold when its client wrote it (the session would have
@@ -257,6 +278,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 			}
 		}
 		i += n
+		q.hold(notOwn, now)
 		q.ops = append(keep, q.ops[n:]...)
 		q.acked(addr, done, now)
 		if leader := table.Leader(slot); moved || leader != "" && leader != addr {
@@ -266,6 +288,33 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		}
 	}
 	return refused
+}
+
+// hold starts, doubles or ends the wait after the slot's writes were
+// refused as not the node's own. f.mu must be held.
+func (q *slotQueue) hold(refused bool, now time.Time) {
+	if !refused {
+		q.holdUntil, q.refusals = time.Time{}, 0
+		return
+	}
+	q.holdUntil = now.Add(min(refusedHold<<min(q.refusals, 8), maxRefusedHold))
+	q.refusals++
+}
+
+// heldFor is how long until the first slot addr leads whose writes wait
+// after a refusal may go again; false when none waits.
+func (f *forwarder) heldFor(addr string, table *slotstore.Table) (time.Duration, bool) {
+	now := time.Now()
+	var first time.Time
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, slot := range table.SlotsLedBy(addr) {
+		q := &f.queues[slot]
+		if len(q.ops) > 0 && now.Before(q.holdUntil) && (first.IsZero() || q.holdUntil.Before(first)) {
+			first = q.holdUntil
+		}
+	}
+	return first.Sub(now), !first.IsZero()
 }
 
 func codeAt(codes []proto.Code, i int) proto.Code {
@@ -288,6 +337,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 		case <-wake:
 		case <-retry.C:
 		}
+		failed := false
 		for ctx.Err() == nil {
 			table := f.table()
 			ops, slots := f.take(addr, table)
@@ -309,6 +359,7 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 				}
 				retry.Reset(backoff)
 				backoff = min(2*backoff, 2*time.Second)
+				failed = true
 				break
 			}
 			backoff = 50 * time.Millisecond
@@ -320,6 +371,11 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 				f.wakeLeaders(slots, addr)
 				retry.Reset(time.Second)
 			}
+		}
+		if d, ok := f.heldFor(addr, f.table()); ok && !failed {
+			// Slots refused as not the node's own wait out their hold (take
+			// skips them), then go again unless a table change came first.
+			retry.Reset(d)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
@@ -68,4 +69,51 @@ func TestAckAfterAMoveIsReplayed(t *testing.T) {
 	if ops, _ := f.take("B", after); len(ops) != 1 || ops[0].Publisher.RegisterID != "p1" {
 		t.Fatalf("writes for B after A acked them past the move: %+v, want p1", ops)
 	}
+}
+
+// TestRefusedSlotWaitsBeforeGoingAgain: a node the table names refuses a
+// slot's writes as not its own (its table lags, or leads, this session's).
+// The writes stay queued but are not sent again at once, which resent the
+// same batch in a loop until the tables agreed; they go after a hold that
+// doubles while the refusals go on, or at once after a table change.
+func TestRefusedSlotWaitsBeforeGoingAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Server{cfg: Config{Slots: 1}}
+		s.links = newLinks(s)
+		tb := tableLedBy(t, 1, "A")
+		f := newForwarder(s)
+		f.table = func() *slotstore.Table { return tb }
+		f.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{DataInfoID: "d", RegisterID: "p1", Version: 1}})
+		refuse := func() {
+			t.Helper()
+			ops, slots := f.take("A", tb)
+			if len(ops) != 1 {
+				t.Fatalf("%d writes taken for A, want 1", len(ops))
+			}
+			f.finish("A", slots, []proto.Code{proto.CodeNotLeader})
+			if ops, _ := f.take("A", tb); len(ops) != 0 {
+				t.Fatal("refused writes taken again at once")
+			}
+		}
+		for _, want := range []time.Duration{refusedHold, 2 * refusedHold} {
+			refuse()
+			if d, ok := f.heldFor("A", tb); !ok || d != want {
+				t.Fatalf("held for %v (%v), want %v", d, ok, want)
+			}
+			time.Sleep(want)
+		}
+		refuse()
+		f.tableChanged()
+		if _, ok := f.heldFor("A", tb); ok {
+			t.Fatal("a table change left the slot held")
+		}
+		ops, slots := f.take("A", tb)
+		if len(ops) != 1 {
+			t.Fatalf("%d writes taken after a table change, want 1", len(ops))
+		}
+		f.finish("A", slots, []proto.Code{proto.CodeOK})
+		if f.pending() != 0 {
+			t.Fatalf("%d writes still queued after the ack", f.pending())
+		}
+	})
 }
