@@ -22,6 +22,10 @@ const (
 	// DefaultAppRevisionRetention keeps an unused app revision a day: an
 	// application rolled back within it finds its record.
 	DefaultAppRevisionRetention = 24 * time.Hour
+	// DefaultFirstTableWait covers data nodes started together (a process
+	// manager, an orchestrator's parallel start), which heartbeat within a
+	// second or so of each other.
+	DefaultFirstTableWait = 2 * time.Second
 )
 
 // LeaderLeaseName is the store lease the meta nodes compete for.
@@ -43,6 +47,14 @@ type Config struct {
 	Slots         int         // slots of the cluster, a power of two; default 256
 	Replicas      int         // replicas per slot, leader included; default 2
 	BalanceMoves  int         // replicas moved per balance round; default DefaultBalanceMoves
+	// FirstTableWait is how long a new cluster's first slot table waits
+	// after the first data node registers, so that the data nodes started
+	// together share it. Without it the first node led every slot and the
+	// others were balanced in BalanceMoves a round, each leader move after
+	// its follower synced: half a minute for three nodes, with writes and
+	// fetches refused meanwhile. Default DefaultFirstTableWait; negative:
+	// none. A cluster with a stored table never waits.
+	FirstTableWait time.Duration
 	// NodeLease is how long a node not heard from stays alive.
 	NodeLease time.Duration
 	// LeaderLease is the ttl of the meta leader lease; it is renewed every third of it.
@@ -86,6 +98,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.BalanceMoves <= 0 {
 		c.BalanceMoves = DefaultBalanceMoves
+	}
+	if c.FirstTableWait == 0 {
+		c.FirstTableWait = DefaultFirstTableWait
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = DefaultReplicas

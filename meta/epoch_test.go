@@ -40,6 +40,9 @@ func newIdleMeta(t *testing.T, st store.Store, owner string) *Server {
 		LeaderLease: time.Minute,
 		Credentials: testCreds,
 		Logger:      quiet,
+		// Tests give each data node its heartbeat by hand or start
+		// them one by one: a first table at the first heartbeat.
+		FirstTableWait: -1,
 	})
 	if err != nil {
 		t.Fatalf("cannot create meta: %v", err)

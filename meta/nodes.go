@@ -212,7 +212,13 @@ func (s *Server) heartbeat(hb *proto.NodeHeartbeat) proto.Message {
 	if hb.Role != proto.RoleData {
 		replaced = ""
 	}
-	if changed && hb.Role == proto.RoleData || force {
+	recompute := changed && hb.Role == proto.RoleData || force
+	if s.table == nil && hb.Role == proto.RoleData && !force {
+		// A new cluster: its first table waits for the data nodes
+		// started together, then comes with the next data heartbeat.
+		recompute = !s.firstTableHeldLocked(now)
+	}
+	if recompute {
 		s.recomputeLocked(force, replaced)
 	}
 	reply := &proto.NodeHeartbeatReply{
@@ -280,6 +286,19 @@ func (s *Server) sweep(now time.Time) {
 		return
 	}
 	s.balanceLocked()
+}
+
+// firstTableHeldLocked reports whether a new cluster's first table still
+// waits for data nodes (Config.FirstTableWait from the first data node's
+// heartbeat). s.mu must be held.
+func (s *Server) firstTableHeldLocked(now time.Time) bool {
+	if s.table != nil || s.cfg.FirstTableWait < 0 {
+		return false
+	}
+	if s.firstTableAt.IsZero() {
+		s.firstTableAt = now.Add(s.cfg.FirstTableWait)
+	}
+	return now.Before(s.firstTableAt)
 }
 
 // balanceLocked moves a bounded number of replicas toward an even spread

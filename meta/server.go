@@ -52,8 +52,11 @@ type Server struct {
 	graceUntil  time.Time // no node is removed before this
 	graceOver   bool
 	presumed    []string // data nodes presumed alive during the grace period
-	reg         registry
-	table       *proto.SlotTable // current table; never modified once set
+	// firstTableAt is when a new cluster's first table may be issued
+	// (Config.FirstTableWait after the first data node's heartbeat).
+	firstTableAt time.Time
+	reg          registry
+	table        *proto.SlotTable // current table; never modified once set
 	// saved is the newest table of this leadership known stored (or the
 	// one loaded at take-over): the only one handed to nodes. A table
 	// handed out unsaved could be lost with this leader, and its epoch

@@ -59,6 +59,9 @@ func startMeta(t testing.TB, st store.Store) *Server {
 		LeaderLease: 900 * time.Millisecond,
 		Credentials: testCreds,
 		Logger:      quiet,
+		// Tests give each data node its heartbeat by hand or start
+		// them one by one: a first table at the first heartbeat.
+		FirstTableWait: -1,
 	})
 	if err != nil {
 		t.Fatalf("cannot create meta: %v", err)

@@ -31,9 +31,11 @@ type metaFlags struct {
 	nodeLease      time.Duration
 	leaderLease    time.Duration
 	appRetention   time.Duration
+	firstTableWait time.Duration
 }
 
-func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHost string) {
+// register adds the meta flags; firstWait is --first-table-wait's default.
+func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHost string, firstWait time.Duration) {
 	fs.StringVar(&f.addr, "meta-addr", addrDefault, "meta RPC listen address (nodes heartbeat here)")
 	fs.StringVar(&f.httpAddr, "meta-http-addr", httpHost+":9615", "meta HTTP address (health, metrics, slot table, admin); "+httpAddrHelp)
 	fs.StringVar(&f.storeURL, "store", storeDefault, "meta store: sqlite:///path/to/meta.db or mysql://user:pass@tcp(host:3306)/db")
@@ -42,6 +44,9 @@ func (f *metaFlags) register(fs *flag.FlagSet, storeDefault, addrDefault, httpHo
 	fs.DurationVar(&f.leaderLease, "leader-lease", 10*time.Second, "meta leader lease in the store; a leader that cannot renew stops acting after it")
 	fs.DurationVar(&f.appRetention, "app-revision-retention", meta.DefaultAppRevisionRetention,
 		"an app revision no instance names is removed after this long (checked with every session); -1s never")
+	fs.DurationVar(&f.firstTableWait, "first-table-wait", firstWait,
+		"a new cluster's first slot table waits this long after the first data node registers, so the data nodes started "+
+			"together share it at once instead of being balanced in over many rounds; a cluster with a stored table never waits; -1s none")
 }
 
 type dataFlags struct {
@@ -76,7 +81,7 @@ func (f *dataFlags) config(metaAddrs []string, n *nodeFlags, creds netio.Credent
 
 func (f *metaFlags) config(st store.Store, n *nodeFlags, creds netio.Credentials, log *slog.Logger) meta.Config {
 	return meta.Config{RPCAddr: f.addr, HTTPAddr: f.httpAddr, AdvertiseHost: n.advertise, Store: st, Slots: n.slots, Replicas: f.replicas,
-		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AppRevisionRetention: f.appRetention, Admin: n.admin, Credentials: creds, DataCenter: n.dc, Logger: log}
+		NodeLease: f.nodeLease, LeaderLease: f.leaderLease, AppRevisionRetention: f.appRetention, FirstTableWait: f.firstTableWait, Admin: n.admin, Credentials: creds, DataCenter: n.dc, Logger: log}
 }
 
 // nodeFlags are the flags every role command has: logging, admin access,
@@ -327,13 +332,14 @@ func commandFlags(cmd string) (*flag.FlagSet, *roleFlags) {
 		// The HTTP servers listen on loopback by default: with no admin
 		// token, a node serving HTTP beyond loopback refuses to start
 		// (opshttp). The internal RPC ports (meta, data) are loopback-only too.
-		f.mf.register(fs, "", "127.0.0.1:9610", "127.0.0.1")
+		// Its own data node starts with it: no wait for others.
+		f.mf.register(fs, "", "127.0.0.1:9610", "127.0.0.1", -1)
 		f.df.register(fs, "127.0.0.1:9620", "127.0.0.1")
 		f.sf.register(fs, "127.0.0.1")
 		f.nf.register(fs, false, true)
 	case "meta":
 		fs = newFlagSet(cmd, "Runs a meta node. Several meta nodes share one MySQL store and elect a leader through it.")
-		f.mf.register(fs, "", ":9610", "")
+		f.mf.register(fs, "", ":9610", "", meta.DefaultFirstTableWait)
 		f.nf.register(fs, false, true)
 	case "data":
 		fs = newFlagSet(cmd, "Runs a data node: holds the publishers of the slots the meta leader assigns it.")

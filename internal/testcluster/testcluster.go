@@ -103,7 +103,10 @@ func Start(t testing.TB, opts Options) *Cluster {
 	c.store = st
 	metaAddr, metaCreds := c.node(proto.RoleMeta, "127.0.0.1:0")
 	mcfg := meta.Config{RPCAddr: metaAddr, HTTPAddr: "127.0.0.1:0", Store: st,
-		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Credentials: metaCreds, Logger: c.log}
+		Slots: opts.Slots, NodeLease: opts.NodeLease, LeaderLease: 5 * time.Second, Credentials: metaCreds, Logger: c.log,
+		// The data nodes start after meta, one by one, and tests wait for
+		// them (WaitReady): a first table at the first heartbeat, as before.
+		FirstTableWait: -1}
 	if opts.Meta != nil {
 		opts.Meta(&mcfg)
 	}
