@@ -165,6 +165,11 @@ func run() error {
 	if _, err := c.WaitReady(ctx); err != nil {
 		return fmt.Errorf("cannot bring the cluster up: %w", err)
 	}
+	// Load goes on a settled table: a storm measured while meta still
+	// moves slots measures the moves.
+	if err := c.WaitSettled(ctx, 3*time.Second); err != nil {
+		return err
+	}
 	rep := &report{Options: o, Env: env{Machine: benchenv.Collect()}, Nodes: nodesOf(c)}
 	rep.Env.LoadStart = benchenv.LoadAvg()
 	rep.Command = fmt.Sprintf("SCALE_PUBS=%d SCALE_SUBS=%d make bench-scale", o.Pubs, o.Subs)
