@@ -50,9 +50,9 @@ func TestDecider(t *testing.T) {
 	// A busy tick starts the count again.
 	f("busy between", []step{quiet, quiet, busy, quiet, busy, quiet, quiet}, []int{6})
 	f("busy", []step{busy, busy, busy, busy}, nil)
-	// A small live heap is quiet below 1 MiB a tick.
-	f("small quiet", []step{{alloc: 0, live: 10, held: 40}, {alloc: 0, live: 10, held: 40}, {alloc: 0, live: 10, held: 40}}, []int{2})
-	f("small busy", []step{{alloc: 2, live: 10, held: 40}, {alloc: 2, live: 10, held: 40}, {alloc: 2, live: 10, held: 40}}, nil)
+	// A small live heap is quiet below 4 MiB a tick.
+	f("small quiet", []step{{alloc: 3, live: 10, held: 40}, {alloc: 3, live: 10, held: 40}, {alloc: 3, live: 10, held: 40}}, []int{2})
+	f("small busy", []step{{alloc: 4, live: 10, held: 40}, {alloc: 4, live: 10, held: 40}, {alloc: 4, live: 10, held: 40}}, nil)
 	// Held within live + 20% + 16 MiB: nothing to gain.
 	f("held close", []step{{live: 1000, held: 1216}, {live: 1000, held: 1216}, {live: 1000, held: 1216}}, nil)
 	f("held over", []step{{live: 1000, held: 1217}, {live: 1000, held: 1217}, {live: 1000, held: 1217}}, []int{2})
