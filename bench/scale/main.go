@@ -212,6 +212,21 @@ func run() error {
 			}
 		}
 	})
+	// Each phase's end, after a GC in every node; after the end, the quiet
+	// phase without one. The load generator keeps its connections (and
+	// their heartbeats) until OnPhase("end") returns.
+	onPhase := func(p string) {
+		sampleAt(p, true)
+		if p != "end" || o.QuietWait <= 0 {
+			return
+		}
+		logf("quiet: sampling again in %s, without a collection", o.QuietWait)
+		select {
+		case <-time.After(o.QuietWait):
+			sampleAt("quiet", false)
+		case <-ctx.Done():
+		}
+	}
 	cfg := loadgen.Config{
 		Target: loadgen.TargetRosterWire, Endpoints: c.SessionAddrs(), Scenario: "scale",
 		Conns: o.Conns, Services: o.Pubs / o.PerService, PubsPerService: o.PerService,
@@ -223,19 +238,7 @@ func run() error {
 		RegisterTimeout: max(o.Budget-5*time.Minute, o.Budget/2), ConvergeTimeout: 10 * time.Minute,
 		ServerPID: c.Sessions()[0].Pid(), Progress: os.Stderr,
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		OnPhase: func(p string) {
-			sampleAt(p, true)
-			if p == "end" && o.QuietWait > 0 {
-				// The load generator keeps its connections (and their
-				// heartbeats) until this returns.
-				logf("quiet: sampling again in %s, without a collection", o.QuietWait)
-				select {
-				case <-time.After(o.QuietWait):
-					sampleAt("quiet", false)
-				case <-ctx.Done():
-				}
-			}
-		},
+		OnPhase: onPhase,
 	}
 	rep.Result, err = loadgen.Run(ctx, cfg)
 	scancel()
