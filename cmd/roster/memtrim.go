@@ -17,7 +17,7 @@ type memoryTrimFlag struct{ value string }
 func (m *memoryTrimFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.value, "memory-trim", "on",
 		"return the process's free memory to the OS while it is quiet: on (every "+memtrim.DefaultInterval.String()+"), off, "+
-			"or how often to look (e.g. 10s). After two looks in a row at which the process allocated under 2% of its live heap, "+
+			"or how often to look (e.g. 10s). After two looks in a row at which the process allocated under 5% of its live heap (or 4 MiB), "+
 			"when it holds over 1.2 times its live heap plus 16 MiB from the OS, it runs a garbage collection and returns every "+
 			"free page (at most once per 30 s, and per a hundred times what the last one cost). Under load it does nothing, "+
 			"so it adds no collection to a push storm; off leaves a quiet node at up to twice its live heap (the collector's headroom)")

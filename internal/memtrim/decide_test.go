@@ -44,9 +44,9 @@ func TestDecider(t *testing.T) {
 	// The first tick has nothing to compare with; the second is the first
 	// quiet one; the third the second: trim.
 	f("quiet", []step{quiet, quiet, quiet}, []int{2})
-	// Under 2% of the live heap a tick is quiet; at 2% it is not.
-	f("just quiet", []step{{alloc: 19, live: 1000, held: 2200}, {alloc: 19, live: 1000, held: 2200}, {alloc: 19, live: 1000, held: 2200}}, []int{2})
-	f("not quiet", []step{{alloc: 20, live: 1000, held: 2200}, {alloc: 20, live: 1000, held: 2200}, {alloc: 20, live: 1000, held: 2200}}, nil)
+	// Under 5% of the live heap a tick is quiet; at 5% it is not.
+	f("just quiet", []step{{alloc: 49, live: 1000, held: 2200}, {alloc: 49, live: 1000, held: 2200}, {alloc: 49, live: 1000, held: 2200}}, []int{2})
+	f("not quiet", []step{{alloc: 50, live: 1000, held: 2200}, {alloc: 50, live: 1000, held: 2200}, {alloc: 50, live: 1000, held: 2200}}, nil)
 	// A busy tick starts the count again.
 	f("busy between", []step{quiet, quiet, busy, quiet, busy, quiet, quiet}, []int{6})
 	f("busy", []step{busy, busy, busy, busy}, nil)
