@@ -9,13 +9,15 @@ const (
 	// this share of its live heap since the previous one. Measured at 5 s
 	// (bench/scale, 1M publishers and 1M subscribers): idle nodes allocate
 	// 1.2–2.1% of their live heap a tick (version scans, heartbeats,
-	// scrapes), nodes under 200 changes/s of churn 20% and more, a storm
-	// several times their live heap. With GOGC=100 the heap grows by the
-	// live heap between two collections, so under 5% a tick the process's
-	// next collection of its own is at least 20 ticks away: the forced
-	// collection of a trim only brings forward one it would have run, and
-	// the pages it returns are not faulted back in for minutes. A process
-	// under load is never quiet, so a trim adds no collection to a storm.
+	// scrapes); under 200 changes/s of churn sessions allocate 28%, data
+	// nodes 3–5% (so they may trim in steady churn, their usual state);
+	// in a storm both allocate several times their live heap. With GOGC=100
+	// the heap grows by the live heap between two collections, so under 5%
+	// a tick the process's next collection of its own is at least 20 ticks
+	// away: the forced collection of a trim only brings forward one it would
+	// have run, and the pages it returns are not faulted back in for
+	// minutes. A process in a storm is never quiet, so a trim adds no
+	// collection to one (short of one begun just before it started).
 	quietShare = 0.05
 	// quietFloor: allocating less than this in a tick is quiet however
 	// small the live heap: the garbage of heartbeats, scans and scrapes
