@@ -232,7 +232,9 @@ func renderReport(date string, env environment, sc []scenario, runs []run1, plot
 	p("when it first sees each newer change (churn: random republishes at a steady rate; storm: one publisher of many services ")
 	p("republished at once in the middle of the run). After the run every subscriber's list is compared with what was published ")
 	p("(lost: a live publisher missing; stale: an outdated or removed entry). Server memory is the RSS of the server process ")
-	p("(`/proc/PID/status`); per publisher it is the growth while registering publishers.\n\n")
+	p("(`/proc/PID/status`); per publisher it is the growth while registering publishers. At the end it is read as soon as every ")
+	p("list converged, with no forced collection, so roster's includes the collector's headroom (up to twice the live heap): its ")
+	p("memory trimmer (`--memory-trim`) returns that only once the node is quiet (bench/scale's quiet phase measures it).\n\n")
 	p("Machine: %s, %d cores, %.0f GiB, Linux %s; %s; %s; %s. Whole run: %s; load average %s at the start, %s at the end ",
 		orDash(env.CPU), env.Cores, env.MemGiB, orDash(env.Kernel), orDash(env.Go), orDash(env.Roster), orDash(env.Etcd), env.Elapsed,
 		orDash(env.LoadStart), orDash(env.LoadEnd))

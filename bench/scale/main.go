@@ -70,6 +70,7 @@ type options struct {
 	Budget      time.Duration `json:"budget_ns"`
 	Tag         string        `json:"tag,omitempty"`
 	MinAvail    int64         `json:"min_available_bytes"`
+	QuietWait   time.Duration `json:"quiet_wait_ns,omitempty"`
 }
 
 func envInt(name string, def int) int {
@@ -105,6 +106,9 @@ func run() error {
 	flag.IntVar(&o.Inflight, "inflight", 32, "requests in flight per load generator connection")
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
+	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
+		"sample the nodes again without forcing a collection (the quiet phase: what a node left alone holds; its memory trimmer "+
+		"acts after two quiet looks, 5 s apart, and the first look after the run still counts the run's allocations); 0: no quiet phase")
 	var minAvailMiB int64
 	var rerender string
 	flag.StringVar(&rerender, "rerender", "", "only rewrite the report and plot of this raw result (a scale-*.json written before)")
@@ -208,6 +212,21 @@ func run() error {
 			}
 		}
 	})
+	// Each phase's end, after a GC in every node; after the end, the quiet
+	// phase without one. The load generator keeps its connections (and
+	// their heartbeats) until OnPhase("end") returns.
+	onPhase := func(p string) {
+		sampleAt(p, true)
+		if p != "end" || o.QuietWait <= 0 {
+			return
+		}
+		logf("quiet: sampling again in %s, without a collection", o.QuietWait)
+		select {
+		case <-time.After(o.QuietWait):
+			sampleAt("quiet", false)
+		case <-ctx.Done():
+		}
+	}
 	cfg := loadgen.Config{
 		Target: loadgen.TargetRosterWire, Endpoints: c.SessionAddrs(), Scenario: "scale",
 		Conns: o.Conns, Services: o.Pubs / o.PerService, PubsPerService: o.PerService,
@@ -219,7 +238,7 @@ func run() error {
 		RegisterTimeout: max(o.Budget-5*time.Minute, o.Budget/2), ConvergeTimeout: 10 * time.Minute,
 		ServerPID: c.Sessions()[0].Pid(), Progress: os.Stderr,
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		OnPhase: func(p string) { sampleAt(p, true) },
+		OnPhase: onPhase,
 	}
 	rep.Result, err = loadgen.Run(ctx, cfg)
 	scancel()

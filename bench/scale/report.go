@@ -23,7 +23,7 @@ type report struct {
 	Env     env             `json:"env"`
 	Command string          `json:"command"`
 	Nodes   []node          `json:"nodes"`
-	Phases  []point         `json:"phases"` // idle, pubs, settled, end: after a GC in every node
+	Phases  []point         `json:"phases"` // idle, pubs, settled, end: after a GC in every node; quiet: without one
 	Series  []point         `json:"series"` // every 5 s
 	Result  *loadgen.Result `json:"result"`
 	Note    string          `json:"note,omitempty"`
@@ -53,6 +53,12 @@ func (r *report) phase(name string) (point, bool) {
 		return r.phase("stopped")
 	}
 	return point{}, false
+}
+
+// phaseSeconds is when the named phase ended, 0 if it did not.
+func (r *report) phaseSeconds(name string) float64 {
+	p, _ := r.phase(name)
+	return p.Seconds
 }
 
 // roleSum adds up a field of the nodes of role at p.
@@ -173,7 +179,13 @@ func (r *report) markdown(plotErr error) string {
 	p("| storm | %s |\n| churn | %s |\n\n", lat(res.StormLatency), lat(res.ChurnLatency))
 
 	p("## Memory and CPU per node\n\nAt the end of each phase, after a garbage collection in every node (live heap: `go_gc_heap_live_bytes`). " +
-		"CPU is since the process started.\n\n")
+		"CPU is since the process started.")
+	if q, ok := r.phase("quiet"); ok {
+		p(" `quiet` is %.0f s after `end`, the load still connected and idle, without forcing a collection (live heap as of "+
+			"the node's last one): what a node left alone holds, its memory trimmer (`--memory-trim`, if the build has one) "+
+			"given time to act.", q.Seconds-r.phaseSeconds("end"))
+	}
+	p("\n\n")
 	p("| phase | node | RSS MiB | live heap MiB | RSS / live | CPU s | fds |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, ph := range r.Phases {
 		for i, n := range r.Nodes {
@@ -211,6 +223,13 @@ func (r *report) markdown(plotErr error) string {
 		p("\n**RSS / live heap at the end, per role** (target ≤ 1.3):")
 		for _, role := range []string{"meta", "data", "session", "loadgen"} {
 			p(" %s %s;", role, ratio(r.roleSum(end, role, rssOf), r.roleSum(end, role, live)))
+		}
+		if q, ok := r.phase("quiet"); ok {
+			p(" quiet, %.0f s later without a forced collection:", q.Seconds-end.Seconds)
+			for _, role := range []string{"meta", "data", "session"} {
+				p(" %s %s;", role, ratio(r.roleSum(q, role, rssOf), r.roleSum(q, role, live)))
+			}
+			p(" loadgen %s (it runs no memory trimmer).", ratio(r.roleSum(q, "loadgen", rssOf), r.roleSum(q, "loadgen", live)))
 		}
 		p(" CPU seconds over the run: data %.0f, session %.0f, meta %.0f, loadgen %.0f.\n",
 			r.roleSum(end, "data", cpuOf), r.roleSum(end, "session", cpuOf), r.roleSum(end, "meta", cpuOf), r.roleSum(end, "loadgen", cpuOf))

@@ -53,3 +53,26 @@ func TestSI(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietPhase: the quiet phase, sampled after the end without a forced
+// collection, gets its own RSS / live heap per role.
+func TestQuietPhase(t *testing.T) {
+	nodes := []node{{Name: "data-0", Role: "data"}, {Name: "session-0", Role: "session"}}
+	at := func(phase string, secs float64, dataRSS, sessRSS int64) point {
+		return point{Phase: phase, Seconds: secs, Usage: []usage{{LiveHeap: 100, RSS: dataRSS}, {LiveHeap: 100, RSS: sessRSS}}}
+	}
+	r := &report{Nodes: nodes, Options: options{Replicas: 2, Pubs: 1000, Subs: 1000, PerService: 10},
+		Result: &loadgen.Result{Completed: true},
+		Phases: []point{at("idle", 1, 100, 100), at("end", 100, 220, 210), at("quiet", 120, 110, 125)}}
+	md := r.markdown(nil)
+	for _, want := range []string{"| quiet | data-0 | ", "`quiet` is 20 s after `end`",
+		"(target ≤ 1.3): meta –; data 2.20; session 2.10;", "quiet, 20 s later without a forced collection: meta –; data 1.10; session 1.25; loadgen – (it runs no memory trimmer)."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	r.Phases = r.Phases[:2]
+	if md := r.markdown(nil); strings.Contains(md, "quiet") {
+		t.Errorf("a report without a quiet phase mentions one:\n%s", md)
+	}
+}

@@ -44,7 +44,7 @@ func runIntegrated(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(log, withLoaders([]*certs.Loader{loader, clientLoader}, m, d, s)...)
+	return serve(log, nf.withProcess([]*certs.Loader{loader, clientLoader}, m, d, s)...)
 }
 
 func sessionConfig(sf sessionFlags, metaAddrs []string, n *nodeFlags, creds netio.Credentials, clientTLS *certs.Loader, log *slog.Logger) session.Config {

@@ -19,7 +19,8 @@ const autoMemoryPercent = 90
 
 // memoryLimitFlag is --memory-limit, the Go runtime's soft memory limit.
 // Without one the heap may grow to twice what is live before a collection,
-// and a node holding a million records idles at twice the memory it needs.
+// and a node holding a million records idles at twice the memory it needs
+// until its memory trimmer (memtrim.go) returns the headroom, once quiet.
 type memoryLimitFlag struct {
 	value string
 	// total returns the memory available to the process and where that

@@ -172,12 +172,12 @@ func TestMetricsPerRole(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`roster_push_latency_seconds_bucket{le="+Inf"}`, `roster_meta_slots_leaderless`, `roster_session_publishers`,
-		`roster_data_publishers`, `roster_session_subscribers`, `roster_meta_store_seconds_count{op="lease"}`, `roster_data_replica_queued_ops`} {
+		`roster_data_publishers`, `roster_session_subscribers`, `roster_meta_store_seconds_count{op="lease"}`, `roster_data_replica_queued_ops`, `roster_memory_trims_total`} {
 		if owner[want] == "" {
 			t.Fatalf("no port exports %s", want)
 		}
 	}
-	if owner["process_resident_memory_bytes"] != "meta" {
+	if owner["process_resident_memory_bytes"] != "meta" || owner["roster_memory_trims_total"] != "meta" {
 		t.Fatalf("process metrics on the %q port, want once, on meta's (the first started)", owner["process_resident_memory_bytes"])
 	}
 	// Every metric the alert rules and the dashboard use exists.

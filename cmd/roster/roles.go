@@ -13,6 +13,7 @@ import (
 
 	"github.com/roster-registry/roster/data"
 	"github.com/roster-registry/roster/internal/certs"
+	"github.com/roster-registry/roster/internal/memtrim"
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/meta"
 	"github.com/roster-registry/roster/meta/store"
@@ -97,6 +98,8 @@ type nodeFlags struct {
 	dataDir   string
 	drain     time.Duration
 	memory    memoryLimitFlag
+	trim      memoryTrimFlag
+	trimmer   *memtrim.Trimmer // from trim by parse; nil when off
 	advertise string
 	dc        string // --datacenter
 }
@@ -104,6 +107,7 @@ type nodeFlags struct {
 func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 	f.log.register(fs)
 	f.memory.register(fs)
+	f.trim.register(fs)
 	f.auth.register(fs)
 	registerAdmin(fs, &f.admin, &f.tokenFile)
 	fs.StringVar(&f.advertise, "advertise-addr", "", "host (IP or DNS name, no port) other nodes and clients reach this node at: its addresses "+
@@ -123,7 +127,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet, meta, dataDir bool) {
 }
 
 // parse parses args (with the environment and --config, see config.go),
-// sets the memory limit and returns the logger they ask for.
+// sets the memory limit, makes the memory trimmer and returns the logger
+// they ask for.
 func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
 	registerConfig(fs)
 	if err := parseFlags(fs, args, envPrefix); err != nil {
@@ -142,6 +147,9 @@ func (f *nodeFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error)
 	}
 	log, err := f.log.logger(os.Stderr)
 	if err != nil {
+		return nil, err
+	}
+	if f.trimmer, err = f.trim.trimmer(log); err != nil {
 		return nil, err
 	}
 	return log, f.memory.apply(log)
@@ -375,7 +383,7 @@ func runMeta(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(log, withLoaders([]*certs.Loader{loader}, m)...)
+	return serve(log, nf.withProcess([]*certs.Loader{loader}, m)...)
 }
 
 func runData(args []string) error {
@@ -395,7 +403,7 @@ func runData(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveDraining(log, nf.drain, withLoaders([]*certs.Loader{loader}, d)...)
+	return serveDraining(log, nf.drain, nf.withProcess([]*certs.Loader{loader}, d)...)
 }
 
 func runSession(args []string) error {
@@ -419,13 +427,17 @@ func runSession(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveDraining(log, nf.drain, withLoaders([]*certs.Loader{loader, clientLoader}, s)...)
+	return serveDraining(log, nf.drain, nf.withProcess([]*certs.Loader{loader, clientLoader}, s)...)
 }
 
-// withLoaders puts the certificate loaders in use first among roles: they
-// start before the roles and stop after them.
-func withLoaders(loaders []*certs.Loader, roles ...role) []role {
+// withProcess puts what serves the whole process first among roles: the
+// memory trimmer and the certificate loaders in use start before the roles
+// and stop after them.
+func (f *nodeFlags) withProcess(loaders []*certs.Loader, roles ...role) []role {
 	var out []role
+	if f.trimmer != nil {
+		out = append(out, f.trimmer)
+	}
 	for _, l := range loaders {
 		if l != nil {
 			out = append(out, l)

@@ -1,0 +1,94 @@
+package memtrim
+
+import "time"
+
+// The decision's constants. Only the interval and the least gap between
+// trims are configurable: the rest follow from what a trim costs.
+const (
+	// quietShare: a tick is quiet when the process allocated less than
+	// this share of its live heap since the previous one. Measured at 5 s
+	// (bench/scale, 1M publishers and 1M subscribers): idle nodes allocate
+	// 1.2–2.1% of their live heap a tick (version scans, heartbeats,
+	// scrapes); under 200 changes/s of churn sessions allocate 28%, data
+	// nodes 3–5% (so they may trim in steady churn, their usual state);
+	// in a storm both allocate several times their live heap. With GOGC=100
+	// the heap grows by the live heap between two collections, so under 5%
+	// a tick the process's next collection of its own is at least 20 ticks
+	// away: the forced collection of a trim only brings forward one it would
+	// have run, and the pages it returns are not faulted back in for
+	// minutes. A process in a storm is never quiet, so a trim adds no
+	// collection to one (short of one begun just before it started).
+	quietShare = 0.05
+	// quietFloor: allocating less than this in a tick is quiet however
+	// small the live heap: the garbage of heartbeats, scans and scrapes
+	// (idle data nodes of 30 MiB live allocated 1.0–1.3 MiB in 5 s, scraped
+	// every 5 s twice; under load 30–600 MiB). A small process still trims
+	// only after faulting back the slack and the floor since its last trim.
+	quietFloor = 4 << 20
+	// quietTicks: consecutive quiet ticks before a trim, so that one lull
+	// between bursts is not taken for quiet.
+	quietTicks = 2
+	// slackShare and floor: a trim is worth it when the memory held from
+	// the OS exceeds the live heap by more than this share of it (or what
+	// the last trim could not return, if more) plus the floor. The floor
+	// keeps small processes from trimming for a few MiB.
+	slackShare = 0.2
+	floor      = 16 << 20
+	// costFactor: after a trim that cost d, none before costFactor × d, so
+	// trims take at most 1% of a core.
+	costFactor = 100
+)
+
+// sample is what a tick reads from the runtime.
+type sample struct {
+	allocs uint64 // bytes allocated on the heap since the process started
+	live   uint64 // live heap, as of the last collection
+	held   uint64 // memory the runtime holds from the OS (mapped, not released)
+	// gcCPU is the CPU the collector used since the process started; the
+	// cost of a trim is the time it took plus the collector's CPU in it
+	// (its marking runs on every idle core).
+	gcCPU time.Duration
+}
+
+// decider decides, from the samples of successive ticks, when to trim. It
+// is a pure function of its inputs, so that it is tested without a clock.
+type decider struct {
+	minGap    time.Duration
+	prev      sample
+	started   bool
+	quiet     int       // consecutive quiet ticks
+	notBefore time.Time // no trim before: the last trim's gap
+	// overhead is what the last trim could not return: held minus live
+	// right after it (stacks, the runtime's metadata, partly used spans).
+	// Trimming again is worth it only once held exceeds it by the slack.
+	overhead uint64
+}
+
+// tick takes the sample of a tick and reports whether to trim now.
+func (d *decider) tick(now time.Time, s sample) bool {
+	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor)
+	d.prev, d.started = s, true
+	if !quiet {
+		d.quiet = 0
+		return false
+	}
+	d.quiet++
+	return d.quiet >= quietTicks && !now.Before(d.notBefore) && s.held > d.target(s.live)
+}
+
+// target is the most the runtime may hold, for a live heap, without a trim.
+func (d *decider) target(live uint64) uint64 {
+	return live + max(uint64(float64(live)*slackShare), d.overhead) + floor
+}
+
+// trimmed records a trim that ended at now, cost what it cost, and left
+// the process at after.
+func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
+	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
+	d.quiet = 0
+	d.prev = after
+	d.overhead = 0
+	if after.held > after.live {
+		d.overhead = after.held - after.live
+	}
+}

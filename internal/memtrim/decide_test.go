@@ -1,0 +1,74 @@
+package memtrim
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+const mib = 1 << 20
+
+// TestDecider: a trim follows two quiet ticks while the runtime holds more
+// than the live heap plus its slack and the floor, and waits out the gap
+// the last trim's cost set.
+func TestDecider(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	// step is one tick, 5 s after the previous: allocated MiB since the
+	// previous tick, live and held MiB, and what a trim then would
+	// leave held (MiB) and cost.
+	type step struct {
+		alloc, live, held uint64
+		heldAfter         uint64
+		cost              time.Duration
+	}
+	f := func(name string, steps []step, want []int) {
+		t.Helper()
+		d := decider{minGap: 30 * time.Second}
+		var allocs uint64
+		var got []int
+		for i, s := range steps {
+			now := t0.Add(time.Duration(i) * 5 * time.Second)
+			allocs += s.alloc * mib
+			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib}) {
+				got = append(got, i)
+				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib})
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
+		}
+	}
+	quiet := step{alloc: 1, live: 1000, held: 2200, heldAfter: 1050}
+	busy := step{alloc: 500, live: 1000, held: 2200}
+
+	// The first tick has nothing to compare with; the second is the first
+	// quiet one; the third the second: trim.
+	f("quiet", []step{quiet, quiet, quiet}, []int{2})
+	// Under 5% of the live heap a tick is quiet; at 5% it is not.
+	f("just quiet", []step{{alloc: 49, live: 1000, held: 2200}, {alloc: 49, live: 1000, held: 2200}, {alloc: 49, live: 1000, held: 2200}}, []int{2})
+	f("not quiet", []step{{alloc: 50, live: 1000, held: 2200}, {alloc: 50, live: 1000, held: 2200}, {alloc: 50, live: 1000, held: 2200}}, nil)
+	// A busy tick starts the count again.
+	f("busy between", []step{quiet, quiet, busy, quiet, busy, quiet, quiet}, []int{6})
+	f("busy", []step{busy, busy, busy, busy}, nil)
+	// A small live heap is quiet below 4 MiB a tick.
+	f("small quiet", []step{{alloc: 3, live: 10, held: 40}, {alloc: 3, live: 10, held: 40}, {alloc: 3, live: 10, held: 40}}, []int{2})
+	f("small busy", []step{{alloc: 4, live: 10, held: 40}, {alloc: 4, live: 10, held: 40}, {alloc: 4, live: 10, held: 40}}, nil)
+	// Held within live + 20% + 16 MiB: nothing to gain.
+	f("held close", []step{{live: 1000, held: 1216}, {live: 1000, held: 1216}, {live: 1000, held: 1216}}, nil)
+	f("held over", []step{{live: 1000, held: 1217}, {live: 1000, held: 1217}, {live: 1000, held: 1217}}, []int{2})
+	// A small process never trims for less than 16 MiB.
+	f("tiny", []step{{live: 4, held: 20}, {live: 4, held: 20}, {live: 4, held: 20}}, nil)
+
+	// After a trim, none for 30 s (6 ticks) however quiet.
+	f("gap", slices.Repeat([]step{quiet}, 12), []int{2, 8})
+	// ... or a hundred times its cost, if more: 100 × 0.6 s = 60 s.
+	slow := quiet
+	slow.cost = 600 * time.Millisecond
+	f("cost", slices.Repeat([]step{slow}, 16), []int{2, 14})
+	// What a trim could not return raises the bar: it left 400 MiB above
+	// the live heap, so the next waits for held above 1000+400+16.
+	stuck := []step{{live: 1000, held: 2200, heldAfter: 1400}}
+	stuck = append(stuck, slices.Repeat([]step{{live: 1000, held: 1416, heldAfter: 1400}}, 10)...)
+	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
+	f("overhead", stuck, []int{2, 11})
+}

@@ -1,0 +1,156 @@
+// Package memtrim returns a quiet process's free memory to the OS.
+//
+// With GOGC=100 the heap grows to twice what is live before a collection,
+// and after one the runtime's scavenger keeps about 10% above the next
+// heap goal: a node that loaded a million records and then went quiet
+// stays at twice the memory it needs. A lower GOGC or a tight memory limit
+// would take that back by collecting more often under load too, when push
+// storms are already bound by the collector. The trimmer acts only while
+// the process is quiet: every interval it reads the runtime's figures
+// (runtime/metrics, no stop of the world), and after two quiet ticks, when
+// the runtime holds well above the live heap, it runs a collection and
+// returns every free page to the OS (debug.FreeOSMemory). The cost of a
+// trim bounds how often it may run again (at most 1% of a core).
+package memtrim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// DefaultInterval is how often the trimmer reads the runtime's figures.
+const DefaultInterval = 5 * time.Second
+
+// DefaultMinGap is the least time between two trims; a trim that took
+// longer than a hundredth of it waits a hundred times its cost instead.
+const DefaultMinGap = 30 * time.Second
+
+// ErrStarted is returned by Start on a trimmer already started.
+var ErrStarted = errors.New("memory trimmer already started")
+
+// Config configures a Trimmer; its zero value takes the defaults.
+type Config struct {
+	// Interval between two reads of the runtime's figures (DefaultInterval).
+	Interval time.Duration
+	// MinGap is the least time between two trims (DefaultMinGap).
+	MinGap time.Duration
+	// Logger gets one Debug line per trim (nil: none).
+	Logger *slog.Logger
+
+	// read, free and now stand for the runtime in tests: nil is
+	// runtime/metrics, debug.FreeOSMemory and time.Now.
+	read func() sample
+	free func()
+	now  func() time.Time
+}
+
+// Trimmer returns the process's free memory to the OS while it is quiet.
+type Trimmer struct {
+	cfg Config
+	d   decider
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a trimmer; Start starts it.
+func New(cfg Config) *Trimmer {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.MinGap <= 0 {
+		cfg.MinGap = DefaultMinGap
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.read == nil {
+		cfg.read = readRuntime
+	}
+	if cfg.free == nil {
+		cfg.free = debug.FreeOSMemory
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	return &Trimmer{cfg: cfg, d: decider{minGap: cfg.MinGap}}
+}
+
+// Start starts the trimmer's goroutine; Stop stops it. The context is not
+// kept: the trimmer runs until Stop, like the roles it serves beside.
+func (t *Trimmer) Start(context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done != nil {
+		return ErrStarted
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.cancel, t.done = cancel, make(chan struct{})
+	go t.run(ctx)
+	return nil
+}
+
+// Stop stops the trimmer and waits for its goroutine (a trim under way
+// ends first). It is idempotent.
+func (t *Trimmer) Stop(ctx context.Context) error {
+	t.mu.Lock()
+	cancel, done := t.cancel, t.done
+	t.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cannot stop the memory trimmer: %w", ctx.Err())
+	}
+}
+
+func (t *Trimmer) run(ctx context.Context) {
+	defer close(t.done)
+	tick := time.NewTicker(t.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if t.d.tick(t.cfg.now(), t.cfg.read()) {
+			t.trim()
+		}
+	}
+}
+
+// trim collects and returns every free page to the OS, and records what
+// it returned and what it cost.
+func (t *Trimmer) trim() {
+	before := t.cfg.read()
+	start := t.cfg.now()
+	t.cfg.free()
+	end := t.cfg.now()
+	after := t.cfg.read()
+	took := end.Sub(start)
+	cost := took + max(after.gcCPU-before.gcCPU, 0)
+	t.d.trimmed(end, cost, after)
+	var released uint64
+	if before.held > after.held {
+		released = before.held - after.held
+	}
+	trims.Inc()
+	trimmedBytes.Add(int(released))
+	trimSeconds.Add(cost.Seconds())
+	t.cfg.Logger.Debug("returned free memory to the OS", "released", humanize.IBytes(released),
+		"held", humanize.IBytes(after.held), "live", humanize.IBytes(after.live), "took", took, "cost", cost,
+		"next_after", t.d.notBefore.Sub(end))
+}

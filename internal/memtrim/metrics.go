@@ -1,0 +1,63 @@
+package memtrim
+
+import (
+	"runtime/metrics"
+	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
+
+	"github.com/roster-registry/roster/internal/opshttp"
+)
+
+// The trimmer's metrics are the process's (one trimmer a process): the
+// port exporting go_* and process_* exports them too.
+var (
+	trims        = vm.NewCounter(`roster_memory_trims_total`)
+	trimmedBytes = vm.NewCounter(`roster_memory_trimmed_bytes_total`)
+	trimSeconds  = vm.NewFloatCounter(`roster_memory_trim_seconds_total`)
+)
+
+func init() {
+	opshttp.Describe(map[string]string{
+		"roster_memory_trims_total": "Collections run by the memory trimmer (--memory-trim) to return a quiet process's free memory to the OS.",
+		"roster_memory_trimmed_bytes_total": "Memory the trimmer's collections returned to the OS (held from the OS before one, minus after; " +
+			"the process takes it back as it allocates again).",
+		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: their time plus the collector's CPU in them " +
+			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
+	})
+}
+
+// The runtime/metrics a tick reads.
+var names = []string{
+	"/gc/heap/allocs:bytes",
+	"/gc/heap/live:bytes",
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/released:bytes",
+	"/cpu/classes/gc/total:cpu-seconds",
+}
+
+// readRuntime reads a sample from runtime/metrics (no stop of the world).
+func readRuntime() sample {
+	s := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	u := func(i int) uint64 {
+		if s[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return s[i].Value.Uint64()
+	}
+	var gcCPU time.Duration
+	if s[4].Value.Kind() == metrics.KindFloat64 {
+		gcCPU = time.Duration(s[4].Value.Float64() * float64(time.Second))
+	}
+	held := u(2)
+	if r := u(3); r < held {
+		held -= r
+	} else {
+		held = 0
+	}
+	return sample{allocs: u(0), live: u(1), held: held, gcCPU: gcCPU}
+}
