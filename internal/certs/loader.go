@@ -15,6 +15,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/roster-registry/roster/internal/lifecycle"
 	"github.com/roster-registry/roster/netio"
 )
 
@@ -59,9 +60,7 @@ type Loader struct {
 	certExpiry, caExpiry *metrics.Gauge
 	expiryLog            netio.LogThrottle
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop lifecycle.Goroutine
 }
 
 type stamp struct {
@@ -182,38 +181,26 @@ func (l *Loader) changed() bool {
 
 // Start watches the files and SIGHUP until Stop.
 func (l *Loader) Start(context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done != nil {
-		return ErrStarted
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l.cancel, l.done = cancel, make(chan struct{})
+	// SIGHUP is caught before Start returns, so a signal sent right after
+	// reloads rather than killing the process.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go l.watch(ctx, hup)
+	if !l.loop.Start(func(ctx context.Context) { l.watch(ctx, hup) }) {
+		signal.Stop(hup)
+		return ErrStarted
+	}
 	return nil
 }
 
 // Stop stops watching and waits for the watcher. It is idempotent.
 func (l *Loader) Stop(ctx context.Context) error {
-	l.mu.Lock()
-	cancel, done := l.cancel, l.done
-	l.mu.Unlock()
-	if cancel == nil {
-		return nil
+	if err := l.loop.Stop(ctx); err != nil {
+		return fmt.Errorf("cannot stop the certificate loader: %w", err)
 	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cannot stop the certificate loader: %w", ctx.Err())
-	}
+	return nil
 }
 
 func (l *Loader) watch(ctx context.Context, hup chan os.Signal) {
-	defer close(l.done)
 	defer signal.Stop(hup)
 	t := time.NewTicker(l.cfg.PollInterval)
 	defer t.Stop()

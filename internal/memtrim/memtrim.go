@@ -19,10 +19,11 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/roster-registry/roster/internal/lifecycle"
 )
 
 // DefaultInterval is how often the trimmer reads the runtime's figures.
@@ -56,9 +57,7 @@ type Trimmer struct {
 	cfg Config
 	d   decider
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop lifecycle.Goroutine
 }
 
 // New returns a trimmer; Start starts it.
@@ -87,37 +86,22 @@ func New(cfg Config) *Trimmer {
 // Start starts the trimmer's goroutine; Stop stops it. The context is not
 // kept: the trimmer runs until Stop, like the roles it serves beside.
 func (t *Trimmer) Start(context.Context) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done != nil {
+	if !t.loop.Start(t.run) {
 		return ErrStarted
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.cancel, t.done = cancel, make(chan struct{})
-	go t.run(ctx)
 	return nil
 }
 
 // Stop stops the trimmer and waits for its goroutine (a trim under way
 // ends first). It is idempotent.
 func (t *Trimmer) Stop(ctx context.Context) error {
-	t.mu.Lock()
-	cancel, done := t.cancel, t.done
-	t.mu.Unlock()
-	if cancel == nil {
-		return nil
+	if err := t.loop.Stop(ctx); err != nil {
+		return fmt.Errorf("cannot stop the memory trimmer: %w", err)
 	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cannot stop the memory trimmer: %w", ctx.Err())
-	}
+	return nil
 }
 
 func (t *Trimmer) run(ctx context.Context) {
-	defer close(t.done)
 	tick := time.NewTicker(t.cfg.Interval)
 	defer tick.Stop()
 	for {
