@@ -68,17 +68,17 @@ node_tls() {
 }
 
 run_variant() {
-	local name=$1 out=$2 flags=() lgflags=() tls=0
+	local name=$1 out=$2 lgflags=() tls=0
 	# shellcheck disable=SC2206 # the flags are words without spaces
-	local extra=(${STORM_SERVER_FLAGS:-})
+	local flags=(${STORM_SERVER_FLAGS:-})
 	case $name in
 	*-tls) tls=1 ;;
 	esac
 	case ${name%-tls} in
 	steady) lgflags=(-churn "$CHURN") ;;
 	storm) lgflags=(-churn 0 -storm "$STORM") ;;
-	storm-no-zstd) lgflags=(-churn 0 -storm "$STORM"); flags=(--push-compress-above -1) ;;
-	storm-no-delta) lgflags=(-churn 0 -storm "$STORM"); flags=(--push-no-delta) ;;
+	storm-no-zstd) lgflags=(-churn 0 -storm "$STORM"); flags+=(--push-compress-above -1) ;;
+	storm-no-delta) lgflags=(-churn 0 -storm "$STORM"); flags+=(--push-no-delta) ;;
 	*) echo "unknown variant $name" >&2; exit 2 ;;
 	esac
 	local p; p=$(free_base)
@@ -91,7 +91,7 @@ run_variant() {
 		--session-addr "127.0.0.1:$p" --session-http-addr "127.0.0.1:$((p + 1))" \
 		--meta-addr "127.0.0.1:$((p + 2))" --meta-http-addr "127.0.0.1:$((p + 3))" \
 		--data-addr "127.0.0.1:$((p + 4))" --data-http-addr "127.0.0.1:$((p + 5))" \
-		--data-dir "$work/data" "${flags[@]}" "${extra[@]}" >"$work/$name-server.log" 2>&1 &
+		--data-dir "$work/data" "${flags[@]}" >"$work/$name-server.log" 2>&1 &
 	server=$!
 	for _ in $(seq 100); do
 		curl -fsS "127.0.0.1:$((p + 1))/health/check" >/dev/null 2>&1 && break
@@ -103,7 +103,7 @@ run_variant() {
 		server=""
 		return
 	fi
-	echo "== $name: roster integrated ${flags[*]} ${extra[*]} (pid $server)" >&2
+	echo "== $name: roster integrated ${flags[*]} (pid $server)" >&2
 	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -scenario "$name" \
 		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" \
 		-duration 30s -register-timeout 15m -converge-timeout 2m "${lgflags[@]}" \
