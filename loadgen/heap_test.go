@@ -25,3 +25,16 @@ func TestLiveHeap(t *testing.T) {
 		t.Fatalf("no metric: %d, no error", v)
 	}
 }
+
+func TestReadMetricsSumsSeries(t *testing.T) {
+	body := "# TYPE a_total counter\na_total{peer=\"x\"} 2\na_total{peer=\"y\",why=\"}\"} 3\na_total_other 9\nb 1.5 1700000000\nc{x=\"1\"} notanumber\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+	defer srv.Close()
+	m, err := ReadMetrics(context.Background(), srv.URL, "a_total", "b", "missing")
+	if err != nil || m["a_total"] != 5 || m["b"] != 1.5 || len(m) != 2 {
+		t.Fatalf("read %v, %v; want a_total 5, b 1.5 and nothing else", m, err)
+	}
+	if _, err := ReadMetrics(context.Background(), srv.URL, "c"); err == nil {
+		t.Fatal("a value that is not a number: no error")
+	}
+}

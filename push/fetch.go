@@ -12,6 +12,7 @@ import (
 // of the cached version with another content (a leader hand-over) asks for
 // a refetch, which the debounce would otherwise merge into "no change".
 func (e *Engine) Notify(v proto.DatumVersion) {
+	noticed.Inc()
 	if v.Hash != 0 {
 		if en, ok := e.cache.Load(v.DataInfoID); ok {
 			en.mu.Lock()

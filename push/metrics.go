@@ -14,6 +14,7 @@ import (
 var latencyBuckets = []float64{.005, .01, .02, .03, .05, .075, .1, .2, .3, .5, .75, 1, 2, 5, 10, 30, 60}
 
 var (
+	noticed = metrics.NewCounter(`roster_push_notices_total`)
 	merged  = metrics.NewCounter(`roster_push_debounce_merged_total`)
 	leading = metrics.NewCounter(`roster_push_debounce_leading_total`)
 	latency = metrics.NewPrometheusHistogramExt(`roster_push_latency_seconds`, latencyBuckets)

@@ -29,6 +29,7 @@ func init() {
 			"for a subscriber's first list, its push) to the client's ack.",
 		"roster_push_e2e_latency_seconds": "Age of a datum version when the client acknowledged its push: the data leader's " +
 			"clock at the change to this session's at the ack (exact when both are one machine).",
+		"roster_push_notices_total":                          "Datum changes named in data nodes' change notices.",
 		"roster_push_debounce_merged_total":                  "Change notices merged into a pending fetch by the debounce.",
 		"roster_push_debounce_leading_total":                 "Changes of a quiet datum fetched at once (the debounce's leading edge).",
 		"roster_session_pushes_total":                        "Push frames sent to clients.",

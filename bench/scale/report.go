@@ -234,6 +234,7 @@ func (r *report) markdown(plotErr error) string {
 		p(" CPU seconds over the run: data %.0f, session %.0f, meta %.0f, loadgen %.0f.\n",
 			r.roleSum(end, "data", cpuOf), r.roleSum(end, "session", cpuOf), r.roleSum(end, "meta", cpuOf), r.roleSum(end, "loadgen", cpuOf))
 	}
+	r.work(p)
 	p("\n## What SOFARegistry's production counts would need\n\nSOFA's production cluster holds 10M publishers and 40M subscribers. " +
 		"At the costs measured here (RSS, which includes the collector's headroom):\n\n")
 	d, s := costs["data"], costs["session"]
@@ -255,6 +256,29 @@ func (r *report) markdown(plotErr error) string {
 	}
 	p("\nRaw figures: `%s.json`.\n", r.name())
 	return b.String()
+}
+
+// work writes what each role's counters did between `settled` and `end`
+// (the churn and the storm), in all and per change sent.
+func (r *report) work(p func(string, ...any)) {
+	a, ok1 := r.phase("settled")
+	b, ok2 := r.phase("end")
+	if !ok1 || !ok2 || r.Result == nil || r.Result.ChangesSent == 0 {
+		return
+	}
+	p("\n## Work for the changes\n\nCounters summed over a role's nodes, between `settled` and `end` (the churn and the storm: %d changes sent, "+
+		"%d of them in the storm's %d services):\n\n| role | counter | in all | per change sent |\n|---|---|---:|---:|\n",
+		r.Result.ChangesSent, r.Options.Storm*r.Options.StormPubs, r.Options.Storm)
+	for _, role := range []string{"session", "data"} {
+		for _, name := range workCounters[role] {
+			d := r.roleSum(b, role, counterOf(name)) - r.roleSum(a, role, counterOf(name))
+			p("| %s | `%s` | %.0f | %.2f |\n", role, name, d, d/float64(r.Result.ChangesSent))
+		}
+	}
+}
+
+func counterOf(name string) func(usage) float64 {
+	return func(u usage) float64 { return u.Counters[name] }
 }
 
 func ceil(v float64) float64 {

@@ -76,3 +76,23 @@ func TestQuietPhase(t *testing.T) {
 		t.Errorf("a report without a quiet phase mentions one:\n%s", md)
 	}
 }
+
+// TestWork: a role's counters are summed over its nodes and compared
+// between settled and end, in all and per change sent.
+func TestWork(t *testing.T) {
+	nodes := []node{{Name: "session-0", Role: "session"}, {Name: "session-1", Role: "session"}, {Name: "data-0", Role: "data"}}
+	at := func(phase string, fetches, notifies float64) point {
+		c := map[string]float64{"roster_session_datum_fetches_total": fetches}
+		return point{Phase: phase, Usage: []usage{{Counters: c}, {Counters: c}, {Counters: map[string]float64{"roster_data_notifies_sent_total": notifies}}}}
+	}
+	r := &report{Nodes: nodes, Options: options{Pubs: 1000, Subs: 1000, PerService: 10, Storm: 5, StormPubs: 10},
+		Result: &loadgen.Result{Completed: true, ChangesSent: 100},
+		Phases: []point{at("settled", 10, 7), at("end", 60, 57)}}
+	md := r.markdown(nil)
+	for _, want := range []string{"100 changes sent, 50 of them in the storm's 5 services",
+		"| session | `roster_session_datum_fetches_total` | 100 | 1.00 |", "| data | `roster_data_notifies_sent_total` | 50 | 0.50 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -19,6 +19,25 @@ type usage struct {
 	LiveHeap int64   `json:"live_heap_bytes"` // go_gc_heap_live_bytes: what the last GC marked live
 	CPU      float64 `json:"cpu_seconds"`     // since the process started
 	FDs      int     `json:"fds"`
+	// Counters are the node's work counters (workCounters), each summed
+	// over its series; read at phase ends only.
+	Counters map[string]float64 `json:"counters,omitempty"`
+}
+
+// workCounters are the counters the report compares between phases: what
+// a role did for the changes sent (how many notices, fetches and pushes a
+// service's change cost).
+var workCounters = map[string][]string{
+	"session": {
+		"roster_session_publish_total", "roster_session_writes_forwarded_total", "roster_session_change_notifies_total",
+		"roster_push_notices_total", "roster_push_debounce_leading_total", "roster_push_debounce_merged_total",
+		"roster_session_datum_fetches_total", "roster_session_pushes_total", "roster_session_delta_frames_total",
+		"roster_session_push_bytes_total", "roster_session_push_acks_total", "roster_session_push_resends_total",
+	},
+	"data": {
+		"roster_data_writes_applied_total", "roster_data_writes_not_leader_total", "roster_data_notifies_sent_total",
+		"roster_data_datum_fetches_total", "roster_data_replica_ops_sent_total",
+	},
 }
 
 // node is a process the report follows.
@@ -64,6 +83,9 @@ func sample(ctx context.Context, nodes []node, gc bool) []usage {
 				u.FDs = len(ents)
 			}
 			u.LiveHeap = liveHeap(ctx, n)
+			if names := workCounters[n.Role]; gc && len(names) > 0 && n.http != "" {
+				u.Counters, _ = loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", names...)
+			}
 			out[i] = u
 		})
 	}
