@@ -18,7 +18,8 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 	now := time.Now()
 	// Where this version's push latency starts.
 	var learned int64
-	if en, ok := e.cache.Load(m.DataInfoID); ok {
+	en, _ := e.cache.Load(m.DataInfoID)
+	if en != nil {
 		learned = en.learnedAt(m.Version)
 	}
 	var firstSent int64 // the latest first push among the subscribers acked now
@@ -86,6 +87,11 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		ObserveLatency(now.Sub(time.Unix(0, max(learned, firstSent))))
 	}
 	ObserveEndToEnd(m.Version, now)
+	if acked && newerThan(en, m.Version) {
+		// A newer version waits for this ack (pushGroup holds it while
+		// an older one is out).
+		e.scheduled.Add(g.id)
+	}
 	switch {
 	case refetch:
 		// The client holds a newer list than this session: the session
@@ -94,4 +100,14 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 	case resync:
 		e.scheduled.Add(g.id)
 	}
+}
+
+// newerThan reports whether en (nil: not cached) holds a version above v.
+func newerThan(en *entry, v uint64) bool {
+	if en == nil {
+		return false
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.version > v
 }

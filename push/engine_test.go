@@ -475,3 +475,54 @@ func TestResendWaitsForSlowAcks(t *testing.T) {
 		}
 	})
 }
+
+// TestNewerVersionWaitsForTheAckOfOneOut: while a push is out and not
+// acknowledged, newer versions of the datum are not sent behind it; the
+// ack sends the newest at once (one push per round trip, however many
+// versions came meanwhile). A client that does not ack gets the newest
+// when a resend would be due (Retry), from the retry loop.
+func TestNewerVersionWaitsForTheAckOfOneOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, out := newTestEngine(t, Config{Retry: time.Second, Debounce: time.Millisecond})
+		c := newTestClient("a")
+		src.set("d", Datum{Version: 5, Publishers: pubs("p1")})
+		start := time.Now()
+		subscribe(t, e, "d", c, "s1")
+		synctest.Wait()
+		change := func(v uint64) {
+			src.set("d", Datum{Version: v, Publishers: pubs("p1", fmt.Sprint("v", v))})
+			e.Notify(proto.DatumVersion{DataInfoID: "d", Version: v})
+			synctest.Wait()
+		}
+		for _, v := range []uint64{6, 7} {
+			time.Sleep(100 * time.Millisecond)
+			change(v)
+		}
+		if got := out.pushes(c); len(got) != 1 || got[0].push.Version != 5 {
+			t.Fatalf("%d pushes while version 5 is out (last version %d), want only that one", len(got), got[len(got)-1].push.Version)
+		}
+		time.Sleep(100 * time.Millisecond)
+		e.Ack(c, &proto.PushAck{DataInfoID: "d", Version: 5})
+		synctest.Wait()
+		got := out.pushes(c)
+		if len(got) != 2 || got[1].push.Version != 7 || got[1].at.Sub(start) != 300*time.Millisecond || got[1].push.BaseVersion != 5 {
+			t.Fatalf("after the ack: %d pushes, last %+v at +%v; want version 7 at once (+300ms) as a delta from 5",
+				len(got), got[len(got)-1].push, got[len(got)-1].at.Sub(start))
+		}
+
+		// Version 7 is never acknowledged: version 8 goes out once a
+		// resend would be due (Retry after 7's send), on the retry loop's
+		// next tick (every Retry/2).
+		time.Sleep(100 * time.Millisecond)
+		change(8)
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		got = out.pushes(c)
+		if len(got) < 3 || got[2].push.Version != 8 {
+			t.Fatalf("pushes %d, want version 8 third", len(got))
+		}
+		if at := got[2].at.Sub(start); at < 1300*time.Millisecond || at > 1800*time.Millisecond {
+			t.Fatalf("version 8 pushed at +%v to a client that never acked 7 (sent at +300ms), want within Retry and half of it more", at)
+		}
+	})
+}

@@ -51,7 +51,8 @@ var (
 	fetchErrors  = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
 	pushErrors   = metrics.NewCounter(`roster_session_push_errors_total`)
 	pushesPaused = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
-	pushesGated  = metrics.NewCounter(`roster_session_pushes_gated_total`) // refused by Config.Gate
+	pushesGated  = metrics.NewCounter(`roster_session_pushes_gated_total`)          // refused by Config.Gate
+	pushesHeld   = metrics.NewCounter(`roster_session_pushes_held_in_flight_total`) // a newer version waiting for the ack of one out
 	// Resends of an unacknowledged push (Client.resendDue): after a later
 	// push on the connection was acknowledged, or by the backstop.
 	resendsLost     = metrics.NewCounter(`roster_session_push_resends_total{reason="later_acked"}`)

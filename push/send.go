@@ -89,7 +89,8 @@ func (e *Engine) pushGroup(id string) {
 		}
 		st := g.sent(sub)
 		resend, lost := st.version == version, false
-		if resend {
+		switch {
+		case resend:
 			var due bool
 			if due, lost = sub.client().resendDue(st, now, e.cfg.Retry); !due || sub.client().conn.Outbound() > 0 {
 				// Out and not yet due, or due but the connection has not
@@ -97,6 +98,14 @@ func (e *Engine) pushGroup(id string) {
 				// on its way.
 				continue
 			}
+		case st.version > sub.acked && time.Duration(now-st.at) < sub.client().resendAfter(e.cfg.Retry, 1):
+			// An older version is out and not yet acknowledged: the
+			// newest follows its ack (Ack schedules the group), so a
+			// datum changing faster than the client takes its pushes
+			// costs one push per round trip, not one per version. A
+			// client that never acks gets it when a resend would be due.
+			pushesHeld.Inc()
+			continue
 		}
 		t := pushTarget{sub.client(), sub.filter()}
 		if e.cfg.Gate != nil && !e.cfg.Gate(t.client) {

@@ -155,6 +155,11 @@ func stuckReader(t *testing.T, limits func(*session.Config)) {
 	c := testcluster.Start(t, testcluster.Options{Session: func(cfg *session.Config) {
 		limits(cfg)
 		cfg.MaxOutbound = 64 << 20
+		// A client that does not ack is sent a newer version once a
+		// resend would be due (until then it waits for the ack of the one
+		// out): with a short wait, its backlog grows as an overwhelmed
+		// client's does.
+		cfg.PushRetry = 10 * time.Millisecond
 	}})
 	addr := c.SessionAddrs()[0]
 	id := "stuck#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP"
