@@ -275,6 +275,17 @@ func (r *report) work(p func(string, ...any)) {
 			p("| %s | `%s` | %.0f | %.2f |\n", role, name, d, d/float64(r.Result.ChangesSent))
 		}
 	}
+	mean := func(name string) string {
+		n := r.roleSum(b, "session", counterOf(name+"_count")) - r.roleSum(a, "session", counterOf(name+"_count"))
+		sum := r.roleSum(b, "session", counterOf(name+"_sum")) - r.roleSum(a, "session", counterOf(name+"_sum"))
+		if n <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f ms (%.0f acks)", 1000*sum/n, n)
+	}
+	p("\nMean over every push acknowledged meanwhile (intermediate versions too), from the sessions' histograms: "+
+		"from the session's notice to the client's ack (`roster_push_latency_seconds`) %s; from the data leader's change (`roster_push_e2e_latency_seconds`) %s.\n",
+		mean("roster_push_latency_seconds"), mean("roster_push_e2e_latency_seconds"))
 }
 
 func counterOf(name string) func(usage) float64 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +34,12 @@ var workCounters = map[string][]string{
 		"roster_push_notices_total", "roster_push_debounce_leading_total", "roster_push_debounce_merged_total",
 		"roster_session_datum_fetches_total", "roster_session_pushes_total", "roster_session_delta_frames_total",
 		"roster_session_push_bytes_total", "roster_session_push_acks_total", "roster_session_push_resends_total",
+		"roster_session_pushes_held_in_flight_total",
+	},
+	// Latency histograms' sums and counts, for their means (workLatencies).
+	"session-latency": {
+		"roster_push_latency_seconds_sum", "roster_push_latency_seconds_count",
+		"roster_push_e2e_latency_seconds_sum", "roster_push_e2e_latency_seconds_count",
 	},
 	"data": {
 		"roster_data_writes_applied_total", "roster_data_writes_not_leader_total", "roster_data_notifies_sent_total",
@@ -83,7 +90,7 @@ func sample(ctx context.Context, nodes []node, gc bool) []usage {
 				u.FDs = len(ents)
 			}
 			u.LiveHeap = liveHeap(ctx, n)
-			if names := workCounters[n.Role]; gc && len(names) > 0 && n.http != "" {
+			if names := slices.Concat(workCounters[n.Role], workCounters[n.Role+"-latency"]); gc && len(names) > 0 && n.http != "" {
 				u.Counters, _ = loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", names...)
 			}
 			out[i] = u
