@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +69,7 @@ type options struct {
 	Inflight    int           `json:"inflight"`
 	Sample      int           `json:"latency_sample"`
 	Budget      time.Duration `json:"budget_ns"`
+	CPUProfile  string        `json:"-"`
 	Tag         string        `json:"tag,omitempty"`
 	MinAvail    int64         `json:"min_available_bytes"`
 	QuietWait   time.Duration `json:"quiet_wait_ns,omitempty"`
@@ -105,6 +107,7 @@ func run() error {
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC of every node (empty: the Go default, 100)")
 	flag.IntVar(&o.Inflight, "inflight", 32, "requests in flight per load generator connection")
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bench process's CPU profile (the load generator's) from `settled` to `end` (the churn and storm) to this file")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
 		"sample the nodes again without forcing a collection (the quiet phase: what a node left alone holds; its memory trimmer "+
@@ -216,6 +219,7 @@ func run() error {
 	// phase without one. The load generator keeps its connections (and
 	// their heartbeats) until OnPhase("end") returns.
 	onPhase := func(p string) {
+		profilePhase(o.CPUProfile, p, logf)
 		sampleAt(p, true)
 		if p != "end" || o.QuietWait <= 0 {
 			return
@@ -276,6 +280,35 @@ func (r *report) note(format string, a ...any) {
 }
 
 func runtimeGC() { runtime.GC() }
+
+var profileFile *os.File // the CPU profile being written (profilePhase)
+
+// profilePhase profiles the bench process's CPU from the end of phase
+// `settled` to the end of `end`, when path is set: where the load
+// generator's time goes in the churn and the storm.
+func profilePhase(path, phase string, logf func(string, ...any)) {
+	if path == "" {
+		return
+	}
+	switch phase {
+	case "settled":
+		f, err := os.Create(path)
+		if err == nil {
+			if err = pprof.StartCPUProfile(f); err == nil {
+				profileFile = f
+			}
+		}
+		if err != nil {
+			logf("cannot profile: %v", err)
+		}
+	case "end":
+		if profileFile != nil {
+			pprof.StopCPUProfile()
+			profileFile.Close()
+			profileFile = nil
+		}
+	}
+}
 
 // memAvailable reads MemAvailable from /proc/meminfo.
 func memAvailable() (int64, bool) {
