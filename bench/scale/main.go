@@ -70,6 +70,7 @@ type options struct {
 	Sample      int           `json:"latency_sample"`
 	Budget      time.Duration `json:"budget_ns"`
 	CPUProfile  string        `json:"-"`
+	NodeArgs    string        `json:"node_args,omitempty"`
 	Tag         string        `json:"tag,omitempty"`
 	MinAvail    int64         `json:"min_available_bytes"`
 	QuietWait   time.Duration `json:"quiet_wait_ns,omitempty"`
@@ -107,6 +108,7 @@ func run() error {
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC of every node (empty: the Go default, 100)")
 	flag.IntVar(&o.Inflight, "inflight", 32, "requests in flight per load generator connection")
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
+	flag.StringVar(&o.NodeArgs, "node-args", "", "more flags for every node, space-separated (e.g. --memory-trim=off)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bench process's CPU profile (the load generator's) from `settled` to `end` (the churn and storm) to this file")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
@@ -152,6 +154,9 @@ func run() error {
 			proccluster.RoleData:    {"--memory-limit", cmp.Or(o.DataLimit, o.MemLimit)},
 			proccluster.RoleSession: {"--memory-limit", cmp.Or(o.SessLimit, o.MemLimit)},
 		},
+	}
+	for role, args := range copts.Args {
+		copts.Args[role] = append(args, strings.Fields(o.NodeArgs)...)
 	}
 	if o.GOGC != "" {
 		copts.Exec = func(proccluster.Role, int) []string { return []string{"/usr/bin/env", "GOGC=" + o.GOGC} }

@@ -155,6 +155,9 @@ func (r *report) markdown(plotErr error) string {
 		"on every subscriber by version and list hash, every full push entry by entry.\n\n",
 		o.Datas, o.Replicas, o.Sessions, o.MemLimit, cmp.Or(o.DataLimit, o.MemLimit), cmp.Or(o.SessLimit, o.MemLimit), gogc, o.Conns, o.Pubs/o.PerService, o.PerService, max(o.Subs/(o.Pubs/o.PerService), 1),
 		o.SubsSharing, o.DataBytes, o.Duration, o.Churn, o.Storm, o.StormPubs, o.Sample)
+	if o.NodeArgs != "" {
+		p("Every node also ran with `%s`.\n\n", o.NodeArgs)
+	}
 	if r.Note != "" {
 		p("**Note**: %s\n\n", r.Note)
 	}
