@@ -52,7 +52,7 @@ var (
 	pushErrors   = metrics.NewCounter(`roster_session_push_errors_total`)
 	pushesPaused = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
 	pushesGated  = metrics.NewCounter(`roster_session_pushes_gated_total`)          // refused by Config.Gate
-	pushesHeld   = metrics.NewCounter(`roster_session_pushes_held_in_flight_total`) // a newer version waiting for the ack of one out
+	pushesHeld   = metrics.NewCounter(`roster_session_pushes_held_in_flight_total`) // a subscriber passed over: a newer version waits for the ack of the one out
 	// Resends of an unacknowledged push (Client.resendDue): after a later
 	// push on the connection was acknowledged, or by the backstop.
 	resendsLost     = metrics.NewCounter(`roster_session_push_resends_total{reason="later_acked"}`)

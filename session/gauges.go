@@ -52,7 +52,7 @@ func init() {
 		"roster_session_subscribe_total":                     "Subscriber registrations received.",
 		"roster_session_push_errors_total":                   "Pushes that could not be written.",
 		"roster_session_pushes_paused_slow_consumer_total":   "Pushes held back from a client with too many bytes unwritten.",
-		"roster_session_pushes_held_in_flight_total":         "Pushes of a newer version held until the client acknowledges the one it was sent.",
+		"roster_session_pushes_held_in_flight_total":         "Times a newer version was held back from a subscriber whose previous push is unacknowledged (one per subscriber per pass over its group).",
 		"roster_session_sync_answers_total":                  "Digest and diff answers to data nodes.",
 		"roster_session_version_scans_total":                 "Version scans against data leaders.",
 		"roster_session_writes_queued_total":                 "Publisher writes queued for a slot leader.",
