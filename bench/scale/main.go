@@ -214,8 +214,13 @@ func run() error {
 			case <-t.C:
 				sampleAt("", false)
 				if avail, ok := memAvailable(); ok && avail < o.MinAvail {
+					// Sampled before the load is stopped: once it is, its
+					// connections close and the sessions and data nodes drop
+					// what it registered, which is not how far the run got.
+					sampleAt("stopped", true)
 					stopLow(fmt.Errorf("memory ran low: %d MiB available on the machine, below --min-available %d MiB",
 						avail>>20, o.MinAvail>>20))
+					return
 				}
 			}
 		}
@@ -252,9 +257,11 @@ func run() error {
 	rep.Result, err = loadgen.Run(ctx, cfg)
 	scancel()
 	wg.Wait()
-	if _, ok := rep.phase("end"); !ok {
-		// A run stopped short (its bound, an error): what the nodes hold
-		// where it stopped is the figure of how far it got.
+	if _, ok := rep.phase("end"); !ok { // "end" falls back to "stopped"
+		// A run stopped short by its bound or an error: what the nodes
+		// hold now, the load gone, is the nearest figure of how far it
+		// got (a stop for low memory sampled before the load left).
+		rep.note("the nodes were sampled after the load generator disconnected")
 		fctx, fcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		u := sample(fctx, rep.Nodes, true)
 		fcancel()
