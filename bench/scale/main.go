@@ -70,6 +70,7 @@ type options struct {
 	Sample      int           `json:"latency_sample"`
 	Budget      time.Duration `json:"budget_ns"`
 	CPUProfile  string        `json:"-"`
+	KeepLogs    string        `json:"-"`
 	NodeArgs    string        `json:"node_args,omitempty"`
 	Tag         string        `json:"tag,omitempty"`
 	MinAvail    int64         `json:"min_available_bytes"`
@@ -110,6 +111,7 @@ func run() error {
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
 	flag.StringVar(&o.NodeArgs, "node-args", "", "more flags for every node, space-separated (e.g. --memory-trim=off)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bench process's CPU profile (the load generator's) from `settled` to `end` (the churn and storm) to this file")
+	flag.StringVar(&o.KeepLogs, "keep-logs", "", "copy every node's log into this directory at the end (the cluster's own directory is removed)")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
 		"sample the nodes again without forcing a collection (the quiet phase: what a node left alone holds; its memory trimmer "+
@@ -280,6 +282,11 @@ func run() error {
 		rep.note("stopped: %v", context.Cause(ctx))
 	}
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
+	if o.KeepLogs != "" {
+		if err := keepLogs(o.KeepLogs, c.Nodes()); err != nil {
+			logf("cannot keep the nodes' logs: %v", err)
+		}
+	}
 	return rep.write(o.Results, true)
 }
 
@@ -372,6 +379,23 @@ func writeJSON(path string, v any) error {
 	}
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+// keepLogs copies the nodes' logs into dir, which it makes.
+func keepLogs(dir string, nodes []*proccluster.Node) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		b, err := os.ReadFile(n.LogPath)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(n.LogPath)), b, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
