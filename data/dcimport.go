@@ -659,11 +659,13 @@ func (l *dcLink) fetchPending(ctx context.Context) {
 		l.mu.Unlock()
 		return
 	}
-	bySlot := make(map[uint32][]string)
+	// A notify does not say how many publishers a datum has: each counts
+	// as one toward a DiffRequest's bound (nextDiffChunk).
+	bySlot := make(map[uint32][]proto.DigestEntry)
 	for id := range l.pending {
 		slot := l.store.SlotOf(id)
 		if sl := l.slots[slot]; sl != nil && sl.leader != "" {
-			bySlot[slot] = append(bySlot[slot], id)
+			bySlot[slot] = append(bySlot[slot], proto.DigestEntry{DataInfoID: id})
 		}
 	}
 	clear(l.pending)
@@ -672,16 +674,14 @@ func (l *dcLink) fetchPending(ctx context.Context) {
 		clients[slot] = l.streams[l.slots[slot].leader]
 	}
 	l.mu.Unlock()
-	for slot, ids := range bySlot {
+	for slot, want := range bySlot {
 		st := clients[slot]
 		if st == nil {
 			continue
 		}
-		rctx, cancel := context.WithTimeout(ctx, peerRequestTimeout)
-		err := fetchDiff(rctx, st.client, slot, "", ids, func(id string, pubs []proto.Publisher, _ []string) {
+		err := fetchDiff(ctx, st.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
 			l.apply(id, pubs)
 		})
-		cancel()
 		if err != nil {
 			// What failed is compared at the slot's repair, made due now.
 			l.markDue([]uint32{slot})
@@ -749,12 +749,12 @@ func (l *dcLink) repairSlot(ctx context.Context, slot uint32, st *dcStream) erro
 			theirs = append(theirs, e)
 		}
 	}
-	ids := differing(theirs, l.store.Digest(slot, ""), slot, l.s.cfg.Slots)
+	want := differing(theirs, l.store.Digest(slot, ""), slot, l.s.cfg.Slots)
 	l.repairs.Add(1)
-	if len(ids) == 0 {
+	if len(want) == 0 {
 		return nil
 	}
-	return fetchDiff(rctx, st.client, slot, "", ids, func(id string, pubs []proto.Publisher, _ []string) {
+	return fetchDiff(ctx, st.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
 		if l.apply(id, pubs) {
 			l.repaired.Add(1)
 		}

@@ -1,9 +1,15 @@
 package data
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/slotstore"
 )
@@ -15,7 +21,7 @@ func TestDiffering(t *testing.T) {
 	}
 	f := func(theirs, ours []proto.DigestEntry, want ...string) {
 		t.Helper()
-		if got := differing(slices.Clone(theirs), ours, 0, slots); !slices.Equal(got, want) {
+		if got := diffIDs(differing(slices.Clone(theirs), ours, 0, slots)); !slices.Equal(got, want) {
 			t.Fatalf("differing = %v, want %v", got, want)
 		}
 	}
@@ -38,9 +44,38 @@ func TestDiffering(t *testing.T) {
 			in1 = id
 		}
 	}
-	if got := differing([]proto.DigestEntry{e(in0, 1, 1), e(in1, 1, 1)}, nil, 0, 2); !slices.Equal(got, []string{in0}) {
+	if got := diffIDs(differing([]proto.DigestEntry{e(in0, 1, 1), e(in1, 1, 1)}, nil, 0, 2)); !slices.Equal(got, []string{in0}) {
 		t.Fatalf("differing across slots = %v", got)
 	}
+
+	// Each id carries the peer's count: what its reply will hold.
+	got := differing([]proto.DigestEntry{e("a", 7, 1), e("b", 3, 1)}, []proto.DigestEntry{e("b", 1, 1), e("c", 9, 1)}, 0, slots)
+	if want := []proto.DigestEntry{e("a", 7, 1), e("b", 3, 1), {DataInfoID: "c"}}; !slices.Equal(got, want) {
+		t.Fatalf("differing = %v, want %v", got, want)
+	}
+}
+
+func TestNextDiffChunk(t *testing.T) {
+	of := func(counts ...uint32) []proto.DigestEntry {
+		out := make([]proto.DigestEntry, len(counts))
+		for i, n := range counts {
+			out[i] = proto.DigestEntry{DataInfoID: dataInfoID(i), Count: n}
+		}
+		return out
+	}
+	f := func(want []proto.DigestEntry, n int) {
+		t.Helper()
+		if got := nextDiffChunk(want); got != n {
+			t.Fatalf("nextDiffChunk of %d entries = %d, want %d", len(want), got, n)
+		}
+	}
+	f(nil, 0)
+	f(of(1), 1)
+	f(of(maxDiffPublishers+5), 1) // a datum larger than the bound goes alone
+	f(of(maxDiffPublishers/2, maxDiffPublishers/2, 1), 2)
+	f(of(100, maxDiffPublishers), 1)
+	f(make([]proto.DigestEntry, maxDiffIDs+3), maxDiffIDs) // unknown counts count as one
+	f(of(slices.Repeat([]uint32{100}, 100)...), maxDiffPublishers/100)
 }
 
 func TestMergeBySession(t *testing.T) {
@@ -65,5 +100,56 @@ func TestMergeBySession(t *testing.T) {
 	}
 	if got := mergeBySession([]*proto.WriteBatch{big}); len(got) != 2 || len(got[1].Ops) != 1 {
 		t.Fatalf("a batch over the limit became %d batches", len(got))
+	}
+}
+
+// diffPeer answers DiffRequests with counts[id] publishers of each id asked,
+// and records what each request asked.
+type diffPeer struct {
+	counts map[string]int
+	asked  [][]string
+}
+
+func (p *diffPeer) Request(ctx context.Context, m proto.Message) (netio.Frame, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		return netio.Frame{}, errors.New("a diff request without a deadline")
+	}
+	req := m.(*proto.DiffRequest)
+	p.asked = append(p.asked, req.DataInfoIDs)
+	d := &proto.SlotDiff{Slot: req.Slot}
+	for _, id := range req.DataInfoIDs {
+		for i := range p.counts[id] {
+			d.Publishers = append(d.Publishers, proto.Publisher{DataInfoID: id, RegisterID: fmt.Sprint(i)})
+		}
+	}
+	return netio.Frame{Header: proto.Header{Type: d.Type()}, Body: d.AppendBody(nil)}, nil
+}
+
+func TestFetchDiffInPieces(t *testing.T) {
+	p := &diffPeer{counts: map[string]int{}}
+	var want []proto.DigestEntry
+	for i := range 300 { // a slot of 300 datums of 100 publishers: 30,000 to copy
+		id := dataInfoID(i)
+		p.counts[id] = 100
+		want = append(want, proto.DigestEntry{DataInfoID: id, Count: 100})
+	}
+	got := map[string]int{}
+	err := fetchDiff(context.Background(), p, 0, "", want, time.Second, func(id string, pubs []proto.Publisher, _ []string) {
+		got[id] += len(pubs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, p.counts) {
+		t.Fatalf("applied %d datums, want %d", len(got), len(p.counts))
+	}
+	per := maxDiffPublishers / 100
+	if len(p.asked) != (300+per-1)/per {
+		t.Fatalf("%d requests, want %d of at most %d datums", len(p.asked), (300+per-1)/per, per)
+	}
+	for _, ids := range p.asked {
+		if len(ids) > per {
+			t.Fatalf("a request asked %d datums of 100 publishers: over the bound of %d publishers", len(ids), maxDiffPublishers)
+		}
 	}
 }

@@ -172,12 +172,12 @@ func (s *Server) repairSlot(ctx context.Context, slot uint32, leader string, epo
 	if err := netio.Call(rctx, p.client, &proto.DigestRequest{Slot: slot, SlotTableEpoch: epoch}, &dg); err != nil {
 		return fmt.Errorf("cannot get the digest of slot %d: %w", slot, err)
 	}
-	ids := differing(dg.Entries, s.store.Digest(slot, ""), slot, s.cfg.Slots)
-	if len(ids) == 0 {
+	want := differing(dg.Entries, s.store.Digest(slot, ""), slot, s.cfg.Slots)
+	if len(want) == 0 {
 		return nil
 	}
 	repaired := 0
-	err := fetchDiff(rctx, p.client, slot, "", ids, func(id string, pubs []proto.Publisher, owners []string) {
+	err := fetchDiff(ctx, p.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, owners []string) {
 		if _, changed := s.store.ReplaceDatum(id, pubs, owners); changed {
 			repaired++
 		}

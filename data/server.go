@@ -113,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		Name:          "data",
 		Addr:          cfg.RPCAddr,
 		IdleTimeout:   cfg.IdleTimeout,
+		MaxOutbound:   rpcMaxOutbound,
 		Logger:        cfg.Logger,
 		Auth:          auth,
 		MaxConns:      maxConns,

@@ -186,14 +186,14 @@ func (s *Server) syncSession(ctx context.Context, slot uint32, tg target, notify
 	err := netio.Call(rctx, tg.sc.c, &proto.DigestRequest{Slot: slot, SessionID: tg.id, SlotTableEpoch: epoch}, &dg)
 	var changes []proto.DatumVersion
 	if err == nil {
-		if ids := differing(dg.Entries, s.store.Digest(slot, tg.id), slot, s.cfg.Slots); len(ids) > 0 {
+		if want := differing(dg.Entries, s.store.Digest(slot, tg.id), slot, s.cfg.Slots); len(want) > 0 {
 			// What the session owns here before it is asked: only that may
 			// be dropped for its answer. A write it makes after answering
 			// can reach this node first (the write is applied on arrival,
 			// the answer once this goroutine runs): dropping it would lose
 			// a publisher the session holds, for good.
-			held := s.store.Held(slot, tg.id, ids)
-			err = fetchDiff(rctx, tg.sc.c, slot, tg.id, ids, func(id string, pubs []proto.Publisher, _ []string) {
+			held := s.store.Held(slot, tg.id, diffIDs(want))
+			err = fetchDiff(ctx, tg.sc.c, slot, tg.id, want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
 				if v, changed := s.store.ReplaceOwned(tg.id, id, pubs, held[id]); changed {
 					changes = append(changes, v)
 				}
