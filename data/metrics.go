@@ -18,6 +18,7 @@ type serverMetrics struct {
 	fetchesUnavailable *metrics.Counter // fetches refused while a slot syncs after a leader change
 	handoverWrites     *metrics.Counter // writes of an old leader applied by the new one
 	sessionsRemoved    *metrics.Counter
+	reapsDeferred      *metrics.Counter // gone sessions kept: still heard on their link (reapSessions)
 
 	replicaSent      *metrics.Counter // ops streamed to followers
 	replicaDropped   *metrics.Counter // ops not streamed (queue full, link down): left to repair
@@ -50,6 +51,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		fetchesUnavailable: set.NewCounter("roster_data_datum_fetches_unavailable_total"),
 		handoverWrites:     set.NewCounter("roster_data_handover_writes_total"),
 		sessionsRemoved:    set.NewCounter("roster_data_sessions_removed_total"),
+		reapsDeferred:      set.NewCounter("roster_data_session_reaps_deferred_total"),
 
 		replicaSent:      set.NewCounter("roster_data_replica_ops_sent_total"),
 		replicaDropped:   set.NewCounter("roster_data_replica_ops_dropped_total"),

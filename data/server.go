@@ -58,6 +58,7 @@ type Server struct {
 
 	// One line per logEvery for failures repeated per peer or slot.
 	replicaLog, repairLog, syncLog netio.LogThrottle
+	reapLog                        netio.LogThrottle // gone sessions still heard (reapSessions)
 	refuse                         netio.Refuser     // requests a node may not make
 	refusedLog                     netio.LogThrottle // writes refused for their owner or version
 	interestLog                    netio.LogThrottle // Interests refused for the connection's limit
@@ -101,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		repairWake: make(chan struct{}, 1),
 		scans:      newScanQueue(),
 	}
-	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every = logEvery, logEvery, logEvery
+	s.replicaLog.Every, s.repairLog.Every, s.syncLog.Every, s.reapLog.Every = logEvery, logEvery, logEvery, logEvery
 	s.refuse = netio.Refuser{Metric: "roster_data_unauthorized_total", Logger: s.log}
 	s.peers = newPeerPool(s)
 	s.dcw = newDCWatchers()

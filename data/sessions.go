@@ -104,7 +104,8 @@ func (s *Server) release(t *slotstore.Table) {
 }
 
 // reapSessions compares the sessions known here with the latest view and
-// removes the publishers of those whose lease ended. A node that is
+// removes the publishers of those whose lease ended and that this node
+// has not heard from within a lease either. A node that is
 // stopping reaps nothing: the nodes that take its slots reap for
 // themselves, and when none does (every node of the data center stopping,
 // sessions first) a removal would only reach linked data centers, whose
@@ -134,10 +135,21 @@ func (s *Server) reapSessions(now time.Time) {
 	var gone []string
 	limit := now.Add(-writeOnlyLeases * v.Lease).UnixNano()
 	known.Range(func(id string, first int64) bool {
-		if _, ok := live[id]; !ok && (first == seenInView || first < limit) {
-			known.Delete(id)
-			gone = append(gone, id)
+		if _, ok := live[id]; ok || first != seenInView && first >= limit {
+			return true
 		}
+		if sc := s.conns.get(id); sc != nil && sc.c.SinceRead() < v.Lease {
+			// Meta let its lease end, yet it talks to this node (its link
+			// heartbeats every second): it lives, unheard by meta (a
+			// starved machine, a partition). Removing its publishers would
+			// empty every list it serves until its next comparison; they
+			// go once it is silent here too, or its link closes.
+			s.m.reapsDeferred.Inc()
+			s.reapLog.Warn(s.log, "meta lists no lease for a session still heard here: its publishers stay", "session", id)
+			return true
+		}
+		known.Delete(id)
+		gone = append(gone, id)
 		return true
 	})
 	for _, id := range gone {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -53,6 +54,13 @@ type Conn struct {
 	reason    error         // why the conn is being closed; set once
 
 	spare wire.OutQueue // the writer only (event loop or writer goroutine): the batch being written
+}
+
+// SinceRead is how long ago bytes last arrived on c, by the server's coarse
+// clock: up to one sweep tick off, and zero on a server that keeps no clock
+// (no IdleTimeout, HandshakeTimeout or FrameTimeout).
+func (c *Conn) SinceRead() time.Duration {
+	return time.Duration(max(c.srv.clock()-c.lastRead.Load(), 0))
 }
 
 // ID is unique among the connections of one Server.

@@ -30,7 +30,7 @@ func (s *Store) RemoveSession(sessionID string) []proto.DatumVersion {
 			changed := false
 			for rid, r := range d.pubs {
 				if r.session == session {
-					d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS + 1, at: now})
+					d.dropLive(s, rid, r, tomb{version: r.Version, ts: r.TS + 1, at: now, gone: true})
 					changed = true
 				}
 			}

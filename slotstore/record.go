@@ -21,6 +21,10 @@ type tomb struct {
 	ts      int64
 	at      int64       // local unix ns of the removal, for compaction
 	owner   proto.Owner // the removed publisher's, or the remover's
+	// gone marks RemoveSession's tombstone (one past the registration's
+	// timestamp): the owning session's own comparison may bring the
+	// registration back (ReplaceOwned), should the session be heard again.
+	gone bool
 }
 
 // newer reports whether (v1, ts1) orders after (v2, ts2).

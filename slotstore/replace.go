@@ -61,7 +61,8 @@ func (s *Store) ReplaceDatum(dataInfoID string, pubs []proto.Publisher, owners [
 // the session was asked) names that very registration: one written since
 // may be newer than the session's answer, which would drop a publisher the
 // session holds and acknowledged. A registration ReplaceDatum or an
-// earlier comparison dropped here comes back. Publishers of another dataInfoId or without
+// earlier comparison dropped here comes back, and so does one RemoveSession
+// dropped when the session is heard again. Publishers of another dataInfoId or without
 // RegisterID are skipped. It reports the datum's version and whether the
 // datum changed.
 func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publisher, held map[string]Stamp) (proto.DatumVersion, bool) {
@@ -100,6 +101,16 @@ func (s *Store) ReplaceOwned(sessionID, dataInfoID string, pubs []proto.Publishe
 		for rid, rec := range recs {
 			if d.check(rid, rec.Owner(), rec.Version) != nil {
 				continue // another client's registerId: not this session's to restore
+			}
+			if t, ok := d.tombs[rid]; ok && t.gone && t.version == rec.Version && t.ts == rec.TS+1 {
+				// RemoveSession's tombstone: this node took the session for
+				// gone (meta let its lease end while it lived, unheard on a
+				// starved machine), yet it answers, holding the very
+				// registration. It comes back now, not once the tombstone
+				// is compacted (TombstoneTTL, minutes). Late writes are not
+				// comparisons: they stay out (Write, Put).
+				delete(d.tombs, rid)
+				s.tombs.Dec()
 			}
 			if d.putFromOwner(s, rec) {
 				changed = true

@@ -131,6 +131,28 @@ func TestReplaceOwned(t *testing.T) {
 	}
 }
 
+// TestReplaceOwnedAfterRemoveSession: a session taken for gone (its lease
+// ended while it lived) answers the next comparison, and what it holds comes
+// back at once, though a late write of it stays out.
+func TestReplaceOwnedAfterRemoveSession(t *testing.T) {
+	s, _ := newTestStore(t)
+	s.Put("A", pub(testID, "r1", 1, 10))
+	s.Put("A", pub(testID, "r2", 1, 10))
+	s.RemoveSession("A")
+	if _, ok := s.Put("A", pub(testID, "r1", 1, 10)); ok {
+		t.Fatal("a late write of the removed session came back")
+	}
+	if _, changed := s.ReplaceOwned("A", testID, pubsOf([]pubT{{"r1", 1, 10}}), heldOf(s, "A", testID)); !changed {
+		t.Fatal("the session's comparison did not bring back what it holds")
+	}
+	if got := owned(s); !slices.Equal(got, []string{"A:r1:1"}) {
+		t.Fatalf("publishers %v, want A:r1:1 (r2: the session no longer holds it)", got)
+	}
+	if s.Tombstones() != 1 {
+		t.Fatalf("%d tombstones, want r2's", s.Tombstones())
+	}
+}
+
 type pubT struct {
 	rid string
 	v   uint64
