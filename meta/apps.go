@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,13 @@ const (
 	// subscribe to, so a cache of every name asked would grow with
 	// clients' input. A full cache is dropped and refilled from the store.
 	maxAppCache = 65536
+	// maxNoAppsCache bounds the interfaces known to have no application,
+	// kept as 8-byte hashes: most interfaces clients subscribe to are not
+	// served at the application level, and each session asks about every
+	// one it watches each scan interval. Kept among the named entries, 100k
+	// of them overflowed maxAppCache and every scan read the store once per
+	// interface (6.3M SQLite reads in a 10M + 10M bench-scale run).
+	maxNoAppsCache = 1 << 20
 	// maxAppRequests bounds the app requests served at once (each a
 	// goroutine waiting for the store); more are answered unavailable.
 	maxAppRequests = 64
@@ -53,8 +61,12 @@ type appIndex struct {
 	mu     sync.Mutex
 	epoch  uint64
 	revs   map[string]*proto.AppRevision // copies: they outlive their frames
-	ifaces map[string][]string           // interface → sorted app names
+	ifaces map[string][]string           // interface → sorted app names, never empty
+	noApps map[uint64]struct{}           // hashes (appsSeed) of interfaces with no application
 }
+
+// appsSeed hashes interface names for appIndex.noApps.
+var appsSeed = maphash.MakeSeed()
 
 // appEntry is an interface's entry in the store, as JSON.
 type appEntry struct {
@@ -183,22 +195,34 @@ func (a *appIndex) resetLocked(epoch uint64) {
 	}
 	if a.ifaces == nil || a.epoch != epoch {
 		a.ifaces = make(map[string][]string)
+		a.noApps = make(map[uint64]struct{})
 		a.nIfaces.Store(0)
 		a.epoch = epoch
 	}
 }
 
 // cacheAppsLocked caches the applications of iface (a copy of the name),
-// dropping the cache first when it is full. a.mu must be held.
+// or its hash when it has none, dropping a cache first when it is full.
+// a.mu must be held.
 func (a *appIndex) cacheAppsLocked(iface string, apps []string) {
-	if _, ok := a.ifaces[iface]; !ok {
-		if len(a.ifaces) >= maxAppCache {
-			clear(a.ifaces)
+	h := maphash.String(appsSeed, iface)
+	if len(apps) == 0 {
+		delete(a.ifaces, iface)
+		if len(a.noApps) >= maxNoAppsCache {
+			clear(a.noApps)
 		}
-		iface = strings.Clone(iface)
+		a.noApps[h] = struct{}{}
+	} else {
+		delete(a.noApps, h)
+		if _, ok := a.ifaces[iface]; !ok {
+			if len(a.ifaces) >= maxAppCache {
+				clear(a.ifaces)
+			}
+			iface = strings.Clone(iface)
+		}
+		a.ifaces[iface] = apps
 	}
-	a.ifaces[iface] = apps
-	a.nIfaces.Store(int64(len(a.ifaces)))
+	a.nIfaces.Store(int64(len(a.ifaces) + len(a.noApps)))
 }
 
 // revisionLocked returns a revision from the cache or the store, nil when
@@ -245,6 +269,9 @@ func (a *appIndex) revisionLocked(ctx context.Context, s *Server, rev string, pu
 func (a *appIndex) appsLocked(ctx context.Context, s *Server, iface string) ([]string, error) {
 	if apps, ok := a.ifaces[iface]; ok {
 		return apps, nil
+	}
+	if _, ok := a.noApps[maphash.String(appsSeed, iface)]; ok {
+		return []string{}, nil
 	}
 	v, ok, err := s.cfg.Store.GetConfig(ctx, ifaceKey(iface))
 	if err != nil {

@@ -38,6 +38,6 @@ func cacheFromFrame(t *testing.T, a *appIndex) weak.Pointer[byte] {
 	if err := q.Unmarshal(body); err != nil {
 		t.Fatal(err)
 	}
-	a.cacheAppsLocked(q.Interfaces[0], nil)
+	a.cacheAppsLocked(q.Interfaces[0], []string{"echo-app"})
 	return weak.Make(unsafe.StringData(q.Interfaces[0]))
 }

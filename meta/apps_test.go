@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-registry/roster/meta/store"
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 )
@@ -97,13 +98,14 @@ func TestAppRevisionsAndIndex(t *testing.T) {
 	check(m2.RPCAddr())
 }
 
-// TestAppCacheBounded: the interface cache (filled by whatever names
-// sessions ask about) never passes maxAppCache entries.
+// TestAppCacheBounded: the interface caches (filled by whatever names
+// sessions ask about) never pass maxAppCache named entries and
+// maxNoAppsCache hashes.
 func TestAppCacheBounded(t *testing.T) {
 	var a appIndex
 	a.resetLocked(1)
 	for i := range maxAppCache + 10 {
-		a.cacheAppsLocked(fmt.Sprintf("interface-%07d", i), nil)
+		a.cacheAppsLocked(fmt.Sprintf("interface-%07d", i), []string{"app"})
 		if len(a.ifaces) > maxAppCache {
 			t.Fatalf("%d interfaces cached, limit %d", len(a.ifaces), maxAppCache)
 		}
@@ -113,5 +115,52 @@ func TestAppCacheBounded(t *testing.T) {
 	}
 	if _, ok := a.ifaces[fmt.Sprintf("interface-%07d", maxAppCache+9)]; !ok {
 		t.Fatal("the newest interface is not cached")
+	}
+	for i := range maxNoAppsCache + 10 {
+		a.cacheAppsLocked(fmt.Sprintf("unserved-%07d", i), nil)
+	}
+	if len(a.noApps) > maxNoAppsCache || len(a.noApps) == 0 {
+		t.Fatalf("%d interfaces without apps cached, limit %d", len(a.noApps), maxNoAppsCache)
+	}
+}
+
+// getCounter counts the store reads of the apps of an interface.
+type getCounter struct {
+	store.Store
+	gets int
+}
+
+func (g *getCounter) GetConfig(ctx context.Context, key string) ([]byte, bool, error) {
+	g.gets++
+	return g.Store.GetConfig(ctx, key)
+}
+
+// TestAppsWithoutAppsCached: sessions ask about every interface they watch
+// each scan; those no application serves, far more than maxAppCache, are
+// read from the store once, and one that gains an application is answered
+// with it.
+func TestAppsWithoutAppsCached(t *testing.T) {
+	st := &getCounter{Store: openStore(t, filepath.Join(t.TempDir(), "meta.db"))}
+	s := &Server{cfg: Config{Store: st}}
+	var a appIndex
+	a.resetLocked(1)
+	const n = maxAppCache + 1000
+	for range 2 {
+		for i := range n {
+			apps, err := a.appsLocked(context.Background(), s, fmt.Sprintf("interface-%07d", i))
+			if err != nil || len(apps) != 0 {
+				t.Fatalf("apps %v, %v", apps, err)
+			}
+		}
+	}
+	if st.gets != n {
+		t.Fatalf("%d store reads for %d interfaces asked twice", st.gets, n)
+	}
+	a.cacheAppsLocked("interface-0000001", []string{"app"})
+	if apps, err := a.appsLocked(context.Background(), s, "interface-0000001"); err != nil || !slices.Equal(apps, []string{"app"}) {
+		t.Fatalf("apps of an interface that gained one: %v, %v", apps, err)
+	}
+	if st.gets != n {
+		t.Fatal("a cached interface was read from the store")
 	}
 }

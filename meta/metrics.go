@@ -24,7 +24,7 @@ func init() {
 		"roster_meta_app_revisions_removed_total":    "App revisions the cleaner removed: no instance named them for --app-revision-retention.",
 		"roster_meta_app_clean_rounds_skipped_total": "App revision cleaning rounds that removed nothing because a session did not answer (or the leader had just taken over).",
 		"roster_meta_ops_list_refused_total":         "Changes of the operators' lists (blacklists, zones off, client-off with subscribers, push-stopped zones, gray list) refused because a list would pass its limit.",
-		"roster_meta_app_cache_entries":              "Entries of the leader's app-discovery caches (at most 65,536 each; a full cache is dropped and refilled from the store).",
+		"roster_meta_app_cache_entries":              "Entries of the leader's app-discovery caches (at most 65,536 revisions, 65,536 served interfaces and 1,048,576 interfaces without an application; a full cache is dropped and refilled from the store).",
 		"roster_meta_app_requests_in_flight":         "App revision and app query requests being served (at most 64; more are answered unavailable).",
 		"roster_meta_store_seconds":                  "Latency of meta store calls by operation, failed ones included.",
 		"roster_meta_node_heartbeats_total":          "Node heartbeats answered.",
