@@ -44,9 +44,9 @@ type sample struct {
 	allocs uint64 // bytes allocated on the heap since the process started
 	live   uint64 // live heap, as of the last collection
 	held   uint64 // memory the runtime holds from the OS (mapped, not released)
-	// gcCPU is the CPU the collector and the scavenger used since the
-	// process started; the cost of a trim is what they used in it (the
-	// collector's marking runs on every idle core).
+	// gcCPU is the CPU the collector used since the process started; the
+	// cost of a trim is the time it took plus the collector's CPU in it
+	// (its marking runs on every idle core).
 	gcCPU time.Duration
 }
 

@@ -19,10 +19,10 @@ var (
 
 func init() {
 	opshttp.Describe(map[string]string{
-		"roster_memory_trims_total": "Trims by the memory trimmer (--memory-trim): a collection with the soft memory limit lowered for a few seconds, to return a quiet process's free memory to the OS.",
+		"roster_memory_trims_total": "Collections run by the memory trimmer (--memory-trim) to return a quiet process's free memory to the OS.",
 		"roster_memory_trimmed_bytes_total": "Memory the trimmer's collections returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
-		"roster_memory_trim_seconds_total": "What the trims cost: the collector's and the scavenger's CPU in them " +
+		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: their time plus the collector's CPU in them " +
 			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})
 }
@@ -34,7 +34,6 @@ var names = []string{
 	"/memory/classes/total:bytes",
 	"/memory/classes/heap/released:bytes",
 	"/cpu/classes/gc/total:cpu-seconds",
-	"/cpu/classes/scavenge/total:cpu-seconds",
 }
 
 // readRuntime reads a sample from runtime/metrics (no stop of the world).
@@ -51,10 +50,8 @@ func readRuntime() sample {
 		return s[i].Value.Uint64()
 	}
 	var gcCPU time.Duration
-	for _, i := range []int{4, 5} {
-		if s[i].Value.Kind() == metrics.KindFloat64 {
-			gcCPU += time.Duration(s[i].Value.Float64() * float64(time.Second))
-		}
+	if s[4].Value.Kind() == metrics.KindFloat64 {
+		gcCPU = time.Duration(s[4].Value.Float64() * float64(time.Second))
 	}
 	held := u(2)
 	if r := u(3); r < held {
