@@ -679,7 +679,7 @@ func (l *dcLink) fetchPending(ctx context.Context) {
 		if st == nil {
 			continue
 		}
-		err := fetchDiff(ctx, st.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
+		err := fetchDiff(ctx, st.client, slot, "", want, func(id string, pubs []proto.Publisher, _ []string) {
 			l.apply(id, pubs)
 		})
 		if err != nil {
@@ -754,7 +754,7 @@ func (l *dcLink) repairSlot(ctx context.Context, slot uint32, st *dcStream) erro
 	if len(want) == 0 {
 		return nil
 	}
-	return fetchDiff(ctx, st.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
+	return fetchDiff(ctx, st.client, slot, "", want, func(id string, pubs []proto.Publisher, _ []string) {
 		if l.apply(id, pubs) {
 			l.repaired.Add(1)
 		}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -82,17 +81,17 @@ func nextDiffChunk(want []proto.DigestEntry) int {
 
 // fetchDiff asks r for the publishers of the dataInfoIds of want (of slot,
 // owned by sessionID when set) in pieces (nextDiffChunk), each with its own
-// deadline of timeout so a large difference makes progress piece by piece,
-// and calls apply once per id with the peer's publishers of it (none: the
-// peer has none) and, when the peer sent them, their owners. Publishers of
-// ids not asked for are ignored.
+// deadline (peerRequestTimeout) so a large difference makes progress piece
+// by piece, and calls apply once per id with the peer's publishers of it
+// (none: the peer has none) and, when the peer sent them, their owners.
+// Publishers of ids not asked for are ignored.
 func fetchDiff(ctx context.Context, r netio.Requester, slot uint32, sessionID string, want []proto.DigestEntry,
-	timeout time.Duration, apply func(id string, pubs []proto.Publisher, owners []string)) error {
+	apply func(id string, pubs []proto.Publisher, owners []string)) error {
 	for len(want) > 0 {
 		chunk := diffIDs(want[:nextDiffChunk(want)])
 		want = want[len(chunk):]
 		var d proto.SlotDiff
-		cctx, cancel := context.WithTimeout(ctx, timeout)
+		cctx, cancel := context.WithTimeout(ctx, peerRequestTimeout)
 		err := netio.Call(cctx, r, &proto.DiffRequest{Slot: slot, SessionID: sessionID, DataInfoIDs: chunk}, &d)
 		cancel()
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
@@ -134,7 +133,7 @@ func TestFetchDiffInPieces(t *testing.T) {
 		want = append(want, proto.DigestEntry{DataInfoID: id, Count: 100})
 	}
 	got := map[string]int{}
-	err := fetchDiff(context.Background(), p, 0, "", want, time.Second, func(id string, pubs []proto.Publisher, _ []string) {
+	err := fetchDiff(context.Background(), p, 0, "", want, func(id string, pubs []proto.Publisher, _ []string) {
 		got[id] += len(pubs)
 	})
 	if err != nil {

@@ -177,7 +177,7 @@ func (s *Server) repairSlot(ctx context.Context, slot uint32, leader string, epo
 		return nil
 	}
 	repaired := 0
-	err := fetchDiff(ctx, p.client, slot, "", want, peerRequestTimeout, func(id string, pubs []proto.Publisher, owners []string) {
+	err := fetchDiff(ctx, p.client, slot, "", want, func(id string, pubs []proto.Publisher, owners []string) {
 		if _, changed := s.store.ReplaceDatum(id, pubs, owners); changed {
 			repaired++
 		}

@@ -193,7 +193,7 @@ func (s *Server) syncSession(ctx context.Context, slot uint32, tg target, notify
 			// the answer once this goroutine runs): dropping it would lose
 			// a publisher the session holds, for good.
 			held := s.store.Held(slot, tg.id, diffIDs(want))
-			err = fetchDiff(ctx, tg.sc.c, slot, tg.id, want, peerRequestTimeout, func(id string, pubs []proto.Publisher, _ []string) {
+			err = fetchDiff(ctx, tg.sc.c, slot, tg.id, want, func(id string, pubs []proto.Publisher, _ []string) {
 				if v, changed := s.store.ReplaceOwned(tg.id, id, pubs, held[id]); changed {
 					changes = append(changes, v)
 				}
