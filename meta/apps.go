@@ -56,7 +56,7 @@ type appIndex struct {
 	inflight atomic.Int64   // requests being served (serveApps)
 	serving  sync.WaitGroup // their goroutines: Stop waits for them once no frame can start one
 	// Sizes of the caches, readable without mu (which store calls hold).
-	nRevs, nIfaces atomic.Int64
+	nRevs, nIfaces, nNoApps atomic.Int64
 
 	mu     sync.Mutex
 	epoch  uint64
@@ -197,6 +197,7 @@ func (a *appIndex) resetLocked(epoch uint64) {
 		a.ifaces = make(map[string][]string)
 		a.noApps = make(map[uint64]struct{})
 		a.nIfaces.Store(0)
+		a.nNoApps.Store(0)
 		a.epoch = epoch
 	}
 }
@@ -222,7 +223,8 @@ func (a *appIndex) cacheAppsLocked(iface string, apps []string) {
 		}
 		a.ifaces[iface] = apps
 	}
-	a.nIfaces.Store(int64(len(a.ifaces) + len(a.noApps)))
+	a.nIfaces.Store(int64(len(a.ifaces)))
+	a.nNoApps.Store(int64(len(a.noApps)))
 }
 
 // revisionLocked returns a revision from the cache or the store, nil when

@@ -134,6 +134,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	})
 	set.NewGauge(`roster_meta_app_cache_entries{cache="revisions"}`, func() float64 { return float64(s.apps.nRevs.Load()) })
 	set.NewGauge(`roster_meta_app_cache_entries{cache="interfaces"}`, func() float64 { return float64(s.apps.nIfaces.Load()) })
+	set.NewGauge(`roster_meta_app_cache_entries{cache="interfaces_without_apps"}`, func() float64 { return float64(s.apps.nNoApps.Load()) })
 	set.NewGauge(`roster_meta_watch_config_parked_fetches`, func() float64 {
 		s.watch.mu.Lock()
 		defer s.watch.mu.Unlock()
