@@ -265,6 +265,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Admin: refused before login, done after.
 	run("config page", chromedp.Navigate(base+"/console/#/config"), waitText("#push-state", "running"),
 		retry(chromedp.Click(chromedp.CSS("#push-toggle"))), waitText("#banner", "Log in as admin first"))
+	// A key typed while a poll is in flight stays typed: the poll used to
+	// put back the value it read when it began, and a token set between
+	// the two was erased (the login then failed the form's "required").
+	typed := text("typing during a poll", chromedp.Evaluate[string](`(async () => {
+		while (rendering) await new Promise(r => setTimeout(r, 10));
+		const d = document.getElementById("login"), i = document.getElementById("login-token");
+		d.showModal(); i.focus();
+		const poll = refresh();
+		i.value = "typed";
+		await poll;
+		const v = i.value;
+		i.value = ""; d.close();
+		return v;
+	})()`, chromedp.EvalAwaitPromise))
+	if typed != "typed" {
+		t.Fatalf("the token field holds %q after a poll, want what was typed during it", typed)
+	}
 	run("login",
 		retry(chromedp.Click(chromedp.CSS("#login-open"))),
 		retry(chromedp.SetValue(chromedp.CSS("#login-token"), token)), // idempotent: keys typed twice by a retry would double the token (a 401)

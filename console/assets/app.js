@@ -226,7 +226,7 @@ async function refresh() {
   const {page, arg} = route();
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === page || (page === "service" && a.dataset.page === "services"));
   const active = document.activeElement;
-  const keep = active && active.id && active.tagName === "INPUT" ? {id: active.id, value: active.value} : null;
+  const keep = active && active.id && active.tagName === "INPUT" ? active.id : null;
   try {
     const leader = await get("/meta/leader/query");
     document.getElementById("leader").textContent = "data center " + leader.dataCenter + ", meta leader " + (leader.leader || "none");
@@ -241,9 +241,15 @@ async function refresh() {
     }
     main.dataset.page = page;
     document.body.classList.toggle("is-admin", !!token());
-    if (keep) { // polling must not steal what the operator is typing
-      const e = document.getElementById(keep.id);
-      if (e) { e.value = keep.value; e.focus(); }
+    // Polling must not steal what the operator is typing: an input the
+    // page replaced gets the focus and the value of the one it replaced,
+    // read now, so keys typed while the poll was in flight stay. One still
+    // in place is left alone (restoring the value read when the poll
+    // began erased a token typed meanwhile, and the login then failed the
+    // form's "required").
+    if (keep) {
+      const e = document.getElementById(keep);
+      if (e && !active.isConnected) { e.value = active.value; e.focus(); }
     }
   } catch (e) {
     banner("Cannot load: " + e.message, "error");
