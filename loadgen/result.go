@@ -49,7 +49,9 @@ type Result struct {
 	// timed. Retries counts requests the sessions refused for now (rate
 	// limits) and that were sent again; PushErrors counts pushes that were
 	// malformed or whose entries, count or hash did not match what was
-	// published; ConnsLost counts connections that ended during the run.
+	// published; ConnsLost counts connections that ended during the run,
+	// each replaced and its registrations replayed (roster-wire; a run with
+	// one still down at its end fails).
 	Groups        int   `json:"groups,omitempty"`
 	SampledGroups int   `json:"sampled_groups,omitempty"`
 	Retries       int64 `json:"retries,omitempty"`

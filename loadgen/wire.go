@@ -19,15 +19,27 @@ const wireReqRepub = 4
 // wireRunner runs a scenario against roster's sessions speaking the client
 // protocol directly (TargetRosterWire): see wirestate.go for what it keeps.
 type wireRunner struct {
-	cfg  Config
-	log  *slog.Logger
-	res  *Result
-	errs throttledLog
-	book *wireBook
+	cfg Config
+	// runID makes the client ids of this run's connections unique; a
+	// replacement keeps the id of the connection it replaces, as an SDK
+	// client does, since a session refuses a register id of another client.
+	runID uint32
+	log   *slog.Logger
+	res   *Result
+	errs  throttledLog
+	book  *wireBook
 
-	conns  []*wireConn
+	// conns holds each connection's current wireConn: its keeper
+	// (wirekeep.go) replaces one that ends during the run.
+	conns  []atomic.Pointer[wireConn]
 	groups []map[int32]*wireGroup // by connection
 	recs   []*recorder            // wireRecorders, shared by the connections
+	// subsIssued is, by connection, the highest subscriber index whose
+	// registration was sent on it (-1: none), for replays.
+	subsIssued []atomic.Int64
+	keepers    sync.WaitGroup
+
+	reconnects, pushesGone atomic.Int64 // pushesGone: those of replaced connections
 
 	pubsOK, pubsFailed, subsOK, subsFailed atomic.Int64
 	changes, changesOK, changeErr          atomic.Int64
@@ -60,7 +72,7 @@ func runWire(ctx context.Context, cfg Config) (*Result, error) {
 	} else if limit < uint64(cfg.Conns+64) {
 		log.Warn("open-files limit may be too low for the connections", "limit", limit, "conns", cfg.Conns)
 	}
-	r := &wireRunner{cfg: cfg, log: log,
+	r := &wireRunner{cfg: cfg, log: log, runID: rand.Uint32(),
 		res: &Result{Target: cfg.Target, Scenario: cfg.Scenario, Conns: cfg.Conns, Services: cfg.Services,
 			Pubs: cfg.Pubs(), Subs: cfg.Subs(), DataBytes: cfg.DataBytes},
 		book: newWireBook(cfg.Services, cfg.PubsPerService, cfg.DataBytes)}
@@ -118,9 +130,16 @@ func (r *wireRunner) run(ctx context.Context) (*Result, error) {
 		res.Retries, res.PushErrors = r.retries.Load(), r.pushErrors.Load()
 	}()
 	if err := r.open(ctx); err != nil {
+		r.closeAll()
 		return nil, err
 	}
-	defer r.closeAll()
+	kctx, stopKeepers := context.WithCancel(ctx)
+	r.keepAll(kctx)
+	defer func() {
+		stopKeepers()
+		r.keepers.Wait()
+		r.closeAll()
+	}()
 
 	if !r.register(ctx) || !r.settle(ctx) {
 		return res, nil
@@ -150,7 +169,11 @@ func (r *wireRunner) phase(name string) {
 }
 
 func (r *wireRunner) open(ctx context.Context) error {
-	r.conns = make([]*wireConn, r.cfg.Conns)
+	r.conns = make([]atomic.Pointer[wireConn], r.cfg.Conns)
+	r.subsIssued = make([]atomic.Int64, r.cfg.Conns)
+	for i := range r.subsIssued {
+		r.subsIssued[i].Store(-1)
+	}
 	var opened atomic.Int64
 	p := startProgress(r.cfg.Progress, meter{label: "connect", total: int64(r.cfg.Conns), done: opened.Load})
 	defer p.finish()
@@ -165,7 +188,7 @@ func (r *wireRunner) open(ctx context.Context) error {
 			first = cmp(first, fmt.Errorf("cannot open connection %d: %w", i, err))
 			return
 		}
-		r.conns[i] = c
+		r.conns[i].Store(c)
 		opened.Add(1)
 	})
 	if first == nil && ctx.Err() != nil {
@@ -175,29 +198,33 @@ func (r *wireRunner) open(ctx context.Context) error {
 }
 
 // closeAll closes every connection, counting first those that ended
-// during the run, and the pushes they received.
+// during the run (replaced or not), and the pushes they received. Their
+// keepers have stopped.
 func (r *wireRunner) closeAll() {
-	for _, c := range r.conns {
-		if c != nil {
-			r.res.ConnsLost += boolInt(c.closeErr.Load() != nil)
+	down := 0
+	r.res.PushesReceived += r.pushesGone.Load()
+	for i := range r.conns {
+		if c := r.conns[i].Load(); c != nil {
+			down += boolInt(c.closeErr.Load() != nil)
 			r.res.PushesReceived += c.pushes.Load()
 		}
 	}
-	if r.res.ConnsLost > 0 && r.res.Failure == "" {
-		r.res.Failure = fmt.Sprintf("%d connections ended during the run", r.res.ConnsLost)
+	r.res.ConnsLost = int(r.reconnects.Load()) + down
+	if down > 0 && r.res.Failure == "" {
+		r.res.Failure = fmt.Sprintf("%d connections ended during the run and were not replaced", down)
 		r.res.Completed = false
 	}
 	// Every socket first, then the waits: a session unregisters a closed
 	// connection's records and pushes the removals to the connections
 	// still open, so closing them one by one fed the rest a storm of
 	// pushes (a minute and more at 2,000 connections).
-	for _, c := range r.conns {
-		if c != nil {
+	for i := range r.conns {
+		if c := r.conns[i].Load(); c != nil {
 			c.fail(errClosing)
 		}
 	}
-	for _, c := range r.conns {
-		if c != nil {
+	for i := range r.conns {
+		if c := r.conns[i].Load(); c != nil {
 			c.close()
 		}
 	}
@@ -205,7 +232,7 @@ func (r *wireRunner) closeAll() {
 
 // message is the frame of a request, for its first send or a resend.
 func (r *wireRunner) message(req wireReq) proto.Message {
-	if req.kind == wireReqSub {
+	if req.kind == wireReqSub || req.kind == wireReqReplaySub {
 		return &proto.Subscriber{DataInfoID: serviceName(req.index / r.cfg.SubsPerService),
 			RegisterID: wireSubID(req.index), Scope: proto.ScopeDataCenter, Version: 1}
 	}
@@ -215,6 +242,8 @@ func (r *wireRunner) message(req wireReq) proto.Message {
 // settled counts a request's final answer.
 func (r *wireRunner) settled(req wireReq, ok bool) {
 	switch {
+	case req.kind == wireReqReplayPub || req.kind == wireReqReplaySub:
+		// counted with the registration it repeats
 	case req.kind == wireReqSub && ok:
 		r.subsOK.Add(1)
 	case req.kind == wireReqSub:
@@ -234,13 +263,12 @@ func (r *wireRunner) settled(req wireReq, ok bool) {
 // publish sends a new version of publisher n (its registration when it
 // has none) on its connection.
 func (r *wireRunner) publish(ctx context.Context, n int, kind byte) bool {
-	c := r.conns[n%len(r.conns)]
 	req := wireReq{kind: wireReqRepub, index: n}
 	if kind == kindRegister {
 		req.kind = wireReqPub
 	}
 	sent := false
-	r.book.bump(n, time.Now().UnixNano(), kind, func(m *proto.Publisher) { sent = c.request(ctx, req, m) })
+	r.book.bump(n, time.Now().UnixNano(), kind, func(m *proto.Publisher) { sent = r.request(ctx, n%len(r.conns), req, m) })
 	if !sent && kind == kindRegister {
 		r.book.forget(n)
 	}
@@ -282,11 +310,12 @@ func (r *wireRunner) register(ctx context.Context) bool {
 		c, _ := r.subConn(m)
 		perConn[c] = append(perConn[c], m)
 	}
-	for k, c := range r.conns {
+	for k := range r.conns {
 		wg.Go(func() {
 			for _, m := range perConn[k] {
 				req := wireReq{kind: wireReqSub, index: m}
-				if !c.request(rctx, req, r.message(req)) {
+				r.subsIssued[k].Store(int64(m))
+				if !r.request(rctx, k, req, r.message(req)) {
 					return
 				}
 			}

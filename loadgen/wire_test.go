@@ -3,7 +3,10 @@ package loadgen
 import (
 	"context"
 	"io"
+	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +24,76 @@ func TestWireAgainstRoster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var phases []string
-	res, err := Run(ctx, Config{
+	res, err := Run(ctx, wireConfig(c, c.SessionAddrs(), func(p string) { phases = append(phases, p) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkWireRun(t, res)
+	if res.ConnsLost != 0 {
+		t.Fatalf("%d connections lost", res.ConnsLost)
+	}
+	// 6 subscribers of a service, 2 to a connection: 3 groups per service.
+	if res.Groups != 60 || res.SampledGroups != 30 {
+		t.Fatalf("groups %d, sampled %d; want 60, 30", res.Groups, res.SampledGroups)
+	}
+	if res.StormPublishers != 5 || res.ChangesSent < 40 || res.StormLatency == nil || res.StormLatency.Count == 0 {
+		t.Fatalf("storm of %d publishers a service, %d changes, storm latency %+v", res.StormPublishers, res.ChangesSent, res.StormLatency)
+	}
+	if res.ChurnLatency == nil || res.ChurnLatency.Count == 0 || res.PushesReceived < res.PushLatency.Count {
+		t.Fatalf("churn latency %+v, pushes %d", res.ChurnLatency, res.PushesReceived)
+	}
+	if len(phases) != 3 || phases[0] != "pubs" || phases[2] != "end" {
+		t.Fatalf("phases %v", phases)
+	}
+}
+
+// TestWireReconnects: connections cut once every publisher registered
+// and again while subscribers register are replaced, and what they had
+// registered is replayed: the run completes with every record, lost 0 and
+// stale 0 (a lost connection used to stall a run for good).
+func TestWireReconnects(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Sessions: 2, DataNodes: 2})
+	var proxies []string
+	var cuts []*cutProxy
+	for _, a := range c.SessionAddrs() {
+		p := newCutProxy(t, a)
+		cuts = append(cuts, p)
+		proxies = append(proxies, p.addr())
+	}
+	cutAll := func() (n int) {
+		for _, p := range cuts {
+			n += p.cut()
+		}
+		return n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var cut atomic.Int64
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	res, err := Run(ctx, wireConfig(c, proxies, func(p string) {
+		if p == "pubs" {
+			cut.Add(int64(cutAll()))
+			wg.Go(func() {
+				time.Sleep(20 * time.Millisecond)
+				cut.Add(int64(cutAll()))
+			})
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkWireRun(t, res)
+	if n := cut.Load(); n < 4 || int64(res.ConnsLost) < 4 {
+		t.Fatalf("%d connections cut, %d lost: want at least the 4 of the first cut", n, res.ConnsLost)
+	}
+}
+
+// wireConfig is a small scenario with churn and a storm against endpoints.
+func wireConfig(c *testcluster.Cluster, endpoints []string, onPhase func(string)) Config {
+	return Config{
 		Target:          TargetRosterWire,
-		Endpoints:       c.SessionAddrs(),
+		Endpoints:       endpoints,
 		Scenario:        "wire",
 		Conns:           4,
 		Services:        20,
@@ -41,30 +111,83 @@ func TestWireAgainstRoster(t *testing.T) {
 		ServerPID:       os.Getpid(),
 		Progress:        io.Discard,
 		Logger:          c.Logger(),
-		OnPhase:         func(p string) { phases = append(phases, p) },
-	})
-	if err != nil {
-		t.Fatal(err)
+		OnPhase:         onPhase,
 	}
-	if !res.Completed || res.Lost != 0 || res.Stale != 0 || res.PushErrors != 0 || res.ConnsLost != 0 {
+}
+
+// checkWireRun: the run of wireConfig completed, every record registered,
+// every subscriber converged on what was published.
+func checkWireRun(t *testing.T, res *Result) {
+	t.Helper()
+	if !res.Completed || res.Lost != 0 || res.Stale != 0 || res.PushErrors != 0 {
 		t.Fatalf("run: completed %v, lost %d, stale %d, bad pushes %d (%s)", res.Completed, res.Lost, res.Stale, res.PushErrors, res.Failure)
 	}
 	if res.PubsRegistered != 100 || res.SubsRegistered != 120 || res.RegisterErrors != 0 {
 		t.Fatalf("registered %d pubs, %d subs, %d errors; want 100, 120, 0", res.PubsRegistered, res.SubsRegistered, res.RegisterErrors)
 	}
-	// 6 subscribers of a service, 2 to a connection: 3 groups per service.
-	if res.Groups != 60 || res.SampledGroups != 30 {
-		t.Fatalf("groups %d, sampled %d; want 60, 30", res.Groups, res.SampledGroups)
+}
+
+// cutProxy forwards connections to a target and cuts them all on demand.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if res.StormPublishers != 5 || res.ChangesSent < 40 || res.StormLatency == nil || res.StormLatency.Count == 0 {
-		t.Fatalf("storm of %d publishers a service, %d changes, storm latency %+v", res.StormPublishers, res.ChangesSent, res.StormLatency)
+	p := &cutProxy{ln: ln, target: target}
+	p.wg.Go(p.accept)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.cut()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *cutProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, up)
+		p.mu.Unlock()
+		pipe := func(dst, src net.Conn) {
+			_, _ = io.Copy(dst, src)
+			_ = dst.Close()
+			_ = src.Close()
+		}
+		p.wg.Go(func() { pipe(up, c) })
+		p.wg.Go(func() { pipe(c, up) })
 	}
-	if res.ChurnLatency == nil || res.ChurnLatency.Count == 0 || res.PushesReceived < res.PushLatency.Count {
-		t.Fatalf("churn latency %+v, pushes %d", res.ChurnLatency, res.PushesReceived)
+}
+
+// cut closes every connection through the proxy; it returns how many
+// client connections that was.
+func (p *cutProxy) cut() int {
+	p.mu.Lock()
+	conns := p.conns
+	p.conns = nil
+	p.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
 	}
-	if len(phases) != 3 || phases[0] != "pubs" || phases[2] != "end" {
-		t.Fatalf("phases %v", phases)
-	}
+	return len(conns) / 2
 }
 
 // TestWireChecks: a group holding another list, or none, is counted; a

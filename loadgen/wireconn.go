@@ -21,6 +21,11 @@ const (
 	wireReqPub   = 1 // a publisher's registration or republish: index is the publisher
 	wireReqSub   = 2 // a subscriber's registration: index is the subscriber
 	wireReqHello = 3 // the handshake
+	// Replays of a registration on a connection that replaced a lost one
+	// (index is the publisher or the subscriber): counted nowhere, as the
+	// registration was already.
+	wireReqReplayPub = 5
+	wireReqReplaySub = 6
 )
 
 type wireReq struct {
@@ -53,6 +58,9 @@ type wireConn struct {
 	wake    chan struct{} // one slot: out has frames
 	hello   chan *proto.HandshakeReply
 	heldAck bool // the session speaks proto.VersionHeld
+	// ended: the connection's keeper took pending over (takePending);
+	// nothing more may be sent on it.
+	ended bool
 
 	pushes   atomic.Int64
 	moves    atomic.Int64
@@ -82,7 +90,7 @@ func dialWire(ctx context.Context, r *wireRunner, index int, addr string, tlsCfg
 	c.wg.Add(2)
 	go c.write()
 	go c.read()
-	hs := &proto.Handshake{Version: proto.ProtocolVersion, ClientID: fmt.Sprintf("loadgen-wire-%d-%d", index, rand.Uint32()),
+	hs := &proto.Handshake{Version: proto.ProtocolVersion, ClientID: fmt.Sprintf("loadgen-wire-%d-%d", index, r.runID),
 		AppName: "roster-loadgen", Encodings: proto.EncodingZstd | proto.EncodingS2}
 	c.send(wireReq{kind: wireReqHello}, hs)
 	select {
@@ -128,7 +136,8 @@ func (c *wireConn) close() {
 }
 
 // request sends a request once a window token is free; it returns false
-// when the connection or ctx ended first.
+// when the connection or ctx ended first. A request sent on a connection
+// that then ends is the keeper's to send again (takePending).
 func (c *wireConn) request(ctx context.Context, req wireReq, m proto.Message) bool {
 	select {
 	case c.window <- struct{}{}:
@@ -137,19 +146,54 @@ func (c *wireConn) request(ctx context.Context, req wireReq, m proto.Message) bo
 	case <-ctx.Done():
 		return false
 	}
-	c.send(req, m)
+	if !c.send(req, m) {
+		<-c.window
+		return false
+	}
 	return true
 }
 
 // send queues a request without taking a window token (the handshake,
-// and resends, which keep the token of the request they repeat).
-func (c *wireConn) send(req wireReq, m proto.Message) {
+// and resends, which keep the token of the request they repeat); false
+// once the keeper took the connection's requests over.
+func (c *wireConn) send(req wireReq, m proto.Message) bool {
 	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return false
+	}
 	c.nextID++
 	c.pending[c.nextID] = req
 	c.out = proto.AppendFrame(c.out, c.nextID, 0, m)
 	c.mu.Unlock()
 	c.signal()
+	return true
+}
+
+// requeue keeps a request that waited to be sent again when the
+// connection ended, for the keeper to send on the next one.
+func (c *wireConn) requeue(req wireReq) {
+	c.mu.Lock()
+	c.nextID++
+	c.pending[c.nextID] = req
+	c.mu.Unlock()
+}
+
+// takePending ends the connection for sending and returns the requests
+// it never had an answer to (the handshake aside). The caller has closed
+// it and waited for its goroutines, so no retry is still to come.
+func (c *wireConn) takePending() []wireReq {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ended = true
+	out := make([]wireReq, 0, len(c.pending))
+	for _, req := range c.pending {
+		if req.kind != wireReqHello {
+			out = append(out, req)
+		}
+	}
+	c.pending = nil
+	return out
 }
 
 // oneWay queues a message that has no reply (acks, heartbeats).
@@ -289,7 +333,7 @@ func (c *wireConn) answered(id uint64, code proto.Code, msg string) {
 }
 
 func wireReqName(kind uint8) string {
-	if kind == wireReqSub {
+	if kind == wireReqSub || kind == wireReqReplaySub {
 		return "subscriber"
 	}
 	return "publisher"
@@ -304,6 +348,7 @@ func (c *wireConn) retryLater(req wireReq) {
 		defer t.Stop()
 		select {
 		case <-c.done:
+			c.requeue(req)
 			return
 		case <-t.C:
 		}

@@ -176,7 +176,7 @@ func (r *report) markdown(plotErr error) string {
 		res.PubRegisterRate, res.PubRegisterSeconds, res.SubRegisterRate, res.SubRegisterSeconds)
 	p("| registrations refused for now and retried (rate limits) | %d |\n| settle (last subscription → every list complete) | %.1f s |\n", res.Retries, res.SettleSeconds)
 	p("| changes sent (churn + storm) | %d (churn achieved %.0f/s; storm sent in %.1f s) |\n", res.ChangesSent, res.ChurnPerSecond, res.StormSendSecond)
-	p("| pushes received | %d |\n| lost / stale subscribers | %d / %d |\n| pushes not matching what was published | %d |\n| connections lost | %d |\n\n",
+	p("| pushes received | %d |\n| lost / stale subscribers | %d / %d |\n| pushes not matching what was published | %d |\n| connections lost (each replaced, its registrations replayed) | %d |\n\n",
 		res.PushesReceived, res.Lost, res.Stale, res.PushErrors, res.ConnsLost)
 	p("| push latency, ms | p50 | p99 | max | samples |\n|---|---:|---:|---:|---:|\n")
 	p("| storm | %s |\n| churn | %s |\n\n", lat(res.StormLatency), lat(res.ChurnLatency))
