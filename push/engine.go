@@ -150,6 +150,10 @@ type Engine struct {
 	// as the most groups there were at once.
 	numbered []*group
 	freeNums []uint32
+	// nsubs is the subscribers of every group, kept as they come and go:
+	// the health check and the gauges read it each time, and walking every
+	// group (100k a session at 10M subscribers) under mu held up pushes.
+	nsubs atomic.Int64
 
 	scheduled *queue.Set[string] // groups to push off the event loops
 	fetches   *queue.Set[string] // datums to fetch

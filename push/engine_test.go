@@ -331,6 +331,14 @@ func testSubscriberIndexes(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("subscribers on the client: %q, want %q", got, want)
 		}
+		// The count kept as subscribers come and go is what the groups hold.
+		walked := 0
+		for g := range e.groups.all() {
+			walked += g.subs.len()
+		}
+		if _, n := e.Counts(); n != walked {
+			t.Fatalf("Counts says %d subscribers, the groups hold %d", n, walked)
+		}
 	}
 	add(a, "d1", "s1")
 	add(a, "d1", "s2")

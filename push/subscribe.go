@@ -31,7 +31,9 @@ func (e *Engine) Subscribe(id string, c *Client, s Subscription) (isNew bool, er
 		e.mu.Unlock()
 		return false, ErrOwned // a group with another's subscriber is not empty: nothing to undo
 	}
+	n := g.subs.len()
 	g.put(sub)
+	e.nsubs.Add(int64(g.subs.len() - n))
 	g.mu.Unlock()
 	e.mu.Unlock()
 	e.markUnsettled(g)
@@ -77,6 +79,7 @@ func (e *Engine) Unsubscribe(id, registerID string, c *Client) (removed, emptied
 	g.mu.Lock()
 	if s := g.subs.get(registerID); s != nil && s.client() == c {
 		g.remove(registerID)
+		e.nsubs.Add(-1)
 		removed = true
 	}
 	empty := g.subs.len() == 0
@@ -106,6 +109,7 @@ func (e *Engine) Drop(c *Client) (emptied []string) {
 			g.subs.del(rid)
 			g.forget(rid)
 		}
+		e.nsubs.Add(-int64(len(mine)))
 		c.leave(g)
 		empty := g.subs.len() == 0
 		g.mu.Unlock()
@@ -149,16 +153,12 @@ func (e *Engine) RangeSubscribed(fn func(id string)) {
 	}
 }
 
-// Counts returns the number of dataInfoIds subscribed here and of subscribers.
+// Counts returns the number of dataInfoIds subscribed here and of
+// subscribers, without walking the groups.
 func (e *Engine) Counts() (groups, subscribers int) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for g := range e.groups.all() {
-		g.mu.Lock()
-		subscribers += g.subs.len()
-		g.mu.Unlock()
-	}
-	return e.groups.len(), subscribers
+	return e.groups.len(), int(e.nsubs.Load())
 }
 
 // SubscriberCount is the number of subscribers of id here.
