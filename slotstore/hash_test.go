@@ -1,8 +1,10 @@
 package slotstore
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/roster-registry/roster/proto"
@@ -52,6 +54,23 @@ func TestCurrentHashFollowsEveryChange(t *testing.T) {
 			checkHash(t, s, got)
 		}
 		checkHash(t, s, s.Current(id))
+		checkDigest(t, s, s.SlotOf(id))
+	}
+}
+
+// checkDigest compares the slot's digest of every session, which reads
+// the hashes kept by the writes, with one computed from the publishers.
+func checkDigest(t *testing.T, s *Store, slot uint32) {
+	t.Helper()
+	var want []proto.DigestEntry
+	for _, id := range s.DataInfoIDs(slot) {
+		if d := s.Datum(id); len(d.Publishers) > 0 {
+			want = append(want, proto.DigestEntry{DataInfoID: id, Count: uint32(len(d.Publishers)), Hash: d.Hash()})
+		}
+	}
+	slices.SortFunc(want, func(a, b proto.DigestEntry) int { return cmp.Compare(a.DataInfoID, b.DataInfoID) })
+	if got := s.Digest(slot, ""); !slices.Equal(got, want) {
+		t.Fatalf("slot %d: digest %+v, computed from the publishers %+v", slot, got, want)
 	}
 }
 
