@@ -46,11 +46,14 @@ func newIPSet(ips []string) ipSet {
 // held reports whether the publishers of client IP ip are held back: kept
 // here but not forwarded to data nodes, nor counted in anti-entropy answers
 // (which would bring them back).
-func (r *registry) held(ip string) bool {
+func (r *registry) held(ip string) bool { return r.offIPs().has(ip) }
+
+// offIPs is the client-off set (nil when none was ever set).
+func (r *registry) offIPs() ipSet {
 	if off := r.off.Load(); off != nil {
-		return off.has(ip)
+		return *off
 	}
-	return false
+	return nil
 }
 
 // applyNodeConfig applies the cluster config meta sent; called on the meta
