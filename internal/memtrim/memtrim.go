@@ -9,8 +9,10 @@
 // the process is quiet: every interval it reads the runtime's figures
 // (runtime/metrics, no stop of the world), and after two quiet ticks, when
 // the runtime holds well above the live heap, it runs a collection and
-// returns every free page to the OS (debug.FreeOSMemory). The cost of a
-// trim bounds how often it may run again (at most 1% of a core).
+// returns the free pages to the OS in steps of 64 MiB, each a few
+// milliseconds that cannot be preempted (steps.go says why not all at
+// once). The cost of a trim bounds how often it may run again (at most 1%
+// of a core).
 package memtrim
 
 import (
@@ -18,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -46,7 +47,7 @@ type Config struct {
 	Logger *slog.Logger
 
 	// read, free and now stand for the runtime in tests: nil is
-	// runtime/metrics, debug.FreeOSMemory and time.Now.
+	// runtime/metrics, freeInSteps and time.Now.
 	read func() sample
 	free func()
 	now  func() time.Time
@@ -75,7 +76,7 @@ func New(cfg Config) *Trimmer {
 		cfg.read = readRuntime
 	}
 	if cfg.free == nil {
-		cfg.free = debug.FreeOSMemory
+		cfg.free = freeInSteps
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
