@@ -44,10 +44,15 @@ type sample struct {
 	allocs uint64 // bytes allocated on the heap since the process started
 	live   uint64 // live heap, as of the last collection
 	held   uint64 // memory the runtime holds from the OS (mapped, not released)
-	// gcCPU is the CPU the collector used since the process started; the
-	// cost of a trim is the time it took plus the collector's CPU in it
-	// (its marking runs on every idle core).
-	gcCPU time.Duration
+	// cpu is the CPU the process used since it started (user and system;
+	// 0 where the OS does not say). A trim's cost is the CPU the process
+	// used across it: the trim runs only when the process is quiet, so
+	// that is the collection's and the returns' work. Neither the time the
+	// trim took (on a starved machine mostly waiting for a core: a trim at
+	// 10M publishers took over a minute) nor the runtime's estimate of the
+	// collector's CPU (which counts its workers' wall time as CPU) would do:
+	// both made the next trim wait for hours.
+	cpu time.Duration
 }
 
 // decider decides, from the samples of successive ticks, when to trim. It

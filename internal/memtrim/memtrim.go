@@ -126,7 +126,10 @@ func (t *Trimmer) trim() {
 	end := t.cfg.now()
 	after := t.cfg.read()
 	took := end.Sub(start)
-	cost := took + max(after.gcCPU-before.gcCPU, 0)
+	cost := after.cpu - before.cpu
+	if before.cpu == 0 || cost <= 0 {
+		cost = took // the OS did not say
+	}
 	t.d.trimmed(end, cost, after)
 	var released uint64
 	if before.held > after.held {

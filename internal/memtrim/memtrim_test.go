@@ -91,3 +91,24 @@ func TestReadRuntime(t *testing.T) {
 		t.Fatalf("sample %+v", s)
 	}
 }
+
+// TestTrimCostIsCPU: a trim's cost is the process's CPU across it, not the
+// time it took: on a starved machine a trim mostly waits for a core.
+func TestTrimCostIsCPU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cpu := time.Minute
+		tr := New(Config{
+			read: func() sample { return sample{live: 1000 * mib, held: 2000 * mib, cpu: cpu} },
+			// 3 s of CPU over 10 s.
+			free: func() {
+				time.Sleep(10 * time.Second)
+				cpu += 3 * time.Second
+			},
+		})
+		start := time.Now()
+		tr.trim()
+		if got, want := tr.d.notBefore.Sub(start), 10*time.Second+300*time.Second; got != want {
+			t.Fatalf("next trim not before %v after the start, want %v (a hundred times 3 s of CPU, from its end)", got, want)
+		}
+	})
+}

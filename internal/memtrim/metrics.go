@@ -2,7 +2,6 @@ package memtrim
 
 import (
 	"runtime/metrics"
-	"time"
 
 	vm "github.com/VictoriaMetrics/metrics"
 
@@ -22,7 +21,7 @@ func init() {
 		"roster_memory_trims_total": "Collections run by the memory trimmer (--memory-trim) to return a quiet process's free memory to the OS.",
 		"roster_memory_trimmed_bytes_total": "Memory the trimmer's collections returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
-		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: their time plus the collector's CPU in them " +
+		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: the process's CPU across them " +
 			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})
 }
@@ -33,7 +32,6 @@ var names = []string{
 	"/gc/heap/live:bytes",
 	"/memory/classes/total:bytes",
 	"/memory/classes/heap/released:bytes",
-	"/cpu/classes/gc/total:cpu-seconds",
 }
 
 // readRuntime reads a sample from runtime/metrics (no stop of the world).
@@ -49,15 +47,11 @@ func readRuntime() sample {
 		}
 		return s[i].Value.Uint64()
 	}
-	var gcCPU time.Duration
-	if s[4].Value.Kind() == metrics.KindFloat64 {
-		gcCPU = time.Duration(s[4].Value.Float64() * float64(time.Second))
-	}
 	held := u(2)
 	if r := u(3); r < held {
 		held -= r
 	} else {
 		held = 0
 	}
-	return sample{allocs: u(0), live: u(1), held: held, gcCPU: gcCPU}
+	return sample{allocs: u(0), live: u(1), held: held, cpu: processCPU()}
 }
