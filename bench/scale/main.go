@@ -206,6 +206,7 @@ func run() error {
 	sampleAt("idle", true)
 	sctx, scancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	wg.Go(func() { rep.Health = probeHealth(sctx, rep.Nodes, healthEvery, start) })
 	wg.Go(func() {
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()

@@ -26,6 +26,7 @@ type report struct {
 	Phases  []point         `json:"phases"` // idle, pubs, settled, end: after a GC in every node; quiet: without one
 	Series  []point         `json:"series"` // every 5 s
 	Result  *loadgen.Result `json:"result"`
+	Health  []health        `json:"health,omitempty"` // by node with an HTTP port, over the whole run
 	Note    string          `json:"note,omitempty"`
 	Elapsed string          `json:"elapsed"`
 }
@@ -180,6 +181,7 @@ func (r *report) markdown(plotErr error) string {
 		res.PushesReceived, res.Lost, res.Stale, res.PushErrors, res.ConnsLost)
 	p("| push latency, ms | p50 | p99 | max | samples |\n|---|---:|---:|---:|---:|\n")
 	p("| storm | %s |\n| churn | %s |\n\n", lat(res.StormLatency), lat(res.ChurnLatency))
+	r.healthTable(p)
 
 	p("## Memory and CPU per node\n\nAt the end of each phase, after a garbage collection in every node (live heap: `go_gc_heap_live_bytes`). " +
 		"CPU is since the process started.")
@@ -357,4 +359,19 @@ func (r *report) plot(path string) error {
 		}
 	}
 	return pl.Save(18*vg.Centimeter, 11*vg.Centimeter, path)
+}
+
+// healthTable writes what the health prober saw, if it ran.
+func (r *report) healthTable(p func(string, ...any)) {
+	if len(r.Health) == 0 {
+		return
+	}
+	p("## Health checks\n\nEvery node's `/health/check` asked once a second from the cluster's start to the end of the run, "+
+		"one node's questions apart from another's: a node frozen by a stop of the world answers slowly here "+
+		"(failed: no answer within %.0f s, or not 200).\n\n", healthTimeout.Seconds())
+	p("| node | asked | slowest answer | at (s into the run) | answers over 1 s | failed |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, h := range r.Health {
+		p("| %s | %d | %.2f s | %.0f | %d | %d |\n", h.Node, h.Asked, h.Slowest, h.SlowestAt, h.Over1s, h.Failed)
+	}
+	p("\n")
 }
