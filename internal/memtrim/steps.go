@@ -21,12 +21,22 @@ import (
 // would return them preemptibly, but it aims 10% above the heap goal and
 // wakes only after a collection; it left a quiet session at 1.8–2.0 times
 // its live heap where the whole return reached 1.5.
+//
+// A trim leaves a sixteenth of the heap's objects free: the collector's
+// pacer takes the lowered limit as the heap's goal, and a limit within a
+// step of the heap started a collection under it (one extra collection a
+// trim in a synthetic test; at 10M a session answered a health check in
+// 5 s once, during its trim). The quiet process takes those pages back
+// first as it allocates anyway.
 
 const (
 	// stepBytes is what one step returns at most.
 	stepBytes = 64 << 20
 	// stepLeave: a step is not taken for less free memory than this.
 	stepLeave = 1 << 20
+	// leaveShare: the free memory a trim leaves, as a share of the heap's
+	// objects (1/leaveShare), above.
+	leaveShare = 16
 	// maxSteps bounds a trim (4 TiB of steps).
 	maxSteps = 1 << 16
 )
@@ -34,9 +44,9 @@ const (
 // stepRuntime is what returning memory in steps needs of the runtime; the
 // tests stand a fake for it.
 type stepRuntime struct {
-	// read returns the memory held from the OS (mapped, not released) and
-	// the free part of the heap still held.
-	read func() (held, free uint64)
+	// read returns the memory held from the OS (mapped, not released),
+	// the free part of the heap still held, and the heap's objects.
+	read func() (held, free, objects uint64)
 	// setLimit sets the soft memory limit and returns the previous one
 	// (debug.SetMemoryLimit).
 	setLimit func(int64) int64
@@ -51,16 +61,17 @@ type stepRuntime struct {
 // after each step.
 func (r stepRuntime) release() (steps int) {
 	for ; steps < maxSteps; steps++ {
-		held, free := r.read()
-		if free < stepLeave || held < stepLeave {
+		held, free, objects := r.read()
+		leave := objects / leaveShare
+		if free < stepLeave+leave || held < stepLeave {
 			return steps
 		}
-		step := min(free-stepLeave/2, stepBytes)
+		step := min(free-leave-stepLeave/2, stepBytes)
 		old := r.setLimit(-1) // a negative limit reads the one in force
 		r.setLimit(int64(held - step))
 		r.touch()
 		r.setLimit(old)
-		after, _ := r.read()
+		after, _, _ := r.read()
 		if after+step/2 > held {
 			return steps + 1 // the step returned little: what is free is not returnable
 		}
@@ -91,10 +102,12 @@ var heldFreeNames = []string{
 	"/memory/classes/total:bytes",
 	"/memory/classes/heap/released:bytes",
 	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/objects:bytes",
 }
 
-// readHeldFree reads the memory held from the OS and the free heap held.
-func readHeldFree() (held, free uint64) {
+// readHeldFree reads the memory held from the OS, the free heap held and
+// the heap's objects.
+func readHeldFree() (held, free, objects uint64) {
 	s := make([]metrics.Sample, len(heldFreeNames))
 	for i, n := range heldFreeNames {
 		s[i].Name = n
@@ -104,5 +117,5 @@ func readHeldFree() (held, free uint64) {
 	if released < total {
 		held = total - released
 	}
-	return held, s[2].Value.Uint64()
+	return held, s[2].Value.Uint64(), s[3].Value.Uint64()
 }

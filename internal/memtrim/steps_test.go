@@ -10,6 +10,7 @@ import (
 // pages go (returnable is how much of free can be returned).
 type fakeHeap struct {
 	held, free, returnable uint64
+	objects                uint64
 	limit                  int64
 	lowest                 []uint64 // what each step lowered the limit by, below held
 	paused                 int
@@ -17,7 +18,7 @@ type fakeHeap struct {
 
 func (h *fakeHeap) runtime() stepRuntime {
 	return stepRuntime{
-		read: func() (uint64, uint64) { return h.held, h.free },
+		read: func() (uint64, uint64, uint64) { return h.held, h.free, h.objects },
 		setLimit: func(l int64) int64 {
 			old := h.limit
 			if l >= 0 {
@@ -57,6 +58,12 @@ func TestReleaseInSteps(t *testing.T) {
 	}
 	if h.paused != 16 {
 		t.Fatalf("paused %d times, want after every step (16)", h.paused)
+	}
+
+	// A sixteenth of the heap's objects stays free: 100 MiB of 1600.
+	h = &fakeHeap{held: 3000 * mib, free: 1000 * mib, returnable: 1000 * mib, objects: 1600 * mib, limit: math.MaxInt64}
+	if steps := h.runtime().release(); steps != 15 || h.free < 100*mib || h.free >= 100*mib+stepLeave {
+		t.Fatalf("%d steps left %d MiB free, want 15 steps and 100 MiB", steps, h.free/mib)
 	}
 
 	// A limit of the process's own is put back too.
