@@ -20,32 +20,25 @@ type health struct {
 	Failed    int     `json:"failed"`             // no answer within the timeout, or not 200
 }
 
-// healthEvery is how often each node is asked; healthTimeout bounds a
-// question (a slower answer counts as failed, with the timeout as its time).
-const (
-	healthEvery   = time.Second
-	healthTimeout = 30 * time.Second
-)
+// healthEvery is how often each node is asked. A question is bounded by
+// httpc's timeout; a slower answer counts as failed, with the timeout as
+// its time.
+const healthEvery = time.Second
 
 // probeHealth asks every node with an HTTP address for /health/check every
-// every (healthEvery in a run) until ctx ends, one goroutine per node (a frozen node does not
-// delay the questions to the others), and returns what each saw; since is
-// the cluster's start.
+// every (healthEvery in a run) until ctx ends, one goroutine per node (a
+// frozen node does not delay the questions to the others), and returns
+// what each saw; since is the cluster's start.
 func probeHealth(ctx context.Context, nodes []node, every time.Duration, since time.Time) []health {
-	var out []health
-	for _, n := range nodes {
-		if n.http != "" {
-			out = append(out, health{Node: n.Name})
-		}
-	}
+	// Sized for every node: the goroutines hold pointers into it.
+	out := make([]health, 0, len(nodes))
 	var wg sync.WaitGroup
-	i := 0
 	for _, n := range nodes {
 		if n.http == "" {
 			continue
 		}
-		h := &out[i]
-		i++
+		out = append(out, health{Node: n.Name})
+		h := &out[len(out)-1]
 		wg.Go(func() {
 			t := time.NewTicker(every)
 			defer t.Stop()
@@ -84,14 +77,12 @@ func (h *health) add(took time.Duration, ok bool, at time.Duration) {
 // askHealth asks url once and returns how long the answer took and whether
 // it was a 200.
 func askHealth(ctx context.Context, url string) (time.Duration, bool) {
-	qctx, cancel := context.WithTimeout(ctx, healthTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(qctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, false
 	}
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpc.Do(req)
 	took := time.Since(start)
 	if err != nil {
 		return took, false

@@ -368,7 +368,7 @@ func (r *report) healthTable(p func(string, ...any)) {
 	}
 	p("## Health checks\n\nEvery node's `/health/check` asked once a second from the cluster's start to the end of the run, "+
 		"one node's questions apart from another's: a node frozen by a stop of the world answers slowly here "+
-		"(failed: no answer within %.0f s, or not 200).\n\n", healthTimeout.Seconds())
+		"(failed: no answer within %.0f s, or not 200).\n\n", httpc.Timeout.Seconds())
 	p("| node | asked | slowest answer | at (s into the run) | answers over 1 s | failed |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, h := range r.Health {
 		p("| %s | %d | %.2f s | %.0f | %d | %d |\n", h.Node, h.Asked, h.Slowest, h.SlowestAt, h.Over1s, h.Failed)

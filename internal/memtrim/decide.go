@@ -44,6 +44,9 @@ type sample struct {
 	allocs uint64 // bytes allocated on the heap since the process started
 	live   uint64 // live heap, as of the last collection
 	held   uint64 // memory the runtime holds from the OS (mapped, not released)
+	// free is the heap's free memory still held, objects its objects
+	// (live and not yet swept): what a trim's steps return and leave.
+	free, objects uint64
 	// cpu is the CPU the process used since it started (user and system;
 	// 0 where the OS does not say). A trim's cost is the CPU the process
 	// used across it: the trim runs only when the process is quiet, so

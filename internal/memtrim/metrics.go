@@ -26,15 +26,18 @@ func init() {
 	})
 }
 
-// The runtime/metrics a tick reads.
+// The runtime/metrics a tick and a trim's step read.
 var names = []string{
 	"/gc/heap/allocs:bytes",
 	"/gc/heap/live:bytes",
 	"/memory/classes/total:bytes",
 	"/memory/classes/heap/released:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/objects:bytes",
 }
 
-// readRuntime reads a sample from runtime/metrics (no stop of the world).
+// readRuntime reads a sample from runtime/metrics (no stop of the world)
+// and the process's CPU.
 func readRuntime() sample {
 	s := make([]metrics.Sample, len(names))
 	for i, n := range names {
@@ -53,5 +56,5 @@ func readRuntime() sample {
 	} else {
 		held = 0
 	}
-	return sample{allocs: u(0), live: u(1), held: held, cpu: processCPU()}
+	return sample{allocs: u(0), live: u(1), held: held, free: u(4), objects: u(5), cpu: processCPU()}
 }

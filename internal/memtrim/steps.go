@@ -3,7 +3,6 @@ package memtrim
 import (
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 )
 
@@ -44,9 +43,8 @@ const (
 // stepRuntime is what returning memory in steps needs of the runtime; the
 // tests stand a fake for it.
 type stepRuntime struct {
-	// read returns the memory held from the OS (mapped, not released),
-	// the free part of the heap still held, and the heap's objects.
-	read func() (held, free, objects uint64)
+	// read samples the runtime; a step uses held, free and objects.
+	read func() sample
 	// setLimit sets the soft memory limit and returns the previous one
 	// (debug.SetMemoryLimit).
 	setLimit func(int64) int64
@@ -61,18 +59,17 @@ type stepRuntime struct {
 // after each step.
 func (r stepRuntime) release() (steps int) {
 	for ; steps < maxSteps; steps++ {
-		held, free, objects := r.read()
-		leave := objects / leaveShare
-		if free < stepLeave+leave || held < stepLeave {
+		s := r.read()
+		leave := s.objects / leaveShare
+		if s.free < stepLeave+leave || s.held < stepLeave {
 			return steps
 		}
-		step := min(free-leave-stepLeave/2, stepBytes)
+		step := min(s.free-leave-stepLeave/2, stepBytes)
 		old := r.setLimit(-1) // a negative limit reads the one in force
-		r.setLimit(int64(held - step))
+		r.setLimit(int64(s.held - step))
 		r.touch()
 		r.setLimit(old)
-		after, _, _ := r.read()
-		if after+step/2 > held {
+		if r.read().held+step/2 > s.held {
 			return steps + 1 // the step returned little: what is free is not returnable
 		}
 		r.pause()
@@ -88,7 +85,7 @@ func freeInSteps() {
 
 // liveRuntime is the process's runtime.
 var liveRuntime = stepRuntime{
-	read:     readHeldFree,
+	read:     readRuntime,
 	setLimit: debug.SetMemoryLimit,
 	touch:    func() { touched = make([]byte, 1<<20) },
 	pause:    func() { time.Sleep(time.Millisecond) },
@@ -96,26 +93,3 @@ var liveRuntime = stepRuntime{
 
 // touched keeps the allocation of a step from being optimised away.
 var touched []byte
-
-// heldFreeNames are the runtime/metrics readHeldFree reads.
-var heldFreeNames = []string{
-	"/memory/classes/total:bytes",
-	"/memory/classes/heap/released:bytes",
-	"/memory/classes/heap/free:bytes",
-	"/memory/classes/heap/objects:bytes",
-}
-
-// readHeldFree reads the memory held from the OS, the free heap held and
-// the heap's objects.
-func readHeldFree() (held, free, objects uint64) {
-	s := make([]metrics.Sample, len(heldFreeNames))
-	for i, n := range heldFreeNames {
-		s[i].Name = n
-	}
-	metrics.Read(s)
-	total, released := s[0].Value.Uint64(), s[1].Value.Uint64()
-	if released < total {
-		held = total - released
-	}
-	return held, s[2].Value.Uint64(), s[3].Value.Uint64()
-}

@@ -18,7 +18,7 @@ type fakeHeap struct {
 
 func (h *fakeHeap) runtime() stepRuntime {
 	return stepRuntime{
-		read: func() (uint64, uint64, uint64) { return h.held, h.free, h.objects },
+		read: func() sample { return sample{held: h.held, free: h.free, objects: h.objects} },
 		setLimit: func(l int64) int64 {
 			old := h.limit
 			if l >= 0 {
