@@ -70,6 +70,7 @@ type options struct {
 	Sample      int           `json:"latency_sample"`
 	Budget      time.Duration `json:"budget_ns"`
 	CPUProfile  string        `json:"-"`
+	NodeProfs   string        `json:"-"`
 	KeepLogs    string        `json:"-"`
 	NodeArgs    string        `json:"node_args,omitempty"`
 	Tag         string        `json:"tag,omitempty"`
@@ -111,6 +112,8 @@ func run() error {
 	flag.IntVar(&o.Sample, "latency-sample", 10, "time the pushes of one in this many subscriber groups")
 	flag.StringVar(&o.NodeArgs, "node-args", "", "more flags for every node, space-separated (e.g. --memory-trim=off)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bench process's CPU profile (the load generator's) from `settled` to `end` (the churn and storm) to this file")
+	flag.StringVar(&o.NodeProfs, "node-profiles", "", "write every node's CPU profile over the churn and storm (from `settled`, --duration + 3 s) "+
+		"into this directory, one <node>.pprof each")
 	flag.StringVar(&o.KeepLogs, "keep-logs", "", "copy every node's log into this directory at the end (the cluster's own directory is removed)")
 	flag.DurationVar(&o.Budget, "budget", 2*time.Hour, "bound on the whole run")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
@@ -233,6 +236,10 @@ func run() error {
 	// their heartbeats) until OnPhase("end") returns.
 	onPhase := func(p string) {
 		profilePhase(o.CPUProfile, p, logf)
+		if p == "settled" && o.NodeProfs != "" {
+			// ctx, not sctx: the profiles end on their own after the run.
+			wg.Go(func() { profileNodes(ctx, o.NodeProfs, rep.Nodes, int(o.Duration.Seconds())+3, logf) })
+		}
 		sampleAt(p, true)
 		if p != "end" || o.QuietWait <= 0 {
 			return
