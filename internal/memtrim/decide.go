@@ -19,6 +19,17 @@ const (
 	// minutes. A process in a storm is never quiet, so a trim adds no
 	// collection to one (short of one begun just before it started).
 	quietShare = 0.05
+	// quietCPU: and when the process used less than this share of one core
+	// over the tick (where the OS says). Allocation alone took sessions
+	// registering 20k subscribers a second at 10M records for quiet: each
+	// trimmed in the middle of it, its forced collection slowed the load,
+	// its cost counted the load's CPU (19-20 s), and the gap that cost set
+	// kept it from trimming once the load had ended. Measured at 10M
+	// (bench/scale): idle sessions use 4% of a core, idle data nodes 11%
+	// (their scans of the sessions' records); registering, sessions use
+	// 44-53% and data nodes 31% (publishers) or 17% (subscribers: only
+	// the sessions' interest changes, so they may trim then).
+	quietCPU = 0.25
 	// quietFloor: allocating less than this in a tick is quiet however
 	// small the live heap: the garbage of heartbeats, scans and scrapes
 	// (idle data nodes of 30 MiB live allocated 1.0–1.3 MiB in 5 s, scraped
@@ -35,8 +46,12 @@ const (
 	slackShare = 0.2
 	floor      = 16 << 20
 	// costFactor: after a trim that cost d, none before costFactor × d, so
-	// trims take at most 1% of a core.
-	costFactor = 100
+	// trims take at most 5% of a core, and that only while the process is
+	// quiet (its CPU otherwise idle). A trim costs about the collection of
+	// its live heap: 6-11 s of CPU at 10M records, so a node that went
+	// quiet after a load trims again within 2-4 minutes (with 1%, 10-20
+	// minutes: it held twice its live heap all that time).
+	costFactor = 20
 )
 
 // sample is what a tick reads from the runtime.
@@ -63,6 +78,7 @@ type sample struct {
 type decider struct {
 	minGap    time.Duration
 	prev      sample
+	prevAt    time.Time // when prev was read
 	started   bool
 	quiet     int       // consecutive quiet ticks
 	notBefore time.Time // no trim before: the last trim's gap
@@ -74,14 +90,25 @@ type decider struct {
 
 // tick takes the sample of a tick and reports whether to trim now.
 func (d *decider) tick(now time.Time, s sample) bool {
-	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor)
-	d.prev, d.started = s, true
+	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor) &&
+		!d.busyCPU(now, s)
+	d.prev, d.prevAt, d.started = s, now, true
 	if !quiet {
 		d.quiet = 0
 		return false
 	}
 	d.quiet++
 	return d.quiet >= quietTicks && !now.Before(d.notBefore) && s.held > d.target(s.live)
+}
+
+// busyCPU reports whether the process used quietCPU of a core or more
+// since the previous sample (false where the OS gives no CPU figure).
+func (d *decider) busyCPU(now time.Time, s sample) bool {
+	wall := now.Sub(d.prevAt)
+	if s.cpu == 0 || d.prev.cpu == 0 || wall <= 0 {
+		return false
+	}
+	return float64(s.cpu-d.prev.cpu) >= quietCPU*float64(wall)
 }
 
 // target is the most the runtime may hold, for a live heap, without a trim.
@@ -94,7 +121,7 @@ func (d *decider) target(live uint64) uint64 {
 func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
 	d.quiet = 0
-	d.prev = after
+	d.prev, d.prevAt = after, now
 	d.overhead = 0
 	if after.held > after.live {
 		d.overhead = after.held - after.live

@@ -61,9 +61,9 @@ func TestDecider(t *testing.T) {
 
 	// After a trim, none for 30 s (6 ticks) however quiet.
 	f("gap", slices.Repeat([]step{quiet}, 12), []int{2, 8})
-	// ... or a hundred times its cost, if more: 100 × 0.6 s = 60 s.
+	// ... or twenty times its cost, if more: 20 × 3 s = 60 s.
 	slow := quiet
-	slow.cost = 600 * time.Millisecond
+	slow.cost = 3 * time.Second
 	f("cost", slices.Repeat([]step{slow}, 16), []int{2, 14})
 	// What a trim could not return raises the bar: it left 400 MiB above
 	// the live heap, so the next waits for held above 1000+400+16.
@@ -71,4 +71,36 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, slices.Repeat([]step{{live: 1000, held: 1416, heldAfter: 1400}}, 10)...)
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
+}
+
+// TestDeciderCPU: a tick is quiet only while the process used under a
+// quarter of a core since the previous one; without a CPU figure the
+// allocations alone decide.
+func TestDeciderCPU(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	f := func(name string, perTick []time.Duration, want []int) {
+		t.Helper()
+		d := decider{minGap: 30 * time.Second}
+		cpu := time.Duration(0)
+		var got []int
+		for i, c := range perTick {
+			now := t0.Add(time.Duration(i) * 5 * time.Second)
+			cpu += c
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu}
+			if d.tick(now, s) {
+				got = append(got, i)
+				d.trimmed(now, 0, s)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
+		}
+	}
+	// 1 s of CPU in 5 s is 20% of a core: quiet.
+	f("idle", slices.Repeat([]time.Duration{time.Second}, 3), []int{2})
+	// 1.25 s in 5 s is 25%: busy, however little it allocates.
+	f("busy", slices.Repeat([]time.Duration{1250 * time.Millisecond}, 6), nil)
+	f("busy between", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second, time.Second}, []int{4})
+	// No CPU figure (0): the allocations alone decide.
+	f("no figure", []time.Duration{0, 0, 0}, []int{2})
 }

@@ -7,12 +7,12 @@
 // would take that back by collecting more often under load too, when push
 // storms are already bound by the collector. The trimmer acts only while
 // the process is quiet: every interval it reads the runtime's figures
-// (runtime/metrics, no stop of the world), and after two quiet ticks, when
-// the runtime holds well above the live heap, it runs a collection and
-// returns the free pages to the OS in steps of 64 MiB, each a few
+// (runtime/metrics, no stop of the world), and after two quiet ticks (little
+// allocated, under a quarter of a core used), when the runtime holds well
+// above the live heap, it runs a collection and returns the free pages to the OS in steps of 64 MiB, each a few
 // milliseconds that cannot be preempted (steps.go says why not all at
-// once). The cost of a trim bounds how often it may run again (at most 1%
-// of a core).
+// once). The cost of a trim bounds how often it may run again (at most 5%
+// of a core, while quiet).
 package memtrim
 
 import (
@@ -31,7 +31,7 @@ import (
 const DefaultInterval = 5 * time.Second
 
 // DefaultMinGap is the least time between two trims; a trim that took
-// longer than a hundredth of it waits a hundred times its cost instead.
+// longer than a twentieth of it waits twenty times its cost instead.
 const DefaultMinGap = 30 * time.Second
 
 // ErrStarted is returned by Start on a trimmer already started.
