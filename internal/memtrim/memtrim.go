@@ -1,18 +1,18 @@
 // Package memtrim returns a quiet process's free memory to the OS.
 //
 // With GOGC=100 the heap grows to twice what is live before a collection,
-// and after one the runtime's scavenger keeps about 10% above the next
-// heap goal: a node that loaded a million records and then went quiet
-// stays at twice the memory it needs. A lower GOGC or a tight memory limit
-// would take that back by collecting more often under load too, when push
-// storms are already bound by the collector. The trimmer acts only while
-// the process is quiet: every interval it reads the runtime's figures
-// (runtime/metrics, no stop of the world), and after two quiet ticks (little
-// allocated, under a quarter of a core used), when the runtime holds well
-// above the live heap, it runs a collection and returns the free pages to the OS in steps of 64 MiB, each a few
-// milliseconds that cannot be preempted (steps.go says why not all at
-// once). The cost of a trim bounds how often it may run again (at most 5%
-// of a core, while quiet).
+// and after one the runtime's scavenger keeps about 10% above the next heap
+// goal: a node that loaded a million records and then went quiet stays at
+// twice the memory it needs. A lower GOGC or a tight memory limit would take
+// that back by collecting more often under load too, when push storms are
+// already bound by the collector. The trimmer acts only while the process is
+// quiet: every interval it reads the runtime's figures (runtime/metrics, no
+// stop of the world), and after two quiet ticks (little allocated, under a
+// quarter of a core used), when the runtime holds well above the live heap,
+// it runs a collection and returns the free pages to the OS in steps of 64
+// MiB, each a few milliseconds that cannot be preempted (steps.go says why
+// not all at once). The cost of a trim bounds how often it may run again (at
+// most 5% of a core, while quiet).
 package memtrim
 
 import (
