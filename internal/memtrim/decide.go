@@ -25,11 +25,12 @@ const (
 	// trimmed in the middle of it, its forced collection slowed the load,
 	// its cost counted the load's CPU (19-20 s), and the gap that cost set
 	// kept it from trimming once the load had ended. Measured at 10M
-	// (bench/scale): idle sessions use 4% of a core, idle data nodes 11%
-	// (their scans of the sessions' records); registering, sessions use
-	// 44-53% and data nodes 31% (publishers) or 17% (subscribers: only
-	// the sessions' interest changes, so they may trim then).
-	quietCPU = 0.25
+	// publishers and 10M subscribers (bench/scale): idle, sessions use
+	// 27-29% of a core (the data nodes' comparisons of their records, the
+	// clients' heartbeats) and data nodes 14%; registering, sessions use
+	// 44-53% and data nodes 31% (publishers) or 17% (subscribers: only the
+	// sessions' interest changes, so they may trim then).
+	quietCPU = 0.4
 	// quietFloor: allocating less than this in a tick is quiet however
 	// small the live heap: the garbage of heartbeats, scans and scrapes
 	// (idle data nodes of 30 MiB live allocated 1.0–1.3 MiB in 5 s, scraped

@@ -73,9 +73,9 @@ func TestDecider(t *testing.T) {
 	f("overhead", stuck, []int{2, 11})
 }
 
-// TestDeciderCPU: a tick is quiet only while the process used under a
-// quarter of a core since the previous one; without a CPU figure the
-// allocations alone decide.
+// TestDeciderCPU: a tick is quiet only while the process used under 40% of
+// a core since the previous one; without a CPU figure the allocations
+// alone decide.
 func TestDeciderCPU(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	f := func(name string, perTick []time.Duration, want []int) {
@@ -96,10 +96,10 @@ func TestDeciderCPU(t *testing.T) {
 			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
 		}
 	}
-	// 1 s of CPU in 5 s is 20% of a core: quiet.
-	f("idle", slices.Repeat([]time.Duration{time.Second}, 3), []int{2})
-	// 1.25 s in 5 s is 25%: busy, however little it allocates.
-	f("busy", slices.Repeat([]time.Duration{1250 * time.Millisecond}, 6), nil)
+	// 1.9 s of CPU in 5 s is 38% of a core: quiet.
+	f("idle", slices.Repeat([]time.Duration{1900 * time.Millisecond}, 3), []int{2})
+	// 2 s in 5 s is 40%: busy, however little it allocates.
+	f("busy", slices.Repeat([]time.Duration{2 * time.Second}, 6), nil)
 	f("busy between", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second, time.Second}, []int{4})
 	// No CPU figure (0): the allocations alone decide.
 	f("no figure", []time.Duration{0, 0, 0}, []int{2})

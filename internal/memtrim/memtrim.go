@@ -8,7 +8,7 @@
 // already bound by the collector. The trimmer acts only while the process is
 // quiet: every interval it reads the runtime's figures (runtime/metrics, no
 // stop of the world), and after two quiet ticks (little allocated, under a
-// quarter of a core used), when the runtime holds well above the live heap,
+// 40% of a core used), when the runtime holds well above the live heap,
 // it runs a collection and returns the free pages to the OS in steps of 64
 // MiB, each a few milliseconds that cannot be preempted (steps.go says why
 // not all at once). The cost of a trim bounds how often it may run again (at
