@@ -64,7 +64,10 @@ type group struct {
 	mu sync.Mutex
 	// num is the group's number (Engine.numbered), by which clients list
 	// the groups they have subscribers in; fixed while it is the engine's.
-	num  uint32
+	num uint32
+	// tag is the engine's table's (hashSet.put): part of id's hash. Kept
+	// in what would be padding after num.
+	tag  uint32
 	subs subTable // by registerId (the subscriber's own string) and by client
 	// out: the subscribers a push went to that have not acknowledged it,
 	// by registerId, nil when none (the group settled). A side table, so

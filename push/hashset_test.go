@@ -9,19 +9,40 @@ import (
 
 // named is a hashSet entry for the test: keyed by its name, which several
 // entries may share.
-type named struct{ name string }
+type named struct {
+	name string
+	tag  uint32
+}
 
 type byName struct{}
 
-func (byName) key(n *named) string  { return n.name }
-func (byName) hash(k string) uint64 { return maphash.String(setSeed, k) }
+func (byName) key(n *named) string         { return n.name }
+func (byName) hash(k string) uint64        { return maphash.String(setSeed, k) }
+func (byName) tag(n *named) uint32         { return n.tag }
+func (byName) setTag(n *named, tag uint32) { n.tag = tag }
 
 // TestHashSetAgainstMap: random puts, replacements and deletions keep the
 // set equal to a map by key, at most 4/5 and (once grown) at least 1/8
 // full, and an emptied set keeps no slots.
 func TestHashSetAgainstMap(t *testing.T) {
+	t.Run("hashed", func(t *testing.T) { testAgainstMap[byName](t) })
+	t.Run("same tags", func(t *testing.T) { testAgainstMap[sameTags](t) })
+	t.Run("same homes", func(t *testing.T) { testAgainstMap[sameHomes](t) })
+}
+
+// sameTags gives every key the same tag, so probes compare keys; sameHomes
+// sends every key to the first slot with distinct tags, so probes are long.
+type (
+	sameTags  struct{ byName }
+	sameHomes struct{ byName }
+)
+
+func (sameTags) hash(k string) uint64  { return maphash.String(setSeed, k)&^0xffffffff | 7 }
+func (sameHomes) hash(k string) uint64 { return maphash.String(setSeed, k) & 0xffffffff }
+
+func testAgainstMap[P keying[named, string]](t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var tab hashSet[named, string, byName]
+	var tab hashSet[named, string, P]
 	model := make(map[string]*named)
 	check := func(step int) {
 		t.Helper()
@@ -52,7 +73,7 @@ func TestHashSetAgainstMap(t *testing.T) {
 		switch {
 		case step > 15_000 || r.IntN(3) == 0: // delete (all of them at the end)
 			if e := model[k]; e != nil {
-				tab.del(&named{k}) // another entry of that key: not removed
+				tab.del(&named{name: k}) // another entry of that key: not removed
 				if tab.get(k) != e {
 					t.Fatalf("step %d: del removed another entry of %s", step, k)
 				}
@@ -60,7 +81,7 @@ func TestHashSetAgainstMap(t *testing.T) {
 				delete(model, k)
 			}
 		default:
-			e := &named{k}
+			e := &named{name: k}
 			tab.put(e)
 			model[k] = e
 		}
@@ -75,5 +96,25 @@ func TestHashSetAgainstMap(t *testing.T) {
 	check(-1)
 	if tab.slots != nil {
 		t.Fatalf("an emptied set keeps %d slots", len(tab.slots))
+	}
+}
+
+// BenchmarkGroupTableGet looks up dataInfoIds that share a long prefix, as
+// a service's do, in a table of 20,000 groups: half of them present (an
+// ack, a push), half not (a datum nobody here subscribes to).
+func BenchmarkGroupTableGet(b *testing.B) {
+	var tab groupTable
+	ids := make([]string, 40_000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("com.example.orders.OrderService%06d:1.0#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP", i)
+		if i%2 == 0 {
+			tab.put(&group{id: ids[i]})
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if g := tab.get(ids[i%len(ids)]); (g != nil) != (i%len(ids)%2 == 0) {
+			b.Fatal("wrong lookup")
+		}
 	}
 }
