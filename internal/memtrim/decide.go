@@ -47,12 +47,16 @@ const (
 	slackShare = 0.2
 	floor      = 16 << 20
 	// costFactor: after a trim that cost d, none before costFactor × d, so
-	// trims take at most 5% of a core, and that only while the process is
-	// quiet (its CPU otherwise idle). A trim costs about the collection of
-	// its live heap: 6-11 s of CPU at 10M records, so a node that went
-	// quiet after a load trims again within 2-4 minutes (with 1%, 10-20
-	// minutes: it held twice its live heap all that time).
-	costFactor = 20
+	// trims take at most 1% of a core. A node in light churn is quiet (at
+	// 10M records 200 changes/s allocate well under 5% of the live heap
+	// and take a data node under 40% of a core), and each trim's forced
+	// collection takes CPU from whatever comes next: with 20 (5%), data
+	// nodes at 10M trimmed every 1-2 minutes through a churn phase, six
+	// trims across the cluster in the minute of a storm whose p99 went to
+	// 26 s (7.6-8.8 s in the runs before;
+	// bench/results/scale-2026-12-06-10M-10M-quiet240.md). The headroom a
+	// trim returns comes back under the next load anyway.
+	costFactor = 100
 )
 
 // sample is what a tick reads from the runtime.

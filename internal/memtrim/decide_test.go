@@ -61,9 +61,9 @@ func TestDecider(t *testing.T) {
 
 	// After a trim, none for 30 s (6 ticks) however quiet.
 	f("gap", slices.Repeat([]step{quiet}, 12), []int{2, 8})
-	// ... or twenty times its cost, if more: 20 × 3 s = 60 s.
+	// ... or a hundred times its cost, if more: 100 × 0.6 s = 60 s.
 	slow := quiet
-	slow.cost = 3 * time.Second
+	slow.cost = 600 * time.Millisecond
 	f("cost", slices.Repeat([]step{slow}, 16), []int{2, 14})
 	// What a trim could not return raises the bar: it left 400 MiB above
 	// the live heap, so the next waits for held above 1000+400+16.

@@ -12,7 +12,7 @@
 // it runs a collection and returns the free pages to the OS in steps of 64
 // MiB, each a few milliseconds that cannot be preempted (steps.go says why
 // not all at once). The cost of a trim bounds how often it may run again (at
-// most 5% of a core, while quiet).
+// most 1% of a core).
 package memtrim
 
 import (
@@ -31,7 +31,7 @@ import (
 const DefaultInterval = 5 * time.Second
 
 // DefaultMinGap is the least time between two trims; a trim that took
-// longer than a twentieth of it waits twenty times its cost instead.
+// longer than a hundredth of it waits a hundred times its cost instead.
 const DefaultMinGap = 30 * time.Second
 
 // ErrStarted is returned by Start on a trimmer already started.

@@ -10,8 +10,8 @@ import (
 )
 
 // TestTrimmerLoop: the trimmer's goroutine reads the runtime every
-// interval, trims after two quiet ticks, and waits twenty times a trim's
-// cost before the next; Stop waits for it.
+// interval, trims after two quiet ticks, and waits a hundred times a
+// trim's cost before the next; Stop waits for it.
 func TestTrimmerLoop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -24,10 +24,10 @@ func TestTrimmerLoop(t *testing.T) {
 				held = min(held+100*mib, 2*live)
 				return sample{allocs: 0, live: live, held: held}
 			},
-			// A trim that takes 5 s: the next waits 100 s.
+			// A trim that takes 1 s: the next waits 100 s.
 			free: func() {
 				at = append(at, time.Since(start))
-				time.Sleep(5 * time.Second)
+				time.Sleep(time.Second)
 				held = live
 			},
 		})
@@ -46,8 +46,8 @@ func TestTrimmerLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Ticks at 5 s (the first, nothing to compare with), 10 s and 15 s
-		// (quiet twice): a trim, ending at 20 s; the next tick at or after
-		// 120 s: 120 s.
+		// (quiet twice): a trim, ending at 16 s; the next tick at or after
+		// 116 s: 120 s.
 		if want := []time.Duration{15 * time.Second, 120 * time.Second}; !slices.Equal(at, want) {
 			t.Fatalf("trims at %v, want %v", at, want)
 		}
@@ -107,8 +107,8 @@ func TestTrimCostIsCPU(t *testing.T) {
 		})
 		start := time.Now()
 		tr.trim()
-		if got, want := tr.d.notBefore.Sub(start), 10*time.Second+60*time.Second; got != want {
-			t.Fatalf("next trim not before %v after the start, want %v (twenty times 3 s of CPU, from its end)", got, want)
+		if got, want := tr.d.notBefore.Sub(start), 10*time.Second+300*time.Second; got != want {
+			t.Fatalf("next trim not before %v after the start, want %v (a hundred times 3 s of CPU, from its end)", got, want)
 		}
 	})
 }

@@ -22,7 +22,7 @@ func init() {
 		"roster_memory_trimmed_bytes_total": "Memory the trimmer's collections returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
 		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: the process's CPU across them " +
-			"(a trim waits twenty times its cost before the next, so this grows by at most 5% of the time, and only while the process is quiet).",
+			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})
 }
 
