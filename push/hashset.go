@@ -90,10 +90,11 @@ func (t *hashSet[E, K, P]) put(e *E) {
 	var p P
 	k := p.key(e)
 	h := p.hash(k)
-	p.setTag(e, tagOf(h))
+	tag := tagOf(h)
+	p.setTag(e, tag)
 	i := t.homeOf(h)
 	for ; t.slots[i] != nil; i = t.next(i) {
-		if p.tag(t.slots[i]) == tagOf(h) && p.key(t.slots[i]) == k {
+		if p.tag(t.slots[i]) == tag && p.key(t.slots[i]) == k {
 			t.slots[i] = e
 			return
 		}

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/roster-registry/roster/internal/opshttp"
 )
 
 // profileNodes asks every node (the load generator excepted: --cpuprofile)
@@ -39,13 +37,7 @@ func profileNodes(ctx context.Context, dir string, nodes []node, seconds int, lo
 }
 
 func profileNode(ctx context.Context, client *http.Client, n node, seconds int, path string) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.http, seconds)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	opshttp.SetAdminHeaders(req, "")
-	resp, err := client.Do(req)
+	resp, err := adminGet(ctx, client, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.http, seconds))
 	if err != nil {
 		return err
 	}

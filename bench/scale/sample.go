@@ -105,14 +105,19 @@ func forceGC(ctx context.Context, n node) {
 		runtimeGC()
 		return
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.http+"/debug/pprof/heap?gc=1", nil)
-	if err != nil {
-		return
-	}
-	opshttp.SetAdminHeaders(req, "")
-	if resp, err := httpc.Do(req); err == nil {
+	if resp, err := adminGet(ctx, httpc, "http://"+n.http+"/debug/pprof/heap?gc=1"); err == nil {
 		resp.Body.Close()
 	}
+}
+
+// adminGet asks a node's admin endpoint at url (loopback: no token).
+func adminGet(ctx context.Context, client *http.Client, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	opshttp.SetAdminHeaders(req, "")
+	return client.Do(req)
 }
 
 // liveHeap reads the node's live heap from its /metrics (its shared port

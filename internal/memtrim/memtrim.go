@@ -7,9 +7,9 @@
 // that back by collecting more often under load too, when push storms are
 // already bound by the collector. The trimmer acts only while the process is
 // quiet: every interval it reads the runtime's figures (runtime/metrics, no
-// stop of the world), and after two quiet ticks (little allocated, under a
-// 40% of a core used), when the runtime holds well above the live heap,
-// it runs a collection and returns the free pages to the OS in steps of 64
+// stop of the world), and after two quiet ticks (little allocated, under
+// 40% of a core used), when the runtime holds well above the live heap, it
+// runs a collection and returns the free pages to the OS in steps of 64
 // MiB, each a few milliseconds that cannot be preempted (steps.go says why
 // not all at once). The cost of a trim bounds how often it may run again (at
 // most 1% of a core).

@@ -58,6 +58,7 @@ type stepRuntime struct {
 // returns how many steps it took. The limit in force before is put back
 // after each step.
 func (r stepRuntime) release() (steps int) {
+	old := r.setLimit(-1) // a negative limit reads the one in force
 	for ; steps < maxSteps; steps++ {
 		s := r.read()
 		leave := s.objects / leaveShare
@@ -65,7 +66,6 @@ func (r stepRuntime) release() (steps int) {
 			return steps
 		}
 		step := min(s.free-leave-stepLeave/2, stepBytes)
-		old := r.setLimit(-1) // a negative limit reads the one in force
 		r.setLimit(int64(s.held - step))
 		r.touch()
 		r.setLimit(old)
