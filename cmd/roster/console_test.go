@@ -253,10 +253,21 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Navigate(base+"/console/#/slots"),
 		waitText("main", "64 slots"),
 		shot("slots"))
-	slots, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#slot-grid .slot").length`))
-	if err != nil || slots != 64 {
-		t.Fatalf("slot grid shows %d slots (%v), want 64", slots, err)
-	}
+	// The page re-renders when a poll finds the cluster changed: the grid
+	// may be between two renders when first read.
+	run("slot grid", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			slots, err := chromedp.Evaluate[int](`document.querySelectorAll("#slot-grid .slot").length`)(ctx, tg)
+			if err == nil && slots == 64 {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("slot grid shows %d slots (%v), want 64", slots, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
 	run("connections page",
 		chromedp.Navigate(base+"/console/#/sessions"),
 		waitText("main", "127.0.0.1"),
