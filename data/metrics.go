@@ -26,6 +26,7 @@ type serverMetrics struct {
 	followerRepaired *metrics.Counter // datums a follower copied from its leader by repair
 	repairsSkipped   *metrics.Counter // followed slots not repaired: their leader is not a live data node
 	sessionSyncs     *metrics.Counter // (slot, session) comparisons
+	sessionSyncsSame *metrics.Counter // of them, settled by equal sums (no digest walked)
 	sessionRepaired  *metrics.Counter // datums changed by them
 	syncErrors       *metrics.Counter // failed repairs and session comparisons
 	interestRefused  *metrics.Counter // Interests refused: the connection's set would pass its limit
@@ -59,6 +60,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		followerRepaired: set.NewCounter("roster_data_follower_repaired_datums_total"),
 		repairsSkipped:   set.NewCounter("roster_data_follower_repairs_skipped_dead_leader_total"),
 		sessionSyncs:     set.NewCounter("roster_data_session_syncs_total"),
+		sessionSyncsSame: set.NewCounter("roster_data_session_syncs_same_total"),
 		sessionRepaired:  set.NewCounter("roster_data_session_repaired_datums_total"),
 		syncErrors:       set.NewCounter("roster_data_sync_errors_total"),
 		interestRefused:  set.NewCounter("roster_data_interest_refused_total"),

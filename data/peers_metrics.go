@@ -34,6 +34,7 @@ func init() {
 		"roster_data_notifies_sent_total":             "Change notices sent to sessions.",
 		"roster_data_session_repaired_datums_total":   "Datums changed by comparing slots with sessions.",
 		"roster_data_session_syncs_total":             "Slot comparisons with a session.",
+		"roster_data_session_syncs_same_total":        "Slot comparisons with a session settled by equal sums, without exchanging digests.",
 		"roster_data_sessions_removed_total":          "Sessions whose publishers were removed when their lease ended.",
 		"roster_data_session_reaps_deferred_total":    "Checks that kept a session meta no longer lists, as it still talks to this node.",
 		"roster_data_sync_errors_total":               "Failed repairs and session comparisons.",

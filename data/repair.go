@@ -168,9 +168,14 @@ func (s *Server) repairSlot(ctx context.Context, slot uint32, leader string, epo
 	}
 	rctx, cancel := context.WithTimeout(ctx, peerRequestTimeout)
 	defer cancel()
+	// With the sum of what this node holds: a leader holding the same
+	// answers Same, and neither walks the slot (see data.syncSession).
 	var dg proto.SlotDigest
-	if err := netio.Call(rctx, p.client, &proto.DigestRequest{Slot: slot, SlotTableEpoch: epoch}, &dg); err != nil {
+	if err := netio.Call(rctx, p.client, &proto.DigestRequest{Slot: slot, SlotTableEpoch: epoch, HasSum: true, Sum: s.store.Sum(slot, "")}, &dg); err != nil {
 		return fmt.Errorf("cannot get the digest of slot %d: %w", slot, err)
+	}
+	if dg.Same {
+		return nil
 	}
 	want := differing(dg.Entries, s.store.Digest(slot, ""), slot, s.cfg.Slots)
 	if len(want) == 0 {

@@ -296,6 +296,9 @@ func (s *Server) digest(m *proto.DigestRequest, remote bool) proto.Message {
 	if t := s.table.Load(); m.SlotTableEpoch > t.Epoch() {
 		return &proto.Result{Code: proto.CodeUnavailable, Message: "slot table older than the follower's"}
 	}
+	if m.HasSum && s.store.Sum(m.Slot, m.SessionID) == m.Sum {
+		return &proto.SlotDigest{Slot: m.Slot, Same: true} // the asker holds what this node does
+	}
 	return &proto.SlotDigest{Slot: m.Slot, Entries: s.store.Digest(m.Slot, m.SessionID)}
 }
 

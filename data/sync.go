@@ -182,10 +182,17 @@ func (s *Server) syncSession(ctx context.Context, slot uint32, tg target, notify
 	if t := s.table.Load(); t != nil {
 		epoch = t.Epoch()
 	}
+	// The sum of what tg owns here goes with the request: a session whose
+	// own sum is equal answers Same, and neither side walks a publisher.
+	// A write in flight either way makes them differ, and the digests
+	// below are compared as before.
+	req := proto.DigestRequest{Slot: slot, SessionID: tg.id, SlotTableEpoch: epoch, HasSum: true, Sum: s.store.Sum(slot, tg.id)}
 	var dg proto.SlotDigest
-	err := netio.Call(rctx, tg.sc.c, &proto.DigestRequest{Slot: slot, SessionID: tg.id, SlotTableEpoch: epoch}, &dg)
+	err := netio.Call(rctx, tg.sc.c, &req, &dg)
 	var changes []proto.DatumVersion
-	if err == nil {
+	if err == nil && dg.Same {
+		s.m.sessionSyncsSame.Inc()
+	} else if err == nil {
 		if want := differing(dg.Entries, s.store.Digest(slot, tg.id), slot, s.cfg.Slots); len(want) > 0 {
 			// What the session owns here before it is asked: only that may
 			// be dropped for its answer. A write it makes after answering

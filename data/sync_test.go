@@ -89,3 +89,41 @@ func TestSyncKeepsAWriteNewerThanTheAnswer(t *testing.T) {
 		t.Fatalf("the leader holds %v after the comparison, want %v (the session holds all three)", got, want)
 	}
 }
+
+// TestDigestBySum: a leader asked for a slot's digest with the asker's sum
+// answers Same when its own sum is equal, for every session's publishers
+// (a follower) and for one session's, and its entries otherwise.
+func TestDigestBySum(t *testing.T) {
+	m := startMeta(t)
+	d := startData(t, m)
+	id := dataInfoID(5)
+	slot := d.Table().SlotOf(id)
+	a, b := pub(id, "r1", 1, "a"), pub(id, "r2", 3, "b")
+	d.Store().Put(sessA, &a.Publisher)
+	d.Store().Put("other-session", &b.Publisher)
+	peer := dialPeer(t, d.RPCAddr())
+	ask := func(session string, sum proto.SlotSum) proto.SlotDigest {
+		t.Helper()
+		var dg proto.SlotDigest
+		if err := netio.Call(context.Background(), peer, &proto.DigestRequest{Slot: slot, SessionID: session, HasSum: true, Sum: sum}, &dg); err != nil {
+			t.Fatal(err)
+		}
+		return dg
+	}
+	var all, ofA proto.SlotSum
+	all.Add(proto.PublisherHash("r1", 1))
+	all.Add(proto.PublisherHash("r2", 3))
+	ofA.Add(proto.PublisherHash("r1", 1))
+	if dg := ask("", all); !dg.Same || len(dg.Entries) != 0 {
+		t.Fatalf("every session's, equal sums: %+v", dg)
+	}
+	if dg := ask(sessA, ofA); !dg.Same {
+		t.Fatalf("one session's, equal sums: %+v", dg)
+	}
+	if dg := ask(sessA, all); dg.Same || len(dg.Entries) != 1 || dg.Entries[0].Count != 1 {
+		t.Fatalf("one session's, another sum: %+v", dg)
+	}
+	if dg := ask("", proto.SlotSum{}); dg.Same || len(dg.Entries) != 1 || dg.Entries[0].Count != 2 {
+		t.Fatalf("every session's, an empty asker: %+v", dg)
+	}
+}

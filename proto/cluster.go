@@ -310,10 +310,18 @@ func (m *Interest) Unmarshal(body []byte) error {
 
 // DigestRequest asks a peer for its digest of one slot, restricted to the
 // publishers owned by SessionID (empty: all of them).
+//
+// Sum, when HasSum, is the asker's SlotSum of the same publishers: a peer
+// whose own sum is equal answers SlotDigest.Same instead of its entries, so
+// a comparison of equal copies costs a few bytes, not a walk of every
+// publisher on both sides. Optional trailing field: a peer that predates it
+// ignores it and sends its entries.
 type DigestRequest struct {
 	Slot           uint32
 	SessionID      string
 	SlotTableEpoch uint64
+	HasSum         bool
+	Sum            SlotSum
 }
 
 func (*DigestRequest) Type() Type { return TypeDigestRequest }
@@ -321,14 +329,39 @@ func (*DigestRequest) Type() Type { return TypeDigestRequest }
 func (m *DigestRequest) AppendBody(dst []byte) []byte {
 	dst = appendUvarint(dst, uint64(m.Slot))
 	dst = appendString(dst, m.SessionID)
-	return appendUvarint(dst, m.SlotTableEpoch)
+	dst = appendUvarint(dst, m.SlotTableEpoch)
+	if m.HasSum {
+		dst = appendUvarint(dst, m.Sum.Count)
+		dst = appendUvarint(dst, m.Sum.Hash)
+	}
+	return dst
 }
 
 func (m *DigestRequest) Unmarshal(body []byte) error {
 	r := newReader(body)
 	*m = DigestRequest{Slot: r.uint32v("slot"), SessionID: r.string("session id"), SlotTableEpoch: r.uvarint("slot table epoch")}
+	if r.more() {
+		m.HasSum = true
+		m.Sum = SlotSum{Count: r.uvarint("sum count"), Hash: r.uvarint("sum hash")}
+	}
 	return r.done()
 }
+
+// SlotSum summarises a set of publishers in one fixed-size value: their
+// count and the sum (mod 2^64) of PublisherHash over them. Unlike a
+// digest it is kept up to date by every write (Add, Sub), on sessions and
+// data nodes alike; two sets are equal exactly when their sums are (up to
+// hash collisions). A sum, not a XOR: two equal hashes do not cancel.
+type SlotSum struct {
+	Count uint64
+	Hash  uint64
+}
+
+// Add counts a publisher of hash h (PublisherHash) in.
+func (s *SlotSum) Add(h uint64) { s.Count++; s.Hash += h }
+
+// Sub counts a publisher of hash h out.
+func (s *SlotSum) Sub(h uint64) { s.Count--; s.Hash -= h }
 
 // DigestEntry summarises the publishers of one dataInfoId.
 type DigestEntry struct {
@@ -337,10 +370,13 @@ type DigestEntry struct {
 	Hash       uint64 // XOR of PublisherHash over the publishers
 }
 
-// SlotDigest answers a DigestRequest.
+// SlotDigest answers a DigestRequest. Same reports that the request's Sum
+// equals the sender's own (Entries is then empty). Optional trailing
+// field, written only when set.
 type SlotDigest struct {
 	Slot    uint32
 	Entries []DigestEntry
+	Same    bool
 }
 
 func (*SlotDigest) Type() Type { return TypeSlotDigest }
@@ -353,6 +389,9 @@ func (m *SlotDigest) AppendBody(dst []byte) []byte {
 		dst = appendUvarint(dst, uint64(e.Count))
 		dst = appendUint64(dst, e.Hash)
 	}
+	if m.Same {
+		dst = appendBool(dst, true)
+	}
 	return dst
 }
 
@@ -364,6 +403,7 @@ func (m *SlotDigest) Unmarshal(body []byte) error {
 	for i := range m.Entries {
 		m.Entries[i] = DigestEntry{DataInfoID: r.string("data info id"), Count: r.uint32v("count"), Hash: r.fixed64("hash")}
 	}
+	m.Same = r.more() && r.bool("same")
 	return r.done()
 }
 

@@ -23,6 +23,7 @@ type pubSet struct {
 type registry struct {
 	mu     sync.RWMutex
 	slots  []map[string]*pubSet // slot → dataInfoId → publishers: digests are per slot
+	sums   []proto.SlotSum      // per slot, of every publisher held: see sum
 	nslots int
 	npubs  int
 	tombs  map[regKey]tomb       // unpublished: a late older publish must not come back
@@ -67,7 +68,7 @@ func (r *registry) judge(k regKey, old *publisher, w proto.Owner, v uint64) verd
 }
 
 func newRegistry(slots int) *registry {
-	r := &registry{slots: make([]map[string]*pubSet, slots), nslots: slots,
+	r := &registry{slots: make([]map[string]*pubSet, slots), sums: make([]proto.SlotSum, slots), nslots: slots,
 		tombs: make(map[regKey]tomb)}
 	for i := range r.slots {
 		r.slots[i] = make(map[string]*pubSet)
@@ -96,9 +97,13 @@ func (r *registry) set(dataInfoID string, p *publisher) {
 	// An existing entry's key is replaced too: the old key is part of the
 	// old blob, which it would keep.
 	id := p.RegisterID()
-	if _, ok := set.pubs[id]; !ok {
+	sum := &r.sums[slotstore.SlotOf(dataInfoID, r.nslots)]
+	if old, ok := set.pubs[id]; ok {
+		sum.Sub(proto.PublisherHash(id, old.Version))
+	} else {
 		r.npubs++
 	}
+	sum.Add(proto.PublisherHash(id, p.Version))
 	set.pubs[id] = p
 	p.set = set
 }
@@ -118,9 +123,11 @@ func (r *registry) del(k regKey) {
 	if set == nil {
 		return
 	}
-	if _, ok := set.pubs[k.registerID]; !ok {
+	old, ok := set.pubs[k.registerID]
+	if !ok {
 		return
 	}
+	r.sums[slotstore.SlotOf(k.dataInfoID, r.nslots)].Sub(proto.PublisherHash(k.registerID, old.Version))
 	r.npubs--
 	delete(set.pubs, k.registerID)
 	if len(set.pubs) == 0 {
@@ -273,6 +280,19 @@ func (r *registry) digest(slot uint32) []proto.DigestEntry {
 	r.mu.RUnlock()
 	slices.SortFunc(out, func(a, b proto.DigestEntry) int { return strings.Compare(a.DataInfoID, b.DataInfoID) })
 	return out
+}
+
+// sum returns the proto.SlotSum of the publishers digest(slot) summarises,
+// kept up to date by every write rather than walked, and false when it
+// cannot be given that way: some client IP is off (those publishers are
+// left out of a digest, not out of the sum) or slot is out of range.
+func (r *registry) sum(slot uint32) (proto.SlotSum, bool) {
+	if int(slot) >= r.nslots || len(r.offIPs()) > 0 {
+		return proto.SlotSum{}, false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.sums[slot], true
 }
 
 // publisherCount is the number of publishers held.

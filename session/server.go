@@ -376,6 +376,10 @@ func (s *Server) answerSync(l *netio.Link, f netio.Frame) {
 			reply = &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()}
 			break
 		}
+		if sum, ok := s.reg.sum(m.Slot); ok && m.HasSum && sum == m.Sum {
+			reply = &proto.SlotDigest{Slot: m.Slot, Same: true}
+			break
+		}
 		reply = &proto.SlotDigest{Slot: m.Slot, Entries: s.reg.digest(m.Slot)}
 	case proto.TypeDiffRequest:
 		var m proto.DiffRequest

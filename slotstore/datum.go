@@ -19,10 +19,11 @@ type datum struct {
 	data    int                // number of data strings of the live records
 	hash    uint64             // ListHash of the live records, kept up to date by every change
 	dead    bool               // deleted from its slot map; writers look it up again
+	slot    uint32             // of id: its sums are the slot's (sums.go)
 }
 
-func newDatum(id string) *datum {
-	return &datum{id: id, pubs: make(map[string]*record)}
+func newDatum(id string, slot uint32) *datum {
+	return &datum{id: id, slot: slot, pubs: make(map[string]*record)}
 }
 
 // put applies rec if it orders after what the datum knows of its register id.
@@ -40,8 +41,6 @@ func (d *datum) putOver(s *Store, rid string, rec, old *record, ok bool) bool {
 		if !newer(rec.Version, rec.TS, old.Version, old.TS) {
 			return false
 		}
-		d.data -= old.DataCount()
-		d.hash ^= old.Hash()
 	} else if t, ok := d.tombs[rid]; ok {
 		if !newer(rec.Version, rec.TS, t.version, t.ts) {
 			return false
@@ -58,8 +57,11 @@ func (d *datum) putOver(s *Store, rid string, rec, old *record, ok bool) bool {
 	// new key also replaces a stored key (Go does so for string keys), so
 	// the old blob is not kept alive by the map either.
 	d.pubs[rec.RegisterID()] = rec
-	d.data += rec.DataCount()
-	d.hash ^= rec.Hash()
+	if ok {
+		d.relink(s, old, rec)
+	} else {
+		d.link(s, rec)
+	}
 	return true
 }
 
@@ -100,8 +102,7 @@ func (d *datum) remove(s *Store, session unique.Handle[string], anySession bool,
 func (d *datum) dropLive(s *Store, rid string, old *record, t tomb) {
 	t.owner = old.Owner()
 	delete(d.pubs, rid)
-	d.data -= old.DataCount()
-	d.hash ^= old.Hash()
+	d.unlink(s, old)
 	if d.tombs == nil {
 		d.tombs = make(map[string]tomb)
 	}

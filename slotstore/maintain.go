@@ -132,6 +132,9 @@ func (s *Store) DropSlotWhile(slot uint32, released func() bool) bool {
 		}
 		s.live.Add(int64(-len(d.pubs)))
 		s.tombs.Add(int64(-len(d.tombs)))
+		for _, r := range d.pubs {
+			s.sums[d.slot].sub(r, r.Hash())
+		}
 		s.deleteLocked(m, d)
 		return true
 	})

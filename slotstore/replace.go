@@ -145,19 +145,17 @@ func (s *Store) update(dataInfoID string, fn func(d *datum) bool) (proto.DatumVe
 // of its register id, nil if none. d.mu must be held.
 func (d *datum) force(s *Store, old, rec *record) {
 	rid := rec.RegisterID() // the key lives in the record's blob, as in put
+	d.pubs[rid] = rec
 	if old != nil {
-		d.data -= old.DataCount()
-		d.hash ^= old.Hash()
-	} else {
-		if _, ok := d.tombs[rid]; ok {
-			delete(d.tombs, rid)
-			s.tombs.Dec()
-		}
-		s.live.Inc()
+		d.relink(s, old, rec)
+		return
 	}
-	d.pubs[rec.RegisterID()] = rec // the record's own string (see putOver)
-	d.data += rec.DataCount()
-	d.hash ^= rec.Hash()
+	if _, ok := d.tombs[rid]; ok {
+		delete(d.tombs, rid)
+		s.tombs.Dec()
+	}
+	s.live.Inc()
+	d.link(s, rec)
 }
 
 // putFromOwner is put for a registration its owning session still holds. A

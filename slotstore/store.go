@@ -31,6 +31,7 @@ import (
 // Versions).
 type Store struct {
 	slots    []*xsync.MapOf[string, *datum]
+	sums     []slotSums     // per slot, by owning session (sums.go)
 	live     *xsync.Counter // live publishers
 	tombs    *xsync.Counter // tombstones
 	versions slotVersions   // shared with the siblings
@@ -55,6 +56,7 @@ func (s *Store) Sibling() *Store { return newStore(len(s.slots), s.versions, s.n
 func newStore(slots int, versions slotVersions, now func() time.Time) *Store {
 	s := &Store{
 		slots:    make([]*xsync.MapOf[string, *datum], slots),
+		sums:     make([]slotSums, slots),
 		live:     xsync.NewCounter(),
 		tombs:    xsync.NewCounter(),
 		versions: versions,
@@ -220,6 +222,6 @@ func (s *Store) datumFor(slot uint32, dataInfoID string) *datum {
 		return d
 	}
 	id := strings.Clone(dataInfoID)
-	d, _ := m.LoadOrStore(id, newDatum(id))
+	d, _ := m.LoadOrStore(id, newDatum(id, slot))
 	return d
 }
