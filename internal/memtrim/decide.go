@@ -57,6 +57,17 @@ const (
 	// bench/results/scale-2026-12-06-10M-10M-quiet240.md). The headroom a
 	// trim returns comes back under the next load anyway.
 	costFactor = 100
+	// settledFor and settledFactor: a process quiet for settledFor since
+	// it was last busy may trim once before the gap above ends, as soon as
+	// settledFactor × the last trim's cost has passed. Under costFactor
+	// alone a node trimmed once during its load (a 10M node's trim costs
+	// 6-14 s of CPU) and then held 1.5 times its live heap for the 10-25
+	// minutes after the load ended. A minute of quiet is past a redeploy's
+	// burst and its settling; once per quiet run (a busy tick starts a new
+	// one) bounds the extra trims by the bursts of load, each of which
+	// leaves headroom worth returning.
+	settledFor    = time.Minute
+	settledFactor = 10
 )
 
 // sample is what a tick reads from the runtime.
@@ -87,6 +98,12 @@ type decider struct {
 	started   bool
 	quiet     int       // consecutive quiet ticks
 	notBefore time.Time // no trim before: the last trim's gap
+	// quietSince is when the process was last busy (the start of the run
+	// of quiet ticks); settledAt is the least time of a trim once settled,
+	// settledUsed whether this quiet run had its settled trim.
+	quietSince  time.Time
+	settledAt   time.Time
+	settledUsed bool
 	// overhead is what the last trim could not return: held minus live
 	// right after it (stacks, the runtime's metadata, partly used spans).
 	// Trimming again is worth it only once held exceeds it by the slack.
@@ -97,13 +114,25 @@ type decider struct {
 func (d *decider) tick(now time.Time, s sample) bool {
 	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor) &&
 		!d.busyCPU(now, s)
+	since := d.prevAt
 	d.prev, d.prevAt, d.started = s, now, true
 	if !quiet {
-		d.quiet = 0
+		d.quiet, d.settledUsed = 0, false
 		return false
 	}
+	if d.quiet == 0 && !d.settledUsed {
+		d.quietSince = since
+	}
 	d.quiet++
-	return d.quiet >= quietTicks && !now.Before(d.notBefore) && s.held > d.target(s.live)
+	if d.quiet < quietTicks || s.held <= d.target(s.live) {
+		return false
+	}
+	if !now.Before(d.notBefore) {
+		return true
+	}
+	settled := !d.settledUsed && now.Sub(d.quietSince) >= settledFor && !now.Before(d.settledAt)
+	d.settledUsed = d.settledUsed || settled
+	return settled
 }
 
 // busyCPU reports whether the process used quietCPU of a core or more
@@ -125,6 +154,7 @@ func (d *decider) target(live uint64) uint64 {
 // the process at after.
 func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
+	d.settledAt = now.Add(max(d.minGap, settledFactor*cost))
 	d.quiet = 0
 	d.prev, d.prevAt = after, now
 	d.overhead = 0
