@@ -97,7 +97,7 @@ func (h rpcHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 				return
 			}
 		}
-		reply(c, id, s.versionsOf(m.Add))
+		reply(c, id, s.versionsOf(m.Add, m.Known))
 	case proto.TypeTemporaryWrite:
 		var m proto.TemporaryWrite
 		if err := f.Decode(&m); err != nil {
@@ -266,20 +266,23 @@ func (s *Server) refuseWrite(session string, op *proto.WriteOp, err error) proto
 
 // versionsOf answers an Interest: the current version of each of ids that
 // this node leads and holds, so the session fetches what changed before
-// the node knew of its interest.
-func (s *Server) versionsOf(ids []string) *proto.ChangeNotify {
+// the node knew of its interest; with known (parallel to ids), only of
+// those whose version or hash is not the one the session holds.
+func (s *Server) versionsOf(ids []string, known []proto.VersionHash) *proto.ChangeNotify {
 	out := &proto.ChangeNotify{}
 	t := s.table.Load()
 	if t == nil {
 		return out
 	}
-	for _, id := range ids {
+	for i, id := range ids {
 		if t.LeaderOf(id) != s.name {
 			continue
 		}
-		if cur := s.current(id); cur.Version > 0 {
-			out.Changes = append(out.Changes, cur)
+		cur := s.current(id)
+		if cur.Version == 0 || i < len(known) && known[i] == (proto.VersionHash{Version: cur.Version, Hash: cur.Hash}) {
+			continue // not held here, or what the session holds
 		}
+		out.Changes = append(out.Changes, cur)
 	}
 	return out
 }

@@ -286,10 +286,25 @@ func readPublishers(r *reader, dst []Publisher) []Publisher {
 // reply is a ChangeNotify with the current version of every id of Add in the
 // slots the node leads, so the session can fetch what changed before the node
 // knew of its interest (and, sent again periodically, repair missed pushes).
+//
+// Known, when set, is parallel to Add: the version and hash of each id the
+// session holds (zero: none). The reply then leaves out the ids whose
+// current version and hash are those: a periodic scan of ids nothing
+// changed in is answered with nothing to decode and nothing to look up
+// again. Optional trailing field: a node that predates it, or a Known not
+// as long as Add, answers every id.
 type Interest struct {
 	Reset  bool
 	Add    []string
 	Remove []string
+	Known  []VersionHash
+}
+
+// VersionHash is a datum's version and content hash (DatumVersion without
+// its id).
+type VersionHash struct {
+	Version uint64
+	Hash    uint64
 }
 
 func (*Interest) Type() Type { return TypeInterest }
@@ -297,7 +312,15 @@ func (*Interest) Type() Type { return TypeInterest }
 func (m *Interest) AppendBody(dst []byte) []byte {
 	dst = appendBool(dst, m.Reset)
 	dst = appendStrings(dst, m.Add)
-	return appendStrings(dst, m.Remove)
+	dst = appendStrings(dst, m.Remove)
+	if len(m.Known) > 0 {
+		dst = appendUvarint(dst, uint64(len(m.Known)))
+		for _, k := range m.Known {
+			dst = appendUvarint(dst, k.Version)
+			dst = appendUvarint(dst, k.Hash)
+		}
+	}
+	return dst
 }
 
 func (m *Interest) Unmarshal(body []byte) error {
@@ -305,6 +328,17 @@ func (m *Interest) Unmarshal(body []byte) error {
 	m.Reset = r.bool("reset")
 	m.Add = r.strings("add", m.Add)
 	m.Remove = r.strings("remove", m.Remove)
+	m.Known = m.Known[:0]
+	if r.more() {
+		n := r.count("known versions", 2)
+		m.Known = grow(m.Known, n)
+		for i := range m.Known {
+			m.Known[i] = VersionHash{Version: r.uvarint("known version"), Hash: r.uvarint("known hash")}
+		}
+	}
+	if len(m.Known) != len(m.Add) {
+		m.Known = m.Known[:0] // not parallel to Add: answered as without it
+	}
 	return r.done()
 }
 

@@ -52,6 +52,7 @@ func samples() []Message {
 		&DCSlotTableFetch{DataCenter: "dc2", KnownEpoch: 7},
 		&DCWatch{DataCenter: "dc2", Slots: []uint32{0, 5, 255}},
 		&Interest{Reset: true, Add: []string{"a", "b"}, Remove: []string{"c"}},
+		&Interest{Add: []string{"a", "b"}, Known: []VersionHash{{0, 0}, {1 << 50, 1<<64 - 1}}},
 		&DigestRequest{Slot: 255, SessionID: "s", SlotTableEpoch: 3},
 		&DigestRequest{Slot: 255, SessionID: "s", SlotTableEpoch: 3, HasSum: true, Sum: SlotSum{Count: 1 << 40, Hash: 1<<64 - 1}},
 		&DigestRequest{Slot: 0, HasSum: true},

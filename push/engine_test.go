@@ -534,3 +534,37 @@ func TestNewerVersionWaitsForTheAckOfOneOut(t *testing.T) {
 		}
 	})
 }
+
+// TestKnownIsWhatChangedTakesForCurrent: Known gives zero for a datum not
+// cached, and the cached version and hash once fetched; a reported change
+// at exactly those fetches nothing (a data node leaves such ids out of a
+// scan's answer), one at another version or hash fetches again.
+func TestKnownIsWhatChangedTakesForCurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, _ := newTestEngine(t, Config{Retry: time.Second})
+		if k := e.Known("d"); k != (proto.VersionHash{}) {
+			t.Fatalf("known before any fetch: %+v", k)
+		}
+		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("p1")})
+		subscribe(t, e, "d", newTestClient("a"), "s1")
+		synctest.Wait()
+		k := e.Known("d")
+		if k != (proto.VersionHash{Version: 5, Hash: 77}) {
+			t.Fatalf("known after the fetch: %+v", k)
+		}
+		fetches := func() int { synctest.Wait(); return len(src.fetchTimes("d")) }
+		n := fetches()
+		e.Changed([]proto.DatumVersion{{DataInfoID: "d", Version: k.Version, Hash: k.Hash}})
+		if got := fetches(); got != n {
+			t.Fatalf("a change at the known version and hash fetched again (%d fetches, had %d)", got, n)
+		}
+		e.Changed([]proto.DatumVersion{{DataInfoID: "d", Version: k.Version, Hash: k.Hash + 1}})
+		if got := fetches(); got != n+1 {
+			t.Fatalf("a change of hash: %d fetches, want %d", got, n+1)
+		}
+		e.Changed([]proto.DatumVersion{{DataInfoID: "d", Version: k.Version + 1, Hash: k.Hash}})
+		if got := fetches(); got != n+2 {
+			t.Fatalf("a change of version: %d fetches, want %d", got, n+2)
+		}
+	})
+}

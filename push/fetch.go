@@ -34,6 +34,23 @@ func (e *Engine) Changed(vs []proto.DatumVersion) {
 	}
 }
 
+// Known returns the version and hash of the datum of id cached here, zero
+// when none is: a version scan sends them, so that the data node answers
+// only what differs (proto.Interest.Known), and changed finds those
+// current that it would find current.
+func (e *Engine) Known(id string) proto.VersionHash {
+	en, ok := e.cache.Load(id)
+	if !ok {
+		return proto.VersionHash{}
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if !en.fetched {
+		return proto.VersionHash{}
+	}
+	return proto.VersionHash{Version: en.dataVersion, Hash: en.hash}
+}
+
 // Refetch fetches a datum whatever version is cached (after a data node
 // reconnects, or when a subscriber may have missed a change).
 func (e *Engine) Refetch(id string) {
