@@ -62,11 +62,14 @@ const (
 	// settledFactor × the last trim's cost has passed. Under costFactor
 	// alone a node trimmed once during its load (a 10M node's trim costs
 	// 6-14 s of CPU) and then held 1.5 times its live heap for the 10-25
-	// minutes after the load ended. A minute of quiet is past a redeploy's
-	// burst and its settling; once per quiet run (a busy tick starts a new
-	// one) bounds the extra trims by the bursts of load, each of which
-	// leaves headroom worth returning.
-	settledFor    = time.Minute
+	// minutes after the load ended. Two minutes of quiet are past a
+	// redeploy's burst and its settling: with one, sessions at 10M took
+	// theirs in the churn a minute after registering, in the minute that
+	// held a storm (bench/results/scale-2026-12-06-10M-10M-settled2.md).
+	// Once per quiet run (a busy tick starts a new one) bounds the extra
+	// trims by the bursts of load, each of which leaves headroom worth
+	// returning.
+	settledFor    = 2 * time.Minute
 	settledFactor = 10
 )
 

@@ -72,30 +72,27 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
 
-	// Quiet for a minute since the process was last busy (or last
+	// Quiet for two minutes since the process was last busy (or last
 	// trimmed), it trims once more before the hundredfold gap ends, once
 	// ten times the last cost (or the least gap) has passed: a trim at
-	// tick 2 (10 s) costing 1 s, quiet since: the tick at 70 s (14) trims;
-	// the next waits the hundredfold gap, 70 + 100 s: tick 34.
-	second := quiet
-	second.cost = time.Second
-	f("settled", slices.Repeat([]step{second}, 36), []int{2, 14, 34})
-	// A busy tick starts a new quiet run, which may have its own: trims
-	// at 10 s and 70 s costing 2 s (gap 200 s), busy at 100 s, quiet from
-	// then: a minute later, 160 s (tick 32).
+	// tick 2 (10 s) costing 2 s, quiet since: the tick at 130 s (26)
+	// trims; the next waits the hundredfold gap, 130 + 200 s: tick 66.
 	twoSec := quiet
 	twoSec.cost = 2 * time.Second
-	runs := append(slices.Repeat([]step{twoSec}, 20), busy)
-	runs = append(runs, slices.Repeat([]step{twoSec}, 15)...)
-	f("settled runs", runs, []int{2, 14, 32})
-	// Quiet for 55 s after busy: not settled.
-	short := append(slices.Repeat([]step{twoSec}, 20), busy)
-	short = append(short, slices.Repeat([]step{twoSec}, 11)...)
-	f("settled too short", short, []int{2, 14})
-	// Ten times a costly trim's cost first: 10 + 100 s, tick 22.
+	f("settled", slices.Repeat([]step{twoSec}, 70), []int{2, 26, 66})
+	// A busy tick starts a new quiet run, which may have its own: busy at
+	// 150 s, quiet from then: two minutes later, 270 s (tick 54).
+	runs := append(slices.Repeat([]step{twoSec}, 30), busy)
+	runs = append(runs, slices.Repeat([]step{twoSec}, 25)...)
+	f("settled runs", runs, []int{2, 26, 54})
+	// Quiet for 110 s after busy: not settled.
+	short := append(slices.Repeat([]step{twoSec}, 30), busy)
+	short = append(short, slices.Repeat([]step{twoSec}, 22)...)
+	f("settled too short", short, []int{2, 26})
+	// Ten times a costly trim's cost first: 10 + 150 s, tick 32.
 	costly := quiet
-	costly.cost = 10 * time.Second
-	f("settled costly", slices.Repeat([]step{costly}, 30), []int{2, 22})
+	costly.cost = 15 * time.Second
+	f("settled costly", slices.Repeat([]step{costly}, 40), []int{2, 32})
 }
 
 // TestDeciderCPU: a tick is quiet only while the process used under 40% of
