@@ -25,7 +25,7 @@ func (m *memoryTrimFlag) register(fs *flag.FlagSet) {
 			"or how often to look (e.g. 10s). After two looks in a row at which the process allocated under 5% of its live heap (or 4 MiB) and used under 40% of a core, "+
 			"when it holds over 1.2 times its live heap plus 16 MiB from the OS, it runs a garbage collection and returns the "+
 			"free pages in steps of 64 MiB, each a few milliseconds (at most once per 30 s, and per a hundred times what the last trim cost; "+
-			"once more after two minutes of quiet since it was last busy, once ten times that cost has passed). "+
+			"once in between after two minutes of quiet since it was last busy, once ten times that cost has passed). "+
 			"Under load it does nothing, so it adds no collection to a push storm; off leaves a quiet node at up to twice its live heap "+
 			"(the collector's headroom)")
 }

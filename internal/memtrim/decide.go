@@ -66,9 +66,11 @@ const (
 	// redeploy's burst and its settling: with one, sessions at 10M took
 	// theirs in the churn a minute after registering, in the minute that
 	// held a storm (bench/results/scale-2026-12-06-10M-10M-settled2.md).
-	// Once per quiet run (a busy tick starts a new one) bounds the extra
-	// trims by the bursts of load, each of which leaves headroom worth
-	// returning.
+	// One settled trim between two trims the gap allowed bounds them to
+	// twice the gap's 1% of a core: letting each quiet run (a busy tick
+	// starting a new one) have its own, data nodes alternating busy and
+	// quiet ticks under light load trimmed every 2-3 minutes, into a
+	// storm (scale-2026-12-06-10M-10M-settled2m.md).
 	settledFor    = 2 * time.Minute
 	settledFactor = 10
 )
@@ -101,12 +103,15 @@ type decider struct {
 	started   bool
 	quiet     int       // consecutive quiet ticks
 	notBefore time.Time // no trim before: the last trim's gap
-	// quietSince is when the process was last busy (the start of the run
-	// of quiet ticks); settledAt is the least time of a trim once settled,
-	// settledUsed whether this quiet run had its settled trim.
+	// quietSince is when the process was last busy or trimmed (the start
+	// of the run of quiet ticks); settledAt is the least time of a trim
+	// once settled; settledUsed whether the settled trim since the last
+	// trim the gap allowed was taken, settling whether the trim asked for
+	// is that one.
 	quietSince  time.Time
 	settledAt   time.Time
 	settledUsed bool
+	settling    bool
 	// overhead is what the last trim could not return: held minus live
 	// right after it (stacks, the runtime's metadata, partly used spans).
 	// Trimming again is worth it only once held exceeds it by the slack.
@@ -120,22 +125,21 @@ func (d *decider) tick(now time.Time, s sample) bool {
 	since := d.prevAt
 	d.prev, d.prevAt, d.started = s, now, true
 	if !quiet {
-		d.quiet, d.settledUsed = 0, false
+		d.quiet = 0
 		return false
 	}
-	if d.quiet == 0 && !d.settledUsed {
+	if d.quiet == 0 {
 		d.quietSince = since
 	}
 	d.quiet++
 	if d.quiet < quietTicks || s.held <= d.target(s.live) {
 		return false
 	}
-	if !now.Before(d.notBefore) {
+	d.settling = now.Before(d.notBefore)
+	if !d.settling {
 		return true
 	}
-	settled := !d.settledUsed && now.Sub(d.quietSince) >= settledFor && !now.Before(d.settledAt)
-	d.settledUsed = d.settledUsed || settled
-	return settled
+	return !d.settledUsed && now.Sub(d.quietSince) >= settledFor && !now.Before(d.settledAt)
 }
 
 // busyCPU reports whether the process used quietCPU of a core or more
@@ -158,6 +162,7 @@ func (d *decider) target(live uint64) uint64 {
 func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
 	d.settledAt = now.Add(max(d.minGap, settledFactor*cost))
+	d.settledUsed = d.settling
 	d.quiet = 0
 	d.prev, d.prevAt = after, now
 	d.overhead = 0

@@ -80,15 +80,17 @@ func TestDecider(t *testing.T) {
 	twoSec := quiet
 	twoSec.cost = 2 * time.Second
 	f("settled", slices.Repeat([]step{twoSec}, 70), []int{2, 26, 66})
-	// A busy tick starts a new quiet run, which may have its own: busy at
-	// 150 s, quiet from then: two minutes later, 270 s (tick 54).
+	// One settled trim between two the gap allowed, busy ticks or not:
+	// busy at 150 s, quiet from then, none until the gap's at 330 s (66);
+	// then the next settled, two minutes of quiet later: 450 s (90).
 	runs := append(slices.Repeat([]step{twoSec}, 30), busy)
-	runs = append(runs, slices.Repeat([]step{twoSec}, 25)...)
-	f("settled runs", runs, []int{2, 26, 54})
-	// Quiet for 110 s after busy: not settled.
-	short := append(slices.Repeat([]step{twoSec}, 30), busy)
-	short = append(short, slices.Repeat([]step{twoSec}, 22)...)
-	f("settled too short", short, []int{2, 26})
+	runs = append(runs, slices.Repeat([]step{twoSec}, 69)...)
+	f("settled once per gap", runs, []int{2, 26, 66, 90})
+	// Two minutes of quiet since the last busy tick: busy at 50 s, quiet
+	// from then: not at 160 s (tick 32), at 170 s (34).
+	short := append(slices.Repeat([]step{twoSec}, 10), busy)
+	f("settled too short", append(short, slices.Repeat([]step{twoSec}, 22)...), []int{2})
+	f("settled after busy", append(short, slices.Repeat([]step{twoSec}, 24)...), []int{2, 34})
 	// Ten times a costly trim's cost first: 10 + 150 s, tick 32.
 	costly := quiet
 	costly.cost = 15 * time.Second
