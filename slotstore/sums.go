@@ -14,7 +14,8 @@ import (
 // walking them every SyncInterval on both sides was most of an idle
 // cluster's CPU. Writes to different datums of a slot share mu, held for a
 // map lookup and two additions; sessions holding nothing here are deleted,
-// so the map holds at most the sessions with publishers in the slot.
+// so the map holds at most the sessions with publishers in the slot. mu is
+// taken under a datum's lock and is a leaf (LOCKS.md).
 type slotSums struct {
 	mu sync.Mutex
 	m  map[unique.Handle[string]]proto.SlotSum
