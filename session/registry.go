@@ -88,7 +88,8 @@ func (r *registry) get(k regKey) (*publisher, bool) {
 
 // set records p in dataInfoID's set. Lock should be held.
 func (r *registry) set(dataInfoID string, p *publisher) {
-	byID := r.slots[slotstore.SlotOf(dataInfoID, r.nslots)]
+	slot := slotstore.SlotOf(dataInfoID, r.nslots)
+	byID := r.slots[slot]
 	set := byID[dataInfoID]
 	if set == nil {
 		set = &pubSet{dataInfoID: strings.Clone(dataInfoID), pubs: make(map[string]*publisher)}
@@ -97,7 +98,7 @@ func (r *registry) set(dataInfoID string, p *publisher) {
 	// An existing entry's key is replaced too: the old key is part of the
 	// old blob, which it would keep.
 	id := p.RegisterID()
-	sum := &r.sums[slotstore.SlotOf(dataInfoID, r.nslots)]
+	sum := &r.sums[slot]
 	if old, ok := set.pubs[id]; ok {
 		sum.Sub(proto.PublisherHash(id, old.Version))
 	} else {
@@ -118,7 +119,8 @@ func (r *registry) holds(cc *clientConn, k regKey) bool {
 
 // Lock should be held.
 func (r *registry) del(k regKey) {
-	byID := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)]
+	slot := slotstore.SlotOf(k.dataInfoID, r.nslots)
+	byID := r.slots[slot]
 	set := byID[k.dataInfoID]
 	if set == nil {
 		return
@@ -127,7 +129,7 @@ func (r *registry) del(k regKey) {
 	if !ok {
 		return
 	}
-	r.sums[slotstore.SlotOf(k.dataInfoID, r.nslots)].Sub(proto.PublisherHash(k.registerID, old.Version))
+	r.sums[slot].Sub(proto.PublisherHash(k.registerID, old.Version))
 	r.npubs--
 	delete(set.pubs, k.registerID)
 	if len(set.pubs) == 0 {

@@ -376,7 +376,7 @@ func (s *Server) answerSync(l *netio.Link, f netio.Frame) {
 			reply = &proto.Result{Code: proto.CodeBadRequest, Message: err.Error()}
 			break
 		}
-		if sum, ok := s.reg.sum(m.Slot); ok && m.HasSum && sum == m.Sum {
+		if sum, ok := s.reg.sum(m.Slot); m.HasSum && ok && sum == m.Sum {
 			reply = &proto.SlotDigest{Slot: m.Slot, Same: true}
 			break
 		}

@@ -133,7 +133,7 @@ func (s *Store) DropSlotWhile(slot uint32, released func() bool) bool {
 		s.live.Add(int64(-len(d.pubs)))
 		s.tombs.Add(int64(-len(d.tombs)))
 		for _, r := range d.pubs {
-			s.sums[d.slot].sub(r, r.Hash())
+			d.unlink(s, r) // the slot's sums; the datum is dropped
 		}
 		s.deleteLocked(m, d)
 		return true

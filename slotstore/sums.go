@@ -61,14 +61,17 @@ func (ss *slotSums) swap(old *record, hOld uint64, rec *record, h uint64) {
 	ss.mu.Unlock()
 }
 
-// get returns the sum of session's publishers, or of every session's when
-// all is set.
-func (ss *slotSums) get(session unique.Handle[string], all bool) proto.SlotSum {
+// get returns the sum of session's publishers.
+func (ss *slotSums) get(session unique.Handle[string]) proto.SlotSum {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if !all {
-		return ss.m[session]
-	}
+	return ss.m[session]
+}
+
+// all returns the sum of every session's publishers.
+func (ss *slotSums) all() proto.SlotSum {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	var total proto.SlotSum
 	for _, sum := range ss.m {
 		total.Count += sum.Count
@@ -84,7 +87,10 @@ func (s *Store) Sum(slot uint32, sessionID string) proto.SlotSum {
 	if int64(slot) >= int64(len(s.sums)) {
 		return proto.SlotSum{}
 	}
-	return s.sums[slot].get(unique.Make(sessionID), sessionID == "")
+	if sessionID == "" {
+		return s.sums[slot].all()
+	}
+	return s.sums[slot].get(unique.Make(sessionID))
 }
 
 // link counts rec in as a live record of d: the datum's data count and

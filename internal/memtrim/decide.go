@@ -106,12 +106,10 @@ type decider struct {
 	// quietSince is when the process was last busy or trimmed (the start
 	// of the run of quiet ticks); settledAt is the least time of a trim
 	// once settled; settledUsed whether the settled trim since the last
-	// trim the gap allowed was taken, settling whether the trim asked for
-	// is that one.
+	// trim the gap allowed was taken.
 	quietSince  time.Time
 	settledAt   time.Time
 	settledUsed bool
-	settling    bool
 	// overhead is what the last trim could not return: held minus live
 	// right after it (stacks, the runtime's metadata, partly used spans).
 	// Trimming again is worth it only once held exceeds it by the slack.
@@ -135,8 +133,7 @@ func (d *decider) tick(now time.Time, s sample) bool {
 	if d.quiet < quietTicks || s.held <= d.target(s.live) {
 		return false
 	}
-	d.settling = now.Before(d.notBefore)
-	if !d.settling {
+	if !now.Before(d.notBefore) {
 		return true
 	}
 	return !d.settledUsed && now.Sub(d.quietSince) >= settledFor && !now.Before(d.settledAt)
@@ -160,9 +157,9 @@ func (d *decider) target(live uint64) uint64 {
 // trimmed records a trim that ended at now, cost what it cost, and left
 // the process at after.
 func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
+	d.settledUsed = now.Before(d.notBefore) // a trim before the gap's end is the settled one
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
 	d.settledAt = now.Add(max(d.minGap, settledFactor*cost))
-	d.settledUsed = d.settling
 	d.quiet = 0
 	d.prev, d.prevAt = after, now
 	d.overhead = 0
