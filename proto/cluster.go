@@ -330,14 +330,18 @@ func (m *Interest) Unmarshal(body []byte) error {
 	m.Remove = r.strings("remove", m.Remove)
 	m.Known = m.Known[:0]
 	if r.more() {
+		// Kept only when parallel to Add (otherwise answered as without
+		// it): the count allocates nothing more than Add did.
 		n := r.count("known versions", 2)
-		m.Known = grow(m.Known, n)
-		for i := range m.Known {
-			m.Known[i] = VersionHash{Version: r.uvarint("known version"), Hash: r.uvarint("known hash")}
+		if n == len(m.Add) {
+			m.Known = grow(m.Known, n)
 		}
-	}
-	if len(m.Known) != len(m.Add) {
-		m.Known = m.Known[:0] // not parallel to Add: answered as without it
+		for i := range n {
+			k := VersionHash{Version: r.uvarint("known version"), Hash: r.uvarint("known hash")}
+			if i < len(m.Known) {
+				m.Known[i] = k
+			}
+		}
 	}
 	return r.done()
 }
