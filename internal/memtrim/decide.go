@@ -13,16 +13,14 @@ const (
 	// nodes 3–5% (so they may trim in steady churn, their usual state);
 	// in a storm both allocate several times their live heap. With GOGC=100
 	// the heap grows by the live heap between two collections, so under 5%
-	// a tick the process's next collection of its own is at least 20 ticks
-	// away: the forced collection of a trim only brings forward one it would
-	// have run, and the pages it returns are not faulted back in for
-	// minutes. A process in a storm is never quiet, so a trim adds no
-	// collection to one (short of one begun just before it started).
+	// a tick what a collection left free is still free pages a few ticks
+	// later, and the pages a trim returns are not faulted back in for
+	// minutes. A process in a storm is never quiet, so it never trims.
 	quietShare = 0.05
 	// quietCPU: and when the process used less than this share of one core
 	// over the tick (where the OS says). Allocation alone took sessions
 	// registering 20k subscribers a second at 10M records for quiet: each
-	// trimmed in the middle of it, its forced collection slowed the load,
+	// trimmed in the middle of it, its collection (then forced) slowed the load,
 	// its cost counted the load's CPU (19-20 s), and the gap that cost set
 	// kept it from trimming once the load had ended. Measured at 10M
 	// publishers and 10M subscribers (bench/scale): idle, sessions use
@@ -47,32 +45,15 @@ const (
 	slackShare = 0.2
 	floor      = 16 << 20
 	// costFactor: after a trim that cost d, none before costFactor × d, so
-	// trims take at most 1% of a core. A node in light churn is quiet (at
-	// 10M records 200 changes/s allocate well under 5% of the live heap
-	// and take a data node under 40% of a core), and each trim's forced
-	// collection takes CPU from whatever comes next: with 20 (5%), data
-	// nodes at 10M trimmed every 1-2 minutes through a churn phase, six
-	// trims across the cluster in the minute of a storm whose p99 went to
-	// 26 s (7.6-8.8 s in the runs before;
-	// bench/results/scale-2026-12-06-10M-10M-quiet240.md). The headroom a
-	// trim returns comes back under the next load anyway.
+	// trims take at most 1% of a core. A trim's own work is now only the
+	// returns (tens of milliseconds a GiB); what it costs later is the
+	// faults that take the pages back as the heap grows again, which its
+	// cost does not count, so the gap stays wide. Until a change of 2026-12-06 a trim
+	// also ran a collection of its own: a 10M node's cost 6-14 s of CPU,
+	// with 20 (5%) data nodes at 10M trimmed every 1-2 minutes through a
+	// churn phase, six trims across the cluster in the minute of a storm
+	// whose p99 went to 26 s (bench/results/scale-2026-12-06-10M-10M-quiet240.md).
 	costFactor = 100
-	// settledFor and settledFactor: a process quiet for settledFor since
-	// it was last busy may trim once before the gap above ends, as soon as
-	// settledFactor × the last trim's cost has passed. Under costFactor
-	// alone a node trimmed once during its load (a 10M node's trim costs
-	// 6-14 s of CPU) and then held 1.5 times its live heap for the 10-25
-	// minutes after the load ended. Two minutes of quiet are past a
-	// redeploy's burst and its settling: with one, sessions at 10M took
-	// theirs in the churn a minute after registering, in the minute that
-	// held a storm (bench/results/scale-2026-12-06-10M-10M-settled2.md).
-	// One settled trim between two trims the gap allowed bounds them to
-	// twice the gap's 1% of a core: letting each quiet run (a busy tick
-	// starting a new one) have its own, data nodes alternating busy and
-	// quiet ticks under light load trimmed every 2-3 minutes, into a
-	// storm (scale-2026-12-06-10M-10M-settled2m.md).
-	settledFor    = 2 * time.Minute
-	settledFactor = 10
 )
 
 // sample is what a tick reads from the runtime.
@@ -83,6 +64,8 @@ type sample struct {
 	// free is the heap's free memory still held, objects its objects
 	// (live and not yet swept): what a trim's steps return and leave.
 	free, objects uint64
+	// gcs counts the collections the runtime has completed.
+	gcs uint64
 	// cpu is the CPU the process used since it started (user and system;
 	// 0 where the OS does not say). A trim's cost is the CPU the process
 	// used across it: the trim runs only when the process is quiet, so
@@ -96,20 +79,24 @@ type sample struct {
 
 // decider decides, from the samples of successive ticks, when to trim. It
 // is a pure function of its inputs, so that it is tested without a clock.
+//
+// A trim follows a collection of the runtime's own: one that ended during
+// the run of quiet ticks, so that what the heap holds beyond its live
+// objects is free pages, not garbage (under 5% of the live heap a tick has
+// been allocated since). The trim adds no collection: a collection forced
+// to trim sooner (until 2026-12-06) took 2.4 s of CPU at 1M publishers and
+// 1M subscribers and lifted a steady churn's push p99 from 20 ms to
+// 164-326 ms (bench/results/storm-2026-12-06.md). The runtime collects a
+// quiet process at least every two minutes (its forced periodic
+// collection, with GOGC on), so a quiet node waits at most that long.
 type decider struct {
 	minGap    time.Duration
 	prev      sample
 	prevAt    time.Time // when prev was read
 	started   bool
 	quiet     int       // consecutive quiet ticks
+	collected bool      // a collection ended during them
 	notBefore time.Time // no trim before: the last trim's gap
-	// quietSince is when the process was last busy or trimmed (the start
-	// of the run of quiet ticks); settledAt is the least time of a trim
-	// once settled; settledUsed whether the settled trim since the last
-	// trim the gap allowed was taken.
-	quietSince  time.Time
-	settledAt   time.Time
-	settledUsed bool
 	// overhead is what the last trim could not return: held minus live
 	// right after it (stacks, the runtime's metadata, partly used spans).
 	// Trimming again is worth it only once held exceeds it by the slack.
@@ -120,23 +107,15 @@ type decider struct {
 func (d *decider) tick(now time.Time, s sample) bool {
 	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor) &&
 		!d.busyCPU(now, s)
-	since := d.prevAt
+	collected := d.started && s.gcs != d.prev.gcs
 	d.prev, d.prevAt, d.started = s, now, true
 	if !quiet {
-		d.quiet = 0
+		d.quiet, d.collected = 0, false
 		return false
-	}
-	if d.quiet == 0 {
-		d.quietSince = since
 	}
 	d.quiet++
-	if d.quiet < quietTicks || s.held <= d.target(s.live) {
-		return false
-	}
-	if !now.Before(d.notBefore) {
-		return true
-	}
-	return !d.settledUsed && now.Sub(d.quietSince) >= settledFor && !now.Before(d.settledAt)
+	d.collected = d.collected || collected
+	return d.quiet >= quietTicks && d.collected && s.held > d.target(s.live) && !now.Before(d.notBefore)
 }
 
 // busyCPU reports whether the process used quietCPU of a core or more
@@ -155,12 +134,10 @@ func (d *decider) target(live uint64) uint64 {
 }
 
 // trimmed records a trim that ended at now, cost what it cost, and left
-// the process at after.
+// the process at after. The next trim waits for the next collection.
 func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
-	d.settledUsed = now.Before(d.notBefore) // a trim before the gap's end is the settled one
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
-	d.settledAt = now.Add(max(d.minGap, settledFactor*cost))
-	d.quiet = 0
+	d.quiet, d.collected = 0, false
 	d.prev, d.prevAt = after, now
 	d.overhead = 0
 	if after.held > after.live {

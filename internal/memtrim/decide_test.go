@@ -8,30 +8,35 @@ import (
 
 const mib = 1 << 20
 
-// TestDecider: a trim follows two quiet ticks while the runtime holds more
-// than the live heap plus its slack and the floor, and waits out the gap
-// the last trim's cost set.
+// TestDecider: a trim follows two quiet ticks during which a collection
+// ended, while the runtime holds more than the live heap plus its slack and
+// the floor, and waits out the gap the last trim's cost set.
 func TestDecider(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	// step is one tick, 5 s after the previous: allocated MiB since the
-	// previous tick, live and held MiB, and what a trim then would
-	// leave held (MiB) and cost.
+	// previous tick, live and held MiB, whether a collection ended since
+	// the previous tick (noGC: none did), and what a trim then would leave
+	// held (MiB) and cost.
 	type step struct {
 		alloc, live, held uint64
+		noGC              bool
 		heldAfter         uint64
 		cost              time.Duration
 	}
 	f := func(name string, steps []step, want []int) {
 		t.Helper()
 		d := decider{minGap: 30 * time.Second}
-		var allocs uint64
+		var allocs, gcs uint64
 		var got []int
 		for i, s := range steps {
 			now := t0.Add(time.Duration(i) * 5 * time.Second)
 			allocs += s.alloc * mib
-			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib}) {
+			if !s.noGC {
+				gcs++
+			}
+			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib, gcs: gcs}) {
 				got = append(got, i)
-				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib})
+				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib, gcs: gcs})
 			}
 		}
 		if !slices.Equal(got, want) {
@@ -72,29 +77,21 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
 
-	// Quiet for two minutes since the process was last busy (or last
-	// trimmed), it trims once more before the hundredfold gap ends, once
-	// ten times the last cost (or the least gap) has passed: a trim at
-	// tick 2 (10 s) costing 2 s, quiet since: the tick at 130 s (26)
-	// trims; the next waits the hundredfold gap, 130 + 200 s: tick 66.
-	twoSec := quiet
-	twoSec.cost = 2 * time.Second
-	f("settled", slices.Repeat([]step{twoSec}, 70), []int{2, 26, 66})
-	// One settled trim between two the gap allowed, busy ticks or not:
-	// busy at 150 s, quiet from then, none until the gap's at 330 s (66);
-	// then the next settled, two minutes of quiet later: 450 s (90).
-	runs := append(slices.Repeat([]step{twoSec}, 30), busy)
-	runs = append(runs, slices.Repeat([]step{twoSec}, 69)...)
-	f("settled once per gap", runs, []int{2, 26, 66, 90})
-	// Two minutes of quiet since the last busy tick: busy at 50 s, quiet
-	// from then: not at 160 s (tick 32), at 170 s (34).
-	short := append(slices.Repeat([]step{twoSec}, 10), busy)
-	f("settled too short", append(short, slices.Repeat([]step{twoSec}, 22)...), []int{2})
-	f("settled after busy", append(short, slices.Repeat([]step{twoSec}, 24)...), []int{2, 34})
-	// Ten times a costly trim's cost first: 10 + 150 s, tick 32.
-	costly := quiet
-	costly.cost = 15 * time.Second
-	f("settled costly", slices.Repeat([]step{costly}, 40), []int{2, 32})
+	// No collection of the runtime's own during the quiet ticks: no trim,
+	// however much is held; the first tick's collection is not one (it
+	// ended before the quiet run, with the load's garbage).
+	still := quiet
+	still.noGC = true
+	f("no collection", slices.Repeat([]step{still}, 10), nil)
+	f("collection before the quiet run", []step{still, busy, still, still, still}, nil)
+	// One during the first quiet tick is enough by the second.
+	f("collection in the first quiet tick", []step{still, quiet, still, still}, []int{2})
+	f("collection in the second", []step{still, still, quiet, still}, []int{2})
+	// A busy tick forgets it.
+	f("busy after the collection", []step{still, quiet, busy, still, still, still}, nil)
+	// After a trim, the next waits for another collection, past the gap.
+	f("after a trim", append([]step{still, still, quiet}, append(slices.Repeat([]step{still}, 10), quiet)...), []int{2, 13})
+	f("collection inside the gap", append([]step{still, still, quiet, still, quiet}, slices.Repeat([]step{still}, 10)...), []int{2, 8})
 }
 
 // TestDeciderCPU: a tick is quiet only while the process used under 40% of
@@ -110,7 +107,7 @@ func TestDeciderCPU(t *testing.T) {
 		for i, c := range perTick {
 			now := t0.Add(time.Duration(i) * 5 * time.Second)
 			cpu += c
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu}
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: uint64(i)}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)

@@ -7,12 +7,13 @@
 // that back by collecting more often under load too, when push storms are
 // already bound by the collector. The trimmer acts only while the process is
 // quiet: every interval it reads the runtime's figures (runtime/metrics, no
-// stop of the world), and after two quiet ticks (little allocated, under
-// 40% of a core used), when the runtime holds well above the live heap, it
-// runs a collection and returns the free pages to the OS in steps of 64
-// MiB, each a few milliseconds that cannot be preempted (steps.go says why
-// not all at once). The cost of a trim bounds how often it may run again (at
-// most 1% of a core).
+// stop of the world), and once two ticks in a row were quiet (little
+// allocated, under 40% of a core used) and a collection of the runtime's
+// own ended during them, when the runtime holds well above the live heap,
+// it returns the free pages to the OS in steps of 64 MiB, each a few
+// milliseconds that cannot be preempted (steps.go says why not all at
+// once). It never runs a collection (decide.go says why). The cost of a
+// trim bounds how often it may run again (at most 1% of a core).
 package memtrim
 
 import (
@@ -47,7 +48,7 @@ type Config struct {
 	Logger *slog.Logger
 
 	// read, free and now stand for the runtime in tests: nil is
-	// runtime/metrics, freeInSteps and time.Now.
+	// runtime/metrics, returning in steps and time.Now.
 	read func() sample
 	free func()
 	now  func() time.Time
@@ -76,7 +77,7 @@ func New(cfg Config) *Trimmer {
 		cfg.read = readRuntime
 	}
 	if cfg.free == nil {
-		cfg.free = freeInSteps
+		cfg.free = func() { liveRuntime.release() }
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
@@ -117,8 +118,8 @@ func (t *Trimmer) run(ctx context.Context) {
 	}
 }
 
-// trim collects and returns every free page to the OS, and records what
-// it returned and what it cost.
+// trim returns the free pages to the OS, and records what it returned and
+// what it cost.
 func (t *Trimmer) trim() {
 	before := t.cfg.read()
 	start := t.cfg.now()

@@ -10,20 +10,21 @@ import (
 )
 
 // TestTrimmerLoop: the trimmer's goroutine reads the runtime every
-// interval, trims after two quiet ticks, and waits a hundred times a
-// trim's cost before the next (two minutes of quiet, for a settled trim,
-// do not come sooner here); Stop waits for it.
+// interval, trims after two quiet ticks with a collection, and waits a
+// hundred times a trim's cost before the next; Stop waits for it.
 func TestTrimmerLoop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		const live = 1000 * mib
-		held := uint64(2 * live)
+		held, gcs := uint64(2*live), uint64(0)
 		var at []time.Duration // when each trim began, since start
 		tr := New(Config{
-			// A quiet process that faults 100 MiB back in every tick.
+			// A quiet process that faults 100 MiB back in every tick and
+			// completes a collection between two reads.
 			read: func() sample {
 				held = min(held+100*mib, 2*live)
-				return sample{allocs: 0, live: live, held: held}
+				gcs++
+				return sample{allocs: 0, live: live, held: held, gcs: gcs}
 			},
 			// A trim that takes 1 s: the next waits 100 s.
 			free: func() {
@@ -61,8 +62,8 @@ func TestTrimmerLoop(t *testing.T) {
 // sink holds the test's garbage while the trimmer's "before" is read.
 var sink [][]byte
 
-// TestTrimReturnsMemory runs a real trim on a heap holding garbage: what
-// the runtime holds from the OS drops by about the garbage.
+// TestTrimReturnsMemory runs a real trim after a collection freed garbage:
+// what the runtime holds from the OS drops by about the garbage.
 func TestTrimReturnsMemory(t *testing.T) {
 	const garbage = 64 * mib
 	for range garbage / 4096 {
@@ -71,6 +72,7 @@ func TestTrimReturnsMemory(t *testing.T) {
 	runtime.GC() // the garbage is live here: the collection keeps it
 	before := readRuntime()
 	sink = nil
+	runtime.GC() // the runtime's own collection, which a trim follows
 	n, bytes := trims.Get(), trimmedBytes.Get()
 	tr := New(Config{})
 	tr.trim()

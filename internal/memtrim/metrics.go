@@ -18,10 +18,10 @@ var (
 
 func init() {
 	opshttp.Describe(map[string]string{
-		"roster_memory_trims_total": "Collections run by the memory trimmer (--memory-trim) to return a quiet process's free memory to the OS.",
-		"roster_memory_trimmed_bytes_total": "Memory the trimmer's collections returned to the OS (held from the OS before one, minus after; " +
+		"roster_memory_trims_total": "Trims by the memory trimmer (--memory-trim): a quiet process's free memory returned to the OS after a collection.",
+		"roster_memory_trimmed_bytes_total": "Memory the trimmer returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
-		"roster_memory_trim_seconds_total": "What the trimmer's collections cost: the process's CPU across them " +
+		"roster_memory_trim_seconds_total": "What the trimmer's trims cost: the process's CPU across them " +
 			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})
 }
@@ -34,6 +34,7 @@ var names = []string{
 	"/memory/classes/heap/released:bytes",
 	"/memory/classes/heap/free:bytes",
 	"/memory/classes/heap/objects:bytes",
+	"/gc/cycles/total:gc-cycles",
 }
 
 // readRuntime reads a sample from runtime/metrics (no stop of the world)
@@ -56,5 +57,5 @@ func readRuntime() sample {
 	} else {
 		held = 0
 	}
-	return sample{allocs: u(0), live: u(1), held: held, free: u(4), objects: u(5), cpu: processCPU()}
+	return sample{allocs: u(0), live: u(1), held: held, free: u(4), objects: u(5), gcs: u(6), cpu: processCPU()}
 }

@@ -1,7 +1,6 @@
 package memtrim
 
 import (
-	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -75,12 +74,6 @@ func (r stepRuntime) release() (steps int) {
 		r.pause()
 	}
 	return steps
-}
-
-// freeInSteps collects and returns the free pages to the OS in steps.
-func freeInSteps() {
-	runtime.GC()
-	liveRuntime.release()
 }
 
 // liveRuntime is the process's runtime.
