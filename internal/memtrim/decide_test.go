@@ -107,7 +107,9 @@ func TestDeciderCPU(t *testing.T) {
 		for i, c := range perTick {
 			now := t0.Add(time.Duration(i) * 5 * time.Second)
 			cpu += c
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: uint64(i)}
+			// Collections end in ticks 1 and 3 (not every tick: a tick in
+			// which one ended is not held to the CPU test).
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: uint64(min((i+1)/2, 2))}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -122,6 +124,33 @@ func TestDeciderCPU(t *testing.T) {
 	// 2 s in 5 s is 40%: busy, however little it allocates.
 	f("busy", slices.Repeat([]time.Duration{2 * time.Second}, 6), nil)
 	f("busy between", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second, time.Second}, []int{4})
+	// The tick in which a collection ended is not held to it (the
+	// collection's own CPU); the tick after it is.
+	fc := func(name string, perTick []time.Duration, gcAt int, want []int) {
+		t.Helper()
+		d := decider{minGap: 30 * time.Second}
+		cpu := time.Duration(0)
+		var got []int
+		gcs := uint64(0)
+		for i, c := range perTick {
+			now := t0.Add(time.Duration(i) * 5 * time.Second)
+			cpu += c
+			if i == gcAt {
+				gcs++
+			}
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: gcs}
+			if d.tick(now, s) {
+				got = append(got, i)
+				d.trimmed(now, 0, s)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
+		}
+	}
+	fc("collection's CPU", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second}, 2, []int{2})
+	fc("collection's CPU first", []time.Duration{time.Second, 3 * time.Second, 3 * time.Second, time.Second}, 2, []int{3})
+	fc("busy after the collection", []time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second, time.Second, time.Second}, 1, nil)
 	// No CPU figure (0): the allocations alone decide.
 	f("no figure", []time.Duration{0, 0, 0}, []int{2})
 }
