@@ -20,29 +20,49 @@ import (
 // wakes only after a collection; it left a quiet session at 1.8–2.0 times
 // its live heap where the whole return reached 1.5.
 //
-// A trim leaves a sixteenth of the heap's objects free: the collector's
-// pacer takes the lowered limit as the heap's goal, and a limit within a
-// step of the heap started a collection under it (one extra collection a
-// trim in a synthetic test; at 10M a session answered a health check in
-// 5 s once, during its trim). The quiet process takes those pages back
-// first as it allocates anyway.
+// A step must not start a collection. While the limit is below what the
+// runtime holds, the collector's heap goal is the limit less the memory
+// that holds no heap objects and less the overage above the limit, less 3%
+// (runtime/mgcpacer.go, memoryLimitHeapGoal): with a step s, about
+// 0.97 × (free + objects − 2s). It starts a cycle once the heap reaches its
+// trigger, at least live + 0.7 × (goal − live). A step is therefore at
+// most half of what keeps that trigger above the heap's objects plus a
+// margin (safeStep): the steps shrink as the free memory left does. A
+// fixed share left free instead (a sixteenth of the objects, until
+// 2026-12-06) held only right after a collection of the trim's own, with
+// nothing left to sweep: after one of the runtime's own, a 1M node's trim
+// started a collection of 4.6 s of CPU (bench/results/storm-2026-12-06-trim.md).
 
 const (
 	// stepBytes is what one step returns at most.
 	stepBytes = 64 << 20
-	// stepLeave: a step is not taken for less free memory than this.
+	// stepLeave: a step is not taken for less than this.
 	stepLeave = 1 << 20
-	// leaveShare: the free memory a trim leaves, as a share of the heap's
-	// objects (1/leaveShare), above.
-	leaveShare = 16
+	// stepMargin: what the process may allocate during a step (the step's
+	// own span included) and still not reach the collector's trigger.
+	stepMargin = 4 << 20
 	// maxSteps bounds a trim (4 TiB of steps).
 	maxSteps = 1 << 16
 )
 
+// safeStep is the most a step may lower the limit below what is held
+// without the collector's trigger falling to the heap's objects plus
+// stepMargin (see above); 0 if nothing may be returned.
+func safeStep(s sample) uint64 {
+	// The goal that puts the least trigger at objects + stepMargin, and
+	// the room (free + objects) that goal needs at 3% headroom.
+	over := max(s.objects+stepMargin, s.live) - s.live
+	need := (s.live + over*10/7) * 100 / 97
+	if room := s.free + s.objects; room > need {
+		return min((room-need)/2, s.free)
+	}
+	return 0
+}
+
 // stepRuntime is what returning memory in steps needs of the runtime; the
 // tests stand a fake for it.
 type stepRuntime struct {
-	// read samples the runtime; a step uses held, free and objects.
+	// read samples the runtime; a step uses held, free, objects and live.
 	read func() sample
 	// setLimit sets the soft memory limit and returns the previous one
 	// (debug.SetMemoryLimit).
@@ -60,11 +80,10 @@ func (r stepRuntime) release() (steps int) {
 	old := r.setLimit(-1) // a negative limit reads the one in force
 	for ; steps < maxSteps; steps++ {
 		s := r.read()
-		leave := s.objects / leaveShare
-		if s.free < stepLeave+leave || s.held < stepLeave {
+		step := min(safeStep(s), stepBytes)
+		if step < stepLeave || s.held < step {
 			return steps
 		}
-		step := min(s.free-leave-stepLeave/2, stepBytes)
 		r.setLimit(int64(s.held - step))
 		r.touch()
 		r.setLimit(old)

@@ -7,18 +7,24 @@ import (
 
 // fakeHeap stands for the runtime's page heap: a span allocated while the
 // memory held exceeds the soft limit returns the excess, as far as free
-// pages go (returnable is how much of free can be returned).
+// pages go (returnable is how much of free can be returned). Its pacer is
+// the runtime's (runtime/mgcpacer.go): under a limit below what is held,
+// the heap goal is the limit less non-heap memory and the overage, less 3%
+// (at least 1 MiB), and the least trigger 45/64 of the way from the live
+// heap to it; a limit that puts it at or under the heap's objects starts a
+// collection (counted in collections).
 type fakeHeap struct {
 	held, free, returnable uint64
-	objects                uint64
+	objects, live          uint64
 	limit                  int64
 	lowest                 []uint64 // what each step lowered the limit by, below held
 	paused                 int
+	collections            int
 }
 
 func (h *fakeHeap) runtime() stepRuntime {
 	return stepRuntime{
-		read: func() sample { return sample{held: h.held, free: h.free, objects: h.objects} },
+		read: func() sample { return sample{held: h.held, free: h.free, objects: h.objects, live: h.live} },
 		setLimit: func(l int64) int64 {
 			old := h.limit
 			if l >= 0 {
@@ -26,6 +32,9 @@ func (h *fakeHeap) runtime() stepRuntime {
 					h.lowest = append(h.lowest, h.held-uint64(l))
 				}
 				h.limit = l
+				if h.startsCollection() {
+					h.collections++
+				}
 			}
 			return old
 		},
@@ -40,13 +49,34 @@ func (h *fakeHeap) runtime() stepRuntime {
 	}
 }
 
+// startsCollection reports whether the limit puts the collector's trigger
+// at or under the heap's objects (the runtime's arithmetic, in bytes).
+func (h *fakeHeap) startsCollection() bool {
+	limit := uint64(h.limit)
+	nonHeap := h.held - h.free - h.objects
+	var overage uint64
+	if h.held > limit {
+		overage = h.held - limit
+	}
+	if nonHeap+overage >= limit {
+		return true
+	}
+	goal := limit - nonHeap - overage
+	goal -= max(goal/100*3, 1<<20)
+	if goal <= h.live {
+		return true
+	}
+	trigger := (goal-h.live)/64*45 + h.live
+	return trigger <= h.objects
+}
+
 // TestReleaseInSteps: the free pages go back at most 64 MiB a step, the
 // limit is put back after each, and the scheduler runs between them.
 func TestReleaseInSteps(t *testing.T) {
 	h := &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: 1000 * mib, limit: math.MaxInt64}
 	steps := h.runtime().release()
-	if steps != 16 || h.free >= stepLeave {
-		t.Fatalf("%d steps left %d B free, want 16 steps and under %d B", steps, h.free, stepLeave)
+	if steps < 16 || h.free > 8*mib {
+		t.Fatalf("%d steps left %d B free, want 16 or more and under 8 MiB", steps, h.free)
 	}
 	if h.limit != math.MaxInt64 {
 		t.Fatalf("limit left at %d, want it put back", h.limit)
@@ -56,20 +86,40 @@ func TestReleaseInSteps(t *testing.T) {
 			t.Fatalf("step %d lowered the limit %d MiB below what was held, want at most %d", i, d/mib, stepBytes/mib)
 		}
 	}
-	if h.paused != 16 {
-		t.Fatalf("paused %d times, want after every step (16)", h.paused)
-	}
-
-	// A sixteenth of the heap's objects stays free: 100 MiB of 1600.
-	h = &fakeHeap{held: 3000 * mib, free: 1000 * mib, returnable: 1000 * mib, objects: 1600 * mib, limit: math.MaxInt64}
-	if steps := h.runtime().release(); steps != 15 || h.free < 100*mib || h.free >= 100*mib+stepLeave {
-		t.Fatalf("%d steps left %d MiB free, want 15 steps and 100 MiB", steps, h.free/mib)
+	if h.paused != steps {
+		t.Fatalf("paused %d times, want after every step (%d)", h.paused, steps)
 	}
 
 	// A limit of the process's own is put back too.
 	h = &fakeHeap{held: 2000 * mib, free: 100 * mib, returnable: 100 * mib, limit: 3000 * mib}
-	if steps := h.runtime().release(); steps != 2 || h.limit != 3000*mib {
-		t.Fatalf("%d steps, limit %d MiB; want 2 steps and 3000 MiB", steps, h.limit/mib)
+	if steps := h.runtime().release(); steps == 0 || h.limit != 3000*mib {
+		t.Fatalf("%d steps, limit %d MiB; want some and 3000 MiB", steps, h.limit/mib)
+	}
+}
+
+// TestReleaseStartsNoCollection: no step lowers the limit so far that the
+// collector would start a cycle, whether the heap was just swept (objects
+// = live) or holds garbage not swept yet or allocated since; and what is
+// left free is a few percent of the heap.
+func TestReleaseStartsNoCollection(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		live, objects, free uint64
+		maxLeft             uint64
+	}{
+		{"swept", 600 * mib, 600 * mib, 600 * mib, 600*mib*4/100 + 8*mib},
+		{"garbage", 600 * mib, 700 * mib, 500 * mib, 100*mib*3/2 + 600*mib*4/100 + 8*mib},
+		{"large", 6000 * mib, 6100 * mib, 5000 * mib, 100*mib*3/2 + 6000*mib*4/100 + 8*mib},
+		{"small", 20 * mib, 21 * mib, 60 * mib, 16 * mib},
+	} {
+		h := &fakeHeap{held: c.objects + c.free + 50*mib, free: c.free, returnable: c.free, objects: c.objects, live: c.live, limit: math.MaxInt64}
+		steps := h.runtime().release()
+		if h.collections != 0 {
+			t.Errorf("%s: %d steps started %d collections", c.name, steps, h.collections)
+		}
+		if h.free > c.maxLeft {
+			t.Errorf("%s: %d steps left %d MiB free, want at most %d", c.name, steps, h.free/mib, c.maxLeft/mib)
+		}
 	}
 }
 
@@ -80,8 +130,8 @@ func TestReleaseStopsWhenNothingReturns(t *testing.T) {
 	if steps := h.runtime().release(); steps != 1 {
 		t.Fatalf("%d steps, want 1", steps)
 	}
-	h = &fakeHeap{held: 100 * mib, free: stepLeave - 1, returnable: mib, limit: math.MaxInt64}
+	h = &fakeHeap{held: 100 * mib, free: 4 * mib, returnable: mib, limit: math.MaxInt64}
 	if steps := h.runtime().release(); steps != 0 || len(h.lowest) != 0 {
-		t.Fatalf("%d steps for under %d B free, want none", steps, stepLeave)
+		t.Fatalf("%d steps for 4 MiB free, want none", steps)
 	}
 }
