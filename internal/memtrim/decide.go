@@ -118,7 +118,11 @@ func (d *decider) tick(now time.Time, s sample) bool {
 	}
 	d.quiet++
 	d.collected = d.collected || collected
-	return d.quiet >= quietTicks && d.collected && s.held > d.target(s.live) && !now.Before(d.notBefore)
+	// What a trim returns is the heap's free memory: a node at its memory
+	// limit holds well above its live heap in objects not yet collected,
+	// with nothing free (data nodes at 10M, between collections).
+	return d.quiet >= quietTicks && d.collected && s.held > d.target(s.live) && s.free >= floor &&
+		!now.Before(d.notBefore)
 }
 
 // busyCPU reports whether the process used quietCPU of a core or more

@@ -15,11 +15,13 @@ func TestDecider(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	// step is one tick, 5 s after the previous: allocated MiB since the
 	// previous tick, live and held MiB, whether a collection ended since
-	// the previous tick (noGC: none did), and what a trim then would leave
+	// the previous tick (noGC: none did), whether under 16 MiB is free
+	// (noneFree; else all above the live heap is), and what a trim then would leave
 	// held (MiB) and cost.
 	type step struct {
 		alloc, live, held uint64
 		noGC              bool
+		noneFree          bool // under 16 MiB of it is free (objects not collected)
 		heldAfter         uint64
 		cost              time.Duration
 	}
@@ -34,7 +36,11 @@ func TestDecider(t *testing.T) {
 			if !s.noGC {
 				gcs++
 			}
-			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib, gcs: gcs}) {
+			free := (s.held - s.live) * mib // what the collection left free
+			if s.noneFree {
+				free = 15 * mib
+			}
+			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib, free: free, gcs: gcs}) {
 				got = append(got, i)
 				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib, gcs: gcs})
 			}
@@ -77,6 +83,12 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
 
+	// Held well above the live heap but with under 16 MiB free (a node at
+	// its limit, in objects not collected yet): nothing to return.
+	full := quiet
+	full.noneFree = true
+	f("none free", slices.Repeat([]step{full}, 4), nil)
+
 	// No collection of the runtime's own during the quiet ticks: no trim,
 	// however much is held; the first tick's collection is not one (it
 	// ended before the quiet run, with the load's garbage).
@@ -109,7 +121,7 @@ func TestDeciderCPU(t *testing.T) {
 			cpu += c
 			// Collections end in ticks 1 and 3 (not every tick: a tick in
 			// which one ended is not held to the CPU test).
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: uint64(min((i+1)/2, 2))}
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min((i+1)/2, 2))}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -138,7 +150,7 @@ func TestDeciderCPU(t *testing.T) {
 			if i == gcAt {
 				gcs++
 			}
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, cpu: cpu, gcs: gcs}
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
