@@ -80,22 +80,30 @@ type sample struct {
 // decider decides, from the samples of successive ticks, when to trim. It
 // is a pure function of its inputs, so that it is tested without a clock.
 //
-// A trim follows a collection of the runtime's own: one that ended during
-// the run of quiet ticks, so that what the heap holds beyond its live
-// objects is free pages, not garbage (under 5% of the live heap a tick has
-// been allocated since). The trim adds no collection: a collection forced
-// to trim sooner (until 2026-12-06) took 2.4 s of CPU at 1M publishers and
-// 1M subscribers and lifted a steady churn's push p99 from 20 ms to
-// 164-326 ms (bench/results/storm-2026-12-06.md). The runtime collects a
-// quiet process at least every two minutes (its forced periodic
-// collection, with GOGC on), so a quiet node waits at most that long.
+// A trim follows a collection of the runtime's own, while what it left
+// free is still free: since it ended, the process allocated under twice
+// quietShare of its live heap, and no tick was busy allocating. Ticks busy
+// only with CPU do not forget it: at 10M records a collection's mark takes
+// the ticks around its end over quietCPU, and likely the sweep after it
+// too (sessions left quiet for 4 minutes had a collection and no trim,
+// bench/results/scale-2026-12-06-10M-10M-freetrim.md). The trim then
+// waits for quietTicks quiet ticks in a row, as before. It adds no
+// collection: a collection forced to trim sooner (until 2026-12-06) took
+// 2.4-3.2 s of CPU at 1M publishers and 1M subscribers and lifted a steady
+// churn's push p99 from 20-40 ms to 80-326 ms
+// (bench/results/storm-2026-12-06-trim.md). The runtime collects a quiet
+// process at least every two minutes (its forced periodic collection, with
+// GOGC on), so a quiet node waits at most that long.
 type decider struct {
-	minGap    time.Duration
-	prev      sample
-	prevAt    time.Time // when prev was read
-	started   bool
-	quiet     int       // consecutive quiet ticks
-	collected bool      // a collection ended during them
+	minGap  time.Duration
+	prev    sample
+	prevAt  time.Time // when prev was read
+	started bool
+	quiet   int // consecutive quiet ticks
+	// collected: a collection ended since the last tick busy allocating
+	// (and since the last trim); gcAllocs is allocs at the tick it ended in.
+	collected bool
+	gcAllocs  uint64
 	notBefore time.Time // no trim before: the last trim's gap
 	// overhead is what the last trim could not return: held minus live
 	// right after it (stacks, the runtime's metadata, partly used spans).
@@ -105,23 +113,27 @@ type decider struct {
 
 // tick takes the sample of a tick and reports whether to trim now.
 func (d *decider) tick(now time.Time, s sample) bool {
-	// A tick in which a collection ended is not held to quietCPU: the
-	// collection's own CPU is not load (a 1M node's took 2.7 s of a 5 s
-	// tick, and no trim ever followed one); the tick after it is.
-	collected := d.started && s.gcs != d.prev.gcs
-	quiet := d.started && s.allocs-d.prev.allocs < max(uint64(float64(s.live)*quietShare), quietFloor) &&
-		(collected || !d.busyCPU(now, s))
+	little := max(uint64(float64(s.live)*quietShare), quietFloor)
+	allocQuiet := d.started && s.allocs-d.prev.allocs < little
+	cpuQuiet := d.started && !d.busyCPU(now, s)
+	if d.started && s.gcs != d.prev.gcs {
+		d.collected, d.gcAllocs = true, s.allocs
+	}
 	d.prev, d.prevAt, d.started = s, now, true
-	if !quiet {
+	if !allocQuiet {
 		d.quiet, d.collected = 0, false
 		return false
 	}
+	if !cpuQuiet {
+		d.quiet = 0
+		return false
+	}
 	d.quiet++
-	d.collected = d.collected || collected
+	fresh := d.collected && s.allocs-d.gcAllocs < 2*little
 	// What a trim returns is the heap's free memory: a node at its memory
 	// limit holds well above its live heap in objects not yet collected,
 	// with nothing free (data nodes at 10M, between collections).
-	return d.quiet >= quietTicks && d.collected && s.held > d.target(s.live) && s.free >= floor &&
+	return d.quiet >= quietTicks && fresh && s.held > d.target(s.live) && s.free >= floor &&
 		!now.Before(d.notBefore)
 }
 

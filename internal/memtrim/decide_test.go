@@ -119,9 +119,8 @@ func TestDeciderCPU(t *testing.T) {
 		for i, c := range perTick {
 			now := t0.Add(time.Duration(i) * 5 * time.Second)
 			cpu += c
-			// Collections end in ticks 1 and 3 (not every tick: a tick in
-			// which one ended is not held to the CPU test).
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min((i+1)/2, 2))}
+			// A collection ends in tick 1.
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min(i, 1))}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -135,10 +134,14 @@ func TestDeciderCPU(t *testing.T) {
 	f("idle", slices.Repeat([]time.Duration{1900 * time.Millisecond}, 3), []int{2})
 	// 2 s in 5 s is 40%: busy, however little it allocates.
 	f("busy", slices.Repeat([]time.Duration{2 * time.Second}, 6), nil)
-	f("busy between", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second, time.Second}, []int{4})
-	// The tick in which a collection ended is not held to it (the
-	// collection's own CPU); the tick after it is.
-	fc := func(name string, perTick []time.Duration, gcAt int, want []int) {
+	// A busy tick starts the count of quiet ones again.
+	s := time.Second
+	f("busy between", []time.Duration{s, 3 * s, s, 3 * s, s, s}, []int{5})
+
+	// Ticks busy only with CPU do not forget a collection (its mark, the
+	// sweep after it); a tick busy allocating does, and so do allocations
+	// of twice 5% of the live heap since it, spread over quiet ticks.
+	fc := func(name string, perTick []time.Duration, gcAt int, allocMiB uint64, want []int) {
 		t.Helper()
 		d := decider{minGap: 30 * time.Second}
 		cpu := time.Duration(0)
@@ -150,7 +153,7 @@ func TestDeciderCPU(t *testing.T) {
 			if i == gcAt {
 				gcs++
 			}
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
+			s := sample{allocs: uint64(i) * allocMiB * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -160,9 +163,12 @@ func TestDeciderCPU(t *testing.T) {
 			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
 		}
 	}
-	fc("collection's CPU", []time.Duration{time.Second, time.Second, 3 * time.Second, time.Second}, 2, []int{2})
-	fc("collection's CPU first", []time.Duration{time.Second, 3 * time.Second, 3 * time.Second, time.Second}, 2, []int{3})
-	fc("busy after the collection", []time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second, time.Second, time.Second}, 1, nil)
+	fc("collection's CPU", []time.Duration{s, s, 3 * s, s, s}, 2, 1, []int{4})
+	fc("sweep after the collection", []time.Duration{s, 3 * s, 3 * s, s, s}, 1, 1, []int{4})
+	fc("no collection", []time.Duration{s, 3 * s, 3 * s, s, s}, -1, 1, nil)
+	fc("allocated 40 MiB a tick since", []time.Duration{s, s, 3 * s, 3 * s, 3 * s, s, s}, 1, 40, nil)
+	fc("allocated 10 MiB a tick since", []time.Duration{s, s, 3 * s, 3 * s, 3 * s, s, s}, 1, 10, []int{6})
+	fc("busy allocating since", []time.Duration{s, s, s, s}, 1, 60, nil)
 	// No CPU figure (0): the allocations alone decide.
 	f("no figure", []time.Duration{0, 0, 0}, []int{2})
 }
