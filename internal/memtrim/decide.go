@@ -80,9 +80,13 @@ type sample struct {
 // decider decides, from the samples of successive ticks, when to trim. It
 // is a pure function of its inputs, so that it is tested without a clock.
 //
-// A trim follows a collection of the runtime's own, while what it left
-// free is still free: since it ended, the process allocated under twice
-// quietShare of its live heap, and no tick was busy allocating. Ticks busy
+// A trim follows a collection of the runtime's own while the next is still
+// far: since it ended, the process allocated under half its live heap (the
+// next comes at about all of it, with GOGC=100) and no tick was busy
+// allocating. What the allocations took of the free memory, the steps see
+// (steps.go). A tenth of the live heap was too tight at 10M: idle sessions
+// allocate 1-2% of it a tick, and the ticks of the collection's own mark
+// and sweep came first; they never trimmed in 4 quiet minutes. Ticks busy
 // only with CPU do not forget it: at 10M records a collection's mark takes
 // the ticks around its end over quietCPU, and likely the sweep after it
 // too (sessions left quiet for 4 minutes had a collection and no trim,
@@ -129,7 +133,7 @@ func (d *decider) tick(now time.Time, s sample) bool {
 		return false
 	}
 	d.quiet++
-	fresh := d.collected && s.allocs-d.gcAllocs < 2*little
+	fresh := d.collected && s.allocs-d.gcAllocs < s.live/2
 	// What a trim returns is the heap's free memory: a node at its memory
 	// limit holds well above its live heap in objects not yet collected,
 	// with nothing free (data nodes at 10M, between collections).

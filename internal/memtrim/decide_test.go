@@ -140,7 +140,7 @@ func TestDeciderCPU(t *testing.T) {
 
 	// Ticks busy only with CPU do not forget a collection (its mark, the
 	// sweep after it); a tick busy allocating does, and so do allocations
-	// of twice 5% of the live heap since it, spread over quiet ticks.
+	// of half the live heap since it, spread over ticks not busy allocating.
 	fc := func(name string, perTick []time.Duration, gcAt int, allocMiB uint64, want []int) {
 		t.Helper()
 		d := decider{minGap: 30 * time.Second}
@@ -166,8 +166,8 @@ func TestDeciderCPU(t *testing.T) {
 	fc("collection's CPU", []time.Duration{s, s, 3 * s, s, s}, 2, 1, []int{4})
 	fc("sweep after the collection", []time.Duration{s, 3 * s, 3 * s, s, s}, 1, 1, []int{4})
 	fc("no collection", []time.Duration{s, 3 * s, 3 * s, s, s}, -1, 1, nil)
-	fc("allocated 40 MiB a tick since", []time.Duration{s, s, 3 * s, 3 * s, 3 * s, s, s}, 1, 40, nil)
-	fc("allocated 10 MiB a tick since", []time.Duration{s, s, 3 * s, 3 * s, 3 * s, s, s}, 1, 10, []int{6})
+	fc("allocated 40 MiB a tick since", slices.Concat([]time.Duration{s, s}, slices.Repeat([]time.Duration{3 * s}, 12), []time.Duration{s, s}), 1, 40, nil)
+	fc("allocated 30 MiB a tick since", slices.Concat([]time.Duration{s, s}, slices.Repeat([]time.Duration{3 * s}, 12), []time.Duration{s, s}), 1, 30, []int{15})
 	fc("busy allocating since", []time.Duration{s, s, s, s}, 1, 60, nil)
 	// No CPU figure (0): the allocations alone decide.
 	f("no figure", []time.Duration{0, 0, 0}, []int{2})
