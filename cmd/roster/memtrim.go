@@ -23,7 +23,7 @@ func (m *memoryTrimFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.value, "memory-trim", "on",
 		"return the process's free memory to the OS while it is quiet: on (the default, every "+memtrim.DefaultInterval.String()+"), off, "+
 			"or how often to look (e.g. 10s). After two looks in a row at which the process allocated under 5% of its live heap (or 4 MiB) and used under 40% of a core, "+
-			"after a garbage collection of the runtime's own with under 10% of the live heap allocated since, when it holds over 1.2 times its live heap plus 16 MiB from the OS, 16 MiB or more of it free, it returns the "+
+			"after a garbage collection of the runtime's own with under half the live heap allocated since, when it holds over 1.2 times its live heap plus 16 MiB from the OS, 16 MiB or more of it free, it returns the "+
 			"free pages in steps of 64 MiB, each a few milliseconds (at most once per 30 s, and per a hundred times what the last trim cost). "+
 			"It never runs a collection itself (the runtime runs one at least every two minutes), so it adds none to a push storm or to steady churn; "+
 			"off leaves a quiet node at up to twice its live heap "+
