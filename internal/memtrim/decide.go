@@ -134,10 +134,12 @@ func (d *decider) tick(now time.Time, s sample) bool {
 	}
 	d.quiet++
 	fresh := d.collected && s.allocs-d.gcAllocs < s.live/2
-	// What a trim returns is the heap's free memory: a node at its memory
-	// limit holds well above its live heap in objects not yet collected,
-	// with nothing free (data nodes at 10M, between collections).
-	return d.quiet >= quietTicks && fresh && s.held > d.target(s.live) && s.free >= floor &&
+	// A trim returns what its steps may (steps.go): nothing of a node at
+	// its memory limit, its heap full of objects not collected yet, nor
+	// right after a collection whose garbage is not swept yet (at 10M both
+	// "trimmed" 0 bytes and then waited out the gap). The first step is
+	// about half of what the trim returns.
+	return d.quiet >= quietTicks && fresh && s.held > d.target(s.live) && safeStep(s) >= floor/2 &&
 		!now.Before(d.notBefore)
 }
 

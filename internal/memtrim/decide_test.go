@@ -40,7 +40,7 @@ func TestDecider(t *testing.T) {
 			if s.noneFree {
 				free = 15 * mib
 			}
-			if d.tick(now, sample{allocs: allocs, live: s.live * mib, held: s.held * mib, free: free, gcs: gcs}) {
+			if d.tick(now, sample{allocs: allocs, live: s.live * mib, objects: s.live * mib, held: s.held * mib, free: free, gcs: gcs}) {
 				got = append(got, i)
 				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib, gcs: gcs})
 			}
@@ -83,8 +83,8 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
 
-	// Held well above the live heap but with under 16 MiB free (a node at
-	// its limit, in objects not collected yet): nothing to return.
+	// Held well above the live heap but with 15 MiB free (a node at its
+	// limit, in objects not collected yet): nothing to return.
 	full := quiet
 	full.noneFree = true
 	f("none free", slices.Repeat([]step{full}, 4), nil)
@@ -120,7 +120,7 @@ func TestDeciderCPU(t *testing.T) {
 			now := t0.Add(time.Duration(i) * 5 * time.Second)
 			cpu += c
 			// A collection ends in tick 1.
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min(i, 1))}
+			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, objects: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min(i, 1))}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -153,7 +153,7 @@ func TestDeciderCPU(t *testing.T) {
 			if i == gcAt {
 				gcs++
 			}
-			s := sample{allocs: uint64(i) * allocMiB * mib, live: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
+			s := sample{allocs: uint64(i) * allocMiB * mib, live: 1000 * mib, objects: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
 			if d.tick(now, s) {
 				got = append(got, i)
 				d.trimmed(now, 0, s)
@@ -171,4 +171,25 @@ func TestDeciderCPU(t *testing.T) {
 	fc("busy allocating since", []time.Duration{s, s, s, s}, 1, 60, nil)
 	// No CPU figure (0): the allocations alone decide.
 	f("no figure", []time.Duration{0, 0, 0}, []int{2})
+}
+
+// TestDeciderWaitsForTheSweep: right after a collection the garbage not
+// swept yet still counts as objects, and lowering the limit would start a
+// collection, so there is nothing to return (safeStep): no trim until the
+// sweep has freed it.
+func TestDeciderWaitsForTheSweep(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	d := decider{minGap: 30 * time.Second}
+	unswept := sample{live: 1000 * mib, objects: 2000 * mib, held: 2400 * mib, free: 300 * mib}
+	swept := sample{live: 1000 * mib, objects: 1000 * mib, held: 2400 * mib, free: 1300 * mib}
+	var got []int
+	for i, s := range []sample{unswept, unswept, unswept, swept} {
+		s.gcs = uint64(min(i, 1))
+		if d.tick(t0.Add(time.Duration(i)*5*time.Second), s) {
+			got = append(got, i)
+		}
+	}
+	if !slices.Equal(got, []int{3}) {
+		t.Fatalf("trimmed at ticks %v, want [3] (once swept)", got)
+	}
 }

@@ -24,7 +24,7 @@ func TestTrimmerLoop(t *testing.T) {
 			read: func() sample {
 				held = min(held+100*mib, 2*live)
 				gcs++
-				return sample{allocs: 0, live: live, held: held, free: held - live, gcs: gcs}
+				return sample{allocs: 0, live: live, objects: live, held: held, free: held - live, gcs: gcs}
 			},
 			// A trim that takes 1 s: the next waits 100 s.
 			free: func() {
