@@ -83,21 +83,19 @@ type sample struct {
 // A trim follows a collection of the runtime's own while the next is still
 // far: since it ended, the process allocated under half its live heap (the
 // next comes at about all of it, with GOGC=100) and no tick was busy
-// allocating. What the allocations took of the free memory, the steps see
-// (steps.go). A tenth of the live heap was too tight at 10M: idle sessions
-// allocate 1-2% of it a tick, and the ticks of the collection's own mark
-// and sweep came first; they never trimmed in 4 quiet minutes. Ticks busy
-// only with CPU do not forget it: at 10M records a collection's mark takes
-// the ticks around its end over quietCPU, and likely the sweep after it
-// too (sessions left quiet for 4 minutes had a collection and no trim,
-// bench/results/scale-2026-12-06-10M-10M-freetrim.md). The trim then
-// waits for quietTicks quiet ticks in a row, as before. It adds no
-// collection: a collection forced to trim sooner (until 2026-12-06) took
-// 2.4-3.2 s of CPU at 1M publishers and 1M subscribers and lifted a steady
-// churn's push p99 from 20-40 ms to 80-326 ms
-// (bench/results/storm-2026-12-06-trim.md). The runtime collects a quiet
-// process at least every two minutes (its forced periodic collection, with
-// GOGC on), so a quiet node waits at most that long.
+// allocating; what those allocations took of the free memory, the steps
+// see (steps.go). Ticks busy only with CPU do not forget the collection:
+// its own mark, and likely the sweep after it, take the ticks around its
+// end over quietCPU (at 10M sessions left quiet for 4 minutes had a
+// collection and no trim, bench/results/scale-2026-12-06-10M-10M-freetrim.md;
+// with a tenth of the live heap instead of half, idle sessions allocating
+// 1-2% of it a tick still did not, -fresh10.md). The trim then waits for
+// quietTicks quiet ticks in a row. It adds no collection: one forced to
+// trim sooner (until 2026-12-06) took 2.4-3.2 s of CPU at 1M publishers and
+// 1M subscribers and lifted a steady churn's push p99 from 20-40 ms to
+// 80-326 ms (bench/results/storm-2026-12-06-trim.md). The runtime collects
+// a quiet process at least every two minutes (its forced periodic
+// collection, with GOGC on), so a quiet node waits at most that long.
 type decider struct {
 	minGap  time.Duration
 	prev    sample
@@ -117,18 +115,22 @@ type decider struct {
 
 // tick takes the sample of a tick and reports whether to trim now.
 func (d *decider) tick(now time.Time, s sample) bool {
+	if !d.started {
+		d.prev, d.prevAt, d.started = s, now, true
+		return false // nothing to compare with
+	}
 	little := max(uint64(float64(s.live)*quietShare), quietFloor)
-	allocQuiet := d.started && s.allocs-d.prev.allocs < little
-	cpuQuiet := d.started && !d.busyCPU(now, s)
-	if d.started && s.gcs != d.prev.gcs {
+	allocQuiet := s.allocs-d.prev.allocs < little
+	cpuQuiet := !d.busyCPU(now, s)
+	if s.gcs != d.prev.gcs {
 		d.collected, d.gcAllocs = true, s.allocs
 	}
-	d.prev, d.prevAt, d.started = s, now, true
-	if !allocQuiet {
+	d.prev, d.prevAt = s, now
+	switch {
+	case !allocQuiet:
 		d.quiet, d.collected = 0, false
 		return false
-	}
-	if !cpuQuiet {
+	case !cpuQuiet:
 		d.quiet = 0
 		return false
 	}

@@ -111,36 +111,8 @@ func TestDecider(t *testing.T) {
 // alone decide.
 func TestDeciderCPU(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
-	f := func(name string, perTick []time.Duration, want []int) {
-		t.Helper()
-		d := decider{minGap: 30 * time.Second}
-		cpu := time.Duration(0)
-		var got []int
-		for i, c := range perTick {
-			now := t0.Add(time.Duration(i) * 5 * time.Second)
-			cpu += c
-			// A collection ends in tick 1.
-			s := sample{allocs: uint64(i) * mib, live: 1000 * mib, objects: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: uint64(min(i, 1))}
-			if d.tick(now, s) {
-				got = append(got, i)
-				d.trimmed(now, 0, s)
-			}
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
-		}
-	}
-	// 1.9 s of CPU in 5 s is 38% of a core: quiet.
-	f("idle", slices.Repeat([]time.Duration{1900 * time.Millisecond}, 3), []int{2})
-	// 2 s in 5 s is 40%: busy, however little it allocates.
-	f("busy", slices.Repeat([]time.Duration{2 * time.Second}, 6), nil)
-	// A busy tick starts the count of quiet ones again.
-	s := time.Second
-	f("busy between", []time.Duration{s, 3 * s, s, 3 * s, s, s}, []int{5})
-
-	// Ticks busy only with CPU do not forget a collection (its mark, the
-	// sweep after it); a tick busy allocating does, and so do allocations
-	// of half the live heap since it, spread over ticks not busy allocating.
+	// fc runs ticks 5 s apart using perTick CPU each, allocating allocMiB
+	// a tick, with a collection ending in tick gcAt (-1: none).
 	fc := func(name string, perTick []time.Duration, gcAt int, allocMiB uint64, want []int) {
 		t.Helper()
 		d := decider{minGap: 30 * time.Second}
@@ -163,6 +135,22 @@ func TestDeciderCPU(t *testing.T) {
 			t.Errorf("%s: trimmed at ticks %v, want %v", name, got, want)
 		}
 	}
+	// f: a collection ends in tick 1, 1 MiB allocated a tick.
+	f := func(name string, perTick []time.Duration, want []int) {
+		t.Helper()
+		fc(name, perTick, 1, 1, want)
+	}
+	// 1.9 s of CPU in 5 s is 38% of a core: quiet.
+	f("idle", slices.Repeat([]time.Duration{1900 * time.Millisecond}, 3), []int{2})
+	// 2 s in 5 s is 40%: busy, however little it allocates.
+	f("busy", slices.Repeat([]time.Duration{2 * time.Second}, 6), nil)
+	// A busy tick starts the count of quiet ones again.
+	s := time.Second
+	f("busy between", []time.Duration{s, 3 * s, s, 3 * s, s, s}, []int{5})
+
+	// Ticks busy only with CPU do not forget a collection (its mark, the
+	// sweep after it); a tick busy allocating does, and so do allocations
+	// of half the live heap since it, spread over ticks not busy allocating.
 	fc("collection's CPU", []time.Duration{s, s, 3 * s, s, s}, 2, 1, []int{4})
 	fc("sweep after the collection", []time.Duration{s, 3 * s, 3 * s, s, s}, 1, 1, []int{4})
 	fc("no collection", []time.Duration{s, 3 * s, 3 * s, s, s}, -1, 1, nil)

@@ -8,12 +8,12 @@
 // already bound by the collector. The trimmer acts only while the process is
 // quiet: every interval it reads the runtime's figures (runtime/metrics, no
 // stop of the world), and once two ticks in a row were quiet (little
-// allocated, under 40% of a core used) and a collection of the runtime's
-// own ended during them, when the runtime holds well above the live heap,
-// it returns the free pages to the OS in steps of 64 MiB, each a few
-// milliseconds that cannot be preempted (steps.go says why not all at
-// once). It never runs a collection (decide.go says why). The cost of a
-// trim bounds how often it may run again (at most 1% of a core).
+// allocated, under 40% of a core used) after a collection of the runtime's
+// own, when the runtime holds well above the live heap, it returns the free
+// pages to the OS in steps of 64 MiB, each a few milliseconds that cannot
+// be preempted (steps.go says why not all at once). It never runs a
+// collection (decide.go says why). The cost of a trim bounds how often it
+// may run again (at most 1% of a core).
 package memtrim
 
 import (
