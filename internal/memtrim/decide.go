@@ -67,13 +67,12 @@ type sample struct {
 	// gcs counts the collections the runtime has completed.
 	gcs uint64
 	// cpu is the CPU the process used since it started (user and system;
-	// 0 where the OS does not say). A trim's cost is the CPU the process
-	// used across it: the trim runs only when the process is quiet, so
-	// that is the collection's and the returns' work. Neither the time the
-	// trim took (on a starved machine mostly waiting for a core: a trim at
-	// 10M publishers took over a minute) nor the runtime's estimate of the
-	// collector's CPU (which counts its workers' wall time as CPU) would do:
-	// both made the next trim wait for hours.
+	// 0 where the OS does not say): a busy tick used much of it. A trim's
+	// cost is not this but its own thread's (Trimmer.trim). Neither the
+	// time the trim took (on a starved machine mostly waiting for a core:
+	// a trim at 10M publishers took over a minute) nor the runtime's
+	// estimate of the collector's CPU (which counts its workers' wall time
+	// as CPU) would do: both made the next trim wait for hours.
 	cpu time.Duration
 }
 

@@ -12,8 +12,9 @@
 // own, when the runtime holds well above the live heap, it returns the free
 // pages to the OS in steps of 64 MiB, each a few milliseconds that cannot
 // be preempted (steps.go says why not all at once). It never runs a
-// collection (decide.go says why). The cost of a trim bounds how often it
-// may run again (at most 1% of a core).
+// collection (decide.go says why). The cost of a trim, the CPU of the
+// thread that ran its steps, bounds how often it may run again (at most 1%
+// of a core).
 package memtrim
 
 import (
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -47,10 +49,11 @@ type Config struct {
 	// Logger gets one Debug line per trim (nil: none).
 	Logger *slog.Logger
 
-	// read, free and now stand for the runtime in tests: nil is
-	// runtime/metrics, returning in steps and time.Now.
+	// read, free, cpu and now stand for the runtime in tests: nil is
+	// runtime/metrics, returning in steps, threadCPU and time.Now.
 	read func() sample
 	free func()
+	cpu  func() time.Duration
 	now  func() time.Time
 }
 
@@ -78,6 +81,9 @@ func New(cfg Config) *Trimmer {
 	}
 	if cfg.free == nil {
 		cfg.free = func() { liveRuntime.release() }
+	}
+	if cfg.cpu == nil {
+		cfg.cpu = threadCPU
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
@@ -119,16 +125,26 @@ func (t *Trimmer) run(ctx context.Context) {
 }
 
 // trim returns the free pages to the OS, and records what it returned and
-// what it cost.
+// what it cost. Its cost is the CPU of the thread that ran the steps: the
+// process's CPU across a trim counted the node's other work too (0.3–3.3 s
+// for steps of milliseconds at 10M records), and the gap a hundred times
+// that set kept sessions from trimming through a whole quiet phase
+// (bench/results/scale-2026-12-06-10M-10M-freshhalf.md).
 func (t *Trimmer) trim() {
+	// The steps run on this goroutine; locked, it keeps its thread, so the
+	// thread's CPU is theirs. The pauses between steps hold the thread
+	// idle, not busy.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	before := t.cfg.read()
+	cpu0 := t.cfg.cpu()
 	start := t.cfg.now()
 	t.cfg.free()
 	end := t.cfg.now()
+	cost := t.cfg.cpu() - cpu0
 	after := t.cfg.read()
 	took := end.Sub(start)
-	cost := after.cpu - before.cpu
-	if before.cpu == 0 || cost <= 0 {
+	if cpu0 == 0 || cost <= 0 {
 		cost = took // the OS did not say
 	}
 	t.d.trimmed(end, cost, after)

@@ -26,7 +26,9 @@ func TestTrimmerLoop(t *testing.T) {
 				gcs++
 				return sample{allocs: 0, live: live, objects: live, held: held, free: held - live, gcs: gcs}
 			},
-			// A trim that takes 1 s: the next waits 100 s.
+			// A trim that takes 1 s, with no CPU count from the OS (its
+			// cost is then the time it took): the next waits 100 s.
+			cpu: func() time.Duration { return 0 },
 			free: func() {
 				at = append(at, time.Since(start))
 				time.Sleep(time.Second)
@@ -95,17 +97,20 @@ func TestReadRuntime(t *testing.T) {
 	}
 }
 
-// TestTrimCostIsCPU: a trim's cost is the process's CPU across it, not the
-// time it took: on a starved machine a trim mostly waits for a core.
+// TestTrimCostIsCPU: a trim's cost is its thread's CPU across it, not the
+// time it took (on a starved machine a trim mostly waits for a core) nor
+// the process's CPU (the node's other work meanwhile).
 func TestTrimCostIsCPU(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cpu := time.Minute
+		process, thread := time.Minute, time.Second
 		tr := New(Config{
-			read: func() sample { return sample{live: 1000 * mib, held: 2000 * mib, cpu: cpu} },
-			// 3 s of CPU over 10 s.
+			read: func() sample { return sample{live: 1000 * mib, held: 2000 * mib, cpu: process} },
+			cpu:  func() time.Duration { return thread },
+			// 3 s of the trim's CPU over 10 s, 20 s of the process's.
 			free: func() {
 				time.Sleep(10 * time.Second)
-				cpu += 3 * time.Second
+				thread += 3 * time.Second
+				process += 20 * time.Second
 			},
 		})
 		start := time.Now()

@@ -21,7 +21,7 @@ func init() {
 		"roster_memory_trims_total": "Trims by the memory trimmer (--memory-trim): a quiet process's free memory returned to the OS after a collection.",
 		"roster_memory_trimmed_bytes_total": "Memory the trimmer returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
-		"roster_memory_trim_seconds_total": "What the trimmer's trims cost: the process's CPU across them " +
+		"roster_memory_trim_seconds_total": "What the trimmer's trims cost: the CPU of the thread that ran them (the process's elsewhere than Linux) " +
 			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})
 }
