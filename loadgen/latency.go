@@ -28,9 +28,10 @@ func NewHistogram() *hdrhistogram.Histogram {
 type recorder struct {
 	pushes atomic.Int64
 
-	mu    sync.Mutex
-	churn *hdrhistogram.Histogram
-	storm *hdrhistogram.Histogram
+	mu        sync.Mutex
+	churn     *hdrhistogram.Histogram
+	storm     *hdrhistogram.Histogram
+	slowChurn slowest
 }
 
 func newRecorder() *recorder {
@@ -78,12 +79,15 @@ func (r *recorder) recordAt(sent int64, kind byte, now time.Time) {
 	if kind != kindChurn && kind != kindStorm {
 		return
 	}
+	d := time.Duration(now.UnixNano() - sent)
 	r.mu.Lock()
 	h := r.churn
 	if kind == kindStorm {
 		h = r.storm
+	} else {
+		r.slowChurn.add(sent, d)
 	}
-	RecordLatency(h, time.Duration(now.UnixNano()-sent))
+	RecordLatency(h, d)
 	r.mu.Unlock()
 }
 
@@ -123,6 +127,7 @@ func (m *newestMemo) get(version uint64, list func() []string) (int64, byte) {
 // merged is the latencies of every connection together.
 type merged struct {
 	all, churn, storm *hdrhistogram.Histogram
+	slowChurn         slowest
 	pushes            int64 // updates received
 }
 
@@ -134,6 +139,7 @@ func merge(rs []*recorder) merged {
 		r.mu.Lock()
 		m.churn.Merge(r.churn)
 		m.storm.Merge(r.storm)
+		m.slowChurn.merge(r.slowChurn)
 		r.mu.Unlock()
 	}
 	m.all.Merge(m.churn)

@@ -56,6 +56,7 @@ func converged(ctx context.Context, cfg Config, res *Result, start time.Time, lo
 	if cfg.Churn > 0 {
 		c := Summarize(m.churn)
 		res.ChurnLatency = &c
+		res.SlowestChurn = m.slowChurn
 	}
 	if res.StormServices > 0 {
 		s := Summarize(m.storm)

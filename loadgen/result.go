@@ -62,6 +62,8 @@ type Result struct {
 	PushLatency  Latency  `json:"push_latency_ms"`
 	ChurnLatency *Latency `json:"churn_push_latency_ms,omitempty"`
 	StormLatency *Latency `json:"storm_push_latency_ms,omitempty"`
+	// SlowestChurn is the run's slowest churn changes, slowest first.
+	SlowestChurn []SlowChange `json:"slowest_churn,omitempty"`
 
 	// Lost and Stale compare every subscriber's list with what was
 	// published, after waiting up to the convergence bound.
