@@ -10,23 +10,35 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// One encoder and one decoder serve every goroutine: their EncodeAll and
-// DecodeAll are safe for concurrent use, and building them is expensive.
+// zstd codecs are pooled, one to each goroutine compressing or
+// decompressing at a time, and a goroutine that finds none free builds one:
+// none ever waits for another's. One shared decoder (one block decoder a
+// core) and one shared encoder did make them wait: with 2,000 SDK clients
+// in one CPU-bound process on 2 cores (bench-storm's 1M registration),
+// 1,796 of the 2,000 read loops queued for the two block decoders while
+// their holders sat preempted in a run queue 4,000 goroutines deep; no read
+// loop read its heartbeat's answer within 5 s, every client dropped its
+// connection and registered everything again, and the load never
+// recovered. A codec holds a few hundred KiB once used; sync.Pool lets a
+// collection take back the ones a burst left idle.
 var (
-	zstdOnce sync.Once
-	zstdEnc  *zstd.Encoder
-	zstdDec  *zstd.Decoder
-)
-
-func zstdCodecs() (*zstd.Encoder, *zstd.Decoder) {
-	zstdOnce.Do(func() {
-		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+	zstdEncoders = sync.Pool{New: func() any {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
-		zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
+		if err != nil {
+			panic(err) // fixed, valid options
+		}
+		return e
+	}}
+	zstdDecoders = sync.Pool{New: func() any {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxMemory(DefaultMaxBody*4), zstd.WithDecodeAllCapLimit(true))
-	})
-	return zstdEnc, zstdDec
-}
+		if err != nil {
+			panic(err) // fixed, valid options
+		}
+		return d
+	}}
+)
 
 // Choose picks the encoding to use towards a peer that accepts the given set:
 // zstd when it can (the better ratio for push bodies), else s2, else none.
@@ -60,8 +72,9 @@ func AppendCompressed(dst, frame []byte, enc Encoding) []byte {
 	dst = append(dst, frame[:HeaderSize]...)
 	body := frame[HeaderSize:]
 	if flag == FlagZstd {
-		e, _ := zstdCodecs()
+		e := zstdEncoders.Get().(*zstd.Encoder)
 		dst = e.EncodeAll(body, dst)
+		zstdEncoders.Put(e)
 	} else {
 		n := s2.MaxEncodedLen(len(body))
 		dst = slices.Grow(dst, n)
@@ -86,8 +99,9 @@ func Decompress(flags Flags, body []byte, maxSize int) ([]byte, error) {
 		if !h.HasFCS || h.FrameContentSize > uint64(maxSize) {
 			return nil, fmt.Errorf("%w: zstd body of %d bytes, limit %d", ErrFrameTooLarge, h.FrameContentSize, maxSize)
 		}
-		_, d := zstdCodecs()
+		d := zstdDecoders.Get().(*zstd.Decoder)
 		out, err := d.DecodeAll(body, make([]byte, 0, h.FrameContentSize))
+		zstdDecoders.Put(d)
 		if err != nil {
 			return nil, fmt.Errorf("cannot decompress zstd body: %w: %w", err, ErrMalformed)
 		}

@@ -66,3 +66,23 @@ func BenchmarkCompressPush(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecompressParallel decodes a compressed push of 100 publishers
+// on every core at once, as a client process's read loops do.
+func BenchmarkDecompressParallel(b *testing.B) {
+	frame := AppendCompressed(nil, AppendFrame(nil, 0, 0, benchPush(100)), EncodingZstd)
+	h, err := ParseHeader(frame, DefaultMaxBody)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(h.Length))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := Decompress(h.Flags, frame[HeaderSize:], DefaultMaxBody); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
