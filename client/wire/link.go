@@ -101,6 +101,12 @@ type Link struct {
 	wq      OutQueue
 	wclosed bool
 	wsig    chan struct{} // one slot: the queue went from empty to not empty
+	// taken counts the write loop's takes of the queue, and writing is
+	// set while it writes one: the heartbeat loop tells from them whether
+	// a heartbeat is still queued because this process did not run its
+	// write loop (not the peer's fault) or has gone or is going out.
+	taken   atomic.Uint64
+	writing atomic.Bool
 
 	done chan struct{}
 	once sync.Once
@@ -309,8 +315,11 @@ func (l *Link) writeLoop() {
 			batch.Reset()
 			continue
 		}
+		l.writing.Store(true)
+		l.taken.Add(1)
 		batch.Seal()
 		err := WriteSegs(l.conn, batch.Segs(), l.isTLS)
+		l.writing.Store(false)
 		batch.Reset()
 		if err != nil {
 			l.closeWith(fmt.Errorf("cannot write to %s: %w", l.addr, err))
@@ -430,7 +439,7 @@ func (l *Link) KeepAlive(interval time.Duration) {
 
 func (l *Link) heartbeatLoop(interval time.Duration) {
 	timeout := max(l.cfg.RequestTimeout, interval)
-	probe := time.Duration(-1) // when the oldest heartbeat not followed by any traffic was sent
+	var b beat
 	// The beats start at a random point of the interval: links dialled
 	// together (the clients of a load generator, or of a session that just
 	// restarted) would otherwise beat in step for as long as they live, and
@@ -445,23 +454,48 @@ func (l *Link) heartbeatLoop(interval time.Duration) {
 		case <-t.C:
 		}
 		t.Reset(interval)
-		now := time.Since(l.start)
-		switch {
-		case probe < 0 || time.Duration(l.lastRead.Load()) >= probe:
-			probe = now // answered: the heartbeat sent now is the oldest unanswered one
-		case now-probe <= timeout:
-		case UnreadConn(l.raw):
-			// The peer did send: this process was too busy to read it
-			// (a handler taking long, a stall in its own GC).
-			probe = now
-		default:
-			l.closeWith(fmt.Errorf("%w: nothing received within %s of a heartbeat", ErrHeartbeatTimeout, (now - probe).Round(time.Millisecond)))
+		if err := b.check(l, time.Since(l.start), timeout); err != nil {
+			l.closeWith(err)
 			return
 		}
 		// Nobody waits for the reply (dispatch drops it): it only has to
 		// arrive, as traffic, on an otherwise quiet link.
 		_ = l.enqueueMsg(l.nextID.Add(1), 0, &proto.Heartbeat{UnixMs: time.Now().UnixMilli()})
 	}
+}
+
+// beat is the heartbeat loop's memory: the oldest heartbeat not followed
+// by any traffic from the peer.
+type beat struct {
+	started bool
+	probe   time.Duration // when it was queued, since the link's start
+	taken   uint64        // the write loop's takes of the queue by then
+}
+
+// check is one tick of the heartbeat loop at now (since the link's
+// start), just before it queues a heartbeat: an error when the peer has
+// sent nothing for over timeout after a heartbeat that went out.
+func (b *beat) check(l *Link, now, timeout time.Duration) error {
+	switch {
+	case !b.started || time.Duration(l.lastRead.Load()) >= b.probe:
+		// answered: the heartbeat queued now is the oldest unanswered one
+	case now-b.probe <= timeout:
+		return nil
+	case UnreadConn(l.raw):
+		// The peer did send: this process was too busy to read it (a
+		// handler taking long, a stall in its own GC).
+	case l.taken.Load() == b.taken && !l.writing.Load():
+		// The heartbeat never went out: the write loop has not run since
+		// it was queued, nor is it stuck writing to a peer that does not
+		// read. This process was too busy to write it: a load generator
+		// of 2,000 clients on 2 cores, with 4,000 goroutines waiting for
+		// a core, dropped dozens of healthy links this way, and each
+		// registered everything again.
+	default:
+		return fmt.Errorf("%w: nothing received within %s of a heartbeat", ErrHeartbeatTimeout, (now - b.probe).Round(time.Millisecond))
+	}
+	b.started, b.probe, b.taken = true, now, l.taken.Load()
+	return nil
 }
 
 // liveReader is the link's connection as its read loop sees it: every read
