@@ -27,7 +27,7 @@ func TestBeat(t *testing.T) {
 		{name: "answered", read: 2 * s, now: 9 * s, taken: 2},
 		{name: "sent, unanswered", now: 9 * s, taken: 2, closed: true},
 		{name: "never sent: the write loop did not run", now: 9 * s, taken: 1},
-		{name: "stuck writing an older batch to a peer that does not read", now: 9 * s, taken: 1, writing: true, closed: true},
+		{name: "writing, and no socket to say whether the peer holds it up", now: 9 * s, taken: 1, writing: true, closed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &Link{raw: a}
@@ -48,4 +48,14 @@ func TestBeat(t *testing.T) {
 			}
 		})
 	}
+}
+
+// overdue runs a heartbeat check past the timeout on a link over raw whose
+// write loop took nothing since the heartbeat was queued and is writing.
+func overdue(raw net.Conn) error {
+	l := &Link{raw: raw}
+	var b beat
+	_ = b.check(l, time.Second, 5*time.Second)
+	l.writing.Store(true)
+	return b.check(l, 9*time.Second, 5*time.Second)
 }

@@ -484,13 +484,16 @@ func (b *beat) check(l *Link, now, timeout time.Duration) error {
 	case UnreadConn(l.raw):
 		// The peer did send: this process was too busy to read it (a
 		// handler taking long, a stall in its own GC).
-	case l.taken.Load() == b.taken && !l.writing.Load():
-		// The heartbeat never went out: the write loop has not run since
-		// it was queued, nor is it stuck writing to a peer that does not
-		// read. This process was too busy to write it: a load generator
-		// of 2,000 clients on 2 cores, with 4,000 goroutines waiting for
-		// a core, dropped dozens of healthy links this way, and each
-		// registered everything again.
+	case l.taken.Load() == b.taken && !l.writing.Load(), l.writing.Load() && !UnsentConn(l.raw):
+		// The heartbeat has not gone out, and not for the peer's sake:
+		// the write loop has not run since it was queued, or it is
+		// writing with nothing waiting in the socket for the peer to
+		// take (a write that the peer holds up leaves bytes there). This
+		// process was too busy to send it: a load generator of 2,000
+		// clients on 2 cores, with 4,000 goroutines waiting for a core,
+		// dropped links by the thousand this way (every one writing, its
+		// socket's send queue empty), and each registered everything
+		// again.
 	default:
 		return fmt.Errorf("%w: nothing received within %s of a heartbeat", ErrHeartbeatTimeout, (now - b.probe).Round(time.Millisecond))
 	}

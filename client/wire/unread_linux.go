@@ -9,18 +9,34 @@ import (
 // UnreadConn reports whether bytes from the peer wait in c's socket, not
 // yet read: a peer that looks silent may only be waiting for this process
 // to read. Any goroutine may call it.
-func UnreadConn(c net.Conn) bool {
+func UnreadConn(c net.Conn) bool { return sockQueue(c, syscall.TIOCINQ, false) }
+
+// UnsentConn reports whether bytes written to c wait in its socket, not
+// yet acknowledged by the peer (SIOCOUTQ, which Linux numbers as
+// TIOCOUTQ): a write that blocks with none is this process's delay, not
+// the peer's. True where the OS does not say.
+func UnsentConn(c net.Conn) bool { return sockQueue(c, syscall.TIOCOUTQ, true) }
+
+// sockQueue reads the byte count of one of c's socket queues and reports
+// whether it is over 0; otherwise when c has no socket to ask.
+func sockQueue(c net.Conn, req uintptr, otherwise bool) bool {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return false
+		return otherwise
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return otherwise
 	}
-	unread := false
-	_ = rc.Control(func(fd uintptr) { unread = UnreadFd(int(fd)) })
-	return unread
+	n, ok := int32(0), false
+	_ = rc.Control(func(fd uintptr) {
+		_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(unsafe.Pointer(&n)))
+		ok = errno == 0
+	})
+	if !ok {
+		return otherwise
+	}
+	return n > 0
 }
 
 // UnreadFd is UnreadConn for a socket's file descriptor (SIOCINQ, which
