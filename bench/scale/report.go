@@ -239,6 +239,7 @@ func (r *report) markdown(plotErr error) string {
 		p(" CPU seconds over the run: data %.0f, session %.0f, meta %.0f, loadgen %.0f.\n",
 			r.roleSum(end, "data", cpuOf), r.roleSum(end, "session", cpuOf), r.roleSum(end, "meta", cpuOf), r.roleSum(end, "loadgen", cpuOf))
 	}
+	r.trims(p)
 	r.work(p)
 	p("\n## What SOFARegistry's production counts would need\n\nSOFA's production cluster holds 10M publishers and 40M subscribers. " +
 		"At the costs measured here (RSS, which includes the collector's headroom):\n\n")

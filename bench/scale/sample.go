@@ -20,6 +20,10 @@ type usage struct {
 	LiveHeap int64   `json:"live_heap_bytes"` // go_gc_heap_live_bytes: what the last GC marked live
 	CPU      float64 `json:"cpu_seconds"`     // since the process started
 	FDs      int     `json:"fds"`
+	// Trims and Trimmed are the node's memory trims so far and the bytes
+	// they returned (roster_memory_trims_total, _trimmed_bytes_total).
+	Trims   int64 `json:"trims,omitempty"`
+	Trimmed int64 `json:"trimmed_bytes,omitempty"`
 	// Counters are the node's work counters (workCounters), each summed
 	// over its series; read at phase ends only.
 	Counters map[string]float64 `json:"counters,omitempty"`
@@ -89,7 +93,7 @@ func sample(ctx context.Context, nodes []node, gc bool) []usage {
 			if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", n.pid)); err == nil {
 				u.FDs = len(ents)
 			}
-			u.LiveHeap = liveHeap(ctx, n)
+			u.LiveHeap, u.Trims, u.Trimmed = heapFigures(ctx, n)
 			if names := slices.Concat(workCounters[n.Role], workCounters[n.Role+"-latency"]); gc && len(names) > 0 && n.http != "" {
 				u.Counters, _ = loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", names...)
 			}
@@ -120,12 +124,21 @@ func adminGet(ctx context.Context, client *http.Client, url string) (*http.Respo
 	return client.Do(req)
 }
 
-// liveHeap reads the node's live heap from its /metrics (its shared port
-// exports the process's go_* metrics); 0 when it cannot be read.
-func liveHeap(ctx context.Context, n node) int64 {
+// Metrics heapFigures reads.
+const (
+	liveHeapMetric = "go_gc_heap_live_bytes"
+	trimsMetric    = "roster_memory_trims_total"
+	trimmedMetric  = "roster_memory_trimmed_bytes_total"
+)
+
+// heapFigures reads the node's live heap, memory trims and the bytes they
+// returned from its /metrics (its shared port exports the process's go_*
+// metrics); 0 for what cannot be read. The load generator (itself) runs
+// no trimmer.
+func heapFigures(ctx context.Context, n node) (live, trims, trimmed int64) {
 	if n.http == "" {
-		return selfLiveHeap()
+		return selfLiveHeap(), 0, 0
 	}
-	v, _ := loadgen.LiveHeap(ctx, "http://"+n.http+"/metrics")
-	return v
+	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", liveHeapMetric, trimsMetric, trimmedMetric)
+	return int64(m[liveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
 }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// trimsShown bounds the trims listed per node (the latest are kept).
+const trimsShown = 12
+
+// trimEvent is one rise of a node's trim counter between two samples.
+type trimEvent struct {
+	at    float64 // seconds into the run of the sample that saw it
+	phase string  // the phase the sample belongs to
+	n     int64   // trims since the previous sample
+	bytes int64   // bytes they returned
+}
+
+// trimEvents reads node i's trims from the series, in order.
+func (r *report) trimEvents(i int) []trimEvent {
+	var out []trimEvent
+	for k := 1; k < len(r.Series); k++ {
+		a, b := r.Series[k-1], r.Series[k]
+		if i >= len(a.Usage) || i >= len(b.Usage) {
+			continue
+		}
+		if n := b.Usage[i].Trims - a.Usage[i].Trims; n > 0 {
+			out = append(out, trimEvent{at: b.Seconds, phase: b.Phase, n: n, bytes: b.Usage[i].Trimmed - a.Usage[i].Trimmed})
+		}
+	}
+	return out
+}
+
+// trims writes each node's memory trims: how many, what they returned, and
+// when (from the 5 s series), so that a node's RSS at rest can be read
+// against its last trim and what it allocated since.
+func (r *report) trims(p func(string, ...any)) {
+	seen := false
+	for i := range r.Nodes {
+		if len(r.trimEvents(i)) > 0 {
+			seen = true
+		}
+	}
+	if !seen {
+		return
+	}
+	p("\n## Memory trims\n\nFrom each node's `roster_memory_trims_total` and `roster_memory_trimmed_bytes_total`, read every 5 s: " +
+		"when a trim was seen (seconds into the run, and the phase), and the MiB it returned.\n\n")
+	p("| node | trims | MiB returned | when: MiB (latest %d) |\n|---|---:|---:|---|\n", trimsShown)
+	for i, n := range r.Nodes {
+		ev := r.trimEvents(i)
+		if len(ev) == 0 {
+			continue
+		}
+		var total, bytes int64
+		for _, e := range ev {
+			total += e.n
+			bytes += e.bytes
+		}
+		var when []string
+		for _, e := range ev[max(0, len(ev)-trimsShown):] {
+			w := fmt.Sprintf("%.0f s (%s): %.0f", e.at, e.phase, float64(e.bytes)/mib)
+			if e.n > 1 {
+				w += fmt.Sprintf(" in %d", e.n)
+			}
+			when = append(when, w)
+		}
+		p("| %s | %d | %.0f | %s |\n", n.Name, total, float64(bytes)/mib, strings.Join(when, "; "))
+	}
+}

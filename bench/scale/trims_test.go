@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestTrimsSection: each node's trims are read from the rises of its
+// counters between samples; a node that never trimmed has no row, and a
+// run without trims no section.
+func TestTrimsSection(t *testing.T) {
+	nodes := []node{{Name: "data-0", Role: "data"}, {Name: "session-0", Role: "session"}}
+	at := func(secs float64, phase string, dataTrims, dataBytes int64) point {
+		return point{Seconds: secs, Phase: phase, Usage: []usage{{Trims: dataTrims, Trimmed: dataBytes}, {}}}
+	}
+	r := &report{Nodes: nodes, Series: []point{
+		at(5, "pubs", 0, 0), at(10, "pubs", 1, 300*mib), at(15, "end", 1, 300*mib), at(20, "quiet", 3, 500*mib),
+	}}
+	var b strings.Builder
+	r.trims(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) })
+	md := b.String()
+	if want := "| data-0 | 3 | 500 | 10 s (pubs): 300; 20 s (quiet): 200 in 2 |"; !strings.Contains(md, want) {
+		t.Fatalf("no %q in\n%s", want, md)
+	}
+	if strings.Contains(md, "session-0") {
+		t.Fatalf("a node without trims has a row:\n%s", md)
+	}
+	b.Reset()
+	(&report{Nodes: nodes, Series: []point{at(5, "pubs", 0, 0), at(10, "pubs", 0, 0)}}).trims(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) })
+	if b.Len() != 0 {
+		t.Fatalf("a section without trims:\n%s", b.String())
+	}
+}
