@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -298,6 +297,7 @@ func (l *Link) queued(before int) {
 
 func (l *Link) writeLoop() {
 	var batch OutQueue
+	var yield BatchYield
 	for {
 		select {
 		case <-l.wsig:
@@ -305,9 +305,7 @@ func (l *Link) writeLoop() {
 			batch.Release()
 			return
 		}
-		// Let the goroutines that are ready to send queue their frames too:
-		// one writev for many frames costs far less than one each.
-		runtime.Gosched()
+		yield.Yield()
 		l.wmu.Lock()
 		l.wq, batch = batch, l.wq
 		l.wmu.Unlock()
