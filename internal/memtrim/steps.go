@@ -33,9 +33,21 @@ import (
 // nothing left to sweep: after one of the runtime's own, a 1M node's trim
 // started a collection of 4.6 s of CPU (bench/results/storm-2026-12-06-trim.md).
 
+// Why the steps are small and spaced. While a step's limit is lowered,
+// every goroutine that allocates a span returns pages too, not the trim's
+// alone; and returning the scattered free pages of a large heap is slow: at
+// 1M publishers + 1M subscribers a trim returned 497 MB in 327 ms of its
+// own thread's CPU, 40 ms a step of 64 MiB, and bench-storm's steady churn
+// saw every push of the trim's 400 ms wait (p99 177 and 198 ms). A step is
+// now 16 MiB, and the next waits pauseFactor times as long as it took: the
+// trim takes a fifth of the time at most, in stalls of a few milliseconds.
+
 const (
 	// stepBytes is what one step returns at most.
-	stepBytes = 64 << 20
+	stepBytes = 16 << 20
+	// pauseFactor: after a step that took d, the next waits pauseFactor × d
+	// (a millisecond at least).
+	pauseFactor = 4
 	// stepLeave: a step is not taken for less than this.
 	stepLeave = 1 << 20
 	// stepMargin: what the process may allocate during a step (the step's
@@ -69,12 +81,15 @@ type stepRuntime struct {
 	setLimit func(int64) int64
 	// touch allocates a span, which returns what is held above the limit.
 	touch func()
-	// pause lets the scheduler run between steps.
-	pause func()
+	// now reads the clock, to time the steps.
+	now func() time.Time
+	// pause lets the process run between steps, after one that took the
+	// given time.
+	pause func(took time.Duration)
 }
 
-// release returns the heap's free pages in steps of at most stepBytes and
-// returns how many steps it took. The limit in force before is put back
+// release returns the heap's free pages in steps of at most stepBytes,
+// each followed by a pause (pauseAfter), and returns how many steps it took. The limit in force before is put back
 // after each step.
 func (r stepRuntime) release() (steps int) {
 	old := r.setLimit(-1) // a negative limit reads the one in force
@@ -84,13 +99,14 @@ func (r stepRuntime) release() (steps int) {
 		if step < stepLeave || s.held < step {
 			return steps
 		}
+		start := r.now()
 		r.setLimit(int64(s.held - step))
 		r.touch()
 		r.setLimit(old)
 		if r.read().held+step/2 > s.held {
 			return steps + 1 // the step returned little: what is free is not returnable
 		}
-		r.pause()
+		r.pause(r.now().Sub(start))
 	}
 	return steps
 }
@@ -100,7 +116,13 @@ var liveRuntime = stepRuntime{
 	read:     readRuntime,
 	setLimit: debug.SetMemoryLimit,
 	touch:    func() { touched = make([]byte, 1<<20) },
-	pause:    func() { time.Sleep(time.Millisecond) },
+	now:      time.Now,
+	pause:    func(took time.Duration) { time.Sleep(pauseAfter(took)) },
+}
+
+// pauseAfter is the pause after a step that took took.
+func pauseAfter(took time.Duration) time.Duration {
+	return max(time.Millisecond, pauseFactor*took)
 }
 
 // touched keeps the allocation of a step from being optimised away.

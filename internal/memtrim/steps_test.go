@@ -3,6 +3,7 @@ package memtrim
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 // fakeHeap stands for the runtime's page heap: a span allocated while the
@@ -19,6 +20,8 @@ type fakeHeap struct {
 	limit                  int64
 	lowest                 []uint64 // what each step lowered the limit by, below held
 	paused                 int
+	pauses                 []time.Duration // what each step took, as told to pause
+	clock                  time.Time       // advanced 5 ms a read
 	collections            int
 }
 
@@ -45,7 +48,14 @@ func (h *fakeHeap) runtime() stepRuntime {
 			n := min(h.held-uint64(h.limit), h.returnable)
 			h.held, h.free, h.returnable = h.held-n, h.free-n, h.returnable-n
 		},
-		pause: func() { h.paused++ },
+		now: func() time.Time {
+			h.clock = h.clock.Add(5 * time.Millisecond)
+			return h.clock
+		},
+		pause: func(took time.Duration) {
+			h.paused++
+			h.pauses = append(h.pauses, took)
+		},
 	}
 }
 
@@ -89,6 +99,17 @@ func TestReleaseInSteps(t *testing.T) {
 	if h.paused != steps {
 		t.Fatalf("paused %d times, want after every step (%d)", h.paused, steps)
 	}
+	for i, took := range h.pauses {
+		if took != 5*time.Millisecond {
+			t.Fatalf("step %d took %v by the clock, pause was told %v", i, 5*time.Millisecond, took)
+		}
+	}
+	if got := pauseAfter(10 * time.Millisecond); got != 40*time.Millisecond {
+		t.Fatalf("after a step of 10 ms, a pause of %v, want 40 ms", got)
+	}
+	if got := pauseAfter(0); got != time.Millisecond {
+		t.Fatalf("after a step of no time, a pause of %v, want 1 ms", got)
+	}
 
 	// A limit of the process's own is put back too.
 	h = &fakeHeap{held: 2000 * mib, free: 100 * mib, returnable: 100 * mib, limit: 3000 * mib}
@@ -126,7 +147,7 @@ func TestReleaseStartsNoCollection(t *testing.T) {
 // TestReleaseStopsWhenNothingReturns: free pages the runtime does not
 // return (a step returned under half of it) end the trim at once.
 func TestReleaseStopsWhenNothingReturns(t *testing.T) {
-	h := &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: 10 * mib, limit: math.MaxInt64}
+	h := &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: stepBytes / 4, limit: math.MaxInt64}
 	if steps := h.runtime().release(); steps != 1 {
 		t.Fatalf("%d steps, want 1", steps)
 	}
