@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
@@ -72,14 +73,15 @@ func (sc *stdConn) unread() bool         { return wire.UnreadConn(sc.raw) }
 // writeLoop writes whatever was queued each time a flush is due.
 func (sc *stdConn) writeLoop(c *Conn, wg *sync.WaitGroup) {
 	defer wg.Done()
-	var yield wire.BatchYield
 	for {
 		select {
 		case <-sc.wake:
 		case <-sc.done:
 			return
 		}
-		yield.Yield() // one write for many frames, as on a Link
+		// Let the goroutines that are about to write queue their frames
+		// too: one write for many frames, as on a Link.
+		runtime.Gosched()
 		c.flush()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -297,7 +298,6 @@ func (l *Link) queued(before int) {
 
 func (l *Link) writeLoop() {
 	var batch OutQueue
-	var yield BatchYield
 	for {
 		select {
 		case <-l.wsig:
@@ -305,7 +305,9 @@ func (l *Link) writeLoop() {
 			batch.Release()
 			return
 		}
-		yield.Yield()
+		// Let the goroutines that are ready to send queue their frames too:
+		// one writev for many frames costs far less than one each.
+		runtime.Gosched()
 		l.wmu.Lock()
 		l.wq, batch = batch, l.wq
 		l.wmu.Unlock()
