@@ -13,8 +13,8 @@ import (
 // leases. Lowering the soft memory limit by the whole excess had the same
 // effect: the next allocation of a span returns the excess, also in one
 // unpreemptible call. So a trim lowers the limit a step below what the
-// runtime holds and allocates a span itself, which returns that step (a few
-// milliseconds at 64 MiB), puts the limit back, lets the scheduler run, and
+// runtime holds and allocates a span itself, which returns that step (16 MiB,
+// milliseconds), puts the limit back, lets the process run, and
 // goes on while free pages are left. The runtime's background scavenger
 // would return them preemptibly, but it aims 10% above the heap goal and
 // wakes only after a collection; it left a quiet session at 1.8–2.0 times

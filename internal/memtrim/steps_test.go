@@ -80,7 +80,7 @@ func (h *fakeHeap) startsCollection() bool {
 	return trigger <= h.objects
 }
 
-// TestReleaseInSteps: the free pages go back at most 64 MiB a step, the
+// TestReleaseInSteps: the free pages go back at most stepBytes a step, the
 // limit is put back after each, and the scheduler runs between them.
 func TestReleaseInSteps(t *testing.T) {
 	h := &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: 1000 * mib, limit: math.MaxInt64}
