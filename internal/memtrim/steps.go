@@ -39,8 +39,11 @@ import (
 // 1M publishers + 1M subscribers a trim returned 497 MB in 327 ms of its
 // own thread's CPU, 40 ms a step of 64 MiB, and bench-storm's steady churn
 // saw every push of the trim's 400 ms wait (p99 177 and 198 ms). A step is
-// now 16 MiB, and the next waits pauseFactor times as long as it took: the
-// trim takes a fifth of the time at most, in stalls of a few milliseconds.
+// now 16 MiB, and the next waits pauseFactor times as long as it took.
+// That is not enough: BenchmarkTrimStall (1 GiB with every other 8 KiB
+// span free) still finds one allocation of another goroutine waiting
+// 200–350 ms during a trim (300–510 ms with the old steps), about the
+// trim's whole CPU, not one step's; why is not known.
 
 const (
 	// stepBytes is what one step returns at most.
