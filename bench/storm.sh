@@ -19,6 +19,12 @@
 # "steady steady steady" for a median), STORM_MEMORY_LIMIT is the
 # node's --memory-limit (default 1800MiB), STORM_SERVICES scales the run down,
 # STORM_SERVER_FLAGS adds flags to every variant's node (e.g. --memory-trim=off).
+# STORM_INFLIGHT is the registrations in flight per connection (default 4):
+# with loadgen's 16, 32,000 calls of 2,000 SDK clients in one process on 2
+# cores starved its own write and heartbeat loops for seconds, the node
+# closed idle links, the clients registered everything again, and in 6 of
+# 11 runs of 2026-12-06 666-2,397 links were lost and registration fell to
+# 0.7-4k/s (with 4: 4 runs of 4 lost no link).
 set -euo pipefail
 
 BIN=${BIN:-bin}
@@ -27,6 +33,7 @@ SERVICES=${STORM_SERVICES:-10000}
 CONNS=${STORM_CONNS:-2000}
 STORM=${STORM_STORM:-1000}
 CHURN=${STORM_CHURN:-10}
+INFLIGHT=${STORM_INFLIGHT:-4}
 MEMLIMIT=${STORM_MEMORY_LIMIT:-1800MiB}
 VARIANTS=${STORM_VARIANTS:-steady storm storm-no-zstd storm-no-delta}
 DATE=$(date +%F)
@@ -105,7 +112,7 @@ run_variant() {
 	fi
 	echo "== $name: roster integrated ${flags[*]} (pid $server)" >&2
 	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -scenario "$name" \
-		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" \
+		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" -inflight "$INFLIGHT" \
 		-duration 30s -register-timeout 15m -converge-timeout 2m "${lgflags[@]}" \
 		-out "$work/$out.out.json" || echo "roster-loadgen failed (exit $?)" >&2
 	# The peak RSS, not only loadgen's samples: the kernel's high-water mark.
