@@ -13,7 +13,7 @@ import (
 // leases. Lowering the soft memory limit by the whole excess had the same
 // effect: the next allocation of a span returns the excess, also in one
 // unpreemptible call. So a trim lowers the limit a step below what the
-// runtime holds and allocates a span itself, which returns that step (16 MiB,
+// runtime holds and allocates a span itself, which returns that step (2 MiB,
 // milliseconds), puts the limit back, lets the process run, and
 // goes on while free pages are left. The runtime's background scavenger
 // would return them preemptibly, but it aims 10% above the heap goal and
@@ -35,19 +35,23 @@ import (
 
 // Why the steps are small and spaced. While a step's limit is lowered,
 // every goroutine that allocates a span returns pages too, not the trim's
-// alone; and returning the scattered free pages of a large heap is slow: at
-// 1M publishers + 1M subscribers a trim returned 497 MB in 327 ms of its
-// own thread's CPU, 40 ms a step of 64 MiB, and bench-storm's steady churn
-// saw every push of the trim's 400 ms wait (p99 177 and 198 ms). A step is
-// now 16 MiB, and the next waits pauseFactor times as long as it took.
-// That is not enough: BenchmarkTrimStall (1 GiB with every other 8 KiB
-// span free) still finds one allocation of another goroutine waiting
-// 200–350 ms during a trim (300–510 ms with the old steps), about the
-// trim's whole CPU, not one step's; why is not known.
+// alone, and waits until it has; and returning the scattered free pages of
+// a large heap is slow (about 0.7 ms of CPU a MiB). At 1M publishers + 1M
+// subscribers a trim in steps of 64 MiB returned 497 MB in 327 ms of its
+// own thread's CPU, and bench-storm's steady churn saw every push of the
+// trim's 400 ms wait (p99 177 and 198 ms). BenchmarkTrimStall (1 GiB with
+// every other 8 KiB span free, another goroutine allocating a 32 KiB span
+// every millisecond) measured that goroutine's slowest allocation against
+// the step: 42–100 ms at 16 MiB, 7–25 ms at 4 MiB, 11–14 ms at 2 MiB, 2–4
+// ms at 1 MiB, for the same CPU in all. A step is 2 MiB, and the next
+// waits pauseFactor times as long as it took, so that the process runs
+// most of the time. Small steps are easily eaten by what others allocate
+// meanwhile, so a trim ends only after littleSteps steps in a row that
+// returned under half of theirs.
 
 const (
 	// stepBytes is what one step returns at most.
-	stepBytes = 16 << 20
+	stepBytes = 2 << 20
 	// pauseFactor: after a step that took d, the next waits pauseFactor × d
 	// (a millisecond at least).
 	pauseFactor = 4
@@ -56,8 +60,11 @@ const (
 	// stepMargin: what the process may allocate during a step (the step's
 	// own span included) and still not reach the collector's trigger.
 	stepMargin = 4 << 20
-	// maxSteps bounds a trim (4 TiB of steps).
+	// maxSteps bounds a trim (128 GiB of steps).
 	maxSteps = 1 << 16
+	// littleSteps: steps in a row that returned under half of theirs end a
+	// trim (the free pages left are not returnable).
+	littleSteps = 4
 )
 
 // safeStep is the most a step may lower the limit below what is held
@@ -96,6 +103,7 @@ type stepRuntime struct {
 // after each step.
 func (r stepRuntime) release() (steps int) {
 	old := r.setLimit(-1) // a negative limit reads the one in force
+	little := 0
 	for ; steps < maxSteps; steps++ {
 		s := r.read()
 		step := min(safeStep(s), stepBytes)
@@ -107,7 +115,11 @@ func (r stepRuntime) release() (steps int) {
 		r.touch()
 		r.setLimit(old)
 		if r.read().held+step/2 > s.held {
-			return steps + 1 // the step returned little: what is free is not returnable
+			if little++; little == littleSteps {
+				return steps + 1 // what is free is not returnable
+			}
+		} else {
+			little = 0
 		}
 		r.pause(r.now().Sub(start))
 	}
