@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// liveHeapMetric is the live heap a roster process exports on /metrics:
+// LiveHeapMetric is the live heap a roster process exports on /metrics:
 // what its last garbage collection marked live.
-const liveHeapMetric = "go_gc_heap_live_bytes"
+const LiveHeapMetric = "go_gc_heap_live_bytes"
 
 var metricsClient = &http.Client{Timeout: 30 * time.Second}
 
@@ -20,13 +20,13 @@ var metricsClient = &http.Client{Timeout: 30 * time.Second}
 // its /metrics URL; RSS over it is what the collector's headroom and memory
 // not yet returned to the system cost.
 func LiveHeap(ctx context.Context, metricsURL string) (int64, error) {
-	m, err := ReadMetrics(ctx, metricsURL, liveHeapMetric)
+	m, err := ReadMetrics(ctx, metricsURL, LiveHeapMetric)
 	if err != nil {
 		return 0, err
 	}
-	v, ok := m[liveHeapMetric]
+	v, ok := m[LiveHeapMetric]
 	if !ok {
-		return 0, fmt.Errorf("cannot find %s in %s: %w", liveHeapMetric, metricsURL, errNotFound)
+		return 0, fmt.Errorf("cannot find %s in %s: %w", LiveHeapMetric, metricsURL, errNotFound)
 	}
 	return int64(v), nil
 }

@@ -25,15 +25,17 @@ type slowest []SlowChange
 // add records a push of the change sent at sent (unix ns) seen after d.
 func (s *slowest) add(sent int64, d time.Duration) {
 	ms := float64(d) / float64(time.Millisecond)
+	// Most pushes are not among the slowest (and a change kept is at
+	// least as slow as the last kept): nothing to look up.
+	if len(*s) == slowKeep && ms <= (*s)[slowKeep-1].Ms {
+		return
+	}
 	at := time.Unix(0, sent)
 	if i := slices.IndexFunc(*s, func(c SlowChange) bool { return c.Sent.Equal(at) }); i >= 0 {
 		if ms <= (*s)[i].Ms {
 			return
 		}
 		*s = slices.Delete(*s, i, i+1)
-	}
-	if len(*s) == slowKeep && ms <= (*s)[slowKeep-1].Ms {
-		return
 	}
 	i, _ := slices.BinarySearchFunc(*s, ms, func(c SlowChange, ms float64) int {
 		switch {

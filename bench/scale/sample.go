@@ -124,11 +124,10 @@ func adminGet(ctx context.Context, client *http.Client, url string) (*http.Respo
 	return client.Do(req)
 }
 
-// Metrics heapFigures reads.
+// The trimmer's metrics heapFigures reads.
 const (
-	liveHeapMetric = "go_gc_heap_live_bytes"
-	trimsMetric    = "roster_memory_trims_total"
-	trimmedMetric  = "roster_memory_trimmed_bytes_total"
+	trimsMetric   = "roster_memory_trims_total"
+	trimmedMetric = "roster_memory_trimmed_bytes_total"
 )
 
 // heapFigures reads the node's live heap, memory trims and the bytes they
@@ -139,6 +138,6 @@ func heapFigures(ctx context.Context, n node) (live, trims, trimmed int64) {
 	if n.http == "" {
 		return selfLiveHeap(), 0, 0
 	}
-	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", liveHeapMetric, trimsMetric, trimmedMetric)
-	return int64(m[liveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
+	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", loadgen.LiveHeapMetric, trimsMetric, trimmedMetric)
+	return int64(m[loadgen.LiveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
 }

@@ -29,20 +29,23 @@ func sockQueue(c net.Conn, req uintptr, otherwise bool) bool {
 		return otherwise
 	}
 	n, ok := int32(0), false
-	_ = rc.Control(func(fd uintptr) {
-		_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(unsafe.Pointer(&n)))
-		ok = errno == 0
-	})
+	_ = rc.Control(func(fd uintptr) { n, ok = fdQueue(int(fd), req) })
 	if !ok {
 		return otherwise
 	}
 	return n > 0
 }
 
+// fdQueue reads the byte count of one of a socket's queues (req: TIOCINQ
+// or TIOCOUTQ); ok is false if the OS did not say.
+func fdQueue(fd int, req uintptr) (n int32, ok bool) {
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&n)))
+	return n, errno == 0
+}
+
 // UnreadFd is UnreadConn for a socket's file descriptor (SIOCINQ, which
 // Linux numbers as TIOCINQ).
 func UnreadFd(fd int) bool {
-	var n int32
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), uintptr(syscall.TIOCINQ), uintptr(unsafe.Pointer(&n)))
-	return errno == 0 && n > 0
+	n, ok := fdQueue(fd, syscall.TIOCINQ)
+	return ok && n > 0
 }

@@ -11,10 +11,10 @@
 // allocated, under 40% of a core used) after a collection of the runtime's
 // own, when the runtime holds well above the live heap, it returns the free
 // pages to the OS in steps of 2 MiB, each a few milliseconds that cannot
-// be preempted, spaced four times as long (steps.go says why not all at once). It never runs a
-// collection (decide.go says why). The cost of a trim, the CPU of the
-// thread that ran its steps, bounds how often it may run again (at most 1%
-// of a core).
+// be preempted, spaced four times as long (steps.go says why not all at
+// once). It never runs a collection (decide.go says why). The cost of a
+// trim, the CPU of the thread that ran its steps, bounds how often it may
+// run again (at most 1% of a core).
 package memtrim
 
 import (

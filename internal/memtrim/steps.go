@@ -99,8 +99,8 @@ type stepRuntime struct {
 }
 
 // release returns the heap's free pages in steps of at most stepBytes,
-// each followed by a pause (pauseAfter), and returns how many steps it took. The limit in force before is put back
-// after each step.
+// each followed by a pause (pauseAfter), and returns how many steps it
+// took. The limit in force before is put back after each step.
 func (r stepRuntime) release() (steps int) {
 	old := r.setLimit(-1) // a negative limit reads the one in force
 	little := 0
