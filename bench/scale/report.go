@@ -235,6 +235,7 @@ func (r *report) markdown(plotErr error) string {
 				p(" %s %s;", role, ratio(r.roleSum(q, role, rssOf), r.roleSum(q, role, live)))
 			}
 			p(" loadgen %s (it runs no memory trimmer).", ratio(r.roleSum(q, "loadgen", rssOf), r.roleSum(q, "loadgen", live)))
+			r.quietAllocation(p, end, q)
 		}
 		p(" CPU seconds over the run: data %.0f, session %.0f, meta %.0f, loadgen %.0f.\n",
 			r.roleSum(end, "data", cpuOf), r.roleSum(end, "session", cpuOf), r.roleSum(end, "meta", cpuOf), r.roleSum(end, "loadgen", cpuOf))

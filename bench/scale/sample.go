@@ -24,6 +24,10 @@ type usage struct {
 	// they returned (roster_memory_trims_total, _trimmed_bytes_total).
 	Trims   int64 `json:"trims,omitempty"`
 	Trimmed int64 `json:"trimmed_bytes,omitempty"`
+	// Allocated is what the node has allocated since it started
+	// (go_memstats_alloc_bytes_total): between two samples, the garbage
+	// that refills its memory until the next collection.
+	Allocated int64 `json:"allocated_bytes,omitempty"`
 	// Counters are the node's work counters (workCounters), each summed
 	// over its series; read at phase ends only.
 	Counters map[string]float64 `json:"counters,omitempty"`
@@ -93,7 +97,7 @@ func sample(ctx context.Context, nodes []node, gc bool) []usage {
 			if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", n.pid)); err == nil {
 				u.FDs = len(ents)
 			}
-			u.LiveHeap, u.Trims, u.Trimmed = heapFigures(ctx, n)
+			heapFigures(ctx, n, &u)
 			if names := slices.Concat(workCounters[n.Role], workCounters[n.Role+"-latency"]); gc && len(names) > 0 && n.http != "" {
 				u.Counters, _ = loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", names...)
 			}
@@ -124,20 +128,23 @@ func adminGet(ctx context.Context, client *http.Client, url string) (*http.Respo
 	return client.Do(req)
 }
 
-// The trimmer's metrics heapFigures reads.
+// The metrics heapFigures reads beside the live heap.
 const (
-	trimsMetric   = "roster_memory_trims_total"
-	trimmedMetric = "roster_memory_trimmed_bytes_total"
+	trimsMetric     = "roster_memory_trims_total"
+	trimmedMetric   = "roster_memory_trimmed_bytes_total"
+	allocatedMetric = "go_memstats_alloc_bytes_total"
 )
 
-// heapFigures reads the node's live heap, memory trims and the bytes they
-// returned from its /metrics (its shared port exports the process's go_*
-// metrics); 0 for what cannot be read. The load generator (itself) runs
-// no trimmer.
-func heapFigures(ctx context.Context, n node) (live, trims, trimmed int64) {
+// heapFigures reads into u the node's live heap, memory trims and the bytes
+// they returned, and the bytes it allocated, from its /metrics (its shared
+// port exports the process's go_* metrics); 0 for what cannot be read. The
+// load generator (itself) runs no trimmer.
+func heapFigures(ctx context.Context, n node, u *usage) {
 	if n.http == "" {
-		return selfLiveHeap(), 0, 0
+		u.LiveHeap = selfLiveHeap()
+		return
 	}
-	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", loadgen.LiveHeapMetric, trimsMetric, trimmedMetric)
-	return int64(m[loadgen.LiveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
+	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", loadgen.LiveHeapMetric, trimsMetric, trimmedMetric, allocatedMetric)
+	u.LiveHeap, u.Trims, u.Trimmed = int64(m[loadgen.LiveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
+	u.Allocated = int64(m[allocatedMetric])
 }

@@ -68,3 +68,28 @@ func (r *report) trims(p func(string, ...any)) {
 		p("| %s | %d | %.0f | %s |\n", n.Name, total, float64(bytes)/mib, strings.Join(when, "; "))
 	}
 }
+
+// quietAllocation writes what each node allocated per second between the
+// end and the quiet sample: with the load idle, that garbage is what fills
+// a node's memory again after a trim, until its next collection (the
+// runtime forces one at least every two minutes).
+func (r *report) quietAllocation(p func(string, ...any), end, quiet point) {
+	secs := quiet.Seconds - end.Seconds
+	if secs <= 0 {
+		return
+	}
+	var rates []string
+	for i, n := range r.Nodes {
+		if n.Role == "loadgen" || i >= len(end.Usage) || i >= len(quiet.Usage) {
+			continue
+		}
+		a, b := end.Usage[i].Allocated, quiet.Usage[i].Allocated
+		if a == 0 || b < a { // not read (a build or a report from before)
+			continue
+		}
+		rates = append(rates, fmt.Sprintf("%s %.2f", n.Name, float64(b-a)/mib/secs))
+	}
+	if len(rates) > 0 {
+		p(" Allocated while quiet, MiB/s: %s.", strings.Join(rates, ", "))
+	}
+}

@@ -32,3 +32,17 @@ func TestTrimsSection(t *testing.T) {
 		t.Fatalf("a section without trims:\n%s", b.String())
 	}
 }
+
+// TestQuietAllocation: the rate is each node's allocation between the end
+// and the quiet sample over the seconds between them; the load generator
+// and nodes whose counter was not read are left out.
+func TestQuietAllocation(t *testing.T) {
+	r := &report{Nodes: []node{{Name: "data-0", Role: "data"}, {Name: "session-0", Role: "session"}, {Name: "loadgen", Role: "loadgen"}}}
+	end := point{Seconds: 100, Usage: []usage{{Allocated: 10 * mib}, {}, {Allocated: 1}}}
+	quiet := point{Seconds: 300, Usage: []usage{{Allocated: 410 * mib}, {Allocated: 50 * mib}, {Allocated: 9 * mib}}}
+	var b strings.Builder
+	r.quietAllocation(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, end, quiet)
+	if got, want := b.String(), " Allocated while quiet, MiB/s: data-0 2.00."; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
