@@ -130,7 +130,7 @@ func (r stepRuntime) release() (steps int) {
 var liveRuntime = stepRuntime{
 	read:     readRuntime,
 	setLimit: debug.SetMemoryLimit,
-	touch:    func() { touched = make([]byte, 1<<20) },
+	touch:    func() { touched = make([]byte, touchBytes) },
 	now:      time.Now,
 	pause:    func(took time.Duration) { time.Sleep(pauseAfter(took)) },
 }
@@ -139,6 +139,13 @@ var liveRuntime = stepRuntime{
 func pauseAfter(took time.Duration) time.Duration {
 	return max(time.Millisecond, pauseFactor*took)
 }
+
+// touchBytes is what a step allocates: just over the largest size class
+// (32 KiB), so that the allocation takes a span of its own from the heap,
+// which is what returns the pages above the limit. It was 1 MiB: a trim of
+// 250 MiB in 2 MiB steps left 125 MiB of garbage, some of it on pages the
+// step had just returned (an idle 3M session: a third of what it allocated).
+const touchBytes = 40 << 10
 
 // touched keeps the allocation of a step from being optimised away.
 var touched []byte
