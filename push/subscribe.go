@@ -1,6 +1,7 @@
 package push
 
 import (
+	"slices"
 	"strings"
 	"unique"
 
@@ -132,15 +133,17 @@ func (e *Engine) Forget(id string) {
 // Subscribed reports whether id has subscribers here.
 func (e *Engine) Subscribed(id string) bool { return e.group(id) != nil }
 
-// SubscribedIDs returns every dataInfoId with subscribers here.
-func (e *Engine) SubscribedIDs() []string {
+// AppendSubscribedIDs appends every dataInfoId with subscribers here to
+// dst and returns it; a caller that asks periodically passes the last
+// answer's slice back ([:0]), so that asking allocates nothing.
+func (e *Engine) AppendSubscribedIDs(dst []string) []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	out := make([]string, 0, e.groups.len())
+	dst = slices.Grow(dst, e.groups.len())
 	for g := range e.groups.all() {
-		out = append(out, g.id)
+		dst = append(dst, g.id)
 	}
-	return out
+	return dst
 }
 
 // RangeSubscribed calls fn with every dataInfoId subscribed here, under

@@ -17,6 +17,12 @@ func (a *appState) run(ctx context.Context) {
 	every := a.s.scanInterval()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// Kept across scans, as links.scan keeps its slices: an idle session
+	// asks for every watched interface each scan.
+	var (
+		ifaces, revs []string
+		reply        proto.AppQueryReply
+	)
 	for {
 		all := false
 		select {
@@ -31,7 +37,7 @@ func (a *appState) run(ctx context.Context) {
 			}
 		}
 		a.mu.Lock()
-		var ifaces, revs []string
+		ifaces, revs = ifaces[:0], revs[:0]
 		for iface := range a.watched {
 			if all || a.pending[iface] {
 				ifaces = append(ifaces, iface)
@@ -44,31 +50,40 @@ func (a *appState) run(ctx context.Context) {
 			revs = append(revs, rev)
 		}
 		a.mu.Unlock()
-		for (len(ifaces) > 0 || len(revs) > 0) && ctx.Err() == nil {
-			q := proto.AppQuery{Revisions: revs[:min(len(revs), appQueryChunk)]}
-			q.Interfaces = ifaces[:min(len(ifaces), appQueryChunk-len(q.Revisions))]
-			revs, ifaces = revs[len(q.Revisions):], ifaces[len(q.Interfaces):]
-			var reply proto.AppQueryReply
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := a.meta.call(rctx, &q, &reply)
-			cancel()
-			if err != nil {
-				// What was pending is asked again at the next scan.
-				a.s.logThrottled("cannot query app metadata", "err", err)
-				break
-			}
-			a.learn(reply.Revisions, reply.Index)
+		a.query(ctx, ifaces, revs, &reply)
+		clear(ifaces) // not kept alive till the next scan
+		clear(revs)
+	}
+}
+
+// query asks meta for revs and ifaces, appQueryChunk names at a time, and
+// learns the answers; reply is reused from one call to the next.
+func (a *appState) query(ctx context.Context, ifaces, revs []string, reply *proto.AppQueryReply) {
+	for (len(ifaces) > 0 || len(revs) > 0) && ctx.Err() == nil {
+		q := proto.AppQuery{Revisions: revs[:min(len(revs), appQueryChunk)]}
+		q.Interfaces = ifaces[:min(len(ifaces), appQueryChunk-len(q.Revisions))]
+		revs, ifaces = revs[len(q.Revisions):], ifaces[len(q.Interfaces):]
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := a.meta.call(rctx, &q, reply)
+		cancel()
+		if err != nil {
+			// What was pending is asked again at the next scan.
+			a.s.logThrottled("cannot query app metadata", "err", err)
+			return
 		}
+		a.learn(reply.Revisions, reply.Index)
 	}
 }
 
 // appQueryChunk bounds the names of one AppQuery (meta refuses more than 4096).
 const appQueryChunk = 1024
 
-// interestIDs returns every dataInfoId data nodes must notify this session
-// of: the subscribed ones (but the watched config's, which meta's copy
-// answers) and the followed application datums.
-func (s *Server) interestIDs() []string {
-	ids := slices.DeleteFunc(s.push.SubscribedIDs(), proto.IsConfigID)
-	return append(ids, s.apps.followedIDs()...)
+// appendInterestIDs appends to dst every dataInfoId data nodes must notify
+// this session of: the subscribed ones (but the watched config's, which
+// meta's copy answers) and the followed application datums.
+func (s *Server) appendInterestIDs(dst []string) []string {
+	n := len(dst)
+	dst = s.push.AppendSubscribedIDs(dst)
+	dst = append(dst[:n], slices.DeleteFunc(dst[n:], proto.IsConfigID)...)
+	return s.apps.appendFollowedIDs(dst)
 }

@@ -175,6 +175,7 @@ func (s *Server) maintain(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var compacted time.Time
+	var followed []string // reused: asked every second
 	for {
 		select {
 		case <-ctx.Done():
@@ -186,7 +187,9 @@ func (s *Server) maintain(ctx context.Context) {
 			}
 			s.fwd.forgetAcked(now)
 			s.releaseLeft(now, s.leaveGrace())
-			s.push.Repair(s.apps.followedIDs())
+			followed = s.apps.appendFollowedIDs(followed[:0])
+			s.push.Repair(followed)
+			clear(followed)
 		}
 	}
 }
