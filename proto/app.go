@@ -175,9 +175,22 @@ func (m *AppQueryReply) AppendBody(dst []byte) []byte {
 
 func (m *AppQueryReply) Unmarshal(body []byte) error {
 	r := newReader(body)
+	return m.decode(&r)
+}
+
+// UnmarshalOwned is Unmarshal of a reply's body handed over for good, as
+// Datum.UnmarshalOwned: the decoded strings point into body. A session asks
+// for every interface it watches each scan, and the copy Unmarshal makes was
+// most of what an idle session allocated there; what it keeps, it clones.
+func (m *AppQueryReply) UnmarshalOwned(body []byte) error {
+	r := ownedReader(body)
+	return m.decode(&r)
+}
+
+func (m *AppQueryReply) decode(r *reader) error {
 	m.Revisions = grow(m.Revisions, r.count("revisions", 3))
 	for i := range m.Revisions {
-		m.Revisions[i].read(&r)
+		m.Revisions[i].read(r)
 	}
 	m.Index = grow(m.Index, r.count("index entries", 2))
 	for i := range m.Index {

@@ -166,15 +166,14 @@ func (a *appState) Follows(id string) bool {
 	return len(a.follow[id]) > 0
 }
 
-// followedIDs returns the application datums followed.
-func (a *appState) followedIDs() []string {
+// appendFollowedIDs appends the application datums followed to dst.
+func (a *appState) appendFollowedIDs(dst []string) []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]string, 0, len(a.follow))
 	for id := range a.follow {
-		out = append(out, id)
+		dst = append(dst, id)
 	}
-	return out
+	return dst
 }
 
 // learn applies what meta (or a registration here) said: revision records
@@ -209,23 +208,29 @@ func (a *appState) learn(revs []proto.AppRevision, index []proto.AppIndexEntry) 
 		if _, ok := a.watched[e.Interface]; !ok {
 			continue
 		}
-		apps := a.ifaces[e.Interface]
+		apps, iface := a.ifaces[e.Interface], ""
 		for _, app := range e.Apps {
 			i, found := slices.BinarySearch(apps, app)
 			if found {
 				continue
 			}
+			// What is kept is cloned: the names point into the reply's
+			// body, which they would keep alive whole.
+			if iface == "" {
+				iface = strings.Clone(e.Interface)
+			}
+			app = strings.Clone(app)
 			apps = slices.Insert(slices.Clip(apps), i, app)
 			id := proto.AppDataInfoID(app)
 			if a.follow[id] == nil {
 				a.follow[id] = make(map[string]bool)
 				newApps = append(newApps, id)
 			}
-			a.follow[id][e.Interface] = true
-			touched[e.Interface] = true
+			a.follow[id][iface] = true
+			touched[iface] = true
 		}
-		if len(apps) > 0 {
-			a.ifaces[e.Interface] = apps
+		if iface != "" { // an assignment replaces the key too
+			a.ifaces[iface] = apps
 		}
 	}
 	if newRevs { // instances waiting for a record may now be listed
