@@ -11,7 +11,7 @@ const trimsShown = 12
 // trimEvent is one rise of a node's trim counter between two samples.
 type trimEvent struct {
 	at    float64 // seconds into the run of the sample that saw it
-	phase string  // the phase the sample belongs to
+	phase string  // the phase in progress at the sample (phaseAt)
 	n     int64   // trims since the previous sample
 	bytes int64   // bytes they returned
 }
@@ -25,10 +25,24 @@ func (r *report) trimEvents(i int) []trimEvent {
 			continue
 		}
 		if n := b.Usage[i].Trims - a.Usage[i].Trims; n > 0 {
-			out = append(out, trimEvent{at: b.Seconds, phase: b.Phase, n: n, bytes: b.Usage[i].Trimmed - a.Usage[i].Trimmed})
+			out = append(out, trimEvent{at: b.Seconds, phase: r.phaseAt(b.Seconds), n: n, bytes: b.Usage[i].Trimmed - a.Usage[i].Trimmed})
 		}
 	}
 	return out
+}
+
+// phaseAt names the phase in progress secs into the run: the first whose
+// end is not before it (the series' own points carry no phase).
+func (r *report) phaseAt(secs float64) string {
+	for _, ph := range r.Phases {
+		if ph.Seconds >= secs {
+			return ph.Phase
+		}
+	}
+	if len(r.Phases) == 0 {
+		return "?"
+	}
+	return "after " + r.Phases[len(r.Phases)-1].Phase
 }
 
 // trims writes each node's memory trims: how many, what they returned, and
