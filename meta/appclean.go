@@ -195,6 +195,7 @@ func (s *Server) removeAppRevisions(ctx context.Context, fence uint64, revs []st
 		if len(next) == len(cur) {
 			continue
 		}
+		a.changes++ // the index version moves, whatever the write's outcome
 		if len(next) == 0 {
 			err = s.cfg.Store.DeleteConfig(ctx, ifaceKey(iface), fence)
 		} else {

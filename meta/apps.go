@@ -58,11 +58,15 @@ type appIndex struct {
 	// Sizes of the caches, readable without mu (which store calls hold).
 	nRevs, nIfaces, nNoApps atomic.Int64
 
-	mu     sync.Mutex
-	epoch  uint64
-	revs   map[string]*proto.AppRevision // copies: they outlive their frames
-	ifaces map[string][]string           // interface → sorted app names, never empty
-	noApps map[uint64]struct{}           // hashes (appsSeed) of interfaces with no application
+	mu    sync.Mutex
+	epoch uint64
+	// changes counts the interface entries this leadership set out to
+	// write (counted before the write, which may fail after storing):
+	// with epoch, the index version AppQuery.Known is compared with.
+	changes uint64
+	revs    map[string]*proto.AppRevision // copies: they outlive their frames
+	ifaces  map[string][]string           // interface → sorted app names, never empty
+	noApps  map[uint64]struct{}           // hashes (appsSeed) of interfaces with no application
 }
 
 // appsSeed hashes interface names for appIndex.noApps.
@@ -143,6 +147,7 @@ func (s *Server) putAppRevision(ctx context.Context, m *proto.AppRevision) proto
 			continue
 		}
 		apps = slices.Insert(slices.Clip(apps), i, m.App)
+		a.changes++
 		v, err := json.Marshal(appEntry{Interface: svc.Interface, Apps: apps})
 		if err == nil {
 			err = s.cfg.Store.PutConfig(ctx, ifaceKey(svc.Interface), v, fence)
@@ -168,7 +173,8 @@ func (s *Server) queryApps(ctx context.Context, q *proto.AppQuery) proto.Message
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.resetLocked(fence)
-	out := &proto.AppQueryReply{Index: make([]proto.AppIndexEntry, 0, len(q.Interfaces))}
+	out := &proto.AppQueryReply{Version: proto.AppIndexVersion{Epoch: fence, Changes: a.changes}}
+	out.Unchanged = q.Known.Epoch != 0 && q.Known == out.Version
 	for _, rev := range q.Revisions {
 		r, err := a.revisionLocked(ctx, s, rev, nil)
 		if err != nil {
@@ -178,6 +184,10 @@ func (s *Server) queryApps(ctx context.Context, q *proto.AppQuery) proto.Message
 			out.Revisions = append(out.Revisions, *r)
 		}
 	}
+	if out.Unchanged {
+		return out // the asker holds every interface's answer already
+	}
+	out.Index = make([]proto.AppIndexEntry, 0, len(q.Interfaces))
 	for _, iface := range q.Interfaces {
 		apps, err := a.appsLocked(ctx, s, iface)
 		if err != nil {
@@ -194,6 +204,7 @@ func (a *appIndex) resetLocked(epoch uint64) {
 		a.revs = make(map[string]*proto.AppRevision)
 	}
 	if a.ifaces == nil || a.epoch != epoch {
+		a.changes = 0
 		a.ifaces = make(map[string][]string)
 		a.noApps = make(map[uint64]struct{})
 		a.nIfaces.Store(0)

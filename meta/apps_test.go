@@ -98,6 +98,59 @@ func TestAppRevisionsAndIndex(t *testing.T) {
 	check(m2.RPCAddr())
 }
 
+// TestAppQueryUnchanged: a query that names the index version of its
+// asker's last answer is answered Unchanged, without its interfaces, until
+// an interface entry changes or another leadership begins; its revisions
+// are answered all the same.
+func TestAppQueryUnchanged(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	m1 := startMeta(t, st)
+	waitLeader(t, m1)
+	m2 := startMeta(t, st)
+	put := func(r *proto.AppRevision) {
+		t.Helper()
+		if err := metaCall(t, m1.RPCAddr(), r, new(proto.Result)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	query := func(addr string, known proto.AppIndexVersion, revs ...string) proto.AppQueryReply {
+		t.Helper()
+		var reply proto.AppQueryReply
+		if err := metaCall(t, addr, &proto.AppQuery{Revisions: revs, Interfaces: []string{"I1", "I2"}, Known: known}, &reply); err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
+	a, b := appRev("a", "I1"), appRev("b", "I2")
+	put(a)
+	first := query(m1.RPCAddr(), proto.AppIndexVersion{})
+	if first.Unchanged || len(first.Index) != 2 || first.Version.Epoch == 0 {
+		t.Fatalf("a query without a known version: %+v", first)
+	}
+	same := query(m1.RPCAddr(), first.Version, a.Revision)
+	if !same.Unchanged || len(same.Index) != 0 || same.Version != first.Version {
+		t.Fatalf("a query at the index's version: %+v, want unchanged at %+v", same, first.Version)
+	}
+	if len(same.Revisions) != 1 || same.Revisions[0].Revision != a.Revision {
+		t.Fatalf("the revisions of an unchanged answer: %+v", same.Revisions)
+	}
+	put(b)
+	moved := query(m1.RPCAddr(), first.Version)
+	if moved.Unchanged || moved.Version == first.Version || len(moved.Index) != 2 || !slices.Equal(moved.Index[1].Apps, []string{"b"}) {
+		t.Fatalf("after b registered: %+v", moved)
+	}
+	put(b) // idempotent: no entry changes
+	if again := query(m1.RPCAddr(), moved.Version); !again.Unchanged {
+		t.Fatalf("a revision registered again moved the version: %+v", again)
+	}
+	// Another leader's index starts another epoch.
+	stopMeta(t, m1)
+	waitLeader(t, m2)
+	if next := query(m2.RPCAddr(), moved.Version); next.Unchanged || len(next.Index) != 2 {
+		t.Fatalf("the next leader answered %+v to its predecessor's version", next)
+	}
+}
+
 // TestAppCacheBounded: the interface caches (filled by whatever names
 // sessions ask about) never pass maxAppCache named entries and
 // maxNoAppsCache hashes.

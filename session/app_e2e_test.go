@@ -141,3 +141,28 @@ func TestAppLevelAfterSessionRestart(t *testing.T) {
 	r1 := subscribe(t, subC, "R1", client.ScopeDataCenter)
 	waitList(t, r1, "10.0.1.1:1", "10.0.1.2:1")
 }
+
+// TestAppScanUnchanged: once a session's scans have read every watched
+// interface at one index version, meta answers its scans Unchanged; an
+// application that then registers through another session moves the
+// version, and the next scan learns it.
+func TestAppScanUnchanged(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Sessions: 2, Session: func(cfg *session.Config) {
+		cfg.ScanInterval = 100 * time.Millisecond
+	}})
+	s0, s1 := c.SessionAddrs()[:1], c.SessionAddrs()[1:]
+	appC := newClient(t, s0, "")
+	subC := newClient(t, s1, "")
+	sub := subscribe(t, subC, "U1", client.ScopeDataCenter)
+	waitList(t, sub)
+
+	before := counter(t, "roster_session_app_scans_unchanged_total")
+	testcluster.Eventually(t, 10*time.Second, func() bool {
+		return counter(t, "roster_session_app_scans_unchanged_total") >= before+3
+	}, "scans answered unchanged")
+	if _, err := appC.PublishApp(ctx(t), client.App{Name: "late", Address: "10.0.0.9:12200",
+		Services: []client.AppService{{Interface: "U1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitList(t, sub, "10.0.0.9:12200")
+}

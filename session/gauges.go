@@ -55,6 +55,7 @@ func init() {
 		"roster_session_pushes_held_in_flight_total":         "Times a newer version was held back from a subscriber whose previous push is unacknowledged (one per subscriber per pass over its group).",
 		"roster_session_sync_answers_total":                  "Digest and diff answers to data nodes.",
 		"roster_session_version_scans_total":                 "Version scans against data leaders.",
+		"roster_session_app_scans_unchanged_total":           "Application index scans meta answered unchanged (no interface looked up).",
 		"roster_session_writes_queued_total":                 "Publisher writes queued for a slot leader.",
 		"roster_session_writes_forwarded_total":              "Publisher writes a slot leader acknowledged.",
 		"roster_session_writes_replayed_total":               "Acknowledged writes resent to a slot's new leader.",

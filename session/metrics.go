@@ -18,7 +18,9 @@ var (
 	writesDropped   = metrics.NewCounter(`roster_session_writes_dropped_total`)
 	notifies        = metrics.NewCounter(`roster_session_change_notifies_total`)
 	scans           = metrics.NewCounter(`roster_session_version_scans_total`)
-	syncAnswers     = metrics.NewCounter(`roster_session_sync_answers_total`)
+	// appScansUnchanged: application scans meta answered Unchanged.
+	appScansUnchanged = metrics.NewCounter(`roster_session_app_scans_unchanged_total`)
+	syncAnswers       = metrics.NewCounter(`roster_session_sync_answers_total`)
 )
 
 // Refusals by admission control (limits.go), by limit.
