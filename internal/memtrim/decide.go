@@ -159,14 +159,24 @@ func (d *decider) target(live uint64) uint64 {
 	return live + max(uint64(float64(live)*slackShare), d.overhead) + floor
 }
 
-// trimmed records a trim that ended at now, cost what it cost, and left
-// the process at after. The next trim waits for the next collection.
-func (d *decider) trimmed(now time.Time, cost time.Duration, after sample) {
+// trimmed records a trim that ended at now, cost what it cost, and took
+// the process from before to after. The next trim waits for the next
+// collection.
+//
+// What a trim that returned something left above the live heap is what it
+// could not return: the overhead. One that returned under the floor says
+// nothing of it: the runtime returned no pages then, for whatever reason,
+// and taking all the excess for overhead kept the node from ever trimming
+// again (at 10M publishers + 10M subscribers each session's one trim, 10 s
+// after a collection, returned nothing, and their RSS stayed at 1.8× the
+// live heap until the runtime's background scavenger returned 1 GB two
+// minutes later: bench/results/scale-2026-12-06-10M-10M-idlealloc.md).
+func (d *decider) trimmed(now time.Time, cost time.Duration, before, after sample) {
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
 	d.quiet, d.collected = 0, false
 	d.prev, d.prevAt = after, now
 	d.overhead = 0
-	if after.held > after.live {
+	if before.held >= after.held+floor && after.held > after.live {
 		d.overhead = after.held - after.live
 	}
 }

@@ -42,7 +42,7 @@ func TestDecider(t *testing.T) {
 			}
 			if d.tick(now, sample{allocs: allocs, live: s.live * mib, objects: s.live * mib, held: s.held * mib, free: free, gcs: gcs}) {
 				got = append(got, i)
-				d.trimmed(now, s.cost, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib, gcs: gcs})
+				d.trimmed(now, s.cost, sample{held: s.held * mib}, sample{allocs: allocs, live: s.live * mib, held: s.heldAfter * mib, gcs: gcs})
 			}
 		}
 		if !slices.Equal(got, want) {
@@ -82,6 +82,11 @@ func TestDecider(t *testing.T) {
 	stuck = append(stuck, slices.Repeat([]step{{live: 1000, held: 1416, heldAfter: 1400}}, 10)...)
 	stuck = append(stuck, step{live: 1000, held: 1417, heldAfter: 1400})
 	f("overhead", stuck, []int{2, 11})
+	// A trim that returned nothing learns no overhead: the next tries
+	// again after the gap (once a collection has ended since).
+	nothing := quiet
+	nothing.heldAfter = nothing.held
+	f("returned nothing", slices.Repeat([]step{nothing}, 9), []int{2, 8})
 
 	// Held well above the live heap but with 15 MiB free (a node at its
 	// limit, in objects not collected yet): nothing to return.
@@ -128,7 +133,7 @@ func TestDeciderCPU(t *testing.T) {
 			s := sample{allocs: uint64(i) * allocMiB * mib, live: 1000 * mib, objects: 1000 * mib, held: 2200 * mib, free: 1200 * mib, cpu: cpu, gcs: gcs}
 			if d.tick(now, s) {
 				got = append(got, i)
-				d.trimmed(now, 0, s)
+				d.trimmed(now, 0, s, s)
 			}
 		}
 		if !slices.Equal(got, want) {

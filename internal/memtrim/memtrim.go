@@ -147,7 +147,7 @@ func (t *Trimmer) trim() {
 	if cpu0 == 0 || cost <= 0 {
 		cost = took // the OS did not say
 	}
-	t.d.trimmed(end, cost, after)
+	t.d.trimmed(end, cost, before, after)
 	var released uint64
 	if before.held > after.held {
 		released = before.held - after.held
