@@ -168,9 +168,10 @@ func (d *decider) target(live uint64) uint64 {
 // nothing of it: the runtime returned no pages then, for whatever reason,
 // and taking all the excess for overhead kept the node from ever trimming
 // again (at 10M publishers + 10M subscribers each session's one trim, 10 s
-// after a collection, returned nothing, and their RSS stayed at 1.8× the
-// live heap until the runtime's background scavenger returned 1 GB two
-// minutes later: bench/results/scale-2026-12-06-10M-10M-idlealloc.md).
+// after a collection, returned nothing; their RSS stayed at 1.8× the live
+// heap, below the bar that overhead set after the next collection, until
+// the runtime's background scavenger returned 1 GB three minutes later:
+// bench/results/scale-2026-12-06-10M-10M-idlealloc.md).
 func (d *decider) trimmed(now time.Time, cost time.Duration, before, after sample) {
 	d.notBefore = now.Add(max(d.minGap, costFactor*cost))
 	d.quiet, d.collected = 0, false
