@@ -14,6 +14,12 @@ var (
 	trims        = vm.NewCounter(`roster_memory_trims_total`)
 	trimmedBytes = vm.NewCounter(`roster_memory_trimmed_bytes_total`)
 	trimSeconds  = vm.NewFloatCounter(`roster_memory_trim_seconds_total`)
+	// How trims ended (release): why one returned nothing shows here. At
+	// 10M a session's trims returned nothing now and then, with memory
+	// free, for a reason not known (bench/results/scale-2026-12-06-idle-alloc.md).
+	endsNoStep = vm.NewCounter(`roster_memory_trim_ends_total{reason="no_safe_step"}`)
+	endsLittle = vm.NewCounter(`roster_memory_trim_ends_total{reason="little_steps"}`)
+	endsDone   = vm.NewCounter(`roster_memory_trim_ends_total{reason="done"}`)
 )
 
 func init() {
@@ -21,6 +27,8 @@ func init() {
 		"roster_memory_trims_total": "Trims by the memory trimmer (--memory-trim): a quiet process's free memory returned to the OS after a collection.",
 		"roster_memory_trimmed_bytes_total": "Memory the trimmer returned to the OS (held from the OS before one, minus after; " +
 			"the process takes it back as it allocates again).",
+		"roster_memory_trim_ends_total": "Trims by how they ended: no_safe_step (no step could be taken without starting a collection), " +
+			"little_steps (four steps in a row returned under half of theirs: the runtime did not return what is free), done (what was free is returned).",
 		"roster_memory_trim_seconds_total": "What the trimmer's trims cost: the CPU of the thread that ran them (the process's elsewhere than Linux) " +
 			"(a trim waits a hundred times its cost before the next, so this grows by at most 1% of the time).",
 	})

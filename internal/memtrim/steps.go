@@ -108,6 +108,11 @@ func (r stepRuntime) release() (steps int) {
 		s := r.read()
 		step := min(safeStep(s), stepBytes)
 		if step < stepLeave || s.held < step {
+			if steps == 0 {
+				endsNoStep.Inc()
+			} else {
+				endsDone.Inc()
+			}
 			return steps
 		}
 		start := r.now()
@@ -116,6 +121,7 @@ func (r stepRuntime) release() (steps int) {
 		r.setLimit(old)
 		if r.read().held+step/2 > s.held {
 			if little++; little == littleSteps {
+				endsLittle.Inc()
 				return steps + 1 // what is free is not returnable
 			}
 		} else {
@@ -123,6 +129,7 @@ func (r stepRuntime) release() (steps int) {
 		}
 		r.pause(r.now().Sub(start))
 	}
+	endsDone.Inc()
 	return steps
 }
 

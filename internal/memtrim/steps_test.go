@@ -149,8 +149,12 @@ func TestReleaseStartsNoCollection(t *testing.T) {
 // the trim; one little step among others does not.
 func TestReleaseStopsWhenNothingReturns(t *testing.T) {
 	h := &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: stepBytes / 4, limit: math.MaxInt64}
+	little, none := endsLittle.Get(), endsNoStep.Get()
 	if steps := h.runtime().release(); steps != littleSteps {
 		t.Fatalf("%d steps, want %d", steps, littleSteps)
+	}
+	if endsLittle.Get() != little+1 {
+		t.Fatalf("a trim ended by little steps counted %d of them", endsLittle.Get()-little)
 	}
 	h = &fakeHeap{held: 2000 * mib, free: 1000 * mib, returnable: 1000 * mib, limit: math.MaxInt64}
 	r := h.runtime()
@@ -166,5 +170,9 @@ func TestReleaseStopsWhenNothingReturns(t *testing.T) {
 	h = &fakeHeap{held: 100 * mib, free: 4 * mib, returnable: mib, limit: math.MaxInt64}
 	if steps := h.runtime().release(); steps != 0 || len(h.lowest) != 0 {
 		t.Fatalf("%d steps for 4 MiB free, want none", steps)
+	}
+	if endsNoStep.Get() != none+1 || endsLittle.Get() != little+1 {
+		t.Fatalf("ends counted: no safe step %d, little steps %d; want 1 and 1",
+			endsNoStep.Get()-none, endsLittle.Get()-little)
 	}
 }
