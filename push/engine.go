@@ -231,7 +231,7 @@ func (e *Engine) SetStopped(stop bool) bool {
 // PushAll schedules a push of every subscribed group, which sends each
 // subscriber whatever it has not acknowledged.
 func (e *Engine) PushAll() {
-	for _, id := range e.AppendSubscribedIDs(nil) {
+	for _, id := range e.SubscribedIDs() {
 		e.scheduled.Add(id)
 	}
 }

@@ -1,7 +1,6 @@
 package push
 
 import (
-	"slices"
 	"strings"
 	"unique"
 
@@ -133,17 +132,15 @@ func (e *Engine) Forget(id string) {
 // Subscribed reports whether id has subscribers here.
 func (e *Engine) Subscribed(id string) bool { return e.group(id) != nil }
 
-// AppendSubscribedIDs appends every dataInfoId with subscribers here to
-// dst and returns it; a caller that asks periodically passes the last
-// answer's slice back ([:0]), so that asking allocates nothing.
-func (e *Engine) AppendSubscribedIDs(dst []string) []string {
+// SubscribedIDs returns every dataInfoId with subscribers here.
+func (e *Engine) SubscribedIDs() []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	dst = slices.Grow(dst, e.groups.len())
+	out := make([]string, 0, e.groups.len())
 	for g := range e.groups.all() {
-		dst = append(dst, g.id)
+		out = append(out, g.id)
 	}
-	return dst
+	return out
 }
 
 // RangeSubscribed calls fn with every dataInfoId subscribed here, under

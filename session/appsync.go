@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/roster-registry/roster/proto"
@@ -113,8 +112,10 @@ const appQueryChunk = 1024
 // this session of: the subscribed ones (but the watched config's, which
 // meta's copy answers) and the followed application datums.
 func (s *Server) appendInterestIDs(dst []string) []string {
-	n := len(dst)
-	dst = s.push.AppendSubscribedIDs(dst)
-	dst = append(dst[:n], slices.DeleteFunc(dst[n:], proto.IsConfigID)...)
+	s.push.RangeSubscribed(func(id string) {
+		if !proto.IsConfigID(id) {
+			dst = append(dst, id)
+		}
+	})
 	return s.apps.appendFollowedIDs(dst)
 }

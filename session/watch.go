@@ -167,7 +167,7 @@ func (c *configCopy) apply(set *proto.ConfigSet) {
 	c.s.push.Changed(changed)
 	if first {
 		// Watchers that arrived before the copy had their fetches fail.
-		for _, id := range c.s.push.AppendSubscribedIDs(nil) {
+		for _, id := range c.s.push.SubscribedIDs() {
 			if proto.IsConfigID(id) {
 				c.s.push.Refetch(id)
 			}

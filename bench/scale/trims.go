@@ -49,11 +49,11 @@ func (r *report) phaseAt(secs float64) string {
 // when (from the 5 s series), so that a node's RSS at rest can be read
 // against its last trim and what it allocated since.
 func (r *report) trims(p func(string, ...any)) {
+	events := make([][]trimEvent, len(r.Nodes))
 	seen := false
 	for i := range r.Nodes {
-		if len(r.trimEvents(i)) > 0 {
-			seen = true
-		}
+		events[i] = r.trimEvents(i)
+		seen = seen || len(events[i]) > 0
 	}
 	if !seen {
 		return
@@ -62,7 +62,7 @@ func (r *report) trims(p func(string, ...any)) {
 		"when a trim was seen (seconds into the run, and the phase), and the MiB it returned.\n\n")
 	p("| node | trims | MiB returned | when: MiB (latest %d) |\n|---|---:|---:|---|\n", trimsShown)
 	for i, n := range r.Nodes {
-		ev := r.trimEvents(i)
+		ev := events[i]
 		if len(ev) == 0 {
 			continue
 		}
