@@ -123,7 +123,7 @@ func (c *Conn) Reply(reqID uint64, m proto.Message) error {
 // caller. Without a ctx deadline the wait is bounded by RequestTimeout.
 func (c *Conn) Request(ctx context.Context, m proto.Message) (Frame, error) {
 	id := c.nextReq.Add(1)
-	w, err := c.pend.Add(id)
+	w, err := c.pend.Add(id, false)
 	if err != nil {
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}

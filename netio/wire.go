@@ -51,3 +51,12 @@ func NewClient(cfg ClientConfig) *Client { return wire.NewClient(cfg) }
 func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
 	return wire.Call(ctx, r, req, resp)
 }
+
+// CallPooled is Call for a reply decoded in place whose body the caller
+// hands back with ReleaseBody once nothing points into it (wire.CallPooled).
+func CallPooled(ctx context.Context, r wire.PooledRequester, req, resp proto.Message) ([]byte, error) {
+	return wire.CallPooled(ctx, r, req, resp)
+}
+
+// ReleaseBody hands back a reply body from CallPooled (wire.ReleaseBody).
+func ReleaseBody(b []byte) { wire.ReleaseBody(b) }

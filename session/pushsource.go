@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roster-registry/roster/internal/pubrec"
+	"github.com/roster-registry/roster/netio"
 	"github.com/roster-registry/roster/proto"
 	"github.com/roster-registry/roster/push"
 )
@@ -16,7 +17,7 @@ import (
 // own publishers, application datums handed to the app state (it merges
 // their instances into interfaces).
 type datumSource struct {
-	fetch  func(ctx context.Context, id string, into *proto.Datum) error
+	fetch  func(ctx context.Context, id string, into *proto.Datum) (body []byte, err error) // into points into body (netio.CallPooled)
 	reg    *registry
 	apps   *appState
 	config *configCopy // answers the watched config's ids (watch.go)
@@ -34,9 +35,18 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 		// Nothing of the reply is kept (pushList, appendRemote): its
 		// decoded form is reused from fetch to fetch.
 		raw = fetchedDatums.Get().(*proto.Datum)
-		defer releaseFetched(raw)
 	}
-	if err := d.fetch(ctx, id, raw); err != nil {
+	body, err := d.fetch(ctx, id, raw)
+	if !app {
+		// Nor of its body, which raw points into: once raw is reset, a
+		// later reply is copied into it (a storm fetches thousands a
+		// second, 10+ KiB each).
+		defer func() {
+			releaseFetched(raw)
+			netio.ReleaseBody(body)
+		}()
+	}
+	if err != nil {
 		return push.Datum{}, err
 	}
 	if app {
@@ -89,9 +99,14 @@ func (r *registry) pushList(d *proto.Datum) push.List {
 	out := make(push.List, len(d.Publishers))
 	var others []int // the publishers this session does not hold at that version
 	r.mu.RLock()
+	set := r.pubSet(d.DataInfoID) // once: every publisher of d is of its set
 	for i := range d.Publishers {
 		dp := &d.Publishers[i]
-		rp, ok := r.get(regKey{d.DataInfoID, dp.RegisterID})
+		var rp *publisher
+		ok := false
+		if set != nil {
+			rp, ok = set.pubs[dp.RegisterID]
+		}
 		if !ok || rp.Version != dp.Version || rp.TS != dp.RegisterTimestamp {
 			others = append(others, i)
 			continue

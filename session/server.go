@@ -309,23 +309,24 @@ func (s *Server) now() int64 {
 // errors that can repeat on hot paths.
 func (s *Server) logThrottled(msg string, args ...any) { s.warnLog.Warn(s.log, msg, args...) }
 
-func (s *Server) fetchDatum(ctx context.Context, id string, d *proto.Datum) error {
+func (s *Server) fetchDatum(ctx context.Context, id string, d *proto.Datum) (body []byte, err error) {
 	leader := s.table().LeaderOf(id)
 	if leader == "" {
-		return ErrNoLeader
+		return nil, ErrNoLeader
 	}
 	dl := s.links.get(leader)
 	if dl == nil {
-		return fmt.Errorf("cannot fetch %s: no link to leader %s", id, leader)
+		return nil, fmt.Errorf("cannot fetch %s: no link to leader %s", id, leader)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	// Remote: global subscribers see the publishers of the linked data
 	// centers too (push filters them out for every other subscriber).
-	if err := netio.Call(ctx, dl.client, &proto.DatumFetch{DataInfoID: id, Remote: true}, d); err != nil {
-		return fmt.Errorf("cannot fetch %s from %s: %w", id, leader, err)
+	body, err = netio.CallPooled(ctx, dl.client, &proto.DatumFetch{DataInfoID: id, Remote: true}, d)
+	if err != nil {
+		return nil, fmt.Errorf("cannot fetch %s from %s: %w", id, leader, err)
 	}
-	return nil
+	return body, nil
 }
 
 // onDataFrame handles frames a data node sends on its own: change notices.

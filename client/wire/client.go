@@ -154,6 +154,16 @@ func (c *Client) lostLocked(l *Link) bool {
 // request refused because the link had just closed is sent again on the
 // next one; a request lost in flight is not, since it may have been processed.
 func (c *Client) Request(ctx context.Context, m proto.Message) (Frame, error) {
+	return c.request(ctx, m, false)
+}
+
+// RequestPooled is Request for a caller that hands the reply's body back
+// with ReleaseBody once nothing points into it (CallPooled).
+func (c *Client) RequestPooled(ctx context.Context, m proto.Message) (Frame, error) {
+	return c.request(ctx, m, true)
+}
+
+func (c *Client) request(ctx context.Context, m proto.Message, pooled bool) (Frame, error) {
 	for {
 		l, ready := c.current()
 		if l == nil {
@@ -166,7 +176,7 @@ func (c *Client) Request(ctx context.Context, m proto.Message) (Frame, error) {
 				return Frame{}, ErrClientStopped
 			}
 		}
-		f, err := l.Request(ctx, m)
+		f, err := l.request(ctx, m, pooled)
 		if err != nil && errors.Is(err, ErrClosed) && !errors.Is(err, ErrConnLost) {
 			continue
 		}

@@ -45,6 +45,37 @@ func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
 	if err != nil {
 		return err
 	}
+	return decodeReply(f, req, resp)
+}
+
+// PooledRequester is a Requester that can copy a reply into a pooled
+// buffer (*Link, *Client).
+type PooledRequester interface {
+	Requester
+	RequestPooled(ctx context.Context, m proto.Message) (Frame, error)
+}
+
+// CallPooled is Call for a reply decoded in place into resp (a
+// proto.Datum points into the body) by a caller that keeps nothing of it:
+// once nothing of resp is used, the caller hands body back with
+// ReleaseBody, and a later reply reuses it. body is nil when there is none
+// to hand back (an error, or a reply decoded with a copy).
+func CallPooled(ctx context.Context, r PooledRequester, req, resp proto.Message) (body []byte, err error) {
+	f, err := r.RequestPooled(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeReply(f, req, resp); err != nil {
+		return nil, err
+	}
+	if _, ok := resp.(ownedUnmarshaler); !ok || f.Header.Type != resp.Type() {
+		return nil, nil
+	}
+	return f.Body, nil
+}
+
+// decodeReply decodes f, the reply to req, into resp (Call).
+func decodeReply(f Frame, req, resp proto.Message) error {
 	if f.Header.Type == proto.TypeResult {
 		res := new(proto.Result)
 		if err := res.Unmarshal(f.Body); err != nil {

@@ -228,8 +228,18 @@ func (l *Link) Reply(reqID uint64, m proto.Message) error {
 // An error wrapping ErrClosed means nothing was sent; one wrapping
 // ErrConnLost means the link closed while the request was in flight.
 func (l *Link) Request(ctx context.Context, m proto.Message) (Frame, error) {
+	return l.request(ctx, m, false)
+}
+
+// RequestPooled is Request for a caller that hands the reply's body back
+// with ReleaseBody once nothing points into it (CallPooled).
+func (l *Link) RequestPooled(ctx context.Context, m proto.Message) (Frame, error) {
+	return l.request(ctx, m, true)
+}
+
+func (l *Link) request(ctx context.Context, m proto.Message, pooled bool) (Frame, error) {
 	id := l.nextID.Add(1)
-	w, err := l.pend.Add(id)
+	w, err := l.pend.Add(id, pooled)
 	if err != nil {
 		return Frame{}, fmt.Errorf("cannot send %s request: %w", m.Type(), err)
 	}

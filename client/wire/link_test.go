@@ -108,7 +108,7 @@ func TestPendingLateAndFailed(t *testing.T) {
 	if p.Complete(Frame{Header: proto.Header{RequestID: 7, Flags: proto.FlagReply}}) {
 		t.Fatal("a reply nobody waits for was delivered")
 	}
-	w, err := p.Add(1)
+	w, err := p.Add(1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +120,12 @@ func TestPendingLateAndFailed(t *testing.T) {
 	if p.Len() != 0 || p.Complete(Frame{Header: proto.Header{RequestID: 1, Flags: proto.FlagReply}}) {
 		t.Fatal("a request given up is still pending")
 	}
-	w, _ = p.Add(2)
+	w, _ = p.Add(2, false)
 	p.FailAll(ErrConnLost)
 	if _, err := p.Await(context.Background(), w, proto.TypePublisher, time.Hour); !errors.Is(err, ErrConnLost) {
 		t.Fatalf("wait on a failed connection: %v", err)
 	}
-	if _, err := p.Add(3); !errors.Is(err, ErrClosed) {
+	if _, err := p.Add(3, false); !errors.Is(err, ErrClosed) {
 		t.Fatalf("add after FailAll: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -20,8 +19,15 @@ type reply struct {
 // value is ready to use; it is safe for concurrent use.
 type Pending struct {
 	mu  sync.Mutex
-	m   map[uint64]chan reply // allocated on first use: most server conns never send a request
-	err error                 // set once the connection closed
+	m   map[uint64]waiting // allocated on first use: most server conns never send a request
+	err error              // set once the connection closed
+}
+
+// waiting is a request's place in Pending: where its reply goes, and
+// whether its body is copied into a pooled buffer (RequestPooled).
+type waiting struct {
+	ch     chan reply
+	pooled bool
 }
 
 // Waiter is where the reply to one request arrives (Pending.Add, Await).
@@ -31,8 +37,9 @@ type Waiter struct {
 }
 
 // Add registers request id before it is sent; it fails with ErrClosed
-// once the connection closed.
-func (p *Pending) Add(id uint64) (Waiter, error) {
+// once the connection closed. A pooled request's reply body is copied into
+// a buffer of the body pool, which its caller hands back (ReleaseBody).
+func (p *Pending) Add(id uint64, pooled bool) (Waiter, error) {
 	ch := make(chan reply, 1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -40,9 +47,9 @@ func (p *Pending) Add(id uint64) (Waiter, error) {
 		return Waiter{}, ErrClosed
 	}
 	if p.m == nil {
-		p.m = make(map[uint64]chan reply)
+		p.m = make(map[uint64]waiting)
 	}
-	p.m[id] = ch
+	p.m[id] = waiting{ch: ch, pooled: pooled}
 	return Waiter{ch: ch, id: id}, nil
 }
 
@@ -52,7 +59,7 @@ func (p *Pending) Add(id uint64) (Waiter, error) {
 // fresh memory already.
 func (p *Pending) Complete(f Frame) bool {
 	p.mu.Lock()
-	ch, ok := p.m[f.Header.RequestID]
+	w, ok := p.m[f.Header.RequestID]
 	if ok {
 		delete(p.m, f.Header.RequestID)
 	}
@@ -61,9 +68,9 @@ func (p *Pending) Complete(f Frame) bool {
 		return false
 	}
 	if !f.Header.Flags.Compressed() {
-		f.Body = bytes.Clone(f.Body)
+		f.Body = copyBody(f.Body, w.pooled)
 	}
-	ch <- reply{f: f}
+	w.ch <- reply{f: f}
 	return true
 }
 
@@ -90,8 +97,8 @@ func (p *Pending) FailAll(err error) {
 		p.err = err
 	}
 	p.mu.Unlock()
-	for _, ch := range m {
-		ch <- reply{err: err}
+	for _, w := range m {
+		w.ch <- reply{err: err}
 	}
 }
 
