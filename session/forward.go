@@ -141,16 +141,35 @@ func (q *slotQueue) expire(now time.Time) {
 	q.recent.expire(now, replayWindow)
 }
 
-// acked records writes addr acknowledged. f.mu must be held.
-func (q *slotQueue) acked(addr string, ops []proto.WriteOp, now time.Time) {
+// acking readies recent for the writes addr acknowledged, which finish
+// then pushes: the writes of another acker, and those past the window, go.
+// f.mu must be held.
+func (q *slotQueue) acking(addr string, now time.Time) {
 	if q.acker != addr {
 		q.recent.reset()
 		q.acker = addr
 	}
 	q.expire(now)
-	for _, op := range ops {
-		q.recent.push(ackedOp{op: op, at: now})
+}
+
+// keptOpsCap bounds the queue array a slot keeps once its batch is settled:
+// a small one is reused by the next writes (a storm writes each slot again
+// and again), a large one, grown by a burst such as start-up
+// registrations, is let go.
+const keptOpsCap = 64
+
+// settle drops the batch of n writes at the head of ops, putting keep (the
+// refused ones) in their place. f.mu must be held.
+func (q *slotQueue) settle(n int, keep []proto.WriteOp) {
+	rest := len(q.ops) - n
+	if len(keep) > 0 || cap(q.ops) > keptOpsCap {
+		// A new array: the old one holds every publisher queued in it.
+		q.ops = append(keep, q.ops[n:]...)
+		return
 	}
+	copy(q.ops, q.ops[n:])
+	clear(q.ops[rest:]) // the moved-out copies would keep their publishers
+	q.ops = q.ops[:rest]
 }
 
 // cancelOnMove calls cancel once the table no longer gives addr every one of
@@ -204,11 +223,10 @@ func (f *forwarder) pending() int {
 }
 
 // take moves up to maxBatchOps queued writes of the slots that addr leads
-// into flight, past those held after a refusal, and returns them with the
-// slots they came from.
-func (f *forwarder) take(addr string, table *slotstore.Table) ([]proto.WriteOp, []uint32) {
-	var ops []proto.WriteOp
-	var slots []uint32
+// into flight, past those held after a refusal, and appends them to ops and
+// the slots they came from to slots (the sender's buffers, reused from
+// batch to batch).
+func (f *forwarder) take(addr string, table *slotstore.Table, ops []proto.WriteOp, slots []uint32) ([]proto.WriteOp, []uint32) {
 	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -251,14 +269,13 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		if codes == nil {
 			continue
 		}
-		// Not q.ops[:0:0]: a slice of no capacity still holds the whole
-		// array, and with it every publisher ever queued in the slot.
-		var keep, done []proto.WriteOp
+		var keep []proto.WriteOp
 		notOwn := false
+		q.acking(addr, now)
 		for j := 0; j < n; j++ {
 			switch code := codeAt(codes, i+j); code {
 			case proto.CodeOK, proto.CodeStaleVersion:
-				done = append(done, q.ops[j])
+				q.recent.push(ackedOp{op: q.ops[j], at: now})
 			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
 				keep = append(keep, q.ops[j])
 				refused++
@@ -279,8 +296,7 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		}
 		i += n
 		q.hold(notOwn, now)
-		q.ops = append(keep, q.ops[n:]...)
-		q.acked(addr, done, now)
+		q.settle(n, keep)
 		if leader := table.Leader(slot); moved || leader != "" && leader != addr {
 			// Acked by a node this session already knows no longer leads.
 			refused += q.recent.len()
@@ -338,9 +354,14 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 		case <-retry.C:
 		}
 		failed := false
+		var ops []proto.WriteOp
+		var slots []uint32
 		for ctx.Err() == nil {
+			// The batch's buffers are reused while writes keep coming, and
+			// cleared so they hold no publisher once it is settled.
+			clear(ops)
 			table := f.table()
-			ops, slots := f.take(addr, table)
+			ops, slots = f.take(addr, table, ops[:0], slots[:0])
 			if len(ops) == 0 {
 				break
 			}

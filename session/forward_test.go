@@ -16,8 +16,8 @@ func TestAckedWritesExpireInIdleSlots(t *testing.T) {
 	f := &forwarder{queues: make([]slotQueue, 4)}
 	start := time.Now()
 	ops := []proto.WriteOp{{Publisher: proto.Publisher{DataInfoID: "d", RegisterID: "p1"}}}
-	f.queues[1].acked("leader", ops, start)
-	f.queues[2].acked("leader", ops, start.Add(replayWindow/2))
+	ackAll(&f.queues[1], "leader", ops, start)
+	ackAll(&f.queues[2], "leader", ops, start.Add(replayWindow/2))
 
 	f.forgetAcked(start.Add(replayWindow / 2))
 	if f.queues[1].recent.len() != 1 || f.queues[2].recent.len() != 1 {
@@ -29,6 +29,60 @@ func TestAckedWritesExpireInIdleSlots(t *testing.T) {
 	}
 	if f.queues[2].recent.len() != 1 {
 		t.Fatal("slot 2's write dropped inside its window")
+	}
+}
+
+// ackAll records ops as acknowledged by addr at now, as finish does.
+func ackAll(q *slotQueue, addr string, ops []proto.WriteOp, now time.Time) {
+	q.acking(addr, now)
+	for _, op := range ops {
+		q.recent.push(ackedOp{op: op, at: now})
+	}
+}
+
+// TestSettleKeepsOrderAndNoStaleCopies: a settled batch leaves its queue
+// with the writes queued after it, in order, refused ones first; a small
+// array is reused with nothing left in its spare capacity (it would keep
+// those publishers alive), a large one is let go.
+func TestSettleKeepsOrderAndNoStaleCopies(t *testing.T) {
+	op := func(id string) proto.WriteOp {
+		return proto.WriteOp{Publisher: proto.Publisher{DataInfoID: "d", RegisterID: id}}
+	}
+	ids := func(ops []proto.WriteOp) (out []string) {
+		for _, o := range ops {
+			out = append(out, o.Publisher.RegisterID)
+		}
+		return out
+	}
+	var q slotQueue
+	q.ops = append(make([]proto.WriteOp, 0, 8), op("a"), op("b"), op("c"), op("d"))
+	array := &q.ops[:1][0]
+	q.settle(2, nil)
+	if got := ids(q.ops); len(got) != 2 || got[0] != "c" || got[1] != "d" {
+		t.Fatalf("queue after settling a, b: %v, want [c d]", got)
+	}
+	if &q.ops[:1][0] != array {
+		t.Fatal("a small queue array was not reused")
+	}
+	for i, o := range q.ops[len(q.ops):cap(q.ops)] {
+		if o.Publisher.RegisterID != "" {
+			t.Fatalf("spare slot %d still holds %q", i, o.Publisher.RegisterID)
+		}
+	}
+	q.settle(1, []proto.WriteOp{op("c")}) // c refused: it stays first
+	if got := ids(q.ops); len(got) != 2 || got[0] != "c" || got[1] != "d" {
+		t.Fatalf("queue after c was refused: %v, want [c d]", got)
+	}
+
+	big := make([]proto.WriteOp, keptOpsCap+1)
+	big[0], big[1] = op("x"), op("y")
+	q.ops = big
+	q.settle(1, nil)
+	if got := ids(q.ops); len(got) != keptOpsCap || got[0] != "y" {
+		t.Fatalf("queue after settling x: %d writes starting %q", len(got), got[0])
+	}
+	if &q.ops[:1][0] == &big[0] {
+		t.Fatalf("a queue array of %d writes was kept", cap(big))
 	}
 }
 
@@ -57,7 +111,7 @@ func TestAckAfterAMoveIsReplayed(t *testing.T) {
 	f := newForwarder(s)
 	f.table = func() *slotstore.Table { return cur }
 	f.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{DataInfoID: "d", RegisterID: "p1", Version: 1}})
-	ops, slots := f.take("A", before)
+	ops, slots := f.take("A", before, nil, nil)
 	if len(ops) != 1 {
 		t.Fatalf("%d writes in flight to A, want 1", len(ops))
 	}
@@ -66,7 +120,7 @@ func TestAckAfterAMoveIsReplayed(t *testing.T) {
 	cur = before // finish read the table before the change
 	f.finish("A", slots, []proto.Code{proto.CodeOK})
 	cur = after
-	if ops, _ := f.take("B", after); len(ops) != 1 || ops[0].Publisher.RegisterID != "p1" {
+	if ops, _ := f.take("B", after, nil, nil); len(ops) != 1 || ops[0].Publisher.RegisterID != "p1" {
 		t.Fatalf("writes for B after A acked them past the move: %+v, want p1", ops)
 	}
 }
@@ -86,12 +140,12 @@ func TestRefusedSlotWaitsBeforeGoingAgain(t *testing.T) {
 		f.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{DataInfoID: "d", RegisterID: "p1", Version: 1}})
 		refuse := func() {
 			t.Helper()
-			ops, slots := f.take("A", tb)
+			ops, slots := f.take("A", tb, nil, nil)
 			if len(ops) != 1 {
 				t.Fatalf("%d writes taken for A, want 1", len(ops))
 			}
 			f.finish("A", slots, []proto.Code{proto.CodeNotLeader})
-			if ops, _ := f.take("A", tb); len(ops) != 0 {
+			if ops, _ := f.take("A", tb, nil, nil); len(ops) != 0 {
 				t.Fatal("refused writes taken again at once")
 			}
 		}
@@ -107,7 +161,7 @@ func TestRefusedSlotWaitsBeforeGoingAgain(t *testing.T) {
 		if _, ok := f.heldFor("A", tb); ok {
 			t.Fatal("a table change left the slot held")
 		}
-		ops, slots := f.take("A", tb)
+		ops, slots := f.take("A", tb, nil, nil)
 		if len(ops) != 1 {
 			t.Fatalf("%d writes taken after a table change, want 1", len(ops))
 		}
