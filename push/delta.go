@@ -2,6 +2,7 @@ package push
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/roster-registry/roster/proto"
 )
@@ -10,24 +11,30 @@ import (
 // old lacks or holds at another version, and the register ids of old that
 // cur lacks. Neither list is shared with the inputs' backing arrays.
 func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
-	prev := make(map[string]uint64, len(old))
+	prev := getVersions()
 	for i := range old {
 		prev[old[i].RegisterID] = old[i].Version
 	}
-	return deltaFrom(prev, cur)
+	n := len(prev)
+	changed, removed = deltaFrom(prev, cur)
+	putVersions(prev, n)
+	return changed, removed
 }
 
 // deltaOfList is Delta from the publishers of old that a subscriber of zone
 // sees (filterZone), read from the records: a delta needs only the base's
 // register ids and versions, so the base is not decoded.
 func deltaOfList(old List, zone string, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
-	prev := make(map[string]uint64, len(old))
+	prev := getVersions()
 	for _, r := range old {
 		if carries(zone, r.Zone(), r.DataCenter()) {
 			prev[r.RegisterID()] = r.Version
 		}
 	}
-	return deltaFrom(prev, cur)
+	n := len(prev)
+	changed, removed = deltaFrom(prev, cur)
+	putVersions(prev, n)
+	return changed, removed
 }
 
 // deltaFrom is Delta from a base given as versions by register id; it
@@ -45,4 +52,23 @@ func deltaFrom(prev map[string]uint64, cur []proto.PushPublisher) (changed []pro
 	}
 	slices.Sort(removed) // deterministic frames
 	return changed, removed
+}
+
+// The versions-by-id maps of deltas are reused: a storm builds thousands of
+// deltas a second, each a map as large as its service, garbage at once. A
+// map keeps its room when cleared; one grown past maxPooledVersions (a huge
+// service) is left to the collector rather than held.
+var versionMaps = sync.Pool{New: func() any { return make(map[string]uint64) }}
+
+const maxPooledVersions = 4096
+
+func getVersions() map[string]uint64 { return versionMaps.Get().(map[string]uint64) }
+
+// putVersions clears m, so that it keeps no register id alive, and pools
+// it unless it held more than maxPooledVersions (peak: deltaFrom empties it).
+func putVersions(m map[string]uint64, peak int) {
+	clear(m)
+	if peak <= maxPooledVersions {
+		versionMaps.Put(m)
+	}
 }

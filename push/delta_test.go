@@ -41,3 +41,26 @@ func TestDeltaOfListMatchesDelta(t *testing.T) {
 		}
 	}
 }
+
+// TestDeltaMapsReusedClean: the versions maps are reused from delta to
+// delta (getVersions); one delta's base must leave nothing in the next:
+// a register id of an earlier base would come back as removed.
+func TestDeltaMapsReusedClean(t *testing.T) {
+	pub := func(id string, v uint64) proto.PushPublisher { return proto.PushPublisher{RegisterID: id, Version: v} }
+	for range 50 { // sync.Pool may hand any map back, or none
+		if _, removed := Delta([]proto.PushPublisher{pub("gone-1", 1), pub("gone-2", 1)}, nil); len(removed) != 2 {
+			t.Fatalf("removed %v, want both", removed)
+		}
+		changed, removed := Delta([]proto.PushPublisher{pub("a", 1)}, []proto.PushPublisher{pub("a", 2), pub("b", 1)})
+		if len(changed) != 2 || len(removed) != 0 {
+			t.Fatalf("changed %v, removed %v; want a and b changed, nothing removed", changed, removed)
+		}
+	}
+	big := make([]proto.PushPublisher, maxPooledVersions+1)
+	for i := range big {
+		big[i] = pub(fmt.Sprint(i), 1)
+	}
+	if changed, removed := Delta(big, big); len(changed) != 0 || len(removed) != 0 {
+		t.Fatalf("a delta of a list from itself: %d changed, %d removed", len(changed), len(removed))
+	}
+}

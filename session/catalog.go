@@ -6,7 +6,6 @@ import (
 	"github.com/roster-registry/roster/catalog"
 	"github.com/roster-registry/roster/internal/opshttp"
 	"github.com/roster-registry/roster/push"
-	"github.com/roster-registry/roster/slotstore"
 )
 
 // handleServices answers GET /digest/services/query: this session's page
@@ -39,7 +38,7 @@ func (r *registry) catalog(q catalog.Query, subscribed *push.Engine) catalog.Pag
 	for _, id := range ids {
 		e := catalog.Service{DataInfoID: id}
 		r.mu.RLock()
-		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
+		if set := r.pubSet(id); set != nil {
 			e.Publishers = len(set.pubs)
 		}
 		r.mu.RUnlock()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/roster-registry/roster/metaclient"
 	"github.com/roster-registry/roster/proto"
-	"github.com/roster-registry/roster/slotstore"
 )
 
 var (
@@ -148,7 +147,7 @@ func (r *registry) syncPublishers(ids ...string) []proto.Publisher {
 	defer r.mu.RUnlock()
 	var out []proto.Publisher
 	for _, id := range ids {
-		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
+		if set := r.pubSet(id); set != nil {
 			for _, p := range set.pubs {
 				if !r.held(p.ClientIP()) {
 					out = append(out, p.publisher(set.dataInfoID))

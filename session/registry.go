@@ -78,12 +78,17 @@ func newRegistry(slots int) *registry {
 
 // Lock should be held.
 func (r *registry) get(k regKey) (*publisher, bool) {
-	set := r.slots[slotstore.SlotOf(k.dataInfoID, r.nslots)][k.dataInfoID]
+	set := r.pubSet(k.dataInfoID)
 	if set == nil {
 		return nil, false
 	}
 	p, ok := set.pubs[k.registerID]
 	return p, ok
+}
+
+// pubSet is dataInfoID's set, nil if it has none. Lock should be held.
+func (r *registry) pubSet(dataInfoID string) *pubSet {
+	return r.slots[slotstore.SlotOf(dataInfoID, r.nslots)][dataInfoID]
 }
 
 // set records p in dataInfoID's set. Lock should be held.
@@ -245,7 +250,7 @@ func (r *registry) publishers(ids ...string) []proto.Publisher {
 	defer r.mu.RUnlock()
 	var out []proto.Publisher
 	for _, id := range ids {
-		if set := r.slots[slotstore.SlotOf(id, r.nslots)][id]; set != nil {
+		if set := r.pubSet(id); set != nil {
 			for _, p := range set.pubs {
 				out = append(out, p.publisher(set.dataInfoID))
 			}
