@@ -17,7 +17,7 @@ import (
 // own publishers, application datums handed to the app state (it merges
 // their instances into interfaces).
 type datumSource struct {
-	fetch  func(ctx context.Context, id string, into *proto.Datum) (body []byte, err error) // into points into body (netio.CallPooled)
+	fetch  func(ctx context.Context, id string, into *proto.Datum, pooled bool) (body []byte, err error) // Server.fetchDatum
 	reg    *registry
 	apps   *appState
 	config *configCopy // answers the watched config's ids (watch.go)
@@ -36,7 +36,7 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 		// decoded form is reused from fetch to fetch.
 		raw = fetchedDatums.Get().(*proto.Datum)
 	}
-	body, err := d.fetch(ctx, id, raw)
+	body, err := d.fetch(ctx, id, raw, !app)
 	if !app {
 		// Nor of its body, which raw points into: once raw is reset, a
 		// later reply is copied into it (a storm fetches thousands a

@@ -309,7 +309,10 @@ func (s *Server) now() int64 {
 // errors that can repeat on hot paths.
 func (s *Server) logThrottled(msg string, args ...any) { s.warnLog.Warn(s.log, msg, args...) }
 
-func (s *Server) fetchDatum(ctx context.Context, id string, d *proto.Datum) (body []byte, err error) {
+// fetchDatum fetches id from its slot leader into d, which points into the
+// reply's body. pooled: the caller hands body back (netio.ReleaseBody) once
+// nothing of d is used; otherwise d keeps the body, an exact copy.
+func (s *Server) fetchDatum(ctx context.Context, id string, d *proto.Datum, pooled bool) (body []byte, err error) {
 	leader := s.table().LeaderOf(id)
 	if leader == "" {
 		return nil, ErrNoLeader
@@ -322,7 +325,12 @@ func (s *Server) fetchDatum(ctx context.Context, id string, d *proto.Datum) (bod
 	defer cancel()
 	// Remote: global subscribers see the publishers of the linked data
 	// centers too (push filters them out for every other subscriber).
-	body, err = netio.CallPooled(ctx, dl.client, &proto.DatumFetch{DataInfoID: id, Remote: true}, d)
+	req := &proto.DatumFetch{DataInfoID: id, Remote: true}
+	if pooled {
+		body, err = netio.CallPooled(ctx, dl.client, req, d)
+	} else {
+		err = netio.Call(ctx, dl.client, req, d)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot fetch %s from %s: %w", id, leader, err)
 	}
