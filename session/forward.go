@@ -175,10 +175,13 @@ func (q *slotQueue) settle(n int, keep []proto.WriteOp) {
 // cancelOnMove calls cancel once the table no longer gives addr every one of
 // slots, until the returned stop is called. The batch then counts as failed
 // and stays queued for the new leader: resending a write the old leader may
-// still apply is safe, as versions decide.
+// still apply is safe, as versions decide. stop returns once the watching
+// goroutine has ended: it reads slots, which the sender reuses for its
+// next batch.
 func (f *forwarder) cancelOnMove(cancel context.CancelFunc, addr string, slots []uint32) (stop func()) {
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		for {
 			f.mu.Lock()
 			moved := f.moved
@@ -197,7 +200,10 @@ func (f *forwarder) cancelOnMove(cancel context.CancelFunc, addr string, slots [
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 func (f *forwarder) enqueue(op proto.WriteOp) {
