@@ -4,9 +4,47 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"unsafe"
 
 	"github.com/roster-registry/roster/proto"
 )
+
+// TestPushListSharesRegistryRecords: a fetched datum's publishers that this
+// session holds at the same version are listed as the registry's own
+// records (nothing copied); the others, and those at another version, are
+// copies that keep nothing of the reply.
+func TestPushListSharesRegistryRecords(t *testing.T) {
+	r := newRegistry(16)
+	cc := &clientConn{owner: proto.Owner{1}}
+	held := proto.Publisher{DataInfoID: "d", RegisterID: "mine", Version: 2, RegisterTimestamp: 5, Zone: "z",
+		Data: []string{"10.0.0.1:80"}, Owner: cc.owner}
+	if v := r.putPublisher(cc, held); v.code != proto.CodeOK {
+		t.Fatalf("put: %s", v.code)
+	}
+	frame := []byte("theirs") // a decoded reply's strings alias its frame
+	other := proto.Publisher{DataInfoID: "d", RegisterID: unsafe.String(&frame[0], len(frame)), Version: 7, Data: []string{"10.0.0.2:80"}}
+	stale := held
+	stale.Version = 1 // the data node's copy is older than the session's
+	d := &proto.Datum{DataInfoID: "d", Publishers: []proto.Publisher{held, other}}
+	list := r.pushList(d)
+	r.mu.RLock()
+	rec, _ := r.get(regKey{"d", "mine"})
+	r.mu.RUnlock()
+	if len(list) != 2 || list[0] != &rec.Rec {
+		t.Fatal("the publisher this session holds is not listed as its registry's record")
+	}
+	if list[1].RegisterID() != "theirs" || list[1].Version != 7 || list[1].AppendData(nil)[0] != "10.0.0.2:80" {
+		t.Fatalf("the other publisher listed as %s v%d", list[1].RegisterID(), list[1].Version)
+	}
+	copy(frame, "reused") // the frame's buffer reused
+	if list[1].RegisterID() != "theirs" {
+		t.Fatal("the list keeps the reply's strings")
+	}
+	d = &proto.Datum{DataInfoID: "d", Publishers: []proto.Publisher{stale}}
+	if list := r.pushList(d); list[0] == &rec.Rec || list[0].Version != 1 {
+		t.Fatal("a publisher at another version than the session's is listed as the session's record")
+	}
+}
 
 // TestFetchedListKeepsNothingOfTheReply: a fetch's reply body is handed
 // back for reuse (netio.ReleaseBody) once its push list is built, so the
