@@ -15,10 +15,7 @@ func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, remov
 	for i := range old {
 		prev[old[i].RegisterID] = old[i].Version
 	}
-	n := len(prev)
-	changed, removed = deltaFrom(prev, cur)
-	putVersions(prev, n)
-	return changed, removed
+	return deltaFrom(prev, cur)
 }
 
 // deltaOfList is Delta from the publishers of old that a subscriber of zone
@@ -31,15 +28,13 @@ func deltaOfList(old List, zone string, cur []proto.PushPublisher) (changed []pr
 			prev[r.RegisterID()] = r.Version
 		}
 	}
-	n := len(prev)
-	changed, removed = deltaFrom(prev, cur)
-	putVersions(prev, n)
-	return changed, removed
+	return deltaFrom(prev, cur)
 }
 
-// deltaFrom is Delta from a base given as versions by register id; it
-// empties prev.
+// deltaFrom is Delta from a base given as versions by register id, a map
+// of getVersions that it hands back (putVersions).
 func deltaFrom(prev map[string]uint64, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
+	defer putVersions(prev, len(prev))
 	for i := range cur {
 		v, ok := prev[cur[i].RegisterID]
 		if !ok || v != cur[i].Version {

@@ -45,7 +45,8 @@ func Call(ctx context.Context, r Requester, req, resp proto.Message) error {
 	if err != nil {
 		return err
 	}
-	return decodeReply(f, req, resp)
+	_, err = decodeReply(f, req, resp)
+	return err
 }
 
 // PooledRequester is a Requester that can copy a reply into a pooled
@@ -65,42 +66,41 @@ func CallPooled(ctx context.Context, r PooledRequester, req, resp proto.Message)
 	if err != nil {
 		return nil, err
 	}
-	if err := decodeReply(f, req, resp); err != nil {
+	owned, err := decodeReply(f, req, resp)
+	if err != nil || !owned {
 		return nil, err
-	}
-	if _, ok := resp.(ownedUnmarshaler); !ok || f.Header.Type != resp.Type() {
-		return nil, nil
 	}
 	return f.Body, nil
 }
 
-// decodeReply decodes f, the reply to req, into resp (Call).
-func decodeReply(f Frame, req, resp proto.Message) error {
+// decodeReply decodes f, the reply to req, into resp (Call), and reports
+// whether resp points into f.Body (decoded in place).
+func decodeReply(f Frame, req, resp proto.Message) (owned bool, err error) {
 	if f.Header.Type == proto.TypeResult {
 		res := new(proto.Result)
 		if err := res.Unmarshal(f.Body); err != nil {
-			return fmt.Errorf("cannot decode the result of %s: %w", req.Type(), err)
+			return false, fmt.Errorf("cannot decode the result of %s: %w", req.Type(), err)
 		}
 		if rr, ok := resp.(*proto.Result); ok {
 			*rr = *res
 		}
 		if res.Code != proto.CodeOK {
-			return fmt.Errorf("%s refused: %w", req.Type(), res)
+			return false, fmt.Errorf("%s refused: %w", req.Type(), res)
 		}
-		return nil
+		return false, nil
 	}
 	if o, ok := resp.(ownedUnmarshaler); ok && f.Header.Type == resp.Type() {
 		// The reply's body is this call's (Requester.Request): decode it
 		// without the copy Unmarshal makes.
 		if err := o.UnmarshalOwned(f.Body); err != nil {
-			return fmt.Errorf("cannot complete %s: cannot decode %s: %w", req.Type(), resp.Type(), err)
+			return false, fmt.Errorf("cannot complete %s: cannot decode %s: %w", req.Type(), resp.Type(), err)
 		}
-		return nil
+		return true, nil
 	}
 	if err := f.Decode(resp); err != nil {
-		return fmt.Errorf("cannot complete %s: %w", req.Type(), err)
+		return false, fmt.Errorf("cannot complete %s: %w", req.Type(), err)
 	}
-	return nil
+	return false, nil
 }
 
 // ownedUnmarshaler is a reply that can decode a body handed over for good
