@@ -50,9 +50,10 @@ type reader struct {
 
 func newReader(body []byte) reader { return reader{s: string(body)} }
 
-// ownedReader reads a body handed over for good (see Datum.UnmarshalOwned):
-// its strings point into body itself, which must never be written again.
-// It saves the copy newReader makes, a reply's size, on every fetch.
+// ownedReader reads a body handed over for good (see Datum.UnmarshalOwned),
+// or lent for as long as its strings are used (PushAck.UnmarshalBorrowed):
+// its strings point into body itself, which must not be written meanwhile.
+// It saves the copy newReader makes, the body's size, on every message.
 func ownedReader(body []byte) reader {
 	return reader{s: unsafe.String(unsafe.SliceData(body), len(body))}
 }

@@ -19,17 +19,37 @@ func fuzzDecoder(f *testing.F, t Type) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	// Decoding in place must read what Unmarshal reads.
+	inPlace := map[string]func(Message, []byte) (bool, error){
+		"UnmarshalOwned": func(o Message, b []byte) (bool, error) {
+			u, ok := o.(interface{ UnmarshalOwned([]byte) error })
+			if !ok {
+				return false, nil
+			}
+			return true, u.UnmarshalOwned(b)
+		},
+		"UnmarshalBorrowed": func(o Message, b []byte) (bool, error) {
+			u, ok := o.(interface{ UnmarshalBorrowed([]byte) error })
+			if !ok {
+				return false, nil
+			}
+			return true, u.UnmarshalBorrowed(b)
+		},
+	}
 	f.Fuzz(func(tt *testing.T, body []byte) {
 		m := New(t)
 		err := m.Unmarshal(body)
-		if o, ok := New(t).(interface{ UnmarshalOwned([]byte) error }); ok {
-			// Decoding in place must read what Unmarshal reads.
-			errOwned := o.UnmarshalOwned(bytes.Clone(body))
-			if (err == nil) != (errOwned == nil) {
-				tt.Fatalf("Unmarshal: %v; UnmarshalOwned: %v", err, errOwned)
+		for name, decode := range inPlace {
+			o := New(t)
+			has, errInPlace := decode(o, bytes.Clone(body))
+			if !has {
+				continue
 			}
-			if err == nil && !bytes.Equal(o.(Message).AppendBody(nil), m.AppendBody(nil)) {
-				tt.Fatal("UnmarshalOwned decoded another message than Unmarshal")
+			if (err == nil) != (errInPlace == nil) {
+				tt.Fatalf("Unmarshal: %v; %s: %v", err, name, errInPlace)
+			}
+			if err == nil && !bytes.Equal(o.AppendBody(nil), m.AppendBody(nil)) {
+				tt.Fatalf("%s decoded another message than Unmarshal", name)
 			}
 		}
 		if err != nil {

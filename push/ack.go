@@ -8,7 +8,10 @@ import (
 
 // Ack records a client's acknowledgement for its subscribers of one
 // dataInfoId and zone filter; Resync asks for a full push again. It runs on
-// the connection's event loop and waits for no frame being built.
+// the connection's event loop and waits for no frame being built. It keeps
+// nothing of m: m's strings may point into the connection's read buffer
+// (proto.PushAck.UnmarshalBorrowed), so whatever outlives the call names
+// the group by its own id.
 func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 	g := e.group(m.DataInfoID)
 	if g == nil {
@@ -31,7 +34,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		if !held {
 			badHeld.Inc()
 			e.heldLog.Warn(e.log, "ignoring the version a client says it holds: ahead of this session's clock by more than a day",
-				"dataInfoId", m.DataInfoID, "held", m.Held, "clientIP", c.conn.RemoteIP())
+				"dataInfoId", g.id, "held", m.Held, "clientIP", c.conn.RemoteIP())
 		}
 	}
 	g.mu.Lock()
@@ -96,7 +99,7 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 	case refetch:
 		// The client holds a newer list than this session: the session
 		// may be behind the data leader. The fetch's push decides.
-		e.Refetch(m.DataInfoID)
+		e.Refetch(g.id)
 	case resync:
 		e.scheduled.Add(g.id)
 	}

@@ -109,7 +109,8 @@ func (h clientHandler) OnFrame(c *netio.Conn, f netio.Frame) {
 // decoded into a value of its own, not a message allocated per frame.
 func (h clientHandler) pushAck(c *netio.Conn, cc *clientConn, reqID uint64, body []byte) {
 	var m proto.PushAck
-	if err := m.Unmarshal(body); err != nil {
+	// In place: body is the read buffer's, and Ack keeps nothing of m.
+	if err := m.UnmarshalBorrowed(body); err != nil {
 		badRequests.Inc()
 		h.reply(c, reqID, proto.CodeBadRequest, err.Error())
 		return
