@@ -85,6 +85,20 @@ type group struct {
 // sent is s's push not yet acknowledged (zero: none). g.mu must be held.
 func (g *group) sent(s *subscriber) sendState { return g.out[s.registerID] }
 
+// reserveSent makes room, when no send is out, for the sends this pass
+// may make from the subscriber at position from on: those behind version.
+// A push to every subscriber of a group (a storm) otherwise grew the map
+// from empty, rehashing its entries at each doubling, and the maps so
+// dropped were a tenth of a session's allocation in a storm; counting
+// first keeps a push to one subscriber of a large group from taking room
+// for all. g.mu must be held.
+func (g *group) reserveSent(from int, version uint64) {
+	if g.out != nil {
+		return
+	}
+	g.out = make(map[string]sendState, g.subs.behind(from, version))
+}
+
 // setSent records a push to s. g.mu must be held.
 func (g *group) setSent(s *subscriber, st sendState) {
 	if g.out == nil {

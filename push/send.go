@@ -67,7 +67,9 @@ func (e *Engine) pushGroup(id string) {
 	oldest := version // the oldest version a subscriber acknowledged
 	overTotal := e.out.Outbound() > int64(e.cfg.PauseTotal)
 	g.mu.Lock()
+	at := -1 // sub's position in g.subs
 	for sub := range g.subs.all() {
+		at++
 		oldest = min(oldest, sub.acked)
 		if sub.acked >= version {
 			continue
@@ -133,6 +135,7 @@ func (e *Engine) pushGroup(id string) {
 		st.version, st.at = version, now
 		st.attempts++
 		st.seq = t.client.sendSeq.Add(1)
+		g.reserveSent(at, version)
 		g.setSent(sub, st)
 		if sc == nil {
 			sc = sendScratches.Get().(*sendScratch)

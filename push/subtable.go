@@ -95,6 +95,18 @@ func (t *subTable) ofClient(c *Client) iter.Seq[*subscriber] {
 	}
 }
 
+// behind counts the subscribers from position from on (in all's order)
+// that acknowledged no version up to v.
+func (t *subTable) behind(from int, v uint64) int {
+	n := 0
+	for i := max(from, 0); i < len(t.subs); i++ {
+		if t.subs[i].acked < v {
+			n++
+		}
+	}
+	return n
+}
+
 // hasClient reports whether c has a subscriber in the table.
 func (t *subTable) hasClient(c *Client) bool {
 	for range t.ofClient(c) {

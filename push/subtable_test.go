@@ -79,6 +79,20 @@ func testSubTableAgainstMap(t *testing.T) {
 		if cap(tab.subs) > 2*n+1 {
 			t.Fatalf("step %d: %d subscribers in an array of %d", step, n, cap(tab.subs))
 		}
+		// behind counts, from a position of all's order on, those that
+		// acknowledged no version up to v.
+		v := uint64(max(step, 0))
+		from := r.IntN(n + 1)
+		want, at := 0, 0
+		for s := range tab.all() {
+			if at >= from && s.acked < v {
+				want++
+			}
+			at++
+		}
+		if got := tab.behind(from, v); got != want {
+			t.Fatalf("step %d: behind(%d, %d) = %d, want %d", step, from, v, got, want)
+		}
 	}
 	for step := range 30_000 {
 		id := fmt.Sprintf("s%d", r.IntN(300))
