@@ -38,7 +38,7 @@ func TestAckKeepsNothingOfTheMessage(t *testing.T) {
 
 	en, ok := e.cache.Load("d")
 	if !ok || en.id != "d" {
-		t.Fatalf("after the ack the datum's entry is %v (found %v); the cache's keys: %v", en, ok, e.cache.Size())
+		t.Fatalf("after the ack the datum's entry is %v (found %v) among %d entries", en, ok, e.cache.Size())
 	}
 	if id, ok := e.fetches.Pop(); !ok || id != "d" {
 		t.Fatalf("the refetch queued %q (%v), want d", id, ok)

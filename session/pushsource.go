@@ -102,11 +102,7 @@ func (r *registry) pushList(d *proto.Datum) push.List {
 	set := r.pubSet(d.DataInfoID) // once: every publisher of d is of its set
 	for i := range d.Publishers {
 		dp := &d.Publishers[i]
-		var rp *publisher
-		ok := false
-		if set != nil {
-			rp, ok = set.pubs[dp.RegisterID]
-		}
+		rp, ok := set.get(dp.RegisterID)
 		if !ok || rp.Version != dp.Version || rp.TS != dp.RegisterTimestamp {
 			others = append(others, i)
 			continue

@@ -78,11 +78,16 @@ func newRegistry(slots int) *registry {
 
 // Lock should be held.
 func (r *registry) get(k regKey) (*publisher, bool) {
-	set := r.pubSet(k.dataInfoID)
+	return r.pubSet(k.dataInfoID).get(k.registerID)
+}
+
+// get returns the publisher registerID of the set; a nil set has none.
+// The registry's lock should be held.
+func (set *pubSet) get(registerID string) (*publisher, bool) {
 	if set == nil {
 		return nil, false
 	}
-	p, ok := set.pubs[k.registerID]
+	p, ok := set.pubs[registerID]
 	return p, ok
 }
 
