@@ -119,6 +119,7 @@ func (c *Client) observeAck(d time.Duration) {
 	if d < 0 {
 		return
 	}
+	ackTime.Update(d.Seconds())
 	for {
 		old := c.ackRTT.Load()
 		next := int64(d)

@@ -120,7 +120,7 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 		return
 	}
 	en.mu.Lock()
-	asked, queued := en.gen, en.fetching
+	asked, queued, noticedAt := en.gen, en.fetching, en.noticed
 	var cached proto.DatumVersion // zero: nothing cached
 	if en.fetched {
 		cached = proto.DatumVersion{DataInfoID: en.id, Version: en.dataVersion, Hash: en.hash}
@@ -129,9 +129,14 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	if !queued {
 		return // a stale retry of an entry forgotten and made again since
 	}
+	start := time.Now()
+	if noticedAt != 0 {
+		fetchWait.Update(start.Sub(time.Unix(0, noticedAt)).Seconds())
+	}
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.FetchTimeout)
 	d, err := e.src.Fetch(fctx, id, cached)
 	cancel()
+	fetchTime.Update(time.Since(start).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
 			return

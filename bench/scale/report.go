@@ -282,17 +282,21 @@ func (r *report) work(p func(string, ...any)) {
 			p("| %s | `%s` | %.0f | %.2f |\n", role, name, d, d/float64(r.Result.ChangesSent))
 		}
 	}
-	mean := func(name string) string {
+	mean := func(name, what string) string {
 		n := r.roleSum(b, "session", counterOf(name+"_count")) - r.roleSum(a, "session", counterOf(name+"_count"))
 		sum := r.roleSum(b, "session", counterOf(name+"_sum")) - r.roleSum(a, "session", counterOf(name+"_sum"))
 		if n <= 0 {
 			return "–"
 		}
-		return fmt.Sprintf("%.0f ms (%.0f acks)", 1000*sum/n, n)
+		return fmt.Sprintf("%.0f ms (%.0f %s)", 1000*sum/n, n, what)
 	}
 	p("\nMean over every push acknowledged meanwhile (intermediate versions too), from the sessions' histograms: "+
 		"from the session's notice to the client's ack (`roster_push_latency_seconds`) %s; from the data leader's change (`roster_push_e2e_latency_seconds`) %s.\n",
-		mean("roster_push_latency_seconds"), mean("roster_push_e2e_latency_seconds"))
+		mean("roster_push_latency_seconds", "acks"), mean("roster_push_e2e_latency_seconds", "acks"))
+	p("Where a push waited, mean over every fetch: from the notice leaving the debounce to the fetch's start "+
+		"(`roster_push_fetch_wait_seconds`) %s; the fetch's round trip to the data leader (`roster_push_fetch_seconds`) %s; "+
+		"from a push's send to its ack (`roster_push_ack_seconds`, pushes sent once) %s.\n",
+		mean("roster_push_fetch_wait_seconds", "fetches"), mean("roster_push_fetch_seconds", "fetches"), mean("roster_push_ack_seconds", "acks"))
 }
 
 func counterOf(name string) func(usage) float64 {
