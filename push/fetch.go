@@ -172,6 +172,10 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	if !again {
 		en.fetching = false
 		en.want = en.dataVersion
+		// The notices are answered, by a new version (advance cleared
+		// noticed) or by nothing new (a refetch): the next change's
+		// latency must not start at this one's notice.
+		en.noticed = 0
 	}
 	en.mu.Unlock()
 	e.pushGroup(id)

@@ -2,6 +2,10 @@ package push
 
 import (
 	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/roster-registry/roster/proto"
 )
 
 // An entry knows when it learned of its version and of those in its
@@ -55,4 +59,31 @@ func TestUnsettledMapDroppedWhenEmpty(t *testing.T) {
 	if e.isSettled(gs[0]) || e.unsettled.Len() != 1 {
 		t.Fatal("the new set does not take groups")
 	}
+}
+
+// A fetch that finds nothing new answers its notice: the next change's
+// push latency starts at that change's notice, not at the refetch's
+// (which made roster_push_latency_seconds read longer than the change's
+// whole age, roster_push_e2e_latency_seconds, at 10M).
+func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, _ := newTestEngine(t, Config{})
+		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("r1")})
+		subscribe(t, e, "d", newTestClient("a"), "s1")
+		synctest.Wait()
+		e.Refetch("d") // the data leader has nothing newer
+		synctest.Wait()
+		if n := len(src.fetchTimes("d")); n != 2 {
+			t.Fatalf("%d fetches, want 2", n)
+		}
+		time.Sleep(time.Minute)
+		src.set("d", Datum{Version: 6, Hash: 78, Publishers: pubs("r1", "r2")})
+		noticed := time.Now()
+		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 78})
+		synctest.Wait()
+		en, _ := e.cache.Load("d")
+		if got := en.learnedAt(6); got != noticed.UnixNano() {
+			t.Fatalf("version 6 learned %v before its notice, want at it", noticed.Sub(time.Unix(0, got)))
+		}
+	})
 }
