@@ -46,8 +46,9 @@ type Config struct {
 	// groups of subscribers (every group's convergence is checked); 0 or 1: all.
 	LatencySample int
 	// OnPhase (roster-wire), when set, is called as phases end: "pubs"
-	// (publishers registered), "settled" (every subscriber holds its list)
-	// and "end"; a caller samples the servers there.
+	// (publishers registered), "settled" (every subscriber holds its list),
+	// "storm" (the storm is about to be sent; the storm waits for the
+	// call) and "end"; a caller samples the servers there.
 	OnPhase func(phase string)
 
 	// Inflight is the number of registrations in flight per connection.

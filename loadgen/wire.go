@@ -431,6 +431,7 @@ func (r *wireRunner) storm(ctx context.Context) {
 	cfg := r.cfg
 	per := min(max(cfg.StormPubs, 1), cfg.PubsPerService)
 	first := rand.IntN(cfg.Services)
+	r.phase("storm")
 	start := time.Now()
 	parallel(ctx, cfg.Storm*per, min(len(r.conns)*cfg.Inflight, 4096), func(ctx context.Context, i int) {
 		s := (first + i/per) % cfg.Services

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,7 +43,7 @@ func TestWireAgainstRoster(t *testing.T) {
 	if res.ChurnLatency == nil || res.ChurnLatency.Count == 0 || res.PushesReceived < res.PushLatency.Count {
 		t.Fatalf("churn latency %+v, pushes %d", res.ChurnLatency, res.PushesReceived)
 	}
-	if len(phases) != 3 || phases[0] != "pubs" || phases[2] != "end" {
+	if !slices.Equal(phases, []string{"pubs", "settled", "storm", "end"}) {
 		t.Fatalf("phases %v", phases)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,6 +77,7 @@ type options struct {
 	Tag         string        `json:"tag,omitempty"`
 	MinAvail    int64         `json:"min_available_bytes"`
 	QuietWait   time.Duration `json:"quiet_wait_ns,omitempty"`
+	StormWindow time.Duration `json:"storm_window_ns,omitempty"`
 }
 
 func envInt(name string, def int) int {
@@ -119,6 +121,8 @@ func run() error {
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 25*time.Second, "after the end, with the load still connected and idle, wait this long and "+
 		"sample the nodes again without forcing a collection (the quiet phase: what a node left alone holds; its memory trimmer "+
 		"acts after two quiet looks, 5 s apart, and the first look after the run still counts the run's allocations); 0: no quiet phase")
+	flag.DurationVar(&o.StormWindow, "storm-window", 15*time.Second, "sample the nodes' counters, without a collection, as the storm starts "+
+		"and this long after (or at the run's end, if sooner): the report's storm window (the churn goes on meanwhile); 0: none")
 	var minAvailMiB int64
 	var rerender string
 	flag.StringVar(&rerender, "rerender", "", "only rewrite the report and plot of this raw result (a scale-*.json written before)")
@@ -196,7 +200,7 @@ func run() error {
 	// every node, for the table.
 	var mu sync.Mutex
 	sampleAt := func(phase string, gc bool) {
-		u := sample(ctx, rep.Nodes, gc)
+		u := sample(ctx, rep.Nodes, gc, gc)
 		mu.Lock()
 		defer mu.Unlock()
 		p := point{Seconds: time.Since(start).Seconds(), Phase: phase, Usage: u}
@@ -234,11 +238,27 @@ func run() error {
 	// Each phase's end, after a GC in every node; after the end, the quiet
 	// phase without one. The load generator keeps its connections (and
 	// their heartbeats) until OnPhase("end") returns.
+	var stormEnd atomic.Pointer[func()] // closes the storm's window (stormWindow)
 	onPhase := func(p string) {
 		profilePhase(o.CPUProfile, p, logf)
 		if p == "settled" && o.NodeProfs != "" {
 			// ctx, not sctx: the profiles end on their own after the run.
 			wg.Go(func() { profileNodes(ctx, o.NodeProfs, rep.Nodes, int(o.Duration.Seconds())+3, logf) })
+		}
+		switch p {
+		case "storm":
+			end := stormWindow(sctx, &wg, o.StormWindow, func(phase string) {
+				u := sample(ctx, rep.Nodes, false, true)
+				mu.Lock()
+				defer mu.Unlock()
+				rep.Storm = append(rep.Storm, point{Seconds: time.Since(start).Seconds(), Phase: phase, Usage: u})
+			})
+			stormEnd.Store(&end)
+			return
+		case "end":
+			if end := stormEnd.Load(); end != nil {
+				(*end)() // before the end's collections
+			}
 		}
 		sampleAt(p, true)
 		if p != "end" || o.QuietWait <= 0 {
@@ -273,7 +293,7 @@ func run() error {
 		// got (a stop for low memory sampled before the load left).
 		rep.note("the nodes were sampled after the load generator disconnected")
 		fctx, fcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		u := sample(fctx, rep.Nodes, true)
+		u := sample(fctx, rep.Nodes, true, true)
 		fcancel()
 		rep.Phases = append(rep.Phases, point{Seconds: time.Since(start).Seconds(), Phase: "stopped", Usage: u})
 	}

@@ -23,8 +23,9 @@ type report struct {
 	Env     env             `json:"env"`
 	Command string          `json:"command"`
 	Nodes   []node          `json:"nodes"`
-	Phases  []point         `json:"phases"` // idle, pubs, settled, end: after a GC in every node; quiet: without one
-	Series  []point         `json:"series"` // every 5 s
+	Phases  []point         `json:"phases"`          // idle, pubs, settled, end: after a GC in every node; quiet: without one
+	Series  []point         `json:"series"`          // every 5 s
+	Storm   []point         `json:"storm,omitempty"` // the storm's window: as it starts, and --storm-window later; no GC
 	Result  *loadgen.Result `json:"result"`
 	Health  []health        `json:"health,omitempty"` // by node with an HTTP port, over the whole run
 	Note    string          `json:"note,omitempty"`
@@ -266,7 +267,8 @@ func (r *report) markdown(plotErr error) string {
 }
 
 // work writes what each role's counters did between `settled` and `end`
-// (the churn and the storm), in all and per change sent.
+// (the churn and the storm), in all and per change sent, then over the
+// storm's window alone.
 func (r *report) work(p func(string, ...any)) {
 	a, ok1 := r.phase("settled")
 	b, ok2 := r.phase("end")
@@ -274,14 +276,47 @@ func (r *report) work(p func(string, ...any)) {
 		return
 	}
 	p("\n## Work for the changes\n\nCounters summed over a role's nodes, between `settled` and `end` (the churn and the storm: %d changes sent, "+
-		"%d of them in the storm's %d services):\n\n| role | counter | in all | per change sent |\n|---|---|---:|---:|\n",
-		r.Result.ChangesSent, r.Options.Storm*r.Options.StormPubs, r.Options.Storm)
+		"%d of them in the storm's %d services):\n\n", r.Result.ChangesSent, r.Options.Storm*r.Options.StormPubs, r.Options.Storm)
+	r.counters(p, a, b, "per change sent", float64(r.Result.ChangesSent))
+	r.stages(p, a, b)
+	r.stormWork(p)
+}
+
+// stormWork writes the counters and stages over the storm's window, when
+// the run sampled one (--storm-window).
+func (r *report) stormWork(p func(string, ...any)) {
+	if len(r.Storm) < 2 || r.Options.Storm*r.Options.StormPubs == 0 {
+		return
+	}
+	a, b := r.Storm[0], r.Storm[1]
+	secs := b.Seconds - a.Seconds
+	p("\n### The storm's window\n\nThe same counters from the storm's start to %.1f s later (sampled without a collection; "+
+		"the churn goes on meanwhile, about %.0f changes of it):\n\n", secs, r.Options.Churn*secs)
+	r.counters(p, a, b, "per storm change", float64(r.Options.Storm*r.Options.StormPubs))
+	r.stages(p, a, b)
+	p("CPU in the window, s (cores):")
+	for _, role := range []string{"meta", "data", "session", "loadgen"} {
+		d := r.roleSum(b, role, cpuOf) - r.roleSum(a, role, cpuOf)
+		p(" %s %.1f (%.2f);", role, d, d/max(secs, 1e-9))
+	}
+	p("\n")
+}
+
+// counters writes each role's work counters between a and b, in all and
+// divided by per.
+func (r *report) counters(p func(string, ...any), a, b point, perName string, per float64) {
+	p("| role | counter | in all | %s |\n|---|---|---:|---:|\n", perName)
 	for _, role := range []string{"session", "data"} {
 		for _, name := range workCounters[role] {
 			d := r.roleSum(b, role, counterOf(name)) - r.roleSum(a, role, counterOf(name))
-			p("| %s | `%s` | %.0f | %.2f |\n", role, name, d, d/float64(r.Result.ChangesSent))
+			p("| %s | `%s` | %.0f | %.2f |\n", role, name, d, d/per)
 		}
 	}
+}
+
+// stages writes the means of the sessions' latency histograms between a
+// and b: a push's latency and where it waited.
+func (r *report) stages(p func(string, ...any), a, b point) {
 	mean := func(name, what string) string {
 		n := r.roleSum(b, "session", counterOf(name+"_count")) - r.roleSum(a, "session", counterOf(name+"_count"))
 		sum := r.roleSum(b, "session", counterOf(name+"_sum")) - r.roleSum(a, "session", counterOf(name+"_sum"))

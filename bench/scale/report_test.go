@@ -100,3 +100,32 @@ func TestWork(t *testing.T) {
 		}
 	}
 }
+
+// TestStormWork: the storm's window gets its own counters, per storm
+// change, its stage means and each role's CPU over it.
+func TestStormWork(t *testing.T) {
+	nodes := []node{{Name: "session-0", Role: "session"}, {Name: "data-0", Role: "data"}}
+	at := func(phase string, secs, fetches, cpu float64) point {
+		return point{Phase: phase, Seconds: secs, Usage: []usage{
+			{CPU: cpu, Counters: map[string]float64{"roster_session_datum_fetches_total": fetches,
+				"roster_push_fetch_wait_seconds_sum": fetches / 40, "roster_push_fetch_wait_seconds_count": fetches}},
+			{CPU: cpu / 2}}}
+	}
+	r := &report{Nodes: nodes, Options: options{Pubs: 1000, Subs: 1000, PerService: 10, Storm: 5, StormPubs: 10, Churn: 2},
+		Result: &loadgen.Result{Completed: true, ChangesSent: 100},
+		Phases: []point{at("settled", 0, 10, 1), at("end", 30, 60, 10)},
+		Storm:  []point{at("storm", 10, 20, 2), at("storm-window", 20, 45, 6)}}
+	md := r.markdown(nil)
+	for _, want := range []string{"### The storm's window", "to 10.0 s later", "about 20 changes of it",
+		"| session | `roster_session_datum_fetches_total` | 25 | 0.50 |",
+		"(`roster_push_fetch_wait_seconds`) 25 ms (25 fetches)",
+		"CPU in the window, s (cores): meta 0.0 (0.00); data 2.0 (0.20); session 4.0 (0.40);"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	r.Storm = r.Storm[:1] // a window never closed: no section
+	if md := r.markdown(nil); strings.Contains(md, "storm's window") {
+		t.Error("a report with one storm sample has a storm window")
+	}
+}

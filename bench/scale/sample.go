@@ -85,8 +85,9 @@ func nodesOf(c *proccluster.Cluster) []node {
 
 // sample reads every node's usage; with gc it first runs a collection in
 // each (through the admin pprof endpoint, which answers on loopback) so the
-// live heap is exact rather than as of the last cycle.
-func sample(ctx context.Context, nodes []node, gc bool) []usage {
+// live heap is exact rather than as of the last cycle; with counters it
+// reads the work counters (workCounters) too.
+func sample(ctx context.Context, nodes []node, gc, counters bool) []usage {
 	out := make([]usage, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
@@ -101,7 +102,7 @@ func sample(ctx context.Context, nodes []node, gc bool) []usage {
 				u.FDs = len(ents)
 			}
 			heapFigures(ctx, n, &u)
-			if names := slices.Concat(workCounters[n.Role], workCounters[n.Role+"-latency"]); gc && len(names) > 0 && n.http != "" {
+			if names := slices.Concat(workCounters[n.Role], workCounters[n.Role+"-latency"]); counters && len(names) > 0 && n.http != "" {
 				u.Counters, _ = loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", names...)
 			}
 			out[i] = u
