@@ -56,7 +56,10 @@ func ReleaseBody(b []byte) {
 	}
 	// A buffer goes to the class it fills (a decompressed body is of any
 	// size): one of 13 KB serves the 8 KiB class, never the 16 KiB one.
+	// Capped at the class's size, as bodies promises: its Get must not
+	// hand out more room than the class (a body of 13 KB read as 8 KiB).
 	class := bits.Len(uint(c)) - 1 - minPooledBodyShift
-	b = b[:1<<(minPooledBodyShift+class)]
+	size := 1 << (minPooledBodyShift + class)
+	b = b[:size:size]
 	bodies[class].Put(&b)
 }
