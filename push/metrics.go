@@ -19,11 +19,11 @@ var (
 	leading = metrics.NewCounter(`roster_push_debounce_leading_total`)
 	latency = metrics.NewPrometheusHistogramExt(`roster_push_latency_seconds`, latencyBuckets)
 	e2e     = metrics.NewPrometheusHistogramExt(`roster_push_e2e_latency_seconds`, latencyBuckets)
-	// The two first stages of a push's latency, for telling where a slow
+	// The first two stages of a push's latency, for telling where a slow
 	// push waited: from the change's notice leaving the debounce to its
-	// fetch's start (the fetch queue), and the fetch's round trip to the data leader (which
-	// answers a link's frames in order, so a fetch waits behind the
-	// writes forwarded before it).
+	// fetch's start (the fetch queue), and the fetch's round trip to the
+	// data leader (which answers a link's frames in order, so a fetch
+	// waits behind the writes forwarded before it).
 	fetchWait = metrics.NewPrometheusHistogramExt(`roster_push_fetch_wait_seconds`, latencyBuckets)
 	fetchTime = metrics.NewPrometheusHistogramExt(`roster_push_fetch_seconds`, latencyBuckets)
 	// ackTime is the last stage: from a push's send to the client's ack of
