@@ -115,7 +115,9 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	}
 	if !e.wanted(id) {
 		en.mu.Lock()
-		en.fetching = false
+		// Nobody here waits for the notices any more: a later subscriber's
+		// first change must not be timed from them.
+		en.fetching, en.noticed = false, 0
 		en.mu.Unlock()
 		return
 	}

@@ -87,3 +87,36 @@ func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
 		}
 	})
 }
+
+// A fetch that finds nobody subscribed any more answers its notices too:
+// the next subscriber's first change is timed from its own notice, not from
+// one nobody waited for.
+func TestUnwantedFetchAnswersItsNotice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, src, _ := newTestEngine(t, Config{})
+		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("r1")})
+		c := newTestClient("a")
+		subscribe(t, e, "d", c, "s1")
+		synctest.Wait()
+		if removed, _ := e.Unsubscribe("d", "s1", c); !removed {
+			t.Fatal("not unsubscribed")
+		}
+		// A notice taken while subscribed, its fetch run after the
+		// subscriber left (the entry stays cached until Forget).
+		en, _ := e.cache.Load("d")
+		en.mu.Lock()
+		en.noticed, en.fetching, en.gen = time.Now().UnixNano(), true, en.gen+1
+		en.mu.Unlock()
+		e.fetch(t.Context(), "d")
+		time.Sleep(time.Minute)
+		subscribe(t, e, "d", newTestClient("b"), "s2")
+		synctest.Wait()
+		src.set("d", Datum{Version: 6, Hash: 78, Publishers: pubs("r1", "r2")})
+		noticed := time.Now()
+		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 78})
+		synctest.Wait()
+		if got := en.learnedAt(6); got != noticed.UnixNano() {
+			t.Fatalf("version 6 learned %v before its notice, want at it", noticed.Sub(time.Unix(0, got)))
+		}
+	})
+}
