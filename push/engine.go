@@ -31,8 +31,10 @@ type Datum struct {
 type Source interface {
 	// Fetch returns datum id. When it is still cached (the same version
 	// and hash), Publishers may be left nil: the engine keeps its list, so
-	// the Source need not build one to be thrown away.
-	Fetch(ctx context.Context, id string, cached proto.DatumVersion) (Datum, error)
+	// the Source need not build one to be thrown away. own is the list
+	// fetched last (nil: none); the new list may hold its records for the
+	// publishers unchanged since, as records in a list are never changed.
+	Fetch(ctx context.Context, id string, cached proto.DatumVersion, own List) (Datum, error)
 }
 
 // Merger adds to a datum's list what the session merges into it (the

@@ -27,7 +27,7 @@ type fetchCall struct {
 
 var errFetch = errors.New("leader unreachable")
 
-func (f *fakeSource) Fetch(_ context.Context, id string, _ proto.DatumVersion) (Datum, error) {
+func (f *fakeSource) Fetch(_ context.Context, id string, _ proto.DatumVersion, _ List) (Datum, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fetchCall{id, time.Now()})

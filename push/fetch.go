@@ -124,8 +124,10 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	en.mu.Lock()
 	asked, queued, noticedAt := en.gen, en.fetching, en.noticed
 	var cached proto.DatumVersion // zero: nothing cached
+	var own List
 	if en.fetched {
 		cached = proto.DatumVersion{DataInfoID: en.id, Version: en.dataVersion, Hash: en.hash}
+		own = en.own
 	}
 	en.mu.Unlock()
 	if !queued {
@@ -136,7 +138,7 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 		fetchWait.Update(start.Sub(time.Unix(0, noticedAt)).Seconds())
 	}
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.FetchTimeout)
-	d, err := e.src.Fetch(fctx, id, cached)
+	d, err := e.src.Fetch(fctx, id, cached, own)
 	cancel()
 	fetchTime.Update(time.Since(start).Seconds())
 	if err != nil {

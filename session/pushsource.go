@@ -23,7 +23,7 @@ type datumSource struct {
 	config *configCopy // answers the watched config's ids (watch.go)
 }
 
-func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVersion) (push.Datum, error) {
+func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVersion, own push.List) (push.Datum, error) {
 	if proto.IsConfigID(id) {
 		return d.config.datum(id)
 	}
@@ -56,7 +56,7 @@ func (d datumSource) Fetch(ctx context.Context, id string, cached proto.DatumVer
 	if cached.Version == 0 || out.Version != cached.Version || out.Hash != cached.Hash {
 		// A refetch that finds what is cached (a subscriber arriving
 		// during a fetch asks for another round) builds no list.
-		out.Publishers = d.reg.pushList(raw)
+		out.Publishers = d.reg.pushList(raw, own)
 		out.Publishers = appendRemote(out.Publishers, raw.Remote)
 	}
 	return out, nil
@@ -92,10 +92,13 @@ func appendRemote(out push.List, remote []proto.DCPublishers) push.List {
 }
 
 // pushList returns d's publishers as pushed: the registry's own records
-// of the publishers this session holds at the same version, copies of the
-// others (made together, pubrec.MakeAll). Nothing of the decoded reply is
-// kept.
-func (r *registry) pushList(d *proto.Datum) push.List {
+// of the publishers this session holds at the same version, the records of
+// prev (the list fetched last) for the others unchanged since, and copies
+// of the rest (made together, pubrec.MakeAll). Nothing of the decoded reply
+// is kept. In a storm a datum is fetched again and again with a few of its
+// publishers changed each time: copying all of the others each time was
+// the largest part of what a session allocated.
+func (r *registry) pushList(d *proto.Datum, prev push.List) push.List {
 	out := make(push.List, len(d.Publishers))
 	var others []int // the publishers this session does not hold at that version
 	r.mu.RLock()
@@ -110,6 +113,7 @@ func (r *registry) pushList(d *proto.Datum) push.List {
 		out[i] = &rp.Rec
 	}
 	r.mu.RUnlock()
+	others = reuseRecords(out, d.Publishers, others, prev)
 	if len(others) > 0 {
 		recs := pubrec.MakeAll(len(others), func(j int) (*proto.Publisher, string) { return &d.Publishers[others[j]], "" })
 		for j, i := range others {
@@ -118,3 +122,38 @@ func (r *registry) pushList(d *proto.Datum) push.List {
 	}
 	return out
 }
+
+// reuseRecords lists in out, for each publisher of pubs indexed by others,
+// prev's record of the same publish (register id, version and register
+// timestamp: what the registry's records are matched by), and returns the
+// indexes left without one. Records of a linked data center's publishers
+// are not this one's.
+func reuseRecords(out push.List, pubs []proto.Publisher, others []int, prev push.List) []int {
+	if len(others) == 0 || len(prev) == 0 {
+		return others
+	}
+	byID := recIndexes.Get().(map[string]*pubrec.Rec)
+	defer func() {
+		if len(byID) <= maxPooledPublishers {
+			clear(byID)
+			recIndexes.Put(byID)
+		}
+	}()
+	for _, rec := range prev {
+		byID[rec.RegisterID()] = rec
+	}
+	rest := others[:0]
+	for _, i := range others {
+		p := &pubs[i]
+		if rec, ok := byID[p.RegisterID]; ok && rec.Version == p.Version && rec.TS == p.RegisterTimestamp && rec.DataCenter() == "" {
+			out[i] = rec
+			continue
+		}
+		rest = append(rest, i)
+	}
+	return rest
+}
+
+// recIndexes holds the maps reuseRecords indexes a list by, cleared: a
+// storm fetches thousands of datums a second.
+var recIndexes = sync.Pool{New: func() any { return make(map[string]*pubrec.Rec) }}

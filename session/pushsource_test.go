@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -26,7 +27,7 @@ func TestPushListSharesRegistryRecords(t *testing.T) {
 	stale := held
 	stale.Version = 1 // the data node's copy is older than the session's
 	d := &proto.Datum{DataInfoID: "d", Publishers: []proto.Publisher{held, other}}
-	list := r.pushList(d)
+	list := r.pushList(d, nil)
 	r.mu.RLock()
 	rec, _ := r.get(regKey{"d", "mine"})
 	r.mu.RUnlock()
@@ -41,8 +42,45 @@ func TestPushListSharesRegistryRecords(t *testing.T) {
 		t.Fatal("the list keeps the reply's strings")
 	}
 	d = &proto.Datum{DataInfoID: "d", Publishers: []proto.Publisher{stale}}
-	if list := r.pushList(d); list[0] == &rec.Rec || list[0].Version != 1 {
+	if list := r.pushList(d, nil); list[0] == &rec.Rec || list[0].Version != 1 {
 		t.Fatal("a publisher at another version than the session's is listed as the session's record")
+	}
+}
+
+// TestPushListReusesUnchangedRecords: a refetch lists the previous list's
+// records for the publishers of the same publish (register id, version,
+// register timestamp), and copies those that changed; a linked data
+// center's record of the same id is not reused for this one's publisher.
+func TestPushListReusesUnchangedRecords(t *testing.T) {
+	r := newRegistry(16)
+	a := proto.Publisher{DataInfoID: "d", RegisterID: "a", Version: 1, RegisterTimestamp: 10, Data: []string{"10.0.0.1:80"}}
+	b := proto.Publisher{DataInfoID: "d", RegisterID: "b", Version: 1, RegisterTimestamp: 10, Data: []string{"10.0.0.2:80"}}
+	c := proto.Publisher{DataInfoID: "d", RegisterID: "c", Version: 4, RegisterTimestamp: 10, Data: []string{"10.0.0.3:80"}}
+	prev := r.pushList(&proto.Datum{DataInfoID: "d", Publishers: []proto.Publisher{a, b}}, nil)
+	prev = appendRemote(prev, []proto.DCPublishers{{DataCenter: "dc2", Publishers: []proto.Publisher{c}}})
+	b2 := b
+	b2.Version, b2.Data = 2, []string{"10.0.0.9:80"}
+	b3 := b2
+	b3.RegisterTimestamp = 11 // the same version stamped anew
+	for _, tc := range []struct {
+		name  string
+		pubs  []proto.Publisher
+		reuse []bool
+	}{
+		{"b republished", []proto.Publisher{b2, a, c}, []bool{false, true, false}},
+		{"b restamped", []proto.Publisher{b3, a}, []bool{false, true}},
+		{"unchanged", []proto.Publisher{a, b}, []bool{true, true}},
+	} {
+		list := r.pushList(&proto.Datum{DataInfoID: "d", Publishers: tc.pubs}, prev)
+		for i, p := range tc.pubs {
+			reused := slices.Contains(prev, list[i])
+			if reused != tc.reuse[i] {
+				t.Errorf("%s: %s v%d reused %v, want %v", tc.name, p.RegisterID, p.Version, reused, tc.reuse[i])
+			}
+			if list[i].RegisterID() != p.RegisterID || list[i].Version != p.Version || list[i].AppendData(nil)[0] != p.Data[0] || list[i].DataCenter() != "" {
+				t.Errorf("%s: %s listed as %s v%d %v in %q", tc.name, p.RegisterID, list[i].RegisterID(), list[i].Version, list[i].AppendData(nil), list[i].DataCenter())
+			}
+		}
 	}
 }
 
@@ -62,7 +100,7 @@ func TestFetchedListKeepsNothingOfTheReply(t *testing.T) {
 		body = want.AppendBody(nil)
 		return body, into.UnmarshalOwned(body)
 	}}
-	d, err := src.Fetch(context.Background(), "svc", proto.DatumVersion{})
+	d, err := src.Fetch(context.Background(), "svc", proto.DatumVersion{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

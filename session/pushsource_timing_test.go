@@ -28,7 +28,7 @@ func BenchmarkPushList(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if len(r.pushList(d)) != n {
+				if len(r.pushList(d, nil)) != n {
 					b.Fatal("short list")
 				}
 			}
