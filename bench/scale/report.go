@@ -299,8 +299,20 @@ func (r *report) stormWork(p func(string, ...any)) {
 		d := r.roleSum(b, role, cpuOf) - r.roleSum(a, role, cpuOf)
 		p(" %s %.1f (%.2f);", role, d, d/max(secs, 1e-9))
 	}
+	// What the storm allocates is what brings on collections in it: each
+	// marks the node's whole live heap while the storm waits for CPU.
+	p("\nAllocated in the window, MiB (bytes per storm change), and collections begun:")
+	changes := float64(r.Options.Storm * r.Options.StormPubs)
+	for _, role := range []string{"meta", "data", "session"} {
+		d := r.roleSum(b, role, allocatedOf) - r.roleSum(a, role, allocatedOf)
+		n := r.roleSum(b, role, gcsOf) - r.roleSum(a, role, gcsOf)
+		p(" %s %.0f (%.0f B), %.0f;", role, d/(1<<20), d/changes, n)
+	}
 	p("\n")
 }
+
+func allocatedOf(u usage) float64 { return float64(u.Allocated) }
+func gcsOf(u usage) float64       { return float64(u.GCs) }
 
 // counters writes each role's work counters between a and b, in all and
 // divided by per.

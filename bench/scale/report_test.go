@@ -107,7 +107,7 @@ func TestStormWork(t *testing.T) {
 	nodes := []node{{Name: "session-0", Role: "session"}, {Name: "data-0", Role: "data"}}
 	at := func(phase string, secs, fetches, cpu float64) point {
 		return point{Phase: phase, Seconds: secs, Usage: []usage{
-			{CPU: cpu, Counters: map[string]float64{"roster_session_datum_fetches_total": fetches,
+			{CPU: cpu, Allocated: int64(fetches) << 20, GCs: int64(fetches / 5), Counters: map[string]float64{"roster_session_datum_fetches_total": fetches,
 				"roster_push_fetch_wait_seconds_sum": fetches / 40, "roster_push_fetch_wait_seconds_count": fetches}},
 			{CPU: cpu / 2}}}
 	}
@@ -119,7 +119,8 @@ func TestStormWork(t *testing.T) {
 	for _, want := range []string{"### The storm's window", "to 10.0 s later", "about 20 changes of it",
 		"| session | `roster_session_datum_fetches_total` | 25 | 0.50 |",
 		"(`roster_push_fetch_wait_seconds`) 25 ms (25 fetches)",
-		"CPU in the window, s (cores): meta 0.0 (0.00); data 2.0 (0.20); session 4.0 (0.40);"} {
+		"CPU in the window, s (cores): meta 0.0 (0.00); data 2.0 (0.20); session 4.0 (0.40);",
+		"Allocated in the window, MiB (bytes per storm change), and collections begun: meta 0 (0 B), 0; data 0 (0 B), 0; session 25 (524288 B), 5;"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

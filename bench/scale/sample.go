@@ -28,6 +28,9 @@ type usage struct {
 	// (go_memstats_alloc_bytes_total): between two samples, the garbage
 	// that refills its memory until the next collection.
 	Allocated int64 `json:"allocated_bytes,omitempty"`
+	// GCs counts the node's collections since it started
+	// (go_gc_duration_seconds_count), forced ones included.
+	GCs int64 `json:"gcs,omitempty"`
 	// Counters are the node's work counters (workCounters), each summed
 	// over its series; read at phase ends only.
 	Counters map[string]float64 `json:"counters,omitempty"`
@@ -137,10 +140,11 @@ const (
 	trimsMetric     = "roster_memory_trims_total"
 	trimmedMetric   = "roster_memory_trimmed_bytes_total"
 	allocatedMetric = "go_memstats_alloc_bytes_total"
+	gcsMetric       = "go_gc_duration_seconds_count"
 )
 
 // heapFigures reads into u the node's live heap, memory trims and the bytes
-// they returned, and the bytes it allocated, from its /metrics (its shared
+// they returned, the bytes it allocated and its collections, from its /metrics (its shared
 // port exports the process's go_* metrics); 0 for what cannot be read. The
 // load generator (itself) runs no trimmer.
 func heapFigures(ctx context.Context, n node, u *usage) {
@@ -148,7 +152,7 @@ func heapFigures(ctx context.Context, n node, u *usage) {
 		u.LiveHeap = selfLiveHeap()
 		return
 	}
-	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", loadgen.LiveHeapMetric, trimsMetric, trimmedMetric, allocatedMetric)
+	m, _ := loadgen.ReadMetrics(ctx, "http://"+n.http+"/metrics", loadgen.LiveHeapMetric, trimsMetric, trimmedMetric, allocatedMetric, gcsMetric)
 	u.LiveHeap, u.Trims, u.Trimmed = int64(m[loadgen.LiveHeapMetric]), int64(m[trimsMetric]), int64(m[trimmedMetric])
-	u.Allocated = int64(m[allocatedMetric])
+	u.Allocated, u.GCs = int64(m[allocatedMetric]), int64(m[gcsMetric])
 }
