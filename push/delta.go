@@ -18,17 +18,33 @@ func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, remov
 	return deltaFrom(prev, cur)
 }
 
-// deltaOfList is Delta from the publishers of old that a subscriber of zone
-// sees (filterZone), read from the records: a delta needs only the base's
-// register ids and versions, so the base is not decoded.
-func deltaOfList(old List, zone string, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
+// deltaOfLists is Delta between the publishers of old and of cur that a
+// subscriber of zone sees (filterZone), read from the records: the
+// changed publishers as records, so that only they are decoded.
+func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
 	prev := getVersions()
 	for _, r := range old {
 		if carries(zone, r.Zone(), r.DataCenter()) {
 			prev[r.RegisterID()] = r.Version
 		}
 	}
-	return deltaFrom(prev, cur)
+	peak := len(prev)
+	for _, r := range cur {
+		if !carries(zone, r.Zone(), r.DataCenter()) {
+			continue
+		}
+		id := r.RegisterID()
+		if v, ok := prev[id]; !ok || v != r.Version {
+			changed = append(changed, r)
+		}
+		delete(prev, id)
+	}
+	for id := range prev {
+		removed = append(removed, id)
+	}
+	slices.Sort(removed) // deterministic frames
+	putVersions(prev, peak)
+	return changed, removed
 }
 
 // deltaFrom is Delta from a base given as versions by register id, a map

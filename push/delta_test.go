@@ -10,11 +10,13 @@ import (
 	"github.com/roster-registry/roster/proto"
 )
 
-// TestDeltaOfListMatchesDelta checks that the delta read from a base's
-// records is the delta of the base decoded and filtered as a subscriber of
-// each zone filter sees it, over random lists with zones, remote data
-// centers, changed, added and removed publishers.
-func TestDeltaOfListMatchesDelta(t *testing.T) {
+// TestDeltaOfListsMatchesDelta checks that the delta read from the
+// records of a base and of the current list is the delta of both decoded
+// and filtered as a subscriber of each zone filter sees them, and that the
+// list's view (count, hash, size, attributes) is what its decoded form
+// says, over random lists with zones, remote data centers, attributes,
+// changed, added and removed publishers.
+func TestDeltaOfListsMatchesDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	e := New(Config{DataCenter: "dc1"}, &fakeSource{}, passMerger{}, &countSender{})
 	randList := func(n int, remote bool) []proto.PushPublisher {
@@ -31,12 +33,27 @@ func TestDeltaOfListMatchesDelta(t *testing.T) {
 	}
 	for round := range 300 {
 		old := ListOf(randList(rng.IntN(12), round%2 == 0))
-		cur := ListOf(randList(rng.IntN(12), round%3 == 0)).decode()
+		curList := ListOf(randList(rng.IntN(12), round%3 == 0))
+		if round%5 == 0 && len(curList) > 0 {
+			pubs := curList.decode()
+			pubs[0].Attrs = []proto.Attr{{Key: "weight", Value: "10"}}
+			curList = ListOf(pubs)
+		}
+		cur := curList.decode()
 		for _, zone := range []string{"", "z1", "z2", proto.GlobalZone} {
-			wantC, wantR := Delta(e.list(old.decode(), zone), e.list(cur, zone))
-			gotC, gotR := deltaOfList(old, zone, e.list(cur, zone))
+			seen := e.list(cur, zone)
+			wantC, wantR := Delta(e.list(old.decode(), zone), seen)
+			changed, gotR := deltaOfLists(old, curList, zone)
+			gotC := e.list(changed.decode(), zone)
 			if fmt.Sprint(gotC) != fmt.Sprint(wantC) || fmt.Sprint(gotR) != fmt.Sprint(wantR) {
-				t.Fatalf("round %d zone %q: deltaOfList = %v, %v; Delta = %v, %v", round, zone, gotC, gotR, wantC, wantR)
+				t.Fatalf("round %d zone %q: deltaOfLists = %v, %v; Delta = %v, %v", round, zone, gotC, gotR, wantC, wantR)
+			}
+			// What a push of the list says, read from the records.
+			count, hash, size, attrs := curList.view(zone)
+			exact := (&proto.Push{Publishers: seen, WithAttrs: true}).Size() - (&proto.Push{WithAttrs: true}).Size()
+			if count != len(seen) || hash != proto.ListHash(seen) || attrs != proto.HasAttrs(seen) || size < exact-3*count || size > exact+3*count {
+				t.Fatalf("round %d zone %q: view = %d, %x, %d bytes, attrs %v; the list has %d, %x, %d bytes, attrs %v",
+					round, zone, count, hash, size, attrs, len(seen), proto.ListHash(seen), exact, proto.HasAttrs(seen))
 			}
 		}
 	}

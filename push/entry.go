@@ -20,10 +20,11 @@ type frameKey struct {
 	attrs  bool   // with the publishers' attributes (Client.Attrs)
 }
 
-// built is a version's frames and the list they were encoded from
-// (List.decode, all zones), which the version's other frames (zone filters,
-// encodings, delta bases) are encoded from too: dropped together once every
-// subscriber acknowledged the version.
+// built is a version's frames and, once a full frame was built, the list
+// decoded for it (List.decode, all zones), which the version's other full
+// frames (zone filters, encodings) are encoded from too; a delta decodes
+// only its changed publishers. Dropped together once every subscriber
+// acknowledged the version.
 type built struct {
 	list   []proto.PushPublisher
 	frames map[frameKey][]byte
@@ -48,6 +49,20 @@ type versionLearned struct {
 type learnedVersions struct {
 	cur  versionLearned
 	past *[historyLen]versionLearned
+}
+
+// past returns the list of version, when the history holds it (0: none).
+// e.mu must be held.
+func (e *entry) past(version uint64) (List, bool) {
+	if version == 0 {
+		return nil, false
+	}
+	for _, h := range e.history {
+		if h.version == version {
+			return h.pubs, true
+		}
+	}
+	return nil, false
 }
 
 // entry is the engine's copy of one datum and the push frames built from

@@ -203,47 +203,42 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 		return nil
 	}
 	if en.built == nil {
-		en.built = &built{list: en.pubs.decode(), frames: make(map[frameKey][]byte)}
+		en.built = &built{frames: make(map[frameKey][]byte)}
 	}
 	if f, ok := en.built.frames[k]; ok {
 		return f
 	}
-	cur := e.list(en.built.list, k.filter)
-	if !proto.HasAttrs(cur) {
-		// Then neither the list nor a delta from it carries attributes:
-		// the frame of the other kind of client has the same bytes.
-		twin := k
-		twin.attrs = !k.attrs
-		if f, ok := en.built.frames[twin]; ok {
-			en.built.frames[k] = f
+	push := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
+		WithAttrs: k.attrs, WithDataCenters: k.filter == proto.GlobalZone}
+	// Only the frame sent is encoded, and a delta decodes only its changed
+	// publishers: the list's count, hash and size are read from the
+	// records. A full list of a large service decoded and encoded only to
+	// be dropped for a one-entry delta cost as much as the rest.
+	var f []byte
+	if base, ok := en.past(k.base); ok && !e.cfg.DisableDelta {
+		count, hash, size, attrs := en.pubs.view(k.filter)
+		if f, ok := en.built.twin(k, attrs); ok {
 			return f
 		}
-	}
-	full := proto.Push{DataInfoID: en.id, Zone: k.filter, Version: en.version,
-		Publishers: cur, Count: uint32(len(cur)), Hash: proto.ListHash(cur), WithAttrs: k.attrs,
-		WithDataCenters: k.filter == proto.GlobalZone}
-	// Only the frame sent is encoded: the delta's and the full list's
-	// sizes are known beforehand (Push.Size), and a full list of a large
-	// service encoded only to be dropped for a one-entry delta cost as
-	// much as the rest of the frame.
-	var f []byte
-	if k.base != 0 && !e.cfg.DisableDelta {
-		for _, h := range en.history {
-			if h.version != k.base {
-				continue
-			}
-			changed, removed := deltaOfList(h.pubs, k.filter, cur)
-			delta := full
-			delta.BaseVersion, delta.Publishers, delta.Removed = k.base, changed, removed
-			if delta.Size() < full.Size() {
-				f = appendFrame(&delta)
-				deltaPushes.Inc()
-			}
-			break
+		push.Count, push.Hash = uint32(count), hash
+		changed, removed := deltaOfLists(base, en.pubs, k.filter)
+		delta := push
+		delta.BaseVersion, delta.Publishers, delta.Removed = k.base, e.list(changed.decode(), k.filter), removed
+		if delta.Size() < push.Size()+size { // the full list's size
+			f = appendFrame(&delta)
+			deltaPushes.Inc()
 		}
 	}
 	if f == nil {
-		f = appendFrame(&full)
+		if en.built.list == nil {
+			en.built.list = en.pubs.decode()
+		}
+		cur := e.list(en.built.list, k.filter)
+		if f, ok := en.built.twin(k, proto.HasAttrs(cur)); ok {
+			return f
+		}
+		push.Publishers, push.Count, push.Hash = cur, uint32(len(cur)), proto.ListHash(cur)
+		f = appendFrame(&push)
 	}
 	rawPushBytes.Add(len(f))
 	if k.enc != 0 && int64(len(f)) > e.compressAbove.Load() {
@@ -251,6 +246,22 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	}
 	en.built.frames[k] = f
 	return f
+}
+
+// twin returns, when the list has no attributes (then neither it nor a
+// delta from it carries any), the frame of k built for the other kind of
+// client (Client.Attrs), which has the same bytes, and keeps it as k's.
+func (b *built) twin(k frameKey, attrs bool) ([]byte, bool) {
+	if attrs {
+		return nil, false
+	}
+	t := k
+	t.attrs = !k.attrs
+	f, ok := b.frames[t]
+	if ok {
+		b.frames[k] = f
+	}
+	return f, ok
 }
 
 // appendFrame encodes a push in a buffer of its size: frames are kept

@@ -141,6 +141,25 @@ func (r *Rec) Owner() proto.Owner { return r.origin.Value().owner }
 // Hash is the publisher's contribution to digests and list hashes.
 func (r *Rec) Hash() uint64 { return proto.PublisherHash(r.RegisterID(), r.Version) }
 
+// PushSize is about the bytes the publisher takes in a push (within a
+// few: its data center's index and the attributes' framing are left out):
+// its register id, data and attributes as the blob holds them, zone and
+// version.
+func (r *Rec) PushSize() int {
+	return len(r.blob) + sizeString(r.Zone()) + uvarintLen(r.Version)
+}
+
+// HasAttrs reports whether the publisher has attributes (the blob's last
+// part, left out when there are none).
+func (r *Rec) HasAttrs() bool {
+	br := blobReader{r.blob}
+	br.string()
+	for n := br.uvarint(); n > 0; n-- {
+		br.string()
+	}
+	return br.s != ""
+}
+
 // DataCount returns the number of data strings.
 func (r *Rec) DataCount() int {
 	br := blobReader{r.blob}
