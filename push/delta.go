@@ -3,24 +3,12 @@ package push
 import (
 	"slices"
 	"sync"
-
-	"github.com/roster-registry/roster/proto"
 )
 
-// Delta returns what changed from old to cur: the publishers of cur that
-// old lacks or holds at another version, and the register ids of old that
-// cur lacks. Neither list is shared with the inputs' backing arrays.
-func Delta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
-	prev := getVersions()
-	for i := range old {
-		prev[old[i].RegisterID] = old[i].Version
-	}
-	return deltaFrom(prev, cur)
-}
-
-// deltaOfLists is Delta between the publishers of old and of cur that a
-// subscriber of zone sees (filterZone), read from the records: the
-// changed publishers as records, so that only they are decoded.
+// deltaOfLists returns what changed between the publishers of old and of
+// cur that a subscriber of zone sees (filterZone): those of cur that old
+// lacks or holds at another version, as records (only they are decoded
+// for the frame), and the register ids of old that cur lacks, sorted.
 func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
 	prev := getVersions()
 	for _, r := range old {
@@ -44,24 +32,6 @@ func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
 	}
 	slices.Sort(removed) // deterministic frames
 	putVersions(prev, peak)
-	return changed, removed
-}
-
-// deltaFrom is Delta from a base given as versions by register id, a map
-// of getVersions that it hands back (putVersions).
-func deltaFrom(prev map[string]uint64, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
-	defer putVersions(prev, len(prev))
-	for i := range cur {
-		v, ok := prev[cur[i].RegisterID]
-		if !ok || v != cur[i].Version {
-			changed = append(changed, cur[i])
-		}
-		delete(prev, cur[i].RegisterID)
-	}
-	for id := range prev {
-		removed = append(removed, id)
-	}
-	slices.Sort(removed) // deterministic frames
 	return changed, removed
 }
 

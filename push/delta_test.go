@@ -42,11 +42,11 @@ func TestDeltaOfListsMatchesDelta(t *testing.T) {
 		cur := curList.decode()
 		for _, zone := range []string{"", "z1", "z2", proto.GlobalZone} {
 			seen := e.list(cur, zone)
-			wantC, wantR := Delta(e.list(old.decode(), zone), seen)
+			wantC, wantR := naiveDelta(e.list(old.decode(), zone), seen)
 			changed, gotR := deltaOfLists(old, curList, zone)
 			gotC := e.list(changed.decode(), zone)
 			if fmt.Sprint(gotC) != fmt.Sprint(wantC) || fmt.Sprint(gotR) != fmt.Sprint(wantR) {
-				t.Fatalf("round %d zone %q: deltaOfLists = %v, %v; Delta = %v, %v", round, zone, gotC, gotR, wantC, wantR)
+				t.Fatalf("round %d zone %q: deltaOfLists = %v, %v; want %v, %v", round, zone, gotC, gotR, wantC, wantR)
 			}
 			// What a push of the list says, read from the records.
 			count, hash, size, attrs := curList.view(zone)
@@ -63,21 +63,50 @@ func TestDeltaOfListsMatchesDelta(t *testing.T) {
 // delta (getVersions); one delta's base must leave nothing in the next:
 // a register id of an earlier base would come back as removed.
 func TestDeltaMapsReusedClean(t *testing.T) {
-	pub := func(id string, v uint64) proto.PushPublisher { return proto.PushPublisher{RegisterID: id, Version: v} }
 	for range 50 { // sync.Pool may hand any map back, or none
-		if _, removed := Delta([]proto.PushPublisher{pub("gone-1", 1), pub("gone-2", 1)}, nil); len(removed) != 2 {
+		if _, removed := deltaOfLists(versioned("gone-1", 1, "gone-2", 1), nil, ""); len(removed) != 2 {
 			t.Fatalf("removed %v, want both", removed)
 		}
-		changed, removed := Delta([]proto.PushPublisher{pub("a", 1)}, []proto.PushPublisher{pub("a", 2), pub("b", 1)})
+		changed, removed := deltaOfLists(versioned("a", 1), versioned("a", 2, "b", 1), "")
 		if len(changed) != 2 || len(removed) != 0 {
-			t.Fatalf("changed %v, removed %v; want a and b changed, nothing removed", changed, removed)
+			t.Fatalf("changed %d, removed %v; want a and b changed, nothing removed", len(changed), removed)
 		}
 	}
-	big := make([]proto.PushPublisher, maxPooledVersions+1)
-	for i := range big {
-		big[i] = pub(fmt.Sprint(i), 1)
+	var big []any
+	for i := range maxPooledVersions + 1 {
+		big = append(big, fmt.Sprint(i), 1)
 	}
-	if changed, removed := Delta(big, big); len(changed) != 0 || len(removed) != 0 {
+	if changed, removed := deltaOfLists(versioned(big...), versioned(big...), ""); len(changed) != 0 || len(removed) != 0 {
 		t.Fatalf("a delta of a list from itself: %d changed, %d removed", len(changed), len(removed))
 	}
+}
+
+// versioned is a list of publishers given as register id, version, ...
+func versioned(idVersions ...any) List {
+	var ps []proto.PushPublisher
+	for i := 0; i+1 < len(idVersions); i += 2 {
+		ps = append(ps, proto.PushPublisher{RegisterID: idVersions[i].(string), Version: uint64(idVersions[i+1].(int))})
+	}
+	return ListOf(ps)
+}
+
+// naiveDelta is what changed from old to cur, the model deltaOfLists is
+// checked against: the publishers of cur that old lacks or holds at another
+// version, and the sorted register ids of old that cur lacks.
+func naiveDelta(old, cur []proto.PushPublisher) (changed []proto.PushPublisher, removed []string) {
+	prev := make(map[string]uint64)
+	for _, p := range old {
+		prev[p.RegisterID] = p.Version
+	}
+	for _, p := range cur {
+		if v, ok := prev[p.RegisterID]; !ok || v != p.Version {
+			changed = append(changed, p)
+		}
+		delete(prev, p.RegisterID)
+	}
+	for id := range prev {
+		removed = append(removed, id)
+	}
+	slices.Sort(removed)
+	return changed, removed
 }

@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/roster-registry/roster/proto"
 )
 
 func TestDebouncerMergesBursts(t *testing.T) {
@@ -105,14 +104,12 @@ func TestDebouncerCapsDelayUnderChurn(t *testing.T) {
 }
 
 func TestDelta(t *testing.T) {
-	p := func(id string, v uint64) proto.PushPublisher { return proto.PushPublisher{RegisterID: id, Version: v} }
-	old := []proto.PushPublisher{p("a", 1), p("b", 1), p("c", 1)}
-	cur := []proto.PushPublisher{p("a", 1), p("b", 2), p("d", 1)}
-	changed, removed := Delta(old, cur)
-	if len(changed) != 2 || changed[0].RegisterID != "b" || changed[1].RegisterID != "d" || !slices.Equal(removed, []string{"c"}) {
-		t.Fatalf("changed %v removed %v", changed, removed)
+	old, cur := versioned("a", 1, "b", 1, "c", 1), versioned("a", 1, "b", 2, "d", 1)
+	changed, removed := deltaOfLists(old, cur, "")
+	if len(changed) != 2 || changed[0].RegisterID() != "b" || changed[1].RegisterID() != "d" || !slices.Equal(removed, []string{"c"}) {
+		t.Fatalf("changed %v removed %v", changed.decode(), removed)
 	}
-	if c, r := Delta(cur, cur); len(c) != 0 || len(r) != 0 {
-		t.Fatalf("no change gave %v %v", c, r)
+	if c, r := deltaOfLists(cur, cur, ""); len(c) != 0 || len(r) != 0 {
+		t.Fatalf("no change gave %v %v", c.decode(), r)
 	}
 }
