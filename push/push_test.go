@@ -7,7 +7,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
 )
 
 func TestDebouncerMergesBursts(t *testing.T) {
