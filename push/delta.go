@@ -3,13 +3,28 @@ package push
 import (
 	"slices"
 	"sync"
+
+	"github.com/roster-registry/roster/proto"
 )
+
+// listView is what a push of one zone filter says of a list, read from its
+// records rather than decoded: the count and hash (proto.ListHash) of the
+// publishers it carries, an estimate of their encoded size (Push.Size
+// without the frame's own fields: enough to choose between a delta and the
+// full list), and whether any has attributes.
+type listView struct {
+	count int
+	hash  uint64
+	size  int
+	attrs bool
+}
 
 // deltaOfLists returns what changed between the publishers of old and of
 // cur that a subscriber of zone sees (filterZone): those of cur that old
 // lacks or holds at another version, as records (only they are decoded
-// for the frame), and the register ids of old that cur lacks, sorted.
-func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
+// for the frame), and the register ids of old that cur lacks, sorted;
+// and, from the same pass over cur, cur's view.
+func deltaOfLists(old, cur List, zone string) (changed List, removed []string, view listView) {
 	prev := getVersions()
 	for _, r := range old {
 		if carries(zone, r.Zone(), r.DataCenter()) {
@@ -22,6 +37,10 @@ func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
 			continue
 		}
 		id := r.RegisterID()
+		view.count++
+		view.hash ^= proto.PublisherHash(id, r.Version)
+		view.size += r.PushSize()
+		view.attrs = view.attrs || r.HasAttrs()
 		if v, ok := prev[id]; !ok || v != r.Version {
 			changed = append(changed, r)
 		}
@@ -32,7 +51,7 @@ func deltaOfLists(old, cur List, zone string) (changed List, removed []string) {
 	}
 	slices.Sort(removed) // deterministic frames
 	putVersions(prev, peak)
-	return changed, removed
+	return changed, removed, view
 }
 
 // The versions-by-id maps of deltas are reused: a storm builds thousands of

@@ -43,13 +43,13 @@ func TestDeltaOfListsMatchesDelta(t *testing.T) {
 		for _, zone := range []string{"", "z1", "z2", proto.GlobalZone} {
 			seen := e.list(cur, zone)
 			wantC, wantR := naiveDelta(e.list(old.decode(), zone), seen)
-			changed, gotR := deltaOfLists(old, curList, zone)
+			changed, gotR, view := deltaOfLists(old, curList, zone)
 			gotC := e.list(changed.decode(), zone)
 			if fmt.Sprint(gotC) != fmt.Sprint(wantC) || fmt.Sprint(gotR) != fmt.Sprint(wantR) {
 				t.Fatalf("round %d zone %q: deltaOfLists = %v, %v; want %v, %v", round, zone, gotC, gotR, wantC, wantR)
 			}
 			// What a push of the list says, read from the records.
-			count, hash, size, attrs := curList.view(zone)
+			count, hash, size, attrs := view.count, view.hash, view.size, view.attrs
 			exact := (&proto.Push{Publishers: seen, WithAttrs: true}).Size() - (&proto.Push{WithAttrs: true}).Size()
 			if count != len(seen) || hash != proto.ListHash(seen) || attrs != proto.HasAttrs(seen) || size < exact-3*count || size > exact+3*count {
 				t.Fatalf("round %d zone %q: view = %d, %x, %d bytes, attrs %v; the list has %d, %x, %d bytes, attrs %v",
@@ -64,10 +64,10 @@ func TestDeltaOfListsMatchesDelta(t *testing.T) {
 // a register id of an earlier base would come back as removed.
 func TestDeltaMapsReusedClean(t *testing.T) {
 	for range 50 { // sync.Pool may hand any map back, or none
-		if _, removed := deltaOfLists(versioned("gone-1", 1, "gone-2", 1), nil, ""); len(removed) != 2 {
+		if _, removed, _ := deltaOfLists(versioned("gone-1", 1, "gone-2", 1), nil, ""); len(removed) != 2 {
 			t.Fatalf("removed %v, want both", removed)
 		}
-		changed, removed := deltaOfLists(versioned("a", 1), versioned("a", 2, "b", 1), "")
+		changed, removed, _ := deltaOfLists(versioned("a", 1), versioned("a", 2, "b", 1), "")
 		if len(changed) != 2 || len(removed) != 0 {
 			t.Fatalf("changed %d, removed %v; want a and b changed, nothing removed", len(changed), removed)
 		}
@@ -76,7 +76,7 @@ func TestDeltaMapsReusedClean(t *testing.T) {
 	for i := range maxPooledVersions + 1 {
 		big = append(big, fmt.Sprint(i), 1)
 	}
-	if changed, removed := deltaOfLists(versioned(big...), versioned(big...), ""); len(changed) != 0 || len(removed) != 0 {
+	if changed, removed, _ := deltaOfLists(versioned(big...), versioned(big...), ""); len(changed) != 0 || len(removed) != 0 {
 		t.Fatalf("a delta of a list from itself: %d changed, %d removed", len(changed), len(removed))
 	}
 }

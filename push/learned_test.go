@@ -77,14 +77,7 @@ func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
 			t.Fatalf("%d fetches, want 2", n)
 		}
 		time.Sleep(time.Minute)
-		src.set("d", Datum{Version: 6, Hash: 78, Publishers: pubs("r1", "r2")})
-		noticed := time.Now()
-		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 78})
-		synctest.Wait()
-		en, _ := e.cache.Load("d")
-		if got := en.learnedAt(6); got != noticed.UnixNano() {
-			t.Fatalf("version 6 learned %v before its notice, want at it", noticed.Sub(time.Unix(0, got)))
-		}
+		nextChangeLearnedAtItsNotice(t, e, src)
 	})
 }
 
@@ -111,12 +104,21 @@ func TestUnwantedFetchAnswersItsNotice(t *testing.T) {
 		time.Sleep(time.Minute)
 		subscribe(t, e, "d", newTestClient("b"), "s2")
 		synctest.Wait()
-		src.set("d", Datum{Version: 6, Hash: 78, Publishers: pubs("r1", "r2")})
-		noticed := time.Now()
-		e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 78})
-		synctest.Wait()
-		if got := en.learnedAt(6); got != noticed.UnixNano() {
-			t.Fatalf("version 6 learned %v before its notice, want at it", noticed.Sub(time.Unix(0, got)))
-		}
+		nextChangeLearnedAtItsNotice(t, e, src)
 	})
+}
+
+// nextChangeLearnedAtItsNotice has the data leader change datum "d" to
+// version 6 and checks, inside a synctest bubble, that the engine learned
+// of it at its notice.
+func nextChangeLearnedAtItsNotice(t *testing.T, e *Engine, src *fakeSource) {
+	t.Helper()
+	src.set("d", Datum{Version: 6, Hash: 78, Publishers: pubs("r1", "r2")})
+	noticed := time.Now()
+	e.Notify(proto.DatumVersion{DataInfoID: "d", Version: 6, Hash: 78})
+	synctest.Wait()
+	en, _ := e.cache.Load("d")
+	if got := en.learnedAt(6); got != noticed.UnixNano() {
+		t.Fatalf("version 6 learned %v before its notice, want at it", noticed.Sub(time.Unix(0, got)))
+	}
 }

@@ -73,21 +73,3 @@ func (e *Engine) list(pubs []proto.PushPublisher, zone string) []proto.PushPubli
 	}
 	return named
 }
-
-// view returns what a push of zone filter zone says of l without decoding
-// it: the count and hash (proto.ListHash) of the publishers it carries, an
-// estimate of their encoded size (Push.Size without the frame's own
-// fields: enough to choose between a delta and the full list), and
-// whether any has attributes.
-func (l List) view(zone string) (count int, hash uint64, size int, attrs bool) {
-	for _, r := range l {
-		if !carries(zone, r.Zone(), r.DataCenter()) {
-			continue
-		}
-		count++
-		hash ^= r.Hash()
-		size += r.PushSize()
-		attrs = attrs || r.HasAttrs()
-	}
-	return count, hash, size, attrs
-}

@@ -104,11 +104,11 @@ func TestDebouncerCapsDelayUnderChurn(t *testing.T) {
 
 func TestDelta(t *testing.T) {
 	old, cur := versioned("a", 1, "b", 1, "c", 1), versioned("a", 1, "b", 2, "d", 1)
-	changed, removed := deltaOfLists(old, cur, "")
+	changed, removed, _ := deltaOfLists(old, cur, "")
 	if len(changed) != 2 || changed[0].RegisterID() != "b" || changed[1].RegisterID() != "d" || !slices.Equal(removed, []string{"c"}) {
 		t.Fatalf("changed %v removed %v", changed.decode(), removed)
 	}
-	if c, r := deltaOfLists(cur, cur, ""); len(c) != 0 || len(r) != 0 {
+	if c, r, _ := deltaOfLists(cur, cur, ""); len(c) != 0 || len(r) != 0 {
 		t.Fatalf("no change gave %v %v", c.decode(), r)
 	}
 }

@@ -216,15 +216,14 @@ func (e *Engine) frame(en *entry, k frameKey) []byte {
 	// be dropped for a one-entry delta cost as much as the rest.
 	var f []byte
 	if base, ok := en.past(k.base); ok && !e.cfg.DisableDelta {
-		count, hash, size, attrs := en.pubs.view(k.filter)
-		if f, ok := en.built.twin(k, attrs); ok {
+		changed, removed, view := deltaOfLists(base, en.pubs, k.filter)
+		if f, ok := en.built.twin(k, view.attrs); ok {
 			return f
 		}
-		push.Count, push.Hash = uint32(count), hash
-		changed, removed := deltaOfLists(base, en.pubs, k.filter)
+		push.Count, push.Hash = uint32(view.count), view.hash
 		delta := push
 		delta.BaseVersion, delta.Publishers, delta.Removed = k.base, e.list(changed.decode(), k.filter), removed
-		if delta.Size() < push.Size()+size { // the full list's size
+		if delta.Size() < push.Size()+view.size { // the full list's size
 			f = appendFrame(&delta)
 			deltaPushes.Inc()
 		}
