@@ -29,6 +29,17 @@ func TestSizeMatchesEncoding(t *testing.T) {
 	f(&ChangeNotify{})
 	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: long, Version: 1 << 40}, {DataInfoID: "d"}}})
 	f(&ChangeNotify{Changes: []DatumVersion{{DataInfoID: "d", Version: 3}, {DataInfoID: long, Hash: 7}}})
+	f(&WriteBatch{})
+	owned := pub
+	owned.Owner = Owner{1}
+	ops := []WriteOp{{Kind: OpPut, Publisher: pub}, {Kind: OpRemove, Publisher: Publisher{RegisterID: "r", Version: 2}}}
+	f(&WriteBatch{SessionID: long, SlotTableEpoch: 1 << 40, Replica: true, Ops: ops})
+	// With an owner, the trailing list of owners; 200 ops, counts past one
+	// varint byte.
+	f(&WriteBatch{SessionID: "s", Ops: append(ops, WriteOp{Kind: OpPut, Publisher: owned})})
+	many := make([]WriteOp, 200)
+	many[199].Publisher.Owner = Owner{2}
+	f(&WriteBatch{SessionID: "s", Ops: many})
 }
 
 // TestDatumResetKeepsCapacityOnly checks that a reset Datum keeps the
