@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/roster-registry/roster/netio"
@@ -100,6 +101,14 @@ func TestMergeBySession(t *testing.T) {
 	if got := mergeBySession([]*proto.WriteBatch{big}); len(got) != 2 || len(got[1].Ops) != 1 {
 		t.Fatalf("a batch over the limit became %d batches", len(got))
 	}
+	// Each merged batch is made at its size, never grown: the last piece
+	// of a session's ops too.
+	got = mergeBySession([]*proto.WriteBatch{b("A", 1, "a1"), b("B", 1, "b1"), big})
+	for i, m := range got {
+		if cap(m.Ops) != len(m.Ops) {
+			t.Errorf("merged batch %d of %s: %d ops in an array of %d", i, m.SessionID, len(m.Ops), cap(m.Ops))
+		}
+	}
 }
 
 // diffPeer answers DiffRequests with counts[id] publishers of each id asked,
@@ -150,5 +159,31 @@ func TestFetchDiffInPieces(t *testing.T) {
 		if len(ids) > per {
 			t.Fatalf("a request asked %d datums of 100 publishers: over the bound of %d publishers", len(ids), maxDiffPublishers)
 		}
+	}
+}
+
+// TestReplicasListsMadeOnce checks that a follower's list of a batch's ops
+// is made once, at a size the rest of the batch cannot outgrow.
+func TestReplicasListsMadeOnce(t *testing.T) {
+	var r replicas
+	const n = 100
+	first := map[string]*proto.WriteOp{}
+	for i := range n {
+		followers := []string{"f1"}
+		if i%3 == 0 {
+			followers = []string{"f2", "f1"}
+		}
+		r.add(followers, proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{RegisterID: strconv.Itoa(i)}}, n-i)
+		for j, f := range r.to {
+			if first[f] == nil {
+				first[f] = &r.ops[j][0]
+			}
+			if &r.ops[j][0] != first[f] {
+				t.Fatalf("op %d: %s's list was grown", i, f)
+			}
+		}
+	}
+	if !slices.Equal(r.to, []string{"f2", "f1"}) || len(r.ops[0]) != (n+2)/3 || len(r.ops[1]) != n {
+		t.Fatalf("followers %v with %d and %d ops", r.to, len(r.ops[0]), len(r.ops[1]))
 	}
 }

@@ -216,18 +216,27 @@ func mergeBySession(batches []*proto.WriteBatch) []*proto.WriteBatch {
 	if len(batches) < 2 && (len(batches) == 0 || len(batches[0].Ops) <= maxReplicaOps) {
 		return batches
 	}
+	// Each session's ops are counted first, so that a merged batch is made
+	// at its size: grown op by op, a storm's merges were a tenth of a data
+	// node's allocation.
+	left := make(map[string]int)
+	for _, b := range batches {
+		left[b.SessionID] += len(b.Ops)
+	}
 	var out []*proto.WriteBatch
 	last := make(map[string]*proto.WriteBatch) // session -> its batch being filled
 	for _, b := range batches {
 		for _, op := range b.Ops {
 			m := last[b.SessionID]
 			if m == nil || len(m.Ops) == maxReplicaOps {
-				m = &proto.WriteBatch{SessionID: b.SessionID, Replica: true}
+				m = &proto.WriteBatch{SessionID: b.SessionID, Replica: true,
+					Ops: make([]proto.WriteOp, 0, min(left[b.SessionID], maxReplicaOps))}
 				last[b.SessionID] = m
 				out = append(out, m)
 			}
 			m.SlotTableEpoch = max(m.SlotTableEpoch, b.SlotTableEpoch)
 			m.Ops = append(m.Ops, op)
+			left[b.SessionID]--
 		}
 	}
 	return out
