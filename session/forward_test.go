@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -170,4 +171,40 @@ func TestRefusedSlotWaitsBeforeGoingAgain(t *testing.T) {
 			t.Fatalf("%d writes still queued after the ack", f.pending())
 		}
 	})
+}
+
+// TestTakeSizesTheBatchOnce: a batch gathered from many slots is made at
+// its size, not grown slot by slot (a storm's batches were a twentieth of
+// a session's allocation).
+func TestTakeSizesTheBatchOnce(t *testing.T) {
+	const slots = 16
+	s := &Server{cfg: Config{Slots: slots}}
+	s.links = newLinks(s)
+	pt := &proto.SlotTable{Epoch: 1}
+	for i := range slots {
+		pt.Slots = append(pt.Slots, proto.SlotAssignment{ID: uint32(i), Leader: "A", LeaderEpoch: 1})
+	}
+	tb, err := slotstore.NewTable(pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newForwarder(s)
+	f.table = func() *slotstore.Table { return tb }
+	for i := range 200 {
+		f.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{DataInfoID: fmt.Sprint("d", i), RegisterID: "p", Version: 1}})
+	}
+	var n int
+	allocs := testing.AllocsPerRun(10, func() {
+		ops, _ := f.take("A", tb, nil, nil)
+		n = len(ops)
+		for i := range f.queues {
+			f.queues[i].inflight = 0 // as if settled, with the writes left queued
+		}
+	})
+	if n != 200 {
+		t.Fatalf("took %d writes, want 200", n)
+	}
+	if allocs > 2 {
+		t.Fatalf("take made %.0f allocations for a batch of %d slots, want 2 (its writes and its slots)", allocs, slots)
+	}
 }
