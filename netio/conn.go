@@ -52,6 +52,9 @@ type Conn struct {
 	scheduled bool          // a flush is due on the loop: no need to ask for another
 	closed    bool          // OnClose ran
 	reason    error         // why the conn is being closed; set once
+	// askedAt is when a writer asked the loop for the flush due (zero when
+	// OnTraffic holds it, or none is due): flush_wait_seconds.
+	askedAt time.Time
 
 	spare wire.OutQueue // the writer only (event loop or writer goroutine): the batch being written
 }
@@ -240,6 +243,9 @@ func (c *Conn) admitLocked(before int) (schedule bool, err error) {
 	}
 	c.setQueued(int64(c.out.Bytes()))
 	schedule = !c.scheduled
+	if schedule {
+		c.askedAt = time.Now()
+	}
 	c.scheduled = true
 	c.mu.Unlock()
 	return schedule, nil
@@ -280,6 +286,8 @@ func (c *Conn) flush() {
 	}
 	c.out, c.spare = c.spare, c.out
 	c.scheduled = false
+	asked := c.askedAt
+	c.askedAt = time.Time{}
 	c.setQueued(0)
 	c.mu.Unlock()
 
@@ -305,6 +313,9 @@ func (c *Conn) flush() {
 	c.setGnetOut(int64(c.t.buffered()))
 	s.m.framesOut.Add(frames)
 	s.m.bytesOut.Add(n)
+	if !asked.IsZero() {
+		s.m.flushWait.UpdateDuration(asked)
+	}
 }
 
 // markClosed is called by OnClose: it refuses further writes, drops what is

@@ -26,7 +26,15 @@ type serverMetrics struct {
 	handshakeTimeouts *metrics.Counter
 	listenerUp        *metrics.Gauge   // 1 while the listener accepts, 0 while its accepts fail or it is being started again
 	listenerRestarts  *metrics.Counter // times gnet's listener stopped under the server and was started again
+	// flushWait is how long frames a writer queued (a push, a request)
+	// waited for the event loop to hand them to the socket: under load, a
+	// loop busy reading delays every write of its connections.
+	flushWait *metrics.PrometheusHistogram
 }
+
+// flushWaitBuckets are the upper bounds of flush_wait_seconds: from a loop
+// that runs at once to one stalled for seconds.
+var flushWaitBuckets = []float64{.0001, .0005, .001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 func newServerMetrics(server string) *serverMetrics {
 	name := func(n string) string { return fmt.Sprintf("roster_netio_%s{server=%q}", n, server) }
@@ -43,5 +51,6 @@ func newServerMetrics(server string) *serverMetrics {
 		handshakeTimeouts: metrics.GetOrCreateCounter(name("handshake_timeouts_total")),
 		listenerUp:        metrics.GetOrCreateGauge(name("listener_up"), nil),
 		listenerRestarts:  metrics.GetOrCreateCounter(name("listener_restarts_total")),
+		flushWait:         metrics.GetOrCreatePrometheusHistogramExt(name("flush_wait_seconds"), flushWaitBuckets),
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -738,4 +740,52 @@ func TestServerPartialFrameBudget(t *testing.T) {
 		}
 	}
 	t.Fatalf("no connection closed for the budget: %v", h.closeReasons())
+}
+
+// TestServerTimesFlushWait: a frame a writer queues outside the event loop
+// is timed from the writer's ask to the loop's write (flush_wait_seconds),
+// once per write; replies written by the handler inside OnTraffic are not.
+func TestServerTimesFlushWait(t *testing.T) {
+	const name = "test-flush-wait"
+	s := startServer(t, ServerConfig{Name: name}, newTestHandler())
+	var received atomic.Int64
+	l := dialLink(t, s.Addr(), LinkConfig{Handler: func(*Link, Frame) { received.Add(1) }})
+	waitFor(t, "the conn", func() bool { return s.ConnCount() == 1 })
+	count := func() float64 {
+		var b strings.Builder
+		metrics.WritePrometheus(&b, false)
+		prefix := fmt.Sprintf("roster_netio_flush_wait_seconds_count{server=%q} ", name)
+		for line := range strings.Lines(b.String()) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+				n, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		return 0
+	}
+	// Echoed requests: replies written inside OnTraffic.
+	for range 5 {
+		if _, err := l.Request(context.Background(), pub([]byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(); got != 0 {
+		t.Fatalf("%v flushes timed after replies written in OnTraffic, want 0", got)
+	}
+	frame := frameOf(0, newRaw(proto.TypePush, []byte("push")))
+	for i := range 3 {
+		s.Range(func(c *Conn) bool {
+			if err := c.WriteFrame(frame); err != nil {
+				t.Fatal(err)
+			}
+			return true
+		})
+		waitFor(t, "the push", func() bool { return received.Load() == int64(i+1) })
+	}
+	if got := count(); got != 3 {
+		t.Fatalf("%v flushes timed after 3 pushes written one at a time, want 3", got)
+	}
 }

@@ -63,6 +63,7 @@ func init() {
 		"roster_netio_slow_consumer_cutoffs_total": "Connections closed for holding too many bytes unwritten.",
 		"roster_netio_idle_closes_total":           "Connections closed after their idle timeout.",
 		"roster_netio_handshake_timeouts_total":    "Connections closed for not completing their handshake in time.",
+		"roster_netio_flush_wait_seconds":          "Per write of a connection, how long frames queued from outside its event loop (pushes, requests) waited for the loop to write them; replies written while it reads are not timed.",
 	})
 }
 
