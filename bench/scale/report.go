@@ -342,8 +342,10 @@ func (r *report) stages(p func(string, ...any), a, b point) {
 		mean("roster_push_latency_seconds", "acks"), mean("roster_push_e2e_latency_seconds", "acks"))
 	p("Where a push waited, mean over every fetch: from the notice leaving the debounce to the fetch's start "+
 		"(`roster_push_fetch_wait_seconds`) %s; the fetch's round trip to the data leader (`roster_push_fetch_seconds`) %s; "+
-		"from a push's send to its ack (`roster_push_ack_seconds`, pushes sent once) %s.\n",
-		mean("roster_push_fetch_wait_seconds", "fetches"), mean("roster_push_fetch_seconds", "fetches"), mean("roster_push_ack_seconds", "acks"))
+		"from a push's send to its ack (`roster_push_ack_seconds`, pushes sent once) %s, of which, mean over every write of a client's connection, "+
+		"waiting for its event loop to write it (`roster_netio_flush_wait_seconds`) %s.\n",
+		mean("roster_push_fetch_wait_seconds", "fetches"), mean("roster_push_fetch_seconds", "fetches"), mean("roster_push_ack_seconds", "acks"),
+		mean("roster_netio_flush_wait_seconds", "writes"))
 }
 
 func counterOf(name string) func(usage) float64 {

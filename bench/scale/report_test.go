@@ -84,7 +84,8 @@ func TestWork(t *testing.T) {
 	at := func(phase string, fetches, notifies float64) point {
 		c := map[string]float64{"roster_session_datum_fetches_total": fetches,
 			"roster_push_latency_seconds_sum": fetches / 100, "roster_push_latency_seconds_count": fetches,
-			"roster_push_fetch_seconds_sum": fetches / 50, "roster_push_fetch_seconds_count": fetches}
+			"roster_push_fetch_seconds_sum": fetches / 50, "roster_push_fetch_seconds_count": fetches,
+			"roster_netio_flush_wait_seconds_sum": fetches / 100, "roster_netio_flush_wait_seconds_count": 2 * fetches}
 		return point{Phase: phase, Usage: []usage{{Counters: c}, {Counters: c}, {Counters: map[string]float64{"roster_data_notifies_sent_total": notifies}}}}
 	}
 	r := &report{Nodes: nodes, Options: options{Pubs: 1000, Subs: 1000, PerService: 10, Storm: 5, StormPubs: 10},
@@ -94,7 +95,8 @@ func TestWork(t *testing.T) {
 	for _, want := range []string{"100 changes sent, 50 of them in the storm's 5 services",
 		"| session | `roster_session_datum_fetches_total` | 100 | 1.00 |", "| data | `roster_data_notifies_sent_total` | 50 | 0.50 |",
 		"(`roster_push_latency_seconds`) 10 ms (100 acks); from the data leader's change (`roster_push_e2e_latency_seconds`) –.",
-		"(`roster_push_fetch_wait_seconds`) –; the fetch's round trip to the data leader (`roster_push_fetch_seconds`) 20 ms (100 fetches); from a push's send to its ack (`roster_push_ack_seconds`, pushes sent once) –."} {
+		"(`roster_push_fetch_wait_seconds`) –; the fetch's round trip to the data leader (`roster_push_fetch_seconds`) 20 ms (100 fetches); from a push's send to its ack (`roster_push_ack_seconds`, pushes sent once) –, of which",
+		"waiting for its event loop to write it (`roster_netio_flush_wait_seconds`) 5 ms (200 writes)."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -54,6 +54,7 @@ var workCounters = map[string][]string{
 		"roster_push_fetch_wait_seconds_sum", "roster_push_fetch_wait_seconds_count",
 		"roster_push_fetch_seconds_sum", "roster_push_fetch_seconds_count",
 		"roster_push_ack_seconds_sum", "roster_push_ack_seconds_count",
+		"roster_netio_flush_wait_seconds_sum", "roster_netio_flush_wait_seconds_count",
 	},
 	"data": {
 		"roster_data_writes_applied_total", "roster_data_writes_not_leader_total", "roster_data_notifies_sent_total",
