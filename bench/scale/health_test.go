@@ -5,11 +5,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// TestMain lets this test binary be the health prober (probeHealth runs
+// this process's executable), as the bench's binary is.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(healthProbeEnv); spec != "" {
+		os.Exit(healthProbeMain(spec))
+	}
+	os.Exit(m.Run())
+}
 
 // TestProbeHealth: the prober keeps the slowest answer of each node, counts
 // answers over a second and failures, and skips nodes without an HTTP port.

@@ -39,6 +39,9 @@ import (
 )
 
 func main() {
+	if spec := os.Getenv(healthProbeEnv); spec != "" {
+		os.Exit(healthProbeMain(spec))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-scale:", err)
 		os.Exit(1)
