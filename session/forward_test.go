@@ -204,7 +204,7 @@ func TestTakeSizesTheBatchOnce(t *testing.T) {
 	if n != 200 {
 		t.Fatalf("took %d writes, want 200", n)
 	}
-	if allocs > 2 {
+	if allocs > 2 && !raceEnabled {
 		t.Fatalf("take made %.0f allocations for a batch of %d slots, want 2 (its writes and its slots)", allocs, slots)
 	}
 }
