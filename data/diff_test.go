@@ -162,28 +162,44 @@ func TestFetchDiffInPieces(t *testing.T) {
 	}
 }
 
-// TestReplicasListsMadeOnce checks that a follower's list of a batch's ops
-// is made once, at a size the rest of the batch cannot outgrow.
+// TestReplicasListsMadeOnce checks that each follower's list of a batch's
+// ops is made at its size, in the batch's order.
 func TestReplicasListsMadeOnce(t *testing.T) {
 	var r replicas
 	const n = 100
-	first := map[string]*proto.WriteOp{}
-	for i := range n {
-		followers := []string{"f1"}
-		if i%3 == 0 {
-			followers = []string{"f2", "f1"}
-		}
-		r.add(followers, proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{RegisterID: strconv.Itoa(i)}}, n-i)
-		for j, f := range r.to {
-			if first[f] == nil {
-				first[f] = &r.ops[j][0]
-			}
-			if &r.ops[j][0] != first[f] {
-				t.Fatalf("op %d: %s's list was grown", i, f)
-			}
+	batch := make([]proto.WriteOp, n)
+	for i := range batch {
+		batch[i] = proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{RegisterID: strconv.Itoa(i)}}
+		switch {
+		case i%3 == 0:
+			r.add([]string{"f2", "f1"}, i, n-i)
+		case i%5 != 0: // every fifth op (not a third) changed nothing
+			r.add([]string{"f1"}, i, n-i)
 		}
 	}
-	if !slices.Equal(r.to, []string{"f2", "f1"}) || len(r.ops[0]) != (n+2)/3 || len(r.ops[1]) != n {
-		t.Fatalf("followers %v with %d and %d ops", r.to, len(r.ops[0]), len(r.ops[1]))
+	r.build(batch)
+	want := map[string][]string{}
+	for i := range n {
+		if i%3 == 0 {
+			want["f2"] = append(want["f2"], strconv.Itoa(i))
+		}
+		if i%3 == 0 || i%5 != 0 {
+			want["f1"] = append(want["f1"], strconv.Itoa(i))
+		}
+	}
+	if !slices.Equal(r.to, []string{"f2", "f1"}) {
+		t.Fatalf("followers %v, want [f2 f1]", r.to)
+	}
+	for k, f := range r.to {
+		var got []string
+		for _, op := range r.ops[k] {
+			got = append(got, op.Publisher.RegisterID)
+		}
+		if !slices.Equal(got, want[f]) {
+			t.Errorf("%s's ops %v, want %v", f, got, want[f])
+		}
+		if cap(r.ops[k]) != len(r.ops[k]) {
+			t.Errorf("%s's %d ops in an array of %d", f, len(r.ops[k]), cap(r.ops[k]))
+		}
 	}
 }

@@ -9,24 +9,52 @@ import (
 // replicas collects, per follower, the ops of one session batch that
 // changed state here. Most batches go to a single follower.
 type replicas struct {
-	to  []string
-	ops [][]proto.WriteOp
+	to   []string          // the followers
+	ops  [][]proto.WriteOp // each follower's ops, made by build
+	n    []int             // how many ops each follower takes
+	pend []replicaOp       // the batch's ops that changed state, in order
 }
 
-// add queues op for followers; left is how many ops of the batch are still
-// to come, this one included, so that a follower's list is made once at a
-// size it will not outgrow (grown op by op, a storm's lists were a seventh
-// of a data node's allocation).
-func (r *replicas) add(followers []string, op proto.WriteOp, left int) {
+// replicaOp is an op of the batch to stream: its index, and its slot's
+// followers.
+type replicaOp struct {
+	i         int
+	followers []string
+}
+
+// add notes that the batch's op i goes to followers; left is how many ops
+// of the batch are still to come, this one included (the pending list's
+// room, for a batch that changed everything).
+func (r *replicas) add(followers []string, i, left int) {
 	for _, f := range followers {
-		i := slices.Index(r.to, f)
-		if i < 0 {
-			r.to = append(r.to, f)
-			r.ops = append(r.ops, make([]proto.WriteOp, 0, left))
-			i = len(r.to) - 1
+		k := slices.Index(r.to, f)
+		if k < 0 {
+			r.to, r.n = append(r.to, f), append(r.n, 0)
+			k = len(r.to) - 1
 		}
-		r.ops[i] = append(r.ops[i], op)
+		r.n[k]++
 	}
+	if r.pend == nil {
+		r.pend = make([]replicaOp, 0, left)
+	}
+	r.pend = append(r.pend, replicaOp{i: i, followers: followers})
+}
+
+// build makes each follower's list of the batch's ops at its size: grown
+// op by op, a storm's lists were a seventh of a data node's allocation, and
+// a list queued for a follower would keep its unused room.
+func (r *replicas) build(batch []proto.WriteOp) {
+	r.ops = make([][]proto.WriteOp, len(r.to))
+	for k := range r.ops {
+		r.ops[k] = make([]proto.WriteOp, 0, r.n[k])
+	}
+	for _, p := range r.pend {
+		for _, f := range p.followers {
+			k := slices.Index(r.to, f)
+			r.ops[k] = append(r.ops[k], batch[p.i])
+		}
+	}
+	r.pend = nil
 }
 
 // forward queues the collected ops toward each follower. The ops keep

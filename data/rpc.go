@@ -231,7 +231,7 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 				s.m.handoverWrites.Inc()
 			}
 			changes = append(changes, v)
-			fwd.add(t.Followers(slot), *op, len(wb.Ops)-i)
+			fwd.add(t.Followers(slot), i, len(wb.Ops)-i)
 		}
 	}
 	if wb.Replica {
@@ -245,6 +245,7 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 	reply(c, id, res)
 	if len(changes) > 0 {
 		s.notify(dedupe(changes))
+		fwd.build(wb.Ops)
 		s.forward(wb.SessionID, t.Epoch(), &fwd)
 	}
 }
