@@ -122,3 +122,18 @@ func (m *WriteBatch) Size() int {
 	}
 	return n
 }
+
+// Size is the length of the body AppendBody writes. A session's version
+// scan declares 4,096 ids a request, with the version and hash it holds of
+// each (~230 KB): built in a growing buffer, each was copied at every
+// doubling; at its size it fits a pooled chunk.
+func (m *Interest) Size() int {
+	n := 1 + sizeStrings(m.Add) + sizeStrings(m.Remove)
+	if len(m.Known) > 0 {
+		n += sizeUvarint(uint64(len(m.Known)))
+		for _, k := range m.Known {
+			n += sizeUvarint(k.Version) + sizeUvarint(k.Hash)
+		}
+	}
+	return n
+}

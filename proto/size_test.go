@@ -40,6 +40,9 @@ func TestSizeMatchesEncoding(t *testing.T) {
 	many := make([]WriteOp, 200)
 	many[199].Publisher.Owner = Owner{2}
 	f(&WriteBatch{SessionID: "s", Ops: many})
+	f(&Interest{})
+	f(&Interest{Reset: true, Add: []string{"a", long}, Remove: []string{"r"}})
+	f(&Interest{Add: []string{"a", "b"}, Known: []VersionHash{{Version: 1 << 50, Hash: math.MaxUint64}, {}}})
 }
 
 // TestDatumResetKeepsCapacityOnly checks that a reset Datum keeps the

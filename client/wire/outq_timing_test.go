@@ -33,3 +33,25 @@ func BenchmarkAppendWriteBatch(b *testing.B) {
 		q.Reset()
 	}
 }
+
+// BenchmarkAppendInterest encodes one request of a session's version scan
+// (4,096 ids with the version and hash held of each) into an OutQueue.
+//
+//	cd client && go test -run '^$' -bench AppendInterest -benchmem ./wire
+func BenchmarkAppendInterest(b *testing.B) {
+	m := &proto.Interest{}
+	for i := range 4096 {
+		m.Add = append(m.Add, "com.example.service-"+strconv.Itoa(i)+":1.0#@#DEFAULT_INSTANCE_ID#@#DEFAULT_GROUP")
+		m.Known = append(m.Known, proto.VersionHash{Version: uint64(1_700_000_000_000) << 16, Hash: uint64(i) * 0x9e3779b97f4a7c15})
+	}
+	var q OutQueue
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.AppendMsg(1, 0, m, proto.DefaultMaxBody); err != nil {
+			b.Fatal(err)
+		}
+		q.Seal()
+		b.SetBytes(int64(q.Bytes()))
+		q.Reset()
+	}
+}
