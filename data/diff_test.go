@@ -172,9 +172,9 @@ func TestReplicasListsMadeOnce(t *testing.T) {
 		batch[i] = proto.WriteOp{Kind: proto.OpPut, Publisher: proto.Publisher{RegisterID: strconv.Itoa(i)}}
 		switch {
 		case i%3 == 0:
-			r.add([]string{"f2", "f1"}, i, n-i)
+			r.add([]string{"f2", "f1"}, i)
 		case i%5 != 0: // every fifth op (not a third) changed nothing
-			r.add([]string{"f1"}, i, n-i)
+			r.add([]string{"f1"}, i)
 		}
 	}
 	r.build(batch)

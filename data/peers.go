@@ -229,14 +229,14 @@ func mergeBySession(batches []*proto.WriteBatch) []*proto.WriteBatch {
 		for _, op := range b.Ops {
 			m := last[b.SessionID]
 			if m == nil || len(m.Ops) == maxReplicaOps {
-				m = &proto.WriteBatch{SessionID: b.SessionID, Replica: true,
-					Ops: make([]proto.WriteOp, 0, min(left[b.SessionID], maxReplicaOps))}
+				n := min(left[b.SessionID], maxReplicaOps) // the ops this batch will take
+				left[b.SessionID] -= n
+				m = &proto.WriteBatch{SessionID: b.SessionID, Replica: true, Ops: make([]proto.WriteOp, 0, n)}
 				last[b.SessionID] = m
 				out = append(out, m)
 			}
 			m.SlotTableEpoch = max(m.SlotTableEpoch, b.SlotTableEpoch)
 			m.Ops = append(m.Ops, op)
-			left[b.SessionID]--
 		}
 	}
 	return out

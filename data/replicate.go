@@ -11,7 +11,6 @@ import (
 type replicas struct {
 	to   []string          // the followers
 	ops  [][]proto.WriteOp // each follower's ops, made by build
-	n    []int             // how many ops each follower takes
 	pend []replicaOp       // the batch's ops that changed state, in order
 }
 
@@ -22,31 +21,30 @@ type replicaOp struct {
 	followers []string
 }
 
-// add notes that the batch's op i goes to followers; left is how many ops
-// of the batch are still to come, this one included (the pending list's
-// room, for a batch that changed everything).
-func (r *replicas) add(followers []string, i, left int) {
-	for _, f := range followers {
-		k := slices.Index(r.to, f)
-		if k < 0 {
-			r.to, r.n = append(r.to, f), append(r.n, 0)
-			k = len(r.to) - 1
-		}
-		r.n[k]++
-	}
-	if r.pend == nil {
-		r.pend = make([]replicaOp, 0, left)
-	}
+// add notes that the batch's op i goes to followers.
+func (r *replicas) add(followers []string, i int) {
 	r.pend = append(r.pend, replicaOp{i: i, followers: followers})
 }
 
-// build makes each follower's list of the batch's ops at its size: grown
-// op by op, a storm's lists were a seventh of a data node's allocation, and
-// a list queued for a follower would keep its unused room.
+// build makes each follower's list of the batch's ops, counted first so
+// that each is made at its size: grown op by op, a storm's lists were a
+// seventh of a data node's allocation, and a list queued for a follower
+// would keep its unused room.
 func (r *replicas) build(batch []proto.WriteOp) {
+	var n []int
+	for _, p := range r.pend {
+		for _, f := range p.followers {
+			k := slices.Index(r.to, f)
+			if k < 0 {
+				r.to, n = append(r.to, f), append(n, 0)
+				k = len(r.to) - 1
+			}
+			n[k]++
+		}
+	}
 	r.ops = make([][]proto.WriteOp, len(r.to))
 	for k := range r.ops {
-		r.ops[k] = make([]proto.WriteOp, 0, r.n[k])
+		r.ops[k] = make([]proto.WriteOp, 0, n[k])
 	}
 	for _, p := range r.pend {
 		for _, f := range p.followers {

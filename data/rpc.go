@@ -231,7 +231,7 @@ func (s *Server) write(c *netio.Conn, id uint64, wb *proto.WriteBatch) {
 				s.m.handoverWrites.Inc()
 			}
 			changes = append(changes, v)
-			fwd.add(t.Followers(slot), i, len(wb.Ops)-i)
+			fwd.add(t.Followers(slot), i)
 		}
 	}
 	if wb.Replica {
