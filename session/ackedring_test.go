@@ -10,7 +10,7 @@ import (
 
 func ringIDs(r *ackedRing) []string {
 	var ids []string
-	r.each(func(a *ackedOp) { ids = append(ids, a.op.Publisher.RegisterID) })
+	r.each(func(a *ackedOp) { ids = append(ids, a.w.registerID()) })
 	return ids
 }
 
@@ -22,7 +22,7 @@ func TestAckedRingKeepsNewestInOrder(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	total := maxRecent + 37
 	for i := range total {
-		r.push(ackedOp{op: proto.WriteOp{Publisher: proto.Publisher{RegisterID: string(rune('a'+i%26)) + itoa(i)}}, at: t0.Add(time.Duration(i) * time.Millisecond)})
+		r.push(ackedOp{w: newWrite(proto.WriteOp{Publisher: proto.Publisher{RegisterID: string(rune('a'+i%26)) + itoa(i)}}), at: t0.Add(time.Duration(i) * time.Millisecond)})
 	}
 	if r.len() != maxRecent || len(r.buf) != maxRecent {
 		t.Fatalf("holds %d in an array of %d, want %d in %d", r.len(), len(r.buf), maxRecent, maxRecent)
@@ -51,7 +51,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // oldest in place.
 func TestAckedRingFullPushDoesNotAllocate(t *testing.T) {
 	var r ackedRing
-	a := ackedOp{op: proto.WriteOp{Publisher: proto.Publisher{RegisterID: "x"}}}
+	a := ackedOp{w: newWrite(proto.WriteOp{Publisher: proto.Publisher{RegisterID: "x"}})}
 	for range maxRecent {
 		r.push(a)
 	}

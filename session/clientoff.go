@@ -82,27 +82,25 @@ func (s *Server) setClientOff(ips []string) {
 	// registry by then, so the scan sees it; one that sees the new list is
 	// not forwarded.
 	s.reg.off.Store(&next)
-	var ops []proto.WriteOp
+	var writes []write
 	held, released := 0, 0
 	r := s.reg
 	r.mu.Lock()
 	for _, byID := range r.slots {
 		for _, set := range byID {
-			for rid, p := range set.pubs {
+			for _, p := range set.pubs {
 				ip := p.ClientIP()
 				wasOff, isOff := old.has(ip), next.has(ip)
 				switch {
 				case isOff && !wasOff:
 					held++
-					ops = append(ops, proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-						DataInfoID: set.dataInfoID, RegisterID: rid, Version: p.Version, RegisterTimestamp: s.tick(), Owner: p.Owner(),
-					}})
+					writes = append(writes, removeWrite(p, s.tick()))
 				case wasOff && !isOff:
 					released++
 					// Stamped in place, under the registry's write lock
 					// (records are read under its read lock only).
 					p.TS = s.tick()
-					ops = append(ops, proto.WriteOp{Kind: proto.OpPut, Publisher: p.publisher(set.dataInfoID)})
+					writes = append(writes, putWrite(p))
 				}
 			}
 		}
@@ -110,8 +108,8 @@ func (s *Server) setClientOff(ips []string) {
 	r.mu.Unlock()
 	// Out of the registry lock: a publish racing with this is ordered
 	// against these writes by RegisterTimestamp at the data node.
-	for _, op := range ops {
-		s.fwd.enqueue(op)
+	for _, w := range writes {
+		s.fwd.enqueue(w)
 	}
 	clientOffHeld.Add(held)
 	clientOffReleased.Add(released)

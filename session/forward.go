@@ -19,7 +19,7 @@ const maxBatchOps = 2048
 // acknowledged. Only one batch per slot is in flight, which keeps the writes
 // of a slot in order across leader changes and retries.
 type slotQueue struct {
-	ops      []proto.WriteOp
+	ops      []write
 	inflight int // ops at the head of ops that are being sent; 0 when idle
 	// recent are the writes acked lately, by acker. A leader that acked a
 	// write after its successor took over (it had not heard yet) streams
@@ -55,7 +55,7 @@ const (
 
 // ackedOp is a write a slot leader acknowledged, and when.
 type ackedOp struct {
-	op proto.WriteOp
+	w  write
 	at time.Time
 }
 
@@ -117,7 +117,7 @@ func (f *forwarder) tableChanged() {
 func (q *slotQueue) replay(now time.Time) {
 	q.recent.each(func(a *ackedOp) {
 		if now.Sub(a.at) < replayWindow {
-			q.ops = append(q.ops, a.op)
+			q.ops = append(q.ops, a.w)
 			writesReplayed.Inc()
 		}
 	})
@@ -127,8 +127,8 @@ func (q *slotQueue) replay(now time.Time) {
 
 // forgetAcked drops, in every slot, the acked writes older than the replay
 // window. acked drops them too, but only in a slot that is written again:
-// an idle slot would otherwise keep its last writes (and the request frames
-// their strings point into) for good.
+// an idle slot would otherwise keep its last writes (and the records they
+// share, replaced ones included) for good.
 func (f *forwarder) forgetAcked(now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -161,7 +161,7 @@ const keptOpsCap = 64
 
 // settle drops the batch of n writes at the head of ops, putting keep (the
 // refused ones) in their place. f.mu must be held.
-func (q *slotQueue) settle(n int, keep []proto.WriteOp) {
+func (q *slotQueue) settle(n int, keep []write) {
 	rest := len(q.ops) - n
 	if len(keep) > 0 || cap(q.ops) > keptOpsCap {
 		// A new array: the old one holds every publisher queued in it.
@@ -207,10 +207,10 @@ func (f *forwarder) cancelOnMove(cancel context.CancelFunc, addr string, slots [
 	}
 }
 
-func (f *forwarder) enqueue(op proto.WriteOp) {
-	slot := slotstore.SlotOf(op.Publisher.DataInfoID, f.s.cfg.Slots)
+func (f *forwarder) enqueue(w write) {
+	slot := slotstore.SlotOf(w.dataInfoID, f.s.cfg.Slots)
 	f.mu.Lock()
-	f.queues[slot].ops = append(f.queues[slot].ops, op)
+	f.queues[slot].ops = append(f.queues[slot].ops, w)
 	f.mu.Unlock()
 	writesQueued.Inc()
 	if leader := f.table().Leader(slot); leader != "" {
@@ -229,17 +229,31 @@ func (f *forwarder) pending() int {
 	return n
 }
 
+// batch is a sender's buffers, reused from batch to batch.
+type batch struct {
+	ops   []proto.WriteOp
+	slots []uint32 // the slots the ops came from, in order
+	data  []string // the puts' data strings, one array for the batch
+}
+
+// reset empties b, keeping its arrays but none of the publishers they held.
+func (b *batch) reset() {
+	clear(b.ops)
+	clear(b.data)
+	b.ops, b.slots, b.data = b.ops[:0], b.slots[:0], b.data[:0]
+}
+
 // take moves up to maxBatchOps queued writes of the slots that addr leads
-// into flight, past those held after a refusal, and appends them to ops and
-// the slots they came from to slots (the sender's buffers, reused from
-// batch to batch).
-func (f *forwarder) take(addr string, table *slotstore.Table, ops []proto.WriteOp, slots []uint32) ([]proto.WriteOp, []uint32) {
+// into flight, past those held after a refusal, and appends them to b.ops,
+// the slots they came from to b.slots.
+func (f *forwarder) take(addr string, table *slotstore.Table, b *batch) {
 	now := time.Now()
 	led := table.SlotsLedBy(addr)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	// The batch's size first, so that ops and slots grow once: grown slot
-	// by slot, a storm's batches were a twentieth of a session's allocation.
+	// The batch's size first, so that its arrays grow once: grown slot by
+	// slot, a storm's batches were a twentieth of a session's allocation.
+	// A publisher has one data string, usually.
 	total, ready := 0, 0
 	for _, slot := range led {
 		if q := &f.queues[slot]; q.ready(now) {
@@ -247,22 +261,25 @@ func (f *forwarder) take(addr string, table *slotstore.Table, ops []proto.WriteO
 			ready++
 		}
 	}
-	ops = slices.Grow(ops, min(total, maxBatchOps-len(ops)))
-	slots = slices.Grow(slots, ready)
+	total = min(total, maxBatchOps-len(b.ops))
+	b.ops = slices.Grow(b.ops, total)
+	b.data = slices.Grow(b.data, total)
+	b.slots = slices.Grow(b.slots, ready)
 	for _, slot := range led {
 		q := &f.queues[slot]
 		if !q.ready(now) {
 			continue
 		}
-		n := min(len(q.ops), maxBatchOps-len(ops))
+		n := min(len(q.ops), maxBatchOps-len(b.ops))
 		if n == 0 {
 			break
 		}
 		q.inflight, q.to, q.moved = n, addr, false
-		ops = append(ops, q.ops[:n]...)
-		slots = append(slots, slot)
+		for i := range q.ops[:n] {
+			b.ops = append(b.ops, q.ops[i].op(&b.data))
+		}
+		b.slots = append(b.slots, slot)
 	}
-	return ops, slots
 }
 
 // ready tells whether the slot's queued writes may go in a batch now: none
@@ -277,7 +294,7 @@ func (q *slotQueue) ready(now time.Time) bool {
 func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (refused int) {
 	table := f.table()
 	now := time.Now()
-	var forbidden []proto.Publisher
+	var forbidden []write
 	defer func() {
 		// Out of f.mu: the registry's lock is never taken under it.
 		for i := range forbidden {
@@ -294,13 +311,13 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 		if codes == nil {
 			continue
 		}
-		var keep []proto.WriteOp
+		var keep []write
 		notOwn := false
 		q.acking(addr, now)
 		for j := 0; j < n; j++ {
 			switch code := codeAt(codes, i+j); code {
 			case proto.CodeOK, proto.CodeStaleVersion:
-				q.recent.push(ackedOp{op: q.ops[j], at: now})
+				q.recent.push(ackedOp{w: q.ops[j], at: now})
 			case proto.CodeNotLeader, proto.CodeUnavailable, proto.CodeStaleEpoch:
 				keep = append(keep, q.ops[j])
 				refused++
@@ -311,12 +328,13 @@ func (f *forwarder) finish(addr string, slots []uint32, codes []proto.Code) (ref
 				// refused it then): forgotten here too, so neither this
 				// session's anti-entropy nor its digest carries it on.
 				writesForbidden.Inc()
-				forbidden = append(forbidden, q.ops[j].Publisher)
+				w := &q.ops[j]
+				forbidden = append(forbidden, *w)
 				f.s.refusals.leader.Warn(f.s.log, "slot leader refused a client's write of another client's registerId",
-					"dataInfoId", q.ops[j].Publisher.DataInfoID, "registerId", q.ops[j].Publisher.RegisterID, "clientIp", q.ops[j].Publisher.ClientIP)
+					"dataInfoId", w.dataInfoID, "registerId", w.registerID(), "clientIp", w.rec.ClientIP())
 			default:
 				writesDropped.Inc()
-				f.s.logThrottled("data node refused a write", "code", code, "dataInfoId", q.ops[j].Publisher.DataInfoID)
+				f.s.logThrottled("data node refused a write", "code", code, "dataInfoId", q.ops[j].dataInfoID)
 			}
 		}
 		i += n
@@ -379,14 +397,14 @@ func (f *forwarder) run(ctx context.Context, addr string, link *netio.Client, wa
 		case <-retry.C:
 		}
 		failed := false
-		var ops []proto.WriteOp
-		var slots []uint32
+		var b batch
 		for ctx.Err() == nil {
 			// The batch's buffers are reused while writes keep coming, and
 			// cleared so they hold no publisher once it is settled.
-			clear(ops)
+			b.reset()
 			table := f.table()
-			ops, slots = f.take(addr, table, ops[:0], slots[:0])
+			f.take(addr, table, &b)
+			ops, slots := b.ops, b.slots
 			if len(ops) == 0 {
 				break
 			}

@@ -36,7 +36,7 @@ func TestRegistryJudgesOwners(t *testing.T) {
 	put := func(cc *clientConn, rid string, v uint64, want proto.Code) {
 		t.Helper()
 		p := proto.Publisher{DataInfoID: "d", RegisterID: rid, Version: v, Owner: cc.owner}
-		if got := r.putPublisher(cc, p); got.code != want {
+		if got, _ := r.putPublisher(cc, p); got.code != want {
 			t.Fatalf("put %s v%d by %x: %s, want %s", rid, v, cc.owner[0], got.code, want)
 		}
 	}
@@ -72,7 +72,7 @@ func TestConnectionPublisherList(t *testing.T) {
 	a, b := &clientConn{owner: proto.Owner{1}}, &clientConn{owner: proto.Owner{1}}
 	put := func(cc *clientConn, rid string, v uint64) {
 		t.Helper()
-		if got := r.putPublisher(cc, proto.Publisher{DataInfoID: "d", RegisterID: rid, Version: v, Owner: cc.owner}); got.code != proto.CodeOK {
+		if got, _ := r.putPublisher(cc, proto.Publisher{DataInfoID: "d", RegisterID: rid, Version: v, Owner: cc.owner}); got.code != proto.CodeOK {
 			t.Fatalf("put %s: %s", rid, got.code)
 		}
 	}

@@ -19,7 +19,7 @@ func TestPushListSharesRegistryRecords(t *testing.T) {
 	cc := &clientConn{owner: proto.Owner{1}}
 	held := proto.Publisher{DataInfoID: "d", RegisterID: "mine", Version: 2, RegisterTimestamp: 5, Zone: "z",
 		Data: []string{"10.0.0.1:80"}, Owner: cc.owner}
-	if v := r.putPublisher(cc, held); v.code != proto.CodeOK {
+	if v, _ := r.putPublisher(cc, held); v.code != proto.CodeOK {
 		t.Fatalf("put: %s", v.code)
 	}
 	frame := []byte("theirs") // a decoded reply's strings alias its frame

@@ -21,7 +21,7 @@ func BenchmarkPushList(b *testing.B) {
 			for i := range n {
 				p := proto.Publisher{DataInfoID: "d", RegisterID: fmt.Sprintf("p%025d", i), Version: 1, RegisterTimestamp: 1,
 					Data: []string{fmt.Sprintf("10.0.%d.%d:8080", i/256, i%256)}, Owner: cc.owner}
-				if v := r.putPublisher(cc, p); v.code != proto.CodeOK {
+				if v, _ := r.putPublisher(cc, p); v.code != proto.CodeOK {
 					b.Fatal(v.code)
 				}
 				d.Publishers = append(d.Publishers, p)

@@ -94,7 +94,8 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 	p.RegisterTimestamp = s.now()
 	p.Owner = cc.owner
 	k := regKey{p.DataInfoID, p.RegisterID}
-	switch v := s.reg.putPublisher(cc, *p); v.code {
+	v, w := s.reg.putPublisher(cc, *p)
+	switch v.code {
 	case proto.CodeOK:
 	case proto.CodeStaleVersion:
 		// Hint: the version held, above which the client can re-assert
@@ -110,7 +111,7 @@ func (s *Server) publish(cc *clientConn, p *proto.Publisher) proto.Result {
 		heldPublishes.Inc()
 		return proto.Result{} // kept, not forwarded: client off (clientoff.go)
 	}
-	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpPut, Publisher: *p})
+	s.fwd.enqueue(w)
 	return proto.Result{}
 }
 
@@ -132,9 +133,9 @@ func (s *Server) unpublish(cc *clientConn, m *proto.UnregisterPublisher) proto.R
 		return s.refuseVersion(cc, k, v.msg)
 	}
 	unpublished.Inc()
-	s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
+	s.fwd.enqueue(newWrite(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
 		DataInfoID: m.DataInfoID, RegisterID: m.RegisterID, Version: m.Version, RegisterTimestamp: s.now(), Owner: cc.owner,
-	}})
+	}}))
 	return proto.Result{}
 }
 
@@ -224,8 +225,6 @@ func (s *Server) dropConn(cc *clientConn) {
 		if !ok {
 			continue
 		}
-		s.fwd.enqueue(proto.WriteOp{Kind: proto.OpRemove, Publisher: proto.Publisher{
-			DataInfoID: k.dataInfoID, RegisterID: k.registerID, Version: p.Version, RegisterTimestamp: s.now(), Owner: p.Owner(),
-		}})
+		s.fwd.enqueue(removeWrite(p, s.now()))
 	}
 }
