@@ -8,8 +8,8 @@ import "time"
 // its tail made every ack on a full slot copy and allocate maxRecent
 // entries, about 128 KiB: a storm of writes allocated hundreds of MiB and
 // ran the collector while pushes waited.) The array grows by doubling up
-// to maxRecent, so a slot written rarely holds little, and is dropped when
-// the ring empties.
+// to maxRecent, so a slot written rarely holds little, is halved when a
+// quarter full (see expire), and is dropped when the ring empties.
 type ackedRing struct {
 	buf  []ackedOp
 	head int // index of the oldest
@@ -21,10 +21,7 @@ func (r *ackedRing) push(a ackedOp) {
 	switch {
 	case r.n < len(r.buf):
 	case len(r.buf) < maxRecent:
-		grown := make([]ackedOp, min(max(2*len(r.buf), 8), maxRecent))
-		k := copy(grown, r.buf[r.head:])
-		copy(grown[k:], r.buf[:r.head])
-		r.buf, r.head = grown, 0
+		r.resize(min(max(2*len(r.buf), minRing), maxRecent))
 	default:
 		r.buf[r.head] = a
 		r.head = (r.head + 1) % len(r.buf)
@@ -37,16 +34,34 @@ func (r *ackedRing) push(a ackedOp) {
 // len is the number of writes held.
 func (r *ackedRing) len() int { return r.n }
 
-// expire drops the writes acked longer than window before now.
+// expire drops the writes acked longer than window before now. A ring a
+// quarter full or less moves to an array half its size: one grown by a
+// burst (every slot's to maxRecent after start-up registrations, 11.5 MB
+// of writes over 256 slots) was kept for as long as the slot was written
+// at all, and a steady churn writes every slot within the window.
 func (r *ackedRing) expire(now time.Time, window time.Duration) {
 	for r.n > 0 && now.Sub(r.buf[r.head].at) >= window {
 		r.buf[r.head] = ackedOp{} // let the write's strings go
 		r.head = (r.head + 1) % len(r.buf)
 		r.n--
 	}
-	if r.n == 0 {
+	switch {
+	case r.n == 0:
 		r.reset()
+	case r.n <= len(r.buf)/4 && len(r.buf) > minRing:
+		r.resize(len(r.buf) / 2)
 	}
+}
+
+// minRing is the smallest array a ring holds its writes in.
+const minRing = 8
+
+// resize moves the writes, oldest first, to a new array of size n >= r.n.
+func (r *ackedRing) resize(n int) {
+	buf := make([]ackedOp, n)
+	k := copy(buf, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+	copy(buf[k:r.n], r.buf[:r.n-k])
+	r.buf, r.head = buf, 0
 }
 
 // each calls f on every write held, oldest first.
