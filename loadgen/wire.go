@@ -268,7 +268,7 @@ func (r *wireRunner) publish(ctx context.Context, n int, kind byte) bool {
 		req.kind = wireReqPub
 	}
 	sent := false
-	r.book.bump(n, time.Now().UnixNano(), kind, func(m *proto.Publisher) { sent = r.request(ctx, n%len(r.conns), req, m) })
+	r.book.bump(n, kind, func(m *proto.Publisher) { sent = r.request(ctx, n%len(r.conns), req, m) })
 	if !sent && kind == kindRegister {
 		r.book.forget(n)
 	}

@@ -197,9 +197,9 @@ func TestWireChecks(t *testing.T) {
 	r := &wireRunner{cfg: Config{Services: 2, PubsPerService: 2, SubsPerService: 3, DataBytes: 40}}
 	r.book = newWireBook(2, 2, 40)
 	for n := range 4 {
-		r.book.bump(n, 1, kindRegister, func(*proto.Publisher) {})
+		r.book.bump(n, kindRegister, func(*proto.Publisher) {})
 	}
-	r.book.bump(1, 2, kindChurn, func(*proto.Publisher) {})
+	r.book.bump(1, kindChurn, func(*proto.Publisher) {})
 	full := func(s int) *proto.Push {
 		p := &proto.Push{DataInfoID: serviceName(s), Version: 7}
 		for n := s * 2; n < s*2+2; n++ {
@@ -243,7 +243,7 @@ func TestWireChecks(t *testing.T) {
 	if lost, stale := r.differs(g); lost+stale != 0 {
 		t.Fatalf("an up-to-date group: lost %d, stale %d", lost, stale)
 	}
-	r.book.bump(0, 3, kindChurn, func(*proto.Publisher) {})
+	r.book.bump(0, kindChurn, func(*proto.Publisher) {})
 	if lost, stale := r.differs(g); lost != 0 || stale != 3 {
 		t.Fatalf("a group behind a change: lost %d, stale %d", lost, stale)
 	}
