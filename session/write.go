@@ -29,8 +29,8 @@ func putWrite(p *publisher) write {
 // removeWrite is the removal of p's record at stamp ts. The registry's lock
 // must be held, or p be out of the registry (its stamp no longer changes).
 func removeWrite(p *publisher, ts int64) write {
-	w := write{dataInfoID: p.set.dataInfoID, rec: p.Rec, kind: proto.OpRemove}
-	w.rec.TS = ts
+	w := putWrite(p)
+	w.kind, w.rec.TS = proto.OpRemove, ts
 	return w
 }
 
