@@ -49,7 +49,7 @@ func FuzzHeartbeatHandler(f *testing.F) {
 // nothing panics, and every entry it accepts passes the list's check and
 // is canonical already (so one entry is stored one way).
 func FuzzOpsListValues(f *testing.F) {
-	for _, v := range []string{"10.0.0.1,10.0.0.0/8", "::ffff:10.0.0.1/104", "com.bad.*,x#@#*", "RZ1, RZ2", "2001:DB8::1", "a\x00b", ",,"} {
+	for _, v := range []string{"10.0.0.1,10.0.0.0/8", "::ffff:10.0.0.1/104", "com.bad.*,x#@#*", "RZ1, RZ2", "2001:DB8::1", "a\x00b", ",,", "::ffff:0.0.0.0"} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) {

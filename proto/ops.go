@@ -122,10 +122,11 @@ func ParseBlockedIP(s string) (netip.Prefix, error) {
 		return netip.PrefixFrom(a, bits).Masked(), nil
 	}
 	a, err := netip.ParseAddr(s)
+	// Unmapped before the checks: "::ffff:0.0.0.0" is 0.0.0.0.
+	a = a.Unmap()
 	if err != nil || a.Zone() != "" || a.IsUnspecified() {
 		return netip.Prefix{}, fmt.Errorf("cannot parse blocked IP %q: %w", s, ErrMalformed)
 	}
-	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 

@@ -28,6 +28,7 @@ func TestParseBlockedIP(t *testing.T) {
 	f("2001:db8::/32", "2001:db8::/32")
 	f("", "")
 	f("0.0.0.0", "")
+	f("::ffff:0.0.0.0", "") // unspecified once unmapped
 	f("10.0.0.0/7", "")
 	f("::ffff:10.0.0.0/90", "")
 	f("fe80::1%eth0", "")
