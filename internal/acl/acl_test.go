@@ -16,6 +16,7 @@ func TestMatch(t *testing.T) {
 	}
 	f("*", "", true)
 	f("*", "com.example.Pay", true)
+	f("*", "*0", true) // a star in the id is a byte like any other
 	f("com.example.Pay", "com.example.Pay", true)
 	f("com.example.Pay", "com.example.PayX", false)
 	f("com.example.Pay", "com.example.Pa", false)
