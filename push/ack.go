@@ -90,10 +90,18 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 		ObserveLatency(now.Sub(time.Unix(0, max(learned, firstSent))))
 	}
 	ObserveEndToEnd(m.Version, now)
-	if acked && newerThan(en, m.Version) {
-		// A newer version waits for this ack (pushGroup holds it while
-		// an older one is out).
-		e.scheduled.Add(g.id)
+	if acked && en != nil {
+		newer, held := en.afterAck(m.Version)
+		if newer {
+			// A newer version waits for this ack (pushGroup holds it while
+			// an older one is out).
+			e.scheduled.Add(g.id)
+		}
+		if held {
+			// A fetch waited for a subscriber to be free (holdFetch); its
+			// push follows the fetch.
+			e.fetches.Add(g.id)
+		}
 	}
 	switch {
 	case refetch:
@@ -105,12 +113,10 @@ func (e *Engine) Ack(c *Client, m *proto.PushAck) {
 	}
 }
 
-// newerThan reports whether en (nil: not cached) holds a version above v.
-func newerThan(en *entry, v uint64) bool {
-	if en == nil {
-		return false
-	}
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	return en.version > v
+// afterAck reports, after an ack of v, whether en holds a version above v,
+// and takes its held fetch (holdFetch), which the caller queues.
+func (e *entry) afterAck(v uint64) (newer, fetch bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.version > v, e.release()
 }

@@ -75,8 +75,9 @@ type entry struct {
 	// gen counts fetch requests, so one arriving mid-fetch is not lost
 	// (compared for equality only: it may wrap).
 	gen      uint32
-	fetched  bool // a fetch succeeded: dataVersion, hash, own and pubs are the datum's
-	fetching bool // queued, being fetched, or waiting to retry a failed fetch
+	fetched  bool      // a fetch succeeded: dataVersion, hash, own and pubs are the datum's
+	fetching bool      // queued, being fetched, or waiting to retry a failed fetch
+	hold     fetchHold // whether a fetch is held for acks (holdFetch)
 	// The fields are ordered so that no padding takes the entry (one per
 	// subscribed datum) from 176 bytes to the next size class, 192.
 	dataVersion uint64 // the data leader's version of the datum
@@ -100,6 +101,15 @@ type entry struct {
 	pubs        List          // own merged with what the Merger adds
 	history     []pastVersion // earlier versions, newest last
 }
+
+// fetchHold is where a fetch stands with holdFetch.
+type fetchHold uint8
+
+const (
+	holdable fetchHold = iota // the next fetch may be held
+	held                      // fetching, but left for an ack (holdFetch)
+	released                  // released from a hold, or a refetch: not held again
+)
 
 // advance makes pubs e's list at version, or at the version after e's
 // when version is not above it (pushed versions only grow), keeping the

@@ -80,6 +80,10 @@ func (e *Engine) changed(v proto.DatumVersion) {
 	}
 	en.gen++
 	start := !en.fetching
+	if v.Version == math.MaxUint64 { // a refetch is never held
+		start = start || en.hold == held
+		en.hold = released
+	}
 	en.fetching = true
 	en.mu.Unlock()
 	if start {
@@ -117,12 +121,13 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 		en.mu.Lock()
 		// Nobody here waits for the notices any more: a later subscriber's
 		// first change must not be timed from them.
-		en.fetching, en.noticed = false, 0
+		en.fetching, en.hold, en.noticed = false, holdable, 0
 		en.mu.Unlock()
 		return
 	}
 	en.mu.Lock()
-	asked, queued, noticedAt := en.gen, en.fetching, en.noticed
+	asked, queued, noticedAt := en.gen, en.fetching && en.hold != held, en.noticed
+	mayHold := en.fetched && en.hold == holdable
 	var cached proto.DatumVersion // zero: nothing cached
 	var own List
 	if en.fetched {
@@ -131,7 +136,10 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	}
 	en.mu.Unlock()
 	if !queued {
-		return // a stale retry of an entry forgotten and made again since
+		return // a stale retry of an entry forgotten and made again since, or held
+	}
+	if mayHold && e.holdFetch(en) {
+		return
 	}
 	start := time.Now()
 	if noticedAt != 0 {
@@ -174,7 +182,7 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	}
 	again := en.gen != asked // a change was announced during the fetch
 	if !again {
-		en.fetching = false
+		en.fetching, en.hold = false, holdable
 		en.want = en.dataVersion
 		// The notices are answered, by a new version (advance cleared
 		// noticed) or by nothing new (a refetch): the next change's
@@ -187,6 +195,64 @@ func (e *Engine) fetch(ctx context.Context, id string) {
 	if again {
 		e.fetches.Add(en.id)
 	}
+}
+
+// holdFetch leaves en's fetch for later when every subscriber of its group
+// has a push out and unacknowledged: pushGroup would send none of them
+// anything before their acks, and in a storm more changes come meanwhile,
+// so the datum fetched now would be replaced by the next fetch before any
+// subscriber saw it (in a 1M storm a session fetched each service 4 to 8
+// times for 2 or 3 pushes to each subscriber; 3.4 times with the hold:
+// bench/results/scale-2026-12-07-1M-fetch-hold.md). The first ack that clears a send, a send to
+// a subscriber, a refetch or the retry loop's next visit releases the fetch
+// (releaseFetch). The notice's time stays, so the hold counts in the push
+// latency. It reports whether the fetch is left: held, or released
+// meanwhile (the fetch that released it queued does the work).
+func (e *Engine) holdFetch(en *entry) bool {
+	g := e.group(en.id)
+	if g == nil {
+		return false
+	}
+	// Held first, then the group read (entry.mu and group.mu are never held
+	// together): an ack that clears a send after the read finds the hold
+	// and releases it; one before it makes the read see a subscriber free.
+	en.mu.Lock()
+	en.hold = held
+	en.mu.Unlock()
+	g.mu.Lock()
+	busy := g.subs.len() > 0 && len(g.out) == g.subs.len()
+	g.mu.Unlock()
+	if busy {
+		fetchesHeld.Inc()
+		return true
+	}
+	en.mu.Lock()
+	was := en.hold
+	en.hold = released
+	en.mu.Unlock()
+	return was != held
+}
+
+// releaseFetch queues en's held fetch, if there is one, and reports
+// whether there was.
+func (e *Engine) releaseFetch(en *entry) bool {
+	en.mu.Lock()
+	was := en.release()
+	en.mu.Unlock()
+	if was {
+		e.fetches.Add(en.id)
+	}
+	return was
+}
+
+// release takes en's held fetch, if any, for the caller to queue, and
+// reports whether there was one. en.mu must be held.
+func (en *entry) release() bool {
+	if en.hold != held {
+		return false
+	}
+	en.hold = released
+	return true
 }
 
 // fetchBackoff is the wait before the next try after n failed fetches.

@@ -67,9 +67,10 @@ func TestUnsettledMapDroppedWhenEmpty(t *testing.T) {
 // whole age, roster_push_e2e_latency_seconds, at 10M).
 func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e, src, _ := newTestEngine(t, Config{})
+		e, src, out := newTestEngine(t, Config{})
 		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("r1")})
-		subscribe(t, e, "d", newTestClient("a"), "s1")
+		c := newTestClient("a")
+		subscribe(t, e, "d", c, "s1")
 		synctest.Wait()
 		e.Refetch("d") // the data leader has nothing newer
 		synctest.Wait()
@@ -77,6 +78,7 @@ func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
 			t.Fatalf("%d fetches, want 2", n)
 		}
 		time.Sleep(time.Minute)
+		ackLatest(e, out, c)
 		nextChangeLearnedAtItsNotice(t, e, src)
 	})
 }
@@ -86,7 +88,7 @@ func TestRefetchOfTheSameVersionAnswersItsNotice(t *testing.T) {
 // one nobody waited for.
 func TestUnwantedFetchAnswersItsNotice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e, src, _ := newTestEngine(t, Config{})
+		e, src, out := newTestEngine(t, Config{})
 		src.set("d", Datum{Version: 5, Hash: 77, Publishers: pubs("r1")})
 		c := newTestClient("a")
 		subscribe(t, e, "d", c, "s1")
@@ -102,8 +104,9 @@ func TestUnwantedFetchAnswersItsNotice(t *testing.T) {
 		en.mu.Unlock()
 		e.fetch(t.Context(), "d")
 		time.Sleep(time.Minute)
-		subscribe(t, e, "d", newTestClient("b"), "s2")
-		synctest.Wait()
+		b := newTestClient("b")
+		subscribe(t, e, "d", b, "s2")
+		ackLatest(e, out, b)
 		nextChangeLearnedAtItsNotice(t, e, src)
 	})
 }

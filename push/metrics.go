@@ -59,6 +59,7 @@ func ObserveEndToEnd(version uint64, now time.Time) {
 var (
 	fetchesDone  = metrics.NewCounter(`roster_session_datum_fetches_total`)
 	fetchErrors  = metrics.NewCounter(`roster_session_datum_fetch_errors_total`)
+	fetchesHeld  = metrics.NewCounter(`roster_session_datum_fetches_held_total`) // left for an ack: every subscriber had a push out (holdFetch)
 	pushErrors   = metrics.NewCounter(`roster_session_push_errors_total`)
 	pushesPaused = metrics.NewCounter(`roster_session_pushes_paused_slow_consumer_total`)
 	pushesGated  = metrics.NewCounter(`roster_session_pushes_gated_total`)          // refused by Config.Gate

@@ -34,6 +34,11 @@ func (e *Engine) retryGroup(g *group) {
 		e.Refetch(g.id)
 		return
 	}
+	if e.releaseFetch(en) {
+		// A fetch waited for acks that have not come: the resends due
+		// go out with what it brings (its push follows it).
+		return
+	}
 	en.mu.Lock()
 	stuck := en.stuck()
 	en.mu.Unlock()

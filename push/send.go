@@ -169,6 +169,9 @@ func (e *Engine) pushGroup(id string) {
 	if sc == nil {
 		return
 	}
+	// A subscriber was free: a fetch held for acks (holdFetch) brings it
+	// the newest list next.
+	e.releaseFetch(en)
 	for t, b := range sc.base {
 		if t.client.isClosed() {
 			continue
