@@ -257,17 +257,44 @@ func (a *Agent) run(ctx context.Context) {
 	defer s.drop()
 	t := time.NewTicker(a.cfg.Interval)
 	defer t.Stop()
+	soon := min(firstTableWait, a.cfg.Interval)
 	for ctx.Err() == nil {
 		again := s.beat(ctx)
 		if again {
 			continue
+		}
+		// Until a table with a leader is known, the next beat comes soon,
+		// backing off to the interval: meta makes the first table when a
+		// data node's first heartbeat registers it, so that node learned it
+		// led every slot only an interval later, while sessions that had
+		// the table sent it a registration burst it refused, then synced
+		// the slots with the sessions in the middle of it.
+		var early <-chan time.Time
+		if !a.tableKnown() {
+			early = time.After(soon)
+			soon = min(2*soon, a.cfg.Interval)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-a.kick:
+		case <-early:
 		}
+	}
+}
+
+// firstTableWait is the first wait between heartbeats while no table with
+// a leader is known; it doubles up to the interval.
+const firstTableWait = 25 * time.Millisecond
+
+// tableKnown reports whether a table with a slot leader is known.
+func (a *Agent) tableKnown() bool {
+	select {
+	case <-a.tableReady:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -314,3 +314,38 @@ func TestAgentNotServingHeartbeatsDraining(t *testing.T) {
 	}
 	atMeta(false)
 }
+
+// TestAgentAsksSoonUntilATable: meta makes the first slot table when a data
+// node's first heartbeat registers it, so that heartbeat's reply has none.
+// The agent asks again soon, not an interval later (a starting data node
+// led nothing for a second while sessions sent it writes), and once it has
+// a table it keeps to the interval.
+func TestAgentAsksSoonUntilATable(t *testing.T) {
+	first := true // read and written under the fake's lock
+	fake, addr := startFake(t, func(*proto.NodeHeartbeat) proto.Message {
+		r := &proto.NodeHeartbeatReply{MetaEpoch: 1, LeaseMs: 300}
+		if !first {
+			r.SlotTable = table(1, testNode.RPCAddr)
+		}
+		first = false
+		return r
+	})
+	a := New(Config{MetaAddrs: []string{addr}, Role: proto.RoleData, Node: testNode,
+		Auth: testAuth(t, proto.RoleData, testNode.ID, testNode.RPCAddr), Interval: time.Hour, Logger: quiet})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.WaitTable(ctx); err != nil {
+		t.Fatalf("no table within 10 s with an interval of an hour: %v", err)
+	}
+	if n := fake.count(); n != 2 {
+		t.Fatalf("%d heartbeats for the table, want 2", n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := fake.count(); n != 2 {
+		t.Fatalf("%d heartbeats once the table is known, want no more before the interval", n)
+	}
+}
