@@ -112,15 +112,36 @@ func (m *ChangeNotify) Size() int {
 // copied at each doubling (a fifth of a data node's allocation in a storm).
 func (m *WriteBatch) Size() int {
 	n := sizeString(m.SessionID) + sizeUvarint(m.SlotTableEpoch) + 1 + sizeUvarint(uint64(len(m.Ops)))
-	owned := false
 	for i := range m.Ops {
 		n += 1 + m.Ops[i].Publisher.Size()
-		owned = owned || !m.Ops[i].Publisher.Owner.IsZero()
 	}
-	if owned { // appendOwners' trailing list
-		n += sizeUvarint(uint64(len(m.Ops))) + OwnerLen*len(m.Ops)
+	return n + sizeOwners(len(m.Ops), func(i int) Owner { return m.Ops[i].Publisher.Owner })
+}
+
+// sizeOwners is the length of what appendOwners writes.
+func sizeOwners(n int, owner func(i int) Owner) int {
+	for i := range n {
+		if !owner(i).IsZero() {
+			return sizeUvarint(uint64(n)) + OwnerLen*n
+		}
 	}
-	return n
+	return 0
+}
+
+// Size is the length of the body AppendBody writes. A session answers a
+// data node's sync with every publisher it holds of the datums that
+// differ (every datum of a slot after a data node lost it): built in a
+// growing buffer, the reply was copied at every doubling.
+func (m *SlotDiff) Size() int {
+	n := sizeUvarint(uint64(m.Slot)) + sizeUvarint(uint64(len(m.Publishers)))
+	for i := range m.Publishers {
+		n += m.Publishers[i].Size()
+	}
+	owners := sizeOwners(len(m.Publishers), func(i int) Owner { return m.Publishers[i].Owner })
+	if len(m.Owners) > 0 || owners > 0 {
+		n += sizeStrings(m.Owners)
+	}
+	return n + owners
 }
 
 // Size is the length of the body AppendBody writes. A session's version

@@ -40,6 +40,10 @@ func TestSizeMatchesEncoding(t *testing.T) {
 	many := make([]WriteOp, 200)
 	many[199].Publisher.Owner = Owner{2}
 	f(&WriteBatch{SessionID: "s", Ops: many})
+	f(&SlotDiff{})
+	f(&SlotDiff{Slot: 1 << 20, Publishers: []Publisher{pub, {}}})
+	f(&SlotDiff{Slot: 3, Publishers: []Publisher{pub, owned}})
+	f(&SlotDiff{Publishers: []Publisher{pub}, Owners: []string{"r", long}})
 	f(&Interest{})
 	f(&Interest{Reset: true, Add: []string{"a", long}, Remove: []string{"r"}})
 	f(&Interest{Add: []string{"a", "b"}, Known: []VersionHash{{Version: 1 << 50, Hash: math.MaxUint64}, {}}})
