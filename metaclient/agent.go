@@ -234,10 +234,8 @@ func (a *Agent) LastContact() time.Time {
 
 // WaitTable waits until a table with at least one slot leader is known.
 func (a *Agent) WaitTable(ctx context.Context) error {
-	select {
-	case <-a.tableReady:
+	if a.tableKnown() {
 		return nil
-	default:
 	}
 	select {
 	case <-a.tableReady:

@@ -227,22 +227,18 @@ func (e *Engine) holdFetch(en *entry) bool {
 		return true
 	}
 	en.mu.Lock()
-	was := en.hold
-	en.hold = released
-	en.mu.Unlock()
-	return was != held
+	defer en.mu.Unlock()
+	return !en.release() // else released meanwhile, and queued
 }
 
-// releaseFetch queues en's held fetch, if there is one, and reports
-// whether there was.
-func (e *Engine) releaseFetch(en *entry) bool {
+// releaseFetch queues en's held fetch, if there is one.
+func (e *Engine) releaseFetch(en *entry) {
 	en.mu.Lock()
 	was := en.release()
 	en.mu.Unlock()
 	if was {
 		e.fetches.Add(en.id)
 	}
-	return was
 }
 
 // release takes en's held fetch, if any, for the caller to queue, and

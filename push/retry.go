@@ -34,14 +34,15 @@ func (e *Engine) retryGroup(g *group) {
 		e.Refetch(g.id)
 		return
 	}
-	if e.releaseFetch(en) {
+	en.mu.Lock()
+	wasHeld, stuck := en.release(), en.stuck()
+	en.mu.Unlock()
+	if wasHeld {
 		// A fetch waited for acks that have not come: the resends due
 		// go out with what it brings (its push follows it).
+		e.fetches.Add(en.id)
 		return
 	}
-	en.mu.Lock()
-	stuck := en.stuck()
-	en.mu.Unlock()
 	if stuck {
 		e.Refetch(g.id)
 	}
