@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -428,28 +429,30 @@ func (r *wireRunner) change(ctx context.Context) {
 // services, as an application's redeploy does, as fast as the
 // connections take them.
 //
-// One goroutine sends them all, a service's publishers in a row: a request
-// waits only when its connection has Inflight unanswered, so one sender
-// keeps the connections as full as many do. Many senders (until
-// 2026-12-07, one per change in flight, up to 4,096) sent the storm no
-// faster (2.3–2.5 s at 1M) but filled this process's run queue: the
-// goroutines that read the pushes and write the acks waited behind them,
-// and that wait was timed as the registry's (1M storm p99: 4,096 senders
-// 2.1–2.4 s; 64: 2.3 s; 16: 1.6 s; 4: 0.9–1.2 s; 1: 0.6 s).
+// One sender per thread of this process (GOMAXPROCS) sends them, each a
+// whole service's publishers in a row: a request waits only when its
+// connection has Inflight unanswered, so they keep the connections as
+// full as more senders would. More senders (until 2026-12-07, one per
+// change in flight, up to 4,096, a hundred queueing for each service's
+// lock) sent the storm no faster (1.7–1.8 s at 1M) but filled this
+// process's run queue: the goroutines that read the pushes and write the
+// acks waited behind them, and that wait was timed as the registry's
+// (1M storm p99: 4,096 senders 1.4–2.4 s; 64: 2.3 s; 16: 1.6 s; 2: 0.7 s;
+// bench/results/scale-2026-12-07-storm-senders.md).
 func (r *wireRunner) storm(ctx context.Context) {
 	cfg := r.cfg
 	per := min(max(cfg.StormPubs, 1), cfg.PubsPerService)
 	first := rand.IntN(cfg.Services)
 	r.phase("storm")
 	start := time.Now()
-	for i := 0; i < cfg.Storm && ctx.Err() == nil; i++ {
+	parallel(ctx, cfg.Storm, runtime.GOMAXPROCS(0), func(ctx context.Context, i int) {
 		s := (first + i) % cfg.Services
 		for j := 0; j < per && ctx.Err() == nil; j++ {
 			if r.publish(ctx, s*cfg.PubsPerService+j, kindStorm) {
 				r.changes.Add(1)
 			}
 		}
-	}
+	})
 	r.res.StormServices = cfg.Storm
 	r.res.StormPublishers = per
 	r.res.StormSendSecond = time.Since(start).Seconds()

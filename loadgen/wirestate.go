@@ -102,7 +102,7 @@ func newWireBook(services, perService, dataBytes int) *wireBook {
 // none) and sends it with send. send runs under the service's lock, so two
 // changes of one service reach a connection in the order of their
 // versions. The change is timed from when it holds the lock: the churn's
-// workers and the storm's sender may queue for it, and a change stamped
+// workers and the storm's senders may queue for it, and a change stamped
 // before that wait (until 2026-12-07) counted the load generator's own
 // queueing into the push's latency (one 1M storm each way: p50 / p99
 // 1,374 / 2,255 ms before, 1,244 / 2,067 after, within the spread).

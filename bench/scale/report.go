@@ -152,7 +152,8 @@ func (r *report) markdown(plotErr error) string {
 		"`--memory-limit %s` on every node (data nodes %s, sessions %s), GOGC %s. **Load**: the protocol-level load generator (loadgen's `roster-wire` target, "+
 		"in the bench process) over %d connections: %d services × %d publishers, %d subscribers per service (%d of a service on a "+
 		"connection), %d-byte data, register ids of 24 bytes. Then %s of churn at %.0f republishes/s with, half way, a storm: "+
-		"%d services × %d publishers republished at once (an application's redeploy). Latency is timed on 1 in %d subscriber groups "+
+		"%d services × %d publishers republished at once (an application's redeploy; a sender per load generator thread, a service's publishers in a row, "+
+		"as fast as the connections take them). Latency is timed on 1 in %d subscriber groups "+
 		"(from the send of a service's last change until the group holds exactly the published list); lost and stale are checked "+
 		"on every subscriber by version and list hash, every full push entry by entry.\n\n",
 		o.Datas, o.Replicas, o.Sessions, o.MemLimit, cmp.Or(o.DataLimit, o.MemLimit), cmp.Or(o.SessLimit, o.MemLimit), gogc, o.Conns, o.Pubs/o.PerService, o.PerService, max(o.Subs/(o.Pubs/o.PerService), 1),
