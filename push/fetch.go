@@ -19,7 +19,7 @@ func (e *Engine) Notify(v proto.DatumVersion) {
 			stale := en.fetched && v.Version == en.dataVersion && v.Hash != en.hash
 			en.mu.Unlock()
 			if stale {
-				v.Version = math.MaxUint64
+				v.Version = refetchVersion
 			}
 		}
 	}
@@ -54,8 +54,13 @@ func (e *Engine) Known(id string) proto.VersionHash {
 // Refetch fetches a datum whatever version is cached (after a data node
 // reconnects, or when a subscriber may have missed a change).
 func (e *Engine) Refetch(id string) {
-	e.changed(proto.DatumVersion{DataInfoID: id, Version: math.MaxUint64})
+	e.changed(proto.DatumVersion{DataInfoID: id, Version: refetchVersion})
 }
+
+// refetchVersion is the version a refetch asks for: above any the cache
+// holds, so the datum is fetched whatever is cached, and never held
+// (holdFetch).
+const refetchVersion = math.MaxUint64
 
 // changed queues a fetch of v unless the cached datum is that version. A
 // version lower than the cached one is fetched too: after a leader
@@ -80,7 +85,7 @@ func (e *Engine) changed(v proto.DatumVersion) {
 	}
 	en.gen++
 	start := !en.fetching
-	if v.Version == math.MaxUint64 { // a refetch is never held
+	if v.Version == refetchVersion {
 		start = start || en.hold == held
 		en.hold = released
 	}
