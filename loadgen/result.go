@@ -43,6 +43,14 @@ type Result struct {
 	ChangesSent     int64   `json:"changes_sent"`
 	ChangeErrors    int64   `json:"change_errors"`
 
+	// StormPushes and Storm{Server,Client}CPUSeconds are what the storm
+	// itself took: the run's half from the storm's start less the half
+	// before it (stormCost); the server's is 0 when its CPU is unknown.
+	// CPU a push compares builds across days where latency does not.
+	StormPushes           int64   `json:"storm_pushes,omitempty"`
+	StormServerCPUSeconds float64 `json:"storm_server_cpu_seconds,omitempty"`
+	StormClientCPUSeconds float64 `json:"storm_client_cpu_seconds,omitempty"`
+
 	PushesReceived int64 `json:"pushes_received"`
 	// Groups (roster-wire) is the groups of subscribers (of one service on
 	// one connection: they take the same pushes); SampledGroups of them are

@@ -419,8 +419,10 @@ func (r *runner) change(ctx context.Context) {
 		}})
 	defer p.finish()
 
+	cost := newStormCost(res.ServerPID, r.pushes)
 	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512),
-		func(ctx context.Context, n int) bool { return r.republish(ctx, n, kindChurn) }, r.storm)
+		func(ctx context.Context, n int) bool { return r.republish(ctx, n, kindChurn) }, r.storm, cost)
+	cost.report(res)
 	res.ChurnPerSecond = float64(churned) / max(secs, 1e-9)
 	res.ChangesSent = r.changes.Load()
 	res.ChangeErrors = r.changeErr.Load()

@@ -11,10 +11,12 @@ import (
 // schedule changes publishers for cfg.Duration: cfg.Churn random ones a
 // second through churn, by up to workers at once, and half way through,
 // storm. It returns the churn changes made (churn reports whether it sent
-// one) and the seconds the run lasted.
-func schedule(ctx context.Context, cfg Config, workers int, churn func(ctx context.Context, n int) bool, storm func(ctx context.Context)) (churned int64, secs float64) {
+// one) and the seconds the run lasted. cost (nil: none) is marked at the
+// start, as the storm starts and at the end.
+func schedule(ctx context.Context, cfg Config, workers int, churn func(ctx context.Context, n int) bool, storm func(ctx context.Context), cost *stormCost) (churned int64, secs float64) {
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	cost.mark()
 	start := time.Now()
 	var made atomic.Int64
 	var wg sync.WaitGroup
@@ -38,12 +40,14 @@ func schedule(ctx context.Context, cfg Config, workers int, churn func(ctx conte
 		wg.Go(func() {
 			sleepCtx(runCtx, cfg.Duration/2)
 			if runCtx.Err() == nil {
+				cost.mark()
 				storm(ctx)
 			}
 		})
 	}
 	wg.Wait()
 	<-runCtx.Done()
+	cost.mark()
 	return made.Load(), time.Since(start).Seconds()
 }
 

@@ -198,16 +198,27 @@ func (r *wireRunner) open(ctx context.Context) error {
 	return first
 }
 
+// pushes counts the pushes received so far, by the connections open and
+// by those replaced.
+func (r *wireRunner) pushes() int64 {
+	n := r.pushesGone.Load()
+	for i := range r.conns {
+		if c := r.conns[i].Load(); c != nil {
+			n += c.pushes.Load()
+		}
+	}
+	return n
+}
+
 // closeAll closes every connection, counting first those that ended
 // during the run (replaced or not), and the pushes they received. Their
 // keepers have stopped.
 func (r *wireRunner) closeAll() {
 	down := 0
-	r.res.PushesReceived += r.pushesGone.Load()
+	r.res.PushesReceived += r.pushes()
 	for i := range r.conns {
 		if c := r.conns[i].Load(); c != nil {
 			down += boolInt(c.closeErr.Load() != nil)
-			r.res.PushesReceived += c.pushes.Load()
 		}
 	}
 	r.res.ConnsLost = int(r.reconnects.Load()) + down
@@ -414,13 +425,15 @@ func (r *wireRunner) change(ctx context.Context) {
 			return fmt.Sprintf("%s changes/s", si(float64(r.changes.Load())/el.Seconds()))
 		}})
 	defer p.finish()
+	cost := newStormCost(res.ServerPID, r.pushes)
 	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512), func(ctx context.Context, n int) bool {
 		if !r.publish(ctx, n, kindChurn) {
 			return false
 		}
 		r.changes.Add(1)
 		return true
-	}, r.storm)
+	}, r.storm, cost)
+	cost.report(res)
 	res.ChurnPerSecond = float64(churned) / max(secs, 1e-9)
 	res.ChangesSent = r.changes.Load()
 }
