@@ -111,7 +111,7 @@ run_variant() {
 		return
 	fi
 	echo "== $name: roster integrated ${flags[*]} (pid $server)" >&2
-	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -scenario "$name" \
+	"$BIN/roster-loadgen" -endpoints "127.0.0.1:$p" -server-pid "$server" -server-metrics "http://127.0.0.1:$((p + 3))/metrics" -scenario "$name" \
 		-services "$SERVICES" -pubs-per-service 100 -subs-per-service 100 -conns "$CONNS" -inflight "$INFLIGHT" \
 		-duration 30s -register-timeout 15m -converge-timeout 2m "${lgflags[@]}" \
 		-out "$work/$out.out.json" || echo "roster-loadgen failed (exit $?)" >&2
@@ -136,17 +136,18 @@ jq -s . $(for v in $VARIANTS; do n=$((n + 1)); echo "$work/$n-$v.json"; done) >"
 	echo "Made by \`make bench-storm\` (bench/storm.sh) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go env GOVERSION), roster $(git describe --always --dirty 2>/dev/null || echo '?')."
 	echo "One \`roster integrated --memory-limit $MEMLIMIT\` node and \`roster-loadgen\` (one process, $CONNS SDK clients) on the same machine;"
 	echo "$SERVICES services × 100 publishers × 100 subscribers, 100-byte data. Latency is from the publisher's send to the subscriber's handler."
-	echo "Storm CPU a push: the CPU of the run's half from the storm's start beyond the half before it, per storm push; on this shared"
+	echo "Storm CPU a push: the CPU of the run's quarter from the storm's start beyond the quarter before it, per storm push; on this shared"
 	echo "machine the storm's p99 is about (server + loadgen storm CPU) / 2 and swings with the machine's speed, so compare builds by CPU a push."
+	echo "A garbage collection in the storm's quarter (last column) counts in both: about a second of CPU for the load generator at 1M."
 	echo
 	jq -r '
 	  def ms: if . == null then "–" else (. * 10 | round / 10 | tostring) end;
 	  def mib: if . == null or . == 0 then "–" else (. / 1048576 | round | tostring) end;
 	  def us($cpu): if (.storm_pushes // 0) > 0 and $cpu != null then ($cpu / .storm_pushes * 1e7 | round / 10 | tostring) else "–" end;
-	  "| variant | pubs | subs | registered in (s) | changes | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | stale | server peak RSS (MiB) | server RSS end (MiB) | server CPU (s) | loadgen CPU (s) | storm CPU a push, server / loadgen (µs) | failure |",
-	  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+	  "| variant | pubs | subs | registered in (s) | changes | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | stale | server peak RSS (MiB) | server RSS end (MiB) | server CPU (s) | loadgen CPU (s) | storm CPU a push, server / loadgen (µs) | collections in the storm, server / loadgen | failure |",
+	  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 	  (.[] | (if .storm_services > 0 then .storm_push_latency_ms else .churn_push_latency_ms end) as $l |
-	   "| \(.scenario) | \(.pubs_registered) | \(.subs_registered) | \(.register_seconds | ms) | \(.changes_sent) | \($l.p50 | ms) | \($l.p99 | ms) | \($l.p999 | ms) | \($l.max | ms) | \(.lost) | \(.stale) | \(.server_peak_rss_bytes | mib) | \(.server_rss_bytes | mib) | \(.server_cpu_seconds | ms) | \(.client_cpu_seconds | ms) | \(us(.storm_server_cpu_seconds)) / \(us(.storm_client_cpu_seconds)) | \(.failure // "") |")
+	   "| \(.scenario) | \(.pubs_registered) | \(.subs_registered) | \(.register_seconds | ms) | \(.changes_sent) | \($l.p50 | ms) | \($l.p99 | ms) | \($l.p999 | ms) | \($l.max | ms) | \(.lost) | \(.stale) | \(.server_peak_rss_bytes | mib) | \(.server_rss_bytes | mib) | \(.server_cpu_seconds | ms) | \(.client_cpu_seconds | ms) | \(us(.storm_server_cpu_seconds)) / \(us(.storm_client_cpu_seconds)) | \(if .storm_services > 0 then "\(.storm_server_gcs // "–") / \(.storm_client_gcs // 0)" else "–" end) | \(.failure // "") |")
 	' "$RESULTS/storm-$DATE.json"
 } >"$RESULTS/storm-$DATE.md"
 cat "$RESULTS/storm-$DATE.md"

@@ -44,12 +44,19 @@ type Result struct {
 	ChangeErrors    int64   `json:"change_errors"`
 
 	// StormPushes and Storm{Server,Client}CPUSeconds are what the storm
-	// itself took: the run's half from the storm's start less the half
-	// before it (stormCost); the server's is 0 when its CPU is unknown.
+	// itself took: the quarter of the run from the storm's start less the
+	// quarter before it (stormCost); the server's is 0 when its CPU is
+	// unknown.
 	// CPU a push compares builds across days where latency does not.
 	StormPushes           int64   `json:"storm_pushes,omitempty"`
 	StormServerCPUSeconds float64 `json:"storm_server_cpu_seconds,omitempty"`
 	StormClientCPUSeconds float64 `json:"storm_client_cpu_seconds,omitempty"`
+	// StormClientGCs is the load generator's collections in the storm's
+	// quarter: each is CPU the storm's figures count (schedule).
+	StormClientGCs int `json:"storm_client_gcs,omitempty"`
+	// StormServerGCs is the server's, from Config.ServerMetrics; nil when
+	// unknown.
+	StormServerGCs *int `json:"storm_server_gcs,omitempty"`
 
 	PushesReceived int64 `json:"pushes_received"`
 	// Groups (roster-wire) is the groups of subscribers (of one service on

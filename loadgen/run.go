@@ -419,7 +419,7 @@ func (r *runner) change(ctx context.Context) {
 		}})
 	defer p.finish()
 
-	cost := newStormCost(res.ServerPID, r.pushes)
+	cost := newStormCost(res.ServerPID, cfg.ServerMetrics, r.pushes)
 	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512),
 		func(ctx context.Context, n int) bool { return r.republish(ctx, n, kindChurn) }, r.storm, cost)
 	cost.report(res)

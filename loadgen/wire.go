@@ -425,7 +425,7 @@ func (r *wireRunner) change(ctx context.Context) {
 			return fmt.Sprintf("%s changes/s", si(float64(r.changes.Load())/el.Seconds()))
 		}})
 	defer p.finish()
-	cost := newStormCost(res.ServerPID, r.pushes)
+	cost := newStormCost(res.ServerPID, cfg.ServerMetrics, r.pushes)
 	churned, secs := schedule(ctx, cfg, min(len(r.conns)*cfg.Inflight, 512), func(ctx context.Context, n int) bool {
 		if !r.publish(ctx, n, kindChurn) {
 			return false
